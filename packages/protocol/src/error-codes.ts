@@ -1,0 +1,53 @@
+/**
+ * Error codes on the wire: every API error body is `{ message, code }`.
+ *
+ * Negative codes are the Fireblocks authentication codes, so clients written
+ * against the Fireblocks API (and its official SDKs) recognise them. Positive
+ * codes are Countersign's own, grouped by area; they never change meaning once
+ * published.
+ */
+export const ApiErrorCode = {
+  // Authentication (Fireblocks-compatible, HTTP 401 unless noted).
+  INVALID_SIGNATURE: -1,
+  MISSING_API_KEY: -2,
+  MISSING_JWT: -3,
+  WRONG_URI: -4,
+  TOKEN_NOT_ACCEPTED: -7,
+  INSUFFICIENT_PERMISSIONS: -8, // HTTP 403
+  TOKEN_EXPIRED: -10,
+  FUTURE_IAT: -12,
+
+  // Request shape (HTTP 400/413/415).
+  MALFORMED_JSON: 1001,
+  UNSUPPORTED_CONTENT_TYPE: 1002,
+  INVALID_REQUEST: 1003,
+  BODY_TOO_LARGE: 1004,
+
+  // API users and CSRs (HTTP 400).
+  CSR_NOT_PEM: 1101,
+  CSR_NOT_PKCS10: 1102,
+  CSR_BAD_SIGNATURE: 1103,
+  CSR_KEY_NOT_RSA: 1104,
+  CSR_KEY_TOO_SMALL: 1105,
+  IP_ALLOWLIST_INVALID: 1106,
+  API_USER_NAME_TAKEN: 1107, // HTTP 409
+
+  // Approval requests.
+  APPROVAL_REQUEST_NOT_PENDING: 1201, // HTTP 409
+  APPROVAL_ALREADY_VOTED: 1202, // HTTP 409
+
+  // Generic.
+  NOT_FOUND: 1404, // HTTP 404
+  RATE_LIMITED: 1429, // HTTP 429
+  INTERNAL: 1500, // HTTP 500, message never echoes internals
+  UNAVAILABLE: 1503, // HTTP 503
+} as const;
+
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+export type ApiErrorName = keyof typeof ApiErrorCode;
+
+/** The body of every error response. */
+export interface ApiErrorBody {
+  message: string;
+  code: number;
+}
