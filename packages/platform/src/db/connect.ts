@@ -1,0 +1,97 @@
+/**
+ * Opens the platform database: PostgreSQL when a URL is given, otherwise the
+ * embedded PGlite in a data directory. Both speak the same SQL dialect, so
+ * everything above this file is written once.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrate.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export interface DatabaseOptions {
+  /** `postgres://…`; when absent, PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; `memory://` keeps everything in memory. */
+  dataDir?: string | undefined;
+  /** PostgreSQL only: a schema to create and use (tests isolate themselves this way). */
+  schema?: string | undefined;
+  /** PostgreSQL pool size. */
+  poolSize?: number | undefined;
+}
+
+export interface PlatformDatabase {
+  readonly db: Kysely<Database>;
+  readonly engine: 'postgres' | 'pglite';
+  /** Human-readable location without credentials, for logs and `countersign dev`. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDatabase(options: DatabaseOptions): Promise<PlatformDatabase> {
+  const handle = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, options)
+    : await openPGlite(options.dataDir ?? '.countersign/db');
+  try {
+    await migrateToLatest(handle.db as Kysely<unknown>);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<PlatformDatabase> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`Invalid schema name: ${schema}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // Keep 64-bit integers as strings: audit sequence numbers are cursors.
+    types: { getTypeParser: pg.types.getTypeParser },
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  if (schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`create schema if not exists ${schema}`);
+    } finally {
+      client.release();
+    }
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    location: redactUrl(url) + (schema ? ` (schema ${schema})` : ''),
+    close: () => db.destroy(),
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<PlatformDatabase> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir, {
+    parsers: { [INT8_OID]: (value: string) => value },
+  });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  await sql`select 1`.execute(db);
+  return { db, engine: 'pglite', location: dataDir, close: () => db.destroy() };
+}
+
+/** Drops the password from a connection URL so it can be printed. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}

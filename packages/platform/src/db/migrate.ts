@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import * as m0001 from './migrations/0001-foundation.js';
+
+/** Every migration, in order. Names are permanent once released. */
+const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations);
+  }
+}
+
+/**
+ * Brings the schema up to date. Safe with several platform instances starting
+ * at once: Kysely serialises migrators with a PostgreSQL advisory lock.
+ */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrationProvider(),
+    migrationTableName: 'countersign_migrations',
+    migrationLockTableName: 'countersign_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    throw new Error('Database migration failed', { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
