@@ -1,1 +1,61 @@
-export {};
+/**
+ * `@countersign/mpc`: threshold signing for Countersign (ARCHITECTURE.md §2–3).
+ *
+ * Sessions are transport-agnostic state machines: create one, `start()` it, send the messages
+ * it returns (encode with {@link encodeMessage}; point-to-point ones must be encrypted by the
+ * transport), feed it every message addressed to you with `receive(bytes)`, and read
+ * `result()` once `status === 'done'`. Persist with `toBytes()` and {@link resumeSession}.
+ * @module
+ */
+import { MpcError } from './errors.js';
+import { loadDkg } from './frost-dkg.js';
+import { loadReshare } from './frost-reshare.js';
+import { loadSign } from './frost-sign.js';
+import { Session, type ProtocolLoader } from './session.js';
+
+export { MpcError, isMpcError, type MpcErrorCode, type MpcErrorOptions } from './errors.js';
+export type { CurveName, RandomSource } from './curve-suite.js';
+export { encodeMessage, decodeMessage, type ProtocolMessage, type Recipient } from './message.js';
+export { Session, type SessionStatus } from './session.js';
+export { dkg, type DkgParams } from './frost-dkg.js';
+export {
+  reshare,
+  refresh,
+  type ReshareParams,
+  type RefreshParams,
+  type ReshareResult,
+} from './frost-reshare.js';
+export { sign, type SignParams, type SignatureResult } from './frost-sign.js';
+export type { FrostCiphersuite } from './frost-ciphersuite.js';
+export {
+  derivePublicKey,
+  parsePath,
+  type DerivationPath,
+  type DerivationRoot,
+  type DerivedPublicKey,
+} from './derivation.js';
+export {
+  exportKeyShare,
+  importKeyShare,
+  publicShareSet,
+  wipeKeyShare,
+  type KeyShare,
+  type PublicShareSet,
+} from './key-share.js';
+
+const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>]> = [
+  [/^frost-(ed25519|secp256k1)\/dkg\/v1$/, loadDkg],
+  [/^frost-(ed25519|secp256k1)\/(reshare|refresh)\/v1$/, loadReshare],
+  [/^frost-(ed25519|secp256k1-bip340|secp256k1-rfc9591)\/sign\/v1$/, loadSign],
+];
+
+/**
+ * Restores a session serialized with `toBytes()`. The result type is the one of the session
+ * that was saved; the caller knows which kind it persisted.
+ */
+export function resumeSession<R = unknown>(bytes: Uint8Array): Session<R> {
+  const protocol = Session.peekProtocol(bytes);
+  const entry = LOADERS.find(([re]) => re.test(protocol));
+  if (entry === undefined) throw new MpcError('ERR_MPC_MALFORMED', { detail: 'unknown protocol' });
+  return Session.restore(bytes, entry[1] as ProtocolLoader<R>);
+}

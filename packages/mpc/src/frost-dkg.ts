@@ -1,0 +1,340 @@
+/**
+ * Distributed key generation for FROST: Pedersen's DKG with Feldman VSS and proofs of
+ * knowledge (Komlo–Goldberg, *FROST*, SAC 2020, Figure 1 — the DKG RFC 9591 leaves to the
+ * application, §1 and Appendix C), hardened with a commit-then-reveal first round so that no
+ * party can bias the group public key or the chain code after seeing the others' (Gennaro,
+ * Jarecki, Krawczyk, Rabin, *Secure distributed key generation for discrete-log based
+ * cryptosystems*, J. Cryptology 2007, §3 — the bias of plain Pedersen DKG).
+ *
+ * t-of-n among `parties` (Countersign: 3-of-3 cloud-1, cloud-2, signer). Party i:
+ * - Round 1, broadcast: `com_i = H("com", ctx, i, C_i ‖ cc_i, salt_i)` where `f_i` is a random
+ *   polynomial of degree t − 1, `C_i = [a_{i,k}·G]`, and `cc_i` a 32-byte chain-code contribution.
+ * - Round 2, broadcast: the opening `(C_i, cc_i, salt_i)` and a proof of knowledge of `a_{i,0}`;
+ *   point-to-point (the transport encrypts it): `f_i(j)` to every j.
+ * - Round 3, broadcast (echo only): after checking every opening, proof, and
+ *   `f_j(i)·G = Σ_k i^k·C_{j,k}`, each naming its culprit; the transcript echo then proves
+ *   all parties saw the same broadcasts. Output after round 3:
+ *   `x_i = Σ_j f_j(i)`, `X = Σ_j C_{j,0}`, `X_k = Σ_j f_j(k)·G` for all k, chain code
+ *   `H("chaincode", ctx, cc_1 … cc_n)`.
+ * @module
+ */
+import { ByteReader, ByteWriter, wipe } from './bytes.js';
+import { commit, verifyOpening, COMMITMENT_LENGTH, SALT_LENGTH } from './commitment.js';
+import {
+  curveSuite,
+  defaultRandom,
+  type CurveName,
+  type CurveSuite,
+  type GroupPoint,
+  type RandomSource,
+} from './curve-suite.js';
+import { MpcError } from './errors.js';
+import {
+  evaluateCommitments,
+  evaluatePolynomial,
+  samplePolynomial,
+  verifyShare,
+  wipePolynomial,
+} from './feldman-vss.js';
+import { frostHasher, frostProtocolIds, sessionContext } from './frost-ciphersuite.js';
+import { exportKeyShare, importKeyShare, type KeyShare } from './key-share.js';
+import { assertThreshold } from './party-set.js';
+import { proofLength, proveKnowledge, verifyKnowledge } from './proof-of-knowledge.js';
+import {
+  makeHeader,
+  Session,
+  type Expectation,
+  type Outgoing,
+  type RoundMessages,
+  type RoundProtocol,
+  type SessionHeader,
+} from './session.js';
+
+/** Parameters of {@link dkg}. */
+export interface DkgParams {
+  readonly curve: CurveName;
+  /** Session id, 16..64 bytes, unique per session (e.g. the roster's session id). */
+  readonly sid: Uint8Array;
+  /** Share indices of all parties. */
+  readonly parties: readonly number[];
+  /** My index. */
+  readonly me: number;
+  /** Signing threshold t (2 ≤ t ≤ n). */
+  readonly threshold: number;
+  /** Randomness; tests only. */
+  readonly random?: RandomSource;
+}
+
+const CHAIN_CODE_LENGTH = 32;
+
+class FrostDkg implements RoundProtocol<KeyShare> {
+  readonly rounds = 3;
+  readonly confirmRound = 3;
+  private readonly suite: CurveSuite;
+  private readonly others: readonly number[];
+  private readonly context: Uint8Array[];
+
+  constructor(
+    private readonly header: SessionHeader,
+    private readonly curve: CurveName,
+    private readonly threshold: number,
+    private coefficients: bigint[],
+    private readonly chainCodePart: Uint8Array,
+    private readonly salt: Uint8Array,
+    private readonly commitments: Map<number, Uint8Array>,
+    private pending: KeyShare | undefined,
+    private done: boolean,
+    private readonly random: RandomSource,
+  ) {
+    this.suite = curveSuite(curve);
+    this.others = header.parties.filter((p) => p !== header.me);
+    this.context = sessionContext(header.protocol, header.sid);
+  }
+
+  private get myCommitments(): GroupPoint[] {
+    return this.coefficients.map((a) => this.suite.G.multiply(a));
+  }
+
+  private openingPayload(C: readonly GroupPoint[], cc: Uint8Array): Uint8Array {
+    const w = new ByteWriter();
+    for (const p of C) w.raw(p.toBytes());
+    return w.raw(cc).finish();
+  }
+
+  expect(round: number): Expectation {
+    return { broadcastFrom: this.others, p2pFrom: round === 2 ? this.others : [] };
+  }
+
+  start(): Outgoing[] {
+    const payload = this.openingPayload(this.myCommitments, this.chainCodePart);
+    const c = this.commitWith(payload);
+    return [{ to: 'broadcast', payload: c }];
+  }
+
+  private commitWith(payload: Uint8Array): Uint8Array {
+    // The salt was drawn at creation so that start() is deterministic given the state.
+    const fixed = this.salt;
+    return commit(frostHasher, this.context, this.header.me, payload, () => fixed.slice())
+      .commitment;
+  }
+
+  checkPayload(round: number, kind: 'broadcast' | 'p2p', from: number, payload: Uint8Array): void {
+    if (round === 1) {
+      if (payload.length !== COMMITMENT_LENGTH)
+        throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'commitment' });
+    } else if (round === 2 && kind === 'broadcast') this.decodeOpening(from, payload);
+    else if (round === 2) {
+      if (payload.length !== 32)
+        throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'share' });
+      this.suite.decodeScalar(payload, from, true);
+    } else if (payload.length !== 0)
+      throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'confirmation' });
+  }
+
+  private decodeOpening(
+    from: number,
+    payload: Uint8Array,
+  ): { C: GroupPoint[]; cc: Uint8Array; salt: Uint8Array; proof: Uint8Array; raw: Uint8Array } {
+    const { suite } = this;
+    const r = new ByteReader(payload, 'dkg opening', from);
+    const C: GroupPoint[] = [];
+    for (let k = 0; k < this.threshold; k++)
+      C.push(suite.decodePoint(r.take(suite.pointLength), from));
+    const cc = r.take(CHAIN_CODE_LENGTH);
+    const salt = r.take(SALT_LENGTH);
+    const proof = r.take(proofLength(suite));
+    r.end();
+    return {
+      C,
+      cc,
+      salt,
+      proof,
+      raw: payload.subarray(0, this.threshold * suite.pointLength + CHAIN_CODE_LENGTH),
+    };
+  }
+
+  advance(round: number, input: RoundMessages): Outgoing[] {
+    if (round === 1) return this.round2(input);
+    if (round === 2) return this.round3(input);
+    if (this.pending === undefined) throw new MpcError('ERR_MPC_SESSION_STATE');
+    this.done = true;
+    return [];
+  }
+
+  private round2(input: RoundMessages): Outgoing[] {
+    for (const j of this.others)
+      this.commitments.set(j, (input.broadcast.get(j) as Uint8Array).slice());
+    const { suite, header } = this;
+    const C = this.myCommitments;
+    const proof = proveKnowledge(
+      suite,
+      frostHasher,
+      this.context,
+      header.me,
+      this.coefficients[0] as bigint,
+      this.random,
+    );
+    const opening = new ByteWriter()
+      .raw(this.openingPayload(C, this.chainCodePart))
+      .raw(this.salt)
+      .raw(proof)
+      .finish();
+    const out: Outgoing[] = [{ to: 'broadcast', payload: opening }];
+    for (const j of this.others)
+      out.push({
+        to: j,
+        payload: suite.encodeScalar(evaluatePolynomial(suite, this.coefficients, j)),
+      });
+    return out;
+  }
+
+  private round3(input: RoundMessages): Outgoing[] {
+    const { suite, header } = this;
+    const all = new Map<number, { C: GroupPoint[]; cc: Uint8Array }>();
+    all.set(header.me, { C: this.myCommitments, cc: this.chainCodePart });
+    let share = evaluatePolynomial(suite, this.coefficients, header.me);
+    for (const j of this.others) {
+      const o = this.decodeOpening(j, input.broadcast.get(j) as Uint8Array);
+      verifyOpening(
+        frostHasher,
+        this.context,
+        j,
+        this.commitments.get(j) as Uint8Array,
+        o.raw,
+        o.salt,
+      );
+      verifyKnowledge(suite, frostHasher, this.context, j, o.C[0] as GroupPoint, o.proof);
+      const fji = suite.decodeScalar(input.p2p.get(j) as Uint8Array, j, true);
+      verifyShare(suite, o.C, header.me, fji, j);
+      share = suite.mod(share + fji);
+      all.set(j, { C: o.C, cc: o.cc });
+    }
+    // Aggregate commitments: C_k = Σ_j C_{j,k}; X = C_0; X_m = Σ_k m^k·C_k.
+    const C: GroupPoint[] = [];
+    for (let k = 0; k < this.threshold; k++) {
+      let acc = suite.ZERO;
+      for (const p of header.parties)
+        acc = acc.add((all.get(p) as { C: GroupPoint[] }).C[k] as GroupPoint);
+      C.push(acc);
+    }
+    const X = C[0] as GroupPoint;
+    const verificationShares = header.parties.map((m) => evaluateCommitments(suite, C, m));
+    if (X.is0() || verificationShares.some((v) => v.is0()) || share === 0n)
+      throw new MpcError('ERR_MPC_PUBLIC_KEY_MISMATCH', { detail: 'degenerate key' });
+    const chainCode = frostHasher.hash(
+      'chaincode',
+      ...this.context,
+      ...header.parties.map((p) => (all.get(p) as { cc: Uint8Array }).cc),
+    );
+    const signingShare = suite.encodeScalar(share);
+    share = 0n;
+    this.pending = {
+      curve: this.curve,
+      threshold: this.threshold,
+      parties: [...header.parties],
+      index: header.me,
+      signingShare,
+      publicKey: X.toBytes(),
+      chainCode,
+      verificationShares: verificationShares.map((v) => v.toBytes()),
+    };
+    wipePolynomial({ coefficients: this.coefficients, commitments: [] });
+    this.coefficients = [];
+    return [{ to: 'broadcast', payload: new Uint8Array(0) }];
+  }
+
+  result(): KeyShare | undefined {
+    return this.done ? this.pending : undefined;
+  }
+
+  encodeState(): Uint8Array {
+    const w = new ByteWriter().u8(this.threshold).u8(this.done ? 1 : 0);
+    w.u8(this.coefficients.length);
+    for (const a of this.coefficients) w.raw(this.suite.encodeScalar(a));
+    w.raw(this.chainCodePart).raw(this.salt);
+    w.u8(this.commitments.size);
+    for (const [j, c] of this.commitments) w.u16(j).raw(c);
+    w.bytes(this.pending === undefined ? new Uint8Array(0) : exportKeyShare(this.pending));
+    return w.finish();
+  }
+
+  static load(header: SessionHeader, state: Uint8Array): FrostDkg {
+    const curve = curveFromProtocol(header.protocol, 'dkg');
+    const suite = curveSuite(curve);
+    const r = new ByteReader(state, 'dkg state');
+    const threshold = r.u8();
+    assertThreshold(threshold, header.parties.length);
+    const done = r.u8() === 1;
+    const coefficients: bigint[] = [];
+    for (let n = r.u8(); n > 0; n--) coefficients.push(suite.decodeScalar(r.take(32)));
+    if (coefficients.length !== 0 && coefficients.length !== threshold) r.fail('coefficients');
+    const cc = r.take(CHAIN_CODE_LENGTH);
+    const salt = r.take(SALT_LENGTH);
+    const commitments = new Map<number, Uint8Array>();
+    for (let n = r.u8(); n > 0; n--) commitments.set(r.u16(), r.take(COMMITMENT_LENGTH));
+    const pendingBytes = r.bytes(4096);
+    r.end();
+    const pending = pendingBytes.length === 0 ? undefined : importKeyShare(pendingBytes);
+    return new FrostDkg(
+      header,
+      curve,
+      threshold,
+      coefficients,
+      cc,
+      salt,
+      commitments,
+      pending,
+      done,
+      defaultRandom,
+    );
+  }
+
+  wipe(): void {
+    wipePolynomial({ coefficients: this.coefficients, commitments: [] });
+    this.coefficients = [];
+    wipe(this.chainCodePart, this.salt);
+    if (this.pending !== undefined) wipe(this.pending.signingShare);
+    this.pending = undefined;
+  }
+}
+
+/** Extracts the curve from a FROST key-generation protocol id. */
+export function curveFromProtocol(
+  protocol: string,
+  kind: 'dkg' | 'reshare' | 'refresh',
+): CurveName {
+  for (const c of ['ed25519', 'secp256k1'] as const)
+    if (protocol === frostProtocolIds[kind](c)) return c;
+  throw new MpcError('ERR_MPC_MALFORMED', { detail: 'protocol id' });
+}
+
+/** Creates a DKG session; `start()` it and route its messages. */
+export function dkg(params: DkgParams): Session<KeyShare> {
+  const suite = curveSuite(params.curve);
+  const header = makeHeader(
+    frostProtocolIds.dkg(params.curve),
+    params.sid,
+    params.parties,
+    params.me,
+  );
+  assertThreshold(params.threshold, header.parties.length);
+  const random = params.random ?? defaultRandom;
+  const poly = samplePolynomial(suite, params.threshold, undefined, random);
+  const protocol = new FrostDkg(
+    header,
+    params.curve,
+    params.threshold,
+    poly.coefficients,
+    random(CHAIN_CODE_LENGTH),
+    random(SALT_LENGTH),
+    new Map(),
+    undefined,
+    false,
+    random,
+  );
+  return Session.create(header, protocol);
+}
+
+/** Loader for {@link Session.restore}. */
+export const loadDkg = (header: SessionHeader, state: Uint8Array): RoundProtocol<KeyShare> =>
+  FrostDkg.load(header, state);

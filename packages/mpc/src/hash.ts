@@ -1,0 +1,71 @@
+/**
+ * Domain-separated hashing for every building block of this package.
+ *
+ * `H(tag, f1, f2, …)` = SHA-256( "countersign/<domain>/v1/" ‖ tag ‖ (len32(f) ‖ f)… ), fields
+ * always length-prefixed (specs/dkls23.md, "Conventions"). `Hq` maps the same input to a
+ * scalar with RFC 9380 §5.2 `hash_to_field` (expand_message_xmd with SHA-256, k = 128, so 48
+ * bytes for both secp256k1 and Ed25519 orders), the DST being the prefix and tag.
+ * @module
+ */
+import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { u32be } from './bytes.js';
+
+const encoder = new TextEncoder();
+
+/** A hasher bound to one domain, e.g. `frost` or `dkls23`. */
+export interface DomainHasher {
+  /** The full prefix, e.g. `countersign/frost/v1/`. */
+  readonly prefix: string;
+  /** 32-byte SHA-256 over the prefix, the tag and the length-prefixed fields. */
+  hash(tag: string, ...fields: Uint8Array[]): Uint8Array;
+  /** Hash to a scalar modulo `order` (RFC 9380 `hash_to_field`, uniform up to 2^-128). */
+  hashToScalar(order: bigint, tag: string, ...fields: Uint8Array[]): bigint;
+}
+
+/** Length-prefixed concatenation: `len32(f1) ‖ f1 ‖ len32(f2) ‖ f2 …`. */
+export function encodeFields(fields: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const f of fields) total += 4 + f.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const f of fields) {
+    out.set(u32be(f.length), off);
+    out.set(f, off + 4);
+    off += 4 + f.length;
+  }
+  return out;
+}
+
+/** Creates the hasher of one domain. */
+export function domainHasher(domain: string): DomainHasher {
+  const prefix = `countersign/${domain}/v1/`;
+  return Object.freeze({
+    prefix,
+    hash(tag: string, ...fields: Uint8Array[]): Uint8Array {
+      const h = sha256.create();
+      h.update(encoder.encode(prefix + tag));
+      h.update(encodeFields(fields));
+      return h.digest();
+    },
+    hashToScalar(order: bigint, tag: string, ...fields: Uint8Array[]): bigint {
+      const [[scalar]] = hash_to_field(encodeFields(fields), 1, {
+        DST: prefix + tag,
+        p: order,
+        m: 1,
+        k: 128,
+        expand: 'xmd',
+        hash: sha256,
+      }) as [[bigint]];
+      return scalar;
+    },
+  });
+}
+
+/** The hasher of the session framework itself (message digests, transcript echo). */
+export const sessionHasher: DomainHasher = domainHasher('session');
+
+/** ASCII/UTF-8 bytes of a label, for use as a hash field. */
+export function label(s: string): Uint8Array {
+  return encoder.encode(s);
+}
