@@ -2,7 +2,10 @@
 // until all are done or one fails. A hook may rewrite (or drop) a message per recipient.
 import {
   decodeMessage,
+  dkg,
   encodeMessage,
+  type CurveName,
+  type KeyShare,
   type MpcError,
   type ProtocolMessage,
   type Session,
@@ -53,4 +56,19 @@ export function sid(label: string): Uint8Array {
   const out = new Uint8Array(32);
   out.set(new TextEncoder().encode(label).subarray(0, 32));
   return out;
+}
+
+/** Runs a DKG among `parties` and returns every party's key share. */
+export function runDkg(
+  curve: CurveName,
+  parties: number[],
+  threshold: number,
+  label = 'dkg',
+): Map<number, KeyShare> {
+  const sessions = new Map(
+    parties.map((me) => [me, dkg({ curve, sid: sid(label), parties, me, threshold })]),
+  );
+  const out = runSessions(sessions);
+  if (out.errors.size > 0 || out.results.size !== parties.length) throw new Error('DKG failed');
+  return out.results;
 }
