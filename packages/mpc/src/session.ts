@@ -181,7 +181,12 @@ export class Session<R> {
     if (this.statusValue === 'created') {
       this.statusValue = 'running';
       this.round = 1;
-      this.guard(() => this.emit(1, this.protocol.start()));
+      this.guard(() => {
+        this.emit(1, this.protocol.start());
+        // Round-1 messages that arrived before start() are checked now.
+        for (const e of this.inbox) if (e.round === 1) this.check(e);
+        this.pump();
+      });
       return this.drain();
     }
     return this.outgoing();
@@ -195,12 +200,11 @@ export class Session<R> {
   /**
    * Consumes one encoded message; returns the messages to send as a result (possibly none).
    * Throws an {@link MpcError}; check {@link Session.status} to tell a refused message
-   * (still `running`) from a failed session (`failed`).
+   * (still `running`) from a failed session (`failed`). Messages may arrive before
+   * {@link Session.start}: they are buffered as round-1 input.
    */
   receive(bytes: Uint8Array): ProtocolMessage[] {
     this.assertUsable();
-    if (this.statusValue === 'created')
-      throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'not started' });
     const m = decodeMessage(bytes);
     const { header } = this;
     if (m.protocol !== header.protocol || !sameBytes(m.sid, header.sid))
