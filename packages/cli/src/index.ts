@@ -1,1 +1,2 @@
-export {};
+export { main } from './cli.js';
+export { ExitCode } from './exit-codes.js';

@@ -100,10 +100,7 @@ export async function csrCommand(args: string[], io: CommandIo = processIo): Pro
   }
 }
 
-/** Alias under the name the CLI dispatcher may expect. */
-export const runCsr = csrCommand;
-
-interface CsrOptions {
+export interface CsrOptions {
   help: boolean;
   name: string;
   org: string | undefined;
@@ -154,14 +151,15 @@ function subjectValue(flag: string, value: string): string {
   return trimmed;
 }
 
-interface CsrResult {
+export interface CsrResult {
   keyPath: string;
   csrPath: string;
   subject: string;
   publicKeySha256: string;
 }
 
-async function writeKeyAndCsr(options: CsrOptions): Promise<CsrResult> {
+/** Writes a new RSA-4096 key (0600) and its CSR into `options.out`; used by `csr` and `dev`. */
+export async function writeKeyAndCsr(options: Omit<CsrOptions, 'help'>): Promise<CsrResult> {
   const dir = resolve(options.out);
   const keyPath = join(dir, KEY_FILE);
   const csrPath = join(dir, CSR_FILE);

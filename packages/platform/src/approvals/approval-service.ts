@@ -105,6 +105,9 @@ export class ApprovalService {
     if (!roleHasPermission(voter.role, kind.deciderPermission)) {
       throw new ForbiddenError('Your role may not decide this approval request');
     }
+    if (row.subject_id === voter.id) {
+      throw new ForbiddenError('No one may decide an approval request about themselves');
+    }
     if (row.status !== 'PENDING') {
       throw new ConflictError(
         'ERR_APPROVAL_NOT_PENDING',

@@ -1,0 +1,110 @@
+/**
+ * Cost of request authentication: requests/s on one handler reached without
+ * authentication (permission `public`) and with full Fireblocks-style
+ * authentication (API key lookup, RS256 verification, claims, IP allowlist,
+ * nonce stored in the database), in one run, over real HTTP on loopback.
+ *
+ * The load generator runs in a worker thread with tokens signed before the
+ * clock starts, so the figures measure the server, not the client's RSA.
+ *
+ *   npx tsx bench/auth.ts [--requests 4000] [--concurrency 16]
+ * Prints one JSON object; `authOverheadPct` is the throughput lost to auth.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { buildApp, defaultConfig, openDatabase } from '../packages/platform/src/index.js';
+import { csrFor } from '../packages/platform/test/helpers/keys.js';
+import { authHeaders } from '../packages/platform/test/helpers/request-signing.js';
+
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '16' } },
+});
+const requests = Number(values.requests);
+const concurrency = Number(values.concurrency);
+
+const database = await openDatabase(
+  process.env['DATABASE_URL']
+    ? { databaseUrl: process.env['DATABASE_URL'], schema: `bench_${Date.now()}` }
+    : { dataDir: 'memory://' },
+);
+const app = await buildApp({ config: { ...defaultConfig, logLevel: 'silent' }, database });
+const payload = { ok: true, at: 'bench' };
+app.get('/v1/bench/public', { config: { permission: 'public' } }, () => payload);
+app.get('/v1/bench/authenticated', { config: { permission: 'session:read' } }, () => payload);
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+
+const ws = await app.services.workspaces.create({ name: 'bench', ownerEmail: 'bench@example.test' });
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const user = await app.services.apiUsers.create(ws.owner, {
+  name: 'bench',
+  role: 'VIEWER',
+  csrPem: await csrFor(privateKey, '/CN=bench'),
+});
+
+function tokens(path: string, n: number, signed: boolean): Record<string, string>[] {
+  return Array.from({ length: n }, () => (signed ? authHeaders(privateKey, user.user.id, path) : {}));
+}
+
+async function load(path: string, headers: Record<string, string>[]): Promise<{ rps: number; failures: number; ms: number }> {
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const http = require('node:http');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: workerData.concurrency });
+    let next = 0, failures = 0;
+    function one() {
+      return new Promise((resolve) => {
+        const i = next++;
+        const req = http.get(workerData.url, { agent, headers: workerData.headers[i] }, (res) => {
+          if (res.statusCode !== 200) failures++;
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', () => { failures++; resolve(); });
+      });
+    }
+    async function lane() { while (next < workerData.headers.length) await one(); }
+    const t0 = process.hrtime.bigint();
+    Promise.all(Array.from({ length: workerData.concurrency }, lane)).then(() => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      agent.destroy();
+      parentPort.postMessage({ ms, failures });
+    });
+    `,
+    { eval: true, workerData: { url: base + path, headers, concurrency } },
+  );
+  const { ms, failures } = await new Promise<{ ms: number; failures: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  return { rps: Math.round((headers.length / ms) * 1000), failures, ms: Math.round(ms) };
+}
+
+// Warm both paths (JIT, connection pool, key cache), then measure each once.
+await load('/v1/bench/public', tokens('/v1/bench/public', 500, false));
+await load('/v1/bench/authenticated', tokens('/v1/bench/authenticated', 300, true));
+const unauthenticated = await load('/v1/bench/public', tokens('/v1/bench/public', requests, false));
+const authenticated = await load('/v1/bench/authenticated', tokens('/v1/bench/authenticated', requests, true));
+
+const overhead = 1 - authenticated.rps / unauthenticated.rps;
+console.log(
+  JSON.stringify(
+    {
+      bench: 'auth',
+      database: database.engine,
+      node: process.version,
+      requests,
+      concurrency,
+      unauthenticated,
+      authenticated,
+      authOverheadPct: Math.round(overhead * 1000) / 10,
+      targetPct: 25,
+      withinTarget: overhead < 0.25 && authenticated.failures === 0 && unauthenticated.failures === 0,
+    },
+    null,
+    2,
+  ),
+);
+await app.close();

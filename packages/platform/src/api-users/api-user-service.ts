@@ -1,0 +1,144 @@
+/**
+ * API users: created from a CSR by an admin, active once the admin quorum
+ * approves (with the default quorum of 1 the creating admin's own approval
+ * completes it). The API key is the user's UUID; the private key never
+ * reaches the platform.
+ */
+import { randomUUID } from 'node:crypto';
+import { isRole, type Role } from '@countersign/protocol';
+import type { Kysely } from 'kysely';
+import type { ApprovalKind, ApprovalService } from '../approvals/approval-service.js';
+import type { ApprovalRequestRow } from '../approvals/approval-request-repository.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { parseIpAllowlist } from '../auth/ip-allowlist.js';
+import { roleHasPermission } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import type { Database } from '../db/schema.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import type { ApiUserRepository, ApiUserRow } from './api-user-repository.js';
+import { parseApiUserCsr } from './csr.js';
+
+export const API_USER_CREATE = 'API_USER_CREATE';
+
+/** Roles an API user may hold: every role but OWNER, which belongs to a person. */
+const API_USER_ROLES: readonly Role[] = ['ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'APPROVER', 'EDITOR', 'VIEWER'];
+
+export interface CreateApiUserInput {
+  name: string;
+  role: string;
+  csrPem: string;
+  coSignerSetupType?: string | undefined;
+  coSignerSetupIsFirstUser?: boolean | undefined;
+}
+
+export interface CreatedApiUser {
+  user: ApiUserRow;
+  approvalRequest: ApprovalRequestRow;
+  warnings: string[];
+}
+
+export class ApiUserService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly apiUsers: ApiUserRepository,
+    private readonly approvals: ApprovalService,
+    private readonly audit: AuditLog,
+  ) {
+    approvals.register(this.creationApproval());
+  }
+
+  async create(creator: Principal, input: CreateApiUserInput): Promise<CreatedApiUser> {
+    if (!roleHasPermission(creator.role, 'apiUsers:create')) throw new ForbiddenError();
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) {
+      throw new ValidationError('ERR_API_USER_NAME', 'INVALID_REQUEST', 'name must be 1 to 100 characters');
+    }
+    if (!isRole(input.role) || !API_USER_ROLES.includes(input.role)) {
+      throw new ValidationError(
+        'ERR_API_USER_ROLE',
+        'INVALID_REQUEST',
+        `role must be one of ${API_USER_ROLES.join(', ')}`,
+      );
+    }
+    const csr = parseApiUserCsr(input.csrPem);
+    const id = randomUUID();
+    return this.db.transaction().execute(async (trx) => {
+      if (await this.apiUsers.nameTaken(trx, creator.workspaceId, name)) {
+        throw new ConflictError('ERR_API_USER_NAME_TAKEN', 'API_USER_NAME_TAKEN', `An API user named ${JSON.stringify(name)} already exists`);
+      }
+      await this.apiUsers.insert(trx, {
+        id,
+        workspace_id: creator.workspaceId,
+        name,
+        role: input.role,
+        status: 'PENDING_APPROVAL',
+        enabled: false,
+        public_key_pem: csr.publicKeyPem,
+        csr_subject: csr.subject,
+        csr_pem: input.csrPem.trim(),
+        ip_allowlist: [],
+        cosigner_setup_type: input.coSignerSetupType ?? null,
+        cosigner_setup_is_first_user: input.coSignerSetupIsFirstUser ?? null,
+        approval_request_id: null,
+      });
+      await this.audit.appendIn(trx, {
+        workspaceId: creator.workspaceId,
+        actorKind: creator.kind,
+        actorId: creator.id,
+        action: 'api_user.created',
+        subject: id,
+        details: { name, role: input.role, csrSubject: csr.subject, keyBits: csr.modulusBits },
+      });
+      const approvalRequest = await this.approvals.open(trx, {
+        workspaceId: creator.workspaceId,
+        kind: API_USER_CREATE,
+        subjectId: id,
+        payload: { apiUserId: id, name, role: input.role },
+        createdBy: creator,
+      });
+      await trx.updateTable('api_users').set({ approval_request_id: approvalRequest.id }).where('id', '=', id).execute();
+      const user = (await this.apiUsers.findById(id, trx))!;
+      return { user, approvalRequest, warnings: csr.warnings };
+    });
+  }
+
+  async list(workspaceId: string): Promise<ApiUserRow[]> {
+    return this.apiUsers.listByWorkspace(workspaceId);
+  }
+
+  async get(workspaceId: string, id: string): Promise<ApiUserRow> {
+    const user = await this.apiUsers.findById(id);
+    if (!user || user.workspace_id !== workspaceId) throw new NotFoundError('API user');
+    return user;
+  }
+
+  async setIpAllowlist(actor: Principal, id: string, entries: readonly string[]): Promise<string[]> {
+    const allowlist = parseIpAllowlist(entries);
+    await this.get(actor.workspaceId, id);
+    await this.db.transaction().execute(async (trx) => {
+      await this.apiUsers.setIpAllowlist(trx, id, allowlist);
+      await this.audit.appendIn(trx, {
+        workspaceId: actor.workspaceId,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'api_user.ip_allowlist_set',
+        subject: id,
+        details: { allowlist },
+      });
+    });
+    return allowlist;
+  }
+
+  private creationApproval(): ApprovalKind {
+    return {
+      kind: API_USER_CREATE,
+      deciderPermission: 'apiUsers:create',
+      onApproved: async (trx, request) => {
+        await this.apiUsers.setStatus(trx, request.subject_id, 'READY', true);
+      },
+      onRejected: async (trx, request) => {
+        await this.apiUsers.setStatus(trx, request.subject_id, 'REJECTED', false);
+      },
+    };
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The platform as a Fastify app: plugins in order (body parsing, errors,
+ * services, authentication, metrics, OpenAPI), then routes. The app never
+ * listens; `server.ts` does. Tests build it and call `app.inject`.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { PlatformConfig } from './config.js';
+import type { PlatformDatabase } from './db/connect.js';
+import './fastify-types.js';
+import { authentication } from './plugins/authentication.js';
+import { errorHandler } from './plugins/error-handler.js';
+import { jsonBody } from './plugins/json-body.js';
+import { metrics } from './plugins/metrics.js';
+import { apiUserRoutes } from './routes/api-user-routes.js';
+import { approvalRoutes } from './routes/approval-routes.js';
+import { auditLogRoutes } from './routes/audit-log-routes.js';
+import { opsRoutes } from './routes/ops-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
+import { createServices } from './services.js';
+
+/** Never log credentials: request logs carry method, URL and address only, and these are redacted anyway. */
+const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'];
+
+const NONCE_SWEEP_MS = 60_000;
+
+export interface BuildAppOptions {
+  config: PlatformConfig;
+  database: PlatformDatabase;
+  /** Close the database with the app (default true). */
+  ownsDatabase?: boolean;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, database } = options;
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: REDACT },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  await app.register(jsonBody);
+  await app.register(errorHandler);
+  await app.register(
+    fp(
+      (instance: FastifyInstance) => {
+        instance.decorate('services', createServices(database, config));
+        return Promise.resolve();
+      },
+      { name: 'services' },
+    ),
+  );
+  await app.register(authentication);
+  await app.register(metrics);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Countersign API',
+        version: '0.1.0',
+        description: 'Wire-compatible with the Fireblocks API for the operations it implements.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RS256, signed by the API user key)' },
+        },
+      },
+      security: [{ apiKey: [], bearerJwt: [] }],
+    },
+  });
+
+  opsRoutes(app, { metrics: config.metrics });
+  sessionRoutes(app);
+  apiUserRoutes(app);
+  approvalRoutes(app);
+  auditLogRoutes(app);
+
+  // Graceful close: in-flight requests finish; their connections are then
+  // closed rather than kept alive, so closing never waits on idle clients.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  const sweep = setInterval(() => {
+    app.services.nonces.sweep().catch((err: unknown) => app.log.warn({ err }, 'nonce sweep failed'));
+  }, NONCE_SWEEP_MS);
+  sweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    if (options.ownsDatabase ?? true) await database.close();
+  });
+
+  return app;
+}

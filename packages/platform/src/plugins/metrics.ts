@@ -1,0 +1,45 @@
+/**
+ * Prometheus metrics. Each app has its own registry, so several platforms in
+ * one process (tests, the embedded default) do not collide.
+ */
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Registry;
+  }
+}
+
+export const metrics = fp(
+  (app: FastifyInstance) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'countersign_' });
+    const duration = new Histogram({
+      name: 'countersign_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    const rejected = new Counter({
+      name: 'countersign_http_auth_rejections_total',
+      help: 'Requests refused by authentication (401) or authorization (403)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    });
+    app.decorate('metrics', registry);
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      duration.observe(
+        { method: request.method, route, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+      if (reply.statusCode === 401 || reply.statusCode === 403) rejected.inc({ status: String(reply.statusCode) });
+      done();
+    });
+    return Promise.resolve();
+  },
+  { name: 'metrics' },
+);

@@ -1,0 +1,81 @@
+/**
+ * Workspace bootstrap: a workspace and its Owner, the console user every
+ * other principal ultimately answers to.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Principal } from '../auth/principal.js';
+import type { Database } from '../db/schema.js';
+import { ValidationError } from '../errors.js';
+import { generatePassword, hashPassword, verifyPassword } from './password-hash.js';
+
+export interface CreatedWorkspace {
+  workspaceId: string;
+  owner: Principal & { email: string };
+  /** Shown once, never stored in clear. */
+  ownerPassword: string;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export class WorkspaceService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async create(input: { name: string; ownerEmail: string; ownerPassword?: string | undefined }): Promise<CreatedWorkspace> {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) {
+      throw new ValidationError('ERR_WORKSPACE_NAME', 'INVALID_REQUEST', 'Workspace name must be 1 to 100 characters');
+    }
+    if (!EMAIL.test(input.ownerEmail)) {
+      throw new ValidationError('ERR_OWNER_EMAIL', 'INVALID_REQUEST', 'Owner email is not an email address');
+    }
+    const password = input.ownerPassword ?? generatePassword();
+    if (password.length < 12) {
+      throw new ValidationError('ERR_OWNER_PASSWORD', 'INVALID_REQUEST', 'Owner password must be at least 12 characters');
+    }
+    const passwordHash = await hashPassword(password);
+    const workspaceId = randomUUID();
+    const ownerId = randomUUID();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('workspaces').values({ id: workspaceId, name }).execute();
+      await trx
+        .insertInto('console_users')
+        .values({ id: ownerId, workspace_id: workspaceId, email: input.ownerEmail, password_hash: passwordHash, role: 'OWNER' })
+        .execute();
+      await this.audit.appendIn(trx, {
+        workspaceId,
+        actorKind: 'system',
+        actorId: null,
+        action: 'workspace.created',
+        subject: workspaceId,
+        details: { name, ownerId, ownerEmail: input.ownerEmail },
+      });
+    });
+    return {
+      workspaceId,
+      owner: { kind: 'console_user', id: ownerId, workspaceId, role: 'OWNER', name: input.ownerEmail, email: input.ownerEmail },
+      ownerPassword: password,
+    };
+  }
+
+  async list(): Promise<{ id: string; name: string; created_at: Date }[]> {
+    return this.db.selectFrom('workspaces').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
+  }
+
+  /** Signs a console user in by email and password; undefined on any mismatch (one answer for all). */
+  async signIn(email: string, password: string, workspaceId?: string): Promise<Principal | undefined> {
+    let q = this.db.selectFrom('console_users').selectAll().where('email', '=', email).where('enabled', '=', true);
+    if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
+    const users = await q.execute();
+    for (const u of users) {
+      if (await verifyPassword(password, u.password_hash)) {
+        return { kind: 'console_user', id: u.id, workspaceId: u.workspace_id, role: u.role as Principal['role'], name: u.email };
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+
+describe('operations endpoints', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+
+  beforeAll(async () => {
+    p = await startTestPlatform();
+    admin = await createApiUser(p, 'ops-admin', 'ADMIN');
+  });
+  afterAll(() => p.close());
+
+  it('healthz and readyz', async () => {
+    expect((await p.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await p.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+  });
+
+  it('metrics count requests and auth rejections', async () => {
+    await signedRequest(p, admin, 'GET', '/v1/countersign/session');
+    await signedRequest(p, admin, 'GET', '/v1/countersign/session', { claims: { uri: '/x' } });
+    const res = await p.app.inject({ url: '/metrics' });
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.body).toMatch(/countersign_http_request_duration_seconds_count\{method="GET",route="\/v1\/countersign\/session",status="200"\} 1/);
+    expect(res.body).toMatch(/countersign_http_auth_rejections_total\{status="401"\} 1/);
+  });
+
+  it('serves an OpenAPI document generated from the route schemas', async () => {
+    const doc = (await p.app.inject({ url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/management/api_users', '/v1/management/audit_logs']));
+    expect(doc.paths['/v1/management/api_users'].post.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['name', 'role', 'csrPem']),
+    );
+  });
+
+  it('closes gracefully: in-flight requests finish, new connections are refused', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const q = await startTestPlatform({}, (app) => {
+      app.get('/slow', { config: { permission: 'public' } }, async () => {
+        entered();
+        await held;
+        return { done: true };
+      });
+    });
+    const base = await q.app.listen({ host: '127.0.0.1', port: 0 });
+    const inflight = fetch(`${base}/slow`);
+    await inHandler;
+    const closing = q.close();
+    // While closing: a new request is refused (connection closed or 503), never served.
+    const during = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) }).then(
+      (r) => r.status,
+      (e: Error) => e.name,
+    );
+    expect(during).not.toBe(200);
+    release();
+    const res = await inflight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true });
+    await closing;
+  });
+});
