@@ -48,6 +48,7 @@ import {
 } from './frost-ciphersuite.js';
 import {
   checkKeyShare,
+  copyKeyShare,
   encodePublicShareSet,
   exportKeyShare,
   importKeyShare,
@@ -201,6 +202,11 @@ class FrostSign implements RoundProtocol<SignatureResult> {
 
   private wiped = false;
 
+  /** Validates the key share and computes the tweaked key once. */
+  prepare(): void {
+    void this.tweaked;
+  }
+
   private get tweaked(): TweakedKey {
     if (this.wiped) throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'key material wiped' });
     return (this.key ??= tweakedKey(this.cfg));
@@ -299,24 +305,32 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     const { frost } = suite;
     const key = this.tweaked;
     const list = this.commitmentList;
-    if (list === undefined) throw new MpcError('ERR_MPC_SESSION_STATE');
+    if (list === undefined || this.myShare === undefined)
+      throw new MpcError('ERR_MPC_SESSION_STATE');
     const shares: Record<string, Uint8Array> = {};
+    const indexOf = new Map<string, number>();
     for (const j of this.header.parties) {
       const id = frost.Identifier.fromNumber(j);
-      if (j === this.header.me) continue;
-      const z = input.broadcast.get(j) as Uint8Array;
-      if (!frost.verifyShare(key.pub, list, message, id, z))
-        throw new MpcError('ERR_MPC_INVALID_SIGNATURE_SHARE', { culprit: j });
-      shares[id] = z;
+      indexOf.set(id, j);
+      shares[id] = j === this.header.me ? this.myShare : (input.broadcast.get(j) as Uint8Array);
     }
-    if (this.myShare === undefined) throw new MpcError('ERR_MPC_SESSION_STATE');
-    shares[frost.Identifier.fromNumber(this.header.me)] = this.myShare;
     let signature: Uint8Array;
     try {
+      // RFC 9591 §5.3/§5.4: aggregate, verify the signature, and only if it fails verify
+      // each share to name the signer at fault (noble reports them as `cheaters`).
       signature = frost.aggregate(key.pub, list, message, shares);
     } catch (e) {
+      const cheaters = (e as { cheaters?: unknown }).cheaters;
+      const culprit = Array.isArray(cheaters)
+        ? cheaters
+            .map((c) => indexOf.get(String(c)))
+            .find((j) => j !== undefined && j !== this.header.me)
+        : undefined;
+      if (culprit !== undefined)
+        throw new MpcError('ERR_MPC_INVALID_SIGNATURE_SHARE', { culprit, cause: e });
       throw new MpcError('ERR_MPC_SIGNATURE_INVALID', { cause: e });
     }
+    // Independent check with the verifier a chain uses (RFC 8032 strict / BIP340).
     if (!verifySignature(suite.ciphersuite, frost, signature, message, key.verifyKey))
       throw new MpcError('ERR_MPC_SIGNATURE_INVALID');
     this.signature = { signature, publicKey: key.verifyKey.slice() };
@@ -412,10 +426,9 @@ function verifySignature(
   message: Uint8Array,
   publicKey: Uint8Array,
 ): boolean {
-  if (!frost.verify(signature, message, publicKey)) return false;
   if (cs === 'ed25519') return ed25519.verify(signature, message, publicKey, { zip215: false });
   if (cs === 'secp256k1-bip340') return schnorr.verify(signature, message, publicKey);
-  return true;
+  return frost.verify(signature, message, publicKey);
 }
 
 function ciphersuiteFromProtocol(protocol: string): FrostCiphersuite {
@@ -475,7 +488,7 @@ function makeConfig(
 
 /** Creates a signing session; `start()` it and route its messages. */
 export function sign(params: SignParams): Session<SignatureResult> {
-  const keyShare = importKeyShare(exportKeyShare(params.keyShare)); // own copy, validated
+  const keyShare = copyKeyShare(params.keyShare); // own copy: the caller may wipe theirs
   let cs: FrostCiphersuite;
   if (keyShare.curve === 'ed25519') cs = params.ciphersuite ?? 'ed25519';
   else cs = params.ciphersuite ?? 'secp256k1-bip340';
@@ -491,16 +504,21 @@ export function sign(params: SignParams): Session<SignatureResult> {
     params.taprootMerkleRoot,
     header,
   );
+  const protocol = new FrostSign(
+    header,
+    cfg,
+    undefined,
+    undefined,
+    undefined,
+    params.random ?? defaultRandom,
+  );
   try {
-    tweakedKey(cfg); // fail at creation on a bad key share or an invalid derived key
+    protocol.prepare(); // fail at creation on a bad key share or an invalid derived key
   } catch (e) {
     if (isMpcError(e)) throw e;
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { cause: e });
   }
-  return Session.create(
-    header,
-    new FrostSign(header, cfg, undefined, undefined, undefined, params.random ?? defaultRandom),
-  );
+  return Session.create(header, protocol);
 }
 
 /** Loader for {@link Session.restore}. */

@@ -64,6 +64,11 @@ export function publicShareSet(share: PublicShareSet): PublicShareSet {
   };
 }
 
+/** Deep copy of a key share (no validation). */
+export function copyKeyShare(share: KeyShare): KeyShare {
+  return { ...publicShareSet(share), index: share.index, signingShare: share.signingShare.slice() };
+}
+
 /** Serializes a public share set (canonical; used as a hash input). */
 export function encodePublicShareSet(p: PublicShareSet): Uint8Array {
   const suite = curveSuite(p.curve);

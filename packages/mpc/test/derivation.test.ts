@@ -130,7 +130,7 @@ describe('paths', () => {
     ]) {
       let caught: unknown;
       try {
-        parsePath(bad as string);
+        parsePath(bad);
       } catch (e) {
         caught = e;
       }
