@@ -7,13 +7,34 @@ import { ExitCode, UsageError } from './exit-codes.js';
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  dev: { summary: 'run the whole stack locally on the embedded database', load: async () => (await import('./commands/dev.js')).devCommand },
-  start: { summary: 'run the platform server', load: async () => (await import('./commands/start.js')).startCommand },
-  workspace: { summary: 'workspace init: create a workspace and its Owner', load: async () => (await import('./commands/workspace.js')).workspaceCommand },
-  'api-user': { summary: 'api-user create: create an API user as the Owner (bootstrap)', load: async () => (await import('./commands/api-user.js')).apiUserCommand },
-  csr: { summary: 'generate an API user key and CSR', load: async () => (await import('./commands/csr.js')).csrCommand },
-  api: { summary: 'send one signed API request', load: async () => (await import('./commands/api.js')).apiCommand },
-  audit: { summary: 'audit verify: check the audit log hash chain', load: async () => (await import('./commands/audit.js')).auditCommand },
+  dev: {
+    summary: 'run the whole stack locally on the embedded database',
+    load: async () => (await import('./commands/dev.js')).devCommand,
+  },
+  start: {
+    summary: 'run the platform server',
+    load: async () => (await import('./commands/start.js')).startCommand,
+  },
+  workspace: {
+    summary: 'workspace init: create a workspace and its Owner',
+    load: async () => (await import('./commands/workspace.js')).workspaceCommand,
+  },
+  'api-user': {
+    summary: 'api-user create: create an API user as the Owner (bootstrap)',
+    load: async () => (await import('./commands/api-user.js')).apiUserCommand,
+  },
+  csr: {
+    summary: 'generate an API user key and CSR',
+    load: async () => (await import('./commands/csr.js')).csrCommand,
+  },
+  api: {
+    summary: 'send one signed API request',
+    load: async () => (await import('./commands/api.js')).apiCommand,
+  },
+  audit: {
+    summary: 'audit verify: check the audit log hash chain',
+    load: async () => (await import('./commands/audit.js')).auditCommand,
+  },
 };
 
 export const mainHelp = `Countersign — self-hostable MPC transaction signing
@@ -43,10 +64,14 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.USAGE;
   }
   try {
-    return await (await command.load())(rest);
+    return await (
+      await command.load()
+    )(rest);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      console.error(`countersign ${name}: ${(error as Error).message}\nSee: countersign ${name} --help`);
+      console.error(
+        `countersign ${name}: ${(error as Error).message}\nSee: countersign ${name} --help`,
+      );
       return ExitCode.USAGE;
     }
     console.error(`countersign ${name}: ${describe(error)}`);

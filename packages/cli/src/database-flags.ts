@@ -10,7 +10,10 @@ export const databaseFlagHelp = `Database (one of; default: PGlite in .countersi
   --data-dir <dir>        embedded PGlite data directory
   --database-url <url>    PostgreSQL connection URL`;
 
-export function databaseOptionsFrom(values: { 'data-dir'?: string | undefined; 'database-url'?: string | undefined }): DatabaseOptions {
+export function databaseOptionsFrom(values: {
+  'data-dir'?: string | undefined;
+  'database-url'?: string | undefined;
+}): DatabaseOptions {
   if (values['database-url']) return { databaseUrl: values['database-url'] };
   if (values['data-dir']) return { dataDir: values['data-dir'] };
   return configFromEnv(process.env).database;

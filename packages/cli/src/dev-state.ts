@@ -17,12 +17,18 @@ export function devDir(root = '.countersign'): string {
   return resolve(root, 'dev');
 }
 
-export function readDevState(root = process.env['COUNTERSIGN_HOME'] ?? '.countersign'): DevState | undefined {
+export function readDevState(
+  root = process.env['COUNTERSIGN_HOME'] ?? '.countersign',
+): DevState | undefined {
   const file = join(devDir(root), 'state.json');
   if (!existsSync(file)) return undefined;
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevState>;
-    if (typeof parsed.workspaceId !== 'string' || typeof parsed.apiKey !== 'string' || typeof parsed.privateKeyPath !== 'string') {
+    if (
+      typeof parsed.workspaceId !== 'string' ||
+      typeof parsed.apiKey !== 'string' ||
+      typeof parsed.privateKeyPath !== 'string'
+    ) {
       return undefined;
     }
     return parsed as DevState;
@@ -33,5 +39,7 @@ export function readDevState(root = process.env['COUNTERSIGN_HOME'] ?? '.counter
 
 export function writeDevState(state: DevState, root = '.countersign'): void {
   mkdirSync(devDir(root), { recursive: true, mode: 0o700 });
-  writeFileSync(join(devDir(root), 'state.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(join(devDir(root), 'state.json'), JSON.stringify(state, null, 2) + '\n', {
+    mode: 0o600,
+  });
 }

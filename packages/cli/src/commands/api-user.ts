@@ -1,27 +1,33 @@
 /**
- * `countersign api-user create`: the Owner creates an API user straight
- * against the database — how the first API user of a workspace comes to be,
- * before any API credentials exist. The Owner's password is checked first.
+ * `countersign api-user create`: create an API user from a CSR. Through the
+ * API with an admin API user's credentials (the usual way, attributed to that
+ * user), or — with --owner-email — as the workspace Owner straight against
+ * the database, which is how the first API user of a workspace comes to be.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { createServices, openDatabase } from '@countersign/platform';
+import type { CreateApiUserResponse } from '@countersign/protocol';
+import { apiClientFrom, apiCredentialFlags, apiCredentialHelp } from '../api-credentials.js';
 import { databaseFlagHelp, databaseFlagOptions, databaseOptionsFrom } from '../database-flags.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
+import { reportApiError } from './api.js';
 
-export const apiUserHelp = `Usage: countersign api-user create --name <name> --role <role> --csr <file> --owner-email <email> [database flags]
+export const apiUserHelp = `Usage: countersign api-user create --name <name> --role <role> --csr <file> [options]
 
-Creates an API user as the workspace Owner, from a CSR made with
-'countersign csr' or openssl. Prints the API key. The Owner's password is read
-from COUNTERSIGN_OWNER_PASSWORD or asked for on the terminal.
+Creates an API user from a CSR made with 'countersign csr' or openssl, and
+prints its API key.
 
-  --role <role>    ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER
+  --role <role>           ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER
+  --json                  print the API's response as JSON
 
-Once an admin API user exists, create the others through the API
-(POST /v1/management/api_users), which records who did it.
+${apiCredentialHelp}
 
-${databaseFlagHelp}`;
+Bootstrap (no API user exists yet): act as the workspace Owner, directly on
+the database. The password is read from COUNTERSIGN_OWNER_PASSWORD or asked.
+  --owner-email <email>   the Owner's email
+${databaseFlagHelp.replace(/^/gm, '  ')}`;
 
 export async function apiUserCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -37,31 +43,64 @@ export async function apiUserCommand(args: string[]): Promise<number> {
       name: { type: 'string' },
       role: { type: 'string' },
       csr: { type: 'string' },
+      json: { type: 'boolean' },
       'owner-email': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...databaseFlagOptions,
+      ...apiCredentialFlags,
     },
   });
   if (values.help) {
     console.log(apiUserHelp);
     return ExitCode.OK;
   }
-  for (const flag of ['name', 'role', 'csr', 'owner-email'] as const) {
-    if (!values[flag]) throw new UsageError(`--${flag} is required`);
+  const { name, role, csr } = values;
+  if (!name || !role || !csr) throw new UsageError('--name, --role and --csr are required');
+  let csrPem: string;
+  try {
+    csrPem = readFileSync(csr, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read the CSR file ${csr}`);
   }
-  const csrPem = readFileSync(values.csr!, 'utf8');
+
+  if (values['owner-email'])
+    return createAsOwner(values['owner-email'], { name, role, csrPem }, values);
+
+  try {
+    const created = await apiClientFrom(values).request<CreateApiUserResponse>(
+      'POST',
+      '/v1/management/api_users',
+      { body: { name, role, csrPem } },
+    );
+    if (values.json) console.log(JSON.stringify(created, null, 2));
+    else {
+      for (const w of created.warnings) console.error(`warning: ${w}`);
+      console.log(`API user ${created.name} (${created.role}): ${created.status}
+  API key: ${created.apiKey}${created.status === 'PENDING_APPROVAL' ? `\n  waiting for approval request ${created.approvalRequest.id}` : ''}`);
+    }
+    return ExitCode.OK;
+  } catch (error) {
+    return reportApiError(error);
+  }
+}
+
+async function createAsOwner(
+  ownerEmail: string,
+  input: { name: string; role: string; csrPem: string },
+  flags: { 'data-dir'?: string | undefined; 'database-url'?: string | undefined },
+): Promise<number> {
   const password = process.env['COUNTERSIGN_OWNER_PASSWORD'] ?? (await askPassword());
-  const database = await openDatabase(databaseOptionsFrom(values));
+  const database = await openDatabase(databaseOptionsFrom(flags));
   try {
     const services = createServices(database, { clockSkewSeconds: 0 });
-    const owner = await services.workspaces.signIn(values['owner-email']!, password);
+    const owner = await services.workspaces.signIn(ownerEmail, password);
     if (!owner || owner.role !== 'OWNER') {
       console.error('countersign api-user: wrong owner email or password');
       return ExitCode.FAILURE;
     }
-    const created = await services.apiUsers.create(owner, { name: values.name!, role: values.role!, csrPem });
+    const created = await services.apiUsers.create(owner, input);
     for (const w of created.warnings) console.error(`warning: ${w}`);
-    console.log(`API user created: ${created.user.name} (${created.user.role}), status ${created.user.status}
+    console.log(`API user ${created.user.name} (${created.user.role}): ${created.user.status}
   API key: ${created.user.id}`);
     return ExitCode.OK;
   } finally {
@@ -69,12 +108,18 @@ export async function apiUserCommand(args: string[]): Promise<number> {
   }
 }
 
+/** Reads the password without echoing it. */
 async function askPassword(): Promise<string> {
-  if (!process.stdin.isTTY) throw new UsageError('set COUNTERSIGN_OWNER_PASSWORD (no terminal to ask on)');
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  if (!process.stdin.isTTY) {
+    throw new UsageError('set COUNTERSIGN_OWNER_PASSWORD (no terminal to ask on)');
+  }
+  process.stderr.write('Owner password: ');
+  const rl = createInterface({ input: process.stdin, terminal: true });
+  // readline echoes through its output stream; with none, nothing is echoed.
   try {
-    return await rl.question('Owner password: ');
+    return await rl.question('');
   } finally {
     rl.close();
+    process.stderr.write('\n');
   }
 }

@@ -22,7 +22,11 @@ export async function auditCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     strict: true,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...databaseFlagOptions },
+    options: {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...databaseFlagOptions,
+    },
   });
   if (values.help) {
     console.log(auditHelp);
@@ -36,7 +40,13 @@ export async function auditCommand(args: string[]): Promise<number> {
     const result = await new AuditLog(database.db).verify(progress);
     if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
     if (values.json) {
-      console.log(JSON.stringify({ intact: result.broken === null, checked: result.checked, broken: result.broken }));
+      console.log(
+        JSON.stringify({
+          intact: result.broken === null,
+          checked: result.checked,
+          broken: result.broken,
+        }),
+      );
     } else if (result.broken) {
       console.log(
         `Audit chain BROKEN at entry seq ${result.broken.seq} (id ${result.broken.id}): ${result.broken.reason}. ${result.checked} entries before it are intact.`,

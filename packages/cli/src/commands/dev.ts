@@ -61,14 +61,19 @@ export async function devCommand(args: string[]): Promise<number> {
     throw error;
   }
 
-  const config = { ...configFromEnv({ ...process.env, DATABASE_URL: '' }), logLevel: 'warn' as const };
+  const config = {
+    ...configFromEnv({ ...process.env, DATABASE_URL: '' }),
+    logLevel: 'warn' as const,
+  };
   const app = await buildApp({ config, database });
   try {
     await app.listen({ host, port });
   } catch (error) {
     await app.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(`countersign dev: port ${port} is in use; pass --port <n> (or --port 0 for any free port)`);
+      console.error(
+        `countersign dev: port ${port} is in use; pass --port <n> (or --port 0 for any free port)`,
+      );
       return ExitCode.FAILURE;
     }
     throw error;
@@ -90,11 +95,14 @@ Countersign is running (embedded database, workspace ${state.workspaceId})
 Next steps (in another terminal):
   npx countersign api GET /v1/management/api_users
   npx countersign csr --name my-bot --org "My Company" --out ./my-bot
-  npx countersign api POST /v1/management/api_users --body "$(node -e 'console.log(JSON.stringify({name:"my-bot",role:"VIEWER",csrPem:require("fs").readFileSync("./my-bot/api_user.csr","utf8")}))')"
+  npx countersign api-user create --name my-bot --role VIEWER --csr ./my-bot/api_user.csr
   npx countersign api GET /v1/management/audit_logs
 
 Press Ctrl+C to stop.`);
-  closeOnSignals(() => app.close(), (m) => console.log(m));
+  closeOnSignals(
+    () => app.close(),
+    (m) => console.log(m),
+  );
   return new Promise<number>(() => {
     /* runs until a signal closes it */
   });
@@ -129,7 +137,12 @@ async function ensureWorkspace(database: PlatformDatabase, home: string): Promis
     ownerPassword: process.env['COUNTERSIGN_OWNER_PASSWORD'],
   });
   step('Generating an RSA-4096 key and CSR for the development API user');
-  const keys = await writeKeyAndCsr({ name: 'dev-admin', org: 'Countersign dev', out: devDir(home), force: true });
+  const keys = await writeKeyAndCsr({
+    name: 'dev-admin',
+    org: 'Countersign dev',
+    out: devDir(home),
+    force: true,
+  });
   const created = await services.apiUsers.create(workspace.owner, {
     name: 'dev-admin',
     role: 'ADMIN',

@@ -23,7 +23,12 @@ export async function startCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { host: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...databaseFlagOptions },
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...databaseFlagOptions,
+    },
   });
   if (values.help) {
     console.log(startHelp);
@@ -35,7 +40,10 @@ export async function startCommand(args: string[]): Promise<number> {
     port: parsePort(values.port ?? process.env['PORT'] ?? '8080'),
   });
   running.app.log.info({ url: running.url }, 'Countersign platform listening');
-  closeOnSignals(running.close, (m) => running.app.log.info(m));
+  closeOnSignals(
+    () => running.close(),
+    (m) => running.app.log.info(m),
+  );
   return new Promise<number>(() => {
     /* runs until a signal closes it */
   });

@@ -22,7 +22,12 @@ export async function workspaceCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     strict: true,
-    options: { name: { type: 'string' }, 'owner-email': { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...databaseFlagOptions },
+    options: {
+      name: { type: 'string' },
+      'owner-email': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...databaseFlagOptions,
+    },
   });
   if (values.help) {
     console.log(workspaceHelp);
