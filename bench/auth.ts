@@ -18,7 +18,10 @@ import { csrFor } from '../packages/platform/test/helpers/keys.js';
 import { authHeaders } from '../packages/platform/test/helpers/request-signing.js';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '16' } },
+  options: {
+    requests: { type: 'string', default: '4000' },
+    concurrency: { type: 'string', default: '16' },
+  },
 });
 const requests = Number(values.requests);
 const concurrency = Number(values.concurrency);
@@ -34,7 +37,10 @@ app.get('/v1/bench/public', { config: { permission: 'public' } }, () => payload)
 app.get('/v1/bench/authenticated', { config: { permission: 'session:read' } }, () => payload);
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 
-const ws = await app.services.workspaces.create({ name: 'bench', ownerEmail: 'bench@example.test' });
+const ws = await app.services.workspaces.create({
+  name: 'bench',
+  ownerEmail: 'bench@example.test',
+});
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const user = await app.services.apiUsers.create(ws.owner, {
   name: 'bench',
@@ -43,10 +49,15 @@ const user = await app.services.apiUsers.create(ws.owner, {
 });
 
 function tokens(path: string, n: number, signed: boolean): Record<string, string>[] {
-  return Array.from({ length: n }, () => (signed ? authHeaders(privateKey, user.user.id, path) : {}));
+  return Array.from({ length: n }, () =>
+    signed ? authHeaders(privateKey, user.user.id, path) : {},
+  );
 }
 
-async function load(path: string, headers: Record<string, string>[]): Promise<{ rps: number; failures: number; ms: number }> {
+async function load(
+  path: string,
+  headers: Record<string, string>[],
+): Promise<{ rps: number; failures: number; ms: number }> {
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -74,10 +85,12 @@ async function load(path: string, headers: Record<string, string>[]): Promise<{ 
     `,
     { eval: true, workerData: { url: base + path, headers, concurrency } },
   );
-  const { ms, failures } = await new Promise<{ ms: number; failures: number }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
+  const { ms, failures } = await new Promise<{ ms: number; failures: number }>(
+    (resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    },
+  );
   await worker.terminate();
   return { rps: Math.round((headers.length / ms) * 1000), failures, ms: Math.round(ms) };
 }
@@ -86,7 +99,10 @@ async function load(path: string, headers: Record<string, string>[]): Promise<{ 
 await load('/v1/bench/public', tokens('/v1/bench/public', 500, false));
 await load('/v1/bench/authenticated', tokens('/v1/bench/authenticated', 300, true));
 const unauthenticated = await load('/v1/bench/public', tokens('/v1/bench/public', requests, false));
-const authenticated = await load('/v1/bench/authenticated', tokens('/v1/bench/authenticated', requests, true));
+const authenticated = await load(
+  '/v1/bench/authenticated',
+  tokens('/v1/bench/authenticated', requests, true),
+);
 
 const overhead = 1 - authenticated.rps / unauthenticated.rps;
 console.log(
@@ -101,7 +117,8 @@ console.log(
       authenticated,
       authOverheadPct: Math.round(overhead * 1000) / 10,
       targetPct: 25,
-      withinTarget: overhead < 0.25 && authenticated.failures === 0 && unauthenticated.failures === 0,
+      withinTarget:
+        overhead < 0.25 && authenticated.failures === 0 && unauthenticated.failures === 0,
     },
     null,
     2,

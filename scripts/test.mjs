@@ -33,7 +33,14 @@ const db = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 process.stdout.write(`\n== vitest (node ${process.version}, database: ${db})\n`);
 const run = spawnSync(
   'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs],
+  [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...vitestArgs,
+  ],
   { stdio: 'inherit' },
 );
 

@@ -66,7 +66,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          bearerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RS256, signed by the API user key)' },
+          bearerJwt: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT (RS256, signed by the API user key)',
+          },
         },
       },
       security: [{ apiKey: [], bearerJwt: [] }],
@@ -92,7 +96,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   const sweep = setInterval(() => {
-    app.services.nonces.sweep().catch((err: unknown) => app.log.warn({ err }, 'nonce sweep failed'));
+    app.services.nonces
+      .sweep()
+      .catch((err: unknown) => app.log.warn({ err }, 'nonce sweep failed'));
   }, NONCE_SWEEP_MS);
   sweep.unref();
   app.addHook('onClose', async () => {

@@ -24,7 +24,10 @@ export const defaultConfig: PlatformConfig = {
 };
 
 /** Reads the environment variables a deployment sets; unset ones keep the defaults. */
-export function configFromEnv(env: NodeJS.ProcessEnv, base: PlatformConfig = defaultConfig): PlatformConfig {
+export function configFromEnv(
+  env: NodeJS.ProcessEnv,
+  base: PlatformConfig = defaultConfig,
+): PlatformConfig {
   const skew = env['COUNTERSIGN_CLOCK_SKEW_SECONDS'];
   const trustProxy = env['COUNTERSIGN_TRUST_PROXY'];
   return {
@@ -34,7 +37,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv, base: PlatformConfig = def
       ...(env['DATABASE_URL'] ? { databaseUrl: env['DATABASE_URL'] } : {}),
       ...(env['COUNTERSIGN_DATA_DIR'] ? { dataDir: env['COUNTERSIGN_DATA_DIR'] } : {}),
     },
-    ...(skew !== undefined ? { clockSkewSeconds: parseNonNegativeInt('COUNTERSIGN_CLOCK_SKEW_SECONDS', skew) } : {}),
+    ...(skew !== undefined
+      ? { clockSkewSeconds: parseNonNegativeInt('COUNTERSIGN_CLOCK_SKEW_SECONDS', skew) }
+      : {}),
     ...(trustProxy !== undefined ? { trustProxy: parseTrustProxy(trustProxy) } : {}),
     ...(env['LOG_LEVEL'] ? { logLevel: env['LOG_LEVEL'] as PlatformConfig['logLevel'] } : {}),
   };

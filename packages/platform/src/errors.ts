@@ -44,7 +44,12 @@ export class ForbiddenError extends PlatformError {
 
 /** Input that is well-formed JSON but not acceptable: 400 with a specific code. */
 export class ValidationError extends PlatformError {
-  constructor(code: string, apiError: ApiErrorName, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    apiError: ApiErrorName,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, apiError, 400, message, options);
     this.name = 'ValidationError';
   }

@@ -38,7 +38,9 @@ export function createServices(
     database,
     audit,
     nonces,
-    authenticator: new RequestAuthenticator(apiUserRepository, nonces, { clockSkewSeconds: config.clockSkewSeconds }),
+    authenticator: new RequestAuthenticator(apiUserRepository, nonces, {
+      clockSkewSeconds: config.clockSkewSeconds,
+    }),
     approvals,
     approvalRequests,
     apiUsers: new ApiUserService(db, apiUserRepository, approvals, audit),

@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/index.js';
-import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
 
 describe('audit log', () => {
   let p: TestPlatform;
@@ -14,7 +20,9 @@ describe('audit log', () => {
   afterAll(() => p.close());
 
   it('records state changes and auth failures, newest first, with cursor pagination', async () => {
-    await signedRequest(p, admin, 'GET', '/v1/countersign/session', { claims: { uri: '/elsewhere' } });
+    await signedRequest(p, admin, 'GET', '/v1/countersign/session', {
+      claims: { uri: '/elsewhere' },
+    });
     const all: { event: string; seq: string }[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -30,7 +38,14 @@ describe('audit log', () => {
     expect(pages).toBeGreaterThan(1);
     const events = all.map((e) => e.event);
     expect(events[0]).toBe('auth.failed');
-    expect(events).toEqual(expect.arrayContaining(['workspace.created', 'api_user.created', 'approval_request.opened', 'approval_request.completed']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'workspace.created',
+        'api_user.created',
+        'approval_request.opened',
+        'approval_request.completed',
+      ]),
+    );
     const seqs = all.map((e) => BigInt(e.seq));
     expect([...seqs].sort((a, b) => (a > b ? -1 : 1))).toEqual(seqs);
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -43,18 +58,36 @@ describe('audit log', () => {
     expect(intact.checked).toBeGreaterThan(4);
 
     const db = p.app.services.database.db;
-    const rows = await db.selectFrom('audit_log').select(['seq', 'id', 'details']).orderBy('seq').execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .select(['seq', 'id', 'details'])
+      .orderBy('seq')
+      .execute();
     const victim = rows[2]!;
     // Edit one entry's content: that entry is named.
-    await db.updateTable('audit_log').set({ details: JSON.stringify({ forged: true }) }).where('seq', '=', victim.seq).execute();
-    expect((await log.verify()).broken).toMatchObject({ seq: victim.seq, reason: expect.stringMatching(/hash/) });
-    await db.updateTable('audit_log').set({ details: JSON.stringify(victim.details) }).where('seq', '=', victim.seq).execute();
+    await db
+      .updateTable('audit_log')
+      .set({ details: JSON.stringify({ forged: true }) })
+      .where('seq', '=', victim.seq)
+      .execute();
+    expect((await log.verify()).broken).toMatchObject({
+      seq: victim.seq,
+      reason: expect.stringMatching(/hash/),
+    });
+    await db
+      .updateTable('audit_log')
+      .set({ details: JSON.stringify(victim.details) })
+      .where('seq', '=', victim.seq)
+      .execute();
     expect((await log.verify()).broken).toBeNull();
 
     // Delete one: the next entry no longer links.
     await db.deleteFrom('audit_log').where('seq', '=', victim.seq).execute();
     const next = rows[3]!;
-    expect((await log.verify()).broken).toMatchObject({ seq: next.seq, reason: expect.stringMatching(/link/) });
+    expect((await log.verify()).broken).toMatchObject({
+      seq: next.seq,
+      reason: expect.stringMatching(/link/),
+    });
     await sql`select 1`.execute(db);
   });
 });

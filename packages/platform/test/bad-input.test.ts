@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders } from './helpers/request-signing.js';
 import { testKey } from './helpers/keys.js';
-import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
 
 const PATH = '/v1/management/api_users';
 
@@ -20,7 +26,10 @@ describe('bad input gets a clear error', () => {
       method: 'POST',
       url: PATH,
       payload: body,
-      headers: { ...authHeaders(admin.key.privateKey, admin.id, PATH, body), 'content-type': contentType },
+      headers: {
+        ...authHeaders(admin.key.privateKey, admin.id, PATH, body),
+        'content-type': contentType,
+      },
     });
   }
 
@@ -38,7 +47,9 @@ describe('bad input gets a clear error', () => {
 
   it('unknown fields and missing fields → 400 / 1003', async () => {
     const key = await testKey('input-key', 2048);
-    const unknown = await signedRequest(p, admin, 'POST', PATH, { body: { name: 'n', role: 'VIEWER', csrPem: key.csrPem, admin: true } });
+    const unknown = await signedRequest(p, admin, 'POST', PATH, {
+      body: { name: 'n', role: 'VIEWER', csrPem: key.csrPem, admin: true },
+    });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().code).toBe(1003);
     expect(unknown.json().message).toMatch(/additional/i);
@@ -48,7 +59,10 @@ describe('bad input gets a clear error', () => {
   });
 
   it('a body over 1 MiB → 413 / 1004', async () => {
-    const res = await raw(JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }), 'application/json');
+    const res = await raw(
+      JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }),
+      'application/json',
+    );
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe(1004);
   });
@@ -60,14 +74,23 @@ describe('bad input gets a clear error', () => {
   });
 
   it('random garbage never crashes the server or leaves rows behind', async () => {
-    const before = (await p.app.services.database.db.selectFrom('api_users').select('id').execute()).length;
-    const samples = ['[]', 'null', '"str"', '{"name":null,"role":1,"csrPem":{}}', '{"name":"a","role":"VIEWER","csrPem":"-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n-----END CERTIFICATE REQUEST-----"}'];
+    const before = (await p.app.services.database.db.selectFrom('api_users').select('id').execute())
+      .length;
+    const samples = [
+      '[]',
+      'null',
+      '"str"',
+      '{"name":null,"role":1,"csrPem":{}}',
+      '{"name":"a","role":"VIEWER","csrPem":"-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n-----END CERTIFICATE REQUEST-----"}',
+    ];
     for (const body of samples) {
       const res = await raw(body, 'application/json');
       expect(res.statusCode, body).toBe(400);
       expect(typeof res.json().code).toBe('number');
     }
     expect((await p.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await p.app.services.database.db.selectFrom('api_users').select('id').execute()).length).toBe(before);
+    expect(
+      (await p.app.services.database.db.selectFrom('api_users').select('id').execute()).length,
+    ).toBe(before);
   });
 });

@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIpAllowlist } from '../src/auth/ip-allowlist.js';
-import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
 
 describe('IP allowlist', () => {
   it('keeps single addresses and refuses ranges and non-addresses', () => {
-    expect(parseIpAllowlist(['10.0.0.1', '10.0.0.2/32', '2001:DB8::1/128', '::ffff:10.0.0.3'])).toEqual([
-      '10.0.0.1',
-      '10.0.0.2',
-      '2001:db8::1',
-      '10.0.0.3',
-    ]);
+    expect(
+      parseIpAllowlist(['10.0.0.1', '10.0.0.2/32', '2001:DB8::1/128', '::ffff:10.0.0.3']),
+    ).toEqual(['10.0.0.1', '10.0.0.2', '2001:db8::1', '10.0.0.3']);
     expect(() => parseIpAllowlist(['10.0.0.0/24'])).toThrow(/single addresses/);
     expect(() => parseIpAllowlist(['2001:db8::/64'])).toThrow(/single addresses/);
     expect(() => parseIpAllowlist(['example.com'])).toThrow(/Not an IP/);
@@ -30,16 +33,31 @@ describe('IP allowlist', () => {
     afterAll(() => p.close());
 
     it('empty list allows any address; a set list allows only its addresses', async () => {
-      expect((await signedRequest(p, bot, 'GET', URL, { remoteAddress: '203.0.113.9' })).statusCode).toBe(200);
-      const set = await signedRequest(p, admin, 'PUT', `/v1/countersign/api_users/${bot.id}/ip_allowlist`, {
-        body: { addresses: ['198.51.100.7/32'] },
-      });
+      expect(
+        (await signedRequest(p, bot, 'GET', URL, { remoteAddress: '203.0.113.9' })).statusCode,
+      ).toBe(200);
+      const set = await signedRequest(
+        p,
+        admin,
+        'PUT',
+        `/v1/countersign/api_users/${bot.id}/ip_allowlist`,
+        {
+          body: { addresses: ['198.51.100.7/32'] },
+        },
+      );
       expect(set.statusCode).toBe(200);
       expect(set.json()).toEqual({ userId: bot.id, whitelistedIps: ['198.51.100.7'] });
-      const get = await signedRequest(p, admin, 'GET', `/v1/management/api_users/${bot.id}/whitelist_ip_addresses`);
+      const get = await signedRequest(
+        p,
+        admin,
+        'GET',
+        `/v1/management/api_users/${bot.id}/whitelist_ip_addresses`,
+      );
       expect(get.json().whitelistedIps).toEqual(['198.51.100.7']);
 
-      expect((await signedRequest(p, bot, 'GET', URL, { remoteAddress: '198.51.100.7' })).statusCode).toBe(200);
+      expect(
+        (await signedRequest(p, bot, 'GET', URL, { remoteAddress: '198.51.100.7' })).statusCode,
+      ).toBe(200);
       const denied = await signedRequest(p, bot, 'GET', URL, { remoteAddress: '203.0.113.9' });
       expect(denied.statusCode).toBe(401);
       expect(denied.json().code).toBe(-7);
@@ -59,9 +77,15 @@ describe('IP allowlist', () => {
     });
 
     it('rejects a range with a clear error', async () => {
-      const res = await signedRequest(p, admin, 'PUT', `/v1/countersign/api_users/${bot.id}/ip_allowlist`, {
-        body: { addresses: ['198.51.100.0/24'] },
-      });
+      const res = await signedRequest(
+        p,
+        admin,
+        'PUT',
+        `/v1/countersign/api_users/${bot.id}/ip_allowlist`,
+        {
+          body: { addresses: ['198.51.100.0/24'] },
+        },
+      );
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ code: 1106, message: expect.stringMatching(/ranges/) });
     });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
 
 describe('operations endpoints', () => {
   let p: TestPlatform;
@@ -21,17 +27,22 @@ describe('operations endpoints', () => {
     await signedRequest(p, admin, 'GET', '/v1/countersign/session', { claims: { uri: '/x' } });
     const res = await p.app.inject({ url: '/metrics' });
     expect(res.headers['content-type']).toMatch(/text\/plain/);
-    expect(res.body).toMatch(/countersign_http_request_duration_seconds_count\{method="GET",route="\/v1\/countersign\/session",status="200"\} 1/);
+    expect(res.body).toMatch(
+      /countersign_http_request_duration_seconds_count\{method="GET",route="\/v1\/countersign\/session",status="200"\} 1/,
+    );
     expect(res.body).toMatch(/countersign_http_auth_rejections_total\{status="401"\} 1/);
   });
 
   it('serves an OpenAPI document generated from the route schemas', async () => {
     const doc = (await p.app.inject({ url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/management/api_users', '/v1/management/audit_logs']));
-    expect(doc.paths['/v1/management/api_users'].post.requestBody.content['application/json'].schema.required).toEqual(
-      expect.arrayContaining(['name', 'role', 'csrPem']),
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/management/api_users', '/v1/management/audit_logs']),
     );
+    expect(
+      doc.paths['/v1/management/api_users'].post.requestBody.content['application/json'].schema
+        .required,
+    ).toEqual(expect.arrayContaining(['name', 'role', 'csrPem']));
   });
 
   it('closes gracefully: in-flight requests finish, new connections are refused', async () => {

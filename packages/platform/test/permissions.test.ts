@@ -1,7 +1,13 @@
 import { Roles, type Role } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionTable, roleHasPermission } from '../src/index.js';
-import { createApiUser, signedRequest, startTestPlatform, type TestApiUser, type TestPlatform } from './helpers/test-platform.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
 
 // OWNER belongs to a person, never to an API user; its rights are checked through the service layer.
 const API_ROLES = Roles.filter((r): r is Exclude<Role, 'OWNER'> => r !== 'OWNER');
@@ -13,14 +19,18 @@ describe('permission table', () => {
 
   beforeAll(async () => {
     p = await startTestPlatform();
-    for (const role of API_ROLES) users.set(role, await createApiUser(p, `perm-${role.toLowerCase()}`, role));
+    for (const role of API_ROLES)
+      users.set(role, await createApiUser(p, `perm-${role.toLowerCase()}`, role));
   });
   afterAll(() => p.close());
 
   it('every route declares a permission that the table defines', () => {
     expect(p.app.routePermissions.length).toBeGreaterThan(8);
     for (const r of p.app.routePermissions) {
-      expect(r.permission === 'public' || r.permission in permissionTable, `${r.method} ${r.url}`).toBe(true);
+      expect(
+        r.permission === 'public' || r.permission in permissionTable,
+        `${r.method} ${r.url}`,
+      ).toBe(true);
     }
   });
 
@@ -35,7 +45,10 @@ describe('permission table', () => {
         });
         const allowed = roleHasPermission(role, route.permission);
         if (allowed) {
-          expect([401, 403], `${role} ${route.method} ${route.url} → ${res.statusCode}`).not.toContain(res.statusCode);
+          expect(
+            [401, 403],
+            `${role} ${route.method} ${route.url} → ${res.statusCode}`,
+          ).not.toContain(res.statusCode);
         } else {
           expect(res.statusCode, `${role} ${route.method} ${route.url}`).toBe(403);
           expect(res.json()).toMatchObject({ code: -8 });

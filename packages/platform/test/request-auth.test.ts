@@ -32,7 +32,11 @@ describe('request authentication', () => {
     return rows[0]?.details;
   }
 
-  async function expectAuthError(res: { statusCode: number; json(): unknown }, status: number, code: number) {
+  async function expectAuthError(
+    res: { statusCode: number; json(): unknown },
+    status: number,
+    code: number,
+  ) {
     expect(res.statusCode).toBe(status);
     expect(res.json()).toEqual({ message: expect.any(String), code });
     if (status === 401) expect((await lastAuthFailure())?.['code']).toBe(code);
@@ -41,7 +45,12 @@ describe('request authentication', () => {
   it('accepts a correctly signed request', async () => {
     const res = await signedRequest(p, admin, 'GET', URL);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ id: admin.id, role: 'ADMIN', kind: 'api_user', workspaceId: p.workspaceId });
+    expect(res.json()).toMatchObject({
+      id: admin.id,
+      role: 'ADMIN',
+      kind: 'api_user',
+      workspaceId: p.workspaceId,
+    });
   });
 
   it('accepts the legacy empty-body hash of JSON.stringify("")', async () => {
@@ -52,14 +61,26 @@ describe('request authentication', () => {
 
   it('-2 when X-API-Key is missing', async () => {
     const headers = authHeaders(admin.key.privateKey, admin.id, URL);
-    const res = await p.app.inject({ method: 'GET', url: URL, headers: { authorization: headers['authorization']! } });
+    const res = await p.app.inject({
+      method: 'GET',
+      url: URL,
+      headers: { authorization: headers['authorization']! },
+    });
     await expectAuthError(res, 401, -2);
   });
 
   it('-3 when the bearer token is missing or not a bearer token', async () => {
-    await expectAuthError(await p.app.inject({ method: 'GET', url: URL, headers: { 'x-api-key': admin.id } }), 401, -3);
     await expectAuthError(
-      await p.app.inject({ method: 'GET', url: URL, headers: { 'x-api-key': admin.id, authorization: 'Basic abc' } }),
+      await p.app.inject({ method: 'GET', url: URL, headers: { 'x-api-key': admin.id } }),
+      401,
+      -3,
+    );
+    await expectAuthError(
+      await p.app.inject({
+        method: 'GET',
+        url: URL,
+        headers: { 'x-api-key': admin.id, authorization: 'Basic abc' },
+      }),
       401,
       -3,
     );
@@ -67,7 +88,11 @@ describe('request authentication', () => {
 
   it('-1 for a token signed by another key', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const res = await p.app.inject({ method: 'GET', url: URL, headers: authHeaders(other, admin.id, URL) });
+    const res = await p.app.inject({
+      method: 'GET',
+      url: URL,
+      headers: authHeaders(other, admin.id, URL),
+    });
     await expectAuthError(res, 401, -1);
   });
 
@@ -76,7 +101,11 @@ describe('request authentication', () => {
     const none = `${b64url(JSON.stringify({ alg: 'none' }))}.${b64url(JSON.stringify(claims))}.`;
     const hs = signJwt(admin.key.privateKey, { alg: 'HS256' }, claims);
     for (const token of [none, hs, 'not-a-jwt', 'a.b.c']) {
-      const res = await p.app.inject({ method: 'GET', url: URL, headers: { 'x-api-key': admin.id, authorization: `Bearer ${token}` } });
+      const res = await p.app.inject({
+        method: 'GET',
+        url: URL,
+        headers: { 'x-api-key': admin.id, authorization: `Bearer ${token}` },
+      });
       await expectAuthError(res, 401, -1);
     }
   });
@@ -90,52 +119,91 @@ describe('request authentication', () => {
   });
 
   it('-4 when uri differs, including only in query-string encoding', async () => {
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { uri: '/v1/management/api_users' } }), 401, -4);
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { uri: '/v1/management/api_users' } }),
+      401,
+      -4,
+    );
     const url = '/v1/management/audit_logs?timePeriod=DAY&cursor=12';
     await expectAuthError(
-      await signedRequest(p, admin, 'GET', url, { claims: { uri: '/v1/management/audit_logs?cursor=12&timePeriod=DAY' } }),
+      await signedRequest(p, admin, 'GET', url, {
+        claims: { uri: '/v1/management/audit_logs?cursor=12&timePeriod=DAY' },
+      }),
       401,
       -4,
     );
     const encoded = '/v1/management/audit_logs?timePeriod=%44AY';
     await expectAuthError(
-      await signedRequest(p, admin, 'GET', encoded, { claims: { uri: '/v1/management/audit_logs?timePeriod=DAY' } }),
+      await signedRequest(p, admin, 'GET', encoded, {
+        claims: { uri: '/v1/management/audit_logs?timePeriod=DAY' },
+      }),
       401,
       -4,
     );
     // The uri claim must include the /v1 prefix.
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { uri: '/countersign/session' } }), 401, -4);
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { uri: '/countersign/session' } }),
+      401,
+      -4,
+    );
   });
 
   it('-7 for an unknown API key, a replayed nonce and a wrong sub', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     await expectAuthError(
-      await p.app.inject({ method: 'GET', url: URL, headers: authHeaders(admin.key.privateKey, unknown, URL) }),
+      await p.app.inject({
+        method: 'GET',
+        url: URL,
+        headers: authHeaders(admin.key.privateKey, unknown, URL),
+      }),
       401,
       -7,
     );
     await expectAuthError(
-      await p.app.inject({ method: 'GET', url: URL, headers: authHeaders(admin.key.privateKey, 'not-a-uuid', URL) }),
+      await p.app.inject({
+        method: 'GET',
+        url: URL,
+        headers: authHeaders(admin.key.privateKey, 'not-a-uuid', URL),
+      }),
       401,
       -7,
     );
     const headers = authHeaders(admin.key.privateKey, admin.id, URL);
     expect((await p.app.inject({ method: 'GET', url: URL, headers })).statusCode).toBe(200);
     await expectAuthError(await p.app.inject({ method: 'GET', url: URL, headers }), 401, -7);
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { sub: unknown } }), 401, -7);
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { sub: unknown } }),
+      401,
+      -7,
+    );
   });
 
   it('-7 for a token living longer than 60 s', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { iat: now, exp: now + 61 } }), 401, -7);
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { iat: now, exp: now + 61 } }),
+      401,
+      -7,
+    );
   });
 
   it('-10 for an expired token, -12 for a future iat, within the configured skew', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { iat: now - 70, exp: now - 10 } }), 401, -10);
-    await expectAuthError(await signedRequest(p, admin, 'GET', URL, { claims: { iat: now + 30, exp: now + 60 } }), 401, -12);
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { iat: now - 70, exp: now - 10 } }),
+      401,
+      -10,
+    );
+    await expectAuthError(
+      await signedRequest(p, admin, 'GET', URL, { claims: { iat: now + 30, exp: now + 60 } }),
+      401,
+      -12,
+    );
     // 3 s in the future is inside the default 5 s tolerance.
-    expect((await signedRequest(p, admin, 'GET', URL, { claims: { iat: now + 3, exp: now + 50 } })).statusCode).toBe(200);
+    expect(
+      (await signedRequest(p, admin, 'GET', URL, { claims: { iat: now + 3, exp: now + 50 } }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it('honours a configured clock-skew tolerance', async () => {
@@ -143,8 +211,20 @@ describe('request authentication', () => {
     try {
       const user = await createApiUser(lenient, 'skew-admin', 'ADMIN');
       const now = Math.floor(Date.now() / 1000);
-      expect((await signedRequest(lenient, user, 'GET', URL, { claims: { iat: now + 60, exp: now + 110 } })).statusCode).toBe(200);
-      expect((await signedRequest(lenient, user, 'GET', URL, { claims: { iat: now - 150, exp: now - 100 } })).statusCode).toBe(200);
+      expect(
+        (
+          await signedRequest(lenient, user, 'GET', URL, {
+            claims: { iat: now + 60, exp: now + 110 },
+          })
+        ).statusCode,
+      ).toBe(200);
+      expect(
+        (
+          await signedRequest(lenient, user, 'GET', URL, {
+            claims: { iat: now - 150, exp: now - 100 },
+          })
+        ).statusCode,
+      ).toBe(200);
     } finally {
       await lenient.close();
     }
@@ -152,7 +232,11 @@ describe('request authentication', () => {
 
   it('-7 for a disabled (not yet approved) API user', async () => {
     const pending = await createApiUser(p, 'pending-user', 'VIEWER');
-    await p.app.services.database.db.updateTable('api_users').set({ enabled: false }).where('id', '=', pending.id).execute();
+    await p.app.services.database.db
+      .updateTable('api_users')
+      .set({ enabled: false })
+      .where('id', '=', pending.id)
+      .execute();
     await expectAuthError(await signedRequest(p, pending, 'GET', URL), 401, -7);
   });
 

@@ -13,7 +13,11 @@ export class ApiUserRepository {
 
   async findById(id: string, trx?: Transaction<Database>): Promise<ApiUserRow | undefined> {
     if (!UUID.test(id)) return undefined;
-    return (trx ?? this.db).selectFrom('api_users').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+    return (trx ?? this.db)
+      .selectFrom('api_users')
+      .selectAll()
+      .where('id', '=', id.toLowerCase())
+      .executeTakeFirst();
   }
 
   async listByWorkspace(workspaceId: string): Promise<ApiUserRow[]> {

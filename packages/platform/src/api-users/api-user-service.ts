@@ -21,7 +21,14 @@ import { parseApiUserCsr } from './csr.js';
 export const API_USER_CREATE = 'API_USER_CREATE';
 
 /** Roles an API user may hold: every role but OWNER, which belongs to a person. */
-const API_USER_ROLES: readonly Role[] = ['ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'APPROVER', 'EDITOR', 'VIEWER'];
+const API_USER_ROLES: readonly Role[] = [
+  'ADMIN',
+  'NON_SIGNING_ADMIN',
+  'SIGNER',
+  'APPROVER',
+  'EDITOR',
+  'VIEWER',
+];
 
 export interface CreateApiUserInput {
   name: string;
@@ -51,7 +58,11 @@ export class ApiUserService {
     if (!roleHasPermission(creator.role, 'apiUsers:create')) throw new ForbiddenError();
     const name = input.name.trim();
     if (name.length === 0 || name.length > 100) {
-      throw new ValidationError('ERR_API_USER_NAME', 'INVALID_REQUEST', 'name must be 1 to 100 characters');
+      throw new ValidationError(
+        'ERR_API_USER_NAME',
+        'INVALID_REQUEST',
+        'name must be 1 to 100 characters',
+      );
     }
     if (!isRole(input.role) || !API_USER_ROLES.includes(input.role)) {
       throw new ValidationError(
@@ -64,7 +75,11 @@ export class ApiUserService {
     const id = randomUUID();
     return this.db.transaction().execute(async (trx) => {
       if (await this.apiUsers.nameTaken(trx, creator.workspaceId, name)) {
-        throw new ConflictError('ERR_API_USER_NAME_TAKEN', 'API_USER_NAME_TAKEN', `An API user named ${JSON.stringify(name)} already exists`);
+        throw new ConflictError(
+          'ERR_API_USER_NAME_TAKEN',
+          'API_USER_NAME_TAKEN',
+          `An API user named ${JSON.stringify(name)} already exists`,
+        );
       }
       await this.apiUsers.insert(trx, {
         id,
@@ -96,7 +111,11 @@ export class ApiUserService {
         payload: { apiUserId: id, name, role: input.role },
         createdBy: creator,
       });
-      await trx.updateTable('api_users').set({ approval_request_id: approvalRequest.id }).where('id', '=', id).execute();
+      await trx
+        .updateTable('api_users')
+        .set({ approval_request_id: approvalRequest.id })
+        .where('id', '=', id)
+        .execute();
       const user = (await this.apiUsers.findById(id, trx))!;
       return { user, approvalRequest, warnings: csr.warnings };
     });
@@ -112,7 +131,11 @@ export class ApiUserService {
     return user;
   }
 
-  async setIpAllowlist(actor: Principal, id: string, entries: readonly string[]): Promise<string[]> {
+  async setIpAllowlist(
+    actor: Principal,
+    id: string,
+    entries: readonly string[],
+  ): Promise<string[]> {
     const allowlist = parseIpAllowlist(entries);
     await this.get(actor.workspaceId, id);
     await this.db.transaction().execute(async (trx) => {

@@ -8,7 +8,10 @@ export type ApprovalDecision = 'APPROVE' | 'REJECT';
 export class ApprovalRequestRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(trx: Transaction<Database>, row: Omit<ApprovalRequestRow, 'created_at' | 'decided_at'>): Promise<void> {
+  async insert(
+    trx: Transaction<Database>,
+    row: Omit<ApprovalRequestRow, 'created_at' | 'decided_at'>,
+  ): Promise<void> {
     await trx
       .insertInto('approval_requests')
       .values({ ...row, payload: JSON.stringify(row.payload) })
@@ -17,7 +20,12 @@ export class ApprovalRequestRepository {
 
   /** Locks the row for the rest of the transaction: votes on one request are serialised. */
   async lockById(trx: Transaction<Database>, id: string): Promise<ApprovalRequestRow | undefined> {
-    return trx.selectFrom('approval_requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    return trx
+      .selectFrom('approval_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
   }
 
   async findById(workspaceId: string, id: string): Promise<ApprovalRequestRow | undefined> {
@@ -29,7 +37,10 @@ export class ApprovalRequestRepository {
       .executeTakeFirst();
   }
 
-  async list(workspaceId: string, status: ApprovalStatus | undefined): Promise<ApprovalRequestRow[]> {
+  async list(
+    workspaceId: string,
+    status: ApprovalStatus | undefined,
+  ): Promise<ApprovalRequestRow[]> {
     let q = this.db
       .selectFrom('approval_requests')
       .selectAll()

@@ -78,7 +78,11 @@ export class ApprovalService {
       actorId: req.createdBy.id,
       action: 'approval_request.opened',
       subject: id,
-      details: { kind: req.kind, subjectId: req.subjectId, requiredApprovals: workspace.admin_quorum },
+      details: {
+        kind: req.kind,
+        subjectId: req.subjectId,
+        requiredApprovals: workspace.admin_quorum,
+      },
     });
     if (roleHasPermission(req.createdBy.role, kind.deciderPermission)) {
       return this.voteIn(trx, req.createdBy, id, 'APPROVE');
@@ -86,10 +90,15 @@ export class ApprovalService {
     return (await this.requests.lockById(trx, id))!;
   }
 
-  async decide(voter: Principal, requestId: string, decision: ApprovalDecision): Promise<ApprovalRequestRow> {
+  async decide(
+    voter: Principal,
+    requestId: string,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalRequestRow> {
     return this.db.transaction().execute(async (trx) => {
       const row = await this.requests.lockById(trx, requestId);
-      if (!row || row.workspace_id !== voter.workspaceId) throw new NotFoundError('Approval request');
+      if (!row || row.workspace_id !== voter.workspaceId)
+        throw new NotFoundError('Approval request');
       return this.voteIn(trx, voter, requestId, decision);
     });
   }
@@ -122,20 +131,26 @@ export class ApprovalService {
       decision,
     });
     if (!added) {
-      throw new ConflictError('ERR_APPROVAL_ALREADY_VOTED', 'APPROVAL_ALREADY_VOTED', 'You already voted on this request');
+      throw new ConflictError(
+        'ERR_APPROVAL_ALREADY_VOTED',
+        'APPROVAL_ALREADY_VOTED',
+        'You already voted on this request',
+      );
     }
     await this.audit.appendIn(trx, {
       workspaceId: row.workspace_id,
       actorKind: voter.kind,
       actorId: voter.id,
-      action: decision === 'APPROVE' ? 'approval_request.approved_by' : 'approval_request.rejected_by',
+      action:
+        decision === 'APPROVE' ? 'approval_request.approved_by' : 'approval_request.rejected_by',
       subject: requestId,
       details: { kind: row.kind },
     });
     const votes = await this.requests.votes(trx, requestId);
     const approvals = votes.filter((v) => v.decision === 'APPROVE').length;
     // One rejection ends the request: an approval quorum is a set of vetoes.
-    const outcome = decision === 'REJECT' ? 'REJECTED' : approvals >= row.required_approvals ? 'APPROVED' : null;
+    const outcome =
+      decision === 'REJECT' ? 'REJECTED' : approvals >= row.required_approvals ? 'APPROVED' : null;
     if (outcome) {
       await this.requests.setStatus(trx, requestId, outcome);
       const decided = (await this.requests.lockById(trx, requestId))!;

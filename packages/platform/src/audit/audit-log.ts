@@ -121,10 +121,16 @@ export class AuditLog {
       const rows = (await q.execute()).map(toRecord);
       for (const r of rows) {
         if (r.prevHash !== prevHash) {
-          return { checked, broken: { seq: r.seq, id: r.id, reason: 'does not link to the previous entry' } };
+          return {
+            checked,
+            broken: { seq: r.seq, id: r.id, reason: 'does not link to the previous entry' },
+          };
         }
         if (auditEntryHash(prevHash, r) !== r.hash) {
-          return { checked, broken: { seq: r.seq, id: r.id, reason: 'content does not match its hash' } };
+          return {
+            checked,
+            broken: { seq: r.seq, id: r.id, reason: 'content does not match its hash' },
+          };
         }
         prevHash = r.hash;
         checked += 1;

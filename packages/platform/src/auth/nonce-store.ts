@@ -21,7 +21,10 @@ export class NonceStore {
   }
 
   async sweep(now: Date = new Date()): Promise<number> {
-    const r = await this.db.deleteFrom('request_nonces').where('expires_at', '<', now).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('request_nonces')
+      .where('expires_at', '<', now)
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 }

@@ -46,11 +46,19 @@ export class RequestAuthenticator {
 
   async authenticate(req: IncomingApiRequest): Promise<Principal> {
     if (!req.apiKey) {
-      throw new AuthError('ERR_AUTH_MISSING_API_KEY', 'MISSING_API_KEY', 'Unauthorized: missing X-API-Key header');
+      throw new AuthError(
+        'ERR_AUTH_MISSING_API_KEY',
+        'MISSING_API_KEY',
+        'Unauthorized: missing X-API-Key header',
+      );
     }
     const token = /^Bearer ([^\s]+)$/.exec(req.authorization ?? '')?.[1];
     if (!token) {
-      throw new AuthError('ERR_AUTH_MISSING_JWT', 'MISSING_JWT', 'Unauthorized: missing bearer token');
+      throw new AuthError(
+        'ERR_AUTH_MISSING_JWT',
+        'MISSING_JWT',
+        'Unauthorized: missing bearer token',
+      );
     }
     const user = await this.apiUsers.findById(req.apiKey);
     if (!user) throw notAccepted('ERR_AUTH_UNKNOWN_API_KEY', 'unknown API key');
@@ -65,21 +73,36 @@ export class RequestAuthenticator {
       throw notAccepted('ERR_AUTH_SUB_MISMATCH', 'token subject does not match the API key');
     }
     if (claims.uri !== req.url) {
-      throw new AuthError('ERR_AUTH_WRONG_URI', 'WRONG_URI', 'Unauthorized: token uri does not match the request');
+      throw new AuthError(
+        'ERR_AUTH_WRONG_URI',
+        'WRONG_URI',
+        'Unauthorized: token uri does not match the request',
+      );
     }
     const nowSeconds = Math.floor(this.now() / 1000);
     const skew = this.options.clockSkewSeconds;
     if (claims.iat > nowSeconds + skew) {
-      throw new AuthError('ERR_AUTH_FUTURE_IAT', 'FUTURE_IAT', 'Unauthorized: token issued in the future');
+      throw new AuthError(
+        'ERR_AUTH_FUTURE_IAT',
+        'FUTURE_IAT',
+        'Unauthorized: token issued in the future',
+      );
     }
     if (claims.exp < nowSeconds - skew) {
       throw new AuthError('ERR_AUTH_EXPIRED', 'TOKEN_EXPIRED', 'Unauthorized: token expired');
     }
     if (claims.exp <= claims.iat || claims.exp - claims.iat > MAX_TOKEN_LIFETIME_SECONDS) {
-      throw notAccepted('ERR_AUTH_LIFETIME', `token lifetime must be at most ${MAX_TOKEN_LIFETIME_SECONDS} s`);
+      throw notAccepted(
+        'ERR_AUTH_LIFETIME',
+        `token lifetime must be at most ${MAX_TOKEN_LIFETIME_SECONDS} s`,
+      );
     }
     if (!bodyHashMatches(claims.bodyHash, req.rawBody)) {
-      throw new AuthError('ERR_AUTH_BODY_HASH', 'INVALID_SIGNATURE', 'Unauthorized: body hash does not match the request body');
+      throw new AuthError(
+        'ERR_AUTH_BODY_HASH',
+        'INVALID_SIGNATURE',
+        'Unauthorized: body hash does not match the request body',
+      );
     }
     if (!ipAllowed(user.ip_allowlist, req.ip)) {
       throw notAccepted('ERR_AUTH_IP_NOT_ALLOWED', 'IP address not allowed for this API key');
@@ -88,7 +111,13 @@ export class RequestAuthenticator {
     if (!(await this.nonces.consume(user.id, claims.nonce, keepUntil))) {
       throw notAccepted('ERR_AUTH_REPLAY', 'nonce already used');
     }
-    return { kind: 'api_user', id: user.id, workspaceId: user.workspace_id, role: user.role, name: user.name };
+    return {
+      kind: 'api_user',
+      id: user.id,
+      workspaceId: user.workspace_id,
+      role: user.role,
+      name: user.name,
+    };
   }
 
   private publicKey(id: string, pem: string): KeyObject {

@@ -19,7 +19,11 @@ export interface RequestClaims {
 export const MAX_TOKEN_LIFETIME_SECONDS = 60;
 
 const INVALID = () =>
-  new AuthError('ERR_AUTH_INVALID_SIGNATURE', 'INVALID_SIGNATURE', 'Unauthorized: invalid signature');
+  new AuthError(
+    'ERR_AUTH_INVALID_SIGNATURE',
+    'INVALID_SIGNATURE',
+    'Unauthorized: invalid signature',
+  );
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -81,8 +85,7 @@ const EMPTY_BODY_HASHES = [
 
 /** The claim must be the SHA-256 of the exact bytes received. */
 export function bodyHashMatches(claimed: string, rawBody: Buffer | undefined): boolean {
-  const expected =
-    rawBody && rawBody.length > 0 ? [sha256Hex(rawBody)] : EMPTY_BODY_HASHES;
+  const expected = rawBody && rawBody.length > 0 ? [sha256Hex(rawBody)] : EMPTY_BODY_HASHES;
   const claimedBuf = Buffer.from(claimed.toLowerCase(), 'utf8');
   let match = false;
   for (const e of expected) {

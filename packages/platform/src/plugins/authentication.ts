@@ -77,7 +77,12 @@ export const authentication = fp(
             actorId: knownKey,
             action: 'auth.failed',
             subject: request.routeOptions.url ?? null,
-            details: { method: request.method, reason: error.code, code: error.apiCode, ip: request.ip },
+            details: {
+              method: request.method,
+              reason: error.code,
+              code: error.apiCode,
+              ip: request.ip,
+            },
           });
         }
         throw error;

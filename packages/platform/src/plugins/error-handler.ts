@@ -17,7 +17,10 @@ export const errorHandler = fp(
       return reply.status(status).send(body);
     });
     app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({ message: `Route ${request.method} ${request.url.split('?')[0]} not found`, code: ApiErrorCode.NOT_FOUND }),
+      reply.status(404).send({
+        message: `Route ${request.method} ${request.url.split('?')[0]} not found`,
+        code: ApiErrorCode.NOT_FOUND,
+      }),
     );
     return Promise.resolve();
   },
@@ -29,23 +32,38 @@ function toResponse(error: FastifyError): { status: number; body: ApiErrorBody }
     return { status: error.status, body: { message: error.message, code: error.apiCode } };
   }
   if (error.validation) {
-    return { status: 400, body: { message: `Invalid request: ${error.message}`, code: ApiErrorCode.INVALID_REQUEST } };
+    return {
+      status: 400,
+      body: { message: `Invalid request: ${error.message}`, code: ApiErrorCode.INVALID_REQUEST },
+    };
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { message: 'Request body is larger than allowed', code: ApiErrorCode.BODY_TOO_LARGE } };
+      return {
+        status: 413,
+        body: { message: 'Request body is larger than allowed', code: ApiErrorCode.BODY_TOO_LARGE },
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
         status: 415,
-        body: { message: 'Content-Type must be application/json', code: ApiErrorCode.UNSUPPORTED_CONTENT_TYPE },
+        body: {
+          message: 'Content-Type must be application/json',
+          code: ApiErrorCode.UNSUPPORTED_CONTENT_TYPE,
+        },
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, body: { message: 'Request body is not valid JSON', code: ApiErrorCode.MALFORMED_JSON } };
+      return {
+        status: 400,
+        body: { message: 'Request body is not valid JSON', code: ApiErrorCode.MALFORMED_JSON },
+      };
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, body: { message: error.message, code: ApiErrorCode.INVALID_REQUEST } };
+    return {
+      status: error.statusCode,
+      body: { message: error.message, code: ApiErrorCode.INVALID_REQUEST },
+    };
   }
   return { status: 500, body: { message: 'Internal error', code: ApiErrorCode.INTERNAL } };
 }

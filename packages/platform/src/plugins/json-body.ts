@@ -21,7 +21,14 @@ export const jsonBody = fp(
       try {
         done(null, JSON.parse(raw.toString('utf8')));
       } catch {
-        done(new ValidationError('ERR_MALFORMED_JSON', 'MALFORMED_JSON', 'Request body is not valid JSON'), undefined);
+        done(
+          new ValidationError(
+            'ERR_MALFORMED_JSON',
+            'MALFORMED_JSON',
+            'Request body is not valid JSON',
+          ),
+          undefined,
+        );
       }
     });
     return Promise.resolve();

@@ -36,7 +36,8 @@ export const metrics = fp(
         { method: request.method, route, status: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );
-      if (reply.statusCode === 401 || reply.statusCode === 403) rejected.inc({ status: String(reply.statusCode) });
+      if (reply.statusCode === 401 || reply.statusCode === 403)
+        rejected.inc({ status: String(reply.statusCode) });
       done();
     });
     return Promise.resolve();

@@ -15,8 +15,16 @@ import { Type } from 'typebox';
 import type { ApiUserRow } from '../api-users/api-user-repository.js';
 import { principalOf } from './principal-of.js';
 
-const UserIdParams = Type.Object({ userId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema };
+const UserIdParams = Type.Object(
+  { userId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+};
 
 export function apiUserRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -25,7 +33,11 @@ export function apiUserRoutes(app: FastifyInstance): void {
     '/v1/management/api_users',
     {
       config: { permission: 'apiUsers:read' },
-      schema: { tags: ['API users'], summary: 'List API users', response: { 200: GetApiUsersResponseSchema, ...errors } },
+      schema: {
+        tags: ['API users'],
+        summary: 'List API users',
+        response: { 200: GetApiUsersResponseSchema, ...errors },
+      },
     },
     async (request) => {
       const rows = await app.services.apiUsers.list(principalOf(request).workspaceId);
@@ -56,7 +68,10 @@ export function apiUserRoutes(app: FastifyInstance): void {
         role: user.role as Role,
         status: user.status as ApiUser['status'],
         enabled: user.enabled,
-        approvalRequest: { id: approvalRequest.id, status: approvalRequest.status as 'PENDING' | 'APPROVED' | 'REJECTED' },
+        approvalRequest: {
+          id: approvalRequest.id,
+          status: approvalRequest.status as 'PENDING' | 'APPROVED' | 'REJECTED',
+        },
         warnings,
       };
     },
@@ -74,7 +89,10 @@ export function apiUserRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const user = await app.services.apiUsers.get(principalOf(request).workspaceId, request.params.userId);
+      const user = await app.services.apiUsers.get(
+        principalOf(request).workspaceId,
+        request.params.userId,
+      );
       return { userId: user.id, whitelistedIps: user.ip_allowlist };
     },
   );

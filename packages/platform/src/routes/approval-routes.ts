@@ -1,5 +1,10 @@
 /** `/v1/countersign/approval_requests`: list, read and decide changes waiting for the quorum. */
-import { ApprovalRequestSchema, ErrorBodySchema, ListApprovalRequestsResponseSchema, type ApprovalRequest } from '@countersign/protocol';
+import {
+  ApprovalRequestSchema,
+  ErrorBodySchema,
+  ListApprovalRequestsResponseSchema,
+  type ApprovalRequest,
+} from '@countersign/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -7,12 +12,25 @@ import type { ApprovalRequestRow } from '../approvals/approval-request-repositor
 import { NotFoundError } from '../errors.js';
 import { principalOf } from './principal-of.js';
 
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-const StatusQuery = Type.Object(
-  { status: Type.Optional(Type.Union([Type.Literal('PENDING'), Type.Literal('APPROVED'), Type.Literal('REJECTED')])) },
+const IdParams = Type.Object(
+  { id: Type.String({ format: 'uuid' }) },
   { additionalProperties: false },
 );
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
+const StatusQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Literal('PENDING'), Type.Literal('APPROVED'), Type.Literal('REJECTED')]),
+    ),
+  },
+  { additionalProperties: false },
+);
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+};
 
 export function approvalRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -43,10 +61,17 @@ export function approvalRoutes(app: FastifyInstance): void {
     '/v1/countersign/approval_requests',
     {
       config: { permission: 'approvalRequests:read' },
-      schema: { tags: ['Approval requests'], querystring: StatusQuery, response: { 200: ListApprovalRequestsResponseSchema, ...errors } },
+      schema: {
+        tags: ['Approval requests'],
+        querystring: StatusQuery,
+        response: { 200: ListApprovalRequestsResponseSchema, ...errors },
+      },
     },
     async (request) => {
-      const rows = await approvalRequests.list(principalOf(request).workspaceId, request.query.status);
+      const rows = await approvalRequests.list(
+        principalOf(request).workspaceId,
+        request.query.status,
+      );
       return { approvalRequests: await Promise.all(rows.map(present)) };
     },
   );
@@ -55,10 +80,17 @@ export function approvalRoutes(app: FastifyInstance): void {
     '/v1/countersign/approval_requests/:id',
     {
       config: { permission: 'approvalRequests:read' },
-      schema: { tags: ['Approval requests'], params: IdParams, response: { 200: ApprovalRequestSchema, ...errors } },
+      schema: {
+        tags: ['Approval requests'],
+        params: IdParams,
+        response: { 200: ApprovalRequestSchema, ...errors },
+      },
     },
     async (request) => {
-      const row = await approvalRequests.findById(principalOf(request).workspaceId, request.params.id);
+      const row = await approvalRequests.findById(
+        principalOf(request).workspaceId,
+        request.params.id,
+      );
       if (!row) throw new NotFoundError('Approval request');
       return present(row);
     },
@@ -69,9 +101,14 @@ export function approvalRoutes(app: FastifyInstance): void {
       `/v1/countersign/approval_requests/:id/${decision.toLowerCase()}`,
       {
         config: { permission: 'approvalRequests:decide' },
-        schema: { tags: ['Approval requests'], params: IdParams, response: { 200: ApprovalRequestSchema, ...errors } },
+        schema: {
+          tags: ['Approval requests'],
+          params: IdParams,
+          response: { 200: ApprovalRequestSchema, ...errors },
+        },
       },
-      async (request) => present(await approvals.decide(principalOf(request), request.params.id, decision)),
+      async (request) =>
+        present(await approvals.decide(principalOf(request), request.params.id, decision)),
     );
   }
 }

@@ -29,11 +29,17 @@ export function opsRoutes(app: FastifyInstance, options: { metrics: boolean }): 
   );
 
   if (options.metrics) {
-    app.get('/metrics', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) => {
-      const body = await app.metrics.metrics();
-      return reply.type(app.metrics.contentType).send(body);
-    });
+    app.get(
+      '/metrics',
+      { config: { permission: 'public' }, schema: { hide: true } },
+      async (_request, reply) => {
+        const body = await app.metrics.metrics();
+        return reply.type(app.metrics.contentType).send(body);
+      },
+    );
   }
 
-  app.get('/docs/json', { config: { permission: 'public' }, schema: { hide: true } }, () => app.swagger());
+  app.get('/docs/json', { config: { permission: 'public' }, schema: { hide: true } }, () =>
+    app.swagger(),
+  );
 }

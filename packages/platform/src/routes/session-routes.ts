@@ -21,7 +21,11 @@ export function sessionRoutes(app: FastifyInstance): void {
     '/v1/countersign/session',
     {
       config: { permission: 'session:read' },
-      schema: { tags: ['Session'], summary: 'The authenticated caller', response: { 200: SessionSchema } },
+      schema: {
+        tags: ['Session'],
+        summary: 'The authenticated caller',
+        response: { 200: SessionSchema },
+      },
     },
     (request) => ({ ...principalOf(request) }),
   );

@@ -25,17 +25,33 @@ export class WorkspaceService {
     private readonly audit: AuditLog,
   ) {}
 
-  async create(input: { name: string; ownerEmail: string; ownerPassword?: string | undefined }): Promise<CreatedWorkspace> {
+  async create(input: {
+    name: string;
+    ownerEmail: string;
+    ownerPassword?: string | undefined;
+  }): Promise<CreatedWorkspace> {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 100) {
-      throw new ValidationError('ERR_WORKSPACE_NAME', 'INVALID_REQUEST', 'Workspace name must be 1 to 100 characters');
+      throw new ValidationError(
+        'ERR_WORKSPACE_NAME',
+        'INVALID_REQUEST',
+        'Workspace name must be 1 to 100 characters',
+      );
     }
     if (!EMAIL.test(input.ownerEmail)) {
-      throw new ValidationError('ERR_OWNER_EMAIL', 'INVALID_REQUEST', 'Owner email is not an email address');
+      throw new ValidationError(
+        'ERR_OWNER_EMAIL',
+        'INVALID_REQUEST',
+        'Owner email is not an email address',
+      );
     }
     const password = input.ownerPassword ?? generatePassword();
     if (password.length < 12) {
-      throw new ValidationError('ERR_OWNER_PASSWORD', 'INVALID_REQUEST', 'Owner password must be at least 12 characters');
+      throw new ValidationError(
+        'ERR_OWNER_PASSWORD',
+        'INVALID_REQUEST',
+        'Owner password must be at least 12 characters',
+      );
     }
     const passwordHash = await hashPassword(password);
     const workspaceId = randomUUID();
@@ -44,7 +60,13 @@ export class WorkspaceService {
       await trx.insertInto('workspaces').values({ id: workspaceId, name }).execute();
       await trx
         .insertInto('console_users')
-        .values({ id: ownerId, workspace_id: workspaceId, email: input.ownerEmail, password_hash: passwordHash, role: 'OWNER' })
+        .values({
+          id: ownerId,
+          workspace_id: workspaceId,
+          email: input.ownerEmail,
+          password_hash: passwordHash,
+          role: 'OWNER',
+        })
         .execute();
       await this.audit.appendIn(trx, {
         workspaceId,
@@ -57,23 +79,48 @@ export class WorkspaceService {
     });
     return {
       workspaceId,
-      owner: { kind: 'console_user', id: ownerId, workspaceId, role: 'OWNER', name: input.ownerEmail, email: input.ownerEmail },
+      owner: {
+        kind: 'console_user',
+        id: ownerId,
+        workspaceId,
+        role: 'OWNER',
+        name: input.ownerEmail,
+        email: input.ownerEmail,
+      },
       ownerPassword: password,
     };
   }
 
   async list(): Promise<{ id: string; name: string; created_at: Date }[]> {
-    return this.db.selectFrom('workspaces').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('workspaces')
+      .select(['id', 'name', 'created_at'])
+      .orderBy('created_at')
+      .execute();
   }
 
   /** Signs a console user in by email and password; undefined on any mismatch (one answer for all). */
-  async signIn(email: string, password: string, workspaceId?: string): Promise<Principal | undefined> {
-    let q = this.db.selectFrom('console_users').selectAll().where('email', '=', email).where('enabled', '=', true);
+  async signIn(
+    email: string,
+    password: string,
+    workspaceId?: string,
+  ): Promise<Principal | undefined> {
+    let q = this.db
+      .selectFrom('console_users')
+      .selectAll()
+      .where('email', '=', email)
+      .where('enabled', '=', true);
     if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
     const users = await q.execute();
     for (const u of users) {
       if (await verifyPassword(password, u.password_hash)) {
-        return { kind: 'console_user', id: u.id, workspaceId: u.workspace_id, role: u.role as Principal['role'], name: u.email };
+        return {
+          kind: 'console_user',
+          id: u.id,
+          workspaceId: u.workspace_id,
+          role: u.role as Principal['role'],
+          name: u.email,
+        };
       }
     }
     return undefined;

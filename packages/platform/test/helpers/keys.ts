@@ -35,9 +35,13 @@ export function csrFor(privateKey: KeyObject, subject: string): Promise<string> 
   try {
     const keyFile = join(dir, 'key.pem');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const csr = execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', subject, '-sha256'], {
-      encoding: 'utf8',
-    });
+    const csr = execFileSync(
+      'openssl',
+      ['req', '-new', '-key', keyFile, '-subj', subject, '-sha256'],
+      {
+        encoding: 'utf8',
+      },
+    );
     return Promise.resolve(csr);
   } finally {
     rmSync(dir, { recursive: true, force: true });

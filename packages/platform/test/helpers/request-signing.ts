@@ -51,6 +51,10 @@ export function authHeaders(
   body = '',
   overrides: ClaimOverrides = {},
 ): Record<string, string> {
-  const token = signJwt(key, { alg: 'RS256', typ: 'JWT' }, requestClaims(apiKey, url, body, overrides));
+  const token = signJwt(
+    key,
+    { alg: 'RS256', typ: 'JWT' },
+    requestClaims(apiKey, url, body, overrides),
+  );
   return { 'x-api-key': apiKey, authorization: `Bearer ${token}` };
 }

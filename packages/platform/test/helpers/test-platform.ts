@@ -5,7 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@countersign/protocol';
-import { buildApp, defaultConfig, openDatabase, type PlatformConfig, type Principal } from '../../src/index.js';
+import {
+  buildApp,
+  defaultConfig,
+  openDatabase,
+  type PlatformConfig,
+  type Principal,
+} from '../../src/index.js';
 import { authHeaders, type ClaimOverrides } from './request-signing.js';
 import { testKey, type TestKey } from './keys.js';
 
@@ -34,7 +40,10 @@ export async function startTestPlatform(
   });
   beforeReady?.(app);
   await app.ready();
-  const ws = await app.services.workspaces.create({ name: 'Test workspace', ownerEmail: 'owner@example.test' });
+  const ws = await app.services.workspaces.create({
+    name: 'Test workspace',
+    ownerEmail: 'owner@example.test',
+  });
   return { app, workspaceId: ws.workspaceId, owner: ws.owner, close: () => app.close() };
 }
 
@@ -45,7 +54,12 @@ export interface TestApiUser {
 }
 
 /** Creates a ready API user as the Owner would (quorum 1 completes at once). */
-export async function createApiUser(p: TestPlatform, name: string, role: Role, bits = 2048): Promise<TestApiUser> {
+export async function createApiUser(
+  p: TestPlatform,
+  name: string,
+  role: Role,
+  bits = 2048,
+): Promise<TestApiUser> {
   const key = await testKey(name, bits);
   const created = await p.app.services.apiUsers.create(p.owner, { name, role, csrPem: key.csrPem });
   return { id: created.user.id, role, key };
@@ -57,7 +71,12 @@ export async function signedRequest(
   user: TestApiUser,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
-  options: { body?: unknown; claims?: ClaimOverrides; headers?: Record<string, string>; remoteAddress?: string } = {},
+  options: {
+    body?: unknown;
+    claims?: ClaimOverrides;
+    headers?: Record<string, string>;
+    remoteAddress?: string;
+  } = {},
 ): Promise<LightMyRequestResponse> {
   const body = options.body === undefined ? '' : JSON.stringify(options.body);
   const inject: InjectOptions = {

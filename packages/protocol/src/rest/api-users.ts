@@ -9,7 +9,9 @@ import { RoleSchema } from './common.js';
 export const CreateApiUserRequestSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    role: Type.String({ description: 'ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER' }),
+    role: Type.String({
+      description: 'ADMIN, NON_SIGNING_ADMIN, SIGNER, APPROVER, EDITOR or VIEWER',
+    }),
     csrPem: Type.String({ minLength: 1, maxLength: 65536, description: 'PKCS#10 CSR, PEM' }),
     coSignerSetupType: Type.Optional(Type.String({ maxLength: 100 })),
     coSignerSetupIsFirstUser: Type.Optional(Type.Boolean()),

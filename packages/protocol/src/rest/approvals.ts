@@ -19,7 +19,10 @@ export const ApprovalRequestSchema = Type.Object(
     subjectId: Type.String(),
     status: ApprovalRequestStatusSchema,
     requiredApprovals: Type.Integer(),
-    createdBy: Type.Object({ kind: Type.String(), id: Type.String() }, { additionalProperties: false }),
+    createdBy: Type.Object(
+      { kind: Type.String(), id: Type.String() },
+      { additionalProperties: false },
+    ),
     createdAt: Type.Number(),
     decidedAt: Type.Union([Type.Number(), Type.Null()]),
     payload: Type.Record(Type.String(), Type.Unknown()),

@@ -10,7 +10,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('workspaces')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('admin_quorum', 'integer', (c) => c.notNull().defaultTo(1).check(sql`admin_quorum >= 1`))
+    .addColumn('admin_quorum', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(1)
+        .check(sql`admin_quorum >= 1`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
@@ -48,9 +53,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('approval_votes')
-    .addColumn('approval_request_id', 'uuid', (c) =>
-      c.notNull().references('approval_requests.id'),
-    )
+    .addColumn('approval_request_id', 'uuid', (c) => c.notNull().references('approval_requests.id'))
     .addColumn('voter_kind', 'text', (c) => c.notNull())
     .addColumn('voter_id', 'uuid', (c) => c.notNull())
     .addColumn('decision', 'text', (c) => c.notNull())
