@@ -32,7 +32,12 @@ export type MpcErrorCode =
   | 'ERR_MPC_NONCE_REUSE'
   | 'ERR_MPC_SESSION_STATE'
   | 'ERR_MPC_DERIVATION'
-  | 'ERR_MPC_KEY_SHARE';
+  | 'ERR_MPC_KEY_SHARE'
+  | 'ERR_MPC_OT_CHECK'
+  | 'ERR_MPC_CONSISTENCY_CHECK'
+  | 'ERR_MPC_OT_SETUP_DESTROYED'
+  | 'ERR_MPC_PRESIGNATURE_SPENT'
+  | 'ERR_MPC_PRESIGNATURE';
 
 const MESSAGES: Record<MpcErrorCode, string> = {
   ERR_MPC_INVALID_PARAMS: 'invalid session parameters',
@@ -58,6 +63,11 @@ const MESSAGES: Record<MpcErrorCode, string> = {
   ERR_MPC_SESSION_STATE: 'operation not allowed in the current session state',
   ERR_MPC_DERIVATION: 'invalid derivation path or derived key',
   ERR_MPC_KEY_SHARE: 'invalid key share',
+  ERR_MPC_OT_CHECK: 'OT extension or multiplication check failed; party banned',
+  ERR_MPC_CONSISTENCY_CHECK: 'presignature consistency check failed',
+  ERR_MPC_OT_SETUP_DESTROYED: 'OT setup with this party was destroyed; refresh the share set',
+  ERR_MPC_PRESIGNATURE_SPENT: 'presignature already used',
+  ERR_MPC_PRESIGNATURE: 'invalid presignature or signing context',
 };
 
 /** Options of {@link MpcError}. */

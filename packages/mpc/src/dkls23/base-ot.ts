@@ -1,0 +1,149 @@
+/**
+ * Base oblivious transfer: the "endemic" OT of Masny–Rindal [MR19] (CCS 2019, ePrint 2019/706,
+ * §4 Figure 6, the random-oracle instantiation over a prime-order group), batched κ = 128 times
+ * with one sender key, as fixed by specs/dkls23.md, "Building blocks" 3. It runs once per share
+ * set and ordered pair, inside the DKG, to seed the OT extension (`ot-extension.ts`).
+ *
+ * Receiver with choice bits b (128 bits), for each l:
+ *   sk_l random; r_{l,1−b_l} = HG(random); r_{l,b_l} = sk_l·G − HG(sid, l, r_{l,1−b_l});
+ *   sends all (r_{l,0}, r_{l,1}).
+ * Sender: one y, sends Y = y·G; pk_{l,c} = r_{l,c} + HG(sid, l, r_{l,1−c});
+ *   m_{l,c} = H("ot", sid, l, c, x(y·pk_{l,c})).
+ * Receiver: m_{l,b_l} = H("ot", sid, l, b_l, x(sk_l·Y)).
+ *
+ * `sid` is the pair session id `H("pair", ctx, alice, bob, "base-ot")` (alice = base-OT
+ * receiver = extension sender). The secret-scalar × arbitrary-point products go through native
+ * ECDH (x-coordinate only: a hash input here, as the spec allows). Every received point is
+ * decoded strictly; a bad one names the sender.
+ * @module
+ */
+import { secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import {
+  defaultRandom,
+  secp256k1Suite,
+  type GroupPoint,
+  type RandomSource,
+} from '../curve-suite.js';
+import { MpcError } from '../errors.js';
+import { encodeFields } from '../hash.js';
+import { dkls23Hasher, fastHash, u32 } from './hashing.js';
+import { SecretScalar } from './native-ecdh.js';
+
+/** Number of base OTs per ordered pair: κ = 128. */
+export const BASE_OT_COUNT = 128;
+/** Length of one base-OT output key. */
+export const BASE_OT_KEY_LENGTH = 32;
+/** Receiver message: 128 × (r_{l,0} ‖ r_{l,1}), compressed points. */
+export const BASE_OT_RECEIVER_MESSAGE_LENGTH = BASE_OT_COUNT * 2 * 33;
+
+const suite = secp256k1Suite;
+const DST_POINT = dkls23Hasher.prefix + 'ot-point';
+const DST_RANDOM = dkls23Hasher.prefix + 'ot-random';
+
+function hashToGroup(sid: Uint8Array, l: number, r: Uint8Array): GroupPoint {
+  const msg = encodeFields([sid, u32(l), r]);
+  return secp256k1_hasher.hashToCurve(msg, { DST: DST_POINT });
+}
+
+function bit(bits: Uint8Array, l: number): number {
+  return ((bits[l >>> 3] ?? 0) >>> (l & 7)) & 1;
+}
+
+/** Sender, first step: the batch key `y` and `Y = y·G` (sent to the receiver). */
+export function baseOtSenderKey(random: RandomSource = defaultRandom): {
+  y: bigint;
+  Y: Uint8Array;
+} {
+  const y = suite.randomScalar(random);
+  const s = new SecretScalar(y);
+  const Y = s.publicKey();
+  s.wipe();
+  return { y, Y };
+}
+
+/** Receiver: its message for choice bits `choices` (16 bytes) and the secrets to finish. */
+export function baseOtReceiverMessage(
+  sid: Uint8Array,
+  choices: Uint8Array,
+  random: RandomSource = defaultRandom,
+): { secrets: bigint[]; message: Uint8Array } {
+  if (choices.length !== BASE_OT_COUNT / 8) throw new RangeError('choices');
+  const secrets: bigint[] = [];
+  const message = new Uint8Array(BASE_OT_RECEIVER_MESSAGE_LENGTH);
+  for (let l = 0; l < BASE_OT_COUNT; l++) {
+    const sk = suite.randomScalar(random);
+    secrets.push(sk);
+    const other = (
+      secp256k1_hasher.hashToCurve(random(32), { DST: DST_RANDOM }) as unknown as GroupPoint
+    ).toBytes();
+    const s = new SecretScalar(sk);
+    const skG = suite.decodePoint(s.publicKey());
+    s.wipe();
+    const mine = skG.subtract(hashToGroup(sid, l, other)).toBytes();
+    // Both orders are written; which slot holds `mine` is the secret choice bit, so select
+    // without branching on it.
+    const b = bit(choices, l);
+    const mask = -b & 0xff;
+    const at = l * 66;
+    for (let k = 0; k < 33; k++) {
+      const m = mine[k] ?? 0;
+      const o = other[k] ?? 0;
+      message[at + k] = (o & mask) | (m & ~mask);
+      message[at + 33 + k] = (m & mask) | (o & ~mask);
+    }
+  }
+  return { secrets, message };
+}
+
+/**
+ * Sender, last step: both keys of every OT, from the receiver's message. Throws naming
+ * `receiver` on a malformed message.
+ */
+export function baseOtSenderFinish(
+  sid: Uint8Array,
+  y: bigint,
+  message: Uint8Array,
+  receiver: number,
+): { keys0: Uint8Array[]; keys1: Uint8Array[] } {
+  if (message.length !== BASE_OT_RECEIVER_MESSAGE_LENGTH)
+    throw new MpcError('ERR_MPC_MALFORMED', { culprit: receiver, detail: 'base OT message' });
+  const s = new SecretScalar(y);
+  const keys0: Uint8Array[] = [];
+  const keys1: Uint8Array[] = [];
+  try {
+    for (let l = 0; l < BASE_OT_COUNT; l++) {
+      const r0b = message.subarray(l * 66, l * 66 + 33);
+      const r1b = message.subarray(l * 66 + 33, l * 66 + 66);
+      const r0 = suite.decodePoint(r0b, receiver);
+      const r1 = suite.decodePoint(r1b, receiver);
+      const pk0 = r0.add(hashToGroup(sid, l, r1b));
+      const pk1 = r1.add(hashToGroup(sid, l, r0b));
+      if (pk0.is0() || pk1.is0())
+        throw new MpcError('ERR_MPC_INVALID_POINT', { culprit: receiver, detail: 'base OT' });
+      keys0.push(fastHash('ot', sid, u32(l), Uint8Array.of(0), s.sharedX(pk0)));
+      keys1.push(fastHash('ot', sid, u32(l), Uint8Array.of(1), s.sharedX(pk1)));
+    }
+  } finally {
+    s.wipe();
+  }
+  return { keys0, keys1 };
+}
+
+/** Receiver, last step: `m_{l,b_l}` for every l, from the sender's `Y`. */
+export function baseOtReceiverFinish(
+  sid: Uint8Array,
+  secrets: readonly bigint[],
+  choices: Uint8Array,
+  Y: Uint8Array,
+  sender: number,
+): Uint8Array[] {
+  const Yp = suite.decodePoint(Y, sender);
+  const keys: Uint8Array[] = [];
+  for (let l = 0; l < BASE_OT_COUNT; l++) {
+    const s = new SecretScalar(secrets[l] ?? 0n);
+    const shared = s.sharedX(Yp);
+    s.wipe();
+    keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(bit(choices, l)), shared));
+  }
+  return keys;
+}

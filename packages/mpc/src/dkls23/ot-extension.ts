@@ -1,0 +1,284 @@
+/**
+ * OT extension: IKNP (Ishai–Kilian–Nissim–Petrank, CRYPTO 2003, §4) with the KOS15
+ * correlation check (Keller–Orsini–Scholl, ePrint 2015/546, §3 Figure 7, Fiat–Shamir
+ * challenges), for one ordered pair, as fixed by specs/dkls23.md, "Building blocks" 4.
+ *
+ * Alice = extension sender = base-OT receiver, keeps Δ ∈ {0,1}^128 and k_l^{Δ_l};
+ * Bob = extension receiver = base-OT sender, keeps k_l^0, k_l^1 (`OtReceiverSetup`).
+ * Per use, with a fresh `sid_pair` and m' = ξ + 128 rows (the 128 extra rows, random choice
+ * bits, pad the check so that it reveals nothing about Bob's ξ choice bits):
+ * - Bob: T0_l = PRG(k_l^0, sid_pair), T1_l = PRG(k_l^1, sid_pair), choice vector w (his β then
+ *   random), sends U_l = T0_l ⊕ T1_l ⊕ w, and x = Σ χ_k·w_k, t = Σ χ_k·t_k over GF(2^128), with
+ *   χ_k derived from H("kos", sid_pair, U).
+ * - Alice: Q_l = PRG(k_l^{Δ_l}, sid_pair) ⊕ Δ_l·U_l; row k: q_k = t_k ⊕ w_k·Δ. She checks
+ *   Σ χ_k·q_k = t ⊕ x·Δ. **A failure bans Bob and destroys this setup** (never retried: a
+ *   selective abort leaks one bit of Δ per attempt).
+ * - Random OTs, rows 1..ξ: Alice (v0_k, v1_k) from q_k and q_k ⊕ Δ, Bob v_k from t_k, each
+ *   hashed with H("rot", sid_pair, k, ·) (here: straight to `width` scalars, see
+ *   {@link senderPads}).
+ *
+ * PRG(k, sid_pair) is SHA-512 in counter mode over the length-prefixed fields (the spec leaves
+ * the PRG open; docs/dkls23-notes.md).
+ * @module
+ */
+import { constantTimeEqual, wipe } from '../bytes.js';
+import { MpcError } from '../errors.js';
+import { BASE_OT_COUNT } from './base-ot.js';
+import { Dkls23CheckError } from './check-error.js';
+import {
+  gfAddInPlace,
+  gfInnerProduct,
+  gfMul,
+  gfSelectSum,
+  gfFromBytes,
+  gfToBytes,
+} from './gf128.js';
+import { fastHash, FramedInput, Q, u32 } from './hashing.js';
+
+/** κ: columns of the extension matrix = bits per row. */
+export const KAPPA = BASE_OT_COUNT;
+/** Bytes per row (one GF(2^128) element). */
+export const ROW_BYTES = KAPPA / 8;
+/** Padding rows of the KOS check. */
+export const KOS_PAD = 128;
+
+/** Alice's half of an ordered pair's OT setup. */
+export interface OtSenderSetup {
+  readonly sender: number;
+  readonly receiver: number;
+  /** Δ, 16 bytes: her base-OT choice bits. */
+  readonly delta: Uint8Array;
+  /** k_l^{Δ_l}, 128 × 32 bytes. */
+  readonly keys: readonly Uint8Array[];
+  destroyed: boolean;
+}
+
+/** Bob's half of an ordered pair's OT setup. */
+export interface OtReceiverSetup {
+  readonly sender: number;
+  readonly receiver: number;
+  readonly keys0: readonly Uint8Array[];
+  readonly keys1: readonly Uint8Array[];
+  destroyed: boolean;
+}
+
+/** Wipes a setup in place and marks it destroyed. */
+export function destroyOtSetup(setup: OtSenderSetup | OtReceiverSetup): void {
+  if ('delta' in setup) wipe(setup.delta, ...setup.keys);
+  else wipe(...setup.keys0, ...setup.keys1);
+  setup.destroyed = true;
+}
+
+function assertUsable(setup: OtSenderSetup | OtReceiverSetup): void {
+  if (setup.destroyed)
+    throw new MpcError('ERR_MPC_OT_SETUP_DESTROYED', {
+      detail: `pair ${setup.sender}->${setup.receiver}`,
+    });
+}
+
+/** Encoded length of Bob's extension message for ξ = `count` OTs. */
+export function extensionMessageLength(count: number): number {
+  return KAPPA * ((count + KOS_PAD) / 8) + 2 * ROW_BYTES;
+}
+
+/** PRG(k, sid_pair): SHA-512(prefix ‖ "prg" ‖ k, sid_pair, ctr) for ctr = 0, 1, … */
+function prg(key: Uint8Array, sidPair: Uint8Array, length: number): Uint8Array {
+  const input = new FramedInput('prg', [key.length, sidPair.length, 4]).set(0, key).set(1, sidPair);
+  const out = new Uint8Array(length);
+  for (let ctr = 0, off = 0; off < length; ctr++, off += 64) {
+    const block = input.setU32(2, ctr).sha512();
+    out.set(block.subarray(0, Math.min(64, length - off)), off);
+    block.fill(0);
+  }
+  input.wipe();
+  return out;
+}
+
+/** Rows of a κ × m' bit matrix given by columns (each m'/8 bytes): m' rows of 16 bytes. */
+function transpose(columns: readonly Uint8Array[], rowCount: number): Uint8Array {
+  const rows = new Uint8Array(rowCount * ROW_BYTES);
+  const colBytes = rowCount / 8;
+  for (let l = 0; l < KAPPA; l++) {
+    const col = columns[l] as Uint8Array;
+    const byteIdx = l >>> 3;
+    const bitVal = 1 << (l & 7);
+    for (let kb = 0; kb < colBytes; kb++) {
+      const c = col[kb] ?? 0;
+      const base = kb * 8 * ROW_BYTES + byteIdx;
+      for (let b = 0; b < 8; b++) {
+        // Branch-free: the bit is secret.
+        const at = base + b * ROW_BYTES;
+        rows[at] = (rows[at] ?? 0) | (-((c >>> b) & 1) & bitVal);
+      }
+    }
+  }
+  return rows;
+}
+
+/** χ_1..χ_m' from H("kos", sid_pair, U): two 16-byte challenges per 32-byte block. */
+function challenges(sidPair: Uint8Array, U: Uint8Array, rowCount: number): Uint8Array {
+  const seed = fastHash('kos', sidPair, U);
+  const out = new Uint8Array(rowCount * ROW_BYTES);
+  for (let block = 0; block * 32 < out.length; block++)
+    out.set(fastHash('kos-chi', seed, u32(block)).subarray(0, out.length - block * 32), block * 32);
+  return out;
+}
+
+/** Bob's output of one extension: his message and his rows t_1..t_m'. */
+export interface ExtensionReceiverOutput {
+  readonly message: Uint8Array;
+  /** m' rows of 16 bytes; only the first ξ are OT outputs. Secret. */
+  readonly rows: Uint8Array;
+}
+
+/**
+ * Bob: extends with choice bits `choices` (ξ = `count` bits, packed little-endian per byte)
+ * and 128 random padding bits `padding` (16 bytes).
+ */
+export function extensionReceive(
+  setup: OtReceiverSetup,
+  sidPair: Uint8Array,
+  choices: Uint8Array,
+  padding: Uint8Array,
+  count: number,
+): ExtensionReceiverOutput {
+  assertUsable(setup);
+  if (count % 8 !== 0 || choices.length !== count / 8 || padding.length !== KOS_PAD / 8)
+    throw new RangeError('extension sizes');
+  const rowCount = count + KOS_PAD;
+  const colBytes = rowCount / 8;
+  const w = new Uint8Array(colBytes);
+  w.set(choices);
+  w.set(padding, choices.length);
+  const U = new Uint8Array(KAPPA * colBytes);
+  const t0: Uint8Array[] = [];
+  for (let l = 0; l < KAPPA; l++) {
+    const a = prg(setup.keys0[l] as Uint8Array, sidPair, colBytes);
+    const b = prg(setup.keys1[l] as Uint8Array, sidPair, colBytes);
+    for (let k = 0; k < colBytes; k++)
+      U[l * colBytes + k] = (a[k] ?? 0) ^ (b[k] ?? 0) ^ (w[k] ?? 0);
+    t0.push(a);
+    wipe(b);
+  }
+  const rows = transpose(t0, rowCount);
+  wipe(...t0);
+  const chis = challenges(sidPair, U, rowCount);
+  const x = gfSelectSum(chis, w, rowCount);
+  const t = gfInnerProduct(chis, rows, rowCount);
+  wipe(w);
+  const message = new Uint8Array(U.length + 2 * ROW_BYTES);
+  message.set(U);
+  message.set(gfToBytes(x), U.length);
+  message.set(gfToBytes(t), U.length + ROW_BYTES);
+  return { message, rows };
+}
+
+/**
+ * Alice: the rows q_1..q_m' from Bob's message, after the KOS check. A malformed message is
+ * refused naming Bob; a failed check destroys the setup and bans Bob.
+ */
+export function extensionSend(
+  setup: OtSenderSetup,
+  sidPair: Uint8Array,
+  message: Uint8Array,
+  count: number,
+): Uint8Array {
+  assertUsable(setup);
+  const bob = setup.receiver;
+  if (message.length !== extensionMessageLength(count))
+    throw new MpcError('ERR_MPC_MALFORMED', { culprit: bob, detail: 'extension message' });
+  const rowCount = count + KOS_PAD;
+  const colBytes = rowCount / 8;
+  const U = message.subarray(0, KAPPA * colBytes);
+  const x = gfFromBytes(message, U.length);
+  const t = gfFromBytes(message, U.length + ROW_BYTES);
+  const cols: Uint8Array[] = [];
+  for (let l = 0; l < KAPPA; l++) {
+    const col = prg(setup.keys[l] as Uint8Array, sidPair, colBytes);
+    const mask = -(((setup.delta[l >>> 3] ?? 0) >>> (l & 7)) & 1) & 0xff;
+    for (let k = 0; k < colBytes; k++) col[k] = (col[k] ?? 0) ^ ((U[l * colBytes + k] ?? 0) & mask);
+    cols.push(col);
+  }
+  const rows = transpose(cols, rowCount);
+  wipe(...cols);
+  const chis = challenges(sidPair, U, rowCount);
+  const lhs = gfInnerProduct(chis, rows, rowCount);
+  const rhs = gfMul(x, gfFromBytes(setup.delta));
+  gfAddInPlace(rhs, t);
+  if (!constantTimeEqual(gfToBytes(lhs), gfToBytes(rhs))) {
+    wipe(rows);
+    destroyOtSetup(setup);
+    throw new Dkls23CheckError('kos', bob, [[setup.sender, setup.receiver]]);
+  }
+  return rows;
+}
+
+/**
+ * `width` scalars from row k: blocks SHA-512(prefix ‖ "rot" ‖ sid_pair, k, block, row) cut in
+ * 32-byte big-endian integers reduced mod q. Because q > 2^256 − 2^129, a uniform 256-bit
+ * integer mod q is within statistical distance 2^-127 of uniform (docs/dkls23-notes.md).
+ */
+function rowScalars(
+  input: FramedInput,
+  k: number,
+  row: Uint8Array,
+  width: number,
+  out: bigint[],
+): void {
+  input.setU32(1, k).set(3, row);
+  let block: Buffer | undefined;
+  for (let m = 0; m < width; m++) {
+    if (m % 2 === 0) {
+      block?.fill(0);
+      block = input.setU32(2, m / 2).sha512();
+    }
+    const half = (block as Buffer).subarray((m % 2) * 32, (m % 2) * 32 + 32);
+    out.push(BigInt('0x' + half.toString('hex')) % Q);
+  }
+  block?.fill(0);
+}
+
+function rotInput(sidPair: Uint8Array): FramedInput {
+  return new FramedInput('rot', [sidPair.length, 4, 4, ROW_BYTES]).set(0, sidPair);
+}
+
+/**
+ * Alice's random-OT pads for rows 0..count−1, each expanded to `width` scalars:
+ * pads0 from q_k, pads1 from q_k ⊕ Δ. Flat arrays, `count·width` long.
+ */
+export function senderPads(
+  sidPair: Uint8Array,
+  rows: Uint8Array,
+  delta: Uint8Array,
+  count: number,
+  width: number,
+): { pads0: bigint[]; pads1: bigint[] } {
+  const pads0: bigint[] = [];
+  const pads1: bigint[] = [];
+  const other = new Uint8Array(ROW_BYTES);
+  const input = rotInput(sidPair);
+  for (let k = 0; k < count; k++) {
+    const q = rows.subarray(k * ROW_BYTES, (k + 1) * ROW_BYTES);
+    for (let b = 0; b < ROW_BYTES; b++) other[b] = (q[b] ?? 0) ^ (delta[b] ?? 0);
+    rowScalars(input, k, q, width, pads0);
+    rowScalars(input, k, other, width, pads1);
+  }
+  wipe(other);
+  input.wipe();
+  return { pads0, pads1 };
+}
+
+/** Bob's random-OT pads v_k for rows 0..count−1 (the pad of his choice bit). */
+export function receiverPads(
+  sidPair: Uint8Array,
+  rows: Uint8Array,
+  count: number,
+  width: number,
+): bigint[] {
+  const pads: bigint[] = [];
+  const input = rotInput(sidPair);
+  for (let k = 0; k < count; k++)
+    rowScalars(input, k, rows.subarray(k * ROW_BYTES, (k + 1) * ROW_BYTES), width, pads);
+  input.wipe();
+  return pads;
+}

@@ -1,0 +1,197 @@
+/**
+ * Random vector OLE over Z_q from correlated OTs: DKLs23 §5 (Doerner–Kondi–Lee–shelat,
+ * *Threshold ECDSA in Three Rounds*, ePrint 2023/765, Protocol 5.2 "π_RVOLE") with the
+ * consistency check of DKLs19 (ePrint 2019/523, §5 Protocol 5 "π_Mul", the check with η and μ
+ * on an extra random input â), as fixed by specs/dkls23.md, "Building blocks" 5.
+ *
+ * Alice (extension sender) inputs a = (a_1, a_2); Bob (extension receiver) inputs nothing:
+ * his random input is χ = Σ_k g_k·β_k for his ξ = 512 random choice bits β (ξ = |q| + 2·s with
+ * s = 128: the encoding leaves χ statistically close to uniform even given Alice's view).
+ * With α = (a_1, a_2, â) and, per random OT, pads expanded to Z_q^3 (Alice γ0_k, γ1_k; Bob γ_k):
+ * - Alice sends τ_k = γ1_k − γ0_k − α; her shares zA_k = −γ0_k; Bob's zB_k = γ_k − β_k·τ_k;
+ *   so zA_k + zB_k = β_k·α.
+ * - Check: θ = (θ_1, θ_2) from Hq("theta", sid_pair, m, τ); Alice sends η = â + θ·(a_1, a_2)
+ *   and μ = H("mu", sid_pair, {zA_k[3] + θ·zA_k[1..2]}_k); Bob checks
+ *   μ = H("mu", sid_pair, {β_k·η − zB_k[3] − θ·zB_k[1..2]}_k). A failure bans Alice and
+ *   destroys the setup.
+ * - Outputs c = Σ g_k·zA_k[1..2] (Alice), d = Σ g_k·zB_k[1..2] (Bob): c + d = χ·(a_1, a_2).
+ *
+ * The gadget g_k = Hq("gadget", sid_pair, k) is public. `sid_pair` is the per-use pair id of
+ * the caller, the same one the OT extension uses.
+ * @module
+ */
+import { constantTimeEqual, wipe } from '../bytes.js';
+import { defaultRandom, secp256k1Suite, type RandomSource } from '../curve-suite.js';
+import { MpcError } from '../errors.js';
+import { Dkls23CheckError } from './check-error.js';
+import {
+  bytesToBigint,
+  fastHash,
+  fastHashToScalar,
+  hashToScalars,
+  modQ,
+  Q,
+  scalarToBytes,
+} from './hashing.js';
+import {
+  destroyOtSetup,
+  extensionReceive,
+  extensionSend,
+  receiverPads,
+  senderPads,
+  KOS_PAD,
+  type OtReceiverSetup,
+  type OtSenderSetup,
+} from './ot-extension.js';
+
+/** ξ: OTs per RVOLE. */
+export const RVOLE_XI = 512;
+/** Alice's input length ℓ; with â, pads are ℓ + 1 = 3 scalars wide. */
+const WIDTH = 3;
+/** Alice's message: τ (ξ × 3 scalars) ‖ η ‖ μ. */
+export const RVOLE_ALICE_MESSAGE_LENGTH = RVOLE_XI * WIDTH * 32 + 32 + 32;
+
+/** The public gadget vector of a pair use. */
+export function gadget(sidPair: Uint8Array): bigint[] {
+  return hashToScalars('gadget', sidPair, RVOLE_XI);
+}
+
+function bitAt(bits: Uint8Array, k: number): bigint {
+  return BigInt(((bits[k >>> 3] ?? 0) >>> (k & 7)) & 1);
+}
+
+/** Bob's secret state between his message and Alice's answer. */
+export interface RvoleBobState {
+  /** β, ξ bits. */
+  readonly choices: Uint8Array;
+  /** His extension rows (secret). */
+  readonly rows: Uint8Array;
+}
+
+/**
+ * Bob, step 1: random choice bits, his extension message, and his random input χ.
+ * `random` must give fresh bytes (the caller may derive them from a stored seed).
+ */
+export function rvoleBobStart(
+  setup: OtReceiverSetup,
+  sidPair: Uint8Array,
+  random: RandomSource = defaultRandom,
+  g: readonly bigint[] = gadget(sidPair),
+): { message: Uint8Array; chi: bigint; state: RvoleBobState } {
+  const choices = random(RVOLE_XI / 8);
+  const padding = random(KOS_PAD / 8);
+  const { message, rows } = extensionReceive(setup, sidPair, choices, padding, RVOLE_XI);
+  wipe(padding);
+  let chi = 0n;
+  for (let k = 0; k < RVOLE_XI; k++) chi += (g[k] ?? 0n) * bitAt(choices, k);
+  return { message, chi: modQ(chi), state: { choices, rows } };
+}
+
+function theta(sidPair: Uint8Array, tau: Uint8Array): [bigint, bigint] {
+  return [
+    fastHashToScalar('theta', sidPair, Uint8Array.of(0), tau),
+    fastHashToScalar('theta', sidPair, Uint8Array.of(1), tau),
+  ];
+}
+
+/**
+ * Alice: from Bob's extension message (KOS check first: a failure bans Bob and destroys the
+ * setup), her answer `τ ‖ η ‖ μ` and her output share c = (c_1, c_2).
+ */
+export function rvoleAliceRespond(
+  setup: OtSenderSetup,
+  sidPair: Uint8Array,
+  bobMessage: Uint8Array,
+  a: readonly [bigint, bigint],
+  random: RandomSource = defaultRandom,
+  g: readonly bigint[] = gadget(sidPair),
+): { message: Uint8Array; c: [bigint, bigint] } {
+  const rows = extensionSend(setup, sidPair, bobMessage, RVOLE_XI);
+  const { pads0, pads1 } = senderPads(sidPair, rows, setup.delta, RVOLE_XI, WIDTH);
+  wipe(rows);
+  const aHat = secp256k1Suite.randomScalar(random);
+  const alpha = [a[0], a[1], aHat];
+  const message = new Uint8Array(RVOLE_ALICE_MESSAGE_LENGTH);
+  for (let k = 0; k < RVOLE_XI; k++)
+    for (let m = 0; m < WIDTH; m++) {
+      const i = k * WIDTH + m;
+      const tau = modQ((pads1[i] ?? 0n) - (pads0[i] ?? 0n) - (alpha[m] ?? 0n));
+      message.set(scalarToBytes(tau), 32 * i);
+    }
+  const tauBytes = message.subarray(0, RVOLE_XI * WIDTH * 32);
+  const [t1, t2] = theta(sidPair, tauBytes);
+  const eta = modQ(aHat + t1 * a[0] + t2 * a[1]);
+  const muInput = new Uint8Array(RVOLE_XI * 32);
+  let c1 = 0n;
+  let c2 = 0n;
+  for (let k = 0; k < RVOLE_XI; k++) {
+    const z1 = Q - (pads0[k * WIDTH] ?? 0n);
+    const z2 = Q - (pads0[k * WIDTH + 1] ?? 0n);
+    const z3 = Q - (pads0[k * WIDTH + 2] ?? 0n);
+    muInput.set(scalarToBytes(modQ(z3 + t1 * z1 + t2 * z2)), 32 * k);
+    const gk = g[k] ?? 0n;
+    c1 += gk * z1;
+    c2 += gk * z2;
+  }
+  message.set(scalarToBytes(eta), tauBytes.length);
+  message.set(fastHash('mu', sidPair, muInput), tauBytes.length + 32);
+  pads0.fill(0n);
+  pads1.fill(0n);
+  wipe(muInput);
+  return { message, c: [modQ(c1), modQ(c2)] };
+}
+
+/**
+ * Bob, step 2: checks μ (a failure bans Alice and destroys `setup`) and returns his output
+ * share d = (d_1, d_2). A malformed message is refused naming Alice.
+ */
+export function rvoleBobFinish(
+  setup: OtReceiverSetup,
+  sidPair: Uint8Array,
+  state: RvoleBobState,
+  aliceMessage: Uint8Array,
+  g: readonly bigint[] = gadget(sidPair),
+): [bigint, bigint] {
+  const alice = setup.sender;
+  const tau = decodeAliceMessage(aliceMessage, alice);
+  const tauBytes = aliceMessage.subarray(0, RVOLE_XI * WIDTH * 32);
+  const eta = bytesToBigint(aliceMessage.subarray(tauBytes.length, tauBytes.length + 32));
+  const mu = aliceMessage.subarray(tauBytes.length + 32);
+  const pads = receiverPads(sidPair, state.rows, RVOLE_XI, WIDTH);
+  const [t1, t2] = theta(sidPair, tauBytes);
+  const muInput = new Uint8Array(RVOLE_XI * 32);
+  let d1 = 0n;
+  let d2 = 0n;
+  for (let k = 0; k < RVOLE_XI; k++) {
+    const beta = bitAt(state.choices, k);
+    const i = k * WIDTH;
+    const z1 = modQ((pads[i] ?? 0n) - beta * (tau[i] ?? 0n));
+    const z2 = modQ((pads[i + 1] ?? 0n) - beta * (tau[i + 1] ?? 0n));
+    const z3 = modQ((pads[i + 2] ?? 0n) - beta * (tau[i + 2] ?? 0n));
+    muInput.set(scalarToBytes(modQ(beta * eta - z3 - t1 * z1 - t2 * z2)), 32 * k);
+    const gk = g[k] ?? 0n;
+    d1 += gk * z1;
+    d2 += gk * z2;
+  }
+  pads.fill(0n);
+  const expected = fastHash('mu', sidPair, muInput);
+  wipe(muInput);
+  if (!constantTimeEqual(expected, mu)) {
+    destroyOtSetup(setup);
+    throw new Dkls23CheckError('mu', alice, [[setup.sender, setup.receiver]]);
+  }
+  return [modQ(d1), modQ(d2)];
+}
+
+/** Strict decoding of τ and η (every scalar < q); returns τ as a flat array. */
+export function decodeAliceMessage(message: Uint8Array, alice: number): bigint[] {
+  if (message.length !== RVOLE_ALICE_MESSAGE_LENGTH)
+    throw new MpcError('ERR_MPC_MALFORMED', { culprit: alice, detail: 'RVOLE message' });
+  const out: bigint[] = [];
+  for (let i = 0; i < RVOLE_XI * WIDTH + 1; i++) {
+    const v = bytesToBigint(message.subarray(32 * i, 32 * i + 32));
+    if (v >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { culprit: alice, detail: 'RVOLE' });
+    if (i < RVOLE_XI * WIDTH) out.push(v);
+  }
+  return out;
+}
