@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { Batcher } from '../db/batcher.js';
 import type { ApiUsersTable, Database } from '../db/schema.js';
 
 export type ApiUserRow = Selectable<ApiUsersTable>;
@@ -9,7 +10,28 @@ export type ApiUserStatus = 'PENDING_APPROVAL' | 'READY' | 'REJECTED';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class ApiUserRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Authentication reads one user per request: concurrent reads share a query. */
+  private readonly byId: Batcher<string, ApiUserRow>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.byId = new Batcher(
+      async (ids) => {
+        const rows = await this.db
+          .selectFrom('api_users')
+          .selectAll()
+          .where('id', 'in', ids)
+          .execute();
+        return new Map(rows.map((r) => [r.id, r]));
+      },
+      (id) => id,
+    );
+  }
+
+  /** Always read from the database (never cached): disabling a key takes effect at once. */
+  async findForAuthentication(id: string): Promise<ApiUserRow | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.byId.load(id.toLowerCase());
+  }
 
   async findById(id: string, trx?: Transaction<Database>): Promise<ApiUserRow | undefined> {
     if (!UUID.test(id)) return undefined;

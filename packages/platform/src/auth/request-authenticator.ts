@@ -60,7 +60,7 @@ export class RequestAuthenticator {
         'Unauthorized: missing bearer token',
       );
     }
-    const user = await this.apiUsers.findById(req.apiKey);
+    const user = await this.apiUsers.findForAuthentication(req.apiKey);
     if (!user) throw notAccepted('ERR_AUTH_UNKNOWN_API_KEY', 'unknown API key');
 
     const { claims, signingInput, signature } = decodeRequestJwt(token);

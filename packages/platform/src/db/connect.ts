@@ -38,7 +38,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<PlatformDa
     ? await openPostgres(options.databaseUrl, options)
     : await openPGlite(options.dataDir ?? '.countersign/db');
   try {
-    await migrateToLatest(handle.db as Kysely<unknown>);
+    // Migrations go where the connection's search_path points: a schema given
+    // here, or one set in the URL (`options=-c search_path=…`), else public.
+    const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(
+      handle.db,
+    );
+    await migrateToLatest(handle.db as Kysely<unknown>, current.rows[0]?.schema ?? 'public');
   } catch (error) {
     await handle.close();
     throw error;

@@ -17,9 +17,12 @@ class StaticMigrationProvider implements MigrationProvider {
  * Brings the schema up to date. Safe with several platform instances starting
  * at once: Kysely serialises migrators with a PostgreSQL advisory lock.
  */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<unknown>, schema = 'public'): Promise<string[]> {
   const migrator = new Migrator({
     db,
+    // Named explicitly: Kysely looks for its tables across all schemas, and a
+    // database may hold other Countersign schemas (tests, several deployments).
+    migrationTableSchema: schema,
     provider: new StaticMigrationProvider(),
     migrationTableName: 'countersign_migrations',
     migrationLockTableName: 'countersign_migrations_lock',
