@@ -208,7 +208,7 @@ describe('parseApiUserCsr — refused', () => {
     const error = expectRefused(
       readFileSync(join(dir, 'e3.csr'), 'utf8'),
       'ERR_CSR_KEY_UNSUPPORTED',
-      ApiErrorCode.INVALID_REQUEST,
+      ApiErrorCode.CSR_KEY_UNSUPPORTED,
     );
     expect(error.message).toMatch(/exponent 3/);
   });

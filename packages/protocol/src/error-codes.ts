@@ -31,6 +31,7 @@ export const ApiErrorCode = {
   CSR_KEY_TOO_SMALL: 1105,
   IP_ALLOWLIST_INVALID: 1106,
   API_USER_NAME_TAKEN: 1107, // HTTP 409
+  CSR_KEY_UNSUPPORTED: 1108, // RSA, but an exponent or size we do not take
 
   // Approval requests.
   APPROVAL_REQUEST_NOT_PENDING: 1201, // HTTP 409

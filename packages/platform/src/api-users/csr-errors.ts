@@ -20,8 +20,8 @@ const WIRE_CODE: Record<CsrErrorCode, ApiErrorName> = {
   ERR_CSR_KEY_NOT_RSA: 'CSR_KEY_NOT_RSA',
   ERR_CSR_KEY_TOO_SMALL: 'CSR_KEY_TOO_SMALL',
   // RSA, big enough, but with parameters we do not take (exponent, oversize
-  // modulus). No dedicated wire code exists yet; the message says which.
-  ERR_CSR_KEY_UNSUPPORTED: 'INVALID_REQUEST',
+  // modulus); the message says which.
+  ERR_CSR_KEY_UNSUPPORTED: 'CSR_KEY_UNSUPPORTED',
 };
 
 /** HTTP 400. Messages describe the CSR's structure, never echo its bytes. */
