@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDatabase } from '@countersign/platform';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
@@ -78,6 +79,25 @@ describe('workspace bootstrap from the command line', () => {
     const intact = runCli(['audit', 'verify', '--json', ...dbFlags], cwd);
     expect(intact.status, intact.stderr).toBe(0);
     expect(JSON.parse(intact.stdout)).toMatchObject({ intact: true, broken: null });
+
+    // Someone with database access rewrites history: verify names the entry.
+    const database = await openDatabase(
+      DATABASE_URL ? { databaseUrl: dbFlags[1] } : { dataDir: join(cwd, 'db') },
+    );
+    const victim = await database.db
+      .selectFrom('audit_log')
+      .select('seq')
+      .where('action', '=', 'api_user.created')
+      .executeTakeFirstOrThrow();
+    await database.db
+      .updateTable('audit_log')
+      .set({ details: JSON.stringify({ role: 'VIEWER' }) })
+      .where('seq', '=', victim.seq)
+      .execute();
+    await database.close();
+    const broken = runCli(['audit', 'verify', ...dbFlags], cwd);
+    expect(broken.status).toBe(3);
+    expect(broken.stdout).toContain(`BROKEN at entry seq ${victim.seq}`);
   });
 
   it('usage errors exit 2 with a pointer to --help', () => {
