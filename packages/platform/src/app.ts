@@ -30,12 +30,18 @@ export interface BuildAppOptions {
   database: PlatformDatabase;
   /** Close the database with the app (default true). */
   ownsDatabase?: boolean;
+  /** Where logs go (default stdout); tests capture them here. */
+  logStream?: { write(line: string): void };
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, database } = options;
   const app = Fastify({
-    logger: { level: config.logLevel, redact: REDACT },
+    logger: {
+      level: config.logLevel,
+      redact: REDACT,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -27,6 +27,7 @@ export const usingPostgres = Boolean(process.env['DATABASE_URL']);
 export async function startTestPlatform(
   overrides: Partial<PlatformConfig> = {},
   beforeReady?: (app: FastifyInstance) => void,
+  logStream?: { write(line: string): void },
 ): Promise<TestPlatform> {
   const databaseUrl = process.env['DATABASE_URL'];
   const database = await openDatabase(
@@ -37,6 +38,7 @@ export async function startTestPlatform(
   const app = await buildApp({
     config: { ...defaultConfig, logLevel: 'silent', ...overrides, database: {} },
     database,
+    ...(logStream ? { logStream } : {}),
   });
   beforeReady?.(app);
   await app.ready();
