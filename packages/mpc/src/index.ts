@@ -11,6 +11,7 @@ import { MpcError } from './errors.js';
 import { loadDkg } from './frost-dkg.js';
 import { loadReshare } from './frost-reshare.js';
 import { loadSign } from './frost-sign.js';
+import { loadDkls23Keygen } from './dkls23/keygen.js';
 import { Session, type ProtocolLoader } from './session.js';
 
 export { MpcError, isMpcError, type MpcErrorCode, type MpcErrorOptions } from './errors.js';
@@ -42,11 +43,31 @@ export {
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
+export {
+  dkls23Dkg,
+  dkls23Reshare,
+  dkls23Refresh,
+  type Dkls23DkgParams,
+  type Dkls23ReshareParams,
+  type Dkls23RefreshParams,
+  type Dkls23ReshareResult,
+} from './dkls23/keygen.js';
+export {
+  exportDkls23KeyShare,
+  importDkls23KeyShare,
+  wipeDkls23KeyShare,
+  shareSetId,
+  DKLS23_KEY_SHARE_VERSION,
+  type Dkls23KeyShare,
+  type Dkls23Pair,
+} from './dkls23/key-share.js';
+export { Dkls23CheckError, type Dkls23Check } from './dkls23/check-error.js';
 
 const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>]> = [
   [/^frost-(ed25519|secp256k1)\/dkg\/v1$/, loadDkg],
   [/^frost-(ed25519|secp256k1)\/(reshare|refresh)\/v1$/, loadReshare],
   [/^frost-(ed25519|secp256k1-bip340|secp256k1-rfc9591)\/sign\/v1$/, loadSign],
+  [/^dkls23-secp256k1\/(dkg|reshare|refresh)\/v1$/, loadDkls23Keygen],
 ];
 
 /**

@@ -6,8 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MpcError } from '../src/errors.js';
 import {
-  baseOtReceiverFinish,
-  baseOtReceiverMessage,
+  baseOtReceive,
   baseOtSenderFinish,
   baseOtSenderKey,
   BASE_OT_COUNT,
@@ -134,9 +133,8 @@ describe('MR19 base OT', () => {
   it('the receiver gets exactly the key of its choice bit', () => {
     const choices = new Uint8Array(randomBytes(16));
     const { y, Y } = baseOtSenderKey();
-    const { secrets, message } = baseOtReceiverMessage(sid, choices);
+    const { message, keys: got } = baseOtReceive(sid, choices, Y, 2);
     const { keys0, keys1 } = baseOtSenderFinish(sid, y, message, 1);
-    const got = baseOtReceiverFinish(sid, secrets, choices, Y, 2);
     for (let l = 0; l < BASE_OT_COUNT; l++) {
       const [mine, other] = bit(choices, l) === 1 ? [keys1[l], keys0[l]] : [keys0[l], keys1[l]];
       expect(got[l]).toEqual(mine);
@@ -144,8 +142,8 @@ describe('MR19 base OT', () => {
     }
   });
   it('a receiver message with an off-curve point names the receiver', () => {
-    const { y } = baseOtSenderKey();
-    const { message } = baseOtReceiverMessage(sid, new Uint8Array(16));
+    const { y, Y } = baseOtSenderKey();
+    const { message } = baseOtReceive(sid, new Uint8Array(16), Y, 2);
     const bad = message.slice();
     bad[0] = 0x05;
     expect(() => baseOtSenderFinish(sid, y, bad, 1)).toThrow(

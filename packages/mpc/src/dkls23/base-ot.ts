@@ -5,11 +5,12 @@
  * set and ordered pair, inside the DKG, to seed the OT extension (`ot-extension.ts`).
  *
  * Receiver with choice bits b (128 bits), for each l:
- *   sk_l random; r_{l,1−b_l} = HG(random); r_{l,b_l} = sk_l·G − HG(sid, l, r_{l,1−b_l});
+ *   sk_l random; r_{l,1−b_l} = k_l·G for a random k_l (a uniform point, as the spec's
+ *   HG(random)); r_{l,b_l} = sk_l·G − HG(sid, l, r_{l,1−b_l});
  *   sends all (r_{l,0}, r_{l,1}).
  * Sender: one y, sends Y = y·G; pk_{l,c} = r_{l,c} + HG(sid, l, r_{l,1−c});
  *   m_{l,c} = H("ot", sid, l, c, x(y·pk_{l,c})).
- * Receiver: m_{l,b_l} = H("ot", sid, l, b_l, x(sk_l·Y)).
+ * Receiver: m_{l,b_l} = H("ot", sid, l, b_l, x(sk_l·Y)) (it has Y before it sends).
  *
  * `sid` is the pair session id `H("pair", ctx, alice, bob, "base-ot")` (alice = base-OT
  * receiver = extension sender). The secret-scalar × arbitrary-point products go through native
@@ -38,7 +39,6 @@ export const BASE_OT_RECEIVER_MESSAGE_LENGTH = BASE_OT_COUNT * 2 * 33;
 
 const suite = secp256k1Suite;
 const DST_POINT = dkls23Hasher.prefix + 'ot-point';
-const DST_RANDOM = dkls23Hasher.prefix + 'ot-random';
 
 function hashToGroup(sid: Uint8Array, l: number, r: Uint8Array): GroupPoint {
   const msg = encodeFields([sid, u32(l), r]);
@@ -61,28 +61,35 @@ export function baseOtSenderKey(random: RandomSource = defaultRandom): {
   return { y, Y };
 }
 
-/** Receiver: its message for choice bits `choices` (16 bytes) and the secrets to finish. */
-export function baseOtReceiverMessage(
+/**
+ * Receiver: its message for choice bits `choices` (16 bytes) and its keys m_{l,b_l}. The
+ * sender's `Y` arrives first (DKG round 1), so the receiver finishes in the same step and keeps
+ * no secret scalar: one OpenSSL key per l serves both sk_l·G and x(sk_l·Y).
+ */
+export function baseOtReceive(
   sid: Uint8Array,
   choices: Uint8Array,
+  Y: Uint8Array,
+  sender: number,
   random: RandomSource = defaultRandom,
-): { secrets: bigint[]; message: Uint8Array } {
+): { message: Uint8Array; keys: Uint8Array[] } {
   if (choices.length !== BASE_OT_COUNT / 8) throw new RangeError('choices');
-  const secrets: bigint[] = [];
+  const Yp = suite.decodePoint(Y, sender);
   const message = new Uint8Array(BASE_OT_RECEIVER_MESSAGE_LENGTH);
+  const keys: Uint8Array[] = [];
   for (let l = 0; l < BASE_OT_COUNT; l++) {
-    const sk = suite.randomScalar(random);
-    secrets.push(sk);
-    const other = (
-      secp256k1_hasher.hashToCurve(random(32), { DST: DST_RANDOM }) as unknown as GroupPoint
-    ).toBytes();
-    const s = new SecretScalar(sk);
+    const b = bit(choices, l);
+    // r_{l,1−b_l}: a uniformly random point. The spec draws it as HG(random bytes); k·G for a
+    // random k has the same distribution at a fraction of the cost (docs/dkls23-notes.md, "Base
+    // OT": the receiver may know its discrete log — a malicious one could anyway).
+    const other = suite.G.multiply(suite.randomScalar(random)).toBytes();
+    const s = new SecretScalar(suite.randomScalar(random));
     const skG = suite.decodePoint(s.publicKey());
+    keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(b), s.sharedX(Yp)));
     s.wipe();
     const mine = skG.subtract(hashToGroup(sid, l, other)).toBytes();
     // Both orders are written; which slot holds `mine` is the secret choice bit, so select
     // without branching on it.
-    const b = bit(choices, l);
     const mask = -b & 0xff;
     const at = l * 66;
     for (let k = 0; k < 33; k++) {
@@ -92,7 +99,7 @@ export function baseOtReceiverMessage(
       message[at + 33 + k] = (m & mask) | (o & ~mask);
     }
   }
-  return { secrets, message };
+  return { message, keys };
 }
 
 /**
@@ -127,23 +134,4 @@ export function baseOtSenderFinish(
     s.wipe();
   }
   return { keys0, keys1 };
-}
-
-/** Receiver, last step: `m_{l,b_l}` for every l, from the sender's `Y`. */
-export function baseOtReceiverFinish(
-  sid: Uint8Array,
-  secrets: readonly bigint[],
-  choices: Uint8Array,
-  Y: Uint8Array,
-  sender: number,
-): Uint8Array[] {
-  const Yp = suite.decodePoint(Y, sender);
-  const keys: Uint8Array[] = [];
-  for (let l = 0; l < BASE_OT_COUNT; l++) {
-    const s = new SecretScalar(secrets[l] ?? 0n);
-    const shared = s.sharedX(Yp);
-    s.wipe();
-    keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(bit(choices, l)), shared));
-  }
-  return keys;
 }

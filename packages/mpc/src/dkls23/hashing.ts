@@ -220,3 +220,37 @@ export function hashToScalars(tag: string, fixed: Uint8Array, count: number): bi
   }
   return out;
 }
+
+/**
+ * Deterministic randomness from a session's secret seed: the byte stream
+ * SHA-512(prefix ‖ "rand" ‖ seed, label, ctr), ctr = 0, 1, … Protocols draw their seed once at
+ * creation and store it, so every message can be recomputed identically after a restart
+ * (session-framework.md: "start() must be reproducible from the state"); each use gets its own
+ * label, so no two uses share bytes.
+ */
+export function seededRandom(
+  seed: Uint8Array,
+  ...labels: (string | number)[]
+): (n: number) => Uint8Array {
+  const labelBytes = encodeFields(
+    labels.map((l) => (typeof l === 'number' ? u32be(l) : encoder.encode(l))),
+  );
+  const input = new FramedInput('rand', [seed.length, labelBytes.length, 4])
+    .set(0, seed)
+    .set(1, labelBytes);
+  let ctr = 0;
+  let pool = new Uint8Array(0);
+  return (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      if (pool.length === 0) pool = new Uint8Array(input.setU32(2, ctr++).sha512());
+      const take = Math.min(pool.length, n - off);
+      out.set(pool.subarray(0, take), off);
+      pool.fill(0, 0, take);
+      pool = pool.subarray(take);
+      off += take;
+    }
+    return out;
+  };
+}
