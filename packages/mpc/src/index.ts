@@ -12,6 +12,7 @@ import { loadDkg } from './frost-dkg.js';
 import { loadReshare } from './frost-reshare.js';
 import { loadSign } from './frost-sign.js';
 import { loadDkls23Keygen } from './dkls23/keygen.js';
+import { loadDkls23Presign } from './dkls23/presign.js';
 import { Session, type ProtocolLoader } from './session.js';
 
 export { MpcError, isMpcError, type MpcErrorCode, type MpcErrorOptions } from './errors.js';
@@ -62,12 +63,32 @@ export {
   type Dkls23Pair,
 } from './dkls23/key-share.js';
 export { Dkls23CheckError, type Dkls23Check } from './dkls23/check-error.js';
+export { dkls23Presign, type Dkls23PresignParams } from './dkls23/presign.js';
+export {
+  exportPresignature,
+  importPresignature,
+  presignatureId,
+  wipePresignature,
+  InMemoryPresignatureStore,
+  type Dkls23Presignature,
+  type PresignatureStore,
+} from './dkls23/presignature.js';
+export {
+  combineSignatureShares,
+  createSignatureShare,
+  decodeSignatureShare,
+  signingContext,
+  type Dkls23Signature,
+  type Dkls23SignParams,
+  type Dkls23SigningContext,
+} from './dkls23/sign.js';
 
 const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>]> = [
   [/^frost-(ed25519|secp256k1)\/dkg\/v1$/, loadDkg],
   [/^frost-(ed25519|secp256k1)\/(reshare|refresh)\/v1$/, loadReshare],
   [/^frost-(ed25519|secp256k1-bip340|secp256k1-rfc9591)\/sign\/v1$/, loadSign],
   [/^dkls23-secp256k1\/(dkg|reshare|refresh)\/v1$/, loadDkls23Keygen],
+  [/^dkls23-secp256k1\/presign\/v1$/, loadDkls23Presign],
 ];
 
 /**

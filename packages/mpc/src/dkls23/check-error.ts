@@ -38,14 +38,18 @@ const CODES: Record<Dkls23Check, MpcErrorCode> = {
 export class Dkls23CheckError extends MpcError {
   /** The check that failed. */
   readonly check: Dkls23Check;
-  /** The party at fault (same as `culprit`), banned from further sessions with this setup. */
-  readonly banned: number;
+  /**
+   * The party at fault (same as `culprit`), banned from further sessions with this setup;
+   * undefined when the check cannot tell which of several others deviated (`sum-pk` and
+   * `r-not-zero` with three or more signers, docs/dkls23-notes.md).
+   */
+  readonly banned: number | undefined;
   /** The ordered pairs `[sender, receiver]` whose OT setup was wiped, if any. */
   readonly otSetupDestroyed: readonly (readonly [number, number])[];
 
   constructor(
     check: Dkls23Check,
-    banned: number,
+    banned: number | undefined,
     otSetupDestroyed: readonly (readonly [number, number])[] = [],
   ) {
     super(CODES[check], { culprit: banned, detail: check });

@@ -1,0 +1,201 @@
+// DKLs23 signing end to end on a 3-of-3 share set (Countersign's): presign, online round,
+// combination; signatures verify with @noble/curves, node:crypto (DER) and viem's
+// recoverAddress, under keys derived as @scure/bip32 derives them; presignatures are bound to
+// their share set, re-randomised per message, and refused when presented twice.
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
+import { recoverAddress, type Hex } from 'viem';
+import { publicKeyToAddress } from 'viem/accounts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  combineSignatureShares,
+  createSignatureShare,
+  exportPresignature,
+  importPresignature,
+  InMemoryPresignatureStore,
+  publicShareSet,
+  resumeSession,
+  type Dkls23KeyShare,
+  type Dkls23Presignature,
+} from '../src/index.js';
+import type { ProtocolMessage } from '../src/message.js';
+import {
+  deliver,
+  freshSid,
+  presign,
+  presignSessions,
+  runDkls23Dkg,
+  signWith,
+} from './dkls23-helpers.js';
+
+const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
+const randomHash = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32));
+
+/** DER signature and a node:crypto public key for it. */
+function forNode(sig: { r: bigint; s: bigint }, publicKey: Uint8Array) {
+  const der = secp256k1.Signature.fromBytes(
+    Uint8Array.from([...toBytes(sig.r), ...toBytes(sig.s)]),
+    'compact',
+  ).toBytes('der');
+  const xy = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  const key = createPublicKey({
+    key: {
+      kty: 'EC',
+      crv: 'secp256k1',
+      x: Buffer.from(xy.subarray(1, 33)).toString('base64url'),
+      y: Buffer.from(xy.subarray(33)).toString('base64url'),
+    },
+    format: 'jwk',
+  });
+  return { der, key };
+}
+
+function toBytes(n: bigint): number[] {
+  return [...Buffer.from(n.toString(16).padStart(64, '0'), 'hex')];
+}
+
+describe('DKLs23 signing, 3-of-3', () => {
+  let shares: Map<number, Dkls23KeyShare>;
+  beforeAll(() => {
+    shares = runDkls23Dkg([1, 2, 3], 3, 'sign-3of3');
+  });
+
+  it('signs under a derived key: noble, node:crypto (DER) and viem recoverAddress agree', async () => {
+    const path = 'm/44/60/0/0/7';
+    const preimage = new TextEncoder().encode('countersign dkls23 test transaction');
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', preimage));
+    const sig = await signWith(shares, presign(shares, [1, 2, 3]), hash, path);
+    // The derived key is the one @scure/bip32 derives from the share set's xpub.
+    const root = shares.get(1)!;
+    const xpub = new HDKey({ publicKey: root.publicKey, chainCode: root.chainCode });
+    expect(hex(sig.publicKey)).toBe(hex(xpub.derive(path).publicKey!));
+    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+    expect(sig.s <= secp256k1.Point.Fn.ORDER / 2n).toBe(true);
+    // node:crypto hashes its input itself: give it the preimage of the SHA-256 digest we signed.
+    const { der, key } = forNode(sig, sig.publicKey);
+    expect(nodeVerify('sha256', preimage, { key, dsaEncoding: 'der' }, der)).toBe(true);
+    const address = await recoverAddress({
+      hash: hex(hash),
+      signature: `${hex(sig.compact)}${(27 + (sig.recovery & 1)).toString(16)}` as Hex,
+    });
+    const uncompressed = secp256k1.Point.fromBytes(sig.publicKey).toBytes(false);
+    expect(address).toBe(publicKeyToAddress(hex(uncompressed)));
+  });
+
+  it('signs under the root key when no path is given', async () => {
+    const hash = randomHash();
+    const sig = await signWith(shares, presign(shares, [1, 2, 3]), hash);
+    expect(sig.publicKey).toEqual(shares.get(1)!.publicKey);
+    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+  });
+
+  it('a presignature presented twice is refused (ERR_MPC_PRESIGNATURE_SPENT)', async () => {
+    const ps = presign(shares, [1, 2, 3]);
+    const store = new InMemoryPresignatureStore();
+    const saved = exportPresignature(ps.get(1)!);
+    const shareSet = publicShareSet(shares.get(1)!);
+    await createSignatureShare({
+      presignature: ps.get(1)!,
+      shareSet,
+      messageHash: randomHash(),
+      store,
+    });
+    // The co-signer restored the stored copy and tries again, for another message.
+    await expect(
+      createSignatureShare({
+        presignature: importPresignature(saved),
+        shareSet,
+        messageHash: randomHash(),
+        store,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MPC_PRESIGNATURE_SPENT' });
+  });
+
+  it('a presignature is bound to its share set', async () => {
+    const ps = presign(shares, [1, 2, 3]);
+    const other = { ...publicShareSet(shares.get(1)!), chainCode: new Uint8Array(32).fill(1) };
+    await expect(
+      createSignatureShare({
+        presignature: ps.get(1)!,
+        shareSet: other,
+        messageHash: randomHash(),
+        store: new InMemoryPresignatureStore(),
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MPC_PRESIGNATURE' });
+  });
+
+  it('the online nonce is re-randomised per message and path (R′ ≠ R)', async () => {
+    const ps = presign(shares, [1, 2, 3]);
+    const R = ps.get(1)!.R.slice();
+    const hash = randomHash();
+    const sig = await signWith(shares, ps, hash, 'm/1');
+    expect(toBytes(sig.r)).not.toEqual([...R.subarray(1)]);
+    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+  });
+
+  it('a share for another message or session is refused naming its sender', async () => {
+    const ps1 = presign(shares, [1, 2, 3]);
+    const ps2 = presign(shares, [1, 2, 3]);
+    const shareSet = publicShareSet(shares.get(1)!);
+    const hash = randomHash();
+    const mine = await createSignatureShare({
+      presignature: ps1.get(1)!,
+      shareSet,
+      messageHash: hash,
+      store: new InMemoryPresignatureStore(),
+    });
+    const otherMessage = await createSignatureShare({
+      presignature: ps1.get(2)!,
+      shareSet,
+      messageHash: randomHash(),
+      store: new InMemoryPresignatureStore(),
+    });
+    const otherSession = await createSignatureShare({
+      presignature: ps2.get(3)!,
+      shareSet,
+      messageHash: hash,
+      store: new InMemoryPresignatureStore(),
+    });
+    expect(() => combineSignatureShares(mine.context, [mine.share, otherMessage.share])).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_CONTEXT_MISMATCH', culprit: 2 }),
+    );
+    expect(() => combineSignatureShares(mine.context, [mine.share, otherSession.share])).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_WRONG_SESSION', culprit: 3 }),
+    );
+  });
+
+  it('a tampered signature share fails verification before release', async () => {
+    const ps = presign(shares, [1, 2, 3]);
+    const shareSet = publicShareSet(shares.get(1)!);
+    const hash = randomHash();
+    const outs = [];
+    for (const [, p] of ps)
+      outs.push(
+        await createSignatureShare({
+          presignature: p,
+          shareSet,
+          messageHash: hash,
+          store: new InMemoryPresignatureStore(),
+        }),
+      );
+    const bad = outs[2]!.share.slice();
+    bad[bad.length - 1]! ^= 1;
+    expect(() =>
+      combineSignatureShares(outs[0]!.context, [outs[0]!.share, outs[1]!.share, bad]),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_SIGNATURE_INVALID' }));
+  });
+
+  it('a presigning session survives toBytes/resumeSession between rounds', async () => {
+    const sessions = presignSessions(shares, [1, 2, 3], freshSid('resume'));
+    const initial: ProtocolMessage[] = [];
+    for (const s of sessions.values()) initial.push(...s.start());
+    // Party 2 is restored from bytes at every delivery: mid-round 1, after it, in round 2.
+    const results = deliver(sessions, initial, (_m, to) => {
+      if (to === 2) sessions.set(2, resumeSession<Dkls23Presignature>(sessions.get(2)!.toBytes()));
+    });
+    const hash = randomHash();
+    const sig = await signWith(shares, results, hash);
+    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+  });
+});
