@@ -66,6 +66,11 @@ export async function devCommand(args: string[]): Promise<number> {
     logLevel: 'warn' as const,
   };
   const app = await buildApp({ config, database });
+  // Before anything is announced: a Ctrl+C at any moment from here closes cleanly.
+  closeOnSignals(
+    () => app.close(),
+    (m) => console.log(m),
+  );
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -99,10 +104,6 @@ Next steps (in another terminal):
   npx countersign api GET /v1/management/audit_logs
 
 Press Ctrl+C to stop.`);
-  closeOnSignals(
-    () => app.close(),
-    (m) => console.log(m),
-  );
   return new Promise<number>(() => {
     /* runs until a signal closes it */
   });
