@@ -1,0 +1,102 @@
+/**
+ * Schema migrations of the co-signer store, applied in order at open, each in its own
+ * transaction; `PRAGMA user_version` records the last one applied. Migrations are plain SQL and
+ * import no application code (CONVENTIONS.md, "Kysely / Drizzle"), so an old migration keeps its
+ * meaning forever. Never edit a released migration: append a new one.
+ *
+ * Secret columns (`sealed_*`) hold blobs sealed by {@link BlobSealer} on top of the whole-file
+ * encryption. Times are milliseconds since the Unix epoch.
+ * @module
+ */
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+
+import { CosignerError } from '../errors.js';
+
+/** One schema step. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE paired_api_keys (
+        api_key_id           TEXT PRIMARY KEY,
+        cosigner_id          TEXT NOT NULL,
+        platform_url         TEXT NOT NULL,
+        sealed_refresh_token BLOB,
+        callback_handler     TEXT,
+        paired_at            INTEGER NOT NULL,
+        unpaired_at          INTEGER
+      ) STRICT;
+
+      CREATE TABLE share_sets (
+        id           TEXT PRIMARY KEY,
+        api_key_id   TEXT NOT NULL,
+        algorithm    TEXT NOT NULL CHECK (algorithm IN ('ECDSA_SECP256K1', 'EDDSA_ED25519')),
+        version      INTEGER NOT NULL CHECK (version >= 1),
+        sealed_blob  BLOB,
+        created_at   INTEGER NOT NULL,
+        destroyed_at INTEGER,
+        CHECK ((destroyed_at IS NULL) = (sealed_blob IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX share_sets_api_key_id ON share_sets (api_key_id);
+
+      CREATE TABLE presignatures (
+        id           TEXT PRIMARY KEY,
+        share_set_id TEXT NOT NULL REFERENCES share_sets (id),
+        sealed_blob  BLOB,
+        state        TEXT NOT NULL CHECK (state IN ('AVAILABLE', 'SPENT')),
+        created_at   INTEGER NOT NULL,
+        spent_at     INTEGER,
+        CHECK (
+          (state = 'AVAILABLE' AND sealed_blob IS NOT NULL AND spent_at IS NULL) OR
+          (state = 'SPENT' AND sealed_blob IS NULL AND spent_at IS NOT NULL)
+        )
+      ) STRICT;
+      CREATE INDEX presignatures_available ON presignatures (share_set_id, state, created_at);
+
+      CREATE TABLE protocol_state (
+        session_id   TEXT PRIMARY KEY,
+        job_id       TEXT,
+        sealed_state BLOB NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sealed_secrets (
+        name         TEXT PRIMARY KEY,
+        sealed_value BLOB NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+/** The schema version this release writes. */
+export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+/** Applies pending migrations; refuses a database newer than this release. */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true });
+  if (typeof current !== 'number' || current > SCHEMA_VERSION) {
+    throw new CosignerError('ERR_COSIGNER_STORE_VERSION', {
+      detail: `schema ${String(current)}, this release knows up to ${SCHEMA_VERSION}`,
+    });
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}

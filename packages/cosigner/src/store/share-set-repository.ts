@@ -1,0 +1,240 @@
+/**
+ * Share sets: this party's share of each root key, per API user (ARCHITECTURE.md §3).
+ *
+ * The share is sealed with AAD binding the share set id, algorithm, version and API key id, so a
+ * share copied onto another share set's row, or an old version written back, does not open.
+ * Refreshing (a new version) and destroying both discard the set's pooled presignatures in the
+ * same transaction: presignatures are bound to the share they were made with.
+ * @module
+ */
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+
+import { CosignerError } from '../errors.js';
+import type { StoreContext } from './store-context.js';
+import { assertBlob, assertId, blobOf, guarded } from './store-context.js';
+
+/** Signing algorithms of share sets. */
+export type ShareSetAlgorithm = 'ECDSA_SECP256K1' | 'EDDSA_ED25519';
+
+const ALGORITHMS: readonly ShareSetAlgorithm[] = ['ECDSA_SECP256K1', 'EDDSA_ED25519'];
+
+/** A share set row without its secret. */
+export interface ShareSetRecord {
+  readonly id: string;
+  readonly apiKeyId: string;
+  readonly algorithm: ShareSetAlgorithm;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly destroyedAt: number | null;
+}
+
+/** Input of {@link ShareSetRepository.putShareSet}. */
+export interface NewShareSet {
+  readonly id: string;
+  readonly apiKeyId: string;
+  readonly algorithm: ShareSetAlgorithm;
+  /** Default 1. */
+  readonly version?: number;
+  /** Serialised key share (from `@countersign/mpc`). */
+  readonly share: Uint8Array;
+}
+
+interface Row {
+  id: string;
+  api_key_id: string;
+  algorithm: string;
+  version: number;
+  sealed_blob: Uint8Array | null;
+  created_at: number;
+  destroyed_at: number | null;
+}
+
+function recordOf(row: Row): ShareSetRecord {
+  if (!(ALGORITHMS as readonly string[]).includes(row.algorithm)) {
+    throw new CosignerError('ERR_COSIGNER_STORE_CORRUPT', { detail: 'share set algorithm' });
+  }
+  return {
+    id: row.id,
+    apiKeyId: row.api_key_id,
+    algorithm: row.algorithm as ShareSetAlgorithm,
+    version: row.version,
+    createdAt: row.created_at,
+    destroyedAt: row.destroyed_at,
+  };
+}
+
+/** The AAD identity of a share set's sealed share. */
+export function shareSetIdentity(r: ShareSetRecord): (string | number)[] {
+  return [r.id, r.algorithm, r.version, r.apiKeyId];
+}
+
+function assertAlgorithm(value: unknown): asserts value is ShareSetAlgorithm {
+  if (!(ALGORITHMS as readonly unknown[]).includes(value)) {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'algorithm' });
+  }
+}
+
+function assertVersion(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'version must be a positive integer',
+    });
+  }
+}
+
+/** Repository of share sets. */
+export class ShareSetRepository {
+  readonly #c: StoreContext;
+
+  /** @internal */
+  constructor(context: StoreContext) {
+    this.#c = context;
+  }
+
+  /** Stores a new share set; {@link CosignerError} `ERR_COSIGNER_CONFLICT` if the id exists. */
+  putShareSet(input: NewShareSet): ShareSetRecord {
+    const { id, apiKeyId, algorithm, share } = input;
+    const version = input.version ?? 1;
+    assertId(id, 'id');
+    assertId(apiKeyId, 'apiKeyId');
+    assertAlgorithm(algorithm);
+    assertVersion(version);
+    assertBlob(share, 'share');
+    return guarded(this.#c, () => {
+      const record: ShareSetRecord = {
+        id,
+        apiKeyId,
+        algorithm,
+        version,
+        createdAt: this.#c.now(),
+        destroyedAt: null,
+      };
+      const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), share);
+      this.#c.db
+        .prepare(
+          `INSERT INTO share_sets (id, api_key_id, algorithm, version, sealed_blob, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, apiKeyId, algorithm, version, sealed, record.createdAt);
+      return record;
+    });
+  }
+
+  /** The share set's record (also when destroyed), or undefined. */
+  getShareSet(id: string): ShareSetRecord | undefined {
+    assertId(id, 'id');
+    return guarded(this.#c, () => {
+      const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
+        | Row
+        | undefined;
+      return row === undefined ? undefined : recordOf(row);
+    });
+  }
+
+  /** Share sets, oldest first; destroyed ones only when asked. */
+  listShareSets(filter: { apiKeyId?: string; includeDestroyed?: boolean } = {}): ShareSetRecord[] {
+    if (filter.apiKeyId !== undefined) assertId(filter.apiKeyId, 'apiKeyId');
+    return guarded(this.#c, () => {
+      const rows = this.#c.db
+        .prepare(
+          `SELECT * FROM share_sets
+           WHERE (?1 IS NULL OR api_key_id = ?1) AND (?2 = 1 OR destroyed_at IS NULL)
+           ORDER BY created_at, id`,
+        )
+        .all(filter.apiKeyId ?? null, filter.includeDestroyed === true ? 1 : 0) as Row[];
+      return rows.map(recordOf);
+    });
+  }
+
+  /** The share of a live share set; the caller owns (and should zero) the returned bytes. */
+  readShare(id: string): { record: ShareSetRecord; share: Uint8Array } {
+    assertId(id, 'id');
+    return guarded(this.#c, () => {
+      const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
+        | Row
+        | undefined;
+      if (row === undefined || row.sealed_blob === null) {
+        throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
+      }
+      const record = recordOf(row);
+      const share = this.#c.sealer.open(
+        'share-set',
+        shareSetIdentity(record),
+        blobOf(row.sealed_blob),
+      );
+      return { record, share };
+    });
+  }
+
+  /**
+   * Replaces the share with a refreshed one of a higher version, if the stored version is still
+   * `expectedVersion` (compare-and-swap), and discards the set's available presignatures.
+   */
+  replaceShare(
+    id: string,
+    input: { expectedVersion: number; version: number; share: Uint8Array },
+  ): ShareSetRecord {
+    assertId(id, 'id');
+    assertVersion(input.expectedVersion);
+    assertVersion(input.version);
+    assertBlob(input.share, 'share');
+    if (input.version <= input.expectedVersion) {
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'version must increase' });
+    }
+    return guarded(this.#c, () =>
+      this.#c.db
+        .transaction(() => {
+          const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
+            | Row
+            | undefined;
+          if (row === undefined || row.sealed_blob === null) {
+            throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
+          }
+          if (row.version !== input.expectedVersion) {
+            throw new CosignerError('ERR_COSIGNER_CONFLICT', {
+              detail: `share set ${id} version changed`,
+            });
+          }
+          const record: ShareSetRecord = { ...recordOf(row), version: input.version };
+          const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), input.share);
+          this.#c.db
+            .prepare('UPDATE share_sets SET version = ?, sealed_blob = ? WHERE id = ?')
+            .run(input.version, sealed, id);
+          discardAvailable(this.#c.db, this.#c.now(), id);
+          return record;
+        })
+        .immediate(),
+    );
+  }
+
+  /** Destroys the share (the row stays, as a tombstone) and discards its presignatures. */
+  destroyShareSet(id: string): void {
+    assertId(id, 'id');
+    guarded(this.#c, () => {
+      this.#c.db
+        .transaction(() => {
+          const now = this.#c.now();
+          const result = this.#c.db
+            .prepare(
+              'UPDATE share_sets SET sealed_blob = NULL, destroyed_at = ? WHERE id = ? AND destroyed_at IS NULL',
+            )
+            .run(now, id);
+          if (result.changes !== 1) {
+            throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
+          }
+          discardAvailable(this.#c.db, this.#c.now(), id);
+        })
+        .immediate();
+    });
+  }
+}
+
+/** Marks every available presignature of `shareSetId` (or all) spent, erasing the blobs. */
+export function discardAvailable(db: Database, now: number, shareSetId?: string): number {
+  return db
+    .prepare(
+      `UPDATE presignatures SET state = 'SPENT', sealed_blob = NULL, spent_at = ?
+       WHERE state = 'AVAILABLE' AND (? IS NULL OR share_set_id = ?)`,
+    )
+    .run(now, shareSetId ?? null, shareSetId ?? null).changes;
+}
