@@ -138,10 +138,13 @@ export class ShareSetRepository {
       const rows = this.#c.db
         .prepare(
           `SELECT * FROM share_sets
-           WHERE (?1 IS NULL OR api_key_id = ?1) AND (?2 = 1 OR destroyed_at IS NULL)
+           WHERE (@apiKeyId IS NULL OR api_key_id = @apiKeyId) AND (@all = 1 OR destroyed_at IS NULL)
            ORDER BY created_at, id`,
         )
-        .all(filter.apiKeyId ?? null, filter.includeDestroyed === true ? 1 : 0) as Row[];
+        .all({
+          apiKeyId: filter.apiKeyId ?? null,
+          all: filter.includeDestroyed === true ? 1 : 0,
+        }) as Row[];
       return rows.map(recordOf);
     });
   }

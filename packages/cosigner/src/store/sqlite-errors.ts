@@ -12,12 +12,15 @@ export function sqliteCode(e: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
-/** Maps a thrown value to a {@link CosignerError}; passes CosignerErrors through unchanged. */
-export function mapSqliteError(e: unknown): CosignerError {
+/**
+ * Maps a SQLite failure to a {@link CosignerError}. Anything else — our own errors, programming
+ * errors such as a TypeError — is returned unchanged, so bugs surface as bugs.
+ */
+export function mapSqliteError(e: unknown): unknown {
   if (e instanceof CosignerError) return e;
   const code = sqliteCode(e);
-  const options = { detail: code ?? 'unexpected error', cause: e };
-  if (code === undefined) return new CosignerError('ERR_COSIGNER_STORE_WRITE', options);
+  if (code === undefined) return e;
+  const options = { detail: code, cause: e };
   if (
     code === 'SQLITE_FULL' ||
     code.startsWith('SQLITE_IOERR_WRITE') ||

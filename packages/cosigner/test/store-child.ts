@@ -1,0 +1,51 @@
+// Child process for the store concurrency and crash tests (spawned with `node --import tsx`).
+//   take  <storeDir> <keyFile> <shareSetId>   take presignatures until none is left; print ids
+//   write <storeDir> <keyFile> <shareSetId>   add batches of 50 presignatures and take some,
+//                                             forever; print "committed <n>" after each batch
+// The passphrase comes from COSIGNER_TEST_PASSPHRASE.
+import { isCosignerError } from '../src/errors.js';
+import { openLocalKms } from '../src/kms/local-kms.js';
+import { openStore } from '../src/store/cosigner-store.js';
+
+const [mode, dir, keyFile, shareSetId] = process.argv.slice(2);
+if (dir === undefined || keyFile === undefined || shareSetId === undefined)
+  throw new Error('usage');
+const kms = await openLocalKms({
+  keyFile,
+  passphrase: process.env['COSIGNER_TEST_PASSPHRASE'] ?? '',
+});
+const store = await openStore({ dir, kms, busyTimeoutMs: 30_000 });
+process.stdout.write('ready\n');
+
+if (mode === 'take') {
+  // Wait for the parent's go, so that every racer starts at once.
+  await new Promise<void>((resolve) =>
+    process.stdin.once('data', () => {
+      process.stdin.destroy();
+      resolve();
+    }),
+  );
+  const ids: string[] = [];
+  for (;;) {
+    try {
+      ids.push(store.presignatures.takePresignature(shareSetId).id);
+    } catch (e) {
+      if (isCosignerError(e, 'ERR_COSIGNER_NO_PRESIGNATURE')) break;
+      throw e;
+    }
+  }
+  store.close();
+  process.stdout.write(JSON.stringify(ids) + '\n');
+} else if (mode === 'write') {
+  const blob = new Uint8Array(2048).fill(0xa5);
+  for (let n = 0; ; n++) {
+    store.presignatures.addPresignatures(
+      shareSetId,
+      Array.from({ length: 50 }, (_, i) => ({ id: `w-${n}-${i}`, presignature: blob })),
+    );
+    store.presignatures.takePresignature(shareSetId);
+    process.stdout.write(`committed ${n}\n`);
+  }
+} else {
+  throw new Error(`unknown mode ${String(mode)}`);
+}
