@@ -169,7 +169,7 @@ describe('DKLs23 signing, 3-of-3', () => {
     const ps = presign(shares, [1, 2, 3]);
     const shareSet = publicShareSet(shares.get(1)!);
     const hash = randomHash();
-    const outs = [];
+    const outs: Awaited<ReturnType<typeof createSignatureShare>>[] = [];
     for (const [, p] of ps)
       outs.push(
         await createSignatureShare({
