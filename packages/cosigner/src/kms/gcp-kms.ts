@@ -185,28 +185,65 @@ function crcMatches(data: Uint8Array, reported: unknown): boolean {
 }
 
 // google.rpc.Code values (https://github.com/googleapis/googleapis/blob/master/google/rpc/code.proto).
-const INVALID_ARGUMENT = 3;
-const DEADLINE_EXCEEDED = 4;
-const PERMISSION_DENIED = 7;
-const RESOURCE_EXHAUSTED = 8;
-const UNAVAILABLE = 14;
-const UNAUTHENTICATED = 16;
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+const GRPC_UNAUTHENTICATED = 16;
+
+type Outcome = 'invalid' | 'auth' | 'unavailable' | 'refused';
+
+/**
+ * Classifies a Cloud KMS failure. In REST mode an HTTP error usually arrives from the HTTP layer
+ * (gaxios) with the HTTP `status`; errors decoded by google-gax carry a google.rpc `code`.
+ */
+function classify(e: unknown): { outcome: Outcome; detail: string } {
+  const { status, code } = (e ?? {}) as { status?: unknown; code?: unknown };
+  const http =
+    typeof status === 'number'
+      ? status
+      : typeof code === 'number' && code >= 100
+        ? code
+        : undefined;
+  if (typeof code === 'number' && code < 100) {
+    const detail = `Cloud KMS code ${code}`;
+    if (code === GRPC_INVALID_ARGUMENT) return { outcome: 'invalid', detail };
+    if (code === GRPC_PERMISSION_DENIED || code === GRPC_UNAUTHENTICATED)
+      return { outcome: 'auth', detail };
+    if (
+      code === GRPC_DEADLINE_EXCEEDED ||
+      code === GRPC_UNAVAILABLE ||
+      code === GRPC_RESOURCE_EXHAUSTED
+    ) {
+      return { outcome: 'unavailable', detail };
+    }
+    return { outcome: 'refused', detail };
+  }
+  if (http !== undefined) {
+    const detail = `Cloud KMS HTTP ${http}`;
+    if (http === 400) return { outcome: 'invalid', detail };
+    if (http === 401 || http === 403) return { outcome: 'auth', detail };
+    if (http === 408 || http === 429 || http >= 500) return { outcome: 'unavailable', detail };
+    return { outcome: 'refused', detail };
+  }
+  return { outcome: 'unavailable', detail: 'Cloud KMS transport error' };
+}
 
 function mapGcpError(e: unknown, operation: 'encrypt' | 'decrypt'): CosignerError {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  const detail = `Cloud KMS ${typeof code === 'number' ? `code ${code}` : 'transport error'}`;
-  // Cloud KMS answers a ciphertext it cannot decrypt (wrong key, altered bytes) with INVALID_ARGUMENT.
-  if (code === INVALID_ARGUMENT && operation === 'decrypt') return decryptionFailed(e);
-  if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) {
-    return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: e });
+  const { outcome, detail } = classify(e);
+  switch (outcome) {
+    case 'invalid':
+      // Cloud KMS answers a ciphertext it cannot decrypt (wrong key, altered bytes) with
+      // INVALID_ARGUMENT; on encrypt the same code means a request we built wrong.
+      return operation === 'decrypt'
+        ? decryptionFailed(e)
+        : new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
+    case 'auth':
+      return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: e });
+    case 'unavailable':
+      return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', { detail, cause: e });
+    case 'refused':
+      return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
   }
-  if (
-    typeof code !== 'number' ||
-    code === DEADLINE_EXCEEDED ||
-    code === UNAVAILABLE ||
-    code === RESOURCE_EXHAUSTED
-  ) {
-    return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', { detail, cause: e });
-  }
-  return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
 }
