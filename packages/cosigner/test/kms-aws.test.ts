@@ -68,9 +68,7 @@ class FakeAwsKms {
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
     this.requests.push({ target, keyId: body['KeyId'] });
-    const aad = Buffer.from(
-      JSON.stringify(Object.entries((body['EncryptionContext'] ?? {})).sort()),
-    );
+    const aad = Buffer.from(JSON.stringify(Object.entries(body['EncryptionContext'] ?? {}).sort()));
     if (target === 'TrentService.Encrypt') {
       const arn = this.#resolve(body['KeyId']);
       if (arn === undefined) return fail(400, 'NotFoundException');
