@@ -33,7 +33,7 @@ import {
   gfFromBytes,
   gfToBytes,
 } from './gf128.js';
-import { fastHash, FramedInput, Q, u32 } from './hashing.js';
+import { fastHash, FramedInput, Q } from './hashing.js';
 
 /** κ: columns of the extension matrix = bits per row. */
 export const KAPPA = BASE_OT_COUNT;
@@ -119,8 +119,15 @@ function transpose(columns: readonly Uint8Array[], rowCount: number): Uint8Array
 function challenges(sidPair: Uint8Array, U: Uint8Array, rowCount: number): Uint8Array {
   const seed = fastHash('kos', sidPair, U);
   const out = new Uint8Array(rowCount * ROW_BYTES);
+  const input = new FramedInput('kos-chi', [seed.length, 4]).set(0, seed);
   for (let block = 0; block * 32 < out.length; block++)
-    out.set(fastHash('kos-chi', seed, u32(block)).subarray(0, out.length - block * 32), block * 32);
+    out.set(
+      input
+        .setU32(1, block)
+        .sha256()
+        .subarray(0, out.length - block * 32),
+      block * 32,
+    );
   return out;
 }
 

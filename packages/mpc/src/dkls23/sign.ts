@@ -76,6 +76,31 @@ export interface Dkls23Signature {
   readonly publicKey: Uint8Array;
 }
 
+const DERIVATION_CACHE_SIZE = 1024;
+const derivations = new Map<string, { tweak: bigint; publicKey: Uint8Array }>();
+
+/**
+ * BIP32 derivation from public data, memoised (a path costs one base multiplication per level,
+ * several times the whole online round; the same addresses sign again and again).
+ */
+function derived(
+  shareSet: PublicShareSet,
+  indices: readonly number[],
+): { tweak: bigint; publicKey: Uint8Array } {
+  const key = `${Buffer.from(shareSet.publicKey).toString('hex')}/${Buffer.from(shareSet.chainCode).toString('hex')}/${indices.join('/')}`;
+  let d = derivations.get(key);
+  if (d === undefined) {
+    const { tweak, publicKey } = deriveKey(shareSet, indices);
+    d = { tweak, publicKey };
+    if (derivations.size >= DERIVATION_CACHE_SIZE) {
+      const oldest = derivations.keys().next();
+      if (oldest.done !== true) derivations.delete(oldest.value);
+    }
+    derivations.set(key, d);
+  }
+  return { tweak: d.tweak, publicKey: d.publicKey.slice() };
+}
+
 /** The public signing context (no secrets): recomputed by every signer and the combiner. */
 export function signingContext(
   presignature: Pick<Dkls23Presignature, 'sid' | 'signers' | 'R' | 'shareSetId'>,
@@ -89,7 +114,7 @@ export function signingContext(
   if (!constantTimeEqual(setId, presignature.shareSetId))
     throw new MpcError('ERR_MPC_PRESIGNATURE', { detail: 'made with another share set' });
   const indices = parsePath(path);
-  const { tweak, publicKey } = deriveKey(shareSet, indices);
+  const { tweak, publicKey } = derived(shareSet, indices);
   const pathBytes = new ByteWriter();
   for (const i of indices) pathBytes.raw(u32be(i));
   const roster = Uint8Array.from(presignature.signers.flatMap((s) => [...u16be(s)]));
@@ -105,7 +130,8 @@ export function signingContext(
     pathBytes.finish(),
     roster,
   );
-  const Rp = delta === 0n ? R : R.add(suite.G.multiply(delta));
+  // δ is public (derived from public values): variable-time base multiplication is fine.
+  const Rp = delta === 0n ? R : R.add(suite.G.multiplyUnsafe(delta));
   if (Rp.is0()) throw new MpcError('ERR_MPC_PRESIGNATURE', { detail: "R' is the identity" });
   const x = bytesToBigint(Rp.toBytes().subarray(1));
   const r = x % Q;

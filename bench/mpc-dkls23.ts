@@ -1,0 +1,201 @@
+// DKLs23 benchmark: DKG, presign, online signing, combination, reshare and refresh for 3 parties
+// in one process, with the bytes each round puts on the wire, against a single-key ECDSA
+// signature (noble) measured in the same run. Prints one JSON document.
+// Run: npx tsx --conditions=@countersign/source bench/mpc-dkls23.ts
+import { performance } from 'node:perf_hooks';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import {
+  combineSignatureShares,
+  createSignatureShare,
+  dkls23Dkg,
+  dkls23Presign,
+  dkls23Refresh,
+  dkls23Reshare,
+  encodeMessage,
+  InMemoryPresignatureStore,
+  publicShareSet,
+  type Dkls23Presignature,
+  type ProtocolMessage,
+  type Session,
+} from '@countersign/mpc';
+
+interface Run<R> {
+  results: Map<number, R>;
+  bytesPerRound: Record<string, number>;
+}
+
+/** Delivers all messages; counts each encoded message once (a broadcast is one message). */
+function run<R>(sessions: Map<number, Session<R>>): Run<R> {
+  const queue: { to: number; bytes: Uint8Array }[] = [];
+  const bytesPerRound: Record<string, number> = {};
+  const post = (msgs: ProtocolMessage[]): void => {
+    for (const m of msgs) {
+      const bytes = encodeMessage(m);
+      bytesPerRound[`round${m.round}`] = (bytesPerRound[`round${m.round}`] ?? 0) + bytes.length;
+      for (const to of m.to === 'broadcast'
+        ? [...sessions.keys()].filter((p) => p !== m.from)
+        : [m.to])
+        queue.push({ to, bytes });
+    }
+  };
+  for (const s of sessions.values()) post(s.start());
+  for (let next = queue.shift(); next !== undefined; next = queue.shift())
+    post(sessions.get(next.to)!.receive(next.bytes));
+  const results = new Map<number, R>();
+  for (const [i, s] of sessions) results.set(i, s.result());
+  return { results, bytesPerRound };
+}
+
+let counter = 0;
+const sid = (): Uint8Array => {
+  const out = new Uint8Array(32);
+  new DataView(out.buffer).setUint32(0, ++counter);
+  return out;
+};
+
+/** Mean wall time and process CPU time per iteration, after one warm-up unless `cold`. */
+async function timeIt<T>(
+  iterations: number,
+  f: () => T | Promise<T>,
+  cold = false,
+): Promise<{ ms: number; cpuMs: number; last: T }> {
+  let last = cold ? (undefined as T) : await f();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) last = await f();
+  const ms = (performance.now() - start) / iterations;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000 / iterations;
+  return { ms: Number(ms.toFixed(3)), cpuMs: Number(cpuMs.toFixed(3)), last };
+}
+
+const parties = [1, 2, 3];
+const messageHash = new Uint8Array(32).fill(0x42);
+const path = 'm/44/60/0/0/1';
+
+// Key generation runs for seconds: one cold run each (module warm-up is negligible there).
+const dkg = await timeIt(
+  1,
+  () => {
+    const id = sid();
+    return run(
+      new Map(parties.map((me) => [me, dkls23Dkg({ sid: id, parties, me, threshold: 3 })])),
+    );
+  },
+  true,
+);
+const shares = dkg.last.results;
+const shareSet = publicShareSet(shares.get(1)!);
+
+const presignOnce = (): Run<Dkls23Presignature> => {
+  const id = sid();
+  return run(
+    new Map(
+      parties.map((me) => [
+        me,
+        dkls23Presign({ sid: id, keyShare: shares.get(me)!, signers: parties }),
+      ]),
+    ),
+  );
+};
+const presign = await timeIt(10, presignOnce);
+
+// Online round: every party's share from a fresh presignature (the presign is outside the timer).
+const pool = Array.from({ length: 21 }, () => presignOnce().results);
+const store = new InMemoryPresignatureStore();
+const online = await timeIt(20, async () => {
+  const ps = pool.pop()!;
+  const outs = [];
+  for (const me of parties)
+    outs.push(
+      await createSignatureShare({
+        presignature: ps.get(me)!,
+        shareSet,
+        messageHash,
+        path,
+        store,
+      }),
+    );
+  return outs;
+});
+const shareBytes = online.last.map((o) => o.share.length).reduce((a, b) => a + b, 0);
+const combine = await timeIt(20, () =>
+  combineSignatureShares(
+    online.last[0]!.context,
+    online.last.map((o) => o.share),
+  ),
+);
+const signature = combine.last;
+if (!secp256k1.verify(signature.compact, messageHash, signature.publicKey, { prehash: false }))
+  throw new Error('signature does not verify');
+
+const reshare = await timeIt(
+  1,
+  () => {
+    const id = sid();
+    return run(
+      new Map(
+        [1, 2, 3, 4].map((me) => [
+          me,
+          dkls23Reshare({
+            sid: id,
+            dealers: parties,
+            receivers: [1, 2, 4],
+            threshold: 3,
+            me,
+            ...(me === 4 ? { shareSet } : { keyShare: shares.get(me)! }),
+          }),
+        ]),
+      ),
+    );
+  },
+  true,
+);
+const refresh = await timeIt(
+  1,
+  () => {
+    const id = sid();
+    return run(
+      new Map(parties.map((me) => [me, dkls23Refresh({ sid: id, keyShare: shares.get(me)! })])),
+    );
+  },
+  true,
+);
+
+const sk = secp256k1.utils.randomSecretKey();
+const baseline = await timeIt(200, () => secp256k1.sign(messageHash, sk, { prehash: false }));
+
+const report = {
+  bench: 'mpc-dkls23',
+  parties: 3,
+  threshold: 3,
+  node: process.version,
+  note: 'all parties in one process: times are the sum over the three parties; cpuMs is process CPU time',
+  dkg: { msAllParties: dkg.ms, cpuMs: dkg.cpuMs, bytesPerRound: dkg.last.bytesPerRound },
+  presign: {
+    msAllParties: presign.ms,
+    cpuMs: presign.cpuMs,
+    bytesPerRound: presign.last.bytesPerRound,
+  },
+  onlineSign: {
+    note: 'createSignatureShare for all three (derived path, presignature marked spent)',
+    msAllParties: online.ms,
+    cpuMs: online.cpuMs,
+    bytes: shareBytes,
+  },
+  combine: { note: 'decode, combine, verify, low-s, recovery id', ms: combine.ms },
+  reshare: {
+    note: '3 dealers -> {1,2,4}, fresh OT setups',
+    msAllParties: reshare.ms,
+    cpuMs: reshare.cpuMs,
+    bytesPerRound: reshare.last.bytesPerRound,
+  },
+  refresh: {
+    msAllParties: refresh.ms,
+    cpuMs: refresh.cpuMs,
+    bytesPerRound: refresh.last.bytesPerRound,
+  },
+  baselineSingleKeySignMs: baseline.ms,
+  onlineOverBaseline: Number((online.ms / baseline.ms).toFixed(1)),
+};
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');
