@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -202,6 +203,13 @@ describe('aws-kms provider (local fake of the JSON 1.1 API)', () => {
       kms.unwrapKey({ ...wrapped, ciphertext: ct.toString('base64') }),
       'ERR_COSIGNER_DECRYPTION_FAILED',
     );
+    const unknown = createAwsKms({ ...base, keyId: 'alias/nope' });
+    const dataKey = pattern(32, 77);
+    const error = await expectCosignerError(unknown.wrapKey(dataKey), 'ERR_COSIGNER_KMS_REFUSED');
+    const dump = inspect(error, { depth: 20, showHidden: true });
+    expect(dump).toContain('NotFoundException');
+    expect(dump).not.toContain(Buffer.from(dataKey).toString('base64'));
+    await unknown.close();
     const down = createAwsKms({ ...base, endpoint: 'http://127.0.0.1:9' });
     await expectCosignerError(down.wrapKey(pattern(32)), 'ERR_COSIGNER_KMS_UNAVAILABLE');
     await Promise.all([kms.close(), down.close()]);

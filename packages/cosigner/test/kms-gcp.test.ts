@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +202,15 @@ describe('gcp-kms provider (local fake of the REST API)', () => {
       'ERR_COSIGNER_DECRYPTION_FAILED',
     );
     expect(() => createGcpKms({ ...base, keyName: 'projects/x/keys/y' })).toThrow(/cryptoKeys/);
+    // A failed encrypt: the SDK's own error holds the request body (the plaintext data key);
+    // ours must not, anywhere in its cause chain.
+    const revoked = createGcpKms({ ...base, authClient: authClient('revoked') });
+    const dataKey = pattern(32, 77);
+    const error = await expectCosignerError(revoked.wrapKey(dataKey), 'ERR_COSIGNER_KMS_AUTH');
+    const dump = inspect(error, { depth: 20, showHidden: true });
+    expect(dump).toContain('401');
+    expect(dump).not.toContain(Buffer.from(dataKey).toString('base64'));
+    await revoked.close();
     await Promise.all([kms.close(), b.close()]);
   });
 });

@@ -1,5 +1,6 @@
 // Child process for the store concurrency and crash tests (spawned with `node --import tsx`).
-//   take  <storeDir> <keyFile> <shareSetId>   take presignatures until none is left; print ids
+//   take  <storeDir> <keyFile> <shareSetId> <max>   take up to <max> presignatures; print the
+//                                             ids taken and how many takes found none
 //   write <storeDir> <keyFile> <shareSetId>   add batches of 50 presignatures and take some,
 //                                             forever; print "committed <n>" after each batch
 // The passphrase comes from COSIGNER_TEST_PASSPHRASE.
@@ -7,7 +8,7 @@ import { isCosignerError } from '../src/errors.js';
 import { openLocalKms } from '../src/kms/local-kms.js';
 import { openStore } from '../src/store/cosigner-store.js';
 
-const [mode, dir, keyFile, shareSetId] = process.argv.slice(2);
+const [mode, dir, keyFile, shareSetId, max] = process.argv.slice(2);
 if (dir === undefined || keyFile === undefined || shareSetId === undefined)
   throw new Error('usage');
 const kms = await openLocalKms({
@@ -26,22 +27,26 @@ if (mode === 'take') {
     }),
   );
   const ids: string[] = [];
-  for (;;) {
+  let empty = 0;
+  for (let i = 0; i < Number(max); i++) {
     try {
       ids.push(store.presignatures.takePresignature(shareSetId).id);
     } catch (e) {
-      if (isCosignerError(e, 'ERR_COSIGNER_NO_PRESIGNATURE')) break;
-      throw e;
+      if (!isCosignerError(e, 'ERR_COSIGNER_NO_PRESIGNATURE')) throw e;
+      empty += 1;
     }
   }
   store.close();
-  process.stdout.write(JSON.stringify(ids) + '\n');
+  process.stdout.write(JSON.stringify({ ids, empty }) + '\n');
 } else if (mode === 'write') {
   const blob = new Uint8Array(2048).fill(0xa5);
   for (let n = 0; ; n++) {
     store.presignatures.addPresignatures(
       shareSetId,
-      Array.from({ length: 50 }, (_, i) => ({ id: `w-${n}-${i}`, presignature: blob })),
+      Array.from({ length: 50 }, (_, i) => ({
+        id: `w-${process.pid}-${n}-${i}`,
+        presignature: blob,
+      })),
     );
     store.presignatures.takePresignature(shareSetId);
     process.stdout.write(`committed ${n}\n`);

@@ -13,7 +13,7 @@ import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 
 import { CosignerError, decryptionFailed } from '../errors.js';
-import { astring, fromBase64, toBase64 } from './bytes.js';
+import { astring, fromBase64, sanitizedCause, toBase64 } from './bytes.js';
 import type { KmsProvider, WrappedKey } from './kms-provider.js';
 import {
   DATA_KEY_BYTES,
@@ -151,24 +151,33 @@ function mapAwsError(e: unknown): CosignerError {
   const detail = `AWS ${name}`;
   switch (name) {
     case 'IncorrectKeyException':
-      return new CosignerError('ERR_COSIGNER_KMS_KEY_MISMATCH', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_KEY_MISMATCH', {
+        detail,
+        cause: sanitizedCause(e),
+      });
     case 'InvalidCiphertextException':
-      return decryptionFailed(e);
+      return decryptionFailed(sanitizedCause(e));
     case 'AccessDeniedException':
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
     case 'IncompleteSignature':
     case 'ExpiredTokenException':
     case 'CredentialsProviderError':
-      return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: sanitizedCause(e) });
     case 'KMSInternalException':
     case 'DependencyTimeoutException':
     case 'ThrottlingException':
-      return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', {
+        detail,
+        cause: sanitizedCause(e),
+      });
     default:
       if (status === undefined || status >= 500) {
-        return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', { detail, cause: e });
+        return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', {
+          detail,
+          cause: sanitizedCause(e),
+        });
       }
-      return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: sanitizedCause(e) });
   }
 }

@@ -80,3 +80,18 @@ export function hasExactKeys(
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+/**
+ * A copy of a third-party error that keeps only its name, message, code and status. SDK errors
+ * may carry the whole request (gaxios keeps `config.body`, which holds the plaintext data key on
+ * an encrypt), so they are never passed on as `cause` as they are.
+ */
+export function sanitizedCause(e: unknown): Error {
+  if (!(e instanceof Error)) return new Error('non-error thrown');
+  const copy = new Error(e.message.slice(0, 500));
+  copy.name = e.name;
+  const { code, status } = e as { code?: unknown; status?: unknown };
+  if (typeof code === 'string' || typeof code === 'number') Object.assign(copy, { code });
+  if (typeof status === 'number') Object.assign(copy, { status });
+  return copy;
+}

@@ -12,7 +12,7 @@
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 
 import { CosignerError, decryptionFailed } from '../errors.js';
-import { astring, fromBase64, toBase64 } from './bytes.js';
+import { astring, fromBase64, sanitizedCause, toBase64 } from './bytes.js';
 import { crc32c } from './crc32c.js';
 import type { KmsProvider, WrappedKey } from './kms-provider.js';
 import {
@@ -237,13 +237,16 @@ function mapGcpError(e: unknown, operation: 'encrypt' | 'decrypt'): CosignerErro
       // Cloud KMS answers a ciphertext it cannot decrypt (wrong key, altered bytes) with
       // INVALID_ARGUMENT; on encrypt the same code means a request we built wrong.
       return operation === 'decrypt'
-        ? decryptionFailed(e)
-        : new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
+        ? decryptionFailed(sanitizedCause(e))
+        : new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: sanitizedCause(e) });
     case 'auth':
-      return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail, cause: sanitizedCause(e) });
     case 'unavailable':
-      return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_UNAVAILABLE', {
+        detail,
+        cause: sanitizedCause(e),
+      });
     case 'refused':
-      return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: e });
+      return new CosignerError('ERR_COSIGNER_KMS_REFUSED', { detail, cause: sanitizedCause(e) });
   }
 }
