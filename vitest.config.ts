@@ -7,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@countersign/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
+    globalSetup: ['./vitest.global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -3,6 +3,7 @@
  * the PostgreSQL at DATABASE_URL, so the same suite runs on both engines.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@countersign/protocol';
 import {
@@ -24,6 +25,15 @@ export interface TestPlatform {
 
 export const usingPostgres = Boolean(process.env['DATABASE_URL']);
 
+let template: Blob | undefined;
+/** The migrated data directory saved by vitest.global-setup.ts, when there is one. */
+function pgliteTemplate(): Blob | undefined {
+  const file = process.env['COUNTERSIGN_TEST_PGLITE_TEMPLATE'];
+  if (!file) return undefined;
+  template ??= new Blob([readFileSync(file)]);
+  return template;
+}
+
 export async function startTestPlatform(
   overrides: Partial<PlatformConfig> = {},
   beforeReady?: (app: FastifyInstance) => void,
@@ -33,7 +43,7 @@ export async function startTestPlatform(
   const database = await openDatabase(
     databaseUrl
       ? { databaseUrl, schema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 }
-      : { dataDir: 'memory://' },
+      : { dataDir: 'memory://', pgliteTemplate: pgliteTemplate() },
   );
   const app = await buildApp({
     config: { ...defaultConfig, logLevel: 'silent', ...overrides, database: {} },
