@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type * as Pkcs11 from 'pkcs11js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { WrappedKey } from '../src/kms/kms-provider.js';
 import type { Pkcs11KmsOptions } from '../src/kms/pkcs11-kms.js';
@@ -32,8 +32,16 @@ const LIBRARY_CANDIDATES = [
 const TOKEN = 'countersign-test';
 const PIN = '246813';
 let options: Pkcs11KmsOptions;
+let setup: Promise<void> | undefined;
 
-beforeAll(async () => {
+// Every test awaits this, so a missing SoftHSM2 fails each of them (a failing beforeAll would
+// only mark them skipped).
+function softHsm(): Promise<void> {
+  setup ??= createToken();
+  return setup;
+}
+
+async function createToken(): Promise<void> {
   const library = LIBRARY_CANDIDATES.find((p) => p !== undefined && existsSync(p));
   let util = '';
   try {
@@ -63,8 +71,9 @@ beforeAll(async () => {
     },
   );
   options = { library, tokenLabel: TOKEN, pin: PIN, keyLabel: 'cosigner-wrap-1' };
-});
+}
 
+beforeEach(softHsm);
 afterAll(cleanupTempDirs);
 
 describe('pkcs11 KMS provider (SoftHSM2)', () => {

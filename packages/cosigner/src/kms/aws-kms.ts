@@ -79,18 +79,21 @@ export class AwsKmsProvider implements KmsProvider {
 
   async wrapKey(dataKey: Uint8Array): Promise<WrappedKey> {
     assertDataKey(dataKey);
+    const plaintext = Uint8Array.from(dataKey);
     let out;
     try {
       out = await this.#client.send(
         new EncryptCommand({
           KeyId: this.#keyId,
-          Plaintext: Uint8Array.from(dataKey),
+          Plaintext: plaintext,
           EncryptionContext: encryptionContext(),
           EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
         }),
       );
     } catch (e) {
       throw mapAwsError(e);
+    } finally {
+      plaintext.fill(0);
     }
     if (!(out.CiphertextBlob instanceof Uint8Array) || out.CiphertextBlob.length === 0) {
       throw new CosignerError('ERR_COSIGNER_KMS_REFUSED', {

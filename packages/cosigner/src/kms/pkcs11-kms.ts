@@ -162,7 +162,12 @@ export class Pkcs11KmsProvider implements KmsProvider {
         const key = findKey(module, session, this.#options.keyLabel);
         module.C_EncryptInit(session, gcm(iv), key);
         const out = Buffer.alloc(dataKey.length + GCM_TAG_BYTES);
-        return new Uint8Array(module.C_Encrypt(session, Buffer.from(dataKey), out));
+        const input = Buffer.from(dataKey);
+        try {
+          return Uint8Array.from(module.C_Encrypt(session, input, out));
+        } finally {
+          zeroize(input);
+        }
       });
       return {
         format: WRAPPED_KEY_FORMAT,
