@@ -102,7 +102,8 @@ const presign = await timeIt(10, presignOnce);
 
 // Online round: every party's share from a fresh presignature (the presign is outside the timer).
 const pool = Array.from({ length: 21 }, () => presignOnce().results);
-const store = new InMemoryPresignatureStore();
+// One spent-marker store per party, as each co-signer has its own.
+const stores = new Map(parties.map((me) => [me, new InMemoryPresignatureStore()]));
 const online = await timeIt(20, async () => {
   const ps = pool.pop()!;
   const outs = [];
@@ -113,7 +114,7 @@ const online = await timeIt(20, async () => {
         shareSet,
         messageHash,
         path,
-        store,
+        store: stores.get(me)!,
       }),
     );
   return outs;

@@ -543,6 +543,20 @@ class Dkls23Keygen implements RoundProtocol<Output> {
   static load(header: SessionHeader, state: Uint8Array): RoundProtocol<Output> {
     const r = new ByteReader(state, 'dkls23 keygen state');
     const cfg = decodeConfig(r, header.protocol);
+    const members = [...new Set([...cfg.dealers, ...cfg.receivers])].sort((a, b) => a - b);
+    if (
+      members.length !== header.parties.length ||
+      members.some((p, i) => p !== header.parties[i]) ||
+      cfg.receivers.length < 2
+    )
+      r.fail('parties');
+    try {
+      normalizeParties(cfg.dealers, 'dealers');
+      normalizeParties(cfg.receivers, 'receivers');
+      assertThreshold(cfg.threshold, cfg.receivers.length);
+    } catch {
+      r.fail('parameters');
+    }
     const done = r.u8() === 1;
     const seed = r.take(SEED);
     const dealt = r.bytes(32);
