@@ -1,11 +1,12 @@
 // The encrypted store: whole-file encryption, sealed blobs bound to their rows, typed errors,
 // migrations, and consistency when a write fails.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { CosignerError } from '../src/errors.js';
 import type { LocalKmsProvider } from '../src/kms/local-kms.js';
 import type { CosignerStore } from '../src/store/cosigner-store.js';
 import { initStore, openStore } from '../src/store/cosigner-store.js';
@@ -73,6 +74,26 @@ describe('store lifecycle', () => {
       openStore({ dir: storeDir, kms: fake }),
       'ERR_COSIGNER_KMS_PROVIDER_MISMATCH',
     );
+  });
+
+  it('a KMS that wraps but cannot unwrap fails initialisation and leaves no store behind', async () => {
+    const dir = await tempDir();
+    const storeDir = join(dir, 'store');
+    const good = await testLocalKms(dir);
+    const encryptOnly = {
+      id: 'local',
+      describe: () => 'encrypt-only policy',
+      wrapKey: (k: Uint8Array) => good.wrapKey(k),
+      unwrapKey: () =>
+        Promise.reject(new CosignerError('ERR_COSIGNER_KMS_AUTH', { detail: 'decrypt denied' })),
+    };
+    await expectCosignerError(
+      initStore({ dir: storeDir, kms: encryptOnly }),
+      'ERR_COSIGNER_KMS_AUTH',
+    );
+    expect(await readdir(storeDir)).toEqual([]);
+    const store = await initStore({ dir: storeDir, kms: good });
+    store.close();
   });
 
   it('keeps the database unreadable without the key: no SQLite header, no plaintext', async () => {
