@@ -74,6 +74,16 @@ const MESSAGES: Record<MpcErrorCode, string> = {
 export interface MpcErrorOptions {
   /** Index of the party whose message caused the failure, when one can be named. */
   readonly culprit?: number | undefined;
+  /**
+   * When the evidence does not single out one party: the parties one of which is at fault
+   * (e.g. an echo that disagrees about a third party's broadcast). `culprit` is then unset.
+   */
+  readonly suspects?: readonly number[] | undefined;
+  /**
+   * The sender written in the header of a refused message. Envelope headers are not
+   * authenticated at this layer (a relay may forge them), so this names nobody.
+   */
+  readonly claimedSender?: number | undefined;
   /** A short, non-secret detail (a field name, a round number); appended to the message. */
   readonly detail?: string | undefined;
   /** Underlying error, passed through for debugging; never carries secrets from this package. */
@@ -84,12 +94,21 @@ export interface MpcErrorOptions {
 export class MpcError extends Error {
   /** Stable machine-readable reason. */
   readonly code: MpcErrorCode;
-  /** Index of the party at fault, when the failure can be attributed. */
+  /** Index of the party at fault, when the failure can be attributed to one party. */
   readonly culprit: number | undefined;
+  /** Parties one of which is at fault, when the failure cannot be attributed to one party. */
+  readonly suspects: readonly number[] | undefined;
+  /** Unauthenticated sender of a refused message (envelope-level refusals); not a culprit. */
+  readonly claimedSender: number | undefined;
 
   constructor(code: MpcErrorCode, options: MpcErrorOptions = {}) {
     const base = MESSAGES[code];
-    const where = options.culprit === undefined ? '' : ` (party ${options.culprit})`;
+    const where =
+      options.culprit !== undefined
+        ? ` (party ${options.culprit})`
+        : options.suspects !== undefined
+          ? ` (one of parties ${options.suspects.join(', ')})`
+          : '';
     const detail = options.detail === undefined ? '' : `: ${options.detail}`;
     super(
       base + where + detail,
@@ -98,7 +117,15 @@ export class MpcError extends Error {
     this.name = 'MpcError';
     this.code = code;
     this.culprit = options.culprit;
+    this.suspects =
+      options.suspects === undefined ? undefined : Object.freeze([...options.suspects]);
+    this.claimedSender = options.claimedSender;
   }
+}
+
+/** Whether `code` is one of the codes of this package (e.g. read back from session state). */
+export function isMpcErrorCode(code: unknown): code is MpcErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(MESSAGES, code);
 }
 
 /** Whether `e` is an {@link MpcError}, optionally with the given code. */

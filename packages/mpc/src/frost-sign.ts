@@ -10,8 +10,12 @@
  *   hiding/binding nonce commitments of RFC 9591 §5.1 `commit()` (fresh nonces, hedged with
  *   the share as the RFC specifies).
  * - Round 2, broadcast (with the transcript echo): the signature share `z_i` of §5.2
- *   `sign()`. noble zeroes the nonces in place; we drop them from the state as well, so a
- *   persisted session after round 1 never holds them again.
+ *   `sign()`. The nonces exist in memory only, from `start()` to this share, and are wiped
+ *   right after; they are never serialized. A session saved in between cannot be restored
+ *   (`ERR_MPC_NONCE_REUSE`): restoring a stale copy and feeding it other commitments would
+ *   sign twice with the same (d, e) under two binding factors, and three such shares reveal
+ *   the secret share. A session saved after round 2 holds the share (public once sent), so it
+ *   can resend round 2 and aggregate, but holds no secret at all.
  * - Output: each share is checked with §5.4 `verify_signature_share` (a bad one names its
  *   signer), the shares are aggregated (§5.3), and the signature is verified with the RFC 8032
  *   / BIP340 verifier before it is returned.
@@ -48,13 +52,19 @@ import {
 } from './frost-ciphersuite.js';
 import {
   checkKeyShare,
+  checkPublicShareSet,
   copyKeyShare,
+  decodePublicShareSet,
   encodePublicShareSet,
   exportKeyShare,
   importKeyShare,
+  publicShareSet,
+  wipeKeyShare,
   type KeyShare,
+  type PublicShareSet,
 } from './key-share.js';
 import { normalizeParties } from './party-set.js';
+import { INSPECT, inspectSummary } from './redact.js';
 import {
   finishedProtocol,
   makeHeader,
@@ -66,9 +76,12 @@ import {
   type SessionHeader,
 } from './session.js';
 
+/** Signing ciphersuites for production keys (`secp256k1-rfc9591` is for the RFC test vectors). */
+export type SigningCiphersuite = Exclude<FrostCiphersuite, 'secp256k1-rfc9591'>;
+
 /** Parameters of {@link sign}. */
 export interface SignParams {
-  /** Session id, 16..64 bytes, unique per signing session. */
+  /** Session id, 16..64 bytes, unique per signing session (a restarted session takes a new one). */
   readonly sid: Uint8Array;
   readonly keyShare: KeyShare;
   /** The signing set: at least `threshold` members of the share set, me included. */
@@ -77,12 +90,21 @@ export interface SignParams {
   readonly message: Uint8Array;
   /** Non-hardened derivation path from the root key; omitted = the root key itself. */
   readonly path?: DerivationPath;
-  /** secp256k1 only: `secp256k1-bip340` (default) or `secp256k1-rfc9591`. */
-  readonly ciphersuite?: FrostCiphersuite;
+  /** secp256k1 only: `secp256k1-bip340` (the default and only one). */
+  readonly ciphersuite?: SigningCiphersuite;
   /** BIP340 only: apply the BIP341 TapTweak with this merkle root (0 or 32 bytes). */
   readonly taprootMerkleRoot?: Uint8Array;
-  /** Randomness; tests only (RFC 9591 vectors). */
+}
+
+/**
+ * Test-only options (RFC 9591 vectors); reachable through `test-hooks.ts` only, never from the
+ * package entry point.
+ */
+export interface SignTestOptions {
+  /** Nonce randomness instead of the CSPRNG. */
   readonly random?: RandomSource;
+  /** Allow `secp256k1-rfc9591`, which production keys must not use (cross-protocol signing). */
+  readonly allowTestVectorCiphersuite?: boolean;
 }
 
 /** A verified signature and the key it verifies under. */
@@ -95,21 +117,26 @@ export interface SignatureResult {
 
 const MAX_MESSAGE_LENGTH = 1 << 20;
 
+/** Public parameters of a signing session (no secret). */
 interface SignConfig {
   readonly suite: FrostSuite;
-  readonly keyShare: KeyShare;
+  /** The share set's public part, and my index in it. */
+  readonly shareSet: PublicShareSet;
+  readonly index: number;
   readonly signers: readonly number[];
   readonly message: Uint8Array;
   readonly path: readonly number[];
   readonly merkleRoot: Uint8Array | undefined;
 }
 
-/** The share set after all tweaks, in noble's package format. */
+/** The share set after all tweaks, public part, in noble's package format. */
 interface TweakedKey {
-  readonly secret: FrostSecret;
   readonly pub: FrostPublic;
   /** Key the final signature verifies under (x-only for BIP340). */
   readonly verifyKey: Uint8Array;
+  /** The public linear map applied to every share: x ↦ sign·x + add. */
+  readonly sign: bigint;
+  readonly add: bigint;
 }
 
 function hasEvenY(p: GroupPoint): boolean {
@@ -117,10 +144,10 @@ function hasEvenY(p: GroupPoint): boolean {
 }
 
 function tweakedKey(cfg: SignConfig): TweakedKey {
-  const { suite, keyShare } = cfg;
-  const { checked, secret } = checkKeyShare(keyShare);
+  const { suite, shareSet } = cfg;
+  const checked = checkPublicShareSet(shareSet);
   const curve = suite.curve;
-  const { tweak } = deriveKey(keyShare, cfg.path);
+  const { tweak } = deriveKey(shareSet, cfg.path);
   // Linear transform of the whole sharing: x ↦ sign·x + add (public sign and add).
   let sign = 1n;
   let add = tweak;
@@ -150,21 +177,30 @@ function tweakedKey(cfg: SignConfig): TweakedKey {
     verifyingShares[suite.frost.Identifier.fromNumber(j)] = map(
       checked.verificationShares.get(j) as GroupPoint,
     ).toBytes();
-  const x = curve.mod(sign * secret + add);
-  if (x === 0n) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'tweaked share is zero' });
   const Xb = X.toBytes();
   return {
-    secret: {
-      identifier: suite.frost.Identifier.fromNumber(keyShare.index),
-      signingShare: curve.encodeScalar(x),
-    } as FrostSecret,
     pub: {
-      signers: { min: keyShare.threshold, max: keyShare.parties.length },
+      signers: { min: shareSet.threshold, max: shareSet.parties.length },
       commitments: [Xb],
       verifyingShares,
     } as FrostPublic,
     verifyKey: suite.ciphersuite === 'secp256k1-bip340' ? Xb.slice(1) : Xb,
+    sign,
+    add,
   };
+}
+
+/** My tweaked signing share `sign·x_i + add`, in noble's format (secret). */
+function tweakedSecret(cfg: SignConfig, key: TweakedKey, keyShare: KeyShare): FrostSecret {
+  const { curve, frost } = cfg.suite;
+  const { secret } = checkKeyShare(keyShare);
+  // Non-constant-time BigInt arithmetic on a secret (docs/constant-time.md).
+  const x = curve.mod(key.sign * secret + key.add);
+  if (x === 0n) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'tweaked share is zero' });
+  return {
+    identifier: frost.Identifier.fromNumber(cfg.index),
+    signingShare: curve.encodeScalar(x),
+  } as FrostSecret;
 }
 
 function contextDigest(header: SessionHeader, cfg: SignConfig): Uint8Array {
@@ -173,7 +209,7 @@ function contextDigest(header: SessionHeader, cfg: SignConfig): Uint8Array {
   return frostHasher.hash(
     'sign/context',
     ...sessionContext(header.protocol, header.sid),
-    encodePublicShareSet(cfg.keyShare),
+    encodePublicShareSet(cfg.shareSet),
     Uint8Array.from(cfg.signers.flatMap((s) => [...u16be(s)])),
     cfg.message,
     w.finish(),
@@ -181,53 +217,89 @@ function contextDigest(header: SessionHeader, cfg: SignConfig): Uint8Array {
   );
 }
 
+/**
+ * Where a signer is, and what its state may hold:
+ * - `fresh`: nothing drawn yet; state holds the key share (restorable: start() draws new nonces);
+ * - `committed`: nonces drawn and commitments sent; the nonces live in memory only, so the
+ *   state records the phase and nothing else, and refuses to load (`ERR_MPC_NONCE_REUSE`);
+ * - `shared`: my signature share computed, nonces and secret share wiped; state holds the
+ *   public share set, my share and the commitment list, so round 2 can be resent;
+ * - `done`: the verified signature.
+ */
+type Phase = 'fresh' | 'committed' | 'shared' | 'done';
+const PHASE_TAG: Record<Phase, number> = { fresh: 0, committed: 1, shared: 2, done: 3 };
+
 class FrostSign implements RoundProtocol<SignatureResult> {
   readonly rounds = 2;
   readonly confirmRound = 2;
-  private readonly others: readonly number[];
-  private readonly context: Uint8Array;
-  private key: TweakedKey | undefined;
+  readonly #header: SessionHeader;
+  readonly #cfg: SignConfig;
+  readonly #others: readonly number[];
+  readonly #context: Uint8Array;
+  readonly #random: RandomSource;
+  #phase: Phase;
+  /** My key share: until my signature share is computed (secret). */
+  #keyShare: KeyShare | undefined;
+  #key: TweakedKey | undefined;
+  /** My tweaked signing share, cached between start() and round 2 (secret). */
+  #secret: FrostSecret | undefined;
+  /** RFC 9591 nonces (d, e): in memory only, never serialized, wiped after one use (secret). */
+  #nonces: Nonces | undefined;
+  #commitmentList: NonceCommitments[] | undefined;
+  /** My signature share (public once broadcast), kept for aggregation and resending. */
+  #myShare: Uint8Array | undefined;
+  #signature: SignatureResult | undefined;
 
   constructor(
-    private readonly header: SessionHeader,
-    private readonly cfg: SignConfig,
-    private nonces: Nonces | undefined,
-    private commitmentList: NonceCommitments[] | undefined,
-    private signature: SignatureResult | undefined,
-    private readonly random: RandomSource,
+    header: SessionHeader,
+    cfg: SignConfig,
+    phase: 'fresh' | 'shared',
+    keyShare: KeyShare | undefined,
+    random: RandomSource,
   ) {
-    this.others = header.parties.filter((p) => p !== header.me);
-    this.context = contextDigest(header, cfg);
+    this.#header = header;
+    this.#cfg = cfg;
+    this.#phase = phase;
+    this.#keyShare = keyShare;
+    this.#random = random;
+    this.#others = header.parties.filter((p) => p !== header.me);
+    this.#context = contextDigest(header, cfg);
   }
 
-  private wiped = false;
-
-  /** Validates the key share and computes the tweaked key once. */
+  /** Validates the key share and computes the tweaked key once (fails at creation). */
   prepare(): void {
-    void this.tweaked;
+    void this.#secretShare();
   }
 
-  private get tweaked(): TweakedKey {
-    if (this.wiped) throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'key material wiped' });
-    return (this.key ??= tweakedKey(this.cfg));
+  #tweaked(): TweakedKey {
+    return (this.#key ??= tweakedKey(this.#cfg));
+  }
+
+  #secretShare(): FrostSecret {
+    if (this.#keyShare === undefined)
+      throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'key material wiped' });
+    return (this.#secret ??= tweakedSecret(this.#cfg, this.#tweaked(), this.#keyShare));
   }
 
   expect(): Expectation {
-    return { broadcastFrom: this.others, p2pFrom: [] };
+    return { broadcastFrom: this.#others, p2pFrom: [] };
   }
 
   start(): Outgoing[] {
-    const { frost } = this.cfg.suite;
+    if (this.#phase !== 'fresh') throw new MpcError('ERR_MPC_NONCE_REUSE');
+    const { frost } = this.#cfg.suite;
     const rng = (n = 32): Uint8Array<ArrayBuffer> => {
-      const b = this.random(n);
+      const b = this.#random(n);
       const copy = new Uint8Array(b);
       b.fill(0);
       return copy;
     };
-    const g = frost.commit(this.tweaked.secret, rng);
-    this.nonces = { hiding: g.nonces.hiding, binding: g.nonces.binding };
+    // RFC 9591 §5.1: fresh nonces, hedged with the secret share.
+    const g = frost.commit(this.#secretShare(), rng);
+    this.#nonces = { hiding: g.nonces.hiding, binding: g.nonces.binding };
+    this.#phase = 'committed';
     const payload = new ByteWriter()
-      .raw(this.context)
+      .raw(this.#context)
       .raw(g.commitments.hiding)
       .raw(g.commitments.binding)
       .finish();
@@ -235,14 +307,14 @@ class FrostSign implements RoundProtocol<SignatureResult> {
   }
 
   checkPayload(round: number, _kind: 'broadcast' | 'p2p', from: number, payload: Uint8Array): void {
-    const { curve } = this.cfg.suite;
+    const { curve } = this.#cfg.suite;
     const r = new ByteReader(payload, `sign round ${round}`, from);
     if (round === 1) {
       const ctx = r.take(32);
       const D = r.take(curve.pointLength);
       const E = r.take(curve.pointLength);
       r.end();
-      if (!constantTimeEqual(ctx, this.context))
+      if (!constantTimeEqual(ctx, this.#context))
         throw new MpcError('ERR_MPC_CONTEXT_MISMATCH', { culprit: from });
       curve.decodePoint(D, from);
       curve.decodePoint(E, from);
@@ -253,11 +325,11 @@ class FrostSign implements RoundProtocol<SignatureResult> {
   }
 
   advance(round: number, input: RoundMessages): Outgoing[] {
-    return round === 1 ? this.round2(input) : this.finish(input);
+    return round === 1 ? this.#round2(input) : this.#finish(input);
   }
 
-  private commitmentOf(j: number, payload: Uint8Array): NonceCommitments {
-    const { suite } = this.cfg;
+  #commitmentOf(j: number, payload: Uint8Array): NonceCommitments {
+    const { suite } = this.#cfg;
     const P = suite.curve.pointLength;
     return {
       identifier: suite.frost.Identifier.fromNumber(j),
@@ -266,53 +338,61 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     };
   }
 
-  private round2(input: RoundMessages): Outgoing[] {
-    const { suite, message } = this.cfg;
-    const nonces = this.nonces;
-    if (nonces === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
-    const key = this.tweaked;
-    const own = this.ownCommitment(nonces);
-    const list = this.header.parties.map((j) =>
-      j === this.header.me ? own : this.commitmentOf(j, input.broadcast.get(j) as Uint8Array),
-    );
+  #round2(input: RoundMessages): Outgoing[] {
+    const { suite, message } = this.#cfg;
+    const nonces = this.#nonces;
+    // Without the nonces of this very session (e.g. a restored state) there is no second try.
+    if (this.#phase !== 'committed' || nonces === undefined)
+      throw new MpcError('ERR_MPC_NONCE_REUSE');
+    this.#nonces = undefined;
     let share: Uint8Array;
     try {
-      share = suite.frost.signShare(key.secret, key.pub, nonces, list, message);
-    } catch (e) {
-      throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'signShare', cause: e });
+      const secret = this.#secretShare();
+      const key = this.#tweaked();
+      const own = this.#ownCommitment(nonces);
+      const list = this.#header.parties.map((j) =>
+        j === this.#header.me ? own : this.#commitmentOf(j, input.broadcast.get(j) as Uint8Array),
+      );
+      try {
+        share = suite.frost.signShare(secret, key.pub, nonces, list, message);
+      } catch (e) {
+        throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'signShare', cause: e });
+      }
+      this.#commitmentList = list;
     } finally {
       wipe(nonces.hiding, nonces.binding);
-      this.nonces = undefined;
+      this.#wipeSecrets();
     }
-    this.commitmentList = list;
-    this.myShare = share.slice();
+    this.#myShare = share.slice();
+    this.#phase = 'shared';
     return [{ to: 'broadcast', payload: share }];
   }
 
-  private ownCommitment(nonces: Nonces): NonceCommitments {
-    const { curve, frost } = this.cfg.suite;
+  #ownCommitment(nonces: Nonces): NonceCommitments {
+    const { curve, frost } = this.#cfg.suite;
     const h = curve.decodeScalar(nonces.hiding);
     const b = curve.decodeScalar(nonces.binding);
     return {
-      identifier: frost.Identifier.fromNumber(this.header.me),
+      identifier: frost.Identifier.fromNumber(this.#header.me),
       hiding: curve.G.multiply(h).toBytes(),
       binding: curve.G.multiply(b).toBytes(),
     } as NonceCommitments;
   }
 
-  private finish(input: RoundMessages): Outgoing[] {
-    const { suite, message } = this.cfg;
+  #finish(input: RoundMessages): Outgoing[] {
+    const { suite, message } = this.#cfg;
     const { frost } = suite;
-    const key = this.tweaked;
-    const list = this.commitmentList;
-    if (list === undefined || this.myShare === undefined)
+    const key = this.#tweaked();
+    const list = this.#commitmentList;
+    const myShare = this.#myShare;
+    if (this.#phase !== 'shared' || list === undefined || myShare === undefined)
       throw new MpcError('ERR_MPC_SESSION_STATE');
     const shares: Record<string, Uint8Array> = {};
     const indexOf = new Map<string, number>();
-    for (const j of this.header.parties) {
+    for (const j of this.#header.parties) {
       const id = frost.Identifier.fromNumber(j);
       indexOf.set(id, j);
-      shares[id] = j === this.header.me ? this.myShare : (input.broadcast.get(j) as Uint8Array);
+      shares[id] = j === this.#header.me ? myShare : (input.broadcast.get(j) as Uint8Array);
     }
     let signature: Uint8Array;
     try {
@@ -324,7 +404,7 @@ class FrostSign implements RoundProtocol<SignatureResult> {
       const culprit = Array.isArray(cheaters)
         ? cheaters
             .map((c) => indexOf.get(String(c)))
-            .find((j) => j !== undefined && j !== this.header.me)
+            .find((j) => j !== undefined && j !== this.#header.me)
         : undefined;
       if (culprit !== undefined)
         throw new MpcError('ERR_MPC_INVALID_SIGNATURE_SHARE', { culprit, cause: e });
@@ -333,27 +413,33 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     // Independent check with the verifier a chain uses (RFC 8032 strict / BIP340).
     if (!verifySignature(suite.ciphersuite, frost, signature, message, key.verifyKey))
       throw new MpcError('ERR_MPC_SIGNATURE_INVALID');
-    this.signature = { signature, publicKey: key.verifyKey.slice() };
-    this.wipe();
+    this.#signature = { signature, publicKey: key.verifyKey.slice() };
+    this.#phase = 'done';
     return [];
   }
 
-  /** My signature share (public once broadcast), kept for aggregation. */
-  private myShare: Uint8Array | undefined;
-
   result(): SignatureResult | undefined {
-    return this.signature;
+    return this.#signature;
   }
 
   encodeState(): Uint8Array {
-    if (this.signature !== undefined)
-      return new ByteWriter()
-        .u8(1)
-        .bytes(this.signature.signature)
-        .bytes(this.signature.publicKey)
-        .finish();
-    const { cfg } = this;
-    const w = new ByteWriter().u8(0).bytes(exportKeyShare(cfg.keyShare));
+    const w = new ByteWriter().u8(PHASE_TAG[this.#phase]);
+    switch (this.#phase) {
+      case 'done': {
+        const sig = this.#signature as SignatureResult;
+        return w.bytes(sig.signature).bytes(sig.publicKey).finish();
+      }
+      case 'committed':
+        // The nonces are never written: a copy of this state must not be able to sign.
+        return w.finish();
+      case 'fresh':
+        w.bytes(exportKeyShare(this.#keyShare as KeyShare));
+        break;
+      case 'shared':
+        w.u16(this.#cfg.index).bytes(encodePublicShareSet(this.#cfg.shareSet));
+        break;
+    }
+    const cfg = this.#cfg;
     w.u8(cfg.signers.length);
     for (const s of cfg.signers) w.u16(s);
     w.bytes(cfg.message);
@@ -361,12 +447,9 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     for (const i of cfg.path) w.u32(i);
     if (cfg.merkleRoot === undefined) w.u8(0);
     else w.u8(1).bytes(cfg.merkleRoot);
-    if (this.nonces === undefined) w.u8(0);
-    else w.u8(1).raw(this.nonces.hiding).raw(this.nonces.binding);
-    if (this.commitmentList === undefined || this.myShare === undefined) w.u8(0);
-    else {
-      w.u8(1).raw(this.myShare);
-      for (const c of this.commitmentList) w.raw(c.hiding).raw(c.binding);
+    if (this.#phase === 'shared') {
+      w.raw(this.#myShare as Uint8Array);
+      for (const c of this.#commitmentList as NonceCommitments[]) w.raw(c.hiding).raw(c.binding);
     }
     return w.finish();
   }
@@ -375,47 +458,86 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     const cs = ciphersuiteFromProtocol(header.protocol);
     const suite = frostSuite(cs);
     const r = new ByteReader(state, 'sign state');
-    if (r.u8() === 1) {
+    const tag = r.u8();
+    if (tag === PHASE_TAG.done) {
       const result = { signature: r.bytes(128), publicKey: r.bytes(64) };
       r.end();
       return finishedProtocol(2, 2, result, state.slice());
     }
-    const keyShare = importKeyShare(r.bytes(4096));
+    if (tag === PHASE_TAG.committed)
+      // Saved after the commitments went out: the nonces are gone, and signing again with other
+      // nonces under the same commitments is impossible. The orchestrator restarts the signing
+      // with a fresh sid (ARCHITECTURE.md §8).
+      throw new MpcError('ERR_MPC_NONCE_REUSE', {
+        detail: 'session saved after round 1 cannot resume; restart with a fresh sid',
+      });
+    if (tag !== PHASE_TAG.fresh && tag !== PHASE_TAG.shared) return r.fail('phase');
+    let keyShare: KeyShare | undefined;
+    let shareSet: PublicShareSet;
+    let index: number;
+    if (tag === PHASE_TAG.fresh) {
+      keyShare = importKeyShare(r.bytes(4096));
+      shareSet = publicShareSet(keyShare);
+      index = keyShare.index;
+    } else {
+      index = r.u16();
+      shareSet = decodePublicShareSet(r.bytes(4096));
+    }
     const signers: number[] = [];
     for (let n = r.u8(); n > 0; n--) signers.push(r.u16());
     const message = r.bytes(MAX_MESSAGE_LENGTH);
     const path: number[] = [];
     for (let n = r.u8(); n > 0; n--) path.push(r.u32());
-    const merkleRoot = r.u8() === 1 ? r.bytes(32) : undefined;
-    const nonces =
-      r.u8() === 1 ? ({ hiding: r.take(32), binding: r.take(32) } as Nonces) : undefined;
-    let list: NonceCommitments[] | undefined;
-    let myShare: Uint8Array | undefined;
-    if (r.u8() === 1) {
-      myShare = r.take(32);
-      list = signers.map(
+    const merkleFlag = r.u8();
+    if (merkleFlag > 1) r.fail('merkle root flag');
+    const merkleRoot = merkleFlag === 1 ? r.bytes(32) : undefined;
+    const cfg = makeConfig(suite, shareSet, index, signers, message, path, merkleRoot, header);
+    const p = new FrostSign(
+      header,
+      cfg,
+      tag === PHASE_TAG.fresh ? 'fresh' : 'shared',
+      keyShare,
+      defaultRandom,
+    );
+    if (tag === PHASE_TAG.shared) {
+      p.#myShare = suite.curve.encodeScalar(suite.curve.decodeScalar(r.take(32), undefined, true));
+      p.#commitmentList = cfg.signers.map(
         (j) =>
           ({
             identifier: suite.frost.Identifier.fromNumber(j),
-            hiding: r.take(suite.curve.pointLength),
-            binding: r.take(suite.curve.pointLength),
+            hiding: suite.curve.decodePoint(r.take(suite.curve.pointLength)).toBytes(),
+            binding: suite.curve.decodePoint(r.take(suite.curve.pointLength)).toBytes(),
           }) as NonceCommitments,
       );
     }
     r.end();
-    const cfg = makeConfig(suite, keyShare, signers, message, path, merkleRoot, header);
-    const p = new FrostSign(header, cfg, nonces, list, undefined, defaultRandom);
-    p.myShare = myShare;
     return p;
   }
 
+  #wipeSecrets(): void {
+    if (this.#secret !== undefined) wipe(this.#secret.signingShare);
+    this.#secret = undefined;
+    if (this.#keyShare !== undefined) wipeKeyShare(this.#keyShare);
+    this.#keyShare = undefined;
+  }
+
   wipe(): void {
-    if (this.nonces !== undefined) wipe(this.nonces.hiding, this.nonces.binding);
-    this.nonces = undefined;
-    if (this.key !== undefined) wipe(this.key.secret.signingShare);
-    this.key = undefined;
-    wipe(this.cfg.keyShare.signingShare);
-    this.wiped = true;
+    if (this.#nonces !== undefined) wipe(this.#nonces.hiding, this.#nonces.binding);
+    this.#nonces = undefined;
+    this.#wipeSecrets();
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      protocol: this.#header.protocol,
+      me: this.#header.me,
+      signers: [...this.#cfg.signers],
+      phase: this.#phase,
+    };
+  }
+
+  [INSPECT](_d: number, options: unknown, inspect?: (v: unknown, o?: unknown) => string): string {
+    return inspectSummary('FrostSign', this.toJSON(), options, inspect);
   }
 }
 
@@ -431,36 +553,40 @@ function verifySignature(
   return frost.verify(signature, message, publicKey);
 }
 
-function ciphersuiteFromProtocol(protocol: string): FrostCiphersuite {
-  for (const cs of ['ed25519', 'secp256k1-bip340', 'secp256k1-rfc9591'] as const)
+/** Signing sessions restore only for production ciphersuites. */
+function ciphersuiteFromProtocol(protocol: string): SigningCiphersuite {
+  for (const cs of ['ed25519', 'secp256k1-bip340'] as const)
     if (protocol === frostProtocolIds.sign(cs)) return cs;
   throw new MpcError('ERR_MPC_MALFORMED', { detail: 'protocol id' });
 }
 
 function makeConfig(
   suite: FrostSuite,
-  keyShare: KeyShare,
+  shareSet: PublicShareSet,
+  index: number,
   signers: readonly number[],
   message: Uint8Array,
   path: readonly number[],
   merkleRoot: Uint8Array | undefined,
   header: SessionHeader,
 ): SignConfig {
-  if (keyShare.curve !== suite.curve.name)
+  if (shareSet.curve !== suite.curve.name)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', {
       detail: 'ciphersuite does not match the key curve',
     });
   const sorted = normalizeParties(signers, 'signers');
-  if (sorted.length < keyShare.threshold)
+  if (sorted.length < shareSet.threshold)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'fewer signers than the threshold' });
   for (const s of sorted)
-    if (!keyShare.parties.includes(s))
+    if (!shareSet.parties.includes(s))
       throw new MpcError('ERR_MPC_INVALID_PARTY', {
         culprit: s,
         detail: 'signer not in share set',
       });
-  if (keyShare.index !== header.me)
+  if (index !== header.me)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'key share index is not me' });
+  if (sorted.length !== header.parties.length || sorted.some((p, i) => p !== header.parties[i]))
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'signers are the session parties' });
   if (!(message instanceof Uint8Array) || message.length > MAX_MESSAGE_LENGTH)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'message' });
   if (merkleRoot !== undefined) {
@@ -478,7 +604,8 @@ function makeConfig(
   }
   return {
     suite,
-    keyShare,
+    shareSet: publicShareSet(shareSet),
+    index,
     signers: sorted,
     message: message.slice(),
     path: [...path],
@@ -486,39 +613,57 @@ function makeConfig(
   };
 }
 
-/** Creates a signing session; `start()` it and route its messages. */
-export function sign(params: SignParams): Session<SignatureResult> {
+function createSign(
+  params: Omit<SignParams, 'ciphersuite'>,
+  ciphersuite: FrostCiphersuite | undefined,
+  test: SignTestOptions,
+): Session<SignatureResult> {
   const keyShare = copyKeyShare(params.keyShare); // own copy: the caller may wipe theirs
-  let cs: FrostCiphersuite;
-  if (keyShare.curve === 'ed25519') cs = params.ciphersuite ?? 'ed25519';
-  else cs = params.ciphersuite ?? 'secp256k1-bip340';
+  const cs: FrostCiphersuite =
+    ciphersuite ?? (keyShare.curve === 'ed25519' ? 'ed25519' : 'secp256k1-bip340');
+  if (cs === 'secp256k1-rfc9591' && test.allowTestVectorCiphersuite !== true)
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', {
+      detail: 'secp256k1-rfc9591 is for test vectors only',
+    });
   const suite = frostSuite(cs);
   const header = makeHeader(frostProtocolIds.sign(cs), params.sid, params.signers, keyShare.index);
   const path = params.path === undefined ? [] : parsePath(params.path);
   const cfg = makeConfig(
     suite,
     keyShare,
+    keyShare.index,
     params.signers,
     params.message,
     path,
     params.taprootMerkleRoot,
     header,
   );
-  const protocol = new FrostSign(
-    header,
-    cfg,
-    undefined,
-    undefined,
-    undefined,
-    params.random ?? defaultRandom,
-  );
+  const protocol = new FrostSign(header, cfg, 'fresh', keyShare, test.random ?? defaultRandom);
   try {
     protocol.prepare(); // fail at creation on a bad key share or an invalid derived key
   } catch (e) {
+    protocol.wipe();
     if (isMpcError(e)) throw e;
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { cause: e });
   }
   return Session.create(header, protocol);
+}
+
+/**
+ * Creates a signing session; `start()` it and route its messages. Nonces are drawn at
+ * `start()` and never leave memory: a session persisted after `start()` and before its
+ * signature share cannot be resumed (`ERR_MPC_NONCE_REUSE`); sign again under a fresh sid.
+ */
+export function sign(params: SignParams): Session<SignatureResult> {
+  return createSign(params, params.ciphersuite, {});
+}
+
+/** Test-only: {@link sign} with injected randomness and the RFC 9591 secp256k1 suite. */
+export function signForTesting(
+  params: Omit<SignParams, 'ciphersuite'> & { readonly ciphersuite?: FrostCiphersuite },
+  test: SignTestOptions,
+): Session<SignatureResult> {
+  return createSign(params, params.ciphersuite, test);
 }
 
 /** Loader for {@link Session.restore}. */

@@ -26,6 +26,7 @@ import {
 } from './curve-suite.js';
 import { MpcError, isMpcError } from './errors.js';
 import { MAX_PARTIES, assertThreshold, lagrangeAtZero, normalizeParties } from './party-set.js';
+import { INSPECT, REDACTED, inspectSummary } from './redact.js';
 
 /** Public description of a share set: what every member and any verifier may know. */
 export interface PublicShareSet {
@@ -64,9 +65,49 @@ export function publicShareSet(share: PublicShareSet): PublicShareSet {
   };
 }
 
-/** Deep copy of a key share (no validation). */
+/** Deep copy of a key share (no validation), with the redaction hooks of {@link redactKeyShare}. */
 export function copyKeyShare(share: KeyShare): KeyShare {
-  return { ...publicShareSet(share), index: share.index, signingShare: share.signingShare.slice() };
+  return redactKeyShare({
+    ...publicShareSet(share),
+    index: share.index,
+    signingShare: share.signingShare.slice(),
+  });
+}
+
+/** Public fields of a key share, the signing share replaced by a placeholder. */
+function keyShareSummary(share: KeyShare): Record<string, unknown> {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  return {
+    curve: share.curve,
+    threshold: share.threshold,
+    parties: [...share.parties],
+    index: share.index,
+    signingShare: REDACTED,
+    publicKey: hex(share.publicKey),
+    chainCode: hex(share.chainCode),
+    verificationShares: share.verificationShares.map(hex),
+  };
+}
+
+/**
+ * Gives a key share object non-enumerable `toJSON` and `util.inspect` hooks that print its
+ * public fields only, so a logged or stringified key share never shows the signing share.
+ * Every key share this package returns has them; a spread copy (`{ ...share }`) loses them.
+ * Export with {@link exportKeyShare} for storage.
+ */
+export function redactKeyShare<T extends KeyShare>(share: T): T {
+  Object.defineProperty(share, 'toJSON', {
+    value: () => keyShareSummary(share),
+    enumerable: false,
+    configurable: true,
+  });
+  Object.defineProperty(share, INSPECT, {
+    value: (_d: number, options: unknown, inspect?: (v: unknown, o?: unknown) => string) =>
+      inspectSummary('KeyShare', keyShareSummary(share), options, inspect),
+    enumerable: false,
+    configurable: true,
+  });
+  return share;
 }
 
 /** Serializes a public share set (canonical; used as a hash input). */
@@ -77,6 +118,26 @@ export function encodePublicShareSet(p: PublicShareSet): Uint8Array {
   w.raw(p.publicKey).raw(p.chainCode);
   for (const v of p.verificationShares) w.raw(v);
   return w.finish();
+}
+
+/**
+ * Parses {@link encodePublicShareSet} output: structure only (curve id, counts, lengths); run
+ * {@link checkPublicShareSet} on the result before use.
+ */
+export function decodePublicShareSet(bytes: Uint8Array): PublicShareSet {
+  const r = new ByteReader(bytes, 'share set');
+  const suite = curveSuiteByWireId(r.u8());
+  const threshold = r.u8();
+  const n = r.u8();
+  if (n < 2 || n > MAX_PARTIES) r.fail('party count');
+  const parties: number[] = [];
+  for (let i = 0; i < n; i++) parties.push(r.u16());
+  const publicKey = r.take(suite.pointLength);
+  const chainCode = r.take(32);
+  const verificationShares: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) verificationShares.push(r.take(suite.pointLength));
+  r.end();
+  return { curve: suite.name, threshold, parties, publicKey, chainCode, verificationShares };
 }
 
 /** Decoded and checked points of a public share set. */
@@ -204,7 +265,7 @@ export function importKeyShare(bytes: Uint8Array): KeyShare {
   const verificationShares: Uint8Array[] = [];
   for (let i = 0; i < n; i++) verificationShares.push(r.take(suite.pointLength));
   r.end();
-  const share: KeyShare = {
+  const share: KeyShare = redactKeyShare({
     curve: suite.name,
     threshold,
     parties,
@@ -213,7 +274,7 @@ export function importKeyShare(bytes: Uint8Array): KeyShare {
     publicKey,
     chainCode,
     verificationShares,
-  };
+  });
   try {
     checkKeyShare(share);
   } catch (e) {

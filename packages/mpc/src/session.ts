@@ -21,16 +21,20 @@
  * - persistence: {@link Session.toBytes} / {@link Session.restore} to continue after a restart,
  *   and {@link Session.outgoing} to resend the last round's messages unchanged.
  *
- * The serialized state holds secrets (polynomials, signing nonces, shares): seal it like a key
- * share, overwrite it in place, and never restore an older copy of a signing session — that
- * would reuse its nonces.
+ * The serialized state holds secrets (polynomials, received shares, key shares): seal it like a
+ * key share and overwrite it in place. Randomness that must never be used twice (FROST signing
+ * nonces) is never serialized: a signing session saved between its commitment and its
+ * signature share cannot be restored (`ERR_MPC_NONCE_REUSE`) and is restarted with a fresh sid
+ * (ARCHITECTURE.md §8). In memory, secrets are `#private` and sessions print only a public
+ * summary (`util.inspect`, `JSON.stringify`).
  * @module
  */
 import { ByteReader, ByteWriter, constantTimeEqual, u16be } from './bytes.js';
-import { MpcError, isMpcError, type MpcErrorCode } from './errors.js';
+import { MpcError, isMpcError, isMpcErrorCode } from './errors.js';
 import { sessionHasher } from './hash.js';
 import {
   MAX_PAYLOAD_LENGTH,
+  MAX_ROUND,
   assertProtocolId,
   assertSid,
   decodeMessage,
@@ -39,6 +43,7 @@ import {
   type Recipient,
 } from './message.js';
 import { assertPartyIndex, normalizeParties } from './party-set.js';
+import { INSPECT, inspectSummary } from './redact.js';
 import { ECHO_DIGEST_LENGTH, checkEcho, computeEcho } from './transcript.js';
 
 /** Who takes part and who I am; fixed at creation. */
@@ -99,7 +104,8 @@ export type ProtocolLoader<R> = (header: SessionHeader, state: Uint8Array) => Ro
 /** Lifecycle of a session. */
 export type SessionStatus = 'created' | 'running' | 'done' | 'failed';
 
-const STATE_MAGIC = Uint8Array.of(0x43, 0x53, 0x53, 0x31); // "CSS1"
+// "CSS2": v2 adds the error's suspects; v1 states (which could hold FROST nonces) are refused.
+const STATE_MAGIC = Uint8Array.of(0x43, 0x53, 0x53, 0x32);
 const STATUS_CODES: readonly SessionStatus[] = ['created', 'running', 'done', 'failed'];
 const MAX_STATE_ENTRIES = 4096;
 
@@ -131,18 +137,24 @@ export function makeHeader(
 
 /** A running protocol instance of one party. */
 export class Session<R> {
-  private statusValue: SessionStatus = 'created';
-  private round = 0;
-  private failure: MpcError | undefined;
-  private readonly seen = new Set<string>();
-  private inbox: InboxEntry[] = [];
-  private readonly broadcastLog = new Map<number, Map<number, Uint8Array>>();
-  private outbox: ProtocolMessage[] = [];
+  // Everything but the header is #private: the inbox holds received point-to-point shares and
+  // the protocol holds polynomials, nonces and key shares. See {@link INSPECT} below.
+  #status: SessionStatus = 'created';
+  #round = 0;
+  #failure: MpcError | undefined;
+  readonly #seen = new Set<string>();
+  #inbox: InboxEntry[] = [];
+  readonly #broadcastLog = new Map<number, Map<number, Uint8Array>>();
+  #outbox: ProtocolMessage[] = [];
+  #pending: ProtocolMessage[] = [];
+  readonly #protocol: RoundProtocol<R>;
 
   private constructor(
     readonly header: SessionHeader,
-    private readonly protocol: RoundProtocol<R>,
-  ) {}
+    protocol: RoundProtocol<R>,
+  ) {
+    this.#protocol = protocol;
+  }
 
   /** Wraps a freshly created protocol. */
   static create<R>(header: SessionHeader, protocol: RoundProtocol<R>): Session<R> {
@@ -164,27 +176,27 @@ export class Session<R> {
     return this.header.parties;
   }
   get status(): SessionStatus {
-    return this.statusValue;
+    return this.#status;
   }
   /** The round whose messages this party is collecting (0 before start). */
   get currentRound(): number {
-    return this.round;
+    return this.#round;
   }
   /** The error that ended the session, if it failed. */
   get error(): MpcError | undefined {
-    return this.failure;
+    return this.#failure;
   }
 
   /** Starts the session and returns the round-1 messages. Idempotent. */
   start(): ProtocolMessage[] {
     this.assertUsable();
-    if (this.statusValue === 'created') {
-      this.statusValue = 'running';
-      this.round = 1;
+    if (this.#status === 'created') {
+      this.#status = 'running';
+      this.#round = 1;
       this.guard(() => {
-        this.emit(1, this.protocol.start());
+        this.emit(1, this.#protocol.start());
         // Round-1 messages that arrived before start() are checked now.
-        for (const e of this.inbox) if (e.round === 1) this.check(e);
+        for (const e of this.#inbox) if (e.round === 1) this.check(e);
         this.pump();
       });
       return this.drain();
@@ -194,7 +206,7 @@ export class Session<R> {
 
   /** The messages of the latest round this party produced, to resend after a restart. */
   outgoing(): ProtocolMessage[] {
-    return this.outbox.map((m) => ({ ...m, payload: m.payload.slice() }));
+    return this.#outbox.map((m) => ({ ...m, payload: m.payload.slice() }));
   }
 
   /**
@@ -202,46 +214,52 @@ export class Session<R> {
    * Throws an {@link MpcError}; check {@link Session.status} to tell a refused message
    * (still `running`) from a failed session (`failed`). Messages may arrive before
    * {@link Session.start}: they are buffered as round-1 input.
+   *
+   * Envelope-level refusals (wrong session, unknown sender, wrong recipient, wrong round,
+   * unexpected kind) name nobody: the header is not authenticated at this layer, so they carry
+   * the header's sender as `claimedSender`, never as `culprit`. Protocol failures name the
+   * sender as `culprit`: the transport authenticates every envelope (ARCHITECTURE.md §5).
    */
   receive(bytes: Uint8Array): ProtocolMessage[] {
     this.assertUsable();
     const m = decodeMessage(bytes);
     const { header } = this;
+    const claimedSender = m.from;
     if (m.protocol !== header.protocol || !sameBytes(m.sid, header.sid))
-      throw new MpcError('ERR_MPC_WRONG_SESSION', { culprit: m.from });
+      throw new MpcError('ERR_MPC_WRONG_SESSION', { claimedSender });
     if (m.from === header.me || !header.parties.includes(m.from))
       throw new MpcError('ERR_MPC_INVALID_PARTY', {
-        culprit: m.from,
+        claimedSender,
         detail: 'sender not in session',
       });
     if (m.to !== 'broadcast' && m.to !== header.me)
-      throw new MpcError('ERR_MPC_WRONG_RECIPIENT', { culprit: m.from });
+      throw new MpcError('ERR_MPC_WRONG_RECIPIENT', { claimedSender });
     const digest = toKey(sessionHasher.hash('message', bytes));
-    if (this.seen.has(digest)) return []; // identical redelivery
-    if (this.statusValue === 'done')
+    if (this.#seen.has(digest)) return []; // identical redelivery
+    if (this.#status === 'done')
       throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'session finished' });
-    if (m.round !== this.round && m.round !== this.round + 1)
-      throw new MpcError('ERR_MPC_WRONG_ROUND', { culprit: m.from, detail: `round ${m.round}` });
-    if (m.round > this.protocol.rounds)
-      throw new MpcError('ERR_MPC_WRONG_ROUND', { culprit: m.from, detail: `round ${m.round}` });
+    if (m.round !== this.#round && m.round !== this.#round + 1)
+      throw new MpcError('ERR_MPC_WRONG_ROUND', { claimedSender, detail: `round ${m.round}` });
+    if (m.round > this.#protocol.rounds)
+      throw new MpcError('ERR_MPC_WRONG_ROUND', { claimedSender, detail: `round ${m.round}` });
     const kind: Kind = m.to === 'broadcast' ? 'broadcast' : 'p2p';
-    const expected = this.protocol.expect(m.round);
+    const expected = this.#protocol.expect(m.round);
     if (!(kind === 'broadcast' ? expected.broadcastFrom : expected.p2pFrom).includes(m.from))
       throw new MpcError('ERR_MPC_UNEXPECTED_MESSAGE', {
-        culprit: m.from,
+        claimedSender,
         detail: `${kind} in round ${m.round}`,
       });
-    const existing = this.inbox.find(
+    const existing = this.#inbox.find(
       (e) => e.round === m.round && e.kind === kind && e.from === m.from,
     );
     return this.guard(() => {
       // Same slot, different bytes: the (authenticated) sender said two things. Final.
       if (existing !== undefined)
         throw new MpcError('ERR_MPC_DUPLICATE_MESSAGE', { culprit: m.from });
-      if (m.round === this.round)
+      if (m.round === this.#round)
         this.check({ round: m.round, kind, from: m.from, payload: m.payload });
-      this.seen.add(digest);
-      this.inbox.push({ round: m.round, kind, from: m.from, payload: m.payload });
+      this.#seen.add(digest);
+      this.#inbox.push({ round: m.round, kind, from: m.from, payload: m.payload });
       this.pump();
       return this.drain();
     });
@@ -250,8 +268,8 @@ export class Session<R> {
   /** The result; throws `ERR_MPC_SESSION_STATE` unless the session is done. */
   result(): R {
     this.assertUsable();
-    const r = this.protocol.result();
-    if (this.statusValue !== 'done' || r === undefined)
+    const r = this.#protocol.result();
+    if (this.#status !== 'done' || r === undefined)
       throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'no result yet' });
     return r;
   }
@@ -263,28 +281,33 @@ export class Session<R> {
     w.u8(this.header.parties.length);
     for (const p of this.header.parties) w.u16(p);
     w.u16(this.header.me);
-    w.u8(STATUS_CODES.indexOf(this.statusValue)).u8(this.round);
-    if (this.failure === undefined) w.u8(0);
-    else
+    w.u8(STATUS_CODES.indexOf(this.#status)).u8(this.#round);
+    const failure = this.#failure;
+    if (failure === undefined) w.u8(0);
+    else {
       w.u8(1)
-        .ascii(this.failure.code)
-        .u16(this.failure.culprit ?? 0);
-    w.u16(this.seen.size);
-    for (const d of this.seen) w.raw(Buffer.from(d, 'hex'));
-    w.u16(this.inbox.length);
-    for (const e of this.inbox)
+        .ascii(failure.code)
+        .u16(failure.culprit ?? 0);
+      const suspects = failure.suspects ?? [];
+      w.u8(suspects.length);
+      for (const p of suspects) w.u16(p);
+    }
+    w.u16(this.#seen.size);
+    for (const d of this.#seen) w.raw(Buffer.from(d, 'hex'));
+    w.u16(this.#inbox.length);
+    for (const e of this.#inbox)
       w.u8(e.round)
         .u8(e.kind === 'broadcast' ? 0 : 1)
         .u16(e.from)
         .bytes(e.payload);
-    const logEntries = [...this.broadcastLog].flatMap(([round, m]) =>
+    const logEntries = [...this.#broadcastLog].flatMap(([round, m]) =>
       [...m].map(([from, p]) => ({ round, from, p })),
     );
     w.u16(logEntries.length);
     for (const e of logEntries) w.u8(e.round).u16(e.from).bytes(e.p);
-    w.u16(this.outbox.length);
-    for (const m of this.outbox) w.bytes(encodeMessage(m));
-    w.bytes(this.statusValue === 'failed' ? new Uint8Array(0) : this.protocol.encodeState());
+    w.u16(this.#outbox.length);
+    for (const m of this.#outbox) w.bytes(encodeMessage(m));
+    w.bytes(this.#status === 'failed' ? new Uint8Array(0) : this.#protocol.encodeState());
     return w.finish();
   }
 
@@ -295,7 +318,11 @@ export class Session<R> {
     return r.ascii();
   }
 
-  /** Restores a session serialized by {@link Session.toBytes}. */
+  /**
+   * Restores a session serialized by {@link Session.toBytes}. Everything is re-validated as if
+   * it came from outside: header, status and round, error code, every buffered message (sender,
+   * round, kind expected by the protocol), the broadcast log and the outbox.
+   */
   static restore<R>(bytes: Uint8Array, loader: ProtocolLoader<R>): Session<R> {
     const r = new ByteReader(bytes, 'session state');
     if (!sameBytes(r.take(4), STATE_MAGIC)) r.fail('bad magic');
@@ -312,56 +339,136 @@ export class Session<R> {
       return r.fail(isMpcError(e) ? e.code : 'header');
     }
     if (header.parties.some((p, i) => p !== parties[i])) r.fail('parties not sorted');
+    const isMember = (p: number): boolean => p !== me && header.parties.includes(p);
     const status = STATUS_CODES[r.u8()] ?? r.fail('status');
     const round = r.u8();
     let failure: MpcError | undefined;
-    if (r.u8() === 1) {
+    const hasFailure = r.u8();
+    if (hasFailure > 1) r.fail('error flag');
+    if (hasFailure === 1) {
       const code = r.ascii();
-      if (!code.startsWith('ERR_MPC_')) r.fail('error code');
+      if (!isMpcErrorCode(code)) return r.fail('error code');
       const culprit = r.u16();
-      failure = new MpcError(code as MpcErrorCode, {
+      if (culprit !== 0 && !header.parties.includes(culprit)) r.fail('error culprit');
+      const suspects: number[] = [];
+      for (let i = r.u8(); i > 0; i--) {
+        const p = r.u16();
+        if (!header.parties.includes(p)) r.fail('error suspects');
+        suspects.push(p);
+      }
+      failure = new MpcError(code, {
         culprit: culprit === 0 ? undefined : culprit,
+        suspects: suspects.length === 0 ? undefined : suspects,
       });
     }
+    if ((status === 'failed') !== (failure !== undefined)) r.fail('error without failure');
     const seen = readCount(r);
     const seenKeys: string[] = [];
     for (let i = 0; i < seen; i++) seenKeys.push(toKey(r.take(32)));
     const inbox: InboxEntry[] = [];
     for (let i = readCount(r); i > 0; i--) {
-      const round = r.u8();
+      const entryRound = r.u8();
       const kind = r.u8();
       if (kind > 1) r.fail('kind');
       const from = r.u16();
+      if (!isMember(from)) r.fail('inbox sender');
       inbox.push({
-        round,
+        round: entryRound,
         kind: kind === 0 ? 'broadcast' : 'p2p',
         from,
         payload: r.bytes(MAX_PAYLOAD_LENGTH),
       });
     }
     const log: { round: number; from: number; payload: Uint8Array }[] = [];
-    for (let i = readCount(r); i > 0; i--)
-      log.push({ round: r.u8(), from: r.u16(), payload: r.bytes(MAX_PAYLOAD_LENGTH) });
+    for (let i = readCount(r); i > 0; i--) {
+      const entry = { round: r.u8(), from: r.u16(), payload: r.bytes(MAX_PAYLOAD_LENGTH) };
+      if (!header.parties.includes(entry.from)) r.fail('broadcast log sender');
+      if (entry.round < 1 || log.some((e) => e.round === entry.round && e.from === entry.from))
+        r.fail('broadcast log entry');
+      log.push(entry);
+    }
     const outbox: ProtocolMessage[] = [];
     for (let i = readCount(r); i > 0; i--)
       outbox.push(decodeMessage(r.bytes(MAX_PAYLOAD_LENGTH + 256)));
     const protocolState = r.bytes(MAX_PAYLOAD_LENGTH * 16);
     r.end();
     const impl = status === 'failed' ? failedProtocol<R>() : loader(header, protocolState);
+    // Status and round agree with the protocol: created = 0, running = 1..rounds, done = rounds.
+    const roundOk =
+      status === 'created'
+        ? round === 0
+        : status === 'running'
+          ? round >= 1 && round <= impl.rounds
+          : status === 'done'
+            ? round === impl.rounds
+            : round <= MAX_ROUND;
+    if (!roundOk) r.fail('round');
+    if (status === 'done' || status === 'failed') {
+      if (inbox.length !== 0) r.fail('inbox of a finished session');
+    }
+    // Buffered messages: this round's or the next one's, from a sender the protocol expects,
+    // at most one per (round, kind, sender) — exactly what receive() admits.
+    for (const e of inbox) {
+      if ((e.round !== round && e.round !== round + 1) || e.round > impl.rounds)
+        r.fail('inbox round');
+      const expected = impl.expect(e.round);
+      if (!(e.kind === 'broadcast' ? expected.broadcastFrom : expected.p2pFrom).includes(e.from))
+        r.fail('inbox sender not expected');
+      if (
+        inbox.some((o) => o !== e && o.round === e.round && o.kind === e.kind && o.from === e.from)
+      )
+        r.fail('inbox duplicate');
+    }
+    for (const e of log)
+      if (status !== 'failed' && e.round > impl.rounds) r.fail('broadcast log round');
+    for (const m of outbox)
+      if (
+        m.protocol !== header.protocol ||
+        !sameBytes(m.sid, header.sid) ||
+        m.from !== me ||
+        m.round !== round ||
+        (m.to !== 'broadcast' && !isMember(m.to))
+      )
+        r.fail('outbox message');
     const s = new Session(header, impl);
-    s.statusValue = status;
-    s.round = round;
-    s.failure = failure;
-    for (const k of seenKeys) s.seen.add(k);
-    s.inbox = inbox;
+    s.#status = status;
+    s.#round = round;
+    s.#failure = failure;
+    for (const k of seenKeys) s.#seen.add(k);
+    s.#inbox = inbox;
     for (const e of log) s.logBroadcast(e.round, e.from, e.payload);
-    s.outbox = outbox;
-    if (status === 'failed' && failure === undefined) r.fail('failed without error');
+    s.#outbox = outbox;
     return s;
   }
 
+  /** Public summary only; never the inbox, the protocol state or the outbox payloads. */
+  toJSON(): Record<string, unknown> {
+    const f = this.#failure;
+    return {
+      protocol: this.header.protocol,
+      sid: toKey(this.header.sid),
+      parties: [...this.header.parties],
+      me: this.header.me,
+      status: this.#status,
+      round: this.#round,
+      error:
+        f === undefined
+          ? undefined
+          : { code: f.code, culprit: f.culprit, suspects: f.suspects && [...f.suspects] },
+    };
+  }
+
+  /** `util.inspect` / `console.log` show the public summary of {@link Session.toJSON}. */
+  [INSPECT](
+    _depth: number,
+    options: unknown,
+    inspect?: (v: unknown, o?: unknown) => string,
+  ): string {
+    return inspectSummary('Session', this.toJSON(), options, inspect);
+  }
+
   private assertUsable(): void {
-    if (this.statusValue === 'failed') throw this.failure ?? new MpcError('ERR_MPC_SESSION_STATE');
+    if (this.#status === 'failed') throw this.#failure ?? new MpcError('ERR_MPC_SESSION_STATE');
   }
 
   /** Runs `f`; any error makes the session fail (final) and is rethrown as an MpcError. */
@@ -372,32 +479,30 @@ export class Session<R> {
       const err = isMpcError(e)
         ? e
         : new MpcError('ERR_MPC_SESSION_STATE', { detail: 'internal error', cause: e });
-      this.statusValue = 'failed';
-      this.failure = err;
-      this.inbox = [];
-      this.outbox = [];
-      this.pending = [];
-      this.protocol.wipe();
+      this.#status = 'failed';
+      this.#failure = err;
+      this.#inbox = [];
+      this.#outbox = [];
+      this.#pending = [];
+      this.#protocol.wipe();
       throw err;
     }
   }
 
-  private pending: ProtocolMessage[] = [];
-
   private drain(): ProtocolMessage[] {
-    const out = this.pending;
-    this.pending = [];
+    const out = this.#pending;
+    this.#pending = [];
     return out.map((m) => ({ ...m, payload: m.payload.slice() }));
   }
 
   /** Validates one entry of the current round (echo first in the confirmation round). */
   private check(e: InboxEntry): void {
     const payload = this.stripEcho(e);
-    this.protocol.checkPayload(e.round, e.kind, e.from, payload);
+    this.#protocol.checkPayload(e.round, e.kind, e.from, payload);
   }
 
   private stripEcho(e: InboxEntry): Uint8Array {
-    if (e.round !== this.protocol.confirmRound || e.kind !== 'broadcast') return e.payload;
+    if (e.round !== this.#protocol.confirmRound || e.kind !== 'broadcast') return e.payload;
     const { header } = this;
     const echoLength = header.parties.length * ECHO_DIGEST_LENGTH;
     if (e.payload.length < echoLength)
@@ -406,7 +511,7 @@ export class Session<R> {
       header.protocol,
       header.sid,
       header.parties,
-      this.broadcastLog,
+      this.#broadcastLog,
       e.round,
     );
     checkEcho(header.parties, header.me, e.from, mine, e.payload.subarray(0, echoLength));
@@ -416,10 +521,10 @@ export class Session<R> {
   /** Advances as long as the current round is complete. */
   private pump(): void {
     for (;;) {
-      if (this.statusValue !== 'running') return;
-      const round = this.round;
-      const expected = this.protocol.expect(round);
-      const current = this.inbox.filter((e) => e.round === round);
+      if (this.#status !== 'running') return;
+      const round = this.#round;
+      const expected = this.#protocol.expect(round);
+      const current = this.#inbox.filter((e) => e.round === round);
       const complete =
         expected.broadcastFrom.every((f) =>
           current.some((e) => e.kind === 'broadcast' && e.from === f),
@@ -433,37 +538,37 @@ export class Session<R> {
           broadcast.set(e.from, this.stripEchoUnchecked(e));
         } else p2p.set(e.from, e.payload);
       }
-      const next = this.protocol.advance(round, { broadcast, p2p });
-      this.inbox = this.inbox.filter((e) => e.round !== round);
-      if (round === this.protocol.rounds) {
-        if (this.protocol.result() === undefined)
+      const next = this.#protocol.advance(round, { broadcast, p2p });
+      this.#inbox = this.#inbox.filter((e) => e.round !== round);
+      if (round === this.#protocol.rounds) {
+        if (this.#protocol.result() === undefined)
           throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'no result' });
-        this.statusValue = 'done';
-        this.inbox = [];
+        this.#status = 'done';
+        this.#inbox = [];
         return;
       }
-      this.round = round + 1;
-      this.emit(this.round, next);
+      this.#round = round + 1;
+      this.emit(this.#round, next);
       // Messages of the new round that arrived early are checked now.
-      for (const e of this.inbox) if (e.round === this.round) this.check(e);
+      for (const e of this.#inbox) if (e.round === this.#round) this.check(e);
     }
   }
 
   private stripEchoUnchecked(e: InboxEntry): Uint8Array {
-    if (e.round !== this.protocol.confirmRound) return e.payload;
+    if (e.round !== this.#protocol.confirmRound) return e.payload;
     return e.payload.subarray(this.header.parties.length * ECHO_DIGEST_LENGTH);
   }
 
   /** Wraps my messages of `round` in envelopes (adding the echo in the confirmation round). */
   private emit(round: number, messages: readonly Outgoing[]): void {
     const { header } = this;
-    const isConfirm = round === this.protocol.confirmRound;
+    const isConfirm = round === this.#protocol.confirmRound;
     if (isConfirm && !messages.some((m) => m.to === 'broadcast'))
       throw new MpcError('ERR_MPC_SESSION_STATE', {
         detail: 'confirmation round without broadcast',
       });
     const echo = isConfirm
-      ? computeEcho(header.protocol, header.sid, header.parties, this.broadcastLog, round)
+      ? computeEcho(header.protocol, header.sid, header.parties, this.#broadcastLog, round)
       : undefined;
     const out: ProtocolMessage[] = [];
     for (const m of messages) {
@@ -484,13 +589,13 @@ export class Session<R> {
       });
     }
     for (const m of out) encodeMessage(m); // fail here, not at the transport, on a bad field
-    this.outbox = out;
-    this.pending.push(...out);
+    this.#outbox = out;
+    this.#pending.push(...out);
   }
 
   private logBroadcast(round: number, from: number, payload: Uint8Array): void {
-    let m = this.broadcastLog.get(round);
-    if (m === undefined) this.broadcastLog.set(round, (m = new Map<number, Uint8Array>()));
+    let m = this.#broadcastLog.get(round);
+    if (m === undefined) this.#broadcastLog.set(round, (m = new Map<number, Uint8Array>()));
     m.set(from, payload);
   }
 }

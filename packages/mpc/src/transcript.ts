@@ -12,8 +12,10 @@
  * Attribution when party i receives an echo from j that differs on k's digest:
  * - k = j: j contradicts its own broadcast → j;
  * - k = i: j claims i sent something i did not → j;
- * - otherwise k showed i and j different broadcasts (or j lies about it; only the transport's
- *   sender signatures can tell the two apart) → k, the broadcaster.
+ * - otherwise either k showed i and j different broadcasts, or j lies about what it received
+ *   from k: i holds no evidence telling the two apart (only k's signed messages as j received
+ *   them could), so nobody is named: `culprit` is unset and `suspects` is [j, k]. Naming k would
+ *   let a malicious j frame an honest k.
  * @module
  */
 import { constantTimeEqual, u16be } from './bytes.js';
@@ -59,7 +61,7 @@ export function computeEcho(
 
 /**
  * Compares the echo received from `from` with mine; throws `ERR_MPC_INCONSISTENT_BROADCAST`
- * naming the culprit by the rules above.
+ * naming the culprit, or the suspects, by the rules above.
  */
 export function checkEcho(
   parties: readonly number[],
@@ -77,10 +79,12 @@ export function checkEcho(
     const a = mine.subarray(idx * ECHO_DIGEST_LENGTH, (idx + 1) * ECHO_DIGEST_LENGTH);
     const b = theirs.subarray(idx * ECHO_DIGEST_LENGTH, (idx + 1) * ECHO_DIGEST_LENGTH);
     if (!constantTimeEqual(a, b)) {
-      const culprit = k === from || k === me ? from : k;
+      const detail = `broadcasts of party ${k}`;
+      if (k === from || k === me)
+        throw new MpcError('ERR_MPC_INCONSISTENT_BROADCAST', { culprit: from, detail });
       throw new MpcError('ERR_MPC_INCONSISTENT_BROADCAST', {
-        culprit,
-        detail: `broadcasts of party ${k}`,
+        suspects: [from, k].sort((x, y) => x - y),
+        detail,
       });
     }
   }

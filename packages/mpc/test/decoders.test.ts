@@ -1,5 +1,13 @@
 // fast-check feeds random and mutated bytes to every decoder: the envelope, key shares, session
 // state, and every protocol payload (through Session.receive). Only typed MpcErrors may come out.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import {
+  bytesToNumberBE,
+  bytesToNumberLE,
+  numberToBytesBE,
+  numberToBytesLE,
+} from '@noble/curves/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ed25519Suite, secp256k1Suite } from '../src/curve-suite.js';
@@ -23,12 +31,34 @@ import { runDkg, sid } from './helpers.js';
 const RUNS = 40;
 
 function typedOnly(f: () => unknown): void {
+  rejectedOr(f);
+}
+
+const REJECTED = Symbol('rejected');
+
+/** Runs `f`: its value, or REJECTED if it threw a typed MpcError (anything else fails). */
+function rejectedOr<T>(f: () => T): T | typeof REJECTED {
   try {
-    f();
+    return f();
   } catch (e) {
     if (!(e instanceof MpcError) || !e.code.startsWith('ERR_MPC_')) throw e;
+    return REJECTED;
   }
 }
+
+/** The code of the typed error `f` throws, or 'accepted'. */
+function refusal(f: () => unknown): string {
+  try {
+    f();
+    return 'accepted';
+  } catch (e) {
+    if (!(e instanceof MpcError)) throw e;
+    return e.code;
+  }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
 
 const mutation = fc.record({
   op: fc.constantFrom('flip', 'truncate', 'extend', 'set', 'splice'),
@@ -95,12 +125,16 @@ describe('decoders under random and mutated input', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => typedOnly(() => decodeMessage(b))),
       { numRuns: RUNS * 5 },
     );
+    const original = decodeMessage(validMessage);
     fc.assert(
       fc.property(mutation, (m) => {
-        typedOnly(() => {
-          const d = decodeMessage(mutate(validMessage, m));
-          expect(encodeMessage(d)).toEqual(mutate(validMessage, m)); // canonical: decodes only to itself
-        });
+        const bytes = mutate(validMessage, m);
+        const d = rejectedOr(() => decodeMessage(bytes));
+        if (d === REJECTED) return;
+        // Accepted: the encoding is canonical (decodes only to itself), so a changed byte
+        // string is a changed message, never the original read leniently.
+        expect(encodeMessage(d)).toEqual(bytes);
+        if (!sameBytes(bytes, validMessage)) expect(d).not.toEqual(original);
       }),
       { numRuns: RUNS * 5 },
     );
@@ -113,24 +147,65 @@ describe('decoders under random and mutated input', () => {
       { numRuns: RUNS },
     );
     fc.assert(
-      fc.property(fc.constantFrom(...valid), mutation, (v, m) =>
-        typedOnly(() => importKeyShare(mutate(v, m))),
-      ),
+      fc.property(fc.constantFrom(...valid), mutation, (v, m) => {
+        const bytes = mutate(v, m);
+        const share = rejectedOr(() => importKeyShare(bytes));
+        if (share === REJECTED) return;
+        // Only a change the checks cannot see (the chain code) may pass, and then it is a
+        // different, canonically encoded share.
+        expect(exportKeyShare(share)).toEqual(bytes);
+        if (!sameBytes(bytes, v)) expect(sameBytes(exportKeyShare(share), v)).toBe(false);
+      }),
       { numRuns: RUNS },
     );
+    // A changed signing share, public key or verification share is always refused.
+    const v = valid[0]!;
+    const signingShareOffset = 4 + 1 + 1 + 1 + 1 + 2 + 3 * 2;
+    for (const at of [signingShareOffset, signingShareOffset + 31, signingShareOffset + 32 + 5]) {
+      const bad = v.slice();
+      bad[at] = (bad[at] ?? 0) ^ 1;
+      expect(() => importKeyShare(bad)).toThrow(MpcError);
+    }
   });
 
   it('curve points and scalars', () => {
     for (const suite of [secp256k1Suite, ed25519Suite]) {
+      const toNumber = suite === ed25519Suite ? bytesToNumberLE : bytesToNumberBE;
       fc.assert(
         fc.property(fc.uint8Array({ minLength: 30, maxLength: 34 }), (b) => {
-          typedOnly(() => suite.decodePoint(b));
-          typedOnly(() => suite.decodeScalar(b));
+          const p = rejectedOr(() => suite.decodePoint(b));
+          if (p !== REJECTED) expect(suite.encodePoint(p)).toEqual(b); // canonical only
+          const k = rejectedOr(() => suite.decodeScalar(b));
+          // Accepted exactly when 32 bytes encode a value in [1, order).
+          const inRange = b.length === 32 && toNumber(b) > 0n && toNumber(b) < suite.order;
+          expect(k !== REJECTED).toBe(inRange);
+          if (k !== REJECTED) expect(suite.encodeScalar(k)).toEqual(b);
         }),
         { numRuns: RUNS * 2 },
       );
+      // Every scalar ≥ order is refused, whatever its bytes.
+      fc.assert(
+        fc.property(fc.bigInt({ min: suite.order, max: (1n << 256n) - 1n }), (k) => {
+          const b = suite === ed25519Suite ? numberToBytesLE(k, 32) : numberToBytesBE(k, 32);
+          expect(() => suite.decodeScalar(b)).toThrow(
+            expect.objectContaining({ code: 'ERR_MPC_INVALID_SCALAR' }),
+          );
+        }),
+        { numRuns: RUNS },
+      );
+      // A point with one bit flipped is refused or is another point (never read leniently).
+      fc.assert(
+        fc.property(fc.bigInt({ min: 1n, max: suite.order - 1n }), fc.nat(), (k, bit) => {
+          const valid = suite.G.multiply(k).toBytes();
+          const bad = valid.slice();
+          const at = (bit >> 3) % bad.length;
+          bad[at] = (bad[at] ?? 0) ^ (1 << (bit & 7));
+          const p = rejectedOr(() => suite.decodePoint(bad));
+          if (p !== REJECTED) expect(p.equals(suite.G.multiply(k))).toBe(false);
+        }),
+        { numRuns: RUNS },
+      );
     }
-    // Scalars ≥ order and the identity are refused.
     expect(() => secp256k1Suite.decodeScalar(new Uint8Array(32).fill(0xff))).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_INVALID_SCALAR' }),
     );
@@ -140,7 +215,100 @@ describe('decoders under random and mutated input', () => {
     const offCurve = new Uint8Array(33).fill(0);
     offCurve[0] = 2;
     offCurve[32] = 5; // x = 5: 125 + 7 = 132 is not a square mod p
-    typedOnly(() => secp256k1Suite.decodePoint(offCurve));
+    expect(() => secp256k1.Point.fromBytes(offCurve)).toThrow(); // the fixture is off-curve
+    expect(() => secp256k1Suite.decodePoint(offCurve)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_INVALID_POINT' }),
+    );
+  });
+
+  describe('points a lenient decoder would accept', () => {
+    const edP = ed25519.Point.Fp.ORDER;
+    const expectRejected = (f: () => unknown) =>
+      expect(f).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_POINT' }));
+
+    it('Ed25519 non-canonical encodings are refused: all of them, exhaustively', () => {
+      // Non-canonical means y ≥ p (only y + p for y < 19 fits in 255 bits) or x = 0 with the
+      // sign bit set (y = ±1). Enumerate every one that ZIP-215 decoding accepts.
+      let lenient = 0;
+      const candidates: Uint8Array[] = [];
+      for (let y = 0n; y < 19n; y++)
+        for (const sign of [0, 0x80]) {
+          const b = numberToBytesLE(y + edP, 32);
+          b[31] = (b[31] ?? 0) | sign;
+          candidates.push(b);
+        }
+      for (const y of [1n, edP - 1n]) {
+        const b = numberToBytesLE(y, 32);
+        b[31] = (b[31] ?? 0) | 0x80; // "negative zero" x
+        candidates.push(b);
+      }
+      for (const bytes of candidates) {
+        try {
+          ed25519.Point.fromBytes(bytes, true);
+        } catch {
+          continue; // not a point even leniently
+        }
+        lenient++;
+        expectRejected(() => ed25519Suite.decodePoint(bytes));
+      }
+      expect(lenient).toBeGreaterThanOrEqual(20); // the enumeration did find lenient points
+    });
+
+    it('Ed25519 small-order points (orders 2, 4, 8) are refused', () => {
+      const fixtures = [
+        'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // (0, −1): order 2
+        '0000000000000000000000000000000000000000000000000000000000000000', // y = 0: order 4
+        '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+        'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+      ];
+      for (const hex of fixtures) {
+        const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
+        const p = ed25519.Point.fromBytes(bytes);
+        expect(p.isSmallOrder()).toBe(true); // the fixture is what it claims
+        expect(p.is0()).toBe(false);
+        expectRejected(() => ed25519Suite.decodePoint(bytes));
+      }
+    });
+
+    it('Ed25519 mixed-order points (prime-order part + torsion) are refused', () => {
+      const torsion = ed25519.Point.fromBytes(
+        Uint8Array.from(
+          Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex'),
+        ),
+      );
+      for (const k of [1n, 7n, 123456789n]) {
+        const mixed = ed25519.Point.BASE.multiply(k).add(torsion);
+        expect(mixed.isTorsionFree()).toBe(false);
+        expect(mixed.isSmallOrder()).toBe(false);
+        expectRejected(() => ed25519Suite.decodePoint(mixed.toBytes()));
+        // The prime-order part alone is fine.
+        expect(ed25519Suite.decodePoint(ed25519.Point.BASE.multiply(k).toBytes())).toBeDefined();
+      }
+    });
+
+    it('secp256k1 x ≥ p is refused even when x − p is a valid x-coordinate', () => {
+      const p = secp256k1.Point.Fp.ORDER;
+      let x = 1n;
+      for (; ; x++) {
+        try {
+          secp256k1.Point.fromBytes(Uint8Array.from([2, ...numberToBytesBE(x, 32)]));
+          break;
+        } catch {
+          // not on the curve; try the next x
+        }
+      }
+      expect(x + p).toBeLessThan(1n << 256n);
+      for (const prefix of [2, 3]) {
+        const reduced = Uint8Array.from([prefix, ...numberToBytesBE(x, 32)]);
+        expect(secp256k1Suite.decodePoint(reduced)).toBeDefined();
+        expectRejected(() =>
+          secp256k1Suite.decodePoint(Uint8Array.from([prefix, ...numberToBytesBE(x + p, 32)])),
+        );
+      }
+      // And the uncompressed / hybrid forms are refused outright.
+      const G = secp256k1.Point.BASE.toBytes(false);
+      expectRejected(() => secp256k1Suite.decodePoint(G.subarray(0, 33)));
+    });
   });
 
   it('derivePublicKey with random roots and paths', () => {
@@ -162,7 +330,7 @@ describe('decoders under random and mutated input', () => {
     new Map(
       [1, 2, 3].map((me) => [
         me,
-        dkg({ curve: 'ed25519', sid: sid('fuzz-dkg'), parties: [1, 2, 3], me, threshold: 2 }),
+        dkg({ curve: 'ed25519', sid: sid('fuzz-dkg'), parties: [1, 2, 3], me, threshold: 3 }),
       ]),
     ),
     1,
@@ -191,6 +359,7 @@ describe('decoders under random and mutated input', () => {
           dealers: [1, 2],
           receivers: [1, 2, 4],
           threshold: 2,
+          allowThresholdBelowPartyCount: true,
           me,
           ...(me === 4 ? { shareSet } : { keyShare: shares.get(me)! }),
         }),
@@ -199,9 +368,40 @@ describe('decoders under random and mutated input', () => {
     4,
   );
 
+  // A signing session saved in round 1 does not restore (its nonces are not persisted), so
+  // its round-1 slot is fuzzed on a live session below; the round-2 slot restores.
+  const signRestorable = signSnaps.filter((snap) => snap.message.round === 2);
+  it('sign round-1 payloads, on live sessions', () => {
+    fc.assert(
+      fc.property(mutation, fc.boolean(), (m, wholeMessage) => {
+        const make = (me: number) =>
+          sign({
+            sid: sid('fuzz-sign-live'),
+            keyShare: shares.get(me)!,
+            signers: [1, 3],
+            message: new Uint8Array(32),
+          });
+        const s1 = make(1);
+        s1.start();
+        const [m3] = make(3).start();
+        const original = encodeMessage(m3!);
+        const bytes = wholeMessage
+          ? mutate(original, m)
+          : encodeMessage({ ...m3!, payload: mutate(m3!.payload, m) });
+        const accepted = rejectedOr(() => s1.receive(bytes));
+        if (sameBytes(bytes, original)) expect(accepted).not.toBe(REJECTED);
+        else if (accepted !== REJECTED && !wholeMessage && s1.status === 'running')
+          expect(['ERR_MPC_DUPLICATE_MESSAGE', 'ERR_MPC_WRONG_ROUND']).toContain(
+            refusal(() => s1.receive(original)),
+          );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   for (const [name, snaps] of [
     ['DKG', dkgSnaps],
-    ['sign', signSnaps],
+    ['sign', signRestorable],
     ['reshare', reshareSnaps],
   ] as const) {
     it(`${name} payloads (${snaps.length} message slots)`, () => {
@@ -210,10 +410,22 @@ describe('decoders under random and mutated input', () => {
         fc.property(fc.nat(), mutation, fc.boolean(), (pick, m, wholeMessage) => {
           const snap = snaps[pick % snaps.length]!;
           const session = resumeSession(snap.state);
+          const original = encodeMessage(snap.message);
           const bytes = wholeMessage
-            ? mutate(encodeMessage(snap.message), m)
+            ? mutate(original, m)
             : encodeMessage({ ...snap.message, payload: mutate(snap.message.payload, m) });
-          typedOnly(() => session.receive(bytes));
+          const accepted = rejectedOr(() => session.receive(bytes));
+          if (sameBytes(bytes, original)) {
+            expect(accepted).not.toBe(REJECTED); // the unmutated message is accepted
+            return;
+          }
+          if (accepted === REJECTED || wholeMessage || session.status !== 'running') return;
+          // A mutated payload that passed the arrival checks took the sender's slot: the
+          // original is now refused — a second, different message for the slot (fails the
+          // session), or a message for a round already completed.
+          expect(['ERR_MPC_DUPLICATE_MESSAGE', 'ERR_MPC_WRONG_ROUND']).toContain(
+            refusal(() => session.receive(original)),
+          );
         }),
         { numRuns: RUNS },
       );
@@ -221,16 +433,19 @@ describe('decoders under random and mutated input', () => {
   }
 
   it('resumeSession', () => {
-    const states = [dkgSnaps[2]!.state, signSnaps[1]!.state, reshareSnaps[1]!.state];
+    const states = [dkgSnaps[2]!.state, signRestorable[0]!.state, reshareSnaps[1]!.state];
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 500 }), (b) => typedOnly(() => resumeSession(b))),
       { numRuns: RUNS },
     );
     fc.assert(
-      fc.property(fc.constantFrom(...states), mutation, (s, m) =>
-        typedOnly(() => resumeSession(mutate(s, m))),
-      ),
-      { numRuns: RUNS },
+      fc.property(fc.constantFrom(...states), mutation, (s, m) => {
+        const bytes = mutate(s, m);
+        const restored = rejectedOr(() => resumeSession(bytes));
+        // Accepted state re-serializes to exactly the bytes read: nothing read leniently.
+        if (restored !== REJECTED) expect(restored.toBytes()).toEqual(bytes);
+      }),
+      { numRuns: RUNS * 3 },
     );
   });
 });

@@ -8,8 +8,11 @@ import {
   type KeyShare,
   type MpcError,
   type ProtocolMessage,
+  type RandomSource,
   type Session,
 } from '../src/index.js';
+import { dkgForTesting } from '../src/test-hooks.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 export type Tamper = (m: ProtocolMessage, to: number) => ProtocolMessage | null;
 
@@ -58,15 +61,45 @@ export function sid(label: string): Uint8Array {
   return out;
 }
 
-/** Runs a DKG among `parties` and returns every party's key share. */
+/** Deterministic randomness for tests: SHA-256(label ‖ counter) blocks. */
+export function seededRandom(label: string): RandomSource {
+  let counter = 0;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let off = 0; off < n; off += 32) {
+      const block = sha256(new TextEncoder().encode(`${label}/${counter++}`));
+      out.set(block.subarray(0, Math.min(32, n - off)), off);
+    }
+    return out;
+  };
+}
+
+/**
+ * Runs a DKG among `parties` and returns every party's key share. A threshold below the party
+ * count (2-of-3 tests) passes the explicit opt-out; `seed` makes the key deterministic.
+ */
 export function runDkg(
   curve: CurveName,
   parties: number[],
   threshold: number,
   label = 'dkg',
+  seed?: string,
 ): Map<number, KeyShare> {
+  const params = (me: number) => ({
+    curve,
+    sid: sid(label),
+    parties,
+    me,
+    threshold,
+    ...(threshold < parties.length ? { allowThresholdBelowPartyCount: true } : {}),
+  });
   const sessions = new Map(
-    parties.map((me) => [me, dkg({ curve, sid: sid(label), parties, me, threshold })]),
+    parties.map((me) => [
+      me,
+      seed === undefined
+        ? dkg(params(me))
+        : dkgForTesting(params(me), { random: seededRandom(`${seed}/${me}`) }),
+    ]),
   );
   const out = runSessions(sessions);
   if (out.errors.size > 0 || out.results.size !== parties.length) throw new Error('DKG failed');

@@ -5,7 +5,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE } from '@noble/curves/utils.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sign, type FrostCiphersuite, type KeyShare, type ProtocolMessage } from '../src/index.js';
+import { type FrostCiphersuite, type KeyShare, type ProtocolMessage } from '../src/index.js';
+import { signForTesting } from '../src/test-hooks.js';
 import { runSessions, sid } from './helpers.js';
 
 interface Vector {
@@ -80,19 +81,26 @@ describe('RFC 9591 Appendix E vectors', () => {
             chainCode: new Uint8Array(32),
             verificationShares,
           };
-          const session = sign({
-            sid: sid(`rfc9591 ${c.curve}`),
-            keyShare,
-            signers,
-            message: hex(v.inputs.message),
-            ciphersuite: c.ciphersuite,
-            random: (n) => {
-              const next = randomness.shift();
-              if (next === undefined || next.length !== n)
-                throw new Error('unexpected randomness request');
-              return next.slice();
+          // The test-only entry point: injected nonce randomness and, for secp256k1, the RFC
+          // ciphersuite that the public sign() refuses for production keys.
+          const session = signForTesting(
+            {
+              sid: sid(`rfc9591 ${c.curve}`),
+              keyShare,
+              signers,
+              message: hex(v.inputs.message),
+              ciphersuite: c.ciphersuite,
             },
-          });
+            {
+              allowTestVectorCiphersuite: true,
+              random: (n) => {
+                const next = randomness.shift();
+                if (next === undefined || next.length !== n)
+                  throw new Error('unexpected randomness request');
+                return next.slice();
+              },
+            },
+          );
           return [me, session] as const;
         }),
       );
