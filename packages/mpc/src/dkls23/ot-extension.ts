@@ -239,8 +239,8 @@ function rowScalars(
       block?.fill(0);
       block = input.setU32(2, m / 2).sha512();
     }
-    const half = (block as Buffer).subarray((m % 2) * 32, (m % 2) * 32 + 32);
-    out.push(BigInt('0x' + half.toString('hex')) % Q);
+    const v = BigInt('0x' + (block as Buffer).toString('hex', (m % 2) * 32, (m % 2) * 32 + 32));
+    out.push(v >= Q ? v - Q : v); // v < 2^256 < 2q
   }
   block?.fill(0);
 }

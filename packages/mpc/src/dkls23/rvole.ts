@@ -56,6 +56,16 @@ export function gadget(sidPair: Uint8Array): bigint[] {
   return hashToScalars('gadget', sidPair, RVOLE_XI);
 }
 
+/** Writes a scalar (< q) as 32 bytes big-endian at `offset`, without an intermediate copy. */
+function writeScalar(out: Uint8Array, k: bigint, offset: number): void {
+  Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(
+    k.toString(16).padStart(64, '0'),
+    offset,
+    32,
+    'hex',
+  );
+}
+
 function bitAt(bits: Uint8Array, k: number): bigint {
   return BigInt(((bits[k >>> 3] ?? 0) >>> (k & 7)) & 1);
 }
@@ -116,7 +126,7 @@ export function rvoleAliceRespond(
     for (let m = 0; m < WIDTH; m++) {
       const i = k * WIDTH + m;
       const tau = modQ((pads1[i] ?? 0n) - (pads0[i] ?? 0n) - (alpha[m] ?? 0n));
-      message.set(scalarToBytes(tau), 32 * i);
+      writeScalar(message, tau, 32 * i);
     }
   const tauBytes = message.subarray(0, RVOLE_XI * WIDTH * 32);
   const [t1, t2] = theta(sidPair, tauBytes);
@@ -128,7 +138,7 @@ export function rvoleAliceRespond(
     const z1 = Q - (pads0[k * WIDTH] ?? 0n);
     const z2 = Q - (pads0[k * WIDTH + 1] ?? 0n);
     const z3 = Q - (pads0[k * WIDTH + 2] ?? 0n);
-    muInput.set(scalarToBytes(modQ(z3 + t1 * z1 + t2 * z2)), 32 * k);
+    writeScalar(muInput, modQ(z3 + t1 * z1 + t2 * z2), 32 * k);
     const gk = g[k] ?? 0n;
     c1 += gk * z1;
     c2 += gk * z2;
@@ -168,7 +178,7 @@ export function rvoleBobFinish(
     const z1 = modQ((pads[i] ?? 0n) - beta * (tau[i] ?? 0n));
     const z2 = modQ((pads[i + 1] ?? 0n) - beta * (tau[i + 1] ?? 0n));
     const z3 = modQ((pads[i + 2] ?? 0n) - beta * (tau[i + 2] ?? 0n));
-    muInput.set(scalarToBytes(modQ(beta * eta - z3 - t1 * z1 - t2 * z2)), 32 * k);
+    writeScalar(muInput, modQ(beta * eta - z3 - t1 * z1 - t2 * z2), 32 * k);
     const gk = g[k] ?? 0n;
     d1 += gk * z1;
     d2 += gk * z2;
