@@ -7,9 +7,13 @@ import {
   exportKeyShare,
   importDkls23KeyShare,
   importKeyShare,
+  dkls23Dkg,
+  resumeSession,
   type Dkls23KeyShare,
+  type ProtocolMessage,
 } from '../src/index.js';
-import { runDkls23Dkg } from './dkls23-helpers.js';
+import { sid } from './helpers.js';
+import { deliver, runDkls23Dkg } from './dkls23-helpers.js';
 
 const bit = (b: Uint8Array, i: number): number => ((b[i >>> 3] ?? 0) >>> (i & 7)) & 1;
 
@@ -76,6 +80,25 @@ describe('DKLs23 DKG 3-of-3', () => {
     expect(() => importDkls23KeyShare(bad)).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_KEY_SHARE' }),
     );
+  });
+});
+
+describe('DKLs23 DKG persistence', () => {
+  it('a DKG restored from bytes before every delivery completes with consistent setups', () => {
+    const parties = [1, 2];
+    const sessions = new Map(
+      parties.map((me) => [
+        me,
+        dkls23Dkg({ sid: sid('keygen-resume'), parties, me, threshold: 2 }),
+      ]),
+    );
+    const initial: ProtocolMessage[] = [];
+    for (const s of sessions.values()) initial.push(...s.start());
+    const shares = deliver(sessions, initial, (_m, to) => {
+      sessions.set(to, resumeSession<Dkls23KeyShare>(sessions.get(to)!.toBytes()));
+    });
+    expect(shares.get(1)!.publicKey).toEqual(shares.get(2)!.publicKey);
+    checkPairs(shares);
   });
 });
 
