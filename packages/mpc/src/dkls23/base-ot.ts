@@ -82,9 +82,11 @@ export function baseOtReceive(
     // r_{l,1−b_l}: a uniformly random point. The spec draws it as HG(random bytes); k·G for a
     // random k has the same distribution at a fraction of the cost (docs/dkls23-notes.md, "Base
     // OT": the receiver may know its discrete log — a malicious one could anyway).
-    const other = suite.G.multiply(suite.randomScalar(random)).toBytes();
+    const k = new SecretScalar(suite.randomScalar(random));
+    const other = k.publicKey();
+    k.wipe();
     const s = new SecretScalar(suite.randomScalar(random));
-    const skG = suite.decodePoint(s.publicKey());
+    const skG = s.publicPoint();
     keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(b), s.sharedX(Yp)));
     s.wipe();
     const mine = skG.subtract(hashToGroup(sid, l, other)).toBytes();

@@ -9,6 +9,7 @@
  * @module
  */
 import { createECDH, type ECDH } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { GroupPoint } from '../curve-suite.js';
 import { MpcError } from '../errors.js';
 import { Q, scalarToBytes } from './hashing.js';
@@ -35,6 +36,12 @@ export class SecretScalar {
   /** `k·G`, 33-byte compressed. */
   publicKey(): Uint8Array {
     return new Uint8Array(this.ecdh.getPublicKey(null, 'compressed'));
+  }
+
+  /** `k·G` as a point (decoded from OpenSSL's uncompressed form: no square root needed). */
+  publicPoint(): GroupPoint {
+    const bytes = new Uint8Array(this.ecdh.getPublicKey(null, 'uncompressed'));
+    return secp256k1.Point.fromBytes(bytes);
   }
 
   /** Drops the key (OpenSSL's copy is overwritten with a fixed non-secret key). */
