@@ -23,7 +23,7 @@ import { secp256k1Suite, type GroupPoint } from '../curve-suite.js';
 import { deriveKey, parsePath, type DerivationPath } from '../derivation.js';
 import { MpcError } from '../errors.js';
 import { type PublicShareSet } from '../key-share.js';
-import { bytesToBigint, dkls23Hasher, modQ, Q } from './hashing.js';
+import { bytesToBigint, dkls23Hasher, fastHashToScalar, modQ, Q } from './hashing.js';
 import { shareSetId } from './key-share.js';
 import {
   presignatureId,
@@ -121,8 +121,8 @@ export function signingContext(
   const R = suite.decodePoint(presignature.R);
   // h: the hash as an integer mod q (SEC 1 §4.1.3 step 5 for a 256-bit hash).
   const h = bytesToBigint(messageHash) % Q;
-  const delta = dkls23Hasher.hashToScalar(
-    Q,
+  // Hq on native SHA-256 (the same RFC 9380 function as dkls23Hasher.hashToScalar).
+  const delta = fastHashToScalar(
     'rerand',
     presignature.sid,
     presignature.R,
@@ -133,14 +133,15 @@ export function signingContext(
   // δ is public (derived from public values): variable-time base multiplication is fine.
   const Rp = delta === 0n ? R : R.add(suite.G.multiplyUnsafe(delta));
   if (Rp.is0()) throw new MpcError('ERR_MPC_PRESIGNATURE', { detail: "R' is the identity" });
-  const x = bytesToBigint(Rp.toBytes().subarray(1));
+  const RpBytes = Rp.toBytes();
+  const x = bytesToBigint(RpBytes.subarray(1));
   const r = x % Q;
   if (r === 0n) throw new MpcError('ERR_MPC_PRESIGNATURE', { detail: 'r = 0' });
   const digest = dkls23Hasher.hash(
     'sign/context',
     presignature.sid,
     setId,
-    Rp.toBytes(),
+    RpBytes,
     messageHash,
     publicKey,
     roster,
