@@ -13,6 +13,7 @@ import { authentication } from './plugins/authentication.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { jsonBody } from './plugins/json-body.js';
 import { metrics } from './plugins/metrics.js';
+import { installValidators } from './plugins/validation.js';
 import { apiUserRoutes } from './routes/api-user-routes.js';
 import { approvalRoutes } from './routes/approval-routes.js';
 import { auditLogRoutes } from './routes/audit-log-routes.js';
@@ -44,11 +45,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
 
+  installValidators(app);
   await app.register(jsonBody);
   await app.register(errorHandler);
   await app.register(
@@ -60,7 +61,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       { name: 'services' },
     ),
   );
-  await app.register(authentication);
+  await app.register(authentication, { maxFailuresPerMinute: config.authFailuresPerMinute });
   await app.register(metrics);
   await app.register(swagger, {
     openapi: {

@@ -12,6 +12,8 @@ export interface PlatformConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Serve Prometheus metrics on /metrics. */
   metrics: boolean;
+  /** Failed authentications audited per client address per minute; beyond it, 429. */
+  authFailuresPerMinute: number;
 }
 
 export const defaultConfig: PlatformConfig = {
@@ -21,6 +23,7 @@ export const defaultConfig: PlatformConfig = {
   bodyLimitBytes: 1024 * 1024,
   logLevel: 'info',
   metrics: true,
+  authFailuresPerMinute: 60,
 };
 
 /** Reads the environment variables a deployment sets; unset ones keep the defaults. */

@@ -28,6 +28,13 @@ export class PlatformError extends Error {
 
 /** A request that does not authenticate: always 401, always audited. */
 export class AuthError extends PlatformError {
+  /**
+   * Set only once the token's signature has verified: before that the API key
+   * in the request is just a claim, and a failure must not be filed under its
+   * workspace (anyone could flood a workspace's audit trail).
+   */
+  verifiedApiUser: { id: string; workspaceId: string } | undefined;
+
   constructor(code: string, apiError: ApiErrorName, message: string) {
     super(code, apiError, 401, message);
     this.name = 'AuthError';

@@ -39,6 +39,7 @@ export const ApiErrorCode = {
 
   // Generic.
   NOT_FOUND: 1404, // HTTP 404
+  CONFLICT: 1409, // HTTP 409, e.g. a concurrent write of the same unique value
   RATE_LIMITED: 1429, // HTTP 429
   INTERNAL: 1500, // HTTP 500, message never echoes internals
   UNAVAILABLE: 1503, // HTTP 503

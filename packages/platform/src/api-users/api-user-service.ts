@@ -20,6 +20,20 @@ import { parseApiUserCsr } from './csr.js';
 
 export const API_USER_CREATE = 'API_USER_CREATE';
 
+/** No control characters (PostgreSQL text rejects NUL) and no lone surrogates (not UTF-8). */
+const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
+
+/**
+ * Which roles a creator may grant: never more than it holds. A NON_SIGNING_ADMIN
+ * manages users but may not sign, so it may not mint an ADMIN or a SIGNER —
+ * otherwise it would hand itself the signing power its role withholds.
+ */
+const GRANTABLE_ROLES: Partial<Record<Role, readonly Role[]>> = {
+  OWNER: ['ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'APPROVER', 'EDITOR', 'VIEWER'],
+  ADMIN: ['ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'APPROVER', 'EDITOR', 'VIEWER'],
+  NON_SIGNING_ADMIN: ['NON_SIGNING_ADMIN', 'APPROVER', 'EDITOR', 'VIEWER'],
+};
+
 /** Roles an API user may hold: every role but OWNER, which belongs to a person. */
 const API_USER_ROLES: readonly Role[] = [
   'ADMIN',
@@ -57,11 +71,11 @@ export class ApiUserService {
   async create(creator: Principal, input: CreateApiUserInput): Promise<CreatedApiUser> {
     if (!roleHasPermission(creator.role, 'apiUsers:create')) throw new ForbiddenError();
     const name = input.name.trim();
-    if (name.length === 0 || name.length > 100) {
+    if (name.length === 0 || name.length > 100 || !PRINTABLE.test(name)) {
       throw new ValidationError(
         'ERR_API_USER_NAME',
         'INVALID_REQUEST',
-        'name must be 1 to 100 characters',
+        'name must be 1 to 100 printable characters',
       );
     }
     if (!isRole(input.role) || !API_USER_ROLES.includes(input.role)) {
@@ -69,6 +83,11 @@ export class ApiUserService {
         'ERR_API_USER_ROLE',
         'INVALID_REQUEST',
         `role must be one of ${API_USER_ROLES.join(', ')}`,
+      );
+    }
+    if (!(GRANTABLE_ROLES[creator.role] ?? []).includes(input.role)) {
+      throw new ForbiddenError(
+        `A ${creator.role} may not create an API user with role ${input.role}`,
       );
     }
     const csr = parseApiUserCsr(input.csrPem);

@@ -1,12 +1,15 @@
 /**
- * Authenticates one API request, in an order that never does work for an
- * unidentified caller beyond one key lookup: API key → JWT signature → claims
- * (sub, uri, time window, body hash) → IP allowlist → nonce (consumed last,
- * so a rejected request does not burn it).
+ * Authenticates one API request in two phases, so that nothing is done for an
+ * unidentified caller beyond one key lookup and one signature check:
+ *
+ * 1. `verifyHeaders`, before the body is read: API key → JWT signature →
+ *    claims (sub, uri, time window) → account state → IP allowlist.
+ * 2. `verifyBody` on the raw bytes, before they are parsed, and `complete`,
+ *    which consumes the nonce last, so a rejected request does not burn it.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isRole } from '@countersign/protocol';
-import type { ApiUserRepository } from '../api-users/api-user-repository.js';
+import { isRole, type Role } from '@countersign/protocol';
+import type { ApiUserRepository, ApiUserRow } from '../api-users/api-user-repository.js';
 import { AuthError } from '../errors.js';
 import { ipAllowed } from './ip-allowlist.js';
 import type { NonceStore } from './nonce-store.js';
@@ -16,21 +19,33 @@ import {
   bodyHashMatches,
   decodeRequestJwt,
   verifyRequestSignature,
+  type RequestClaims,
 } from './request-jwt.js';
 
-export interface IncomingApiRequest {
+export interface RequestHeaders {
   apiKey: string | undefined;
   authorization: string | undefined;
   /** Path and query exactly as received. */
   url: string;
-  rawBody: Buffer | undefined;
   ip: string;
+}
+
+/** Phase 1's result: a verified token whose body and nonce are still to be checked. */
+export interface PendingAuthentication {
+  readonly user: ApiUserRow & { role: Role };
+  readonly claims: RequestClaims;
 }
 
 export interface AuthenticatorOptions {
   clockSkewSeconds: number;
   now?: () => number;
 }
+
+/**
+ * How long a nonce is remembered past the token's `exp`: generous, because
+ * the instance that sweeps may have a clock behind the one that accepted it.
+ */
+const NONCE_RETENTION_MARGIN_SECONDS = 60;
 
 export class RequestAuthenticator {
   private readonly keys = new Map<string, { pem: string; key: KeyObject }>();
@@ -44,7 +59,7 @@ export class RequestAuthenticator {
     this.now = options.now ?? (() => Date.now());
   }
 
-  async authenticate(req: IncomingApiRequest): Promise<Principal> {
+  async verifyHeaders(req: RequestHeaders): Promise<PendingAuthentication> {
     if (!req.apiKey) {
       throw new AuthError(
         'ERR_AUTH_MISSING_API_KEY',
@@ -65,8 +80,56 @@ export class RequestAuthenticator {
 
     const { claims, signingInput, signature } = decodeRequestJwt(token);
     verifyRequestSignature(this.publicKey(user.id, user.public_key_pem), signingInput, signature);
+    try {
+      return { user: this.checkClaims(user, claims, req), claims };
+    } catch (error) {
+      if (error instanceof AuthError) {
+        error.verifiedApiUser = { id: user.id, workspaceId: user.workspace_id };
+      }
+      throw error;
+    }
+  }
 
-    if (!user.enabled || user.status !== 'READY' || !isRole(user.role)) {
+  /** The claim must be the SHA-256 of the exact bytes received (none: the empty forms). */
+  verifyBody(pending: PendingAuthentication, rawBody: Buffer | undefined): void {
+    if (!bodyHashMatches(pending.claims.bodyHash, rawBody)) {
+      const error = new AuthError(
+        'ERR_AUTH_BODY_HASH',
+        'INVALID_SIGNATURE',
+        'Unauthorized: body hash does not match the request body',
+      );
+      error.verifiedApiUser = { id: pending.user.id, workspaceId: pending.user.workspace_id };
+      throw error;
+    }
+  }
+
+  /** Consumes the nonce: the last step, after everything else about the request checked out. */
+  async complete(pending: PendingAuthentication): Promise<Principal> {
+    const { user, claims } = pending;
+    const keepUntil = new Date(
+      (claims.exp + 2 * this.options.clockSkewSeconds + NONCE_RETENTION_MARGIN_SECONDS) * 1000,
+    );
+    if (!(await this.nonces.consume(user.id, claims.nonce, keepUntil))) {
+      const error = notAccepted('ERR_AUTH_REPLAY', 'nonce already used');
+      error.verifiedApiUser = { id: user.id, workspaceId: user.workspace_id };
+      throw error;
+    }
+    return {
+      kind: 'api_user',
+      id: user.id,
+      workspaceId: user.workspace_id,
+      role: user.role,
+      name: user.name,
+    };
+  }
+
+  private checkClaims(
+    user: ApiUserRow,
+    claims: RequestClaims,
+    req: RequestHeaders,
+  ): ApiUserRow & { role: Role } {
+    const role = user.role;
+    if (!user.enabled || user.status !== 'READY' || !isRole(role)) {
       throw notAccepted('ERR_AUTH_API_KEY_DISABLED', 'API key is not enabled');
     }
     if (claims.sub.toLowerCase() !== user.id) {
@@ -97,27 +160,10 @@ export class RequestAuthenticator {
         `token lifetime must be at most ${MAX_TOKEN_LIFETIME_SECONDS} s`,
       );
     }
-    if (!bodyHashMatches(claims.bodyHash, req.rawBody)) {
-      throw new AuthError(
-        'ERR_AUTH_BODY_HASH',
-        'INVALID_SIGNATURE',
-        'Unauthorized: body hash does not match the request body',
-      );
-    }
     if (!ipAllowed(user.ip_allowlist, req.ip)) {
       throw notAccepted('ERR_AUTH_IP_NOT_ALLOWED', 'IP address not allowed for this API key');
     }
-    const keepUntil = new Date((claims.exp + skew + 1) * 1000);
-    if (!(await this.nonces.consume(user.id, claims.nonce, keepUntil))) {
-      throw notAccepted('ERR_AUTH_REPLAY', 'nonce already used');
-    }
-    return {
-      kind: 'api_user',
-      id: user.id,
-      workspaceId: user.workspace_id,
-      role: user.role,
-      name: user.name,
-    };
+    return { ...user, role };
   }
 
   private publicKey(id: string, pem: string): KeyObject {

@@ -26,6 +26,8 @@ const INVALID = () =>
   );
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
+/** Printable ASCII only: the nonce is stored as text and must never break a batched insert. */
+const NONCE = /^[\x21-\x7e]{1,256}$/;
 
 /** Splits and checks the header without verifying; returns the parts to verify. */
 export function decodeRequestJwt(token: string): {
@@ -47,8 +49,7 @@ export function decodeRequestJwt(token: string): {
   if (
     typeof uri !== 'string' ||
     typeof nonce !== 'string' ||
-    nonce.length === 0 ||
-    nonce.length > 256 ||
+    !NONCE.test(nonce) ||
     !Number.isSafeInteger(iat) ||
     !Number.isSafeInteger(exp) ||
     typeof sub !== 'string' ||

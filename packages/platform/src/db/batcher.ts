@@ -42,6 +42,14 @@ export class Batcher<K, V> {
     });
   }
 
+  private async runAlone(w: Waiter<K, V>): Promise<void> {
+    try {
+      w.resolve((await this.run([w.key])).get(this.keyOf(w.key)));
+    } catch (error) {
+      w.reject(error);
+    }
+  }
+
   private async flush(): Promise<void> {
     const batch = this.pending.splice(0, this.options.maxBatch ?? 500);
     const unique = new Map<string, K>();
@@ -62,7 +70,9 @@ export class Batcher<K, V> {
         w.resolve(results.get(id));
       }
     } catch (error) {
-      for (const w of batch) w.reject(error);
+      if (batch.length === 1) batch[0]!.reject(error);
+      // One bad key must not fail its neighbours: answer each on its own.
+      else await Promise.all(batch.map((w) => this.runAlone(w)));
     }
     if (this.pending.length > 0) this.drain();
     else this.running = false;

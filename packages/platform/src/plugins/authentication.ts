@@ -1,18 +1,28 @@
 /**
  * Authentication and authorization for every route. A route that does not
  * declare a permission fails at startup, so nothing is reachable by accident.
- * Each failure is answered with its Fireblocks code and written to the audit
- * log (with the API key and workspace when the key is known).
+ *
+ * Order (Fastify hooks): `onRequest` verifies the headers and the token before
+ * the body is read; the JSON parser checks the body hash on the raw bytes
+ * before parsing them; `preValidation` consumes the nonce and checks the
+ * permission. Each failure is answered with its Fireblocks code and audited,
+ * within the per-address failure limit.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { FailureLimiter } from '../auth/failure-limiter.js';
 import { roleHasPermission, type Permission } from '../auth/permissions.js';
-import { AuthError, ForbiddenError } from '../errors.js';
+import type { PendingAuthentication } from '../auth/request-authenticator.js';
+import { AuthError, ForbiddenError, PlatformError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Every route and the permission it declared, for audits and tests. */
     routePermissions: readonly RoutePermission[];
+  }
+  interface FastifyRequest {
+    /** Token verified, body and nonce not yet: set in onRequest. */
+    pendingAuthentication: PendingAuthentication | undefined;
   }
 }
 
@@ -22,13 +32,33 @@ export interface RoutePermission {
   permission: Permission | 'public';
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export interface AuthenticationOptions {
+  /** Failed authentications audited per address per minute before it is refused (429). */
+  maxFailuresPerMinute?: number;
+}
+
+class TooManyFailures extends PlatformError {
+  constructor() {
+    super(
+      'ERR_AUTH_TOO_MANY_FAILURES',
+      'RATE_LIMITED',
+      429,
+      'Too many failed authentications from this address; try again later',
+    );
+  }
+}
 
 export const authentication = fp(
-  (app: FastifyInstance) => {
+  (app: FastifyInstance, options: AuthenticationOptions) => {
     app.decorateRequest('principal', undefined);
+    app.decorateRequest('pendingAuthentication', undefined);
     const routes: RoutePermission[] = [];
     app.decorate('routePermissions', routes);
+    const limiter = new FailureLimiter({
+      maxFailures: options.maxFailuresPerMinute ?? 60,
+      windowMs: 60_000,
+      maxTracked: 100_000,
+    });
 
     app.addHook('onRoute', (route) => {
       const permission = route.config?.permission;
@@ -40,23 +70,70 @@ export const authentication = fp(
       }
     });
 
-    // After body parsing (the JWT covers the body's hash), before validation
-    // and the handler: an unauthenticated caller learns nothing from schemas.
-    app.addHook('preValidation', async (request) => {
+    /** Audits a failure (within the limit) and rethrows it; 401s over the limit become 429. */
+    async function fail(request: FastifyRequest, error: unknown): Promise<never> {
+      if (!(error instanceof AuthError)) throw error;
+      const verdict = limiter.record(request.ip);
+      if (verdict !== 'suppressed') {
+        const user = error.verifiedApiUser;
+        await app.services.audit.append({
+          workspaceId: user?.workspaceId ?? null,
+          actorKind: user ? 'api_user' : 'anonymous',
+          actorId: user?.id ?? null,
+          action: verdict === 'audit' ? 'auth.failed' : 'auth.rate_limited',
+          subject: request.routeOptions.url ?? null,
+          details: {
+            method: request.method,
+            reason: error.code,
+            code: error.apiCode,
+            ip: request.ip,
+          },
+        });
+      }
+      throw error;
+    }
+
+    function requiresAuth(request: FastifyRequest): Permission | undefined {
       const permission = request.routeOptions.config.permission;
-      if (permission === 'public' || permission === undefined) return;
-      const { services } = app;
-      const apiKey = header(request, 'x-api-key');
+      return permission === 'public' || permission === undefined ? undefined : permission;
+    }
+
+    app.addHook('onRequest', async (request) => {
+      if (!requiresAuth(request)) return;
+      if (limiter.blocked(request.ip)) throw new TooManyFailures();
       try {
-        const principal = await services.authenticator.authenticate({
-          apiKey,
+        request.pendingAuthentication = await app.services.authenticator.verifyHeaders({
+          apiKey: header(request, 'x-api-key'),
           authorization: header(request, 'authorization'),
           url: request.url,
-          rawBody: request.rawBody,
           ip: request.ip,
         });
+      } catch (error) {
+        await fail(request, error);
+      }
+    });
+
+    app.decorate('verifyRequestBody', async (request: FastifyRequest, raw: Buffer) => {
+      const pending = request.pendingAuthentication;
+      if (!pending) return;
+      try {
+        app.services.authenticator.verifyBody(pending, raw);
+      } catch (error) {
+        await fail(request, error);
+      }
+    });
+
+    app.addHook('preValidation', async (request) => {
+      const permission = requiresAuth(request);
+      if (!permission) return;
+      const pending = request.pendingAuthentication;
+      if (!pending) throw new Error('authentication did not run');
+      try {
+        // Covers requests without a body, which the parser never saw.
+        app.services.authenticator.verifyBody(pending, request.rawBody);
+        const principal = await app.services.authenticator.complete(pending);
         if (!roleHasPermission(principal.role, permission)) {
-          await services.audit.append({
+          await app.services.audit.append({
             workspaceId: principal.workspaceId,
             actorKind: principal.kind,
             actorId: principal.id,
@@ -68,24 +145,7 @@ export const authentication = fp(
         }
         request.principal = principal;
       } catch (error) {
-        if (error instanceof AuthError) {
-          const knownKey = apiKey && UUID.test(apiKey) ? apiKey.toLowerCase() : null;
-          const owner = knownKey ? await workspaceOf(app, knownKey) : null;
-          await services.audit.append({
-            workspaceId: owner,
-            actorKind: 'anonymous',
-            actorId: knownKey,
-            action: 'auth.failed',
-            subject: request.routeOptions.url ?? null,
-            details: {
-              method: request.method,
-              reason: error.code,
-              code: error.apiCode,
-              ip: request.ip,
-            },
-          });
-        }
-        throw error;
+        await fail(request, error);
       }
     });
     return Promise.resolve();
@@ -93,16 +153,14 @@ export const authentication = fp(
   { name: 'authentication', dependencies: ['services'] },
 );
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Checks the body hash of an authenticated request on its raw bytes, before parsing. */
+    verifyRequestBody(request: FastifyRequest, raw: Buffer): Promise<void>;
+  }
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? undefined : value;
-}
-
-async function workspaceOf(app: FastifyInstance, apiUserId: string): Promise<string | null> {
-  const row = await app.services.database.db
-    .selectFrom('api_users')
-    .select('workspace_id')
-    .where('id', '=', apiUserId)
-    .executeTakeFirst();
-  return row?.workspace_id ?? null;
 }

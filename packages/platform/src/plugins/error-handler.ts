@@ -31,6 +31,23 @@ function toResponse(error: FastifyError): { status: number; body: ApiErrorBody }
   if (error instanceof PlatformError) {
     return { status: error.status, body: { message: error.message, code: error.apiCode } };
   }
+  const sqlState = databaseErrorCode(error);
+  if (sqlState === '23505') {
+    return {
+      status: 409,
+      body: { message: 'Conflicts with a concurrent change; retry', code: ApiErrorCode.CONFLICT },
+    };
+  }
+  if (sqlState?.startsWith('22')) {
+    // Data exceptions (a value the database cannot store): the input's fault, not ours.
+    return {
+      status: 400,
+      body: {
+        message: 'Invalid request: a value cannot be stored',
+        code: ApiErrorCode.INVALID_REQUEST,
+      },
+    };
+  }
   if (error.validation) {
     return {
       status: 400,
@@ -66,4 +83,10 @@ function toResponse(error: FastifyError): { status: number; body: ApiErrorBody }
     };
   }
   return { status: 500, body: { message: 'Internal error', code: ApiErrorCode.INTERNAL } };
+}
+
+/** The SQLSTATE of a PostgreSQL or PGlite error, when it is one. */
+function databaseErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

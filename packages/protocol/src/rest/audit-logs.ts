@@ -26,7 +26,7 @@ export type AuditLogEntry = Static<typeof AuditLogEntrySchema>;
 export const GetAuditLogsQuerySchema = Type.Object(
   {
     timePeriod: Type.Optional(Type.Union([Type.Literal('DAY'), Type.Literal('WEEK')])),
-    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   },
   { additionalProperties: false },
