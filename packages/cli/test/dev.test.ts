@@ -50,6 +50,11 @@ describe('countersign dev', () => {
     expect(notFound.status).toBe(4);
     expect(notFound.stderr).toMatch(/API error 404/);
 
+    // The embedded database has one owner at a time: a second opener is refused, nothing is lost.
+    const concurrent = runCli(['audit', 'verify', '--data-dir', '.countersign/db'], cwd);
+    expect(concurrent.status).toBe(1);
+    expect(concurrent.stderr).toMatch(/in use by process \d+/);
+
     dev.child.kill('SIGTERM');
     expect(await exitOf(dev.child)).toBe(0);
 

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -89,18 +90,36 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Plat
 }
 
 async function openPGlite(dataDir: string, template: Blob | undefined): Promise<PlatformDatabase> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, {
-    parsers: { [INT8_OID]: (value: string) => value },
-    ...(template && dataDir.startsWith('memory://') ? { loadDataDir: template } : {}),
-  });
+  const inMemory = dataDir.startsWith('memory://');
+  let lock: DataDirLock | undefined;
+  if (!inMemory) {
+    // 0700: the directory holds password hashes and the audit trail.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    lock = lockDataDir(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, {
+      parsers: { [INT8_OID]: (value: string) => value },
+      ...(template && inMemory ? { loadDataDir: template } : {}),
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   await sql`select 1`.execute(db);
   return {
     db,
     engine: 'pglite',
     location: dataDir,
-    close: () => db.destroy(),
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        lock?.release();
+      }
+    },
     dumpDataDir: () => pglite.dumpDataDir('none'),
   };
 }
