@@ -61,27 +61,29 @@ describe('DKLs23 signing, 3-of-3', () => {
     shares = runDkls23Dkg([1, 2, 3], 3, 'sign-3of3');
   });
 
-  it('signs under a derived key: noble, node:crypto (DER) and viem recoverAddress agree', async () => {
-    const path = 'm/44/60/0/0/7';
-    const preimage = new TextEncoder().encode('countersign dkls23 test transaction');
-    const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', preimage));
-    const sig = await signWith(shares, presign(shares, [1, 2, 3]), hash, path);
-    // The derived key is the one @scure/bip32 derives from the share set's xpub.
-    const root = shares.get(1)!;
-    const xpub = new HDKey({ publicKey: root.publicKey, chainCode: root.chainCode });
-    expect(hex(sig.publicKey)).toBe(hex(xpub.derive(path).publicKey!));
-    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
-    expect(sig.s <= secp256k1.Point.Fn.ORDER / 2n).toBe(true);
-    // node:crypto hashes its input itself: give it the preimage of the SHA-256 digest we signed.
-    const { der, key } = forNode(sig, sig.publicKey);
-    expect(nodeVerify('sha256', preimage, { key, dsaEncoding: 'der' }, der)).toBe(true);
-    const address = await recoverAddress({
-      hash: hex(hash),
-      signature: `${hex(sig.compact)}${(27 + (sig.recovery & 1)).toString(16)}` as Hex,
-    });
-    const uncompressed = secp256k1.Point.fromBytes(sig.publicKey).toBytes(false);
-    expect(address).toBe(publicKeyToAddress(hex(uncompressed)));
-  });
+  it.each(['m/44/60/0/0/7', 'm/44/60/3/0/0', 'm/44/0/0/1/42'])(
+    'signs under %s: noble, node:crypto (DER) and viem recoverAddress agree',
+    async (path) => {
+      const preimage = new TextEncoder().encode(`countersign dkls23 test transaction ${path}`);
+      const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', preimage));
+      const sig = await signWith(shares, presign(shares, [1, 2, 3]), hash, path);
+      // The derived key is the one @scure/bip32 derives from the share set's xpub.
+      const root = shares.get(1)!;
+      const xpub = new HDKey({ publicKey: root.publicKey, chainCode: root.chainCode });
+      expect(hex(sig.publicKey)).toBe(hex(xpub.derive(path).publicKey!));
+      expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+      expect(sig.s <= secp256k1.Point.Fn.ORDER / 2n).toBe(true);
+      // node:crypto hashes its input itself: give it the preimage of the SHA-256 digest we signed.
+      const { der, key } = forNode(sig, sig.publicKey);
+      expect(nodeVerify('sha256', preimage, { key, dsaEncoding: 'der' }, der)).toBe(true);
+      const address = await recoverAddress({
+        hash: hex(hash),
+        signature: `${hex(sig.compact)}${(27 + (sig.recovery & 1)).toString(16)}` as Hex,
+      });
+      const uncompressed = secp256k1.Point.fromBytes(sig.publicKey).toBytes(false);
+      expect(address).toBe(publicKeyToAddress(hex(uncompressed)));
+    },
+  );
 
   it('signs under the root key when no path is given', async () => {
     const hash = randomHash();
