@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '@countersign/platform';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
@@ -89,6 +90,7 @@ describe('workspace bootstrap from the command line', () => {
       .select('seq')
       .where('action', '=', 'api_user.created')
       .executeTakeFirstOrThrow();
+    await sql`alter table audit_log disable trigger user`.execute(database.db);
     await database.db
       .updateTable('audit_log')
       .set({ details: JSON.stringify({ role: 'VIEWER' }) })

@@ -58,6 +58,14 @@ describe('audit log', () => {
     expect(intact.checked).toBeGreaterThan(4);
 
     const db = p.app.services.database.db;
+    // Plain UPDATE and DELETE are refused by the database itself.
+    await expect(db.updateTable('audit_log').set({ action: 'forged' }).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.deleteFrom('audit_log').execute()).rejects.toThrow(/append-only/);
+    await expect(sql`truncate audit_log`.execute(db)).rejects.toThrow(/append-only/);
+    // The table's owner can still switch that off; verify is what catches it then.
+    await sql`alter table audit_log disable trigger user`.execute(db);
     const rows = await db
       .selectFrom('audit_log')
       .select(['seq', 'id', 'details'])

@@ -45,6 +45,7 @@ export async function auditCommand(args: string[]): Promise<number> {
           intact: result.broken === null,
           checked: result.checked,
           broken: result.broken,
+          head: result.head,
         }),
       );
     } else if (result.broken) {
@@ -53,6 +54,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       );
     } else {
       console.log(`Audit chain intact: ${result.checked} entries verified.`);
+      if (result.head) {
+        console.log(
+          `Head: seq ${result.head.seq}, hash ${result.head.hash}\n` +
+            'Keep this line outside the database: a later run that ends before it reveals removed entries.',
+        );
+      }
     }
     return result.broken ? ExitCode.VERIFICATION_FAILED : ExitCode.OK;
   } finally {

@@ -108,13 +108,17 @@ export class AuditLog {
    * Recomputes the whole chain in order. Returns the first entry whose hash or
    * link does not match, or null when the chain is intact.
    */
-  async verify(
-    onProgress?: (checked: number) => void,
-  ): Promise<{ checked: number; broken: { seq: string; id: string; reason: string } | null }> {
+  async verify(onProgress?: (checked: number) => void): Promise<{
+    checked: number;
+    broken: { seq: string; id: string; reason: string } | null;
+    /** The last entry checked: record it elsewhere to detect a later truncation. */
+    head: { seq: string; hash: string } | null;
+  }> {
     const batch = 1000;
     let prevHash = GENESIS_HASH;
     let afterSeq: string | undefined;
     let checked = 0;
+    let head: { seq: string; hash: string } | null = null;
     for (;;) {
       let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'asc').limit(batch);
       if (afterSeq !== undefined) q = q.where('seq', '>', afterSeq);
@@ -124,19 +128,22 @@ export class AuditLog {
           return {
             checked,
             broken: { seq: r.seq, id: r.id, reason: 'does not link to the previous entry' },
+            head,
           };
         }
         if (auditEntryHash(prevHash, r) !== r.hash) {
           return {
             checked,
             broken: { seq: r.seq, id: r.id, reason: 'content does not match its hash' },
+            head,
           };
         }
         prevHash = r.hash;
+        head = { seq: r.seq, hash: r.hash };
         checked += 1;
       }
       onProgress?.(checked);
-      if (rows.length < batch) return { checked, broken: null };
+      if (rows.length < batch) return { checked, broken: null, head };
       afterSeq = rows[rows.length - 1]!.seq;
     }
   }

@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import * as m0001 from './migrations/0001-foundation.js';
+import * as m0002 from './migrations/0002-audit-append-only.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
+  '0002-audit-append-only': m0002,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
