@@ -4,14 +4,22 @@
  * skip.
  */
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
 import { ApiErrorCode } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseApiUserCsr } from '../src/api-users/csr.js';
+import { MAX_RSA_MODULUS_BITS, parseApiUserCsr } from '../src/api-users/csr.js';
 import { CsrError, type CsrErrorCode } from '../src/api-users/csr-errors.js';
 import { ValidationError } from '../src/errors.js';
 
@@ -73,6 +81,52 @@ function expectRefused(input: string, code: CsrErrorCode, wire: number): CsrErro
   expect(error.apiCode).toBe(wire);
   expect(error.status).toBe(400);
   return error;
+}
+
+/** DER TLV with a short or long definite length. */
+function tlv(tag: number, content: Uint8Array): Buffer {
+  const n = content.length;
+  const length =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), content]);
+}
+const seq = (...items: Uint8Array[]): Buffer => tlv(0x30, Buffer.concat(items));
+const OID_CN = Buffer.from('0603550403', 'hex'); // 2.5.4.3
+const SHA256_WITH_RSA = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
+
+/** A Name of one RDN per value, each CN = the given raw TLV (tag + bytes). */
+function cnName(...values: { tag: number; bytes: Uint8Array }[]): Buffer {
+  return seq(...values.map(({ tag, bytes }) => tlv(0x31, seq(OID_CN, tlv(tag, bytes)))));
+}
+
+/**
+ * A PKCS#10 request built byte by byte: any subject, any SPKI; signed with
+ * `privateKey` (SHA-256, PKCS#1 v1.5) or, without one, a junk signature.
+ */
+function handMadeCsr(spki: Uint8Array, subject: Uint8Array, privateKey?: KeyObject): string {
+  const info = seq(tlv(0x02, Buffer.from([0])), subject, spki, Buffer.from([0xa0, 0x00]));
+  const signature = privateKey === undefined ? randomBytes(256) : sign('sha256', info, privateKey);
+  return pem(seq(info, SHA256_WITH_RSA, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))));
+}
+
+/** SPKI of an RSA "key" with an arbitrary modulus size and exponent (not a real key). */
+function fakeRsaSpki(modulusBits: number, exponent: bigint): Buffer {
+  const bytes = randomBytes(Math.ceil(modulusBits / 8));
+  const extra = bytes.length * 8 - modulusBits;
+  bytes[0] = ((bytes[0] ?? 0) | 0x80) >> extra;
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) | 1;
+  const hex = exponent.toString(16);
+  const e = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex');
+  return createPublicKey({
+    key: { kty: 'RSA', n: bytes.toString('base64url'), e: e.toString('base64url') },
+    format: 'jwk',
+  }).export({ type: 'spki', format: 'der' });
 }
 
 let rsa4096: { csr: string; key: string };
@@ -164,6 +218,89 @@ describe('parseApiUserCsr — accepted', () => {
   });
 });
 
+describe('parseApiUserCsr — subjects that must be stored and logged safely', () => {
+  let signer: { spki: Buffer; privateKey: KeyObject };
+  beforeAll(() => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    signer = { spki: publicKey.export({ type: 'spki', format: 'der' }), privateKey };
+  });
+  const subjectOf = (...values: { tag: number; bytes: Uint8Array }[]): string =>
+    parseApiUserCsr(handMadeCsr(signer.spki, cnName(...values), signer.privateKey)).subject;
+  const utf8 = (text: string): { tag: number; bytes: Buffer } => ({
+    tag: 0x0c,
+    bytes: Buffer.from(text, 'utf8'),
+  });
+  const bmp = (...units: number[]): { tag: number; bytes: Buffer } => ({
+    tag: 0x1e,
+    bytes: Buffer.from(units.flatMap((u) => [u >> 8, u & 0xff])),
+  });
+  /** Well-formed UTF-16 (no lone surrogate) and free of control characters. */
+  const expectStorable = (subject: string): void => {
+    expect(Buffer.from(subject, 'utf8').toString('utf8')).toBe(subject);
+    expect(subject).not.toMatch(/\p{Cc}/u);
+  };
+
+  it('hex-escapes NUL and other C0/DEL/C1 control characters octet by octet (RFC 4514 \\xx)', () => {
+    const subject = subjectOf(utf8('a\u0000b'), utf8('tab\there\r\n'), utf8('del\u007f c1\u0085'));
+    expect(subject).toBe('CN=del\\7f c1\\c2\\85,CN=tab\\09here\\0d\\0a,CN=a\\00b');
+    expectStorable(subject);
+  });
+
+  it('never produces a lone surrogate: an unpaired BMPString surrogate is written as #hex', () => {
+    expect(subjectOf(bmp(0x61, 0xd800, 0x62))).toBe('CN=#1e060061d8000062');
+    expect(subjectOf(bmp(0xdc00))).toBe('CN=#1e02dc00');
+    expect(subjectOf(bmp(0xd83d))).toBe('CN=#1e02d83d');
+    // A proper pair is text.
+    expect(subjectOf(bmp(0x41, 0xd83d, 0xde00))).toBe('CN=A\u{1f600}');
+  });
+
+  it('writes undecodable values as #hex: invalid UTF-8, CESU surrogates, bad UniversalString, non-ASCII PrintableString', () => {
+    expect(subjectOf({ tag: 0x0c, bytes: Buffer.from([0x61, 0xff]) })).toBe('CN=#0c0261ff');
+    expect(subjectOf({ tag: 0x0c, bytes: Buffer.from([0xed, 0xa0, 0x80]) })).toBe('CN=#0c03eda080');
+    expect(subjectOf({ tag: 0x1c, bytes: Buffer.from([0, 0x11, 0, 0]) })).toBe('CN=#1c0400110000');
+    expect(subjectOf({ tag: 0x1c, bytes: Buffer.from([0, 0, 0xd8, 0]) })).toBe('CN=#1c040000d800');
+    expect(subjectOf({ tag: 0x13, bytes: Buffer.from([0x41, 0xe9]) })).toBe('CN=#130241e9');
+    // Valid UniversalString and BMPString are text; NUL inside them is escaped.
+    expect(
+      subjectOf({ tag: 0x1c, bytes: Buffer.from([0, 0, 0, 0x68, 0, 1, 0xf6, 0, 0, 0, 0, 0]) }),
+    ).toBe('CN=h\u{1f600}\\00');
+    expect(subjectOf(bmp(0x68, 0x00))).toBe('CN=h\\00');
+  });
+
+  it('every subject fits a PostgreSQL text column (fast-check over raw string bytes)', async () => {
+    const db = new PGlite();
+    try {
+      // The failure mode this guards against: PostgreSQL refuses NUL in text.
+      await expect(db.query('select $1::text', ['a\u0000b'])).rejects.toThrow();
+      const subjects = fc.sample(
+        fc.tuple(
+          fc.constantFrom(0x0c, 0x13, 0x14, 0x16, 0x1c, 0x1e),
+          fc.uint8Array({ maxLength: 12 }),
+        ),
+        { numRuns: 40, seed: 4514 },
+      );
+      let stored = 0;
+      for (const [tag, bytes] of subjects) {
+        let subject: string;
+        try {
+          subject = subjectOf({ tag, bytes });
+        } catch (error) {
+          // asn1js itself refuses some (an odd-length BMPString): a clean 400.
+          expect(error).toBeInstanceOf(CsrError);
+          continue;
+        }
+        stored++;
+        expectStorable(subject);
+        const { rows } = await db.query<{ t: string }>('select $1::text as t', [subject]);
+        expect(rows[0]?.t).toBe(subject);
+      }
+      expect(stored).toBeGreaterThan(25);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('parseApiUserCsr — refused', () => {
   it('refuses an EC key: CSR_KEY_NOT_RSA', () => {
     const { csr } = opensslCsr(
@@ -211,6 +348,58 @@ describe('parseApiUserCsr — refused', () => {
       ApiErrorCode.CSR_KEY_UNSUPPORTED,
     );
     expect(error.message).toMatch(/exponent 3/);
+  });
+
+  it(`refuses a modulus over ${MAX_RSA_MODULUS_BITS} bits (CPU cost of every verification): CSR_KEY_UNSUPPORTED`, () => {
+    for (const bits of [8193, 8200, 16384]) {
+      const csr = handMadeCsr(fakeRsaSpki(bits, 65537n), cnName());
+      const error = expectRefused(csr, 'ERR_CSR_KEY_UNSUPPORTED', ApiErrorCode.CSR_KEY_UNSUPPORTED);
+      expect(error.message).toMatch(new RegExp(`${bits} bits is not supported: at most 8192 bits`));
+    }
+    // 8192 bits passes the key checks and only fails on the (junk) signature.
+    expectRefused(
+      handMadeCsr(fakeRsaSpki(8192, 65537n), cnName()),
+      'ERR_CSR_BAD_SIGNATURE',
+      ApiErrorCode.CSR_BAD_SIGNATURE,
+    );
+  });
+
+  it('refuses an even exponent or one ≥ 2^32: CSR_KEY_UNSUPPORTED; accepts odd 65537 ≤ e < 2^32', () => {
+    for (const [e, shown] of [
+      [65538n, '65538'],
+      [2n ** 32n + 1n, '4294967297'],
+      [2n ** 32n + 15n, '4294967311'],
+      [2n ** 255n + 1n, 'of 256 bits'],
+    ] as const) {
+      const error = expectRefused(
+        handMadeCsr(fakeRsaSpki(2048, e), cnName()),
+        'ERR_CSR_KEY_UNSUPPORTED',
+        ApiErrorCode.CSR_KEY_UNSUPPORTED,
+      );
+      expect(error.message).toBe(
+        `RSA public exponent ${shown} is not supported: it must be odd, at least 65537 and below 2^32; use 65537`,
+      );
+    }
+    for (const e of [65537n, 65539n, 2n ** 32n - 1n]) {
+      expectRefused(
+        handMadeCsr(fakeRsaSpki(2048, e), cnName()),
+        'ERR_CSR_BAD_SIGNATURE',
+        ApiErrorCode.CSR_BAD_SIGNATURE,
+      );
+    }
+  });
+
+  it('accepts a real key with a large 32-bit exponent (as some HSMs make)', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicExponent: 0xffffffff,
+    });
+    const csr = handMadeCsr(
+      publicKey.export({ type: 'spki', format: 'der' }),
+      cnName({ tag: 0x0c, bytes: Buffer.from('hsm') }),
+      privateKey,
+    );
+    expect(parseApiUserCsr(csr).subject).toBe('CN=hsm');
   });
 
   it('refuses a SHA-1 self-signature: CSR_BAD_SIGNATURE', () => {

@@ -13,9 +13,14 @@
  * - exactly one PEM block labelled CERTIFICATE REQUEST (or the legacy NEW
  *   CERTIFICATE REQUEST), nothing else around it but whitespace;
  * - an rsaEncryption key (RSASSA-PSS-only keys cannot sign RS256);
- * - modulus ≥ 2048 bits, < 4096 accepted with a warning, ≤ 16384;
- * - public exponent odd and 65537 ≤ e < 2^256 (FIPS 186-5 §5.4): keys from
- *   HSMs do not always use 65537, but e = 3 is refused;
+ * - modulus ≥ 2048 bits, < 4096 accepted with a warning, ≤ 8192;
+ * - public exponent odd and 65537 ≤ e < 2^32: keys from HSMs do not always
+ *   use 65537, but e = 3 is refused. FIPS 186-5 §5.4 allows up to 2^256, but
+ *   every later request JWT is verified with this key, and verification cost
+ *   grows with the modulus (more than quadratically) and with the exponent's
+ *   bit length: a 16384-bit modulus costs ~6× an 8192-bit one and a 256-bit
+ *   exponent ~15× e = 65537, per request — a CPU denial of service open to
+ *   anyone who holds the API key;
  * - self-signature sha256/384/512WithRSAEncryption or RSASSA-PSS with
  *   SHA-256/384/512 and MGF1 of the same hash; SHA-1 and MD5 are refused.
  */
@@ -25,7 +30,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { CsrError } from './csr-errors.js';
-import { formatRfc4514 } from './csr-subject.js';
+import { formatRfc4514, MalformedNameError, requestInfoSubjectDer } from './csr-subject.js';
 
 export interface ApiUserCsr {
   /** The RSA public key, SPKI PEM: what verifies the API user's JWTs. */
@@ -39,8 +44,10 @@ export interface ApiUserCsr {
 
 export const MIN_RSA_MODULUS_BITS = 2048;
 export const RECOMMENDED_RSA_MODULUS_BITS = 4096;
-export const MAX_RSA_MODULUS_BITS = 16384;
-/** Matches the API schema's `csrPem` limit; a 16384-bit CSR is well under it. */
+export const MAX_RSA_MODULUS_BITS = 8192;
+/** Public exponents must be below 2^32 (and ≥ 65537, odd). */
+export const MAX_RSA_PUBLIC_EXPONENT_BITS = 32;
+/** Matches the API schema's `csrPem` limit; an 8192-bit CSR is well under it. */
 export const MAX_CSR_PEM_LENGTH = 65536;
 
 const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
@@ -77,10 +84,26 @@ export function parseApiUserCsr(pem: string): ApiUserCsr {
   }
   return {
     publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(),
-    subject: formatRfc4514(request.certificationRequestInfo.subject),
+    subject: formatSubject(request),
     modulusBits,
     warnings,
   };
+}
+
+/** RFC 4514 string of the subject exactly as signed (see csr-subject.ts). */
+function formatSubject(request: CertificationRequest): string {
+  try {
+    return formatRfc4514(
+      requestInfoSubjectDer(
+        new Uint8Array(request.certificationRequestInfoRaw ?? new ArrayBuffer(0)),
+      ),
+    );
+  } catch (cause) {
+    if (!(cause instanceof MalformedNameError)) throw cause;
+    throw new CsrError('ERR_CSR_NOT_PKCS10', 'CSR subject is not a DER-encoded X.501 name', {
+      cause,
+    });
+  }
 }
 
 /** RFC 7468 §2 "strict" form, one block; returns the DER. */
@@ -194,13 +217,18 @@ function rsaPublicKey(request: CertificationRequest): { key: KeyObject; modulusB
   if (modulusBits > MAX_RSA_MODULUS_BITS) {
     throw new CsrError(
       'ERR_CSR_KEY_UNSUPPORTED',
-      `RSA key of ${modulusBits} bits is larger than the supported ${MAX_RSA_MODULUS_BITS}`,
+      `RSA key of ${modulusBits} bits is not supported: at most ${MAX_RSA_MODULUS_BITS} bits (${RECOMMENDED_RSA_MODULUS_BITS} recommended), since every request signature is verified with it`,
     );
   }
-  if (exponent < 65537n || exponent >= 1n << 256n || exponent % 2n === 0n) {
+  if (
+    exponent < 65537n ||
+    exponent >= 1n << BigInt(MAX_RSA_PUBLIC_EXPONENT_BITS) ||
+    exponent % 2n === 0n
+  ) {
+    const shown = exponent < 1n << 64n ? `${exponent}` : `of ${exponent.toString(2).length} bits`;
     throw new CsrError(
       'ERR_CSR_KEY_UNSUPPORTED',
-      `RSA public exponent ${exponent} is not accepted; use 65537`,
+      `RSA public exponent ${shown} is not supported: it must be odd, at least 65537 and below 2^${MAX_RSA_PUBLIC_EXPONENT_BITS}; use 65537`,
     );
   }
   return { key, modulusBits };
