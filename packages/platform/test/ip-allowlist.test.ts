@@ -1,5 +1,7 @@
+import { ApiErrorCode } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIpAllowlist } from '../src/auth/ip-allowlist.js';
+import { ipAllowed, normaliseIp, parseIpAllowlist } from '../src/auth/ip-allowlist.js';
+import { ValidationError } from '../src/errors.js';
 import {
   createApiUser,
   signedRequest,
@@ -17,6 +19,52 @@ describe('IP allowlist', () => {
     expect(() => parseIpAllowlist(['2001:db8::/64'])).toThrow(/single addresses/);
     expect(() => parseIpAllowlist(['example.com'])).toThrow(/Not an IP/);
     expect(() => parseIpAllowlist(['1.2.3.4/32/1'])).toThrow(/Not an IP/);
+  });
+
+  it('maps every spelling of an IPv4-mapped IPv6 address to dotted IPv4, after canonicalising', () => {
+    for (const spelling of [
+      '::ffff:1.2.3.4',
+      '::FFFF:1.2.3.4',
+      '0:0:0:0:0:ffff:1.2.3.4',
+      '0000:0000:0000:0000:0000:FFFF:0102:0304',
+      '::ffff:0102:0304',
+      '::ffff:102:304',
+    ]) {
+      expect(normaliseIp(spelling), spelling).toBe('1.2.3.4');
+    }
+    expect(parseIpAllowlist(['0:0:0:0:0:ffff:10.0.0.3/128', '::ffff:0a00:0004'])).toEqual([
+      '10.0.0.3',
+      '10.0.0.4',
+    ]);
+    expect(ipAllowed(['1.2.3.4'], '0:0:0:0:0:ffff:0102:0304')).toBe(true);
+    expect(ipAllowed(['1.2.3.4'], '::ffff:1.2.3.5')).toBe(false);
+    // Not IPv4-mapped: IPv4-compatible (deprecated) and other ::/96 forms stay IPv6.
+    expect(normaliseIp('::1.2.3.4')).toBe('::102:304');
+    expect(normaliseIp('::fffe:1.2.3.4')).toBe('::fffe:102:304');
+    expect(normaliseIp('2001:0DB8:0:0::0001')).toBe('2001:db8::1');
+  });
+
+  it('refuses zone ids in entries with IP_ALLOWLIST_INVALID', () => {
+    for (const entry of ['fe80::1%eth0', 'fe80::1%eth0/128', 'fe80::1%25eth0', '%']) {
+      let error: unknown;
+      try {
+        parseIpAllowlist([entry]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, entry).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).apiCode).toBe(ApiErrorCode.IP_ALLOWLIST_INVALID);
+      expect((error as ValidationError).message).toMatch(/zone ids are not allowed/);
+    }
+  });
+
+  it('never throws on a client address: a zone id or junk matches no entry', () => {
+    for (const address of ['fe80::1%eth0', 'fe80::1%25', '::ffff:1.2.3.4%0', 'junk', '', '[::1]']) {
+      expect(normaliseIp(address), address).toBeUndefined();
+      expect(ipAllowed(['fe80::1', '1.2.3.4', '::1'], address), address).toBe(false);
+      // An empty list still allows any address.
+      expect(ipAllowed([], address)).toBe(true);
+    }
   });
 
   describe('enforcement', () => {
