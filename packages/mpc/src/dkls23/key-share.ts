@@ -25,6 +25,7 @@ import {
   checkKeyShare,
   encodePublicShareSet,
   publicShareSet,
+  redactKeyShare,
   type KeyShare,
   type PublicShareSet,
 } from '../key-share.js';
@@ -169,7 +170,7 @@ export function importDkls23KeyShare(bytes: Uint8Array): Dkls23KeyShare {
     wipeDkls23KeyShare(share);
     throw e;
   }
-  return share;
+  return redactKeyShare(share);
 }
 
 /** Overwrites every secret of a key share object. */

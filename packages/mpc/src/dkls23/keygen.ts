@@ -46,6 +46,7 @@ import {
   encodePublicShareSet,
   lagrange,
   publicShareSet,
+  redactKeyShare,
   type PublicShareSet,
 } from '../key-share.js';
 import { assertThreshold, normalizeParties } from '../party-set.js';
@@ -459,13 +460,13 @@ class Dkls23Keygen implements RoundProtocol<Output> {
       });
     }
     this.otReceiverKeys.clear();
-    this.pending = {
+    this.pending = redactKeyShare<Dkls23KeyShare>({
       ...newSet,
       curve: 'secp256k1',
       index: me,
       signingShare: suite.encodeScalar(share),
       pairs,
-    };
+    });
     checkDkls23KeyShare(this.pending);
     const proof = proveKnowledge(
       suite,

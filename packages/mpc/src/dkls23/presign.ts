@@ -61,7 +61,12 @@ import {
   type Dkls23Pair,
 } from './key-share.js';
 import { extensionMessageLength } from './ot-extension.js';
-import { exportPresignature, importPresignature, type Dkls23Presignature } from './presignature.js';
+import {
+  exportPresignature,
+  importPresignature,
+  redactPresignature,
+  type Dkls23Presignature,
+} from './presignature.js';
 import {
   decodeAliceMessage,
   gadget,
@@ -343,7 +348,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     psiSum = modQ(psiSum);
     const u = modQ(r * psiSum + uAcc);
     const v = modQ(sk * psiSum + vAcc);
-    this.presignature = {
+    this.presignature = redactPresignature({
       shareSetId: shareSetId(this.keyShare),
       sid: this.header.sid.slice(),
       signers: [...parties],
@@ -352,7 +357,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
       phi: suite.encodeScalar(phi),
       u: suite.encodeScalar(u),
       v: suite.encodeScalar(v),
-    };
+    });
     this.dropSecrets();
     return [];
   }

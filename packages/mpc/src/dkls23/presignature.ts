@@ -16,6 +16,7 @@ import { secp256k1Suite } from '../curve-suite.js';
 import { MpcError } from '../errors.js';
 import { MAX_SID_LENGTH, MIN_SID_LENGTH } from '../message.js';
 import { normalizeParties } from '../party-set.js';
+import { INSPECT, inspectSummary, REDACTED } from '../redact.js';
 import { dkls23Hasher } from './hashing.js';
 
 /** One party's presignature. φ, u, v are secret; wipe after use. */
@@ -79,7 +80,33 @@ export function importPresignature(bytes: Uint8Array): Dkls23Presignature {
   secp256k1Suite.decodeScalar(phi);
   secp256k1Suite.decodeScalar(u, undefined, true);
   secp256k1Suite.decodeScalar(v, undefined, true);
-  return { shareSetId, sid, signers, index, R, phi, u, v };
+  return redactPresignature({ shareSetId, sid, signers, index, R, phi, u, v });
+}
+
+/**
+ * Gives a presignature non-enumerable `toJSON` and `util.inspect` hooks that print its public
+ * part only (CONVENTIONS.md "Secrets"; the same treatment as key shares in `key-share.ts`).
+ */
+export function redactPresignature<T extends Dkls23Presignature>(p: T): T {
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const summary = (): Record<string, unknown> => ({
+    shareSetId: hex(p.shareSetId),
+    sid: hex(p.sid),
+    signers: [...p.signers],
+    index: p.index,
+    R: hex(p.R),
+    phi: REDACTED,
+    u: REDACTED,
+    v: REDACTED,
+  });
+  Object.defineProperty(p, 'toJSON', { value: summary, enumerable: false, configurable: true });
+  Object.defineProperty(p, INSPECT, {
+    value: (_d: number, options: unknown, inspect?: (v: unknown, o?: unknown) => string) =>
+      inspectSummary('Presignature', summary(), options, inspect),
+    enumerable: false,
+    configurable: true,
+  });
+  return p;
 }
 
 export function wipePresignature(p: Dkls23Presignature): void {

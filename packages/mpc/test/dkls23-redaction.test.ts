@@ -1,0 +1,51 @@
+// DKLs23 key shares and presignatures never show their secrets in util.inspect or
+// JSON.stringify (CONVENTIONS.md, "Secrets"; the same rule as redaction.test.ts for FROST).
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  exportDkls23KeyShare,
+  importDkls23KeyShare,
+  importPresignature,
+  exportPresignature,
+} from '../src/index.js';
+import { presign, runDkls23Dkg } from './dkls23-helpers.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+function renderings(x: unknown): string[] {
+  return [
+    inspect(x),
+    inspect(x, { depth: Infinity }),
+    JSON.stringify(x),
+    String(JSON.stringify({ x })),
+  ];
+}
+
+describe('DKLs23 redaction', () => {
+  it('key shares (fresh and imported) and presignatures print public parts only', () => {
+    const shares = runDkls23Dkg([1, 2], 2, 'redaction');
+    const share = shares.get(1)!;
+    const secrets = [
+      hex(share.signingShare),
+      ...share.pairs.flatMap((p) => [
+        hex(p.zeroSeed),
+        hex(p.otSender.delta),
+        hex(p.otSender.keys[0]!),
+        hex(p.otReceiver.keys0[0]!),
+        hex(p.otReceiver.keys1[0]!),
+      ]),
+    ];
+    const p = presign(shares, [1, 2]).get(1)!;
+    const presigSecrets = [hex(p.phi), hex(p.u), hex(p.v)];
+    for (const x of [share, importDkls23KeyShare(exportDkls23KeyShare(share))])
+      for (const r of renderings(x)) {
+        expect(r).toContain(hex(share.publicKey));
+        for (const s of secrets) expect(r).not.toContain(s);
+      }
+    for (const x of [p, importPresignature(exportPresignature(p))])
+      for (const r of renderings(x)) {
+        expect(r).toContain(hex(p.R));
+        for (const s of presigSecrets) expect(r).not.toContain(s);
+      }
+  });
+});
