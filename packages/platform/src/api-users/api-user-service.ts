@@ -19,6 +19,7 @@ import type { ApiUserRepository, ApiUserRow } from './api-user-repository.js';
 import { parseApiUserCsr } from './csr.js';
 
 export const API_USER_CREATE = 'API_USER_CREATE';
+export const API_USER_IP_ALLOWLIST = 'API_USER_IP_ALLOWLIST';
 
 /** No control characters (PostgreSQL text rejects NUL) and no lone surrogates (not UTF-8). */
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
@@ -66,6 +67,7 @@ export class ApiUserService {
     private readonly audit: AuditLog,
   ) {
     approvals.register(this.creationApproval());
+    approvals.register(this.ipAllowlistApproval());
   }
 
   async create(creator: Principal, input: CreateApiUserInput): Promise<CreatedApiUser> {
@@ -150,25 +152,51 @@ export class ApiUserService {
     return user;
   }
 
-  async setIpAllowlist(
+  /**
+   * Replaces an API user's IP allowlist through an approval request: locking
+   * someone out (or opening their key to any address) is a change the admin
+   * quorum decides. With quorum 1 another admin's request completes at once;
+   * a change to one's own allowlist always waits for someone else.
+   */
+  async requestIpAllowlist(
     actor: Principal,
     id: string,
     entries: readonly string[],
-  ): Promise<string[]> {
+  ): Promise<{ allowlist: string[]; current: string[]; approvalRequest: ApprovalRequestRow }> {
+    if (!roleHasPermission(actor.role, 'apiUsers:manageIpAllowlist')) throw new ForbiddenError();
     const allowlist = parseIpAllowlist(entries);
     await this.get(actor.workspaceId, id);
-    await this.db.transaction().execute(async (trx) => {
-      await this.apiUsers.setIpAllowlist(trx, id, allowlist);
-      await this.audit.appendIn(trx, {
+    return this.db.transaction().execute(async (trx) => {
+      const approvalRequest = await this.approvals.open(trx, {
         workspaceId: actor.workspaceId,
-        actorKind: actor.kind,
-        actorId: actor.id,
-        action: 'api_user.ip_allowlist_set',
-        subject: id,
-        details: { allowlist },
+        kind: API_USER_IP_ALLOWLIST,
+        subjectId: id,
+        payload: { apiUserId: id, allowlist },
+        createdBy: actor,
       });
+      const current = (await this.apiUsers.findById(id, trx))!.ip_allowlist;
+      return { allowlist, current, approvalRequest };
     });
-    return allowlist;
+  }
+
+  private ipAllowlistApproval(): ApprovalKind {
+    return {
+      kind: API_USER_IP_ALLOWLIST,
+      deciderPermission: 'apiUsers:manageIpAllowlist',
+      onApproved: async (trx, request) => {
+        const allowlist = parseIpAllowlist(request.payload['allowlist'] as string[]);
+        await this.apiUsers.setIpAllowlist(trx, request.subject_id, allowlist);
+        await this.audit.appendIn(trx, {
+          workspaceId: request.workspace_id,
+          actorKind: 'system',
+          actorId: null,
+          action: 'api_user.ip_allowlist_set',
+          subject: request.subject_id,
+          details: { allowlist, approvalRequestId: request.id },
+        });
+      },
+      onRejected: () => Promise.resolve(),
+    };
   }
 
   private creationApproval(): ApprovalKind {

@@ -84,7 +84,12 @@ export class ApprovalService {
         requiredApprovals: workspace.admin_quorum,
       },
     });
-    if (roleHasPermission(req.createdBy.role, kind.deciderPermission)) {
+    // The creator's request carries its approval, unless the request is about
+    // the creator itself: nobody decides on themselves.
+    if (
+      roleHasPermission(req.createdBy.role, kind.deciderPermission) &&
+      req.createdBy.id !== req.subjectId
+    ) {
       return this.voteIn(trx, req.createdBy, id, 'APPROVE');
     }
     return (await this.requests.lockById(trx, id))!;

@@ -6,6 +6,7 @@ import {
   GetApiUsersResponseSchema,
   IpAllowlistSchema,
   SetIpAllowlistRequestSchema,
+  SetIpAllowlistResponseSchema,
   type ApiUser,
   type Role,
 } from '@countersign/protocol';
@@ -103,19 +104,32 @@ export function apiUserRoutes(app: FastifyInstance): void {
       config: { permission: 'apiUsers:manageIpAllowlist' },
       schema: {
         tags: ['API users'],
-        summary: 'Replace an API user’s IP allowlist (single addresses only)',
+        summary:
+          'Replace an API user’s IP allowlist (single addresses only): an approval request; ' +
+          '200 when it completed at once, 202 while it waits for the quorum',
         params: UserIdParams,
         body: SetIpAllowlistRequestSchema,
-        response: { 200: IpAllowlistSchema, ...errors },
+        response: {
+          200: SetIpAllowlistResponseSchema,
+          202: SetIpAllowlistResponseSchema,
+          ...errors,
+        },
       },
     },
-    async (request) => {
-      const allowlist = await app.services.apiUsers.setIpAllowlist(
-        principalOf(request),
-        request.params.userId,
-        request.body.addresses,
-      );
-      return { userId: request.params.userId, whitelistedIps: allowlist };
+    async (request, reply) => {
+      const { allowlist, current, approvalRequest } =
+        await app.services.apiUsers.requestIpAllowlist(
+          principalOf(request),
+          request.params.userId,
+          request.body.addresses,
+        );
+      const status = approvalRequest.status as 'PENDING' | 'APPROVED' | 'REJECTED';
+      return reply.status(status === 'APPROVED' ? 200 : 202).send({
+        userId: request.params.userId,
+        whitelistedIps: status === 'APPROVED' ? allowlist : current,
+        requested: allowlist,
+        approvalRequest: { id: approvalRequest.id, status },
+      });
     },
   );
 }

@@ -85,3 +85,18 @@ export const SetIpAllowlistRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 export type SetIpAllowlistRequest = Static<typeof SetIpAllowlistRequestSchema>;
+
+export const SetIpAllowlistResponseSchema = Type.Object(
+  {
+    userId: Type.String(),
+    /** In force now: the new list when the approval completed at once, else the old one. */
+    whitelistedIps: Type.Array(Type.String()),
+    requested: Type.Array(Type.String()),
+    approvalRequest: Type.Object(
+      { id: Type.String(), status: ApprovalRequestStatusSchema },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SetIpAllowlistResponse = Static<typeof SetIpAllowlistResponseSchema>;
