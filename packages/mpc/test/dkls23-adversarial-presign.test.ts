@@ -155,6 +155,19 @@ describe('DKLs23 presigning adversarial, 3-of-3', () => {
     expect(e).toMatchObject({ code: 'ERR_MPC_COMMITMENT_MISMATCH', culprit: 2 });
   });
 
+  it('Σ pk = X with three signers: no single culprit, the other two are suspects', () => {
+    const shares = copies(base);
+    const pair = shares.get(3)!.pairs.find((p) => p.party === 1)!;
+    pair.zeroSeed[0] = (pair.zeroSeed[0] ?? 0) ^ 1;
+    const out = run(shares, [1, 2, 3], (m) => m);
+    const e = out.errors.get(2);
+    expect(e).toBeInstanceOf(Dkls23CheckError);
+    expect(e).toMatchObject({ code: 'ERR_MPC_PUBLIC_KEY_MISMATCH', check: 'sum-pk' });
+    expect(e?.culprit).toBeUndefined();
+    expect(e?.suspects).toEqual([1, 3]);
+    expect(out.results.size).toBe(0);
+  });
+
   it('a message from another session, or for another pair direction, is refused', () => {
     const shares = copies(base);
     const id = freshSid('this');

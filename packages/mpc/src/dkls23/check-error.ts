@@ -47,12 +47,21 @@ export class Dkls23CheckError extends MpcError {
   /** The ordered pairs `[sender, receiver]` whose OT setup was wiped, if any. */
   readonly otSetupDestroyed: readonly (readonly [number, number])[];
 
+  /**
+   * @param suspects when `banned` is undefined: the parties one of which is at fault (the
+   *   framework's `MpcError.suspects`).
+   */
   constructor(
     check: Dkls23Check,
     banned: number | undefined,
     otSetupDestroyed: readonly (readonly [number, number])[] = [],
+    suspects?: readonly number[],
   ) {
-    super(CODES[check], { culprit: banned, detail: check });
+    super(CODES[check], {
+      culprit: banned,
+      suspects: banned === undefined ? suspects : undefined,
+      detail: check,
+    });
     this.name = 'Dkls23CheckError';
     this.check = check;
     this.banned = banned;

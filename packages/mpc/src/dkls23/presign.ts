@@ -302,11 +302,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     for (const Rj of Rs.values()) R = R.add(Rj);
     // With two signers the other one chose its R_j (committed before seeing mine): it is at
     // fault. With more, R = O needs collusion and names nobody in particular.
-    if (R.is0())
-      throw new Dkls23CheckError(
-        'r-not-zero',
-        this.others.length === 1 ? this.others[0] : undefined,
-      );
+    if (R.is0()) throw this.unattributed('r-not-zero');
     let psiSum = phi;
     let uAcc = 0n;
     let vAcc = 0n;
@@ -344,7 +340,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     let pkSum = suite.G.multiply(sk);
     for (const pk of pks.values()) pkSum = pkSum.add(pk);
     if (!pkSum.equals(suite.decodePoint(this.keyShare.publicKey)))
-      throw new Dkls23CheckError('sum-pk', this.others.length === 1 ? this.others[0] : undefined);
+      throw this.unattributed('sum-pk');
     psiSum = modQ(psiSum);
     const u = modQ(r * psiSum + uAcc);
     const v = modQ(sk * psiSum + vAcc);
@@ -387,6 +383,16 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     if (lhs.equals(rhs)) return;
     if (!Rj.multiply(chi).equals(mulG(du).add(gammaU))) throw new Dkls23CheckError('gamma-u', j);
     throw new Dkls23CheckError('gamma-v', j);
+  }
+
+  /**
+   * A failed global check (Σ pk = X, R ≠ O): with one other signer it is at fault; with more,
+   * one of them is, and the error lists them as suspects (docs/dkls23-notes.md, item 8).
+   */
+  private unattributed(check: 'sum-pk' | 'r-not-zero'): Dkls23CheckError {
+    return this.others.length === 1
+      ? new Dkls23CheckError(check, this.others[0])
+      : new Dkls23CheckError(check, undefined, [], this.others);
   }
 
   private dropSecrets(): void {
