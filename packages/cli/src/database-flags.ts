@@ -8,7 +8,9 @@ export const databaseFlagOptions = {
 
 export const databaseFlagHelp = `Database (one of; default: PGlite in .countersign/db, or $DATABASE_URL):
   --data-dir <dir>        embedded PGlite data directory
-  --database-url <url>    PostgreSQL connection URL`;
+  --database-url <url>    PostgreSQL connection URL; prefer $DATABASE_URL with the
+                          password in ~/.pgpass (PGPASSFILE): a password on the
+                          command line is visible to every local user (ps)`;
 
 export function databaseOptionsFrom(values: {
   'data-dir'?: string | undefined;
@@ -16,5 +18,9 @@ export function databaseOptionsFrom(values: {
 }): DatabaseOptions {
   if (values['database-url']) return { databaseUrl: values['database-url'] };
   if (values['data-dir']) return { dataDir: values['data-dir'] };
-  return configFromEnv(process.env).database;
+  // Only the database variables: the server settings are start's business.
+  return configFromEnv({
+    DATABASE_URL: process.env['DATABASE_URL'],
+    COUNTERSIGN_DATA_DIR: process.env['COUNTERSIGN_DATA_DIR'],
+  }).database;
 }
