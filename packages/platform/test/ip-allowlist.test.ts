@@ -94,7 +94,7 @@ describe('IP allowlist', () => {
         },
       );
       expect(set.statusCode).toBe(200);
-      expect(set.json()).toEqual({ userId: bot.id, whitelistedIps: ['198.51.100.7'] });
+      expect(set.json()).toMatchObject({ userId: bot.id, whitelistedIps: ['198.51.100.7'] });
       const get = await signedRequest(
         p,
         admin,
@@ -143,7 +143,7 @@ describe('IP allowlist', () => {
     const p = await startTestPlatform();
     try {
       const admin = await createApiUser(p, 'ip-admin2', 'ADMIN');
-      await p.app.services.apiUsers.setIpAllowlist(p.owner, admin.id, ['198.51.100.7']);
+      await p.app.services.apiUsers.requestIpAllowlist(p.owner, admin.id, ['198.51.100.7']);
       const res = await signedRequest(p, admin, 'GET', '/v1/countersign/session', {
         remoteAddress: '127.0.0.1',
         headers: { 'x-forwarded-for': '198.51.100.7' },
