@@ -1,7 +1,7 @@
 // DKLs23 benchmark: DKG, presign, online signing, combination, reshare and refresh for 3 parties
 // in one process, with the bytes each round puts on the wire, against a single-key ECDSA
 // signature (noble) measured in the same run. Prints one JSON document.
-// Run: npx tsx --conditions=@countersign/source bench/mpc-dkls23.ts
+// Run: npx tsx --conditions=@countersign/source bench/mpc-ecdsa.ts
 import { performance } from 'node:perf_hooks';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
@@ -167,7 +167,7 @@ const sk = secp256k1.utils.randomSecretKey();
 const baseline = await timeIt(200, () => secp256k1.sign(messageHash, sk, { prehash: false }));
 
 const report = {
-  bench: 'mpc-dkls23',
+  bench: 'mpc-ecdsa',
   parties: 3,
   threshold: 3,
   node: process.version,
