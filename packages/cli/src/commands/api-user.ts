@@ -14,6 +14,8 @@ import { databaseFlagHelp, databaseFlagOptions, databaseOptionsFrom } from '../d
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { reportApiError } from './api.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const apiUserHelp = `Usage: countersign api-user create --name <name> --role <role> --csr <file> [options]
 
 Creates an API user from a CSR made with 'countersign csr' or openssl, and
@@ -25,8 +27,11 @@ prints its API key.
 ${apiCredentialHelp}
 
 Bootstrap (no API user exists yet): act as the workspace Owner, directly on
-the database. The password is read from COUNTERSIGN_OWNER_PASSWORD or asked.
+the database. The password is asked for at the terminal (not echoed), or read
+from COUNTERSIGN_OWNER_PASSWORD (never put it on the command line).
   --owner-email <email>   the Owner's email
+  --workspace-id <id>     the workspace, required when the same email and
+                          password are an Owner's in more than one workspace
 ${databaseFlagHelp.replace(/^/gm, '  ')}`;
 
 export async function apiUserCommand(args: string[]): Promise<number> {
@@ -45,6 +50,7 @@ export async function apiUserCommand(args: string[]): Promise<number> {
       csr: { type: 'string' },
       json: { type: 'boolean' },
       'owner-email': { type: 'string' },
+      'workspace-id': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       ...databaseFlagOptions,
       ...apiCredentialFlags,
@@ -63,8 +69,18 @@ export async function apiUserCommand(args: string[]): Promise<number> {
     throw new UsageError(`cannot read the CSR file ${csr}`);
   }
 
-  if (values['owner-email'])
-    return createAsOwner(values['owner-email'], { name, role, csrPem }, values);
+  const workspaceId = values['workspace-id'];
+  if (workspaceId !== undefined && !values['owner-email']) {
+    throw new UsageError('--workspace-id goes with --owner-email (the bootstrap path)');
+  }
+  if (workspaceId !== undefined && !UUID.test(workspaceId)) {
+    throw new UsageError(
+      `--workspace-id must be a workspace UUID; got ${JSON.stringify(workspaceId)}`,
+    );
+  }
+  if (values['owner-email']) {
+    return createAsOwner(values['owner-email'], workspaceId, { name, role, csrPem }, values);
+  }
 
   try {
     const created = await apiClientFrom(values).request<CreateApiUserResponse>(
@@ -86,6 +102,7 @@ export async function apiUserCommand(args: string[]): Promise<number> {
 
 async function createAsOwner(
   ownerEmail: string,
+  workspaceId: string | undefined,
   input: { name: string; role: string; csrPem: string },
   flags: { 'data-dir'?: string | undefined; 'database-url'?: string | undefined },
 ): Promise<number> {
@@ -93,11 +110,20 @@ async function createAsOwner(
   const database = await openDatabase(databaseOptionsFrom(flags));
   try {
     const services = createServices(database, { clockSkewSeconds: 0 });
-    const owner = await services.workspaces.signIn(ownerEmail, password);
-    if (!owner || owner.role !== 'OWNER') {
-      console.error('countersign api-user: wrong owner email or password');
+    const signedIn = await services.workspaces.signIn(ownerEmail, password, workspaceId);
+    if (signedIn.outcome === 'ambiguous') {
+      console.error(
+        `countersign api-user: ${ownerEmail} signs in to ${signedIn.workspaceIds.length} workspaces with this password; choose one with --workspace-id:\n${signedIn.workspaceIds.map((id) => `  ${id}`).join('\n')}`,
+      );
+      return ExitCode.USAGE;
+    }
+    if (signedIn.outcome !== 'signed-in' || signedIn.principal.role !== 'OWNER') {
+      console.error(
+        `countersign api-user: wrong owner email or password${workspaceId === undefined ? '' : ` for workspace ${workspaceId}`}`,
+      );
       return ExitCode.FAILURE;
     }
+    const owner = signedIn.principal;
     const created = await services.apiUsers.create(owner, input);
     for (const w of created.warnings) console.error(`warning: ${w}`);
     console.log(`API user ${created.user.name} (${created.user.role}): ${created.user.status}

@@ -18,6 +18,20 @@ export interface CreatedWorkspace {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What a sign-in attempt gave. `ambiguous`: the same email and password are
+ * valid in several workspaces, and no workspace id was given to choose one;
+ * the caller must ask for it rather than act in whichever came first.
+ */
+export type SignInResult =
+  | { outcome: 'signed-in'; principal: Principal }
+  | { outcome: 'invalid' }
+  | { outcome: 'ambiguous'; workspaceIds: string[] };
+
+/** Verified against when no user matches, so that "no such email" takes as long as a wrong password. */
+let dummyHash: Promise<string> | undefined;
 
 export class WorkspaceService {
   constructor(
@@ -99,30 +113,45 @@ export class WorkspaceService {
       .execute();
   }
 
-  /** Signs a console user in by email and password; undefined on any mismatch (one answer for all). */
-  async signIn(
-    email: string,
-    password: string,
-    workspaceId?: string,
-  ): Promise<Principal | undefined> {
+  /**
+   * Signs a console user in by email and password, in `workspaceId` when
+   * given. The same email may be an Owner in several workspaces; if the
+   * password is right in more than one and no workspace id narrows it, the
+   * result is `ambiguous` (with the workspace ids the credentials are valid
+   * in), never an arbitrary pick. One `invalid` answer for every mismatch.
+   */
+  async signIn(email: string, password: string, workspaceId?: string): Promise<SignInResult> {
+    if (workspaceId !== undefined && !UUID.test(workspaceId)) return { outcome: 'invalid' };
     let q = this.db
       .selectFrom('console_users')
       .selectAll()
       .where('email', '=', email)
-      .where('enabled', '=', true);
-    if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
+      .where('enabled', '=', true)
+      .orderBy('workspace_id');
+    if (workspaceId !== undefined) q = q.where('workspace_id', '=', workspaceId);
     const users = await q.execute();
+    if (users.length === 0) {
+      dummyHash ??= hashPassword(generatePassword());
+      await verifyPassword(password, await dummyHash);
+      return { outcome: 'invalid' };
+    }
+    const matches: Principal[] = [];
     for (const u of users) {
       if (await verifyPassword(password, u.password_hash)) {
-        return {
+        matches.push({
           kind: 'console_user',
           id: u.id,
           workspaceId: u.workspace_id,
           role: u.role as Principal['role'],
           name: u.email,
-        };
+        });
       }
     }
-    return undefined;
+    const [only, ...others] = matches;
+    if (only === undefined) return { outcome: 'invalid' };
+    if (others.length > 0) {
+      return { outcome: 'ambiguous', workspaceIds: matches.map((m) => m.workspaceId) };
+    }
+    return { outcome: 'signed-in', principal: only };
   }
 }
