@@ -36,15 +36,20 @@ const database = await openDatabase(
     : { dataDir: 'memory://' },
 );
 const app = await buildApp({ config: { ...defaultConfig, logLevel: 'silent' }, database });
-const payload = { ok: true, at: 'bench' };
-app.get('/v1/bench/public', { config: { permission: 'public' } }, () => payload);
-app.get('/v1/bench/authenticated', { config: { permission: 'session:read' } }, () => payload);
-const base = await app.listen({ host: '127.0.0.1', port: 0 });
-
 const ws = await app.services.workspaces.create({
   name: 'bench',
   ownerEmail: 'bench@example.test',
 });
+const payload = { ok: true, at: 'bench' };
+const listApiUsers = async () => ({
+  users: (await app.services.apiUsers.list(ws.workspaceId)).map((u) => u.name),
+});
+app.get('/v1/bench/empty/public', { config: { permission: 'public' } }, () => payload);
+app.get('/v1/bench/empty/authenticated', { config: { permission: 'session:read' } }, () => payload);
+app.get('/v1/bench/list/public', { config: { permission: 'public' } }, listApiUsers);
+app.get('/v1/bench/list/authenticated', { config: { permission: 'session:read' } }, listApiUsers);
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const user = await app.services.apiUsers.create(ws.owner, {
   name: 'bench',
@@ -68,15 +73,17 @@ async function load(
     const http = require('node:http');
     const agent = new http.Agent({ keepAlive: true, maxSockets: workerData.concurrency });
     let next = 0, failures = 0;
+    const statuses = {};
     function one() {
       return new Promise((resolve) => {
         const i = next++;
         const req = http.get(workerData.url, { agent, headers: workerData.headers[i] }, (res) => {
+          statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
           if (res.statusCode !== 200) failures++;
           res.resume();
           res.on('end', resolve);
         });
-        req.on('error', () => { failures++; resolve(); });
+        req.on('error', (e) => { failures++; statuses[e.code] = (statuses[e.code] || 0) + 1; resolve(); });
       });
     }
     async function lane() { while (next < workerData.headers.length) await one(); }
@@ -84,19 +91,21 @@ async function load(
     Promise.all(Array.from({ length: workerData.concurrency }, lane)).then(() => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       agent.destroy();
-      parentPort.postMessage({ ms, failures });
+      parentPort.postMessage({ ms, failures, statuses });
     });
     `,
     { eval: true, workerData: { url: base + path, headers, concurrency } },
   );
-  const { ms, failures } = await new Promise<{ ms: number; failures: number }>(
-    (resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    },
-  );
+  const { ms, failures, statuses } = await new Promise<{
+    ms: number;
+    failures: number;
+    statuses: Record<string, number>;
+  }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
   await worker.terminate();
-  return { rps: Math.round((headers.length / ms) * 1000), failures, ms: Math.round(ms) };
+  return { rps: Math.round((headers.length / ms) * 1000), failures, ms: Math.round(ms), statuses };
 }
 
 async function compare(handler: 'list' | 'empty') {
