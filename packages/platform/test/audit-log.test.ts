@@ -51,6 +51,19 @@ describe('audit log', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 
+  it('stores details jsonb would refuse (NUL, lone surrogates) without failing, and verifies them', async () => {
+    const log = new AuditLog(p.app.services.database.db);
+    const entry = await log.append({
+      workspaceId: p.workspaceId,
+      actorKind: 'system',
+      actorId: null,
+      action: 'test.odd_details',
+      details: { note: 'a\u0000b\ud800c', at: new Date(0) },
+    });
+    expect(entry.details).toEqual({ note: 'a\uFFFDb\uFFFDc', at: '1970-01-01T00:00:00.000Z' });
+    expect((await log.verify()).broken).toBeNull();
+  });
+
   it('verifies an intact chain and names the first altered, removed or reordered entry', async () => {
     const log = new AuditLog(p.app.services.database.db);
     const intact = await log.verify();

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { GENESIS_HASH, auditEntryHash } from './audit-chain.js';
+import { normaliseJson } from './canonical-json.js';
 
 /** Arbitrary, fixed: the advisory lock key that serialises audit appends. */
 const AUDIT_LOCK_KEY = 7_301_001;
@@ -59,7 +60,7 @@ export class AuditLog {
       actorId: event.actorId,
       action: event.action,
       subject: event.subject ?? null,
-      details: event.details ?? {},
+      details: storableDetails(event.details ?? {}),
     };
     const hash = auditEntryHash(prevHash, fields);
     const row = await trx
@@ -177,4 +178,24 @@ interface AuditRow {
   details: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+}
+
+/**
+ * Details as they will be stored: the JSON form, with the two things
+ * PostgreSQL's jsonb refuses in strings (NUL, unpaired surrogates) replaced by
+ * U+FFFD. An audit entry must never fail to be written because of what a
+ * caller put in it; the hash covers exactly this stored form.
+ */
+function storableDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.replace(/\u0000|\p{Cs}/gu, '\uFFFD');
+    if (Array.isArray(value)) return value.map(clean);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [clean(k) as string, clean(v)]),
+      );
+    }
+    return value;
+  };
+  return clean(normaliseJson(details)) as Record<string, unknown>;
 }
