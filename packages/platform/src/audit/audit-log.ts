@@ -188,6 +188,7 @@ interface AuditRow {
  */
 function storableDetails(details: Record<string, unknown>): Record<string, unknown> {
   const clean = (value: unknown): unknown => {
+    // eslint-disable-next-line no-control-regex -- replacing NUL is the point
     if (typeof value === 'string') return value.replace(/\u0000|\p{Cs}/gu, '\uFFFD');
     if (Array.isArray(value)) return value.map(clean);
     if (value !== null && typeof value === 'object') {
