@@ -8,12 +8,7 @@ export {
   type PlatformDatabase,
 } from './db/connect.js';
 export { createServices, type PlatformServices } from './services.js';
-export {
-  permissionTable,
-  roleHasPermission,
-  allPermissions,
-  type Permission,
-} from './auth/permissions.js';
+export { permissionTable, roleHasPermission, type Permission } from './auth/permissions.js';
 export type { Principal } from './auth/principal.js';
 export { PlatformError } from './errors.js';
 export { AuditLog } from './audit/audit-log.js';

@@ -3,7 +3,7 @@
  * .countersign/, with a workspace, its Owner and an admin API user ready on
  * first run (credentials printed once), then prints what to do next.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -164,7 +164,7 @@ async function ensureWorkspace(database: PlatformDatabase, home: string): Promis
 
 function readable(path: string): boolean {
   try {
-    readFileSync(path);
+    accessSync(path, constants.R_OK);
     return true;
   } catch {
     return false;

@@ -32,5 +32,3 @@ export type Permission = keyof typeof permissionTable;
 export function roleHasPermission(role: Role, permission: Permission): boolean {
   return (permissionTable[permission] as readonly Role[]).includes(role);
 }
-
-export const allPermissions = Object.keys(permissionTable) as Permission[];

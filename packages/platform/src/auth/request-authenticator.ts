@@ -83,9 +83,7 @@ export class RequestAuthenticator {
     try {
       return { user: this.checkClaims(user, claims, req), claims };
     } catch (error) {
-      if (error instanceof AuthError) {
-        error.verifiedApiUser = { id: user.id, workspaceId: user.workspace_id };
-      }
+      if (error instanceof AuthError) attributeTo(error, user);
       throw error;
     }
   }
@@ -93,13 +91,14 @@ export class RequestAuthenticator {
   /** The claim must be the SHA-256 of the exact bytes received (none: the empty forms). */
   verifyBody(pending: PendingAuthentication, rawBody: Buffer | undefined): void {
     if (!bodyHashMatches(pending.claims.bodyHash, rawBody)) {
-      const error = new AuthError(
-        'ERR_AUTH_BODY_HASH',
-        'INVALID_SIGNATURE',
-        'Unauthorized: body hash does not match the request body',
+      throw attributeTo(
+        new AuthError(
+          'ERR_AUTH_BODY_HASH',
+          'INVALID_SIGNATURE',
+          'Unauthorized: body hash does not match the request body',
+        ),
+        pending.user,
       );
-      error.verifiedApiUser = { id: pending.user.id, workspaceId: pending.user.workspace_id };
-      throw error;
     }
   }
 
@@ -110,9 +109,7 @@ export class RequestAuthenticator {
       (claims.exp + 2 * this.options.clockSkewSeconds + NONCE_RETENTION_MARGIN_SECONDS) * 1000,
     );
     if (!(await this.nonces.consume(user.id, claims.nonce, keepUntil))) {
-      const error = notAccepted('ERR_AUTH_REPLAY', 'nonce already used');
-      error.verifiedApiUser = { id: user.id, workspaceId: user.workspace_id };
-      throw error;
+      throw attributeTo(notAccepted('ERR_AUTH_REPLAY', 'nonce already used'), user);
     }
     return {
       kind: 'api_user',
@@ -173,6 +170,12 @@ export class RequestAuthenticator {
     this.keys.set(id, { pem, key });
     return key;
   }
+}
+
+/** Files a failure under the API user whose signature verified (see AuthError). */
+function attributeTo(error: AuthError, user: ApiUserRow): AuthError {
+  error.verifiedApiUser = { id: user.id, workspaceId: user.workspace_id };
+  return error;
 }
 
 function notAccepted(code: string, reason: string): AuthError {

@@ -45,10 +45,8 @@ export function lockDataDir(dir: string): DataDirLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readHolder(file);
-      if (holder && holder.host === hostname() && processAlive(holder.pid)) {
-        throw new DataDirInUseError(dir, holder.pid);
-      }
-      if (holder && holder.host !== hostname()) {
+      // A holder on another host cannot be checked: it counts as alive.
+      if (holder && (holder.host !== hostname() || processAlive(holder.pid))) {
         throw new DataDirInUseError(dir, holder.pid);
       }
       // Stale: its process is gone. Remove and try once more.

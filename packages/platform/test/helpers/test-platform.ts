@@ -23,8 +23,6 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-export const usingPostgres = Boolean(process.env['DATABASE_URL']);
-
 let template: Blob | undefined;
 /** The migrated data directory saved by vitest.global-setup.ts, when there is one. */
 function pgliteTemplate(): Blob | undefined {
