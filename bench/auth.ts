@@ -66,7 +66,7 @@ function tokens(path: string, n: number, signed: boolean): Record<string, string
 async function load(
   path: string,
   headers: Record<string, string>[],
-): Promise<{ rps: number; failures: number; ms: number }> {
+): Promise<{ rps: number; failures: number; ms: number; statuses: Record<string, number> }> {
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');

@@ -11,47 +11,11 @@ import {
   dkls23Presign,
   dkls23Refresh,
   dkls23Reshare,
-  encodeMessage,
   InMemoryPresignatureStore,
   publicShareSet,
   type Dkls23Presignature,
-  type ProtocolMessage,
-  type Session,
 } from '@countersign/mpc';
-
-interface Run<R> {
-  results: Map<number, R>;
-  bytesPerRound: Record<string, number>;
-}
-
-/** Delivers all messages; counts each encoded message once (a broadcast is one message). */
-function run<R>(sessions: Map<number, Session<R>>): Run<R> {
-  const queue: { to: number; bytes: Uint8Array }[] = [];
-  const bytesPerRound: Record<string, number> = {};
-  const post = (msgs: ProtocolMessage[]): void => {
-    for (const m of msgs) {
-      const bytes = encodeMessage(m);
-      bytesPerRound[`round${m.round}`] = (bytesPerRound[`round${m.round}`] ?? 0) + bytes.length;
-      for (const to of m.to === 'broadcast'
-        ? [...sessions.keys()].filter((p) => p !== m.from)
-        : [m.to])
-        queue.push({ to, bytes });
-    }
-  };
-  for (const s of sessions.values()) post(s.start());
-  for (let next = queue.shift(); next !== undefined; next = queue.shift())
-    post(sessions.get(next.to)!.receive(next.bytes));
-  const results = new Map<number, R>();
-  for (const [i, s] of sessions) results.set(i, s.result());
-  return { results, bytesPerRound };
-}
-
-let counter = 0;
-const sid = (): Uint8Array => {
-  const out = new Uint8Array(32);
-  new DataView(out.buffer).setUint32(0, ++counter);
-  return out;
-};
+import { run, sid, type Run } from './mpc-harness.js';
 
 /** Mean wall time and process CPU time per iteration, after one warm-up unless `cold`. */
 async function timeIt<T>(

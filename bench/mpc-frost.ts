@@ -4,51 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import {
-  dkg,
-  encodeMessage,
-  publicShareSet,
-  refresh,
-  reshare,
-  sign,
-  type CurveName,
-  type ProtocolMessage,
-  type Session,
-} from '@countersign/mpc';
-
-interface Run<R> {
-  results: Map<number, R>;
-  bytesPerRound: Record<string, number>;
-}
-
-/** Delivers all messages; counts each encoded message once (a broadcast is one message). */
-function run<R>(sessions: Map<number, Session<R>>): Run<R> {
-  const queue: { to: number; bytes: Uint8Array }[] = [];
-  const bytesPerRound: Record<string, number> = {};
-  const post = (msgs: ProtocolMessage[]): void => {
-    for (const m of msgs) {
-      const bytes = encodeMessage(m);
-      bytesPerRound[`round${m.round}`] = (bytesPerRound[`round${m.round}`] ?? 0) + bytes.length;
-      for (const to of m.to === 'broadcast'
-        ? [...sessions.keys()].filter((p) => p !== m.from)
-        : [m.to])
-        queue.push({ to, bytes });
-    }
-  };
-  for (const s of sessions.values()) post(s.start());
-  for (let next = queue.shift(); next !== undefined; next = queue.shift())
-    post(sessions.get(next.to)!.receive(next.bytes));
-  const results = new Map<number, R>();
-  for (const [i, s] of sessions) results.set(i, s.result());
-  return { results, bytesPerRound };
-}
-
-let counter = 0;
-const sid = (): Uint8Array => {
-  const out = new Uint8Array(32);
-  new DataView(out.buffer).setUint32(0, ++counter);
-  return out;
-};
+import { dkg, publicShareSet, refresh, reshare, sign, type CurveName } from '@countersign/mpc';
+import { run, sid } from './mpc-harness.js';
 
 function timeIt<T>(iterations: number, f: () => T): { ms: number; last: T } {
   let last = f(); // warm-up

@@ -23,6 +23,11 @@ function step(name, cmd, cmdArgs) {
 
 if (!quick) {
   step('typecheck (tsc --build)', 'npx', ['tsc', '--build']);
+  step('typecheck benches (tsc -p tsconfig.tools.json)', 'npx', [
+    'tsc',
+    '-p',
+    'tsconfig.tools.json',
+  ]);
   step('lint (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']);
   step('format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level=warn']);
 }
