@@ -6,12 +6,14 @@ import {
   dkls23Dkg,
   dkls23Presign,
   InMemoryPresignatureStore,
+  NonDurablePresignSessionRegistry,
   publicShareSet,
   type DerivationPath,
   type Dkls23KeyShare,
   type Dkls23Presignature,
   type Dkls23Signature,
   type PresignatureStore,
+  type PresignSessionRegistry,
   type ProtocolMessage,
   type Session,
 } from '../src/index.js';
@@ -24,7 +26,17 @@ export function runDkls23Dkg(
   label = 'dkls23-dkg',
 ): Map<number, Dkls23KeyShare> {
   const sessions = new Map(
-    parties.map((me) => [me, dkls23Dkg({ sid: sid(label), parties, me, threshold })]),
+    parties.map((me) => [
+      me,
+      dkls23Dkg({
+        sid: sid(label),
+        parties,
+        me,
+        threshold,
+        // 2-of-3 fixtures are outside the key model (t = n): opt in by name.
+        ...(threshold < parties.length ? { allowThresholdBelowPartyCount: true } : {}),
+      }),
+    ]),
   );
   const out = runSessions(sessions);
   if (out.errors.size > 0 || out.results.size !== parties.length)
@@ -40,30 +52,41 @@ export function freshSid(label = 'presign'): Uint8Array {
   return out;
 }
 
-export function presignSessions(
+/**
+ * The sid registry of the tests: one for every party of this process (the claimed id includes
+ * the party), in memory — fine here, as every test draws fresh sids.
+ */
+export const testRegistry: PresignSessionRegistry = new NonDurablePresignSessionRegistry();
+
+export async function presignSessions(
   shares: Map<number, Dkls23KeyShare>,
   signers: number[],
   id: Uint8Array = freshSid(),
-) {
-  return new Map(
-    signers.map((me) => [me, dkls23Presign({ sid: id, keyShare: shares.get(me)!, signers })]),
-  );
+  registry: PresignSessionRegistry = testRegistry,
+): Promise<Map<number, Session<Dkls23Presignature>>> {
+  const sessions = new Map<number, Session<Dkls23Presignature>>();
+  for (const me of signers)
+    sessions.set(
+      me,
+      await dkls23Presign({ sid: id, keyShare: shares.get(me)!, signers, registry }),
+    );
+  return sessions;
 }
 
-export function runPresign(
+export async function runPresign(
   shares: Map<number, Dkls23KeyShare>,
   signers: number[],
   tamper?: Tamper,
-): RunOutcome<Dkls23Presignature> {
-  return runSessions(presignSessions(shares, signers), tamper);
+): Promise<RunOutcome<Dkls23Presignature>> {
+  return runSessions(await presignSessions(shares, signers), tamper);
 }
 
 /** Presigns and fails loudly. */
-export function presign(
+export async function presign(
   shares: Map<number, Dkls23KeyShare>,
   signers: number[],
-): Map<number, Dkls23Presignature> {
-  const out = runPresign(shares, signers);
+): Promise<Map<number, Dkls23Presignature>> {
+  const out = await runPresign(shares, signers);
   if (out.errors.size > 0 || out.results.size !== signers.length)
     throw new Error(`presign failed: ${[...out.errors.values()].map((e) => e.message).join('; ')}`);
   return out.results;
@@ -72,13 +95,13 @@ export function presign(
 /** Online round for every signer, then combination by party `combiner`. */
 export async function signWith(
   shares: Map<number, Dkls23KeyShare>,
-  presignatures: Map<number, Dkls23Presignature>,
+  presignatures: Map<number, Dkls23Presignature> | Promise<Map<number, Dkls23Presignature>>,
   messageHash: Uint8Array,
   path?: DerivationPath,
   stores?: Map<number, PresignatureStore>,
 ): Promise<Dkls23Signature> {
   const outs = [];
-  for (const [i, p] of presignatures) {
+  for (const [i, p] of await presignatures) {
     const store = stores?.get(i) ?? new InMemoryPresignatureStore();
     outs.push(
       await createSignatureShare({
