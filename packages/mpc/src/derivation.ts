@@ -91,7 +91,9 @@ export function deriveKey(root: DerivationRoot, path: DerivationPath): DerivedKe
       t = suite.mod(bytesToNumberLE(T));
       nextChain = hmac(sha512, chainCode, concat(Uint8Array.of(1), serK, u32be(i))).slice(0, 32);
     }
-    const child = t === 0n ? K : K.add(suite.G.multiply(t));
+    // t is computed from public data only (chain code, public key, index): variable-time
+    // multiplication is safe, and 3–5× faster than the constant-time one (docs/constant-time.md).
+    const child = t === 0n ? K : K.add(suite.G.multiplyUnsafe(t));
     if (child.is0()) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'invalid child' });
     K = child;
     chainCode = nextChain;
