@@ -1,6 +1,8 @@
-// DKLs23 key generation under attack: one test per check of the DKG (commitment opening, proof
-// of knowledge, Feldman share, transcript hash), each naming the party at fault; no honest party
-// outputs a key share. Two parties keep the base OTs cheap; the checks are the same for n > 2.
+// DKLs23 key generation under attack: one test per check of the DKG (parameter digest,
+// commitment opening, proof of knowledge, Feldman share, transcript hash), each naming the party
+// at fault; no honest party outputs a key share. Two parties keep the base OTs cheap; the checks
+// are the same for n > 2. Parameter disagreements (review 2026-11-24, C3/H1) must end in round 1,
+// before any f_i(j) is sent: those tests assert that no round-2 message was emitted at all.
 import { describe, expect, it } from 'vitest';
 import {
   Dkls23CheckError,
@@ -8,6 +10,7 @@ import {
   MpcError,
   type MpcErrorCode,
   type ProtocolMessage,
+  type Session,
 } from '../src/index.js';
 import { encodeMessage } from '../src/message.js';
 import { runSessions, sid, type RunOutcome, type Tamper } from './helpers.js';
@@ -40,6 +43,79 @@ function expectNamed<R>(out: RunOutcome<R>, honest: number, code: MpcErrorCode, 
 
 const T = 2;
 const POINT = 33;
+
+/** Runs the sessions; `sent` holds every message any party emitted (before tampering). */
+function runRecorded<R>(s: Map<number, Session<R>>, tamper?: Tamper) {
+  const sent: ProtocolMessage[] = [];
+  const out = runSessions(s, (m, to) => {
+    sent.push(m);
+    return tamper ? tamper(m, to) : m;
+  });
+  return { out, sent };
+}
+
+describe('DKLs23 DKG parameter disagreement ends in round 1', () => {
+  it('a changed parameter digest in round 1 → ERR_MPC_CONTEXT_MISMATCH, party 2; no share sent', () => {
+    const { out, sent } = runRecorded(
+      sessions('adv-dkg-params'),
+      onlyFrom(2, 1, 'broadcast', (p) => {
+        p[0] = (p[0] ?? 0) ^ 1; // P heads the round-1 broadcast
+        return p;
+      }),
+    );
+    expectNamed(out, 1, 'ERR_MPC_CONTEXT_MISMATCH', 2);
+    expect(sent.filter((m) => m.from === 1 && m.round >= 2)).toEqual([]);
+  });
+
+  it('a round-1 broadcast cut to the digest alone (a dealer hiding its commitment) → ERR_MPC_MALFORMED', () => {
+    const { out, sent } = runRecorded(
+      sessions('adv-dkg-nocom'),
+      onlyFrom(2, 1, 'broadcast', (p) => p.subarray(0, 32)),
+    );
+    expectNamed(out, 1, 'ERR_MPC_MALFORMED', 2);
+    expect(sent.filter((m) => m.from === 1 && m.round >= 2)).toEqual([]);
+  });
+
+  it('a party given another threshold (2-of-3 opt-in vs 3-of-3): both honest parties name it; nobody sends round 2', () => {
+    const parties = [1, 2, 3];
+    const { out, sent } = runRecorded(
+      new Map(
+        parties.map((me) => [
+          me,
+          dkls23Dkg({
+            sid: sid('adv-dkg-threshold'),
+            parties,
+            me,
+            ...(me === 2
+              ? { threshold: 2, allowThresholdBelowPartyCount: true }
+              : { threshold: 3 }),
+          }),
+        ]),
+      ),
+    );
+    for (const honest of [1, 3]) expectNamed(out, honest, 'ERR_MPC_CONTEXT_MISMATCH', 2);
+    expect(sent.filter((m) => m.round >= 2)).toEqual([]);
+  });
+
+  it('a party given other options only (same t = n, opt-out set) is named too', () => {
+    const { out, sent } = runRecorded(
+      new Map(
+        PARTIES.map((me) => [
+          me,
+          dkls23Dkg({
+            sid: sid('adv-dkg-options'),
+            parties: PARTIES,
+            me,
+            threshold: 2,
+            ...(me === 1 ? { allowThresholdBelowPartyCount: true } : {}),
+          }),
+        ]),
+      ),
+    );
+    expectNamed(out, 2, 'ERR_MPC_CONTEXT_MISMATCH', 1);
+    expect(sent.filter((m) => m.from === 2 && m.round >= 2)).toEqual([]);
+  });
+});
 
 describe('DKLs23 DKG adversarial', () => {
   it('commitment opening: a changed chain-code contribution → ERR_MPC_COMMITMENT_MISMATCH, party 2', () => {

@@ -1,5 +1,7 @@
 // DKLs23 DKG: 3-of-3 (Countersign) and 2-of-3, the pairwise state it produces (zero seeds, one
 // OT setup per ordered pair, consistent across the pair), and the versioned key-share format.
+// Key model (review 2026-11-24, H1): t = n unless allowThresholdBelowPartyCount, checked at
+// creation and on restore, and the hash context binds the parties, threshold and options.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,10 +11,11 @@ import {
   importKeyShare,
   dkls23Dkg,
   resumeSession,
+  type Dkls23DkgParams,
   type Dkls23KeyShare,
   type ProtocolMessage,
 } from '../src/index.js';
-import { sid } from './helpers.js';
+import { runSessions, seededRandom, sid } from './helpers.js';
 import { deliver, runDkls23Dkg } from './dkls23-helpers.js';
 
 const bit = (b: Uint8Array, i: number): number => ((b[i >>> 3] ?? 0) >>> (i & 7)) & 1;
@@ -102,9 +105,93 @@ describe('DKLs23 DKG persistence', () => {
   });
 });
 
-describe('DKLs23 DKG 2-of-3', () => {
+describe('DKLs23 DKG key model (review H1)', () => {
+  const params = (me: number, extra: Partial<Dkls23DkgParams> = {}): Dkls23DkgParams => ({
+    sid: sid('keygen-model'),
+    parties: [1, 2, 3],
+    me,
+    threshold: 3,
+    ...extra,
+  });
+  const invalidParams = expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' });
+
+  it('t < n is refused for every party unless allowThresholdBelowPartyCount', () => {
+    for (const me of [1, 2, 3]) {
+      expect(() => dkls23Dkg(params(me, { threshold: 2 }))).toThrow(invalidParams);
+      const s = dkls23Dkg(params(me, { threshold: 2, allowThresholdBelowPartyCount: true }));
+      expect(s.start().filter((m) => m.to === 'broadcast')).toHaveLength(1);
+    }
+    // The opt-out does not stretch the basic bounds.
+    expect(() =>
+      dkls23Dkg(params(1, { threshold: 1, allowThresholdBelowPartyCount: true })),
+    ).toThrow(invalidParams);
+    expect(() => dkls23Dkg(params(1, { threshold: 4 }))).toThrow(invalidParams);
+  });
+
+  it('the commitment is bound to the parties, threshold and options (same randomness, other commitment)', () => {
+    // Same seed, hence the same polynomial, chain-code contribution and salt: only the context
+    // differs. Round-1 broadcast = P ‖ com.
+    const round1 = (extra: Partial<Dkls23DkgParams>) => {
+      const s = dkls23Dkg(params(1, { random: seededRandom('keygen-bind'), ...extra }));
+      const b = s.start().find((m) => m.to === 'broadcast')!.payload;
+      expect(b).toHaveLength(64);
+      return { P: b.subarray(0, 32), com: b.subarray(32) };
+    };
+    const base = round1({});
+    expect(round1({}).com).toEqual(base.com); // deterministic given the seed
+    for (const other of [
+      round1({ allowThresholdBelowPartyCount: true }),
+      round1({ parties: [1, 2, 4] }),
+      round1({ sid: sid('keygen-model-2') }),
+    ]) {
+      expect(other.P).not.toEqual(base.P);
+      expect(other.com).not.toEqual(base.com);
+    }
+  });
+
+  it('the rules are checked again on restore: a 2-of-3 state without its opt-out is refused', () => {
+    const s = dkls23Dkg(params(1, { threshold: 2, allowThresholdBelowPartyCount: true }));
+    s.start();
+    const bytes = s.toBytes();
+    // Protocol state: u8 flags | u8 t | u8 3 | 1, 2, 3 | u8 3 | 1, 2, 3 | u8 0 (no old set).
+    const config = Uint8Array.of(1, 2, 3, 0, 1, 0, 2, 0, 3, 3, 0, 1, 0, 2, 0, 3, 0);
+    const at = Buffer.from(bytes).indexOf(Buffer.from(config));
+    expect(at).toBeGreaterThan(0);
+    expect(resumeSession(bytes).status).toBe('running');
+    const cleared = bytes.slice();
+    cleared[at] = 0;
+    expect(() => resumeSession(cleared)).toThrow(invalidParams);
+    const unknownFlag = bytes.slice();
+    unknownFlag[at] = 4;
+    expect(() => resumeSession(unknownFlag)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+    // allowAnyReceiverSet (bit 1) is not an option of a DKG.
+    const receiverFlag = bytes.slice();
+    receiverFlag[at] = 3;
+    expect(() => resumeSession(receiverFlag)).toThrow(invalidParams);
+  });
+});
+
+describe('DKLs23 DKG 2-of-3 (allowThresholdBelowPartyCount)', () => {
   it('produces a consistent 2-of-3 sharing with pairwise state', () => {
-    const shares = runDkls23Dkg([1, 2, 3], 2, 'keygen-2of3');
+    const parties = [1, 2, 3];
+    const out = runSessions(
+      new Map(
+        parties.map((me) => [
+          me,
+          dkls23Dkg({
+            sid: sid('keygen-2of3'),
+            parties,
+            me,
+            threshold: 2,
+            allowThresholdBelowPartyCount: true,
+          }),
+        ]),
+      ),
+    );
+    expect(out.errors.size).toBe(0);
+    const shares = out.results;
     expect(shares.get(1)!.threshold).toBe(2);
     checkPairs(shares);
     // Any two shares interpolate to the key.
