@@ -62,30 +62,56 @@ export function shareSetId(p: PublicShareSet): Uint8Array {
   return dkls23Hasher.hash('share-set', encodePublicShareSet(p));
 }
 
-/** Checks the secret share and that the pairs match the other members. */
+const isBytes = (b: unknown, length: number): boolean =>
+  b instanceof Uint8Array && b.length === length;
+
+const isKeyList = (keys: unknown): boolean =>
+  Array.isArray(keys) &&
+  keys.length === BASE_OT_COUNT &&
+  keys.every((k) => isBytes(k, BASE_OT_KEY_LENGTH));
+
+/** One pair's structure: parties and directions, and every secret at its exact length. */
+function pairIsWellFormed(p: Dkls23Pair, index: number, party: number | undefined): boolean {
+  if (typeof p !== 'object' || p === null) return false;
+  const { otSender: s, otReceiver: r } = p;
+  return (
+    p.party === party &&
+    isBytes(p.zeroSeed, SEED) &&
+    typeof s === 'object' &&
+    s !== null &&
+    typeof r === 'object' &&
+    r !== null &&
+    s.sender === index &&
+    s.receiver === party &&
+    r.sender === party &&
+    r.receiver === index &&
+    typeof s.destroyed === 'boolean' &&
+    typeof r.destroyed === 'boolean' &&
+    isBytes(s.delta, BASE_OT_COUNT / 8) &&
+    isKeyList(s.keys) &&
+    isKeyList(r.keys0) &&
+    isKeyList(r.keys1)
+  );
+}
+
+/**
+ * Checks the secret share and that the pairs match the other members, in ascending order, each
+ * with both setups of the right shape (the exporter writes them as fixed-length fields, so a
+ * wrong length would shift every later field).
+ */
 export function checkDkls23KeyShare(share: Dkls23KeyShare): bigint {
   if (share.curve !== 'secp256k1')
     throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'DKLs23 shares are secp256k1' });
   const { secret } = checkKeyShare(share);
   const others = share.parties.filter((p) => p !== share.index);
   const pairs: readonly Dkls23Pair[] = Array.isArray(share.pairs) ? share.pairs : [];
-  if (
-    pairs.length !== others.length ||
-    pairs.some(
-      (p, i) =>
-        p.party !== others[i] ||
-        p.zeroSeed.length !== SEED ||
-        p.otSender.sender !== share.index ||
-        p.otSender.receiver !== p.party ||
-        p.otReceiver.sender !== p.party ||
-        p.otReceiver.receiver !== share.index ||
-        p.otSender.delta.length !== BASE_OT_COUNT / 8 ||
-        p.otSender.keys.length !== BASE_OT_COUNT ||
-        p.otReceiver.keys0.length !== BASE_OT_COUNT ||
-        p.otReceiver.keys1.length !== BASE_OT_COUNT,
-    )
-  )
-    throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'pairs' });
+  let ok = pairs.length === others.length;
+  try {
+    ok &&= pairs.every((p, i) => pairIsWellFormed(p, share.index, others[i]));
+  } catch {
+    ok = false; // a getter or a proxy that throws: refused like any other malformed pair
+  }
+  if (!ok) throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'pairs' });
   return secret;
 }
 
@@ -113,7 +139,11 @@ export function exportDkls23KeyShare(share: Dkls23KeyShare): Uint8Array {
   return w.finish();
 }
 
-/** Parses and fully validates an exported DKLs23 key share. */
+/**
+ * Parses and fully validates an exported DKLs23 key share. Structure errors are
+ * `ERR_MPC_MALFORMED`, content errors (share, points, pairs) `ERR_MPC_KEY_SHARE`; on any error
+ * the secrets already copied out of `bytes` are wiped.
+ */
 export function importDkls23KeyShare(bytes: Uint8Array): Dkls23KeyShare {
   const r = new ByteReader(bytes, 'DKLs23 key share');
   const magic = r.take(4);
@@ -128,49 +158,56 @@ export function importDkls23KeyShare(bytes: Uint8Array): Dkls23KeyShare {
   const index = r.u16();
   const parties: number[] = [];
   for (let i = 0; i < n; i++) parties.push(r.u16());
-  const signingShare = r.take(32);
-  const publicKey = r.take(33);
-  const chainCode = r.take(32);
-  const verificationShares: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) verificationShares.push(r.take(33));
-  const pairs: Dkls23Pair[] = [];
-  for (let i = 0; i < n - 1; i++) {
-    const party = r.u16();
-    const zeroSeed = r.take(SEED);
-    const flags = r.u8();
-    if (flags > 3) r.fail('flags');
-    const delta = r.take(BASE_OT_COUNT / 8);
-    const take = (): Uint8Array[] =>
-      Array.from({ length: BASE_OT_COUNT }, () => r.take(BASE_OT_KEY_LENGTH));
-    const keys = take();
-    const keys0 = take();
-    const keys1 = take();
-    pairs.push({
-      party,
-      zeroSeed,
-      otSender: { sender: index, receiver: party, delta, keys, destroyed: (flags & 1) !== 0 },
-      otReceiver: { sender: party, receiver: index, keys0, keys1, destroyed: (flags & 2) !== 0 },
-    });
-  }
-  r.end();
-  const share: Dkls23KeyShare = {
-    curve: 'secp256k1',
-    threshold,
-    parties,
-    index,
-    signingShare,
-    publicKey,
-    chainCode,
-    verificationShares,
-    pairs,
+  // Every secret copied out of `bytes` is listed here, so a failure anywhere below wipes them.
+  const secrets: Uint8Array[] = [];
+  const secret = (length: number): Uint8Array => {
+    const b = r.take(length);
+    secrets.push(b);
+    return b;
   };
   try {
+    const signingShare = secret(32);
+    const publicKey = r.take(33);
+    const chainCode = r.take(32);
+    const verificationShares: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) verificationShares.push(r.take(33));
+    const pairs: Dkls23Pair[] = [];
+    for (let i = 0; i < n - 1; i++) {
+      const party = r.u16();
+      const zeroSeed = secret(SEED);
+      const flags = r.u8();
+      if (flags > 3) r.fail('flags');
+      const delta = secret(BASE_OT_COUNT / 8);
+      const take = (): Uint8Array[] =>
+        Array.from({ length: BASE_OT_COUNT }, () => secret(BASE_OT_KEY_LENGTH));
+      const keys = take();
+      const keys0 = take();
+      const keys1 = take();
+      pairs.push({
+        party,
+        zeroSeed,
+        otSender: { sender: index, receiver: party, delta, keys, destroyed: (flags & 1) !== 0 },
+        otReceiver: { sender: party, receiver: index, keys0, keys1, destroyed: (flags & 2) !== 0 },
+      });
+    }
+    r.end();
+    const share: Dkls23KeyShare = {
+      curve: 'secp256k1',
+      threshold,
+      parties,
+      index,
+      signingShare,
+      publicKey,
+      chainCode,
+      verificationShares,
+      pairs,
+    };
     checkDkls23KeyShare(share);
+    return redactKeyShare(share);
   } catch (e) {
-    wipeDkls23KeyShare(share);
+    wipe(...secrets);
     throw e;
   }
-  return redactKeyShare(share);
 }
 
 /** Overwrites every secret of a key share object. */
