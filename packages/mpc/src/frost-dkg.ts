@@ -20,6 +20,7 @@
  *   `H("chaincode", ctx, cc_1 … cc_n)`.
  * @module
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { ByteReader, ByteWriter, constantTimeEqual, u16be, wipe } from './bytes.js';
 import { commit, verifyOpening, COMMITMENT_LENGTH, SALT_LENGTH } from './commitment.js';
 import {
@@ -112,6 +113,16 @@ function dkgContext(header: SessionHeader, threshold: number): Uint8Array[] {
   ];
 }
 
+/** A decoded round-2 opening. */
+interface Opening {
+  readonly C: GroupPoint[];
+  readonly cc: Uint8Array;
+  readonly salt: Uint8Array;
+  readonly proof: Uint8Array;
+  /** The committed bytes `C ‖ cc`. */
+  readonly raw: Uint8Array;
+}
+
 class FrostDkg implements RoundProtocol<KeyShare> {
   readonly rounds = 3;
   readonly confirmRound = 3;
@@ -132,6 +143,13 @@ class FrostDkg implements RoundProtocol<KeyShare> {
   /** My key share, from round 3 on (secret). */
   #pending: KeyShare | undefined;
   #done: boolean;
+  /** `a_k·G`, computed once (public; three rounds use them). */
+  #myCommitmentPoints: GroupPoint[] | undefined;
+  /**
+   * Round-2 openings as decoded and validated by `checkPayload` on arrival, with the payload
+   * they came from, so that round 3 does not decode (and subgroup-check) them again (public).
+   */
+  readonly #openings = new Map<number, { payload: Uint8Array; opening: Opening }>();
 
   constructor(
     header: SessionHeader,
@@ -145,6 +163,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
     pending: KeyShare | undefined,
     done: boolean,
     random: RandomSource,
+    myCommitments?: GroupPoint[],
   ) {
     this.#header = header;
     this.#curve = curve;
@@ -157,6 +176,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
     this.#pending = pending;
     this.#done = done;
     this.#random = random;
+    this.#myCommitmentPoints = myCommitments;
     this.#suite = curveSuite(curve);
     this.#others = header.parties.filter((p) => p !== header.me);
     this.#context = dkgContext(header, threshold);
@@ -164,7 +184,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
   }
 
   #myCommitments(): GroupPoint[] {
-    return this.#coefficients.map((a) => this.#suite.G.multiply(a));
+    return (this.#myCommitmentPoints ??= this.#coefficients.map((a) => this.#suite.G.multiply(a)));
   }
 
   #openingPayload(C: readonly GroupPoint[], cc: Uint8Array): Uint8Array {
@@ -196,7 +216,11 @@ class FrostDkg implements RoundProtocol<KeyShare> {
           culprit: from,
           detail: 'DKG parties or threshold',
         });
-    } else if (round === 2 && kind === 'broadcast') this.#decodeOpening(from, payload);
+    } else if (round === 2 && kind === 'broadcast')
+      this.#openings.set(from, {
+        payload: payload.slice(),
+        opening: this.#decodeOpening(from, payload),
+      });
     else if (round === 2) {
       if (payload.length !== 32)
         throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'share' });
@@ -205,10 +229,15 @@ class FrostDkg implements RoundProtocol<KeyShare> {
       throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'confirmation' });
   }
 
-  #decodeOpening(
-    from: number,
-    payload: Uint8Array,
-  ): { C: GroupPoint[]; cc: Uint8Array; salt: Uint8Array; proof: Uint8Array; raw: Uint8Array } {
+  /** j's opening: as validated by checkPayload if the bytes are the same, else decoded now. */
+  #openingOf(j: number, payload: Uint8Array): Opening {
+    const seen = this.#openings.get(j);
+    return seen !== undefined && equalBytes(seen.payload, payload)
+      ? seen.opening
+      : this.#decodeOpening(j, payload);
+  }
+
+  #decodeOpening(from: number, payload: Uint8Array): Opening {
     const suite = this.#suite;
     const r = new ByteReader(payload, 'dkg opening', from);
     const C: GroupPoint[] = [];
@@ -223,7 +252,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
       cc,
       salt,
       proof,
-      raw: payload.subarray(0, this.#threshold * suite.pointLength + CHAIN_CODE_LENGTH),
+      raw: payload.slice(0, this.#threshold * suite.pointLength + CHAIN_CODE_LENGTH),
     };
   }
 
@@ -273,7 +302,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
     all.set(header.me, { C: this.#myCommitments(), cc: this.#chainCodePart });
     let share = evaluatePolynomial(suite, this.#coefficients, header.me);
     for (const j of this.#others) {
-      const o = this.#decodeOpening(j, input.broadcast.get(j) as Uint8Array);
+      const o = this.#openingOf(j, input.broadcast.get(j) as Uint8Array);
       verifyOpening(
         frostHasher,
         this.#context,
@@ -319,6 +348,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
     });
     wipePolynomial({ coefficients: this.#coefficients, commitments: [] });
     this.#coefficients = [];
+    this.#openings.clear();
     return [{ to: 'broadcast', payload: new Uint8Array(0) }];
   }
 
@@ -383,6 +413,7 @@ class FrostDkg implements RoundProtocol<KeyShare> {
   wipe(): void {
     wipePolynomial({ coefficients: this.#coefficients, commitments: [] });
     this.#coefficients = [];
+    this.#openings.clear();
     wipe(this.#chainCodePart, this.#salt);
     if (this.#pending !== undefined) wipe(this.#pending.signingShare);
     this.#pending = undefined;
@@ -444,6 +475,7 @@ function createDkg(params: DkgParams, test: DkgTestOptions): Session<KeyShare> {
     undefined,
     false,
     random,
+    [...poly.commitments],
   );
   return Session.create(header, protocol);
 }

@@ -29,6 +29,7 @@
  * platform's record); dealers use their own.
  * @module
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { ByteReader, ByteWriter, constantTimeEqual, u16be, wipe } from './bytes.js';
 import {
   defaultRandom,
@@ -47,8 +48,6 @@ import {
 import { assertKeyModelThreshold, curveFromProtocol } from './frost-dkg.js';
 import { frostHasher, frostProtocolIds, sessionContext } from './frost-ciphersuite.js';
 import {
-  checkKeyShare,
-  checkPublicShareSet,
   decodePublicShareSet,
   encodePublicShareSet,
   exportKeyShare,
@@ -60,6 +59,7 @@ import {
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
+import { checkKeyShareCached, checkShareSet } from './frost-share-set.js';
 import { normalizeParties } from './party-set.js';
 import { INSPECT, inspectSummary } from './redact.js';
 import {
@@ -159,6 +159,13 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
   /** My new key share, or null for a leaving dealer (secret). */
   #pending: KeyShare | null | undefined;
   #done: boolean;
+  /** `a_k·G` of my dealing polynomial, computed once (public; start and round 1 use them). */
+  #myCommitmentPoints: GroupPoint[] | undefined;
+  /**
+   * Round-1 deals as decoded and validated by `checkPayload` on arrival, with the payload they
+   * came from, so that round 1 does not decode (and subgroup-check) them again (public).
+   */
+  readonly #deals = new Map<number, { payload: Uint8Array; C: GroupPoint[] }>();
 
   constructor(
     header: SessionHeader,
@@ -166,13 +173,15 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
     coefficients: bigint[],
     pending: KeyShare | null | undefined,
     done: boolean,
+    myCommitments?: GroupPoint[],
   ) {
     this.#header = header;
     this.#cfg = cfg;
     this.#coefficients = coefficients;
     this.#pending = pending;
     this.#done = done;
-    this.#checked = checkPublicShareSet(cfg.old, 'ERR_MPC_INVALID_PARAMS');
+    this.#myCommitmentPoints = myCommitments;
+    this.#checked = checkShareSet(cfg.old, 'ERR_MPC_INVALID_PARAMS');
     this.#suite = this.#checked.suite;
     const list = (ps: readonly number[]): Uint8Array =>
       Uint8Array.from(ps.flatMap((p) => [...u16be(p)]));
@@ -189,7 +198,15 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
   }
 
   #commitments(): GroupPoint[] {
-    return this.#coefficients.map((a) => this.#suite.G.multiply(a));
+    return (this.#myCommitmentPoints ??= this.#coefficients.map((a) => this.#suite.G.multiply(a)));
+  }
+
+  /** Dealer i's commitments: as validated by checkPayload if the bytes are the same, else decoded. */
+  #dealOf(i: number, payload: Uint8Array): GroupPoint[] {
+    const seen = this.#deals.get(i);
+    return seen !== undefined && equalBytes(seen.payload, payload)
+      ? seen.C
+      : this.#decodeDeal(i, payload).C;
   }
 
   expect(round: number): Expectation {
@@ -239,7 +256,8 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
       if (payload.length !== DIGEST_LENGTH)
         throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'confirmation' });
       this.#checkDigest(from, payload);
-    } else if (kind === 'broadcast') this.#decodeDeal(from, payload);
+    } else if (kind === 'broadcast')
+      this.#deals.set(from, { payload: payload.slice(), C: this.#decodeDeal(from, payload).C });
     else {
       if (payload.length !== 32)
         throw new MpcError('ERR_MPC_MALFORMED', { culprit: from, detail: 'share' });
@@ -265,7 +283,7 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
         C = this.#commitments();
         fromI = this.#isReceiver ? evaluatePolynomial(suite, this.#coefficients, me) : undefined;
       } else {
-        C = this.#decodeDeal(i, input.broadcast.get(i) as Uint8Array).C;
+        C = this.#dealOf(i, input.broadcast.get(i) as Uint8Array);
         // The dealer must re-share exactly its Lagrange-weighted share: C'_{i,0} = λ_i·X_i.
         const expected = (this.#checked.verificationShares.get(i) as GroupPoint).multiplyUnsafe(
           lagrange(suite, i, cfg.dealers),
@@ -303,10 +321,11 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
         verificationShares: verificationShares.map((v) => v.toBytes()),
       });
       share = 0n;
-      checkKeyShare(this.#pending);
+      checkKeyShareCached(this.#pending);
     } else this.#pending = null;
     wipePolynomial({ coefficients: this.#coefficients, commitments: [] });
     this.#coefficients = [];
+    this.#deals.clear();
     // Round 2 repeats the digest: every party, new members included, confirms the parameters.
     return [{ to: 'broadcast', payload: this.#digest.slice() }];
   }
@@ -351,7 +370,7 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
     const kind = header.protocol.includes('/refresh/') ? 'refresh' : 'reshare';
     const curve = curveFromProtocol(header.protocol, kind);
     if (old.curve !== curve) r.fail('curve');
-    const suite = checkPublicShareSet(old, 'ERR_MPC_INVALID_PARAMS').suite;
+    const suite = checkShareSet(old, 'ERR_MPC_INVALID_PARAMS').suite;
     const coefficients: bigint[] = [];
     for (let n = r.u8(); n > 0; n--) coefficients.push(suite.decodeScalar(r.take(32)));
     const tag = r.u8();
@@ -372,6 +391,7 @@ class FrostReshare implements RoundProtocol<ReshareResult> {
   wipe(): void {
     wipePolynomial({ coefficients: this.#coefficients, commitments: [] });
     this.#coefficients = [];
+    this.#deals.clear();
     if (this.#pending) wipe(this.#pending.signingShare);
     this.#pending = undefined;
   }
@@ -471,7 +491,7 @@ function create(
       throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'dealer needs its key share' });
     if (params.keyShare.index !== params.me)
       throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'key share index is not me' });
-    secret = checkKeyShare(params.keyShare).secret;
+    secret = checkKeyShareCached(params.keyShare).secret;
     old = publicShareSet(params.keyShare);
   } else {
     if (params.shareSet === undefined)
@@ -483,20 +503,21 @@ function create(
     allowThresholdBelowPartyCount: params.allowThresholdBelowPartyCount === true,
     allowAnyReceiverSet: params.allowAnyReceiverSet === true,
   });
-  const suite = checkPublicShareSet(old, 'ERR_MPC_INVALID_PARAMS').suite;
+  const suite = checkShareSet(old, 'ERR_MPC_INVALID_PARAMS').suite;
   let coefficients: bigint[] = [];
+  let commitments: GroupPoint[] | undefined;
   if (secret !== undefined) {
     // Non-constant-time BigInt arithmetic on a secret (docs/constant-time.md).
     const w = suite.mod(lagrange(suite, params.me, cfg.dealers) * secret);
-    coefficients = samplePolynomial(
-      suite,
-      cfg.threshold,
-      w,
-      test.random ?? defaultRandom,
-    ).coefficients;
+    const poly = samplePolynomial(suite, cfg.threshold, w, test.random ?? defaultRandom);
+    coefficients = poly.coefficients;
+    commitments = [...poly.commitments];
     secret = 0n;
   }
-  return Session.create(header, new FrostReshare(header, cfg, coefficients, undefined, false));
+  return Session.create(
+    header,
+    new FrostReshare(header, cfg, coefficients, undefined, false, commitments),
+  );
 }
 
 /**

@@ -56,7 +56,6 @@ import {
   type FrostSuite,
 } from './frost-ciphersuite.js';
 import {
-  checkPublicShareSet,
   copyKeyShare,
   decodePublicShareSet,
   encodePublicShareSet,
@@ -64,10 +63,10 @@ import {
   importKeyShare,
   publicShareSet,
   wipeKeyShare,
-  type CheckedShareSet,
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
+import { checkKeyShareCached, checkShareSet, remember, shareSetKey } from './frost-share-set.js';
 import { normalizeParties } from './party-set.js';
 import { INSPECT, inspectSummary } from './redact.js';
 import {
@@ -148,80 +147,11 @@ interface TweakedKey {
 }
 
 /*
- * Memoised validation and tweaks of public share sets. Validating a share set decodes every
- * point (on Ed25519 a subgroup check of ~1 ms each) and interpolates in the exponent, and a
- * derivation path costs a base multiplication per level; a co-signer signs with the same few
- * share sets and addresses again and again. Both results are pure functions of public data, so
- * a hit keyed by that exact data is the same as recomputing; only successes are stored, and
- * the key is built only from values of the expected types (JSON of numbers, strings and hex),
- * so two different inputs cannot share one. Bounded, oldest entry evicted first.
+ * Tweaked keys, memoised like share-set validation (frost-share-set.ts): a derivation path costs
+ * a base multiplication per level, and the same addresses sign again and again; the result is a
+ * pure function of public data (share set, signers, path, merkle root, ciphersuite).
  */
-const CACHE_SIZE = 256;
-const checkedShareSets = new Map<string, CheckedShareSet>();
 const tweakedKeys = new Map<string, TweakedKey>();
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  if (cache.size >= CACHE_SIZE) {
-    const oldest = cache.keys().next();
-    if (oldest.done !== true) cache.delete(oldest.value);
-  }
-  cache.set(key, value);
-  return value;
-}
-
-/** Cache key of a public share set, or undefined if a field has an unexpected type. */
-function shareSetKey(p: PublicShareSet): string | undefined {
-  const bytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
-  if (
-    typeof p.curve !== 'string' ||
-    typeof p.threshold !== 'number' ||
-    !Array.isArray(p.parties) ||
-    !p.parties.every((j) => typeof j === 'number') ||
-    !bytes(p.publicKey) ||
-    !bytes(p.chainCode) ||
-    !Array.isArray(p.verificationShares) ||
-    !p.verificationShares.every(bytes)
-  )
-    return undefined;
-  return JSON.stringify([
-    p.curve,
-    p.threshold,
-    p.parties,
-    toHex(p.publicKey),
-    toHex(p.chainCode),
-    p.verificationShares.map(toHex),
-  ]);
-}
-
-/** {@link checkPublicShareSet}, memoised (same result, same errors). */
-function checkShareSet(p: PublicShareSet): CheckedShareSet {
-  const key = shareSetKey(p);
-  const hit = key === undefined ? undefined : checkedShareSets.get(key);
-  if (hit !== undefined) return hit;
-  const checked = checkPublicShareSet(p);
-  return key === undefined ? checked : remember(checkedShareSets, key, checked);
-}
-
-/**
- * `checkKeyShare` (key-share.ts) with the public part memoised: the index is a member, the
- * signing share is a canonical non-zero scalar and `x_i·G = X_i` (constant-time multiply).
- */
-function checkSigningShare(share: KeyShare): bigint {
-  const checked = checkShareSet(share);
-  const X = checked.verificationShares.get(share.index);
-  if (X === undefined) throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'index not in parties' });
-  let secret: bigint;
-  try {
-    secret = checked.suite.decodeScalar(share.signingShare);
-  } catch (e) {
-    throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'signing share', cause: e });
-  }
-  if (!checked.suite.G.multiply(secret).equals(X))
-    throw new MpcError('ERR_MPC_KEY_SHARE', {
-      detail: 'signing share does not match its verification share',
-    });
-  return secret;
-}
 
 function hasEvenY(p: GroupPoint): boolean {
   return p.toBytes()[0] === 0x02;
@@ -286,7 +216,7 @@ function computeTweakedKey(cfg: SignConfig): TweakedKey {
 /** My tweaked signing share `sign·x_i + add`, in noble's format (secret). */
 function tweakedSecret(cfg: SignConfig, key: TweakedKey, keyShare: KeyShare): FrostSecret {
   const { curve, frost } = cfg.suite;
-  const secret = checkSigningShare(keyShare);
+  const { secret } = checkKeyShareCached(keyShare);
   // Non-constant-time BigInt arithmetic on a secret (docs/constant-time.md).
   const x = curve.mod(key.sign * secret + key.add);
   if (x === 0n) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'tweaked share is zero' });

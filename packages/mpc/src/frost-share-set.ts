@@ -1,0 +1,91 @@
+/**
+ * Memoised validation of public share sets for the FROST protocols (`checkPublicShareSet`,
+ * `checkKeyShare` of `key-share.ts`, same results and same errors).
+ *
+ * Validating a share set decodes every point (on Ed25519 a prime-order subgroup check of ~1 ms
+ * each) and interpolates in the exponent; a co-signer signs with the same few share sets again
+ * and again, and one reshare checked the old set three times. The result is a pure function of
+ * public data, so a hit keyed by that exact data is the same as recomputing. Only successes are
+ * stored; the key is built only from values of the expected types (JSON of numbers, a string
+ * and hex), so two different inputs cannot share one. The secret part of a key share
+ * (`x_i·G = X_i`) is never cached. Bounded, oldest entry evicted first.
+ * @module
+ */
+import { toHex } from './bytes.js';
+import { MpcError } from './errors.js';
+import {
+  checkPublicShareSet,
+  type CheckedShareSet,
+  type KeyShare,
+  type PublicShareSet,
+} from './key-share.js';
+
+const CACHE_SIZE = 256;
+const checkedShareSets = new Map<string, CheckedShareSet>();
+
+/** Adds to a bounded cache (oldest entry evicted first) and returns the value. */
+export function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_SIZE) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, value);
+  return value;
+}
+
+/** Cache key of a public share set, or undefined if a field has an unexpected type. */
+export function shareSetKey(p: PublicShareSet): string | undefined {
+  const bytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+  if (
+    typeof p.curve !== 'string' ||
+    typeof p.threshold !== 'number' ||
+    !Array.isArray(p.parties) ||
+    !p.parties.every((j) => typeof j === 'number') ||
+    !bytes(p.publicKey) ||
+    !bytes(p.chainCode) ||
+    !Array.isArray(p.verificationShares) ||
+    !p.verificationShares.every(bytes)
+  )
+    return undefined;
+  return JSON.stringify([
+    p.curve,
+    p.threshold,
+    p.parties,
+    toHex(p.publicKey),
+    toHex(p.chainCode),
+    p.verificationShares.map(toHex),
+  ]);
+}
+
+/** {@link checkPublicShareSet}, memoised. */
+export function checkShareSet(
+  p: PublicShareSet,
+  code: 'ERR_MPC_KEY_SHARE' | 'ERR_MPC_INVALID_PARAMS' = 'ERR_MPC_KEY_SHARE',
+): CheckedShareSet {
+  const key = shareSetKey(p);
+  const hit = key === undefined ? undefined : checkedShareSets.get(key);
+  if (hit !== undefined) return hit;
+  const checked = checkPublicShareSet(p, code);
+  return key === undefined ? checked : remember(checkedShareSets, key, checked);
+}
+
+/**
+ * `checkKeyShare` with the public part memoised: the index is a member, the signing share is a
+ * canonical non-zero scalar and `x_i·G = X_i` (constant-time multiplication, every time).
+ */
+export function checkKeyShareCached(share: KeyShare): { checked: CheckedShareSet; secret: bigint } {
+  const checked = checkShareSet(share);
+  const X = checked.verificationShares.get(share.index);
+  if (X === undefined) throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'index not in parties' });
+  let secret: bigint;
+  try {
+    secret = checked.suite.decodeScalar(share.signingShare);
+  } catch (e) {
+    throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'signing share', cause: e });
+  }
+  if (!checked.suite.G.multiply(secret).equals(X))
+    throw new MpcError('ERR_MPC_KEY_SHARE', {
+      detail: 'signing share does not match its verification share',
+    });
+  return { checked, secret };
+}
