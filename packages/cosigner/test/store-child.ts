@@ -3,6 +3,9 @@
 //                                             ids taken and how many takes found none
 //   write <storeDir> <keyFile> <shareSetId>   add batches of 50 presignatures and take some,
 //                                             forever; print "committed <n>" after each batch
+//   churn <storeDir> <keyFile> <shareSetId>   prepare statements by the thousand, leave them to
+//                                             the garbage collector, then exit with the store
+//                                             open (the teardown path of the SQLite binding)
 // The passphrase comes from COSIGNER_TEST_PASSPHRASE.
 import { isCosignerError } from '../src/errors.js';
 import { openLocalKms } from '../src/kms/local-kms.js';
@@ -51,6 +54,15 @@ if (mode === 'take') {
     store.presignatures.takePresignature(shareSetId);
     process.stdout.write(`committed ${n}\n`);
   }
+} else if (mode === 'churn') {
+  for (let i = 0; i < 20_000; i++) {
+    store.shareSets.getShareSet(shareSetId);
+    if (i % 1000 === 0) store.presignatures.takePresignature(shareSetId);
+  }
+  process.stdout.write('churned\n');
+  // Leave the event loop to idle for a moment so background GC tasks run, then exit.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  process.exitCode = 0;
 } else {
   throw new Error(`unknown mode ${String(mode)}`);
 }

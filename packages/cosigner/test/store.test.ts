@@ -3,13 +3,13 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import Database from 'better-sqlite3-multiple-ciphers';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { CosignerError } from '../src/errors.js';
 import type { LocalKmsProvider } from '../src/kms/local-kms.js';
 import type { CosignerStore } from '../src/store/cosigner-store.js';
 import { initStore, openStore } from '../src/store/cosigner-store.js';
+import { sqliteDatabase } from '../src/store/sqlite-driver.js';
 import { DATABASE_FILE, HEADER_FILE } from '../src/store/store-files.js';
 import {
   cleanupTempDirs,
@@ -123,7 +123,7 @@ describe('store lifecycle', () => {
     const header = await readFile(join(storeDir, HEADER_FILE), 'utf8');
     expect(header).not.toContain(MARKER);
     // A plain SQLite connection (no key) cannot read it.
-    const plain = new Database(join(storeDir, DATABASE_FILE), {
+    const plain = new (sqliteDatabase())(join(storeDir, DATABASE_FILE), {
       fileMustExist: true,
       readonly: true,
     });

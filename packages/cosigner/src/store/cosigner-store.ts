@@ -12,14 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 
-import type { Database } from 'better-sqlite3-multiple-ciphers';
-
 import { CosignerError } from '../errors.js';
 import { equalBytesConstantTime, zeroize } from '../kms/bytes.js';
 import type { KmsProvider } from '../kms/kms-provider.js';
 import { DATA_KEY_BYTES, assertWrappedBy } from '../kms/kms-provider.js';
 import { BlobSealer } from './blob-sealer.js';
 import { openEncryptedDatabase } from './encrypted-database.js';
+import type { Database } from './sqlite-driver.js';
 import { withSqliteErrors } from './sqlite-errors.js';
 import { migrate } from './migrations.js';
 import { PairedApiKeyRepository } from './paired-api-key-repository.js';

@@ -13,11 +13,10 @@
  * foreign keys on, and a busy timeout so two connections queue instead of failing.
  * @module
  */
-import Database from 'better-sqlite3-multiple-ciphers';
-
 import { CosignerError } from '../errors.js';
 import { zeroize } from '../kms/bytes.js';
 import { DATA_KEY_BYTES } from '../kms/kms-provider.js';
+import { type Database, sqliteDatabase } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
 /** Options of {@link openEncryptedDatabase}. */
@@ -37,13 +36,14 @@ export function openEncryptedDatabase(
   path: string,
   dataKey: Uint8Array,
   options: OpenDatabaseOptions,
-): Database.Database {
+): Database {
   if (dataKey.length !== DATA_KEY_BYTES) {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'data key length' });
   }
-  let db: Database.Database;
+  let db: Database;
   try {
-    db = new Database(path, { fileMustExist: !options.create });
+    const SqliteDatabase = sqliteDatabase();
+    db = new SqliteDatabase(path, { fileMustExist: !options.create });
   } catch (e) {
     if ((e as { code?: unknown }).code === 'SQLITE_CANTOPEN') {
       throw new CosignerError('ERR_COSIGNER_STORE_NOT_FOUND', { detail: path, cause: e });

@@ -8,9 +8,9 @@
  * encryption. Times are milliseconds since the Unix epoch.
  * @module
  */
-import type { Database } from 'better-sqlite3-multiple-ciphers';
 
 import { CosignerError } from '../errors.js';
+import type { Database } from './sqlite-driver.js';
 
 /** One schema step. */
 export interface Migration {

@@ -7,9 +7,9 @@
  * same transaction: presignatures are bound to the share they were made with.
  * @module
  */
-import type { Database } from 'better-sqlite3-multiple-ciphers';
 
 import { CosignerError } from '../errors.js';
+import type { Database } from './sqlite-driver.js';
 import type { StoreContext } from './store-context.js';
 import { assertBlob, assertId, blobOf, guarded } from './store-context.js';
 

@@ -5,10 +5,10 @@
  * key (they only see the per-purpose sealer).
  * @module
  */
-import type { Database } from 'better-sqlite3-multiple-ciphers';
 
 import { CosignerError } from '../errors.js';
 import type { BlobSealer } from './blob-sealer.js';
+import type { Database } from './sqlite-driver.js';
 import { mapSqliteError } from './sqlite-errors.js';
 
 /** Shared state of an open store. */
