@@ -2,6 +2,7 @@
 // OT setup per ordered pair, consistent across the pair), and the versioned key-share format.
 // Key model (review 2026-11-24, H1): t = n unless allowThresholdBelowPartyCount, checked at
 // creation and on restore, and the hash context binds the parties, threshold and options.
+import { inspect } from 'node:util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,11 @@ import {
   type Dkls23KeyShare,
   type ProtocolMessage,
 } from '../src/index.js';
+import { ByteWriter } from '../src/bytes.js';
+import { loadDkls23Keygen } from '../src/dkls23/keygen.js';
+import { makeHeader } from '../src/session.js';
 import { runSessions, seededRandom, sid } from './helpers.js';
+import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 import { deliver, runDkls23Dkg } from './dkls23-helpers.js';
 
 const bit = (b: Uint8Array, i: number): number => ((b[i >>> 3] ?? 0) >>> (i & 7)) & 1;
@@ -171,6 +176,44 @@ describe('DKLs23 DKG key model (review H1)', () => {
     const receiverFlag = bytes.slice();
     receiverFlag[at] = 3;
     expect(() => resumeSession(receiverFlag)).toThrow(invalidParams);
+  });
+});
+
+describe('DKLs23 key generation keeps its secrets in #private fields (review L1)', () => {
+  it('no rendering of a reshare dealer shows its seed or dealt secret λ_i·x_i', () => {
+    // A reshare dealer's protocol object, loaded from a hand-built state with known secrets.
+    const old = dealDkls23Shares([1, 2, 3], 3).get(1)!;
+    const seed = new Uint8Array(32).fill(0xa7);
+    const dealt = new Uint8Array(32).fill(0x5c);
+    const w = new ByteWriter().u8(0).u8(3).u8(3).u16(1).u16(2).u16(3).u8(3).u16(1).u16(2).u16(4);
+    w.u8(1).u8(old.threshold).u8(3).u16(1).u16(2).u16(3).raw(old.publicKey).raw(old.chainCode);
+    for (const v of old.verificationShares) w.raw(v);
+    const empty = new Uint8Array(0);
+    w.u8(0).raw(seed).bytes(dealt).bytes(Uint8Array.of(0)).bytes(Uint8Array.of(0));
+    w.bytes(empty).bytes(empty).u8(0).bytes(empty);
+    const header = makeHeader(
+      'dkls23-secp256k1/reshare/v1',
+      sid('keygen-private'),
+      [1, 2, 3, 4],
+      1,
+    );
+    const protocol = loadDkls23Keygen(header, w.finish());
+    expect(protocol.start().find((m) => m.to === 'broadcast')!.payload).toHaveLength(64);
+    const secrets = [seed, dealt].flatMap((b) => [
+      Buffer.from(b).toString('hex'),
+      [...b].join(', '),
+      [...b].join(','),
+      BigInt('0x' + Buffer.from(b).toString('hex')).toString(10),
+    ]);
+    const renderings = [
+      inspect(protocol),
+      inspect(protocol, { depth: Infinity, showHidden: true }),
+      inspect(protocol, { depth: Infinity, showHidden: true, customInspect: false }),
+      JSON.stringify(protocol),
+    ];
+    for (const text of renderings) for (const f of secrets) expect(text).not.toContain(f);
+    expect(inspect(protocol)).toContain('dkls23-secp256k1/reshare/v1');
+    expect(JSON.parse(JSON.stringify(protocol))).toMatchObject({ me: 1, receivers: [1, 2, 4] });
   });
 });
 
