@@ -12,8 +12,10 @@ import {
   dkls23Refresh,
   dkls23Reshare,
   InMemoryPresignatureStore,
+  NonDurablePresignSessionRegistry,
   publicShareSet,
   type Dkls23Presignature,
+  type Session,
 } from '@countersign/mpc';
 import { run, sid, type Run } from './mpc-harness.js';
 
@@ -51,21 +53,29 @@ const dkg = await timeIt(
 const shares = dkg.last.results;
 const shareSet = publicShareSet(shares.get(1)!);
 
-const presignOnce = (): Run<Dkls23Presignature> => {
+// Each co-signer claims presigning sids in its own durable registry; in memory here (one
+// process, fresh sids), and the claim is inside the timed presign.
+const registries = new Map(parties.map((me) => [me, new NonDurablePresignSessionRegistry()]));
+const presignOnce = async (): Promise<Run<Dkls23Presignature>> => {
   const id = sid();
-  return run(
-    new Map(
-      parties.map((me) => [
-        me,
-        dkls23Presign({ sid: id, keyShare: shares.get(me)!, signers: parties }),
-      ]),
-    ),
-  );
+  const sessions = new Map<number, Session<Dkls23Presignature>>();
+  for (const me of parties)
+    sessions.set(
+      me,
+      await dkls23Presign({
+        sid: id,
+        keyShare: shares.get(me)!,
+        signers: parties,
+        registry: registries.get(me)!,
+      }),
+    );
+  return run(sessions);
 };
 const presign = await timeIt(10, presignOnce);
 
 // Online round: every party's share from a fresh presignature (the presign is outside the timer).
-const pool = Array.from({ length: 21 }, () => presignOnce().results);
+const pool: Map<number, Dkls23Presignature>[] = [];
+for (let i = 0; i < 21; i++) pool.push((await presignOnce()).results);
 // One spent-marker store per party, as each co-signer has its own.
 const stores = new Map(parties.map((me) => [me, new InMemoryPresignatureStore()]));
 const online = await timeIt(20, async () => {

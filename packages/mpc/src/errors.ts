@@ -30,6 +30,7 @@ export type MpcErrorCode =
   | 'ERR_MPC_INVALID_SIGNATURE_SHARE'
   | 'ERR_MPC_SIGNATURE_INVALID'
   | 'ERR_MPC_NONCE_REUSE'
+  | 'ERR_MPC_SID_REUSED'
   | 'ERR_MPC_SESSION_STATE'
   | 'ERR_MPC_DERIVATION'
   | 'ERR_MPC_KEY_SHARE'
@@ -60,6 +61,7 @@ const MESSAGES: Record<MpcErrorCode, string> = {
   ERR_MPC_INVALID_SIGNATURE_SHARE: 'invalid signature share',
   ERR_MPC_SIGNATURE_INVALID: 'aggregate signature does not verify',
   ERR_MPC_NONCE_REUSE: 'signing nonces already used',
+  ERR_MPC_SID_REUSED: 'session id already used with this share set; start under a fresh sid',
   ERR_MPC_SESSION_STATE: 'operation not allowed in the current session state',
   ERR_MPC_DERIVATION: 'invalid derivation path or derived key',
   ERR_MPC_KEY_SHARE: 'invalid key share',

@@ -13,7 +13,8 @@ import { loadReshare } from './frost-reshare.js';
 import { loadSign } from './frost-sign.js';
 import { loadDkls23Keygen } from './dkls23/keygen.js';
 import { loadDkls23Presign } from './dkls23/presign.js';
-import { Session, type ProtocolLoader } from './session.js';
+import { restoreDkls23CheckError } from './dkls23/check-error.js';
+import { Session, type FailureLoader, type ProtocolLoader } from './session.js';
 
 export { MpcError, isMpcError, type MpcErrorCode, type MpcErrorOptions } from './errors.js';
 export type { CurveName, RandomSource } from './curve-suite.js';
@@ -63,7 +64,14 @@ export {
   type Dkls23Pair,
 } from './dkls23/key-share.js';
 export { Dkls23CheckError, type Dkls23Check } from './dkls23/check-error.js';
-export { dkls23Presign, type Dkls23PresignParams } from './dkls23/presign.js';
+export { applyDkls23Ban } from './dkls23/ban.js';
+export {
+  dkls23Presign,
+  presignSessionId,
+  NonDurablePresignSessionRegistry,
+  type Dkls23PresignParams,
+  type PresignSessionRegistry,
+} from './dkls23/presign.js';
 export {
   exportPresignature,
   importPresignature,
@@ -83,12 +91,13 @@ export {
   type Dkls23SigningContext,
 } from './dkls23/sign.js';
 
-const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>]> = [
+// Protocol loader, and the loader of its typed errors' evidence (failed sessions, state v3).
+const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>, FailureLoader?]> = [
   [/^frost-(ed25519|secp256k1)\/dkg\/v1$/, loadDkg],
   [/^frost-(ed25519|secp256k1)\/(reshare|refresh)\/v1$/, loadReshare],
   [/^frost-(ed25519|secp256k1-bip340|secp256k1-rfc9591)\/sign\/v1$/, loadSign],
-  [/^dkls23-secp256k1\/(dkg|reshare|refresh)\/v1$/, loadDkls23Keygen],
-  [/^dkls23-secp256k1\/presign\/v1$/, loadDkls23Presign],
+  [/^dkls23-secp256k1\/(dkg|reshare|refresh)\/v1$/, loadDkls23Keygen, restoreDkls23CheckError],
+  [/^dkls23-secp256k1\/presign\/v1$/, loadDkls23Presign, restoreDkls23CheckError],
 ];
 
 /**
@@ -99,5 +108,5 @@ export function resumeSession<R = unknown>(bytes: Uint8Array): Session<R> {
   const protocol = Session.peekProtocol(bytes);
   const entry = LOADERS.find(([re]) => re.test(protocol));
   if (entry === undefined) throw new MpcError('ERR_MPC_MALFORMED', { detail: 'unknown protocol' });
-  return Session.restore(bytes, entry[1] as ProtocolLoader<R>);
+  return Session.restore(bytes, entry[1] as ProtocolLoader<R>, entry[2]);
 }

@@ -104,8 +104,45 @@ export type ProtocolLoader<R> = (header: SessionHeader, state: Uint8Array) => Ro
 /** Lifecycle of a session. */
 export type SessionStatus = 'created' | 'running' | 'done' | 'failed';
 
-// "CSS2": v2 adds the error's suspects; v1 states (which could hold FROST nonces) are refused.
-const STATE_MAGIC = Uint8Array.of(0x43, 0x53, 0x53, 0x32);
+// "CSS3": v3 adds the failure's evidence (below). "CSS2" (v2 added the error's suspects) is
+// still read, as a failure without evidence; v1 states (which could hold FROST nonces) are
+// refused.
+const STATE_MAGIC = Uint8Array.of(0x43, 0x53, 0x53, 0x33);
+const STATE_MAGIC_V2 = Uint8Array.of(0x43, 0x53, 0x53, 0x32);
+/** Upper bound of a failure's evidence in session state. */
+const MAX_EVIDENCE_LENGTH = 1024;
+
+/**
+ * An error that carries protocol-defined facts which must survive a restart together with the
+ * failed session (e.g. DKLs23: which check failed and which OT setups were destroyed, so the
+ * caller can still apply the ban after reloading the session). The framework stores the bytes
+ * in the failed state (v3) and gives them back to the protocol's {@link FailureLoader}.
+ */
+export const FAILURE_EVIDENCE: unique symbol = Symbol.for('countersign.mpc.failureEvidence');
+
+/** An {@link MpcError} with {@link FAILURE_EVIDENCE}. */
+export interface ErrorWithEvidence extends MpcError {
+  [FAILURE_EVIDENCE](): Uint8Array;
+}
+
+/**
+ * Rebuilds a protocol's typed error from the restored code, culprit and suspects (`base`) and
+ * its evidence bytes. Must validate the evidence as strictly as a message decoder, against
+ * `header` and `base`, and throw `ERR_MPC_MALFORMED` on anything out of place.
+ */
+export type FailureLoader = (
+  header: SessionHeader,
+  base: MpcError,
+  evidence: Uint8Array,
+) => MpcError;
+
+function evidenceOf(e: MpcError): Uint8Array {
+  const f = (e as Partial<ErrorWithEvidence>)[FAILURE_EVIDENCE];
+  if (typeof f !== 'function') return new Uint8Array(0);
+  const bytes = f.call(e);
+  if (bytes.length > MAX_EVIDENCE_LENGTH) throw new RangeError('failure evidence too long');
+  return bytes;
+}
 const STATUS_CODES: readonly SessionStatus[] = ['created', 'running', 'done', 'failed'];
 const MAX_STATE_ENTRIES = 4096;
 
@@ -291,6 +328,7 @@ export class Session<R> {
       const suspects = failure.suspects ?? [];
       w.u8(suspects.length);
       for (const p of suspects) w.u16(p);
+      w.bytes(evidenceOf(failure));
     }
     w.u16(this.#seen.size);
     for (const d of this.#seen) w.raw(Buffer.from(d, 'hex'));
@@ -314,54 +352,40 @@ export class Session<R> {
   /** Reads the protocol id of serialized session state, to choose a loader. */
   static peekProtocol(bytes: Uint8Array): string {
     const r = new ByteReader(bytes, 'session state');
-    if (!sameBytes(r.take(4), STATE_MAGIC)) r.fail('bad magic');
+    readVersion(r);
     return r.ascii();
   }
 
   /**
-   * Restores a session serialized by {@link Session.toBytes}. Everything is re-validated as if
-   * it came from outside: header, status and round, error code, every buffered message (sender,
-   * round, kind expected by the protocol), the broadcast log and the outbox.
+   * Reads the header and the failure (if the session failed) of serialized session state,
+   * validated as {@link Session.restore} validates them, without loading the protocol: for
+   * callers that must act on a failure (e.g. apply a ban) whatever the rest of the state holds.
    */
-  static restore<R>(bytes: Uint8Array, loader: ProtocolLoader<R>): Session<R> {
+  static peekFailure(
+    bytes: Uint8Array,
+    failureLoader?: FailureLoader,
+  ): { header: SessionHeader; failure: MpcError | undefined } {
     const r = new ByteReader(bytes, 'session state');
-    if (!sameBytes(r.take(4), STATE_MAGIC)) r.fail('bad magic');
-    const protocol = r.ascii();
-    const sid = r.take(r.u8());
-    const n = r.u8();
-    const parties: number[] = [];
-    for (let i = 0; i < n; i++) parties.push(r.u16());
-    const me = r.u16();
-    let header: SessionHeader;
-    try {
-      header = makeHeader(protocol, sid, parties, me);
-    } catch (e) {
-      return r.fail(isMpcError(e) ? e.code : 'header');
-    }
-    if (header.parties.some((p, i) => p !== parties[i])) r.fail('parties not sorted');
+    const head = readHead(r, failureLoader);
+    return { header: head.header, failure: head.failure };
+  }
+
+  /**
+   * Restores a session serialized by {@link Session.toBytes}. Everything is re-validated as if
+   * it came from outside: header, status and round, error code and evidence, every buffered
+   * message (sender, round, kind expected by the protocol), the broadcast log and the outbox.
+   * `failureLoader` rebuilds the protocol's typed error of a failed session from its evidence;
+   * evidence without a loader is refused.
+   */
+  static restore<R>(
+    bytes: Uint8Array,
+    loader: ProtocolLoader<R>,
+    failureLoader?: FailureLoader,
+  ): Session<R> {
+    const r = new ByteReader(bytes, 'session state');
+    const { header, status, round, failure } = readHead(r, failureLoader);
+    const { me } = header;
     const isMember = (p: number): boolean => p !== me && header.parties.includes(p);
-    const status = STATUS_CODES[r.u8()] ?? r.fail('status');
-    const round = r.u8();
-    let failure: MpcError | undefined;
-    const hasFailure = r.u8();
-    if (hasFailure > 1) r.fail('error flag');
-    if (hasFailure === 1) {
-      const code = r.ascii();
-      if (!isMpcErrorCode(code)) return r.fail('error code');
-      const culprit = r.u16();
-      if (culprit !== 0 && !header.parties.includes(culprit)) r.fail('error culprit');
-      const suspects: number[] = [];
-      for (let i = r.u8(); i > 0; i--) {
-        const p = r.u16();
-        if (!header.parties.includes(p)) r.fail('error suspects');
-        suspects.push(p);
-      }
-      failure = new MpcError(code, {
-        culprit: culprit === 0 ? undefined : culprit,
-        suspects: suspects.length === 0 ? undefined : suspects,
-      });
-    }
-    if ((status === 'failed') !== (failure !== undefined)) r.fail('error without failure');
     const seen = readCount(r);
     const seenKeys: string[] = [];
     for (let i = 0; i < seen; i++) seenKeys.push(toKey(r.take(32)));
@@ -598,6 +622,63 @@ export class Session<R> {
     if (m === undefined) this.#broadcastLog.set(round, (m = new Map<number, Uint8Array>()));
     m.set(from, payload);
   }
+}
+
+/** Magic and version: v3, or v2 (no failure evidence). */
+function readVersion(r: ByteReader): 2 | 3 {
+  const magic = r.take(4);
+  if (sameBytes(magic, STATE_MAGIC)) return 3;
+  if (sameBytes(magic, STATE_MAGIC_V2)) return 2;
+  return r.fail('bad magic');
+}
+
+/** Version, header, status, round and failure: the part of the state before the messages. */
+function readHead(
+  r: ByteReader,
+  failureLoader: FailureLoader | undefined,
+): { header: SessionHeader; status: SessionStatus; round: number; failure: MpcError | undefined } {
+  const version = readVersion(r);
+  const protocol = r.ascii();
+  const sid = r.take(r.u8());
+  const n = r.u8();
+  const parties: number[] = [];
+  for (let i = 0; i < n; i++) parties.push(r.u16());
+  const me = r.u16();
+  let header: SessionHeader;
+  try {
+    header = makeHeader(protocol, sid, parties, me);
+  } catch (e) {
+    return r.fail(isMpcError(e) ? e.code : 'header');
+  }
+  if (header.parties.some((p, i) => p !== parties[i])) r.fail('parties not sorted');
+  const status = STATUS_CODES[r.u8()] ?? r.fail('status');
+  const round = r.u8();
+  let failure: MpcError | undefined;
+  const hasFailure = r.u8();
+  if (hasFailure > 1) r.fail('error flag');
+  if (hasFailure === 1) {
+    const code = r.ascii();
+    if (!isMpcErrorCode(code)) return r.fail('error code');
+    const culprit = r.u16();
+    if (culprit !== 0 && !header.parties.includes(culprit)) r.fail('error culprit');
+    const suspects: number[] = [];
+    for (let i = r.u8(); i > 0; i--) {
+      const p = r.u16();
+      if (!header.parties.includes(p)) r.fail('error suspects');
+      suspects.push(p);
+    }
+    failure = new MpcError(code, {
+      culprit: culprit === 0 ? undefined : culprit,
+      suspects: suspects.length === 0 ? undefined : suspects,
+    });
+    const evidence = version === 3 ? r.bytes(MAX_EVIDENCE_LENGTH) : new Uint8Array(0);
+    if (evidence.length > 0) {
+      if (failureLoader === undefined) r.fail('error evidence');
+      failure = failureLoader(header, failure, evidence);
+    }
+  }
+  if ((status === 'failed') !== (failure !== undefined)) r.fail('error without failure');
+  return { header, status, round, failure };
 }
 
 /** A protocol that has finished: holds only its result (secrets already wiped). */

@@ -1,9 +1,11 @@
 // fast-check on every DKLs23 decoder: key shares (CSKS v2), presignatures, signature shares,
-// every protocol payload (through Session.receive on restored states) and session state. Only
-// typed MpcErrors may come out — and never the framework's "internal error" wrapper, which
-// would mean an untyped exception escaped a decoder.
+// every protocol payload (DKG: through Session.receive on restored states; presign, whose
+// states do not restore mid-way: on a session rebuilt and replayed to the slot), and session
+// state, including a failed session's check evidence. Only typed MpcErrors may come out — and
+// never the framework's "internal error" wrapper, which would mean an untyped exception escaped
+// a decoder.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createSignatureShare,
   decodeSignatureShare,
@@ -15,13 +17,16 @@ import {
   importPresignature,
   InMemoryPresignatureStore,
   MpcError,
+  NonDurablePresignSessionRegistry,
   publicShareSet,
   resumeSession,
+  type Dkls23KeyShare,
+  type Dkls23Presignature,
   type ProtocolMessage,
   type Session,
 } from '../src/index.js';
 import { encodeMessage } from '../src/message.js';
-import { sid } from './helpers.js';
+import { seededRandom, sid } from './helpers.js';
 import { presign } from './dkls23-helpers.js';
 
 const RUNS = 30;
@@ -63,10 +68,14 @@ function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
   }
 }
 
-/** Runs sessions; for each message delivered to `watch`, its state right before. */
+/**
+ * Runs sessions; for each message delivered to `watch`, its state right before and the
+ * messages `watch` received before it.
+ */
 function record<R>(sessions: Map<number, Session<R>>, watch: number) {
   const queue: ProtocolMessage[] = [];
-  const snaps: { state: Uint8Array; message: ProtocolMessage }[] = [];
+  const snaps: { state: Uint8Array; message: ProtocolMessage; before: ProtocolMessage[] }[] = [];
+  const received: ProtocolMessage[] = [];
   for (const s of sessions.values()) queue.push(...s.start());
   while (queue.length > 0) {
     const m = queue.shift()!;
@@ -74,11 +83,44 @@ function record<R>(sessions: Map<number, Session<R>>, watch: number) {
       ? [...sessions.keys()].filter((p) => p !== m.from)
       : [m.to]) {
       const s = sessions.get(to)!;
-      if (to === watch) snaps.push({ state: s.toBytes(), message: m });
+      if (to === watch) {
+        snaps.push({ state: s.toBytes(), message: m, before: [...received] });
+        received.push(m);
+      }
       queue.push(...s.receive(encodeMessage(m)));
     }
   }
-  return { snaps, results: [...sessions].map(([i, s]) => [i, s.result()] as const) };
+  return {
+    snaps,
+    sessions,
+    results: [...sessions].map(([i, s]) => [i, s.result()] as const),
+  };
+}
+
+const PRESIGN_SID = sid('fuzz-dkls23-presign');
+
+/**
+ * Party 2 of the recorded presigning session, rebuilt and replayed up to a slot. Test-only
+ * bypasses, to feed one slot many inputs without a state restore (presigning states do not
+ * restore mid-way): the sid is claimed again in a fresh non-durable registry, and party 2's
+ * randomness is replayed from a fixed seed, so its messages equal the recorded ones and party
+ * 1's recorded round 2 (echo included) stays consistent with them.
+ */
+async function replayedParty2(
+  shares: Map<number, Dkls23KeyShare>,
+  before: readonly ProtocolMessage[],
+): Promise<Session<Dkls23Presignature>> {
+  const s = await dkls23Presign({
+    sid: PRESIGN_SID,
+    // A copy: a failed KOS or μ check destroys setups in the object it is given.
+    keyShare: importDkls23KeyShare(exportDkls23KeyShare(shares.get(2)!)),
+    signers: [1, 2],
+    registry: new NonDurablePresignSessionRegistry(),
+    random: seededRandom('fuzz-dkls23-presign/2'),
+  });
+  s.start();
+  for (const m of before) s.receive(encodeMessage(m));
+  return s;
 }
 
 describe('DKLs23 decoders under random and mutated input', () => {
@@ -92,19 +134,42 @@ describe('DKLs23 decoders under random and mutated input', () => {
     1,
   );
   const shares = new Map(dkg.results);
-  const pre = record(
-    new Map(
-      [1, 2].map((me) => [
+  let pre: ReturnType<typeof record<Dkls23Presignature>>;
+  /** States of the presigning session: finished, and failed with a μ-check evidence. */
+  const presignStates: Uint8Array[] = [];
+  beforeAll(async () => {
+    const sessions = new Map<number, Session<Dkls23Presignature>>();
+    for (const me of [1, 2])
+      sessions.set(
         me,
-        dkls23Presign({
-          sid: sid('fuzz-dkls23-presign'),
+        await dkls23Presign({
+          sid: PRESIGN_SID,
           keyShare: shares.get(me)!,
           signers: [1, 2],
+          registry: new NonDurablePresignSessionRegistry(),
+          ...(me === 2 ? { random: seededRandom('fuzz-dkls23-presign/2') } : {}),
         }),
-      ]),
-    ),
-    2,
-  );
+      );
+    pre = record(sessions, 2);
+    presignStates.push(pre.sessions.get(2)!.toBytes());
+    // Party 1's round-2 answer with one τ byte flipped: party 2's μ check fails (evidence).
+    const last = pre.snaps.find((s) => s.message.round === 2 && s.message.to === 2)!;
+    const failing = await replayedParty2(
+      shares,
+      pre.snaps.filter((s) => s !== last).map((s) => s.message),
+    );
+    const p = last.message.payload.slice();
+    p[32 + 63] = (p[32 + 63] ?? 0) ^ 1;
+    let err: unknown;
+    try {
+      failing.receive(encodeMessage({ ...last.message, payload: p }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ERR_MPC_OT_CHECK', culprit: 1 });
+    presignStates.push(failing.toBytes());
+    expect(resumeSession(presignStates[1]!).error).toMatchObject({ check: 'mu', banned: 1 });
+  });
 
   it('importDkls23KeyShare', () => {
     const valid = exportDkls23KeyShare(shares.get(1)!);
@@ -120,8 +185,8 @@ describe('DKLs23 decoders under random and mutated input', () => {
     );
   });
 
-  it('importPresignature', () => {
-    const valid = exportPresignature(presign(shares, [1, 2]).get(1)!);
+  it('importPresignature', async () => {
+    const valid = exportPresignature((await presign(shares, [1, 2])).get(1)!);
     expect(exportPresignature(importPresignature(valid))).toEqual(valid);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => typedOnly(() => importPresignature(b))),
@@ -134,7 +199,7 @@ describe('DKLs23 decoders under random and mutated input', () => {
   });
 
   it('decodeSignatureShare', async () => {
-    const ps = presign(shares, [1, 2]);
+    const ps = await presign(shares, [1, 2]);
     const { share, context } = await createSignatureShare({
       presignature: ps.get(1)!,
       shareSet: publicShareSet(shares.get(1)!),
@@ -156,28 +221,39 @@ describe('DKLs23 decoders under random and mutated input', () => {
     );
   });
 
-  for (const [name, snaps] of [
-    ['DKG', dkg.snaps],
-    ['presign', pre.snaps],
-  ] as const) {
-    it(`${name} payloads (${snaps.length} message slots)`, () => {
-      expect(snaps.length).toBeGreaterThan(0);
-      fc.assert(
-        fc.property(fc.nat(), mutation, fc.boolean(), (pick, m, wholeMessage) => {
-          const snap = snaps[pick % snaps.length]!;
-          const session = resumeSession(snap.state);
-          const bytes = wholeMessage
-            ? mutate(encodeMessage(snap.message), m)
-            : encodeMessage({ ...snap.message, payload: mutate(snap.message.payload, m) });
-          typedOnly(() => session.receive(bytes));
-        }),
-        { numRuns: RUNS },
-      );
-    });
-  }
+  const mutated = (message: ProtocolMessage, m: Mutation, wholeMessage: boolean): Uint8Array =>
+    wholeMessage
+      ? mutate(encodeMessage(message), m)
+      : encodeMessage({ ...message, payload: mutate(message.payload, m) });
+
+  it(`DKG payloads (${dkg.snaps.length} message slots)`, () => {
+    expect(dkg.snaps.length).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(fc.nat(), mutation, fc.boolean(), (pick, m, wholeMessage) => {
+        const snap = dkg.snaps[pick % dkg.snaps.length]!;
+        const session = resumeSession(snap.state);
+        typedOnly(() => session.receive(mutated(snap.message, m, wholeMessage)));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('presign payloads (every message slot of party 2)', async () => {
+    expect(pre.snaps.length).toBe(4);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), mutation, fc.boolean(), async (pick, m, wholeMessage) => {
+        const snap = pre.snaps[pick % pre.snaps.length]!;
+        const session = await replayedParty2(shares, snap.before);
+        typedOnly(() => session.receive(mutated(snap.message, m, wholeMessage)));
+      }),
+      { numRuns: RUNS },
+    );
+  });
 
   it('resumeSession on DKLs23 states', () => {
-    const states = [dkg.snaps[1]!.state, pre.snaps[1]!.state];
+    // Mid-way presigning states refuse to load whatever their bytes; the finished and the
+    // failed (with check evidence) states are the ones with content to fuzz.
+    const states = [dkg.snaps[1]!.state, pre.snaps[1]!.state, ...presignStates];
     fc.assert(
       fc.property(fc.constantFrom(...states), mutation, (s, m) =>
         typedOnly(() => resumeSession(mutate(s, m))),

@@ -19,11 +19,11 @@ const PAIRS = [
 describe(`DKLs23: ${COUNT} random signatures`, () => {
   let shares: Map<number, Dkls23KeyShare>;
   const batch: { signers: number[]; presignatures: Map<number, Dkls23Presignature> }[] = [];
-  beforeAll(() => {
+  beforeAll(async () => {
     shares = runDkls23Dkg([1, 2, 3], 2, 'many-2of3');
     for (let k = 0; k < COUNT; k++) {
       const signers = PAIRS[k % PAIRS.length]!;
-      batch.push({ signers, presignatures: presign(shares, signers) });
+      batch.push({ signers, presignatures: await presign(shares, signers) });
     }
   }, 3_600_000);
 

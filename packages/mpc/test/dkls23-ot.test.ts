@@ -1,9 +1,12 @@
 // Building blocks of DKLs23, each on its own: GF(2^128), the hash helpers, MR19 base OT, the
 // IKNP + KOS15 extension and the RVOLE with its DKLs19 check. Honest runs check the algebra;
-// one adversarial test per check names the banned party and shows the setup destroyed.
+// one adversarial test per check names the banned party and shows the setup destroyed. The
+// per-use nonces n_B and n_A (review 2026-11-24, C1) are shown to defeat the repeated-pair-id
+// extraction of Alice's input, next to a control run with replayed nonces where it succeeds.
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { secp256k1Suite } from '../src/curve-suite.js';
 import { MpcError } from '../src/errors.js';
 import {
   baseOtReceive,
@@ -23,20 +26,25 @@ import {
   u32,
 } from '../src/dkls23/hashing.js';
 import {
+  extensionMessageLength,
   extensionReceive,
   extensionSend,
   receiverPads,
   senderPads,
+  OT_NONCE_LENGTH,
   type OtReceiverSetup,
   type OtSenderSetup,
 } from '../src/dkls23/ot-extension.js';
 import {
+  decodeAliceMessage,
   gadget,
   rvoleAliceRespond,
   rvoleBobFinish,
   rvoleBobStart,
+  RVOLE_ALICE_MESSAGE_LENGTH,
   RVOLE_XI,
 } from '../src/dkls23/rvole.js';
+import type { RandomSource } from '../src/index.js';
 import { label } from '../src/hash.js';
 
 const ctx = [label('test'), new Uint8Array(32).fill(9)];
@@ -158,7 +166,10 @@ describe('IKNP + KOS15 extension', () => {
     const { a, b } = dealtSetup(1, 2);
     const sid = pairSessionId(ctx, 1, 2, 'ot-ext');
     const choices = new Uint8Array(randomBytes(count / 8));
-    const ext = extensionReceive(b, sid, choices, new Uint8Array(randomBytes(16)), count);
+    const nB = new Uint8Array(randomBytes(OT_NONCE_LENGTH));
+    const ext = extensionReceive(b, sid, choices, new Uint8Array(randomBytes(16)), nB, count);
+    expect(ext.message.length).toBe(extensionMessageLength(count));
+    expect(ext.message.subarray(0, OT_NONCE_LENGTH)).toEqual(nB);
     const q = extensionSend(a, sid, ext.message, count);
     for (let k = 0; k < count; k++) {
       const w = bit(choices, k);
@@ -166,19 +177,48 @@ describe('IKNP + KOS15 extension', () => {
         expect(q[16 * k + i]).toBe((ext.rows[16 * k + i] ?? 0) ^ (w * (a.delta[i] ?? 0)));
     }
     const n = 16;
-    const { pads0, pads1 } = senderPads(sid, q, a.delta, n, 2);
-    const mine = receiverPads(sid, ext.rows, n, 2);
+    const nA = new Uint8Array(randomBytes(OT_NONCE_LENGTH));
+    const { pads0, pads1 } = senderPads(sid, nA, q, a.delta, n, 2);
+    const mine = receiverPads(sid, nA, ext.rows, n, 2);
     for (let k = 0; k < n; k++)
       expect(mine.slice(2 * k, 2 * k + 2)).toEqual(
         (bit(choices, k) === 1 ? pads1 : pads0).slice(2 * k, 2 * k + 2),
       );
+    // Under another n_A, every pad is different (n_A is what keeps Alice's pads fresh).
+    const other = receiverPads(sid, new Uint8Array(randomBytes(OT_NONCE_LENGTH)), ext.rows, n, 2);
+    expect(other.some((v, i) => v === mine[i])).toBe(false);
+  });
+  it("Bob's nonce: the same choices under another n_B give an unrelated U", () => {
+    const { b } = dealtSetup(1, 2);
+    const sid = pairSessionId(ctx, 1, 2, 'ot-ext');
+    const choices = new Uint8Array(randomBytes(count / 8));
+    const pad = new Uint8Array(16);
+    const m1 = extensionReceive(b, sid, choices, pad, new Uint8Array(32).fill(1), count).message;
+    const m2 = extensionReceive(b, sid, choices, pad, new Uint8Array(32).fill(2), count).message;
+    const U1 = m1.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + 128 * 80);
+    const U2 = m2.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + 128 * 80);
+    // Without n_B both would equal T0 ⊕ T1 ⊕ w: identical. Here about half the bits differ.
+    let differing = 0;
+    for (let i = 0; i < U1.length; i++) differing += popcount((U1[i] ?? 0) ^ (U2[i] ?? 0));
+    expect(differing).toBeGreaterThan(U1.length * 3);
+    expect(() => extensionReceive(b, sid, choices, pad, new Uint8Array(31), count)).toThrow(
+      RangeError,
+    );
   });
   it('KOS check: a tampered U bans Bob (party 2) and destroys the setup', () => {
     const { a, b } = dealtSetup(1, 2);
     const sid = pairSessionId(ctx, 1, 2, 'ot-ext');
-    const ext = extensionReceive(b, sid, new Uint8Array(count / 8), new Uint8Array(16), count);
+    const ext = extensionReceive(
+      b,
+      sid,
+      new Uint8Array(count / 8),
+      new Uint8Array(16),
+      new Uint8Array(randomBytes(32)),
+      count,
+    );
     const bad = ext.message.slice();
-    bad[5] = (bad[5] ?? 0) ^ 1; // Bob flips one choice bit in one column only: a probe of Δ_0
+    // Bob flips one choice bit in one column of U only: a probe of Δ_0.
+    bad[OT_NONCE_LENGTH + 5] = (bad[OT_NONCE_LENGTH + 5] ?? 0) ^ 1;
     let err: unknown;
     try {
       extensionSend(a, sid, bad, count);
@@ -202,6 +242,7 @@ describe('IKNP + KOS15 extension', () => {
       wrongDirection,
       new Uint8Array(count / 8),
       new Uint8Array(16),
+      new Uint8Array(randomBytes(32)),
       count,
     );
     expect(() => extensionSend(a, pairSessionId(ctx, 1, 2, 'ot-ext'), ext.message, count)).toThrow(
@@ -234,7 +275,8 @@ describe('RVOLE (DKLs23 §5, DKLs19 check)', () => {
     const bob = rvoleBobStart(b, sid);
     const alice = rvoleAliceRespond(a, sid, bob.message, [7n, 11n]);
     const bad = alice.message.slice();
-    bad[31] = (bad[31] ?? 0) ^ 1; // τ_1[1] + 1: a selective-failure probe of β_1
+    // τ_1[1] + 1 (τ follows n_A): a selective-failure probe of β_1.
+    bad[OT_NONCE_LENGTH + 31] = (bad[OT_NONCE_LENGTH + 31] ?? 0) ^ 1;
     let err: unknown;
     try {
       rvoleBobFinish(b, sid, bob.state, bad);
@@ -250,10 +292,105 @@ describe('RVOLE (DKLs23 §5, DKLs19 check)', () => {
     const bob = rvoleBobStart(b, sid);
     const alice = rvoleAliceRespond(a, sid, bob.message, [7n, 11n]);
     const bad = alice.message.slice();
-    bad.fill(0xff, 0, 32);
+    bad.fill(0xff, OT_NONCE_LENGTH, OT_NONCE_LENGTH + 32);
     expect(() => rvoleBobFinish(b, sid, bob.state, bad)).toThrow(MpcError);
     expect(() => rvoleBobFinish(b, sid, bob.state, bad)).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_INVALID_SCALAR', culprit: 3 }),
     );
   });
+
+  it('a message whose n_A is missing or extra is refused by length, naming Alice', () => {
+    const { a, b } = dealtSetup(3, 1);
+    const bob = rvoleBobStart(b, sid);
+    const { message } = rvoleAliceRespond(a, sid, bob.message, [7n, 11n]);
+    expect(message.length).toBe(RVOLE_ALICE_MESSAGE_LENGTH);
+    for (const bad of [message.subarray(1), Uint8Array.from([...message, 0])])
+      expect(() => decodeAliceMessage(bad, 3)).toThrow(
+        expect.objectContaining({ code: 'ERR_MPC_MALFORMED', culprit: 3 }),
+      );
+    expect(b.destroyed).toBe(false);
+  });
 });
+
+/**
+ * Review 2026-11-24, appendix A at the RVOLE level: two uses of one setup under one sid_pair,
+ * Alice's input a = (a_1, a_2) the same in both (as sk_i is under a repeated presigning sid).
+ * Bob's candidate for a_2 on row k is −(τ_k[2] + τ'_k[2])/2, right wherever the two runs
+ * swapped Alice's pads. Returns the candidates (rows where the τ differ).
+ */
+function candidates(tau1: bigint[], tau2: bigint[]): bigint[] {
+  const half = secp256k1Suite.inv(2n);
+  const out: bigint[] = [];
+  for (let k = 0; k < RVOLE_XI; k++) {
+    const x = tau1[3 * k + 1]!;
+    const y = tau2[3 * k + 1]!;
+    if (x !== y) out.push(modQ(-(x + y) * half));
+  }
+  return out;
+}
+
+/** A random source that replays the same bytes on every call sequence (a stored seed). */
+function replaying(seed: Uint8Array): () => RandomSource {
+  return () => {
+    let ctr = 0;
+    return (n) => {
+      const out = new Uint8Array(n);
+      for (let off = 0; off < n; off += 32)
+        out.set(fastHash('replay', seed, u32(ctr++)).subarray(0, Math.min(32, n - off)), off);
+      return out;
+    };
+  };
+}
+
+describe('per-use nonces defeat a repeated pair id (review C1, appendix A)', () => {
+  const sid = pairSessionId(ctx, 3, 1, 'rvole');
+  const a2 = modQ(BigInt('0x' + randomBytes(32).toString('hex')));
+  const input: [bigint, bigint] = [5n, a2];
+  /** Bob replays n_B but changes β: his first 32 random bytes are fixed, the rest fresh. */
+  const bobReplayingNonce = (): RandomSource => {
+    let first = true;
+    return (n) => {
+      if (first && n === OT_NONCE_LENGTH) {
+        first = false;
+        return new Uint8Array(OT_NONCE_LENGTH).fill(0x5a);
+      }
+      return new Uint8Array(randomBytes(n));
+    };
+  };
+  const twoRuns = (aliceRandom: () => RandomSource, bobRandom: () => RandomSource) => {
+    const { a, b } = dealtSetup(3, 1);
+    return [0, 1].map(() => {
+      const bob = rvoleBobStart(b, sid, bobRandom());
+      const alice = rvoleAliceRespond(a, sid, bob.message, input, aliceRandom());
+      return decodeAliceMessage(alice.message, 3).tau;
+    });
+  };
+
+  it('control: with n_A replayed (a stored seed), a Bob who replays n_B extracts a_2', () => {
+    const [t1, t2] = twoRuns(replaying(new Uint8Array(randomBytes(32))), bobReplayingNonce);
+    const found = candidates(t1!, t2!);
+    expect(found.length).toBeGreaterThan(100); // ≈ 256 rows where β changed
+    expect(found.every((c) => c === a2)).toBe(true);
+  });
+
+  it('with a fresh n_A, the same malicious Bob learns nothing: no candidate is a_2', () => {
+    const [t1, t2] = twoRuns(() => (n) => new Uint8Array(randomBytes(n)), bobReplayingNonce);
+    const found = candidates(t1!, t2!);
+    expect(found.length).toBe(RVOLE_XI); // fresh pads: τ differs on every row
+    expect(found.includes(a2)).toBe(false);
+  });
+
+  it('with a fresh n_B, even a replayed n_A gives an honest Bob nothing', () => {
+    const fresh = () => (n: number) => new Uint8Array(randomBytes(n));
+    const [t1, t2] = twoRuns(replaying(new Uint8Array(randomBytes(32))), fresh);
+    const found = candidates(t1!, t2!);
+    expect(found.length).toBe(RVOLE_XI);
+    expect(found.includes(a2)).toBe(false);
+  });
+});
+
+function popcount(v: number): number {
+  let c = 0;
+  for (let x = v; x !== 0; x &= x - 1) c++;
+  return c;
+}

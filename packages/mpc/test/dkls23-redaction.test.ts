@@ -22,7 +22,7 @@ function renderings(x: unknown): string[] {
 }
 
 describe('DKLs23 redaction', () => {
-  it('key shares (fresh and imported) and presignatures print public parts only', () => {
+  it('key shares (fresh and imported) and presignatures print public parts only', async () => {
     const shares = runDkls23Dkg([1, 2], 2, 'redaction');
     const share = shares.get(1)!;
     const secrets = [
@@ -35,7 +35,7 @@ describe('DKLs23 redaction', () => {
         hex(p.otReceiver.keys1[0]!),
       ]),
     ];
-    const p = presign(shares, [1, 2]).get(1)!;
+    const p = (await presign(shares, [1, 2])).get(1)!;
     const presigSecrets = [hex(p.phi), hex(p.u), hex(p.v)];
     for (const x of [share, importDkls23KeyShare(exportDkls23KeyShare(share))])
       for (const r of renderings(x)) {

@@ -1,7 +1,8 @@
 // DKLs23 signing end to end on a 3-of-3 share set (Countersign's): presign, online round,
 // combination; signatures verify with @noble/curves, node:crypto (DER) and viem's
 // recoverAddress, under keys derived as @scure/bip32 derives them; presignatures are bound to
-// their share set, re-randomised per message, and refused when presented twice.
+// their share set, re-randomised per message and path, and refused when presented twice; a
+// presigning session restores only once finished (review 2026-11-24, C2).
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
@@ -16,6 +17,7 @@ import {
   InMemoryPresignatureStore,
   publicShareSet,
   resumeSession,
+  signingContext,
   type Dkls23KeyShare,
   type Dkls23Presignature,
 } from '../src/index.js';
@@ -93,7 +95,7 @@ describe('DKLs23 signing, 3-of-3', () => {
   });
 
   it('a presignature presented twice is refused (ERR_MPC_PRESIGNATURE_SPENT)', async () => {
-    const ps = presign(shares, [1, 2, 3]);
+    const ps = await presign(shares, [1, 2, 3]);
     const store = new InMemoryPresignatureStore();
     const saved = exportPresignature(ps.get(1)!);
     const shareSet = publicShareSet(shares.get(1)!);
@@ -115,7 +117,7 @@ describe('DKLs23 signing, 3-of-3', () => {
   });
 
   it('a presignature is bound to its share set', async () => {
-    const ps = presign(shares, [1, 2, 3]);
+    const ps = await presign(shares, [1, 2, 3]);
     const other = { ...publicShareSet(shares.get(1)!), chainCode: new Uint8Array(32).fill(1) };
     await expect(
       createSignatureShare({
@@ -128,17 +130,33 @@ describe('DKLs23 signing, 3-of-3', () => {
   });
 
   it('the online nonce is re-randomised per message and path (R′ ≠ R)', async () => {
-    const ps = presign(shares, [1, 2, 3]);
+    const ps = await presign(shares, [1, 2, 3]);
     const R = ps.get(1)!.R.slice();
-    const hash = randomHash();
-    const sig = await signWith(shares, ps, hash, 'm/1');
+    // δ = Hq("rerand", sid, R, h, path, S) [GS22]: a different message or path gives another R′.
+    const shareSet = publicShareSet(shares.get(1)!);
+    const [h1, h2] = [randomHash(), randomHash()];
+    const contexts = [
+      signingContext(ps.get(1)!, shareSet, h1, 'm/1'),
+      signingContext(ps.get(1)!, shareSet, h2, 'm/1'),
+      signingContext(ps.get(1)!, shareSet, h1, 'm/2'),
+      signingContext(ps.get(1)!, shareSet, h2, 'm/2'),
+      signingContext(ps.get(1)!, shareSet, h1, []),
+    ];
+    const rPrimes = contexts.map((c) => hex(c.R.toBytes()));
+    expect(new Set(rPrimes).size).toBe(contexts.length);
+    expect(rPrimes).not.toContain(hex(R));
+    for (const c of contexts) expect(c.delta).not.toBe(0n);
+    // Every signer derives the same R′ for the same message and path.
+    expect(hex(signingContext(ps.get(3)!, shareSet, h2, 'm/2').R.toBytes())).toBe(rPrimes[3]);
+    const sig = await signWith(shares, ps, h1, 'm/1');
     expect(toBytes(sig.r)).not.toEqual([...R.subarray(1)]);
-    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+    expect(hex(Uint8Array.from(toBytes(sig.r)))).toBe(hex(contexts[0]!.R.toBytes().subarray(1)));
+    expect(secp256k1.verify(sig.compact, h1, sig.publicKey, { prehash: false })).toBe(true);
   });
 
   it('a share for another message or session is refused naming its sender', async () => {
-    const ps1 = presign(shares, [1, 2, 3]);
-    const ps2 = presign(shares, [1, 2, 3]);
+    const ps1 = await presign(shares, [1, 2, 3]);
+    const ps2 = await presign(shares, [1, 2, 3]);
     const shareSet = publicShareSet(shares.get(1)!);
     const hash = randomHash();
     const mine = await createSignatureShare({
@@ -168,7 +186,7 @@ describe('DKLs23 signing, 3-of-3', () => {
   });
 
   it('a tampered signature share fails verification before release', async () => {
-    const ps = presign(shares, [1, 2, 3]);
+    const ps = await presign(shares, [1, 2, 3]);
     const shareSet = publicShareSet(shares.get(1)!);
     const hash = randomHash();
     const outs: Awaited<ReturnType<typeof createSignatureShare>>[] = [];
@@ -188,14 +206,42 @@ describe('DKLs23 signing, 3-of-3', () => {
     ).toThrow(expect.objectContaining({ code: 'ERR_MPC_SIGNATURE_INVALID' }));
   });
 
-  it('a presigning session survives toBytes/resumeSession between rounds', async () => {
-    const sessions = presignSessions(shares, [1, 2, 3], freshSid('resume'));
+  it('a presigning session restores only once finished (before: SID_REUSED / NONCE_REUSE)', async () => {
+    const sessions = await presignSessions(shares, [1, 2, 3], freshSid('resume'));
+    // Before start(): its sid is claimed, and a restored copy would be a second run under it.
+    expect(() => resumeSession(sessions.get(2)!.toBytes())).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_SID_REUSED' }),
+    );
     const initial: ProtocolMessage[] = [];
     for (const s of sessions.values()) initial.push(...s.start());
-    // Party 2 is restored from bytes at every delivery: mid-round 1, after it, in round 2.
+    // Party 2's state is taken before every delivery to it: mid-round 1, after it, in round 2.
+    // None of them may load: its one-time values were never written (review C2).
+    let refused = 0;
+    let running: Uint8Array | undefined;
     const results = deliver(sessions, initial, (_m, to) => {
-      if (to === 2) sessions.set(2, resumeSession<Dkls23Presignature>(sessions.get(2)!.toBytes()));
+      if (to !== 2) return;
+      running = sessions.get(2)!.toBytes();
+      expect(() => resumeSession(running!)).toThrow(
+        expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }),
+      );
+      refused++;
     });
+    expect(refused).toBe(8); // from each of 2 peers, per round: a broadcast and a p2p message
+    // The finished presignature restores, and signs.
+    const restored = resumeSession<Dkls23Presignature>(sessions.get(2)!.toBytes());
+    expect(restored.status).toBe('done');
+    expect(exportPresignature(restored.result())).toEqual(exportPresignature(results.get(2)!));
+    // A v1 state (tag 0: it held the seed of r_i, φ_i, β, â) is refused; an unknown tag is malformed.
+    const legacy = running!.slice();
+    legacy[legacy.length - 1] = 0;
+    expect(() => resumeSession(legacy)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }),
+    );
+    legacy[legacy.length - 1] = 9;
+    expect(() => resumeSession(legacy)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+    results.set(2, restored.result());
     const hash = randomHash();
     const sig = await signWith(shares, results, hash);
     expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);

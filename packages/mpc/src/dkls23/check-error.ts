@@ -6,7 +6,9 @@
  * selective abort would leak Δ bit by bit.
  * @module
  */
+import { ByteReader, ByteWriter } from '../bytes.js';
 import { MpcError, type MpcErrorCode } from '../errors.js';
+import { FAILURE_EVIDENCE, type ErrorWithEvidence, type SessionHeader } from '../session.js';
 
 /** Which check failed. */
 export type Dkls23Check =
@@ -35,7 +37,7 @@ const CODES: Record<Dkls23Check, MpcErrorCode> = {
 };
 
 /** A failed DKLs23 check naming the banned party. */
-export class Dkls23CheckError extends MpcError {
+export class Dkls23CheckError extends MpcError implements ErrorWithEvidence {
   /** The check that failed. */
   readonly check: Dkls23Check;
   /**
@@ -67,4 +69,46 @@ export class Dkls23CheckError extends MpcError {
     this.banned = banned;
     this.otSetupDestroyed = otSetupDestroyed;
   }
+
+  /**
+   * Evidence kept with a failed session (session state v3), so that `check` and
+   * `otSetupDestroyed` survive a restart (review 2026-11-24, H2):
+   * `ascii check | u8 count | count × (u16 sender, u16 receiver)`.
+   */
+  [FAILURE_EVIDENCE](): Uint8Array {
+    const w = new ByteWriter().ascii(this.check).u8(this.otSetupDestroyed.length);
+    for (const [s, r] of this.otSetupDestroyed) w.u16(s).u16(r);
+    return w.finish();
+  }
+}
+
+/**
+ * {@link FailureLoader} of the DKLs23 sessions: the {@link Dkls23CheckError} of a restored
+ * failed session, from its code, culprit and suspects and its evidence. Strict: the check must
+ * be known and match the code, the culprit must be the banned party, and every destroyed pair
+ * must be an ordered pair of session members with me on one side, at most once each.
+ */
+export function restoreDkls23CheckError(
+  header: SessionHeader,
+  base: MpcError,
+  evidence: Uint8Array,
+): MpcError {
+  const r = new ByteReader(evidence, 'DKLs23 check evidence');
+  const check = r.ascii();
+  if (!Object.prototype.hasOwnProperty.call(CODES, check)) return r.fail('check');
+  const known = check as Dkls23Check;
+  if (CODES[known] !== base.code) r.fail('check does not match the code');
+  const pairs: (readonly [number, number])[] = [];
+  for (let n = r.u8(); n > 0; n--) {
+    const pair = [r.u16(), r.u16()] as const;
+    const other = pair[0] === header.me ? pair[1] : pair[1] === header.me ? pair[0] : 0;
+    if (other === header.me || !header.parties.includes(other)) r.fail('destroyed pair');
+    if (pairs.some(([a, b]) => a === pair[0] && b === pair[1])) r.fail('destroyed pair twice');
+    pairs.push(pair);
+  }
+  r.end();
+  const banned = base.culprit;
+  // The constructor keeps suspects only when nobody is banned.
+  if (banned !== undefined && base.suspects !== undefined) r.fail('banned party and suspects');
+  return new Dkls23CheckError(known, banned, pairs, base.suspects);
 }

@@ -7,18 +7,24 @@
  * Bob = extension receiver = base-OT sender, keeps k_l^0, k_l^1 (`OtReceiverSetup`).
  * Per use, with a fresh `sid_pair` and m' = ξ + 128 rows (the 128 extra rows, random choice
  * bits, pad the check so that it reveals nothing about Bob's ξ choice bits):
- * - Bob: T0_l = PRG(k_l^0, sid_pair), T1_l = PRG(k_l^1, sid_pair), choice vector w (his β then
- *   random), sends U_l = T0_l ⊕ T1_l ⊕ w, and x = Σ χ_k·w_k, t = Σ χ_k·t_k over GF(2^128), with
- *   χ_k derived from H("kos", sid_pair, U).
- * - Alice: Q_l = PRG(k_l^{Δ_l}, sid_pair) ⊕ Δ_l·U_l; row k: q_k = t_k ⊕ w_k·Δ. She checks
+ * - Bob: a fresh 32-byte nonce n_B; T0_l = PRG(k_l^0, sid_pair, n_B), T1_l = PRG(k_l^1,
+ *   sid_pair, n_B), choice vector w (his β then random), sends n_B, U_l = T0_l ⊕ T1_l ⊕ w, and
+ *   x = Σ χ_k·w_k, t = Σ χ_k·t_k over GF(2^128), with χ_k derived from H("kos", sid_pair, n_B, U).
+ * - Alice: Q_l = PRG(k_l^{Δ_l}, sid_pair, n_B) ⊕ Δ_l·U_l; row k: q_k = t_k ⊕ w_k·Δ. She checks
  *   Σ χ_k·q_k = t ⊕ x·Δ. **A failure bans Bob and destroys this setup** (never retried: a
  *   selective abort leaks one bit of Δ per attempt).
- * - Random OTs, rows 1..ξ: Alice (v0_k, v1_k) from q_k and q_k ⊕ Δ, Bob v_k from t_k, each
- *   hashed with H("rot", sid_pair, k, ·) (here: straight to `width` scalars, see
- *   {@link senderPads}).
+ * - Random OTs, rows 1..ξ: with Alice's fresh 32-byte nonce n_A (she sends it with her answer),
+ *   Alice (v0_k, v1_k) from q_k and q_k ⊕ Δ, Bob v_k from t_k, each hashed with
+ *   H("rot", sid_pair, n_A, k, ·) (here: straight to `width` scalars, see {@link senderPads}).
  *
- * PRG(k, sid_pair) is SHA-512 in counter mode over the length-prefixed fields (the spec leaves
- * the PRG open; docs/dkls23-notes.md).
+ * The nonces n_B and n_A are a departure from the spec (docs/dkls23-notes.md, "Per-use
+ * nonces"; review 2026-11-24, C1): with `sid_pair` alone, two uses of one setup under one sid
+ * give Bob the same T0 ⊕ T1 and Alice swapped pads on every row where w changed, and then
+ * τ + τ' = −(α + α') reveals Alice's input. Bob's nonce makes his rows fresh; Alice's makes her
+ * pads fresh even if Bob replays his nonce. Neither is ever stored: each is drawn for one use.
+ *
+ * PRG(k, sid_pair, n_B) is SHA-512 in counter mode over the length-prefixed fields (the spec
+ * leaves the PRG open; docs/dkls23-notes.md).
  * @module
  */
 import { constantTimeEqual, wipe } from '../bytes.js';
@@ -41,6 +47,8 @@ export const KAPPA = BASE_OT_COUNT;
 export const ROW_BYTES = KAPPA / 8;
 /** Padding rows of the KOS check. */
 export const KOS_PAD = 128;
+/** Length of the per-use nonces n_B (Bob's PRG) and n_A (Alice's random-OT pads). */
+export const OT_NONCE_LENGTH = 32;
 
 /** Alice's half of an ordered pair's OT setup. */
 export interface OtSenderSetup {
@@ -76,17 +84,25 @@ function assertUsable(setup: OtSenderSetup | OtReceiverSetup): void {
     });
 }
 
-/** Encoded length of Bob's extension message for ξ = `count` OTs. */
+/** Encoded length of Bob's extension message `n_B ‖ U ‖ x ‖ t` for ξ = `count` OTs. */
 export function extensionMessageLength(count: number): number {
-  return KAPPA * ((count + KOS_PAD) / 8) + 2 * ROW_BYTES;
+  return OT_NONCE_LENGTH + KAPPA * ((count + KOS_PAD) / 8) + 2 * ROW_BYTES;
 }
 
-/** PRG(k, sid_pair): SHA-512(prefix ‖ "prg" ‖ k, sid_pair, ctr) for ctr = 0, 1, … */
-function prg(key: Uint8Array, sidPair: Uint8Array, length: number): Uint8Array {
-  const input = new FramedInput('prg', [key.length, sidPair.length, 4]).set(0, key).set(1, sidPair);
+function assertNonce(nonce: Uint8Array): void {
+  if (!(nonce instanceof Uint8Array) || nonce.length !== OT_NONCE_LENGTH)
+    throw new RangeError('OT nonce length');
+}
+
+/** PRG(k, sid_pair, n_B): SHA-512(prefix ‖ "prg" ‖ k, sid_pair, n_B, ctr) for ctr = 0, 1, … */
+function prg(key: Uint8Array, sidPair: Uint8Array, nonce: Uint8Array, length: number): Uint8Array {
+  const input = new FramedInput('prg', [key.length, sidPair.length, nonce.length, 4])
+    .set(0, key)
+    .set(1, sidPair)
+    .set(2, nonce);
   const out = new Uint8Array(length);
   for (let ctr = 0, off = 0; off < length; ctr++, off += 64) {
-    const block = input.setU32(2, ctr).sha512();
+    const block = input.setU32(3, ctr).sha512();
     out.set(block.subarray(0, Math.min(64, length - off)), off);
     block.fill(0);
   }
@@ -115,9 +131,17 @@ function transpose(columns: readonly Uint8Array[], rowCount: number): Uint8Array
   return rows;
 }
 
-/** χ_1..χ_m' from H("kos", sid_pair, U): two 16-byte challenges per 32-byte block. */
-function challenges(sidPair: Uint8Array, U: Uint8Array, rowCount: number): Uint8Array {
-  const seed = fastHash('kos', sidPair, U);
+/**
+ * χ_1..χ_m' from H("kos", sid_pair, n_B, U): two 16-byte challenges per 32-byte block. The seed
+ * covers everything Bob sends before x and t (Fiat–Shamir over his whole first message).
+ */
+function challenges(
+  sidPair: Uint8Array,
+  nonce: Uint8Array,
+  U: Uint8Array,
+  rowCount: number,
+): Uint8Array {
+  const seed = fastHash('kos', sidPair, nonce, U);
   const out = new Uint8Array(rowCount * ROW_BYTES);
   const input = new FramedInput('kos-chi', [seed.length, 4]).set(0, seed);
   for (let block = 0; block * 32 < out.length; block++)
@@ -139,17 +163,20 @@ export interface ExtensionReceiverOutput {
 }
 
 /**
- * Bob: extends with choice bits `choices` (ξ = `count` bits, packed little-endian per byte)
- * and 128 random padding bits `padding` (16 bytes).
+ * Bob: extends with choice bits `choices` (ξ = `count` bits, packed little-endian per byte),
+ * 128 random padding bits `padding` (16 bytes) and the per-use nonce n_B (32 fresh random
+ * bytes, never reused: it is what keeps T0 ⊕ T1 fresh if `sid_pair` repeats).
  */
 export function extensionReceive(
   setup: OtReceiverSetup,
   sidPair: Uint8Array,
   choices: Uint8Array,
   padding: Uint8Array,
+  nonce: Uint8Array,
   count: number,
 ): ExtensionReceiverOutput {
   assertUsable(setup);
+  assertNonce(nonce);
   if (count % 8 !== 0 || choices.length !== count / 8 || padding.length !== KOS_PAD / 8)
     throw new RangeError('extension sizes');
   const rowCount = count + KOS_PAD;
@@ -160,8 +187,8 @@ export function extensionReceive(
   const U = new Uint8Array(KAPPA * colBytes);
   const t0: Uint8Array[] = [];
   for (let l = 0; l < KAPPA; l++) {
-    const a = prg(setup.keys0[l] as Uint8Array, sidPair, colBytes);
-    const b = prg(setup.keys1[l] as Uint8Array, sidPair, colBytes);
+    const a = prg(setup.keys0[l] as Uint8Array, sidPair, nonce, colBytes);
+    const b = prg(setup.keys1[l] as Uint8Array, sidPair, nonce, colBytes);
     for (let k = 0; k < colBytes; k++)
       U[l * colBytes + k] = (a[k] ?? 0) ^ (b[k] ?? 0) ^ (w[k] ?? 0);
     t0.push(a);
@@ -169,14 +196,15 @@ export function extensionReceive(
   }
   const rows = transpose(t0, rowCount);
   wipe(...t0);
-  const chis = challenges(sidPair, U, rowCount);
+  const chis = challenges(sidPair, nonce, U, rowCount);
   const x = gfSelectSum(chis, w, rowCount);
   const t = gfInnerProduct(chis, rows, rowCount);
   wipe(w);
-  const message = new Uint8Array(U.length + 2 * ROW_BYTES);
-  message.set(U);
-  message.set(gfToBytes(x), U.length);
-  message.set(gfToBytes(t), U.length + ROW_BYTES);
+  const message = new Uint8Array(OT_NONCE_LENGTH + U.length + 2 * ROW_BYTES);
+  message.set(nonce);
+  message.set(U, OT_NONCE_LENGTH);
+  message.set(gfToBytes(x), OT_NONCE_LENGTH + U.length);
+  message.set(gfToBytes(t), OT_NONCE_LENGTH + U.length + ROW_BYTES);
   return { message, rows };
 }
 
@@ -196,19 +224,21 @@ export function extensionSend(
     throw new MpcError('ERR_MPC_MALFORMED', { culprit: bob, detail: 'extension message' });
   const rowCount = count + KOS_PAD;
   const colBytes = rowCount / 8;
-  const U = message.subarray(0, KAPPA * colBytes);
-  const x = gfFromBytes(message, U.length);
-  const t = gfFromBytes(message, U.length + ROW_BYTES);
+  // n_B ‖ U ‖ x ‖ t, exact length checked above; any 32 bytes are a valid nonce.
+  const nonce = message.subarray(0, OT_NONCE_LENGTH);
+  const U = message.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + KAPPA * colBytes);
+  const x = gfFromBytes(message, OT_NONCE_LENGTH + U.length);
+  const t = gfFromBytes(message, OT_NONCE_LENGTH + U.length + ROW_BYTES);
   const cols: Uint8Array[] = [];
   for (let l = 0; l < KAPPA; l++) {
-    const col = prg(setup.keys[l] as Uint8Array, sidPair, colBytes);
+    const col = prg(setup.keys[l] as Uint8Array, sidPair, nonce, colBytes);
     const mask = -(((setup.delta[l >>> 3] ?? 0) >>> (l & 7)) & 1) & 0xff;
     for (let k = 0; k < colBytes; k++) col[k] = (col[k] ?? 0) ^ ((U[l * colBytes + k] ?? 0) & mask);
     cols.push(col);
   }
   const rows = transpose(cols, rowCount);
   wipe(...cols);
-  const chis = challenges(sidPair, U, rowCount);
+  const chis = challenges(sidPair, nonce, U, rowCount);
   const lhs = gfInnerProduct(chis, rows, rowCount);
   const rhs = gfMul(x, gfFromBytes(setup.delta));
   gfAddInPlace(rhs, t);
@@ -221,7 +251,7 @@ export function extensionSend(
 }
 
 /**
- * `width` scalars from row k: blocks SHA-512(prefix ‖ "rot" ‖ sid_pair, k, block, row) cut in
+ * `width` scalars from row k: blocks SHA-512(prefix ‖ "rot" ‖ sid_pair, n_A, k, block, row) cut in
  * 32-byte big-endian integers reduced mod q. Because q > 2^256 − 2^129, a uniform 256-bit
  * integer mod q is within statistical distance 2^-127 of uniform (docs/dkls23-notes.md).
  */
@@ -232,12 +262,12 @@ function rowScalars(
   width: number,
   out: bigint[],
 ): void {
-  input.setU32(1, k).set(3, row);
+  input.setU32(2, k).set(4, row);
   let block: Buffer | undefined;
   for (let m = 0; m < width; m++) {
     if (m % 2 === 0) {
       block?.fill(0);
-      block = input.setU32(2, m / 2).sha512();
+      block = input.setU32(3, m / 2).sha512();
     }
     const v = BigInt('0x' + (block as Buffer).toString('hex', (m % 2) * 32, (m % 2) * 32 + 32));
     out.push(v >= Q ? v - Q : v); // v < 2^256 < 2q
@@ -245,16 +275,21 @@ function rowScalars(
   block?.fill(0);
 }
 
-function rotInput(sidPair: Uint8Array): FramedInput {
-  return new FramedInput('rot', [sidPair.length, 4, 4, ROW_BYTES]).set(0, sidPair);
+function rotInput(sidPair: Uint8Array, nonce: Uint8Array): FramedInput {
+  assertNonce(nonce);
+  return new FramedInput('rot', [sidPair.length, OT_NONCE_LENGTH, 4, 4, ROW_BYTES])
+    .set(0, sidPair)
+    .set(1, nonce);
 }
 
 /**
  * Alice's random-OT pads for rows 0..count−1, each expanded to `width` scalars:
- * pads0 from q_k, pads1 from q_k ⊕ Δ. Flat arrays, `count·width` long.
+ * pads0 from q_k, pads1 from q_k ⊕ Δ. Flat arrays, `count·width` long. `nonce` is n_A: fresh
+ * per use, so her pads never repeat even if Bob replays his message.
  */
 export function senderPads(
   sidPair: Uint8Array,
+  nonce: Uint8Array,
   rows: Uint8Array,
   delta: Uint8Array,
   count: number,
@@ -263,7 +298,7 @@ export function senderPads(
   const pads0: bigint[] = [];
   const pads1: bigint[] = [];
   const other = new Uint8Array(ROW_BYTES);
-  const input = rotInput(sidPair);
+  const input = rotInput(sidPair, nonce);
   for (let k = 0; k < count; k++) {
     const q = rows.subarray(k * ROW_BYTES, (k + 1) * ROW_BYTES);
     for (let b = 0; b < ROW_BYTES; b++) other[b] = (q[b] ?? 0) ^ (delta[b] ?? 0);
@@ -275,15 +310,16 @@ export function senderPads(
   return { pads0, pads1 };
 }
 
-/** Bob's random-OT pads v_k for rows 0..count−1 (the pad of his choice bit). */
+/** Bob's random-OT pads v_k for rows 0..count−1 (the pad of his choice bit), under Alice's n_A. */
 export function receiverPads(
   sidPair: Uint8Array,
+  nonce: Uint8Array,
   rows: Uint8Array,
   count: number,
   width: number,
 ): bigint[] {
   const pads: bigint[] = [];
-  const input = rotInput(sidPair);
+  const input = rotInput(sidPair, nonce);
   for (let k = 0; k < count; k++)
     rowScalars(input, k, rows.subarray(k * ROW_BYTES, (k + 1) * ROW_BYTES), width, pads);
   input.wipe();

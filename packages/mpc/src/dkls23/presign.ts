@@ -16,13 +16,28 @@
  *   u_i = r_i·(φ_i + Σ ψ_{j,i}) + Σ (c_u + d_u), v_i = sk_i·(φ_i + Σ ψ_{j,i}) + Σ (c_v + d_v),
  *   so Σ u = r·φ and Σ v = x·φ. Output: the presignature (sid, S, R, φ_i, u_i, v_i).
  *
- * Every pair use has its own ids: H("pair", ctx, alice, bob, "rvole"), so a message for another
- * session or the other direction fails the KOS check. All randomness derives from a 32-byte
- * seed drawn at creation and stored with the session (never restore an older copy of a
- * presigning session: that would reuse r_i and φ_i).
+ * One use per sid (review 2026-11-24, C1). sk_i and every pair id H("pair", ctx, alice, bob,
+ * "rvole") are functions of the sid, so two runs under one sid would let each Bob solve
+ * τ + τ' = −(α + α') for Alice's (r_i, sk_i). Hence:
+ * - {@link dkls23Presign} claims (share set, me, sid) in the caller's durable
+ *   {@link PresignSessionRegistry} before the session exists, and refuses a claimed sid
+ *   (`ERR_MPC_SID_REUSED`);
+ * - every one-time value (r_i, φ_i, the salt, Bob's n_B, β and padding, Alice's n_A and â, ρ)
+ *   is drawn fresh when used, kept in `#private` memory and wiped after its single use; it is
+ *   never serialized (session-framework.md, "Randomness and persisted state"). A state saved
+ *   between creation and the finished presignature records only its phase and refuses to load
+ *   (`ERR_MPC_SID_REUSED` before `start()`, `ERR_MPC_NONCE_REUSE` after; C2): the orchestrator
+ *   starts over under a fresh sid. The finished presignature's state loads.
+ * - the per-use OT nonces n_B and n_A (`ot-extension.ts`) make a repeated pair id harmless even
+ *   if the claim were bypassed (docs/dkls23-notes.md, "Per-use nonces").
+ *
+ * A failed KOS or μ check with j destroys both OT setups with j, in the caller's key share
+ * object (review H2); the error says which (`Dkls23CheckError.otSetupDestroyed`), survives a
+ * restart with the failed session (session state v3), and `applyDkls23Ban` (`ban.ts`) applies
+ * it to a key share reloaded from storage.
  * @module
  */
-import { ByteReader, ByteWriter, wipe } from '../bytes.js';
+import { ByteReader, ByteWriter, constantTimeEqual, u16be, wipe } from '../bytes.js';
 import { commit, verifyOpening, COMMITMENT_LENGTH, SALT_LENGTH } from '../commitment.js';
 import {
   defaultRandom,
@@ -33,6 +48,7 @@ import {
 import { MpcError } from '../errors.js';
 import { lagrange } from '../key-share.js';
 import { normalizeParties } from '../party-set.js';
+import { INSPECT, inspectSummary } from '../redact.js';
 import {
   finishedProtocol,
   makeHeader,
@@ -44,23 +60,14 @@ import {
   type SessionHeader,
 } from '../session.js';
 import { Dkls23CheckError } from './check-error.js';
-import {
-  dkls23Hasher,
-  dkls23ProtocolIds,
-  modQ,
-  pairSessionId,
-  seededRandom,
-  sessionContext,
-} from './hashing.js';
+import { dkls23Hasher, dkls23ProtocolIds, modQ, pairSessionId, sessionContext } from './hashing.js';
 import {
   checkDkls23KeyShare,
-  exportDkls23KeyShare,
-  importDkls23KeyShare,
   shareSetId,
   type Dkls23KeyShare,
   type Dkls23Pair,
 } from './key-share.js';
-import { extensionMessageLength } from './ot-extension.js';
+import { destroyOtSetup, extensionMessageLength } from './ot-extension.js';
 import {
   exportPresignature,
   importPresignature,
@@ -80,18 +87,59 @@ import {
 
 const suite = secp256k1Suite;
 const POINT = 33;
-const SEED = 32;
 const R2_BROADCAST = POINT + POINT + SALT_LENGTH;
 const R2_P2P = RVOLE_ALICE_MESSAGE_LENGTH + POINT + POINT + 32;
 
+/**
+ * Where a party claims presigning session ids. Implemented by the caller on durable storage:
+ * `claim` must record `id` atomically and durably *before* resolving `true`, and resolve
+ * `false` if `id` was ever recorded before — across restarts, restores from backup and
+ * processes sharing the share set (e.g. a unique key in the co-signer's database, written in
+ * the same transaction as nothing else). Never forget a claim.
+ */
+export interface PresignSessionRegistry {
+  claim(id: Uint8Array): Promise<boolean>;
+}
+
+/**
+ * The id claimed for one presigning session of one party:
+ * H("presign-session", share-set id, u16 me, sid). `me` is included so that one registry may
+ * serve several parties (tests, single-process tools) without their claims colliding.
+ */
+export function presignSessionId(setId: Uint8Array, me: number, sid: Uint8Array): Uint8Array {
+  return dkls23Hasher.hash('presign-session', setId, u16be(me), sid);
+}
+
+/**
+ * A registry in process memory. **Not durable**: a restart forgets every claim, which is
+ * exactly the case the registry exists for. Tests and examples only; a co-signer must back
+ * {@link PresignSessionRegistry} with its database.
+ */
+export class NonDurablePresignSessionRegistry implements PresignSessionRegistry {
+  readonly #claimed = new Set<string>();
+
+  claim(id: Uint8Array): Promise<boolean> {
+    const key = Buffer.from(id).toString('hex');
+    if (this.#claimed.has(key)) return Promise.resolve(false);
+    this.#claimed.add(key);
+    return Promise.resolve(true);
+  }
+}
+
 /** Parameters of {@link dkls23Presign}. */
 export interface Dkls23PresignParams {
-  /** Session id, 16..64 bytes, unique per presigning session. */
+  /** Session id, 16..64 bytes, never used before with this share set (claimed in `registry`). */
   readonly sid: Uint8Array;
+  /**
+   * The caller's key share object: a failed OT check destroys setups in it (persist it after
+   * any `Dkls23CheckError`, or apply the error to the stored copy with `applyDkls23Ban`).
+   */
   readonly keyShare: Dkls23KeyShare;
   /** The signing set S: at least `threshold` members of the share set, me included. */
   readonly signers: readonly number[];
-  /** Randomness; tests only. */
+  /** Durable claim of the sid, awaited before the session exists. */
+  readonly registry: PresignSessionRegistry;
+  /** Randomness; tests only. Must give fresh bytes on every call. */
   readonly random?: RandomSource;
 }
 
@@ -101,114 +149,152 @@ interface BobCache {
   readonly gadget: bigint[];
 }
 
+/** My one-time values of this session: in memory only, from start() to round 3 (secret). */
+interface OneTime {
+  readonly r: bigint;
+  readonly phi: bigint;
+  readonly sk: bigint;
+  /** R_i = r_i·G. */
+  readonly R: GroupPoint;
+  /** pk_i = sk_i·G, once computed in round 2. */
+  pk: GroupPoint | undefined;
+  readonly salt: Uint8Array;
+}
+
+/**
+ * Where a party is, and what its state may hold (session-framework.md, "Randomness and
+ * persisted state"):
+ * - `fresh`: created, sid claimed, nothing drawn. The state holds the phase only and refuses to
+ *   load (`ERR_MPC_SID_REUSED`): a restored copy would run a second time under the claimed sid.
+ * - `running`: one-time values drawn (memory only). The state holds the phase only and refuses
+ *   to load (`ERR_MPC_NONCE_REUSE`).
+ * - `done`: the presignature; the state holds it and loads.
+ * Tag 0 was the v1 state with the seed of all one-time values (review C2); it is refused.
+ */
+type Phase = 'fresh' | 'running' | 'done';
+const PHASE_TAG = { legacySeeded: 0, done: 1, fresh: 2, running: 3 } as const;
+
 class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   readonly rounds = 2;
   readonly confirmRound = 2;
-  private readonly context: Uint8Array[];
-  private readonly others: readonly number[];
-  private readonly pairs = new Map<number, Dkls23Pair>();
-  private readonly bob = new Map<number, BobCache>();
-  private readonly secret: bigint;
+  readonly #header: SessionHeader;
+  /** The caller's key share: setups are destroyed in it on a failed OT check (H2). */
+  readonly #keyShare: Dkls23KeyShare;
+  readonly #context: Uint8Array[];
+  readonly #others: readonly number[];
+  readonly #pairs = new Map<number, Dkls23Pair>();
+  readonly #random: RandomSource;
+  #phase: Phase = 'fresh';
+  /** x_i, from the one validation of the key share, until sk_i is derived at start() (secret). */
+  #secret: bigint | undefined;
+  #oneTime: OneTime | undefined;
+  /** My Bob side with each j (secret: β and the extension rows). */
+  readonly #bob = new Map<number, BobCache>();
+  /** (c_u, c_v) of each pair where I am Alice, kept from R2 to R3 (secret). */
+  readonly #alice = new Map<number, [bigint, bigint]>();
+  readonly #commitments = new Map<number, Uint8Array>();
+  #presignature: Dkls23Presignature | undefined;
 
   constructor(
-    private readonly header: SessionHeader,
-    private readonly keyShare: Dkls23KeyShare,
-    private seed: Uint8Array,
-    private readonly commitments: Map<number, Uint8Array>,
-    /** (c_u, c_v) of each pair where I am Alice, kept from R2 to R3. */
-    private readonly aliceOutputs: Map<number, [bigint, bigint]>,
-    private presignature: Dkls23Presignature | undefined,
-    /** x_i, from the one validation of the key share (`checkDkls23KeyShare`, ≈ 8 ms). */
+    header: SessionHeader,
+    keyShare: Dkls23KeyShare,
     secret: bigint,
+    random: RandomSource,
   ) {
-    this.context = sessionContext(header.protocol, header.sid);
-    this.others = header.parties.filter((p) => p !== header.me);
-    this.secret = secret;
-    for (const p of keyShare.pairs) this.pairs.set(p.party, p);
-    for (const j of this.others) {
-      const p = this.pairs.get(j);
+    this.#header = header;
+    this.#keyShare = keyShare;
+    this.#secret = secret;
+    this.#random = random;
+    this.#context = sessionContext(header.protocol, header.sid);
+    this.#others = header.parties.filter((p) => p !== header.me);
+    for (const p of keyShare.pairs) this.#pairs.set(p.party, p);
+    for (const j of this.#others) {
+      const p = this.#pairs.get(j);
       if (p === undefined) throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'signers' });
+      // A destroyed setup is never used again ([KOS15] selective abort leaks Δ bit by bit).
       if (p.otSender.destroyed || p.otReceiver.destroyed)
         throw new MpcError('ERR_MPC_OT_SETUP_DESTROYED', { culprit: j });
     }
   }
 
-  private rng(...labels: (string | number)[]): RandomSource {
-    return seededRandom(this.seed, ...labels);
+  #pair(j: number): Dkls23Pair {
+    return this.#pairs.get(j) as Dkls23Pair;
   }
 
-  private nonce(): { r: bigint; phi: bigint } {
-    return { r: suite.randomScalar(this.rng('r')), phi: suite.randomScalar(this.rng('phi')) };
-  }
-
-  private myR: GroupPoint | undefined;
-
-  /** R_i = r_i·G (constant time), computed once per process. */
-  private nonceCommitment(r: bigint): GroupPoint {
-    return (this.myR ??= suite.G.multiply(r));
-  }
-
-  private salt(): Uint8Array {
-    return this.rng('salt')(SALT_LENGTH);
+  /** My one-time values; absent outside start()..round 3 of this very session. */
+  #current(): OneTime {
+    if (this.#phase !== 'running' || this.#oneTime === undefined)
+      throw new MpcError('ERR_MPC_NONCE_REUSE');
+    return this.#oneTime;
   }
 
   /** sk_i = λ_i·x_i + ζ_i (specs/dkls23.md, "Signing"). */
-  private signingKey(): bigint {
-    const { me, parties } = this.header;
+  #signingKey(secret: bigint): bigint {
+    const { me, parties } = this.#header;
     let zeta = 0n;
-    for (const j of this.others) {
+    for (const j of this.#others) {
       const z = dkls23Hasher.hashToScalar(
         suite.order,
         'zero-share',
-        (this.pairs.get(j) as Dkls23Pair).zeroSeed,
-        ...this.context,
+        this.#pair(j).zeroSeed,
+        ...this.#context,
       );
       zeta += me < j ? z : -z;
     }
-    return modQ(lagrange(suite, me, parties) * this.secret + zeta);
+    return modQ(lagrange(suite, me, parties) * secret + zeta);
   }
 
-  private sidOf(alice: number, bob: number): Uint8Array {
-    return pairSessionId(this.context, alice, bob, 'rvole');
+  #sidOf(alice: number, bob: number): Uint8Array {
+    return pairSessionId(this.#context, alice, bob, 'rvole');
   }
 
-  /** My Bob side with Alice = j (recomputed from the seed after a restore). */
-  private bobSide(j: number): BobCache {
-    let c = this.bob.get(j);
-    if (c === undefined) {
-      const sidPair = this.sidOf(j, this.header.me);
-      const g = gadget(sidPair);
-      const { chi, state } = rvoleBobStart(
-        (this.pairs.get(j) as Dkls23Pair).otReceiver,
-        sidPair,
-        this.rng('bob', j),
-        g,
-      );
-      c = { state, chi, gadget: g };
-      this.bob.set(j, c);
+  /**
+   * Runs an OT-extension or RVOLE step with j. A failed KOS or μ check (`ERR_MPC_OT_CHECK`)
+   * destroys *both* setups with j, not only the one the check ran on: a party caught probing one
+   * direction is banned in both, and the error lists both (review 2026-11-24, H2).
+   */
+  #withOtBan<T>(j: number, step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      if (!(e instanceof Dkls23CheckError) || e.code !== 'ERR_MPC_OT_CHECK') throw e;
+      const pair = this.#pair(j);
+      destroyOtSetup(pair.otSender);
+      destroyOtSetup(pair.otReceiver);
+      const { me } = this.#header;
+      throw new Dkls23CheckError(e.check, j, [
+        [me, j],
+        [j, me],
+      ]);
     }
-    return c;
   }
 
   expect(): Expectation {
-    return { broadcastFrom: this.others, p2pFrom: this.others };
+    return { broadcastFrom: this.#others, p2pFrom: this.#others };
   }
 
   start(): Outgoing[] {
-    const { r } = this.nonce();
-    const R = this.nonceCommitment(r).toBytes();
-    const c = commit(dkls23Hasher, this.context, this.header.me, R, () => this.salt());
+    const secret = this.#secret;
+    if (this.#phase !== 'fresh' || secret === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
+    this.#phase = 'running';
+    this.#secret = undefined;
+    const r = suite.randomScalar(this.#random);
+    const phi = suite.randomScalar(this.#random);
+    const R = suite.G.multiply(r);
+    const c = commit(dkls23Hasher, this.#context, this.#header.me, R.toBytes(), this.#random);
+    this.#oneTime = { r, phi, sk: this.#signingKey(secret), R, pk: undefined, salt: c.salt };
     const out: Outgoing[] = [{ to: 'broadcast', payload: c.commitment }];
-    for (const j of this.others) {
-      const sidPair = this.sidOf(j, this.header.me);
+    for (const j of this.#others) {
+      const sidPair = this.#sidOf(j, this.#header.me);
       const g = gadget(sidPair);
+      // n_B, β and the padding: fresh, here, for this use only.
       const { message, chi, state } = rvoleBobStart(
-        (this.pairs.get(j) as Dkls23Pair).otReceiver,
+        this.#pair(j).otReceiver,
         sidPair,
-        this.rng('bob', j),
+        this.#random,
         g,
       );
-      this.bob.set(j, { state, chi, gadget: g });
+      this.#bob.set(j, { state, chi, gadget: g });
       out.push({ to: j, payload: message });
     }
     return out;
@@ -236,35 +322,33 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   }
 
   advance(round: number, input: RoundMessages): Outgoing[] {
-    return round === 1 ? this.round2(input) : this.round3(input);
+    return round === 1 ? this.#round2(input) : this.#round3(input);
   }
 
-  private round2(input: RoundMessages): Outgoing[] {
-    for (const [j, c] of input.broadcast) this.commitments.set(j, c.slice());
-    const { r, phi } = this.nonce();
-    const sk = this.signingKey();
+  #round2(input: RoundMessages): Outgoing[] {
+    const mine = this.#current();
+    for (const [j, c] of input.broadcast) this.#commitments.set(j, c.slice());
+    const pk = (mine.pk = suite.G.multiply(mine.sk));
     const out: Outgoing[] = [
       {
         to: 'broadcast',
-        payload: new ByteWriter()
-          .raw(suite.G.multiply(sk).toBytes())
-          .raw(this.nonceCommitment(r).toBytes())
-          .raw(this.salt())
-          .finish(),
+        payload: new ByteWriter().raw(pk.toBytes()).raw(mine.R.toBytes()).raw(mine.salt).finish(),
       },
     ];
-    for (const j of this.others) {
-      const sidPair = this.sidOf(this.header.me, j);
-      // KOS check inside: a failure destroys the setup (me → j) and bans j.
-      const { message, c } = rvoleAliceRespond(
-        (this.pairs.get(j) as Dkls23Pair).otSender,
-        sidPair,
-        input.p2p.get(j) as Uint8Array,
-        [r, sk],
-        this.rng('alice', j),
+    for (const j of this.#others) {
+      const sidPair = this.#sidOf(this.#header.me, j);
+      // KOS check inside; n_A and â are drawn fresh inside, for this use only.
+      const { message, c } = this.#withOtBan(j, () =>
+        rvoleAliceRespond(
+          this.#pair(j).otSender,
+          sidPair,
+          input.p2p.get(j) as Uint8Array,
+          [mine.r, mine.sk],
+          this.#random,
+        ),
       );
-      this.aliceOutputs.set(j, c);
-      const psi = modQ(phi - this.bobSide(j).chi);
+      this.#alice.set(j, c);
+      const psi = modQ(mine.phi - (this.#bob.get(j) as BobCache).chi);
       out.push({
         to: j,
         payload: new ByteWriter()
@@ -278,51 +362,51 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     return out;
   }
 
-  private round3(input: RoundMessages): Outgoing[] {
-    const { me, parties } = this.header;
+  #round3(input: RoundMessages): Outgoing[] {
+    const mine = this.#current();
+    const { me, parties } = this.#header;
     const Rs = new Map<number, GroupPoint>();
     const pks = new Map<number, GroupPoint>();
-    for (const j of this.others) {
+    for (const j of this.#others) {
       const b = input.broadcast.get(j) as Uint8Array;
       const R = b.subarray(POINT, 2 * POINT);
       verifyOpening(
         dkls23Hasher,
-        this.context,
+        this.#context,
         j,
-        this.commitments.get(j) as Uint8Array,
+        this.#commitments.get(j) as Uint8Array,
         R,
         b.subarray(2 * POINT),
       );
       pks.set(j, suite.decodePoint(b.subarray(0, POINT), j));
       Rs.set(j, suite.decodePoint(R, j));
     }
-    const { r, phi } = this.nonce();
-    const sk = this.signingKey();
-    let R = this.nonceCommitment(r);
+    let R = mine.R;
     for (const Rj of Rs.values()) R = R.add(Rj);
     // With two signers the other one chose its R_j (committed before seeing mine): it is at
     // fault. With more, R = O needs collusion and names nobody in particular.
-    if (R.is0()) throw this.unattributed('r-not-zero');
-    let psiSum = phi;
+    if (R.is0()) throw this.#unattributed('r-not-zero');
+    let psiSum = mine.phi;
     let uAcc = 0n;
     let vAcc = 0n;
-    for (const j of this.others) {
+    for (const j of this.#others) {
       const p2p = input.p2p.get(j) as Uint8Array;
-      const bob = this.bobSide(j);
-      const pair = this.pairs.get(j) as Dkls23Pair;
-      // μ check inside: a failure destroys the setup (j → me) and bans j.
-      const [du, dv] = rvoleBobFinish(
-        pair.otReceiver,
-        this.sidOf(j, me),
-        bob.state,
-        p2p.subarray(0, RVOLE_ALICE_MESSAGE_LENGTH),
-        bob.gadget,
+      const bob = this.#bob.get(j) as BobCache;
+      // μ check inside ([DKLs19] §5); a failure bans j and destroys both setups with j.
+      const [du, dv] = this.#withOtBan(j, () =>
+        rvoleBobFinish(
+          this.#pair(j).otReceiver,
+          this.#sidOf(j, me),
+          bob.state,
+          p2p.subarray(0, RVOLE_ALICE_MESSAGE_LENGTH),
+          bob.gadget,
+        ),
       );
       const rest = p2p.subarray(RVOLE_ALICE_MESSAGE_LENGTH);
       const gammaU = suite.decodePoint(rest.subarray(0, POINT), j);
       const gammaV = suite.decodePoint(rest.subarray(POINT, 2 * POINT), j);
       const psi = suite.decodeScalar(rest.subarray(2 * POINT), j, true);
-      this.checkGammas(
+      this.#checkGammas(
         j,
         bob.chi,
         Rs.get(j) as GroupPoint,
@@ -332,29 +416,30 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
         gammaU,
         gammaV,
       );
-      const [cu, cv] = this.aliceOutputs.get(j) as [bigint, bigint];
+      const [cu, cv] = this.#alice.get(j) as [bigint, bigint];
       psiSum += psi;
       uAcc += cu + du;
       vAcc += cv + dv;
     }
-    let pkSum = suite.G.multiply(sk);
+    let pkSum = mine.pk ?? suite.G.multiply(mine.sk);
     for (const pk of pks.values()) pkSum = pkSum.add(pk);
-    if (!pkSum.equals(suite.decodePoint(this.keyShare.publicKey)))
-      throw this.unattributed('sum-pk');
+    if (!pkSum.equals(suite.decodePoint(this.#keyShare.publicKey)))
+      throw this.#unattributed('sum-pk');
     psiSum = modQ(psiSum);
-    const u = modQ(r * psiSum + uAcc);
-    const v = modQ(sk * psiSum + vAcc);
-    this.presignature = redactPresignature({
-      shareSetId: shareSetId(this.keyShare),
-      sid: this.header.sid.slice(),
+    const u = modQ(mine.r * psiSum + uAcc);
+    const v = modQ(mine.sk * psiSum + vAcc);
+    this.#presignature = redactPresignature({
+      shareSetId: shareSetId(this.#keyShare),
+      sid: this.#header.sid.slice(),
       signers: [...parties],
       index: me,
       R: R.toBytes(),
-      phi: suite.encodeScalar(phi),
+      phi: suite.encodeScalar(mine.phi),
       u: suite.encodeScalar(u),
       v: suite.encodeScalar(v),
     });
-    this.dropSecrets();
+    this.#phase = 'done';
+    this.#dropSecrets();
     return [];
   }
 
@@ -364,7 +449,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
    * equation does, and costs one multiplication of an arbitrary point by the secret χ instead
    * of two (docs/dkls23-notes.md, "Γ checks"). On failure both are re-checked to say which.
    */
-  private checkGammas(
+  #checkGammas(
     j: number,
     chi: bigint,
     Rj: GroupPoint,
@@ -374,7 +459,9 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     gammaU: GroupPoint,
     gammaV: GroupPoint,
   ): void {
-    const rho = suite.randomScalar(this.rng('rho', j));
+    // ρ: drawn fresh for this check (never derived from stored state, review note 7), so j
+    // cannot predict it when choosing Γu and Γv.
+    const rho = suite.randomScalar(this.#random);
     // ρ is only a random combination coefficient (not a key): public-time arithmetic is fine.
     const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(chi);
     const rhs = mulG(modQ(du + rho * dv))
@@ -389,69 +476,92 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
    * A failed global check (Σ pk = X, R ≠ O): with one other signer it is at fault; with more,
    * one of them is, and the error lists them as suspects (docs/dkls23-notes.md, item 8).
    */
-  private unattributed(check: 'sum-pk' | 'r-not-zero'): Dkls23CheckError {
-    return this.others.length === 1
-      ? new Dkls23CheckError(check, this.others[0])
-      : new Dkls23CheckError(check, undefined, [], this.others);
+  #unattributed(check: 'sum-pk' | 'r-not-zero'): Dkls23CheckError {
+    return this.#others.length === 1
+      ? new Dkls23CheckError(check, this.#others[0])
+      : new Dkls23CheckError(check, undefined, [], this.#others);
   }
 
-  private dropSecrets(): void {
-    wipe(this.seed);
-    for (const b of this.bob.values()) wipe(b.state.choices, b.state.rows);
-    this.bob.clear();
-    for (const c of this.aliceOutputs.values()) c.fill(0n);
-    this.aliceOutputs.clear();
+  /** Drops every one-time value (bigints cannot be overwritten: their references go). */
+  #dropSecrets(): void {
+    this.#secret = undefined;
+    if (this.#oneTime !== undefined) wipe(this.#oneTime.salt);
+    this.#oneTime = undefined;
+    for (const b of this.#bob.values()) wipe(b.state.choices, b.state.rows);
+    this.#bob.clear();
+    for (const c of this.#alice.values()) c.fill(0n);
+    this.#alice.clear();
   }
 
   result(): Dkls23Presignature | undefined {
-    return this.presignature;
+    return this.#presignature;
   }
 
   encodeState(): Uint8Array {
-    if (this.presignature !== undefined)
-      return new ByteWriter().u8(1).bytes(exportPresignature(this.presignature)).finish();
-    const w = new ByteWriter().u8(0).raw(this.seed).bytes(exportDkls23KeyShare(this.keyShare));
-    w.u8(this.commitments.size);
-    for (const [j, c] of this.commitments) w.u16(j).raw(c);
-    w.u8(this.aliceOutputs.size);
-    for (const [j, [cu, cv]] of this.aliceOutputs)
-      w.u16(j).raw(suite.encodeScalar(cu)).raw(suite.encodeScalar(cv));
+    const w = new ByteWriter().u8(PHASE_TAG[this.#phase]);
+    // Before the presignature exists nothing else is written: not the key share, not a seed.
+    if (this.#phase === 'done')
+      w.bytes(exportPresignature(this.#presignature as Dkls23Presignature));
     return w.finish();
   }
 
   wipe(): void {
-    this.dropSecrets();
-    if (this.presignature !== undefined)
-      wipe(this.presignature.phi, this.presignature.u, this.presignature.v);
+    this.#dropSecrets();
+    if (this.#presignature !== undefined)
+      wipe(this.#presignature.phi, this.#presignature.u, this.#presignature.v);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      protocol: this.#header.protocol,
+      me: this.#header.me,
+      signers: [...this.#header.parties],
+      phase: this.#phase,
+    };
+  }
+
+  [INSPECT](_d: number, options: unknown, inspect?: (v: unknown, o?: unknown) => string): string {
+    return inspectSummary('Dkls23Presign', this.toJSON(), options, inspect);
   }
 
   static load(header: SessionHeader, state: Uint8Array): RoundProtocol<Dkls23Presignature> {
     const r = new ByteReader(state, 'dkls23 presign state');
-    if (r.u8() === 1) {
-      const p = importPresignature(r.bytes(1024));
-      r.end();
-      return finishedProtocol(2, 2, p, state);
+    const tag = r.u8();
+    switch (tag) {
+      case PHASE_TAG.done: {
+        const p = importPresignature(r.bytes(1024));
+        r.end();
+        if (
+          p.index !== header.me ||
+          p.sid.length !== header.sid.length ||
+          !constantTimeEqual(p.sid, header.sid) ||
+          p.signers.length !== header.parties.length ||
+          p.signers.some((s, i) => s !== header.parties[i])
+        )
+          return r.fail('presignature of another session');
+        return finishedProtocol(2, 2, p, state.slice());
+      }
+      case PHASE_TAG.fresh:
+        r.end();
+        // Its sid is claimed; a copy that started would be the second run under it (C1).
+        throw new MpcError('ERR_MPC_SID_REUSED', {
+          detail: 'a presigning session restores only once finished; start a new one',
+        });
+      case PHASE_TAG.running:
+        r.end();
+        // The one-time values are gone with the process; re-drawing them under the same sid
+        // and answering other round-1 messages would leak (r_i, sk_i) (C2).
+        throw new MpcError('ERR_MPC_NONCE_REUSE', {
+          detail: 'presigning session saved mid-way cannot resume; start a new one',
+        });
+      case PHASE_TAG.legacySeeded:
+        // v1 state: holds the seed of r_i, φ_i, β, â (C2). Never load it.
+        throw new MpcError('ERR_MPC_NONCE_REUSE', {
+          detail: 'legacy presigning state cannot resume; start a new one',
+        });
+      default:
+        return r.fail('phase');
     }
-    const seed = r.take(SEED);
-    const keyShare = importDkls23KeyShare(r.bytes(1 << 22));
-    const commitments = new Map<number, Uint8Array>();
-    for (let n = r.u8(); n > 0; n--) commitments.set(r.u16(), r.take(COMMITMENT_LENGTH));
-    const alice = new Map<number, [bigint, bigint]>();
-    for (let n = r.u8(); n > 0; n--)
-      alice.set(r.u16(), [
-        suite.decodeScalar(r.take(32), undefined, true),
-        suite.decodeScalar(r.take(32), undefined, true),
-      ]);
-    r.end();
-    return new Dkls23Presign(
-      header,
-      keyShare,
-      seed,
-      commitments,
-      alice,
-      undefined,
-      checkDkls23KeyShare(keyShare),
-    );
   }
 }
 
@@ -459,20 +569,38 @@ function mulG(k: bigint): GroupPoint {
   return k === 0n ? suite.ZERO : suite.G.multiply(k);
 }
 
-/** Creates a presigning session. */
-export function dkls23Presign(params: Dkls23PresignParams): Session<Dkls23Presignature> {
-  const { keyShare } = params;
+/**
+ * Creates a presigning session, after claiming (share set, me, sid) in `registry`: the sid
+ * is refused (`ERR_MPC_SID_REUSED`) if it was ever claimed before, and the session does not
+ * exist — so cannot emit anything — until the claim is durable (review 2026-11-24, C1).
+ * Parameters, the key share and its OT setups are checked first, so a refused request does
+ * not consume the sid.
+ */
+export async function dkls23Presign(
+  params: Dkls23PresignParams,
+): Promise<Session<Dkls23Presignature>> {
+  const { keyShare, registry } = params;
+  if (typeof registry?.claim !== 'function')
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'registry' });
   const secret = checkDkls23KeyShare(keyShare);
   const signers = normalizeParties(params.signers, 'signers');
   if (signers.length < keyShare.threshold || signers.some((s) => !keyShare.parties.includes(s)))
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'signers' });
   const header = makeHeader(dkls23ProtocolIds.presign, params.sid, signers, keyShare.index);
-  const seed = (params.random ?? defaultRandom)(SEED);
-  if (seed.length !== SEED) throw new RangeError('random source returned the wrong length');
-  return Session.create(
-    header,
-    new Dkls23Presign(header, keyShare, seed, new Map(), new Map(), undefined, secret),
-  );
+  const protocol = new Dkls23Presign(header, keyShare, secret, params.random ?? defaultRandom);
+  let claimed: unknown;
+  try {
+    claimed = await registry.claim(presignSessionId(shareSetId(keyShare), header.me, header.sid));
+  } catch (e) {
+    protocol.wipe();
+    throw e;
+  }
+  // Anything but `true` (a registry bug returning undefined, say) is a refusal: fail closed.
+  if (claimed !== true) {
+    protocol.wipe();
+    throw new MpcError('ERR_MPC_SID_REUSED');
+  }
+  return Session.create(header, protocol);
 }
 
 /** Loader for {@link Session.restore}. */

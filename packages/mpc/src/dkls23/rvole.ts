@@ -8,16 +8,18 @@
  * his random input is χ = Σ_k g_k·β_k for his ξ = 512 random choice bits β (ξ = |q| + 2·s with
  * s = 128: the encoding leaves χ statistically close to uniform even given Alice's view).
  * With α = (a_1, a_2, â) and, per random OT, pads expanded to Z_q^3 (Alice γ0_k, γ1_k; Bob γ_k):
- * - Alice sends τ_k = γ1_k − γ0_k − α; her shares zA_k = −γ0_k; Bob's zB_k = γ_k − β_k·τ_k;
- *   so zA_k + zB_k = β_k·α.
- * - Check: θ = (θ_1, θ_2) from Hq("theta", sid_pair, m, τ); Alice sends η = â + θ·(a_1, a_2)
+ * - Alice sends her pad nonce n_A and τ_k = γ1_k − γ0_k − α; her shares zA_k = −γ0_k; Bob's
+ *   zB_k = γ_k − β_k·τ_k; so zA_k + zB_k = β_k·α.
+ * - Check: θ = (θ_1, θ_2) from Hq("theta", sid_pair, m, n_A, τ); Alice sends η = â + θ·(a_1, a_2)
  *   and μ = H("mu", sid_pair, {zA_k[3] + θ·zA_k[1..2]}_k); Bob checks
  *   μ = H("mu", sid_pair, {β_k·η − zB_k[3] − θ·zB_k[1..2]}_k). A failure bans Alice and
  *   destroys the setup.
  * - Outputs c = Σ g_k·zA_k[1..2] (Alice), d = Σ g_k·zB_k[1..2] (Bob): c + d = χ·(a_1, a_2).
  *
  * The gadget g_k = Hq("gadget", sid_pair, k) is public. `sid_pair` is the per-use pair id of
- * the caller, the same one the OT extension uses.
+ * the caller, the same one the OT extension uses. All of Bob's randomness (n_B, β, padding) and
+ * Alice's (n_A, â) comes from `random` at the call and is never stored: a repeated `sid_pair`
+ * then reveals nothing (docs/dkls23-notes.md, "Per-use nonces").
  * @module
  */
 import { constantTimeEqual, wipe } from '../bytes.js';
@@ -40,6 +42,7 @@ import {
   receiverPads,
   senderPads,
   KOS_PAD,
+  OT_NONCE_LENGTH,
   type OtReceiverSetup,
   type OtSenderSetup,
 } from './ot-extension.js';
@@ -48,8 +51,10 @@ import {
 export const RVOLE_XI = 512;
 /** Alice's input length ℓ; with â, pads are ℓ + 1 = 3 scalars wide. */
 const WIDTH = 3;
-/** Alice's message: τ (ξ × 3 scalars) ‖ η ‖ μ. */
-export const RVOLE_ALICE_MESSAGE_LENGTH = RVOLE_XI * WIDTH * 32 + 32 + 32;
+/** Byte length of τ (ξ × 3 scalars). */
+const TAU_LENGTH = RVOLE_XI * WIDTH * 32;
+/** Alice's message: n_A ‖ τ ‖ η ‖ μ. */
+export const RVOLE_ALICE_MESSAGE_LENGTH = OT_NONCE_LENGTH + TAU_LENGTH + 32 + 32;
 
 /** The public gadget vector of a pair use. */
 export function gadget(sidPair: Uint8Array): bigint[] {
@@ -79,8 +84,9 @@ export interface RvoleBobState {
 }
 
 /**
- * Bob, step 1: random choice bits, his extension message, and his random input χ.
- * `random` must give fresh bytes (the caller may derive them from a stored seed).
+ * Bob, step 1: fresh nonce n_B and random choice bits, his extension message, and his random
+ * input χ. `random` must give fresh bytes, never derived from stored state (a replayed β under
+ * a replayed n_B is what the nonce exists to prevent).
  */
 export function rvoleBobStart(
   setup: OtReceiverSetup,
@@ -88,25 +94,34 @@ export function rvoleBobStart(
   random: RandomSource = defaultRandom,
   g: readonly bigint[] = gadget(sidPair),
 ): { message: Uint8Array; chi: bigint; state: RvoleBobState } {
-  const choices = random(RVOLE_XI / 8);
-  const padding = random(KOS_PAD / 8);
-  const { message, rows } = extensionReceive(setup, sidPair, choices, padding, RVOLE_XI);
+  const nonce = randomBytes(random, OT_NONCE_LENGTH);
+  const choices = randomBytes(random, RVOLE_XI / 8);
+  const padding = randomBytes(random, KOS_PAD / 8);
+  const { message, rows } = extensionReceive(setup, sidPair, choices, padding, nonce, RVOLE_XI);
   wipe(padding);
   let chi = 0n;
   for (let k = 0; k < RVOLE_XI; k++) chi += (g[k] ?? 0n) * bitAt(choices, k);
   return { message, chi: modQ(chi), state: { choices, rows } };
 }
 
-function theta(sidPair: Uint8Array, tau: Uint8Array): [bigint, bigint] {
+function randomBytes(random: RandomSource, n: number): Uint8Array {
+  const b = random(n);
+  if (b.length !== n) throw new RangeError('random source returned the wrong length');
+  return b;
+}
+
+/** θ_m = Hq("theta", sid_pair, m, n_A, τ): fixed only once n_A and τ (hence α) are. */
+function theta(sidPair: Uint8Array, nonce: Uint8Array, tau: Uint8Array): [bigint, bigint] {
   return [
-    fastHashToScalar('theta', sidPair, Uint8Array.of(0), tau),
-    fastHashToScalar('theta', sidPair, Uint8Array.of(1), tau),
+    fastHashToScalar('theta', sidPair, Uint8Array.of(0), nonce, tau),
+    fastHashToScalar('theta', sidPair, Uint8Array.of(1), nonce, tau),
   ];
 }
 
 /**
  * Alice: from Bob's extension message (KOS check first: a failure bans Bob and destroys the
- * setup), her answer `τ ‖ η ‖ μ` and her output share c = (c_1, c_2).
+ * setup), her answer `n_A ‖ τ ‖ η ‖ μ` and her output share c = (c_1, c_2). n_A and â are
+ * drawn from `random` here, for this one use.
  */
 export function rvoleAliceRespond(
   setup: OtSenderSetup,
@@ -117,19 +132,21 @@ export function rvoleAliceRespond(
   g: readonly bigint[] = gadget(sidPair),
 ): { message: Uint8Array; c: [bigint, bigint] } {
   const rows = extensionSend(setup, sidPair, bobMessage, RVOLE_XI);
-  const { pads0, pads1 } = senderPads(sidPair, rows, setup.delta, RVOLE_XI, WIDTH);
+  const nonce = randomBytes(random, OT_NONCE_LENGTH);
+  const { pads0, pads1 } = senderPads(sidPair, nonce, rows, setup.delta, RVOLE_XI, WIDTH);
   wipe(rows);
   const aHat = secp256k1Suite.randomScalar(random);
   const alpha = [a[0], a[1], aHat];
   const message = new Uint8Array(RVOLE_ALICE_MESSAGE_LENGTH);
+  message.set(nonce);
   for (let k = 0; k < RVOLE_XI; k++)
     for (let m = 0; m < WIDTH; m++) {
       const i = k * WIDTH + m;
       const tau = modQ((pads1[i] ?? 0n) - (pads0[i] ?? 0n) - (alpha[m] ?? 0n));
-      writeScalar(message, tau, 32 * i);
+      writeScalar(message, tau, OT_NONCE_LENGTH + 32 * i);
     }
-  const tauBytes = message.subarray(0, RVOLE_XI * WIDTH * 32);
-  const [t1, t2] = theta(sidPair, tauBytes);
+  const tauBytes = message.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + TAU_LENGTH);
+  const [t1, t2] = theta(sidPair, nonce, tauBytes);
   const eta = modQ(aHat + t1 * a[0] + t2 * a[1]);
   const muInput = new Uint8Array(RVOLE_XI * 32);
   let c1 = 0n;
@@ -143,8 +160,8 @@ export function rvoleAliceRespond(
     c1 += gk * z1;
     c2 += gk * z2;
   }
-  message.set(scalarToBytes(eta), tauBytes.length);
-  message.set(fastHash('mu', sidPair, muInput), tauBytes.length + 32);
+  message.set(scalarToBytes(eta), OT_NONCE_LENGTH + TAU_LENGTH);
+  message.set(fastHash('mu', sidPair, muInput), OT_NONCE_LENGTH + TAU_LENGTH + 32);
   pads0.fill(0n);
   pads1.fill(0n);
   wipe(muInput);
@@ -163,12 +180,10 @@ export function rvoleBobFinish(
   g: readonly bigint[] = gadget(sidPair),
 ): [bigint, bigint] {
   const alice = setup.sender;
-  const tau = decodeAliceMessage(aliceMessage, alice);
-  const tauBytes = aliceMessage.subarray(0, RVOLE_XI * WIDTH * 32);
-  const eta = bytesToBigint(aliceMessage.subarray(tauBytes.length, tauBytes.length + 32));
-  const mu = aliceMessage.subarray(tauBytes.length + 32);
-  const pads = receiverPads(sidPair, state.rows, RVOLE_XI, WIDTH);
-  const [t1, t2] = theta(sidPair, tauBytes);
+  const { nonce, tau, eta, mu } = decodeAliceMessage(aliceMessage, alice);
+  const tauBytes = aliceMessage.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + TAU_LENGTH);
+  const pads = receiverPads(sidPair, nonce, state.rows, RVOLE_XI, WIDTH);
+  const [t1, t2] = theta(sidPair, nonce, tauBytes);
   const muInput = new Uint8Array(RVOLE_XI * 32);
   let d1 = 0n;
   let d2 = 0n;
@@ -193,15 +208,29 @@ export function rvoleBobFinish(
   return [modQ(d1), modQ(d2)];
 }
 
-/** Strict decoding of τ and η (every scalar < q); returns τ as a flat array. */
-export function decodeAliceMessage(message: Uint8Array, alice: number): bigint[] {
+/**
+ * Strict decoding of Alice's message `n_A ‖ τ ‖ η ‖ μ`: exact length (so n_A is exactly 32
+ * bytes; any value is a valid nonce), every scalar of τ and η < q. τ as a flat array.
+ */
+export function decodeAliceMessage(
+  message: Uint8Array,
+  alice: number,
+): { nonce: Uint8Array; tau: bigint[]; eta: bigint; mu: Uint8Array } {
   if (message.length !== RVOLE_ALICE_MESSAGE_LENGTH)
     throw new MpcError('ERR_MPC_MALFORMED', { culprit: alice, detail: 'RVOLE message' });
-  const out: bigint[] = [];
+  const tau: bigint[] = [];
+  let eta = 0n;
   for (let i = 0; i < RVOLE_XI * WIDTH + 1; i++) {
-    const v = bytesToBigint(message.subarray(32 * i, 32 * i + 32));
+    const at = OT_NONCE_LENGTH + 32 * i;
+    const v = bytesToBigint(message.subarray(at, at + 32));
     if (v >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { culprit: alice, detail: 'RVOLE' });
-    if (i < RVOLE_XI * WIDTH) out.push(v);
+    if (i < RVOLE_XI * WIDTH) tau.push(v);
+    else eta = v;
   }
-  return out;
+  return {
+    nonce: message.subarray(0, OT_NONCE_LENGTH),
+    tau,
+    eta,
+    mu: message.subarray(OT_NONCE_LENGTH + TAU_LENGTH + 32),
+  };
 }
