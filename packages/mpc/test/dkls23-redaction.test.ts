@@ -8,6 +8,8 @@ import {
   importPresignature,
   exportPresignature,
 } from '../src/index.js';
+import { FramedInput } from '../src/dkls23/hashing.js';
+import { SecretScalar } from '../src/dkls23/native-ecdh.js';
 import { presign, runDkls23Dkg } from './dkls23-helpers.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -47,5 +49,22 @@ describe('DKLs23 redaction', () => {
         expect(r).toContain(hex(p.R));
         for (const s of presigSecrets) expect(r).not.toContain(s);
       }
+  });
+
+  it('helper objects holding secrets keep them in #private fields (review L1)', () => {
+    const k = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdefn;
+    const scalar = new SecretScalar(k);
+    const key = new Uint8Array(32).fill(0xa7);
+    const input = new FramedInput('prg', [32, 4]).set(0, key);
+    // No own enumerable property at all (TypeScript `private` ones would be listed here) …
+    expect(Object.keys(scalar)).toEqual([]);
+    expect(Object.keys(input)).toEqual([]);
+    // … so no rendering shows a byte array, in hex or as the decimal bytes inspect prints.
+    for (const r of [...renderings(scalar), ...renderings(input)]) {
+      expect(r).not.toContain('Uint8Array');
+      expect(r).not.toContain(hex(key));
+      expect(r).not.toContain('167'); // 0xa7
+    }
+    scalar.wipe();
   });
 });

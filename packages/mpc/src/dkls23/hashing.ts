@@ -88,45 +88,46 @@ function digest(alg: 'sha256' | 'sha512', tag: string, fields: Uint8Array[]): Ui
  * inputs that differ in a counter or a row only. Same bytes as {@link fastHash}'s framing.
  */
 export class FramedInput {
-  readonly bytes: Uint8Array;
-  private readonly offsets: number[] = [];
+  // #private: the input holds secrets while in use (PRG keys, OT rows; review L1).
+  readonly #bytes: Uint8Array;
+  readonly #offsets: number[] = [];
 
   constructor(tag: string, fieldLengths: readonly number[]) {
     const prefix = prefixOf(tag);
     const total = fieldLengths.reduce((n, l) => n + 4 + l, prefix.length);
-    this.bytes = new Uint8Array(total);
-    this.bytes.set(prefix);
+    this.#bytes = new Uint8Array(total);
+    this.#bytes.set(prefix);
     let off = prefix.length;
-    const view = new DataView(this.bytes.buffer);
+    const view = new DataView(this.#bytes.buffer);
     for (const l of fieldLengths) {
       view.setUint32(off, l, false);
-      this.offsets.push(off + 4);
+      this.#offsets.push(off + 4);
       off += 4 + l;
     }
   }
 
   /** Writes field `i` (its length was fixed at construction). */
   set(i: number, value: Uint8Array): this {
-    this.bytes.set(value, this.offsets[i]);
+    this.#bytes.set(value, this.#offsets[i]);
     return this;
   }
 
   /** Writes field `i` as a 4-byte big-endian integer. */
   setU32(i: number, v: number): this {
-    new DataView(this.bytes.buffer).setUint32(this.offsets[i] ?? 0, v, false);
+    new DataView(this.#bytes.buffer).setUint32(this.#offsets[i] ?? 0, v, false);
     return this;
   }
 
   sha256(): Buffer {
-    return nativeHash('sha256', this.bytes, 'buffer');
+    return nativeHash('sha256', this.#bytes, 'buffer');
   }
 
   sha512(): Buffer {
-    return nativeHash('sha512', this.bytes, 'buffer');
+    return nativeHash('sha512', this.#bytes, 'buffer');
   }
 
   wipe(): void {
-    this.bytes.fill(0);
+    this.#bytes.fill(0);
   }
 }
 

@@ -14,41 +14,45 @@ import type { GroupPoint } from '../curve-suite.js';
 import { MpcError } from '../errors.js';
 import { Q, scalarToBytes } from './hashing.js';
 
-/** One ECDH context per secret scalar; reuse it for many points. */
+/**
+ * One ECDH context per secret scalar; reuse it for many points. The scalar and the OpenSSL
+ * context are `#private` (session-framework.md, "Secrets in memory"; review 2026-11-24, L1),
+ * so `util.inspect`, loggers and `JSON.stringify` cannot reach them.
+ */
 export class SecretScalar {
-  private readonly ecdh: ECDH;
-  private key: Uint8Array;
+  readonly #ecdh: ECDH;
+  #key: Uint8Array;
 
   constructor(k: bigint) {
     if (k <= 0n || k >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { detail: 'secret' });
-    this.ecdh = createECDH('secp256k1');
-    this.key = scalarToBytes(k);
-    this.ecdh.setPrivateKey(this.key);
+    this.#ecdh = createECDH('secp256k1');
+    this.#key = scalarToBytes(k);
+    this.#ecdh.setPrivateKey(this.#key);
   }
 
   /** `x(k·P)`, 32 bytes. `P` must not be the identity (decoders already refuse it). */
   sharedX(P: GroupPoint): Uint8Array {
     // The uncompressed encoding spares OpenSSL a square root.
     const bytes = (P as GroupPoint & { toBytes(compressed?: boolean): Uint8Array }).toBytes(false);
-    return new Uint8Array(this.ecdh.computeSecret(bytes));
+    return new Uint8Array(this.#ecdh.computeSecret(bytes));
   }
 
   /** `k·G`, 33-byte compressed. */
   publicKey(): Uint8Array {
-    return new Uint8Array(this.ecdh.getPublicKey(null, 'compressed'));
+    return new Uint8Array(this.#ecdh.getPublicKey(null, 'compressed'));
   }
 
   /** `k·G` as a point (decoded from OpenSSL's uncompressed form: no square root needed). */
   publicPoint(): GroupPoint {
-    const bytes = new Uint8Array(this.ecdh.getPublicKey(null, 'uncompressed'));
+    const bytes = new Uint8Array(this.#ecdh.getPublicKey(null, 'uncompressed'));
     return secp256k1.Point.fromBytes(bytes);
   }
 
   /** Drops the key (OpenSSL's copy is overwritten with a fixed non-secret key). */
   wipe(): void {
-    this.ecdh.setPrivateKey(scalarToBytes(1n));
-    this.key.fill(0);
-    this.key = new Uint8Array(0);
+    this.#ecdh.setPrivateKey(scalarToBytes(1n));
+    this.#key.fill(0);
+    this.#key = new Uint8Array(0);
   }
 }
 

@@ -125,12 +125,12 @@ export interface PresignatureStore {
 
 /** An in-memory store, for tests and single-process tools. */
 export class InMemoryPresignatureStore implements PresignatureStore {
-  private readonly spent = new Set<string>();
+  readonly #spent = new Set<string>();
 
   markSpent(id: Uint8Array): Promise<boolean> {
     const key = Buffer.from(id).toString('hex');
-    if (this.spent.has(key)) return Promise.resolve(false);
-    this.spent.add(key);
+    if (this.#spent.has(key)) return Promise.resolve(false);
+    this.#spent.add(key);
     return Promise.resolve(true);
   }
 }
