@@ -22,6 +22,7 @@ export const ApiErrorCode = {
   UNSUPPORTED_CONTENT_TYPE: 1002,
   INVALID_REQUEST: 1003,
   BODY_TOO_LARGE: 1004,
+  INVALID_PAGE_CURSOR: 1005, // a pageCursor this server did not issue for this listing
 
   // API users and CSRs (HTTP 400).
   CSR_NOT_PEM: 1101,
@@ -37,11 +38,27 @@ export const ApiErrorCode = {
   APPROVAL_REQUEST_NOT_PENDING: 1201, // HTTP 409
   APPROVAL_ALREADY_VOTED: 1202, // HTTP 409
 
+  // Co-signer pairing and co-signer tokens (`/cosigner/v1/...`, HTTP 401 unless noted).
+  PAIRING_TOKEN_INVALID: 1301, // malformed, bad signature, wrong alg/audience/issuer
+  PAIRING_TOKEN_EXPIRED: 1302,
+  PAIRING_TOKEN_USED: 1303, // single use: already exchanged
+  REFRESH_TOKEN_INVALID: 1304, // unknown to the platform
+  REFRESH_TOKEN_EXPIRED: 1305,
+  REFRESH_TOKEN_REUSED: 1306, // already rotated: the whole token family is now revoked
+  TOKEN_FAMILY_REVOKED: 1307, // a token of a family revoked earlier (reuse, unpair)
+  ACCESS_TOKEN_INVALID: 1308, // missing, malformed or unknown bearer token
+  ACCESS_TOKEN_EXPIRED: 1309,
+  COSIGNER_IDENTITY_INVALID: 1310, // HTTP 400: identity keys of the wrong length or encoding
+  API_USER_CANNOT_SIGN: 1311, // HTTP 409: only a READY SIGNER or ADMIN API user can be paired
+  API_KEY_ALREADY_PAIRED: 1312, // HTTP 409
+  API_KEY_NOT_PAIRED: 1313, // HTTP 409
+
   // Generic.
   NOT_FOUND: 1404, // HTTP 404
   CONFLICT: 1409, // HTTP 409, e.g. a concurrent write of the same unique value
   RATE_LIMITED: 1429, // HTTP 429
   INTERNAL: 1500, // HTTP 500, message never echoes internals
+  NOT_IMPLEMENTED: 1501, // HTTP 501: a documented operation this version does not support yet
   UNAVAILABLE: 1503, // HTTP 503
 } as const;
 
