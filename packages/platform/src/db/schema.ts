@@ -82,6 +82,79 @@ export interface RequestNoncesTable {
   expires_at: Timestamp;
 }
 
+export interface PlatformSecretsTable {
+  name: string;
+  secret_hex: string;
+  created_at: Generated<Date>;
+}
+
+export type CosignerMode = 'API' | 'CLOUD';
+
+export interface CosignersTable {
+  id: string;
+  seq: Generated<string>;
+  workspace_id: string;
+  name: string;
+  type: string;
+  mode: CosignerMode;
+  identity_ed25519: string;
+  identity_x25519: string;
+  version: string;
+  archived: Generated<boolean>;
+  last_seen_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
+export type CosignerPairingStatus = 'WAITING_FOR_APPROVAL' | 'PAIRED' | 'REJECTED' | 'UNPAIRED';
+
+export interface CosignerApiKeysTable {
+  id: string;
+  seq: Generated<string>;
+  cosigner_id: string;
+  api_user_id: string;
+  workspace_id: string;
+  status: CosignerPairingStatus;
+  approval_request_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PairingTokensTable {
+  id: string;
+  token_hash: string;
+  workspace_id: string;
+  api_user_id: string;
+  issued_by_kind: string;
+  issued_by_id: string;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_by_cosigner_id: string | null;
+}
+
+export interface CosignerTokenFamiliesTable {
+  id: string;
+  cosigner_id: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+}
+
+export interface CosignerRefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+
+export interface CosignerAccessTokensTable {
+  token_hash: string;
+  family_id: string;
+  cosigner_id: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   console_users: ConsoleUsersTable;
@@ -90,4 +163,11 @@ export interface Database {
   approval_votes: ApprovalVotesTable;
   audit_log: AuditLogTable;
   request_nonces: RequestNoncesTable;
+  platform_secrets: PlatformSecretsTable;
+  cosigners: CosignersTable;
+  cosigner_api_keys: CosignerApiKeysTable;
+  pairing_tokens: PairingTokensTable;
+  cosigner_token_families: CosignerTokenFamiliesTable;
+  cosigner_refresh_tokens: CosignerRefreshTokensTable;
+  cosigner_access_tokens: CosignerAccessTokensTable;
 }
