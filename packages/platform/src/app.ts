@@ -6,10 +6,12 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Clock } from './clock.js';
 import type { PlatformConfig } from './config.js';
 import type { PlatformDatabase } from './db/connect.js';
 import './fastify-types.js';
 import { authentication } from './plugins/authentication.js';
+import { cosignerAuthentication } from './plugins/cosigner-authentication.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { jsonBody } from './plugins/json-body.js';
 import { metrics } from './plugins/metrics.js';
@@ -17,6 +19,8 @@ import { installValidators } from './plugins/validation.js';
 import { apiUserRoutes } from './routes/api-user-routes.js';
 import { approvalRoutes } from './routes/approval-routes.js';
 import { auditLogRoutes } from './routes/audit-log-routes.js';
+import { cosignerProtocolRoutes } from './routes/cosigner-protocol-routes.js';
+import { cosignerRoutes } from './routes/cosigner-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { createServices } from './services.js';
@@ -33,6 +37,8 @@ export interface BuildAppOptions {
   ownsDatabase?: boolean;
   /** Where logs go (default stdout); tests capture them here. */
   logStream?: { write(line: string): void };
+  /** The time co-signer token expiry is judged by (default the system clock); tests move it. */
+  clock?: Clock;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -55,13 +61,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(
     fp(
       (instance: FastifyInstance) => {
-        instance.decorate('services', createServices(database, config));
+        instance.decorate('services', createServices(database, config, options.clock));
         return Promise.resolve();
       },
       { name: 'services' },
     ),
   );
   await app.register(authentication, { maxFailuresPerMinute: config.authFailuresPerMinute });
+  await app.register(cosignerAuthentication);
   await app.register(metrics);
   await app.register(swagger, {
     openapi: {
@@ -78,6 +85,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
             scheme: 'bearer',
             bearerFormat: 'JWT (RS256, signed by the API user key)',
           },
+          cosignerAccessToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'opaque co-signer access token (from /cosigner/v1/token)',
+          },
         },
       },
       security: [{ apiKey: [], bearerJwt: [] }],
@@ -89,6 +101,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   apiUserRoutes(app);
   approvalRoutes(app);
   auditLogRoutes(app);
+  cosignerRoutes(app);
+  cosignerProtocolRoutes(app);
 
   // Graceful close: in-flight requests finish; their connections are then
   // closed rather than kept alive, so closing never waits on idle clients.

@@ -75,3 +75,22 @@ export class ConflictError extends PlatformError {
     this.name = 'ConflictError';
   }
 }
+
+/**
+ * A co-signer credential (pairing, refresh or access token) that is not
+ * accepted: 401 with the specific code. Messages never contain the token.
+ */
+export class CosignerTokenError extends PlatformError {
+  constructor(code: string, apiError: ApiErrorName, message: string) {
+    super(code, apiError, 401, message);
+    this.name = 'CosignerTokenError';
+  }
+}
+
+/** A documented operation this version does not implement yet: 501. */
+export class NotImplementedError extends PlatformError {
+  constructor(message: string) {
+    super('ERR_NOT_IMPLEMENTED', 'NOT_IMPLEMENTED', 501, message);
+    this.name = 'NotImplementedError';
+  }
+}

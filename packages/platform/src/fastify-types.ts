@@ -1,5 +1,5 @@
 /** What the platform adds to Fastify's instance, request and route config. */
-import type { Permission } from './auth/permissions.js';
+import type { RouteAccess } from './auth/permissions.js';
 import type { Principal } from './auth/principal.js';
 import type { PlatformServices } from './services.js';
 
@@ -15,6 +15,6 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** Every route declares one; `public` routes skip authentication. */
-    permission?: Permission | 'public';
+    permission?: RouteAccess;
   }
 }

@@ -9,7 +9,14 @@ import { ApprovalService } from './approvals/approval-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { RequestAuthenticator } from './auth/request-authenticator.js';
+import { systemClock, type Clock } from './clock.js';
 import type { PlatformConfig } from './config.js';
+import { cosignerApprovalKinds } from './cosigners/cosigner-approvals.js';
+import { CosignerRepository } from './cosigners/cosigner-repository.js';
+import { CosignerService } from './cosigners/cosigner-service.js';
+import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
+import { PairingService } from './cosigners/pairing-service.js';
+import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
 
@@ -22,11 +29,15 @@ export interface PlatformServices {
   approvalRequests: ApprovalRequestRepository;
   apiUsers: ApiUserService;
   workspaces: WorkspaceService;
+  cosigners: CosignerService;
+  pairing: PairingService;
+  cosignerTokens: CosignerTokenService;
 }
 
 export function createServices(
   database: PlatformDatabase,
   config: Pick<PlatformConfig, 'clockSkewSeconds'>,
+  clock: Clock = systemClock,
 ): PlatformServices {
   const db = database.db;
   const audit = new AuditLog(db);
@@ -34,6 +45,12 @@ export function createServices(
   const apiUserRepository = new ApiUserRepository(db);
   const approvalRequests = new ApprovalRequestRepository(db);
   const approvals = new ApprovalService(db, approvalRequests, audit);
+  const apiUsers = new ApiUserService(db, apiUserRepository, approvals, audit);
+  const cosignerRepository = new CosignerRepository(db);
+  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock)) {
+    approvals.register(kind);
+  }
+  const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
   return {
     database,
     audit,
@@ -43,7 +60,26 @@ export function createServices(
     }),
     approvals,
     approvalRequests,
-    apiUsers: new ApiUserService(db, apiUserRepository, approvals, audit),
+    apiUsers,
     workspaces: new WorkspaceService(db, audit),
+    cosigners: new CosignerService(
+      db,
+      cosignerRepository,
+      apiUsers,
+      approvals,
+      approvalRequests,
+      audit,
+    ),
+    pairing: new PairingService(
+      db,
+      cosignerRepository,
+      cosignerTokens,
+      apiUsers,
+      approvals,
+      new PlatformSecrets(db),
+      audit,
+      clock,
+    ),
+    cosignerTokens,
   };
 }

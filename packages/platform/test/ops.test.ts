@@ -37,8 +37,22 @@ describe('operations endpoints', () => {
     const doc = (await p.app.inject({ url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/management/api_users', '/v1/management/audit_logs']),
+      expect.arrayContaining([
+        '/v1/management/api_users',
+        '/v1/management/audit_logs',
+        '/v1/cosigners',
+        '/v1/cosigners/{cosignerId}/api_keys/{apiKeyId}',
+        '/v1/cosigners/{cosignerId}/api_keys/{apiKeyId}/{requestId}',
+        '/v1/countersign/api_users/{apiKey}/pairing_token',
+        '/cosigner/v1/pair',
+        '/cosigner/v1/token',
+        '/cosigner/v1/api_keys',
+      ]),
     );
+    expect(Object.keys(doc.paths['/v1/cosigners/{cosignerId}/api_keys/{apiKeyId}'])).toEqual(
+      expect.arrayContaining(['get', 'put', 'patch', 'delete']),
+    );
+    expect(doc.paths['/cosigner/v1/api_keys'].get.security).toEqual([{ cosignerAccessToken: [] }]);
     expect(
       doc.paths['/v1/management/api_users'].post.requestBody.content['application/json'].schema
         .required,

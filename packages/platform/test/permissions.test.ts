@@ -1,6 +1,7 @@
 import { Roles, type Role } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionTable, roleHasPermission } from '../src/index.js';
+import { workspacePermission } from '../src/auth/permissions.js';
 import {
   createApiUser,
   signedRequest,
@@ -28,7 +29,10 @@ describe('permission table', () => {
     expect(p.app.routePermissions.length).toBeGreaterThan(8);
     for (const r of p.app.routePermissions) {
       expect(
-        r.permission === 'public' || r.permission in permissionTable,
+        r.permission === 'public' ||
+          r.permission === 'cosignerCredential' ||
+          r.permission === 'cosigner' ||
+          r.permission in permissionTable,
         `${r.method} ${r.url}`,
       ).toBe(true);
     }
@@ -37,13 +41,14 @@ describe('permission table', () => {
   it('each role reaches exactly the routes its permissions allow', async () => {
     let checked = 0;
     for (const route of p.app.routePermissions) {
-      if (route.permission === 'public') continue;
+      const permission = workspacePermission(route.permission);
+      if (!permission) continue;
       const url = route.url.replace(/:[A-Za-z]+/g, DUMMY_UUID);
       for (const role of API_ROLES) {
         const res = await signedRequest(p, users.get(role)!, route.method as 'GET', url, {
           ...(route.method === 'GET' ? {} : { body: {} }),
         });
-        const allowed = roleHasPermission(role, route.permission);
+        const allowed = roleHasPermission(role, permission);
         if (allowed) {
           expect(
             [401, 403],
@@ -57,6 +62,22 @@ describe('permission table', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(API_ROLES.length * 8);
+  });
+
+  it('co-signer routes refuse API-user credentials and anonymous callers', async () => {
+    const cosignerRoutes = p.app.routePermissions.filter(
+      (r) => r.permission === 'cosignerCredential' || r.permission === 'cosigner',
+    );
+    expect(cosignerRoutes.length).toBeGreaterThanOrEqual(3);
+    for (const route of cosignerRoutes) {
+      expect(route.url.startsWith('/cosigner/v1/'), route.url).toBe(true);
+      const res = await signedRequest(p, users.get('ADMIN')!, route.method as 'GET', route.url, {
+        ...(route.method === 'GET' ? {} : { body: {} }),
+      });
+      expect([400, 401], `${route.method} ${route.url} → ${res.statusCode}`).toContain(
+        res.statusCode,
+      );
+    }
   });
 
   it('public routes need no credentials', async () => {

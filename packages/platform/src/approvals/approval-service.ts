@@ -26,12 +26,21 @@ export interface ApprovalKind {
   onRejected(trx: Transaction<Database>, request: ApprovalRequestRow): Promise<void>;
 }
 
+/**
+ * Who opened a request. With a role, the creator's own approval is counted
+ * when that role may decide the kind; without one (a request a co-signer
+ * raised on the strength of an admin's pairing token) it waits for a vote.
+ */
+export type ApprovalCreator = Pick<Principal, 'kind' | 'id'> & { role?: Principal['role'] };
+
 export interface NewApprovalRequest {
   workspaceId: string;
   kind: string;
   subjectId: string;
   payload: Record<string, unknown>;
-  createdBy: Principal;
+  createdBy: ApprovalCreator;
+  /** Approvals needed; default the workspace's admin quorum. */
+  requiredApprovals?: number;
 }
 
 export class ApprovalService {
@@ -61,6 +70,7 @@ export class ApprovalService {
       .where('id', '=', req.workspaceId)
       .executeTakeFirstOrThrow();
     const id = randomUUID();
+    const requiredApprovals = req.requiredApprovals ?? workspace.admin_quorum;
     await this.requests.insert(trx, {
       id,
       workspace_id: req.workspaceId,
@@ -68,7 +78,7 @@ export class ApprovalService {
       subject_id: req.subjectId,
       payload: req.payload,
       status: 'PENDING',
-      required_approvals: workspace.admin_quorum,
+      required_approvals: requiredApprovals,
       created_by_kind: req.createdBy.kind,
       created_by_id: req.createdBy.id,
     });
@@ -81,16 +91,18 @@ export class ApprovalService {
       details: {
         kind: req.kind,
         subjectId: req.subjectId,
-        requiredApprovals: workspace.admin_quorum,
+        requiredApprovals,
       },
     });
     // The creator's request carries its approval, unless the request is about
     // the creator itself: nobody decides on themselves.
+    const { role } = req.createdBy;
     if (
-      roleHasPermission(req.createdBy.role, kind.deciderPermission) &&
+      role !== undefined &&
+      roleHasPermission(role, kind.deciderPermission) &&
       req.createdBy.id !== req.subjectId
     ) {
-      return this.voteIn(trx, req.createdBy, id, 'APPROVE');
+      return this.voteIn(trx, { ...req.createdBy, role }, id, 'APPROVE');
     }
     return (await this.requests.lockById(trx, id))!;
   }
@@ -110,7 +122,7 @@ export class ApprovalService {
 
   private async voteIn(
     trx: Transaction<Database>,
-    voter: Principal,
+    voter: Pick<Principal, 'kind' | 'id' | 'role'>,
     requestId: string,
     decision: ApprovalDecision,
   ): Promise<ApprovalRequestRow> {

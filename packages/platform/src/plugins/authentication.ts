@@ -11,7 +11,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { FailureLimiter } from '../auth/failure-limiter.js';
-import { roleHasPermission, type Permission } from '../auth/permissions.js';
+import {
+  roleHasPermission,
+  workspacePermission,
+  type Permission,
+  type RouteAccess,
+} from '../auth/permissions.js';
 import type { PendingAuthentication } from '../auth/request-authenticator.js';
 import { AuthError, ForbiddenError, PlatformError } from '../errors.js';
 
@@ -29,7 +34,7 @@ declare module 'fastify' {
 export interface RoutePermission {
   method: string;
   url: string;
-  permission: Permission | 'public';
+  permission: RouteAccess;
 }
 
 export interface AuthenticationOptions {
@@ -94,8 +99,7 @@ export const authentication = fp(
     }
 
     function requiresAuth(request: FastifyRequest): Permission | undefined {
-      const permission = request.routeOptions.config.permission;
-      return permission === 'public' || permission === undefined ? undefined : permission;
+      return workspacePermission(request.routeOptions.config.permission);
     }
 
     app.addHook('onRequest', async (request) => {

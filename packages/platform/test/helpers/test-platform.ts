@@ -36,6 +36,7 @@ export async function startTestPlatform(
   overrides: Partial<PlatformConfig> = {},
   beforeReady?: (app: FastifyInstance) => void,
   logStream?: { write(line: string): void },
+  clock?: () => Date,
 ): Promise<TestPlatform> {
   const databaseUrl = process.env['DATABASE_URL'];
   const database = await openDatabase(
@@ -47,6 +48,7 @@ export async function startTestPlatform(
     config: { ...defaultConfig, logLevel: 'silent', ...overrides, database: {} },
     database,
     ...(logStream ? { logStream } : {}),
+    ...(clock ? { clock } : {}),
   });
   beforeReady?.(app);
   await app.ready();

@@ -1,0 +1,89 @@
+/**
+ * Approval kinds for co-signer changes. Their effects run in the deciding
+ * vote's transaction (see ApprovalService), and move a pairing on only from
+ * the state the request was opened for.
+ */
+import type { ApprovalKind } from '../approvals/approval-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { CosignerRepository } from './cosigner-repository.js';
+
+/** Pair an API user with an existing co-signer: the workspace Owner approves. */
+export const COSIGNER_PAIR = 'COSIGNER_PAIR';
+/** Unpair an API user: the admin quorum approves. */
+export const COSIGNER_UNPAIR = 'COSIGNER_UNPAIR';
+
+/** What both kinds carry in their payload. */
+export interface CosignerPairingPayload {
+  cosignerId: string;
+  apiKeyId: string;
+  pairingId: string;
+}
+
+export function pairingPayload(payload: Record<string, unknown>): CosignerPairingPayload {
+  const { cosignerId, apiKeyId, pairingId } = payload;
+  if (
+    typeof cosignerId !== 'string' ||
+    typeof apiKeyId !== 'string' ||
+    typeof pairingId !== 'string'
+  ) {
+    throw new Error('co-signer approval request without its pairing');
+  }
+  return { cosignerId, apiKeyId, pairingId };
+}
+
+export function cosignerApprovalKinds(
+  cosigners: CosignerRepository,
+  audit: AuditLog,
+  clock: Clock,
+): ApprovalKind[] {
+  return [
+    {
+      kind: COSIGNER_PAIR,
+      deciderPermission: 'cosigners:approvePairing',
+      onApproved: async (trx, request) => {
+        const p = pairingPayload(request.payload);
+        const moved = await cosigners.transition(
+          trx,
+          p.pairingId,
+          'WAITING_FOR_APPROVAL',
+          'PAIRED',
+          clock(),
+        );
+        if (!moved) throw new Error('approved pairing is no longer waiting');
+        await audit.appendIn(trx, {
+          workspaceId: request.workspace_id,
+          actorKind: 'system',
+          actorId: null,
+          action: 'cosigner.api_key_paired',
+          subject: p.cosignerId,
+          details: { apiUserId: p.apiKeyId, approvalRequestId: request.id },
+        });
+      },
+      onRejected: async (trx, request) => {
+        const p = pairingPayload(request.payload);
+        await cosigners.transition(trx, p.pairingId, 'WAITING_FOR_APPROVAL', 'REJECTED', clock());
+      },
+    },
+    {
+      kind: COSIGNER_UNPAIR,
+      deciderPermission: 'cosigners:unpairApiKey',
+      onApproved: async (trx, request) => {
+        const p = pairingPayload(request.payload);
+        // Already unpaired by an earlier request: nothing left to do.
+        const moved = await cosigners.transition(trx, p.pairingId, 'PAIRED', 'UNPAIRED', clock());
+        if (moved) {
+          await audit.appendIn(trx, {
+            workspaceId: request.workspace_id,
+            actorKind: 'system',
+            actorId: null,
+            action: 'cosigner.api_key_unpaired',
+            subject: p.cosignerId,
+            details: { apiUserId: p.apiKeyId, approvalRequestId: request.id },
+          });
+        }
+      },
+      onRejected: () => Promise.resolve(),
+    },
+  ];
+}

@@ -1,0 +1,236 @@
+/**
+ * Co-signer credentials after pairing: a token family per pairing session,
+ * rotating refresh tokens, short-lived access tokens (OAuth 2.0 Security BCP,
+ * RFC 9700 §4.14: refresh token rotation with reuse detection).
+ *
+ * - Each refresh token works once; using it returns a new access token and a
+ *   new refresh token of the same family.
+ * - Presenting an already rotated refresh token means two parties hold the
+ *   family's tokens (one of them stole it): the whole family is revoked, its
+ *   access tokens included, and the event is audited.
+ * - Tokens are stored as SHA-256 hashes and found by that hash.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
+import { CosignerTokenError } from '../errors.js';
+import type { CosignerRepository } from './cosigner-repository.js';
+import { newOpaqueToken, presentedTokenHash } from './opaque-token.js';
+
+export const ACCESS_TOKEN_TTL_MS = 5 * 60 * 1000;
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** lastSeen is written at most this often per co-signer. */
+const LAST_SEEN_GRANULARITY_MS = 15_000;
+
+export interface IssuedRefreshToken {
+  refreshToken: string;
+  expiresAt: Date;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+/** Who an access token speaks for. */
+export interface CosignerCaller {
+  cosignerId: string;
+  familyId: string;
+}
+
+type RefreshOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; error: CosignerTokenError };
+
+export class CosignerTokenService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cosigners: CosignerRepository,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts a token family for a co-signer, inside the pairing transaction. */
+  async startFamily(trx: Transaction<Database>, cosignerId: string): Promise<IssuedRefreshToken> {
+    const now = this.clock();
+    const familyId = randomUUID();
+    await trx
+      .insertInto('cosigner_token_families')
+      .values({ id: familyId, cosigner_id: cosignerId, created_at: now })
+      .execute();
+    return this.issueRefreshToken(trx, familyId, now);
+  }
+
+  /** Exchanges a refresh token for an access token and its successor. */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const hash = presentedTokenHash('refresh', refreshToken);
+    if (!hash) throw refreshInvalid();
+    // Reuse must revoke the family even though the call fails, so the
+    // transaction returns its verdict and the error is thrown after commit.
+    const outcome = await this.db.transaction().execute(async (trx): Promise<RefreshOutcome> => {
+      const now = this.clock();
+      const row = await trx
+        .selectFrom('cosigner_refresh_tokens as t')
+        .innerJoin('cosigner_token_families as f', 'f.id', 't.family_id')
+        .innerJoin('cosigners as c', 'c.id', 'f.cosigner_id')
+        .select([
+          't.family_id',
+          't.expires_at',
+          't.rotated_at',
+          'f.cosigner_id',
+          'f.revoked_at',
+          'c.workspace_id',
+          'c.archived',
+        ])
+        .where('t.token_hash', '=', hash)
+        .forUpdate('t')
+        .executeTakeFirst();
+      if (!row) return { ok: false, error: refreshInvalid() };
+      if (row.revoked_at !== null || row.archived) return { ok: false, error: familyRevoked() };
+      if (row.rotated_at !== null) {
+        await this.revokeFamily(trx, row.family_id, 'refresh_token_reused', now);
+        await this.audit.appendIn(trx, {
+          workspaceId: row.workspace_id,
+          actorKind: 'system',
+          actorId: null,
+          action: 'cosigner.refresh_token_reused',
+          subject: row.cosigner_id,
+          details: { familyId: row.family_id, rotatedAt: row.rotated_at.toISOString() },
+        });
+        return {
+          ok: false,
+          error: new CosignerTokenError(
+            'ERR_REFRESH_TOKEN_REUSED',
+            'REFRESH_TOKEN_REUSED',
+            'Refresh token was already used; every token of this co-signer session is now revoked. Pair again.',
+          ),
+        };
+      }
+      if (row.expires_at.getTime() <= now.getTime()) {
+        return {
+          ok: false,
+          error: new CosignerTokenError(
+            'ERR_REFRESH_TOKEN_EXPIRED',
+            'REFRESH_TOKEN_EXPIRED',
+            'Refresh token has expired; pair the co-signer again',
+          ),
+        };
+      }
+      await trx
+        .updateTable('cosigner_refresh_tokens')
+        .set({ rotated_at: now })
+        .where('token_hash', '=', hash)
+        .execute();
+      const next = await this.issueRefreshToken(trx, row.family_id, now);
+      const access = newOpaqueToken('access');
+      const accessTokenExpiresAt = new Date(now.getTime() + ACCESS_TOKEN_TTL_MS);
+      await trx
+        .insertInto('cosigner_access_tokens')
+        .values({
+          token_hash: access.hash,
+          family_id: row.family_id,
+          cosigner_id: row.cosigner_id,
+          expires_at: accessTokenExpiresAt,
+        })
+        .execute();
+      // Expired access tokens of this co-signer are useless: drop them as we go.
+      await trx
+        .deleteFrom('cosigner_access_tokens')
+        .where('cosigner_id', '=', row.cosigner_id)
+        .where('expires_at', '<', now)
+        .execute();
+      return {
+        ok: true,
+        tokens: {
+          accessToken: access.token,
+          accessTokenExpiresAt,
+          refreshToken: next.refreshToken,
+          refreshTokenExpiresAt: next.expiresAt,
+        },
+      };
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.tokens;
+  }
+
+  /** The co-signer a bearer access token speaks for; refreshes its lastSeen. */
+  async authenticate(authorization: string | undefined): Promise<CosignerCaller> {
+    const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
+    const hash = match ? presentedTokenHash('access', match[1]!) : undefined;
+    if (!hash) throw accessInvalid();
+    const now = this.clock();
+    const row = await this.db
+      .selectFrom('cosigner_access_tokens as a')
+      .innerJoin('cosigner_token_families as f', 'f.id', 'a.family_id')
+      .innerJoin('cosigners as c', 'c.id', 'a.cosigner_id')
+      .select(['a.cosigner_id', 'a.family_id', 'a.expires_at', 'f.revoked_at', 'c.archived'])
+      .where('a.token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row) throw accessInvalid();
+    if (row.revoked_at !== null || row.archived) throw familyRevoked();
+    if (row.expires_at.getTime() <= now.getTime()) {
+      throw new CosignerTokenError(
+        'ERR_ACCESS_TOKEN_EXPIRED',
+        'ACCESS_TOKEN_EXPIRED',
+        'Access token has expired; get a new one from /cosigner/v1/token',
+      );
+    }
+    await this.cosigners.touchLastSeen(row.cosigner_id, now, LAST_SEEN_GRANULARITY_MS);
+    return { cosignerId: row.cosigner_id, familyId: row.family_id };
+  }
+
+  private async revokeFamily(
+    trx: Transaction<Database>,
+    familyId: string,
+    reason: string,
+    now: Date,
+  ): Promise<void> {
+    await trx
+      .updateTable('cosigner_token_families')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await trx.deleteFrom('cosigner_access_tokens').where('family_id', '=', familyId).execute();
+  }
+
+  private async issueRefreshToken(
+    trx: Transaction<Database>,
+    familyId: string,
+    now: Date,
+  ): Promise<IssuedRefreshToken> {
+    const { token, hash } = newOpaqueToken('refresh');
+    const expiresAt = new Date(now.getTime() + REFRESH_TOKEN_TTL_MS);
+    await trx
+      .insertInto('cosigner_refresh_tokens')
+      .values({ token_hash: hash, family_id: familyId, issued_at: now, expires_at: expiresAt })
+      .execute();
+    return { refreshToken: token, expiresAt };
+  }
+}
+
+function refreshInvalid(): CosignerTokenError {
+  return new CosignerTokenError(
+    'ERR_REFRESH_TOKEN_INVALID',
+    'REFRESH_TOKEN_INVALID',
+    'Refresh token is not valid',
+  );
+}
+
+function accessInvalid(): CosignerTokenError {
+  return new CosignerTokenError(
+    'ERR_ACCESS_TOKEN_INVALID',
+    'ACCESS_TOKEN_INVALID',
+    'A valid co-signer access token is required (Authorization: Bearer)',
+  );
+}
+
+function familyRevoked(): CosignerTokenError {
+  return new CosignerTokenError(
+    'ERR_TOKEN_FAMILY_REVOKED',
+    'TOKEN_FAMILY_REVOKED',
+    'This co-signer session was revoked; pair the co-signer again',
+  );
+}

@@ -1,0 +1,387 @@
+/**
+ * Pairing (ARCHITECTURE §5): an admin gets a single-use pairing token for a
+ * SIGNER or ADMIN API user; a co-signer exchanges it, registering its identity
+ * keys, for a refresh token. An already paired co-signer that pairs another
+ * API user proves itself with its access token, and the pairing waits for the
+ * workspace Owner's approval (a `COSIGNER_PAIR` approval request).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiUserRow } from '../api-users/api-user-repository.js';
+import type { ApiUserService } from '../api-users/api-user-service.js';
+import type { ApprovalService } from '../approvals/approval-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
+import {
+  ConflictError,
+  CosignerTokenError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.js';
+import { COSIGNER_PAIR } from './cosigner-approvals.js';
+import type { CosignerRepository } from './cosigner-repository.js';
+import type { CosignerTokenService } from './cosigner-token-service.js';
+import { parseCosignerIdentity } from './identity-keys.js';
+import { tokenHash } from './opaque-token.js';
+import { signPairingToken, verifyPairingToken, type PairingTokenClaims } from './pairing-token.js';
+import type { PlatformSecrets } from './platform-secrets.js';
+
+export const PAIRING_TOKEN_TTL_MS = 10 * 60 * 1000;
+const PAIRING_KEY_NAME = 'pairing-token-hs256';
+/** Roles whose API users hold MPC key shares (the docs: Signer or Admin). */
+const PAIRABLE_ROLES = ['SIGNER', 'ADMIN'];
+const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
+
+export interface PairInput {
+  pairingToken: string;
+  identity: { ed25519: string; x25519: string };
+  cosignerName: string;
+  version: string;
+  cosignerId?: string | undefined;
+}
+
+export type PairOutcome =
+  | { status: 'PAIRED'; cosignerId: string; apiKeyId: string; refreshToken: string }
+  | { status: 'WAITING_FOR_APPROVAL'; cosignerId: string; apiKeyId: string; requestId: string };
+
+interface PairingTokenIssuer {
+  issued_by_kind: string;
+  issued_by_id: string;
+}
+
+export class PairingService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cosigners: CosignerRepository,
+    private readonly tokens: CosignerTokenService,
+    private readonly apiUsers: ApiUserService,
+    private readonly approvals: ApprovalService,
+    private readonly secrets: PlatformSecrets,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async issuePairingToken(
+    actor: Principal,
+    apiUserId: string,
+  ): Promise<{ pairingToken: string; expiresAt: Date }> {
+    if (actor.id === apiUserId.toLowerCase()) {
+      throw new ForbiddenError('A pairing token for yourself must be issued by another admin');
+    }
+    const user = await this.apiUsers.get(actor.workspaceId, apiUserId);
+    assertPairable(user);
+    if (await this.cosigners.livePairingOf(user.id)) throw alreadyPaired();
+    const now = this.clock();
+    const claims: PairingTokenClaims = {
+      jti: randomUUID(),
+      sub: user.id,
+      wid: user.workspace_id,
+      iat: Math.floor(now.getTime() / 1000),
+      exp: Math.floor((now.getTime() + PAIRING_TOKEN_TTL_MS) / 1000),
+    };
+    const pairingToken = signPairingToken(await this.secrets.get(PAIRING_KEY_NAME), claims);
+    const expiresAt = new Date(claims.exp * 1000);
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('pairing_tokens')
+        .values({
+          id: claims.jti,
+          token_hash: tokenHash(pairingToken),
+          workspace_id: user.workspace_id,
+          api_user_id: user.id,
+          issued_by_kind: actor.kind,
+          issued_by_id: actor.id,
+          issued_at: now,
+          expires_at: expiresAt,
+        })
+        .execute();
+      await this.audit.appendIn(trx, {
+        workspaceId: actor.workspaceId,
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'cosigner.pairing_token_issued',
+        subject: user.id,
+        details: { pairingTokenId: claims.jti, expiresAt: expiresAt.toISOString() },
+      });
+    });
+    return { pairingToken, expiresAt };
+  }
+
+  /**
+   * Exchanges a pairing token. `caller` is the co-signer proven by an access
+   * token, required when `input.cosignerId` names an existing co-signer.
+   */
+  async pair(input: PairInput, caller: { cosignerId: string } | undefined): Promise<PairOutcome> {
+    // Input first: a typo must not burn the single-use token.
+    const identity = parseCosignerIdentity(input.identity);
+    const cosignerName = printable(input.cosignerName, 'cosignerName', 100);
+    const version = printable(input.version, 'version', 64);
+    if (input.cosignerId !== undefined && caller?.cosignerId !== input.cosignerId.toLowerCase()) {
+      throw new CosignerTokenError(
+        'ERR_ACCESS_TOKEN_INVALID',
+        'ACCESS_TOKEN_INVALID',
+        'Pairing another API user needs the access token of the co-signer named by cosignerId',
+      );
+    }
+    const nowMs = this.clock().getTime();
+    const claims = verifyPairingToken(
+      await this.secrets.get(PAIRING_KEY_NAME),
+      input.pairingToken,
+      Math.floor(nowMs / 1000),
+    );
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const now = this.clock();
+        const issuer = await this.consume(trx, claims, tokenHash(input.pairingToken), now);
+        const user = await trx
+          .selectFrom('api_users')
+          .selectAll()
+          .where('id', '=', claims.sub)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!user || user.workspace_id !== claims.wid) throw new NotFoundError('API user');
+        assertPairable(user);
+        if (await this.cosigners.livePairingOf(user.id, trx)) throw alreadyPaired();
+        return input.cosignerId === undefined
+          ? this.pairNew(trx, claims, user, { identity, cosignerName, version }, now)
+          : this.pairExisting(
+              trx,
+              claims,
+              issuer,
+              user,
+              input.cosignerId.toLowerCase(),
+              identity,
+              now,
+            );
+      });
+    } catch (error) {
+      // A genuine token that could not be used: worth a trail in its workspace.
+      if (error instanceof CosignerTokenError || error instanceof ConflictError) {
+        await this.audit.append({
+          workspaceId: claims.wid,
+          actorKind: 'anonymous',
+          actorId: null,
+          action: 'cosigner.pairing_failed',
+          subject: claims.sub,
+          details: { pairingTokenId: claims.jti, reason: error.code },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Marks the token used, atomically: of concurrent exchanges exactly one gets a row. */
+  private async consume(
+    trx: Transaction<Database>,
+    claims: PairingTokenClaims,
+    hash: string,
+    now: Date,
+  ): Promise<PairingTokenIssuer> {
+    const used = await trx
+      .updateTable('pairing_tokens')
+      .set({ used_at: now })
+      .where('id', '=', claims.jti)
+      .where('token_hash', '=', hash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['issued_by_kind', 'issued_by_id'])
+      .executeTakeFirst();
+    if (used) return used;
+    const row = await trx
+      .selectFrom('pairing_tokens')
+      .select(['used_at', 'expires_at'])
+      .where('id', '=', claims.jti)
+      .where('token_hash', '=', hash)
+      .executeTakeFirst();
+    if (row?.used_at) {
+      throw new CosignerTokenError(
+        'ERR_PAIRING_TOKEN_USED',
+        'PAIRING_TOKEN_USED',
+        'Pairing token was already used; ask an admin for a new one',
+      );
+    }
+    if (row) {
+      throw new CosignerTokenError(
+        'ERR_PAIRING_TOKEN_EXPIRED',
+        'PAIRING_TOKEN_EXPIRED',
+        'Pairing token has expired; ask an admin for a new one',
+      );
+    }
+    throw new CosignerTokenError(
+      'ERR_PAIRING_TOKEN_INVALID',
+      'PAIRING_TOKEN_INVALID',
+      'Pairing token is not valid',
+    );
+  }
+
+  private async pairNew(
+    trx: Transaction<Database>,
+    claims: PairingTokenClaims,
+    user: ApiUserRow,
+    details: {
+      identity: { ed25519: string; x25519: string };
+      cosignerName: string;
+      version: string;
+    },
+    now: Date,
+  ): Promise<PairOutcome> {
+    if (await this.cosigners.findByIdentity(trx, details.identity.ed25519)) {
+      throw new ConflictError(
+        'ERR_COSIGNER_ALREADY_REGISTERED',
+        'CONFLICT',
+        'A co-signer with this identity key is already registered; pair with its cosignerId and access token',
+      );
+    }
+    const cosignerId = randomUUID();
+    await this.cosigners.insertCosigner(trx, {
+      id: cosignerId,
+      workspace_id: user.workspace_id,
+      name: details.cosignerName,
+      type: 'PLAIN',
+      mode: 'API',
+      identity_ed25519: details.identity.ed25519,
+      identity_x25519: details.identity.x25519,
+      version: details.version,
+    });
+    await this.cosigners.insertPairing(trx, {
+      id: randomUUID(),
+      cosigner_id: cosignerId,
+      api_user_id: user.id,
+      workspace_id: user.workspace_id,
+      status: 'PAIRED',
+      approval_request_id: null,
+    });
+    await trx
+      .updateTable('pairing_tokens')
+      .set({ used_by_cosigner_id: cosignerId })
+      .where('id', '=', claims.jti)
+      .execute();
+    const { refreshToken } = await this.tokens.startFamily(trx, cosignerId);
+    await this.audit.appendIn(trx, {
+      workspaceId: user.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'cosigner.paired',
+      subject: cosignerId,
+      details: {
+        apiUserId: user.id,
+        pairingTokenId: claims.jti,
+        name: details.cosignerName,
+        version: details.version,
+        identityEd25519: details.identity.ed25519,
+        identityX25519: details.identity.x25519,
+        at: now.toISOString(),
+      },
+    });
+    return { status: 'PAIRED', cosignerId, apiKeyId: user.id, refreshToken };
+  }
+
+  private async pairExisting(
+    trx: Transaction<Database>,
+    claims: PairingTokenClaims,
+    issuer: PairingTokenIssuer,
+    user: ApiUserRow,
+    cosignerId: string,
+    identity: { ed25519: string; x25519: string },
+    now: Date,
+  ): Promise<PairOutcome> {
+    const cosigner = await this.cosigners.findById(cosignerId, trx);
+    if (!cosigner || cosigner.archived) throw new NotFoundError('Co-signer');
+    if (
+      cosigner.identity_ed25519 !== identity.ed25519 ||
+      cosigner.identity_x25519 !== identity.x25519
+    ) {
+      throw new ValidationError(
+        'ERR_COSIGNER_IDENTITY_MISMATCH',
+        'COSIGNER_IDENTITY_INVALID',
+        'identity does not match the identity this co-signer registered',
+      );
+    }
+    const pairingId = randomUUID();
+    await this.cosigners.insertPairing(trx, {
+      id: pairingId,
+      cosigner_id: cosignerId,
+      api_user_id: user.id,
+      workspace_id: user.workspace_id,
+      status: 'WAITING_FOR_APPROVAL',
+      approval_request_id: null,
+    });
+    await trx
+      .updateTable('pairing_tokens')
+      .set({ used_by_cosigner_id: cosignerId })
+      .where('id', '=', claims.jti)
+      .execute();
+    // Raised by the co-signer on the strength of the issuer's token: filed
+    // under the issuer, but never carrying its vote — the Owner decides.
+    const request = await this.approvals.open(trx, {
+      workspaceId: user.workspace_id,
+      kind: COSIGNER_PAIR,
+      subjectId: user.id,
+      payload: { cosignerId, apiKeyId: user.id, pairingId, via: 'pairing_token' },
+      createdBy: {
+        kind: issuer.issued_by_kind as Principal['kind'],
+        id: issuer.issued_by_id,
+      },
+      requiredApprovals: 1,
+    });
+    await this.cosigners.setApprovalRequest(trx, pairingId, request.id);
+    await this.audit.appendIn(trx, {
+      workspaceId: user.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'cosigner.pair_requested',
+      subject: cosignerId,
+      details: {
+        apiUserId: user.id,
+        pairingTokenId: claims.jti,
+        approvalRequestId: request.id,
+        at: now.toISOString(),
+      },
+    });
+    return {
+      status: 'WAITING_FOR_APPROVAL',
+      cosignerId,
+      apiKeyId: user.id,
+      requestId: request.id,
+    };
+  }
+}
+
+/** Only a ready SIGNER or ADMIN API user holds key shares, so only it may be paired. */
+export function assertPairable(user: ApiUserRow): void {
+  if (!PAIRABLE_ROLES.includes(user.role) || user.status !== 'READY' || !user.enabled) {
+    throw new ConflictError(
+      'ERR_API_USER_CANNOT_SIGN',
+      'API_USER_CANNOT_SIGN',
+      'Only an enabled (READY) API user with role SIGNER or ADMIN can be paired with a co-signer',
+    );
+  }
+}
+
+export function alreadyPaired(): ConflictError {
+  return new ConflictError(
+    'ERR_API_KEY_ALREADY_PAIRED',
+    'API_KEY_ALREADY_PAIRED',
+    'This API user is already paired with a co-signer (or a pairing awaits approval)',
+  );
+}
+
+function printable(value: string, field: string, max: number): string {
+  const v = value.trim();
+  if (v.length === 0 || v.length > max || !PRINTABLE.test(v)) {
+    throw new ValidationError(
+      'ERR_COSIGNER_FIELD',
+      'INVALID_REQUEST',
+      `${field} must be 1 to ${max} printable characters`,
+    );
+  }
+  return v;
+}
+
+/** The `version.hash` Fireblocks reports: here, the SHA-256 of the version the co-signer sent. */
+export function versionHash(version: string): string {
+  return createHash('sha256').update(version, 'utf8').digest('hex');
+}

@@ -1,0 +1,114 @@
+/**
+ * The co-signer's own calls (ARCHITECTURE §5), authenticated by its
+ * credentials rather than by an API user: `pair` and `token` by the token in
+ * their body, the rest by an access token. See docs/pairing.md.
+ */
+import {
+  CosignerApiKeysResponseSchema,
+  ErrorBodySchema,
+  PairPendingResponseSchema,
+  PairRequestSchema,
+  PairResponseSchema,
+  TokenRequestSchema,
+  TokenResponseSchema,
+} from '@countersign/protocol';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ACCESS_TOKEN_TTL_MS } from '../cosigners/cosigner-token-service.js';
+
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema };
+const tags = ['Co-signer protocol'];
+
+export function cosignerProtocolRoutes(app: FastifyInstance): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { pairing, cosignerTokens } = app.services;
+
+  r.post(
+    '/cosigner/v1/pair',
+    {
+      config: { permission: 'cosignerCredential' },
+      schema: {
+        tags,
+        summary:
+          'Exchange a pairing token: 200 with a refresh token for a new co-signer; 202 while the Owner approves an additional API user',
+        // No API-user credentials: the pairing token (and, for an existing co-signer, its access token).
+        security: [],
+        body: PairRequestSchema,
+        response: {
+          200: PairResponseSchema,
+          202: PairPendingResponseSchema,
+          409: ErrorBodySchema,
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller =
+        request.body.cosignerId === undefined
+          ? undefined
+          : await cosignerTokens.authenticate(request.headers.authorization);
+      const outcome = await pairing.pair(request.body, caller);
+      reply.header('cache-control', 'no-store');
+      return outcome.status === 'PAIRED'
+        ? reply.status(200).send(outcome)
+        : reply.status(202).send(outcome);
+    },
+  );
+
+  r.post(
+    '/cosigner/v1/token',
+    {
+      config: { permission: 'cosignerCredential' },
+      schema: {
+        tags,
+        summary: 'Rotate a refresh token: a 5-minute access token and the next refresh token',
+        security: [],
+        body: TokenRequestSchema,
+        response: { 200: TokenResponseSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const t = await cosignerTokens.refresh(request.body.refreshToken);
+      reply.header('cache-control', 'no-store');
+      return {
+        tokenType: 'Bearer' as const,
+        accessToken: t.accessToken,
+        expiresIn: ACCESS_TOKEN_TTL_MS / 1000,
+        expiresAt: t.accessTokenExpiresAt.getTime(),
+        refreshToken: t.refreshToken,
+        refreshTokenExpiresAt: t.refreshTokenExpiresAt.getTime(),
+      };
+    },
+  );
+
+  r.get(
+    '/cosigner/v1/api_keys',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        summary: "This co-signer's API keys and their pairing status (poll a pending pairing here)",
+        security: [{ cosignerAccessToken: [] }],
+        response: { 200: CosignerApiKeysResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { cosignerId } = callerOf(request);
+      const rows = await app.services.cosigners.pairingsOf(cosignerId);
+      return {
+        cosignerId,
+        apiKeys: rows.map((row) => ({
+          apiKeyId: row.api_user_id,
+          workspaceId: row.workspace_id,
+          status: row.status,
+          requestId: row.approval_request_id,
+        })),
+      };
+    },
+  );
+}
+
+function callerOf(request: FastifyRequest): { cosignerId: string } {
+  if (!request.cosigner) throw new Error('co-signer route reached without authentication');
+  return request.cosigner;
+}

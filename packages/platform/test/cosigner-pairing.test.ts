@@ -1,0 +1,295 @@
+/**
+ * Pairing tokens and `/cosigner/v1/pair`: who may issue a token, for whom,
+ * single use under concurrency, expiry, forgeries, and pairing an additional
+ * API user to an existing co-signer (Owner approval).
+ */
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cosignerApiKeys,
+  fakeClock,
+  issuePairingToken,
+  newIdentity,
+  pair,
+  pairNewCosigner,
+  pairingTokenFor,
+  refresh,
+} from './helpers/cosigner.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
+
+const clock = fakeClock();
+
+describe('co-signer pairing', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+  let viewer: TestApiUser;
+  let nonSigningAdmin: TestApiUser;
+  const signers: TestApiUser[] = [];
+
+  beforeAll(async () => {
+    p = await startTestPlatform({}, undefined, undefined, clock.now);
+    admin = await createApiUser(p, 'pairing-admin', 'ADMIN');
+    viewer = await createApiUser(p, 'pairing-viewer', 'VIEWER');
+    nonSigningAdmin = await createApiUser(p, 'pairing-nsa', 'NON_SIGNING_ADMIN');
+    for (let i = 0; i < 8; i++)
+      signers.push(await createApiUser(p, `pairing-signer-${i}`, 'SIGNER'));
+  });
+  afterAll(() => p.close());
+
+  const body = (pairingToken: string, extra: Record<string, unknown> = {}) => ({
+    pairingToken,
+    identity: newIdentity(),
+    cosignerName: 'co-signer A',
+    version: '0.1.0',
+    ...extra,
+  });
+
+  const auditActions = async () =>
+    (await p.app.services.audit.page({ workspaceId: p.workspaceId, limit: 500 })).map((e) => e);
+
+  it('only OWNER/ADMIN issue pairing tokens: VIEWER and NON_SIGNING_ADMIN get 403', async () => {
+    for (const caller of [viewer, nonSigningAdmin]) {
+      const res = await issuePairingToken(p, caller, signers[0]!.id);
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ code: -8 });
+    }
+  });
+
+  it('issues tokens only for SIGNER or ADMIN API users, never for oneself', async () => {
+    const forViewer = await issuePairingToken(p, admin, viewer.id);
+    expect(forViewer.statusCode).toBe(409);
+    expect(forViewer.json()).toMatchObject({ code: 1311 });
+    const forSelf = await issuePairingToken(p, admin, admin.id);
+    expect(forSelf.statusCode).toBe(403);
+    const unknown = await issuePairingToken(p, admin, '00000000-0000-4000-8000-000000000000');
+    expect(unknown.statusCode).toBe(404);
+  });
+
+  it('pairs a SIGNER: token issued and exchanged, both audited without the secrets', async () => {
+    const issued = await issuePairingToken(p, admin, signers[0]!.id);
+    expect(issued.statusCode).toBe(200);
+    expect(issued.headers['cache-control']).toBe('no-store');
+    const { pairingToken, expiresAt } = issued.json<{ pairingToken: string; expiresAt: number }>();
+    expect(expiresAt).toBe(Math.floor((clock.now().getTime() + 10 * 60_000) / 1000) * 1000);
+    const res = await pair(p, body(pairingToken));
+    expect(res.statusCode).toBe(200);
+    const paired = res.json<{ cosignerId: string; apiKeyId: string; refreshToken: string }>();
+    expect(paired).toMatchObject({ status: 'PAIRED', apiKeyId: signers[0]!.id });
+    expect(paired.refreshToken).toMatch(/^csrt_[A-Za-z0-9_-]{43}$/);
+
+    const entries = await auditActions();
+    const actions = entries.map((e) => e.action);
+    expect(actions).toContain('cosigner.pairing_token_issued');
+    expect(actions).toContain('cosigner.paired');
+    const everything = JSON.stringify(entries);
+    expect(everything).not.toContain(pairingToken);
+    expect(everything).not.toContain(pairingToken.split('.')[2]);
+    expect(everything).not.toContain(paired.refreshToken);
+    // The database keeps only hashes.
+    const rows = await p.app.services.database.db
+      .selectFrom('pairing_tokens')
+      .selectAll()
+      .execute();
+    expect(JSON.stringify(rows)).not.toContain(pairingToken);
+  });
+
+  it('a paired API user gets no second token', async () => {
+    const res = await issuePairingToken(p, admin, signers[0]!.id);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 1312 });
+  });
+
+  it('a pairing token works once: of concurrent exchanges exactly one wins', async () => {
+    const token = await pairingTokenFor(p, admin, signers[1]!.id);
+    const results = await Promise.all(Array.from({ length: 6 }, () => pair(p, body(token))));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 401, 401, 401, 401, 401]);
+    for (const r of results.filter((x) => x.statusCode === 401)) {
+      expect(r.json()).toMatchObject({ code: 1303 });
+    }
+    const again = await pair(p, body(token));
+    expect(again.json()).toMatchObject({ code: 1303 });
+    expect((await auditActions()).map((e) => e.action)).toContain('cosigner.pairing_failed');
+  });
+
+  it('an expired pairing token is refused (fake clock)', async () => {
+    const token = await pairingTokenFor(p, admin, signers[2]!.id);
+    clock.advance(10 * 60_000 + 1000);
+    const res = await pair(p, body(token));
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 1302 });
+  });
+
+  it('bad input does not burn the token', async () => {
+    const token = await pairingTokenFor(p, admin, signers[2]!.id);
+    for (const identity of [
+      { ed25519: 'ab'.repeat(31), x25519: 'cd'.repeat(32) }, // 31 bytes
+      { ed25519: '00'.repeat(32), x25519: 'cd'.repeat(32) }, // all zeros
+      { ed25519: 'zz'.repeat(32), x25519: 'cd'.repeat(32) }, // not hex, not base64 of 32 bytes
+      { ed25519: Buffer.alloc(33, 7).toString('base64'), x25519: 'cd'.repeat(32) },
+    ]) {
+      const res = await pair(p, { ...body(token), identity });
+      expect(res.statusCode, JSON.stringify(identity)).toBe(400);
+      expect([1310, 1003]).toContain(res.json<{ code: number }>().code);
+    }
+    const unknownField = await pair(p, { ...body(token), attestation: 'x' });
+    expect(unknownField.statusCode).toBe(400);
+    expect((await pair(p, body(token))).statusCode).toBe(200);
+  });
+
+  describe('forged tokens', () => {
+    let genuine: string;
+    let key: Buffer;
+    const hmac = (input: string, k = key) =>
+      createHmac('sha256', k).update(input).digest('base64url');
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const claimsOf = (t: string) =>
+      JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+    beforeAll(async () => {
+      genuine = await pairingTokenFor(p, admin, signers[3]!.id);
+      const row = await p.app.services.database.db
+        .selectFrom('platform_secrets')
+        .select('secret_hex')
+        .executeTakeFirstOrThrow();
+      key = Buffer.from(row.secret_hex, 'hex');
+    });
+
+    const expectInvalid = async (token: string) => {
+      const res = await pair(p, body(token));
+      expect(res.statusCode, token).toBe(401);
+      expect(res.json()).toMatchObject({ code: 1301, message: 'Pairing token is not valid' });
+    };
+
+    it('bad signature, alg none, other algs, wrong audience/issuer, claims not on record', async () => {
+      const [h, c, s] = genuine.split('.') as [string, string, string];
+      // A flipped signature byte.
+      const sig = Buffer.from(s, 'base64url');
+      sig[5]! ^= 1;
+      await expectInvalid(`${h}.${c}.${sig.toString('base64url')}`);
+      // Another key.
+      await expectInvalid(`${h}.${c}.${hmac(`${h}.${c}`, Buffer.alloc(32, 1))}`);
+      // alg none, with and without a signature.
+      const none = b64({ alg: 'none', typ: 'JWT' });
+      await expectInvalid(`${none}.${c}.`);
+      await expectInvalid(`${none}.${c}.${s}`);
+      // Right key, other declared algorithms or extra header fields.
+      for (const header of [
+        { alg: 'HS512', typ: 'JWT' },
+        { alg: 'RS256', typ: 'JWT' },
+        { alg: 'HS256' },
+        { alg: 'HS256', typ: 'JWT', kid: 'x' },
+      ]) {
+        const hh = b64(header);
+        await expectInvalid(`${hh}.${c}.${hmac(`${hh}.${c}`)}`);
+      }
+      // Right key and alg, wrong audience / issuer.
+      for (const change of [{ aud: 'countersign:something-else' }, { iss: 'someone' }]) {
+        const cc = b64({ ...claimsOf(genuine), ...change });
+        await expectInvalid(`${h}.${cc}.${hmac(`${h}.${cc}`)}`);
+      }
+      // Validly signed (a leaked key) but never issued: no row, refused.
+      const cc = b64({ ...claimsOf(genuine), jti: '7f000000-0000-4000-8000-000000000001' });
+      await expectInvalid(`${h}.${cc}.${hmac(`${h}.${cc}`)}`);
+      // Garbage.
+      await expectInvalid('not-a-jwt');
+      await expectInvalid(`${h}.${c}`);
+      // The genuine token still works after all that.
+      expect((await pair(p, body(genuine))).statusCode).toBe(200);
+    });
+  });
+
+  it('pairs an additional API user to an existing co-signer once the Owner approves', async () => {
+    const first = await pairNewCosigner(p, admin, signers[4]!.id);
+    const tokens = (await refresh(p, first.refreshToken)).json<{ accessToken: string }>();
+    const extra = await pairingTokenFor(p, admin, signers[5]!.id);
+    const request = {
+      pairingToken: extra,
+      identity: first.identity,
+      cosignerName: 'ignored for an existing co-signer',
+      version: '0.1.0',
+      cosignerId: first.cosignerId,
+    };
+    // Naming a co-signer needs its access token.
+    const anonymous = await pair(p, request);
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ code: 1308 });
+    // The token still holds; the same identity is required.
+    const otherIdentity = await pair(
+      p,
+      { ...request, identity: newIdentity() },
+      tokens.accessToken,
+    );
+    expect(otherIdentity.statusCode).toBe(400);
+
+    const res = await pair(p, request, tokens.accessToken);
+    expect(res.statusCode).toBe(202);
+    const pending = res.json<{ requestId: string }>();
+    expect(pending).toMatchObject({
+      status: 'WAITING_FOR_APPROVAL',
+      cosignerId: first.cosignerId,
+      apiKeyId: signers[5]!.id,
+    });
+    const statusOf = async () =>
+      (await cosignerApiKeys(p, tokens.accessToken))
+        .json<{ apiKeys: { apiKeyId: string; status: string }[] }>()
+        .apiKeys.find((k) => k.apiKeyId === signers[5]!.id)?.status;
+    expect(await statusOf()).toBe('WAITING_FOR_APPROVAL');
+
+    // Admins cannot decide it, and the issuer's role did not approve it.
+    const byAdmin = await signedRequest(
+      p,
+      admin,
+      'POST',
+      `/v1/countersign/approval_requests/${pending.requestId}/approve`,
+    );
+    expect(byAdmin.statusCode).toBe(403);
+    const decided = await p.app.services.approvals.decide(p.owner, pending.requestId, 'APPROVE');
+    expect(decided.status).toBe('APPROVED');
+    expect(await statusOf()).toBe('PAIRED');
+    expect((await auditActions()).map((e) => e.action)).toContain('cosigner.api_key_paired');
+  });
+
+  it('a rejected pairing stays unpaired', async () => {
+    const first = await pairNewCosigner(p, admin, signers[6]!.id);
+    const tokens = (await refresh(p, first.refreshToken)).json<{ accessToken: string }>();
+    const res = await pair(
+      p,
+      {
+        pairingToken: await pairingTokenFor(p, admin, signers[7]!.id),
+        identity: first.identity,
+        cosignerName: 'x',
+        version: '0.1.0',
+        cosignerId: first.cosignerId,
+      },
+      tokens.accessToken,
+    );
+    const { requestId } = res.json<{ requestId: string }>();
+    await p.app.services.approvals.decide(p.owner, requestId, 'REJECT');
+    const keys = (await cosignerApiKeys(p, tokens.accessToken)).json<{
+      apiKeys: { apiKeyId: string; status: string }[];
+    }>().apiKeys;
+    expect(keys.find((k) => k.apiKeyId === signers[7]!.id)?.status).toBe('REJECTED');
+    // Rejected: the API user may be paired again later.
+    expect((await issuePairingToken(p, admin, signers[7]!.id)).statusCode).toBe(200);
+  });
+
+  it('the same identity cannot register twice as a new co-signer', async () => {
+    const existing = await p.app.services.database.db
+      .selectFrom('cosigners')
+      .select(['identity_ed25519', 'identity_x25519'])
+      .executeTakeFirstOrThrow();
+    const user = await createApiUser(p, 'pairing-signer-dup', 'SIGNER');
+    const res = await pair(p, {
+      ...body(await pairingTokenFor(p, admin, user.id)),
+      identity: { ed25519: existing.identity_ed25519, x25519: existing.identity_x25519 },
+    });
+    expect(res.statusCode).toBe(409);
+  });
+});

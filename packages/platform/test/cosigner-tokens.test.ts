@@ -1,0 +1,161 @@
+/**
+ * Co-signer tokens: refresh rotation, reuse detection revoking the whole
+ * family, access-token expiry (fake clock), bad tokens, lastSeen.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cosignerApiKeys,
+  fakeClock,
+  pairNewCosigner,
+  refresh,
+  type PairedCosigner,
+} from './helpers/cosigner.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+const clock = fakeClock();
+
+describe('co-signer tokens', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+  const signers: TestApiUser[] = [];
+
+  beforeAll(async () => {
+    p = await startTestPlatform({}, undefined, undefined, clock.now);
+    admin = await createApiUser(p, 'tokens-admin', 'ADMIN');
+    for (let i = 0; i < 3; i++)
+      signers.push(await createApiUser(p, `tokens-signer-${i}`, 'SIGNER'));
+  });
+  afterAll(() => p.close());
+
+  const rotate = async (refreshToken: string): Promise<Tokens> => {
+    const res = await refresh(p, refreshToken);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<Tokens>();
+  };
+
+  it('rotates: each refresh token works once and yields an access token and a successor', async () => {
+    const c = await pairNewCosigner(p, admin, signers[0]!.id);
+    const t1 = await rotate(c.refreshToken);
+    expect(t1).toMatchObject({ tokenType: 'Bearer', expiresIn: 300 });
+    expect(t1.expiresAt).toBe(clock.now().getTime() + 300_000);
+    expect(t1.accessToken).toMatch(/^csat_[A-Za-z0-9_-]{43}$/);
+    expect(t1.refreshToken).not.toBe(c.refreshToken);
+    const t2 = await rotate(t1.refreshToken);
+    const res = await cosignerApiKeys(p, t2.accessToken);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      cosignerId: c.cosignerId,
+      apiKeys: [
+        { apiKeyId: signers[0]!.id, workspaceId: p.workspaceId, status: 'PAIRED', requestId: null },
+      ],
+    });
+  });
+
+  it('a reused refresh token revokes the whole family, access tokens included, and is audited', async () => {
+    const c: PairedCosigner = await pairNewCosigner(p, admin, signers[1]!.id);
+    const t1 = await rotate(c.refreshToken);
+    const t2 = await rotate(t1.refreshToken);
+    expect((await cosignerApiKeys(p, t2.accessToken)).statusCode).toBe(200);
+
+    // The thief (or the victim) replays an already rotated refresh token.
+    const replay = await refresh(p, t1.refreshToken);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json()).toMatchObject({ code: 1306 });
+
+    // Everything of that family is dead now: the newest refresh token and the live access token.
+    const latest = await refresh(p, t2.refreshToken);
+    expect(latest.statusCode).toBe(401);
+    expect(latest.json()).toMatchObject({ code: 1307 });
+    const access = await cosignerApiKeys(p, t2.accessToken);
+    expect(access.statusCode).toBe(401);
+    expect([1307, 1308]).toContain(access.json<{ code: number }>().code);
+
+    const entries = await p.app.services.audit.page({ workspaceId: p.workspaceId, limit: 500 });
+    const reuse = entries.find((e) => e.action === 'cosigner.refresh_token_reused');
+    expect(reuse?.subject).toBe(c.cosignerId);
+    const everything = JSON.stringify(entries);
+    for (const secret of [c.refreshToken, t1.refreshToken, t2.refreshToken, t2.accessToken]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it('concurrent use of one refresh token: one succeeds, the family is then revoked', async () => {
+    const c = await pairNewCosigner(p, admin, signers[2]!.id);
+    const results = await Promise.all([refresh(p, c.refreshToken), refresh(p, c.refreshToken)]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
+    const winner = results.find((r) => r.statusCode === 200)!.json<Tokens>();
+    expect((await refresh(p, winner.refreshToken)).json()).toMatchObject({ code: 1307 });
+  });
+
+  it('access tokens expire after 5 minutes; refresh tokens after 30 days', async () => {
+    const user = await createApiUser(p, 'tokens-signer-exp', 'SIGNER');
+    const c = await pairNewCosigner(p, admin, user.id);
+    const t = await rotate(c.refreshToken);
+    clock.advance(299_000);
+    expect((await cosignerApiKeys(p, t.accessToken)).statusCode).toBe(200);
+    clock.advance(1_000);
+    const expired = await cosignerApiKeys(p, t.accessToken);
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json()).toMatchObject({ code: 1309 });
+    // The refresh token is still good for a new access token...
+    const next = await rotate(t.refreshToken);
+    expect((await cosignerApiKeys(p, next.accessToken)).statusCode).toBe(200);
+    // ...until it expires unused.
+    clock.advance(30 * 24 * 3600_000);
+    const stale = await refresh(p, next.refreshToken);
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json()).toMatchObject({ code: 1305 });
+  });
+
+  it('malformed, unknown and misplaced tokens get clear 401s', async () => {
+    const unknownRefresh = await refresh(p, `csrt_${'A'.repeat(43)}`);
+    expect(unknownRefresh.json()).toMatchObject({ code: 1304 });
+    expect((await refresh(p, 'garbage')).json()).toMatchObject({ code: 1304 });
+    for (const authorization of [
+      undefined,
+      'Bearer',
+      'Bearer garbage',
+      `Bearer csat_${'A'.repeat(43)}`,
+      `Basic csat_${'A'.repeat(43)}`,
+    ]) {
+      const res = await p.app.inject({
+        method: 'GET',
+        url: '/cosigner/v1/api_keys',
+        headers: authorization ? { authorization } : {},
+      });
+      expect(res.statusCode, authorization).toBe(401);
+      expect(res.json()).toMatchObject({ code: 1308 });
+    }
+    // A refresh token is not an access token.
+    const user = await createApiUser(p, 'tokens-signer-kind', 'SIGNER');
+    const c = await pairNewCosigner(p, admin, user.id);
+    const res = await cosignerApiKeys(p, c.refreshToken);
+    expect(res.json()).toMatchObject({ code: 1308 });
+  });
+
+  it('lastSeen follows authenticated co-signer calls', async () => {
+    const user = await createApiUser(p, 'tokens-signer-seen', 'SIGNER');
+    const c = await pairNewCosigner(p, admin, user.id);
+    const url = `/v1/cosigners/${c.cosignerId}/api_keys/${user.id}`;
+    const before = await signedRequest(p, admin, 'GET', url);
+    expect(before.statusCode).toBe(200);
+    expect(before.json()).toEqual({ id: user.id });
+    const t = await rotate(c.refreshToken);
+    await cosignerApiKeys(p, t.accessToken);
+    const after = await signedRequest(p, admin, 'GET', url);
+    expect(after.json()).toEqual({ id: user.id, lastSeen: clock.now().toISOString() });
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * A stand-in for the co-signer's side of pairing: real Ed25519 and X25519
+ * identity keys, and the calls the daemon makes to `/cosigner/v1`.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { signedRequest, type TestApiUser, type TestPlatform } from './test-platform.js';
+
+export interface TestIdentity {
+  ed25519: string;
+  x25519: string;
+}
+
+/** Raw public keys, base64url for Ed25519 and hex for X25519 (both encodings are accepted). */
+export function newIdentity(): TestIdentity {
+  const raw = (type: 'ed25519' | 'x25519') =>
+    Buffer.from(
+      generateKeyPairSync(type as 'ed25519').publicKey.export({ format: 'jwk' }).x!,
+      'base64url',
+    );
+  return { ed25519: raw('ed25519').toString('base64url'), x25519: raw('x25519').toString('hex') };
+}
+
+export async function issuePairingToken(
+  p: TestPlatform,
+  admin: TestApiUser,
+  apiUserId: string,
+): Promise<LightMyRequestResponse> {
+  return signedRequest(p, admin, 'POST', `/v1/countersign/api_users/${apiUserId}/pairing_token`);
+}
+
+export async function pairingTokenFor(
+  p: TestPlatform,
+  admin: TestApiUser,
+  apiUserId: string,
+): Promise<string> {
+  const res = await issuePairingToken(p, admin, apiUserId);
+  if (res.statusCode !== 200) throw new Error(`pairing token: ${res.statusCode} ${res.body}`);
+  return res.json<{ pairingToken: string }>().pairingToken;
+}
+
+export function pair(
+  p: TestPlatform,
+  body: Record<string, unknown>,
+  accessToken?: string,
+): Promise<LightMyRequestResponse> {
+  return p.app.inject({
+    method: 'POST',
+    url: '/cosigner/v1/pair',
+    headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
+    payload: body,
+  });
+}
+
+export function refresh(p: TestPlatform, refreshToken: string): Promise<LightMyRequestResponse> {
+  return p.app.inject({
+    method: 'POST',
+    url: '/cosigner/v1/token',
+    payload: { refreshToken },
+  });
+}
+
+export function cosignerApiKeys(
+  p: TestPlatform,
+  accessToken: string,
+): Promise<LightMyRequestResponse> {
+  return p.app.inject({
+    method: 'GET',
+    url: '/cosigner/v1/api_keys',
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+}
+
+export interface PairedCosigner {
+  cosignerId: string;
+  identity: TestIdentity;
+  refreshToken: string;
+}
+
+/** Issues a token for `apiUserId` as `admin` and pairs a new co-signer with it. */
+export async function pairNewCosigner(
+  p: TestPlatform,
+  admin: TestApiUser,
+  apiUserId: string,
+  name = 'test co-signer',
+): Promise<PairedCosigner> {
+  const identity = newIdentity();
+  const res = await pair(p, {
+    pairingToken: await pairingTokenFor(p, admin, apiUserId),
+    identity,
+    cosignerName: name,
+    version: '0.1.0',
+  });
+  if (res.statusCode !== 200) throw new Error(`pair: ${res.statusCode} ${res.body}`);
+  const body = res.json<{ cosignerId: string; refreshToken: string }>();
+  return { cosignerId: body.cosignerId, identity, refreshToken: body.refreshToken };
+}
+
+/** A fake clock: starts at the real time, moves only when told. */
+export function fakeClock(): { now: () => Date; advance(ms: number): void } {
+  let t = Date.now();
+  return {
+    now: () => new Date(t),
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
