@@ -293,4 +293,45 @@ describe('Session.restore validates what it reads', () => {
     bad.set(new TextEncoder().encode('ERR_MPC_MALFORMEZ'), at);
     expect(() => resumeSession(bad)).toThrow(malformed);
   });
+
+  it('reads v2 states; refuses failure evidence a protocol has no loader for', () => {
+    const s = make().get(1)!;
+    s.start();
+    const v3 = s.toBytes();
+    expect(Buffer.from(v3.subarray(0, 4)).toString('latin1')).toBe('CSS3');
+    // Without a failure, v2 and v3 have the same layout: a v2 state of a running DKG loads.
+    const v2 = v3.slice();
+    v2[3] = 0x32;
+    expect(resumeSession(v2).currentRound).toBe(1);
+    const bad = v3.slice();
+    bad[3] = 0x31; // v1 (could hold FROST nonces) stays refused
+    expect(() => resumeSession(bad)).toThrow(malformed);
+
+    const a = dkg({ curve: 'ed25519', sid: sid('evidence'), parties: [1, 2], me: 1, threshold: 2 });
+    a.start();
+    const [m] = dkg({
+      curve: 'ed25519',
+      sid: sid('evidence'),
+      parties: [1, 2],
+      me: 2,
+      threshold: 2,
+    }).start();
+    expect(() => a.receive(encodeMessage({ ...m!, payload: m!.payload.subarray(1) }))).toThrow();
+    const failed = a.toBytes();
+    // The failure record ends with a 4-byte evidence length: 0 for a FROST error.
+    const text = Buffer.from(failed).toString('latin1');
+    const at = text.indexOf('ERR_MPC_MALFORMED') + 'ERR_MPC_MALFORMED'.length + 2 + 1;
+    expect([...failed.subarray(at, at + 4)]).toEqual([0, 0, 0, 0]);
+    expect(resumeSession(failed).error?.code).toBe('ERR_MPC_MALFORMED');
+    const withEvidence = Uint8Array.from([
+      ...failed.subarray(0, at),
+      0,
+      0,
+      0,
+      1,
+      7,
+      ...failed.subarray(at + 4),
+    ]);
+    expect(() => resumeSession(withEvidence)).toThrow(malformed);
+  });
 });
