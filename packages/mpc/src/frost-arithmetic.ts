@@ -1,8 +1,8 @@
 /**
- * RFC 9591 round-two arithmetic on points that are already decoded and validated: binding
- * factors (§4.4), group commitment (§4.5), challenge (§4.6), signature share (§5.2), share
- * verification (§5.4) and aggregation (§5.3), for the three signing ciphersuites of
- * `frost-ciphersuite.ts`.
+ * RFC 9591 signing arithmetic on points that are already decoded and validated: nonce
+ * generation and commitments (§5.1), binding factors (§4.4), group commitment (§4.5), challenge
+ * (§4.6), signature share (§5.2), share verification (§5.4) and aggregation (§5.3), for the
+ * three signing ciphersuites of `frost-ciphersuite.ts`.
  *
  * Why not `@noble/curves`' `signShare`/`aggregate`: they take bytes, so every call decodes and
  * re-validates every point again (on Ed25519 two subgroup checks per point, ~1 ms each, 14 per
@@ -12,20 +12,28 @@
  * ({@link signingPackage}). The formulas and hash inputs are noble's, byte for byte, including
  * the BIP340 variant (`schnorr_FROST`: even-Y group key and group commitment); the RFC 9591
  * Appendix E vectors and a differential test against noble (`test/frost-arithmetic.test.ts`)
- * pin them. Nonce generation (§5.1 `commit`) stays noble's.
+ * pin them. Secret base multiplications go through OpenSSL on secp256k1
+ * ({@link baseMultiplySecret}): noble's constant-time one costs ~1 ms there.
  * @module
  */
-import { hash as nativeHash } from 'node:crypto';
+import { createECDH, hash as nativeHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
-import type { CurveName, GroupPoint } from './curve-suite.js';
+import {
+  secp256k1Suite,
+  type CurveName,
+  type GroupPoint,
+  type RandomSource,
+} from './curve-suite.js';
 import type { FrostCiphersuite, FrostSuite } from './frost-ciphersuite.js';
 import { lagrangeAtZero } from './party-set.js';
 
 /** Hash functions and encodings of one ciphersuite (RFC 9591 §6, noble's parameters). */
 interface SuiteHashes {
+  /** H3 (nonce generation), DST = contextString ‖ "nonce". */
+  readonly h3: (m: Uint8Array) => bigint;
   /** H1 (binding factor), DST = contextString ‖ "rho". */
   readonly h1: (m: Uint8Array) => bigint;
   /** H4 (message digest) and H5 (commitment list digest). */
@@ -42,8 +50,9 @@ interface SuiteHashes {
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 // SHA-2 from node:crypto (OpenSSL): the same function as @noble/hashes' sha256/sha512, an
-// order of magnitude faster in JavaScript (SHA-512's 64-bit words are emulated there); the
-// inputs are public. hash_to_field for secp256k1 stays noble's.
+// order of magnitude faster (SHA-512's 64-bit words are emulated in JavaScript), and free of
+// data-dependent branches, so fine for H3's secret input too. hash_to_field for secp256k1
+// stays noble's.
 const sha256 = (m: Uint8Array): Uint8Array => new Uint8Array(nativeHash('sha256', m, 'buffer'));
 const sha512 = (m: Uint8Array): Uint8Array => new Uint8Array(nativeHash('sha512', m, 'buffer'));
 
@@ -58,8 +67,10 @@ function ed25519Hashes(): SuiteHashes {
   const L = ed25519.Point.Fn.ORDER;
   const toScalar = (h: Uint8Array): bigint => bytesToNumberLE(h) % L;
   const rho = utf8(cs + 'rho');
+  const nonce = utf8(cs + 'nonce');
   return {
     h1: (m) => toScalar(sha512(concatBytes(rho, m))),
+    h3: (m) => toScalar(sha512(concatBytes(nonce, m))),
     h4: prefixed(sha512, utf8(cs + 'msg')),
     h5: prefixed(sha512, utf8(cs + 'com')),
     challenge: (R, X, msg) => toScalar(sha512(concatBytes(R.toBytes(), X.toBytes(), msg))),
@@ -78,6 +89,7 @@ function secp256k1Hashes(cs: string, bip340: boolean): SuiteHashes {
   const xOnly = (P: GroupPoint): Uint8Array => P.toBytes().subarray(1);
   return {
     h1: h2s('rho'),
+    h3: h2s('nonce'),
     h4: prefixed(sha256, utf8(cs + 'msg')),
     h5: prefixed(sha256, utf8(cs + 'com')),
     challenge: bip340
@@ -250,11 +262,68 @@ export function aggregateSignature(pkg: SigningPackage, shares: readonly bigint[
   return HASHES[pkg.suite.ciphersuite].encode(pkg.groupCommitment, curve.encodeScalar(z));
 }
 
+/** Round-one output of one signer: its nonces (secret) and their commitments (public). */
+export interface RoundOneNonces {
+  /** `d` and `e`, scalar encodings: wipe them after their single use. */
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+  readonly commitment: SigningCommitment;
+}
+
 /**
- * Decodes a point this party computed itself (its own nonce commitments, `k·G`): on the curve
- * and in the subgroup by construction, so the subgroup check of `CurveSuite.decodePoint` is
- * skipped. Never use it on bytes from a peer.
+ * RFC 9591 §5.1 `commit` (as noble's): `d = H3(random(32) ‖ SerializeScalar(s))`, then `e`
+ * likewise with fresh randomness (hedged nonces, §4.1 `nonce_generate`), and `D = d·G`,
+ * `E = e·G` by a constant-time multiplication ({@link baseMultiplySecret}).
  */
-export function decodeOwnPoint(curve: CurveName, bytes: Uint8Array): GroupPoint {
-  return curve === 'ed25519' ? ed25519.Point.fromBytes(bytes) : secp256k1.Point.fromBytes(bytes);
+export function commit(
+  suite: FrostSuite,
+  index: number,
+  secret: Uint8Array,
+  random: RandomSource,
+): RoundOneNonces {
+  const { curve } = suite;
+  const h3 = HASHES[suite.ciphersuite].h3;
+  const nonce = (): bigint => {
+    const r = random(32);
+    if (r.length !== 32) throw new RangeError('random source returned the wrong length');
+    const input = concatBytes(r, secret);
+    r.fill(0);
+    // Non-constant-time BigInt reduction of a secret, as in noble (docs/constant-time.md).
+    const k = h3(input);
+    input.fill(0);
+    if (k === 0n) throw new RangeError('zero nonce'); // probability 2^-252
+    return k;
+  };
+  const d = nonce();
+  const e = nonce();
+  return {
+    hiding: curve.encodeScalar(d),
+    binding: curve.encodeScalar(e),
+    commitment: {
+      index,
+      hiding: baseMultiplySecret(curve.name, d),
+      binding: baseMultiplySecret(curve.name, e),
+    },
+  };
+}
+
+const K1_ONE = Uint8Array.of(...new Uint8Array(31), 1);
+
+/**
+ * `k·G` for a secret `k`, constant time: noble's `multiply` on Ed25519 (~0.3 ms); OpenSSL's
+ * ECDH key derivation on secp256k1 (a constant-time ladder, ~0.1 ms against ~1 ms for noble's
+ * blinded multiply), as `dkls23/native-ecdh.ts` does.
+ */
+export function baseMultiplySecret(curve: CurveName, k: bigint): GroupPoint {
+  if (curve === 'ed25519') return ed25519.Point.BASE.multiply(k);
+  const key = secp256k1Suite.encodeScalar(k);
+  const ecdh = createECDH('secp256k1');
+  try {
+    ecdh.setPrivateKey(key); // OpenSSL refuses 0 and ≥ n
+    // The uncompressed encoding spares a square root when decoding.
+    return secp256k1.Point.fromBytes(new Uint8Array(ecdh.getPublicKey(null, 'uncompressed')));
+  } finally {
+    key.fill(0);
+    ecdh.setPrivateKey(K1_ONE); // overwrite OpenSSL's copy with a fixed non-secret key
+  }
 }

@@ -1,9 +1,8 @@
 /**
  * FROST threshold signing (RFC 9591 §5), without a coordinator: every signer broadcasts its
  * round-one commitments and its signature share, and every signer aggregates and verifies.
- * Nonce generation (RFC 9591 §5.1 `commit`) is `@noble/curves`'; the round-two arithmetic is
- * `frost-arithmetic.ts`, on points decoded and validated once; this module adds the session,
- * the key tweaks and the checks.
+ * The RFC 9591 arithmetic is `frost-arithmetic.ts` (noble's formulas, on points decoded and
+ * validated once); this module adds the session, the key tweaks and the checks.
  *
  * Signing set S ⊆ share set, |S| ≥ t, all in the session. Party i:
  * - Round 1, broadcast: `ctx ‖ D_i ‖ E_i` — a digest of the signing context (share set, S,
@@ -33,14 +32,14 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, equalBytes } from '@noble/curves/utils.js';
-import type { Nonces, FrostSecret } from '@noble/curves/abstract/frost.js';
+import type { FrostSecret } from '@noble/curves/abstract/frost.js';
 import { ByteReader, ByteWriter, constantTimeEqual, toHex, u16be, u32be, wipe } from './bytes.js';
 import { defaultRandom, type GroupPoint, type RandomSource } from './curve-suite.js';
 import { deriveKey, parsePath, type DerivationPath } from './derivation.js';
 import { MpcError, isMpcError } from './errors.js';
 import {
   aggregateSignature,
-  decodeOwnPoint,
+  commit,
   signatureShare,
   signingPackage,
   verifySignatureShare,
@@ -267,7 +266,7 @@ class FrostSign implements RoundProtocol<SignatureResult> {
   /** My tweaked signing share, cached between start() and round 2 (secret). */
   #secret: FrostSecret | undefined;
   /** RFC 9591 nonces (d, e): in memory only, never serialized, wiped after one use (secret). */
-  #nonces: Nonces | undefined;
+  #nonces: { readonly hiding: Uint8Array; readonly binding: Uint8Array } | undefined;
   /** My commitments `(D_i, E_i)` to those nonces, as sent (public). */
   #ownCommitment: SigningCommitment | undefined;
   /**
@@ -320,28 +319,16 @@ class FrostSign implements RoundProtocol<SignatureResult> {
 
   start(): Outgoing[] {
     if (this.#phase !== 'fresh') throw new MpcError('ERR_MPC_NONCE_REUSE');
-    const { frost, curve } = this.#cfg.suite;
-    const rng = (n = 32): Uint8Array<ArrayBuffer> => {
-      const b = this.#random(n);
-      const copy = new Uint8Array(b);
-      b.fill(0);
-      return copy;
-    };
+    const { suite } = this.#cfg;
     // RFC 9591 §5.1: fresh nonces, hedged with the secret share.
-    const g = frost.commit(this.#secretShare(), rng);
-    this.#nonces = { hiding: g.nonces.hiding, binding: g.nonces.binding };
-    // D_i = d·G and E_i = e·G as noble just computed them: multiples of G by construction, so
-    // decoding them needs no subgroup check.
-    this.#ownCommitment = {
-      index: this.#header.me,
-      hiding: decodeOwnPoint(curve.name, g.commitments.hiding),
-      binding: decodeOwnPoint(curve.name, g.commitments.binding),
-    };
+    const g = commit(suite, this.#header.me, this.#secretShare().signingShare, this.#random);
+    this.#nonces = { hiding: g.hiding, binding: g.binding };
+    this.#ownCommitment = g.commitment;
     this.#phase = 'committed';
     const payload = new ByteWriter()
       .raw(this.#context)
-      .raw(g.commitments.hiding)
-      .raw(g.commitments.binding)
+      .raw(g.commitment.hiding.toBytes())
+      .raw(g.commitment.binding.toBytes())
       .finish();
     return [{ to: 'broadcast', payload }];
   }

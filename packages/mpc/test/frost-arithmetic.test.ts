@@ -7,8 +7,11 @@ import type { FROST, NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import {
   aggregateSignature,
+  baseMultiplySecret,
+  commit,
   signatureShare,
   signingPackage,
   verifySignatureShare,
@@ -38,7 +41,25 @@ describe('frost-arithmetic matches @noble/curves FROST', () => {
         const signers = round % 2 === 0 ? [1, 2, 3] : [1, 3];
         const message = new TextEncoder().encode(`message ${round}`);
         const secrets = signers.map((n) => deal.secretShares[frost.Identifier.fromNumber(n)]!);
-        const generated = secrets.map((s) => frost.commit(s));
+        // §5.1 commit: ours and noble's from the same randomness.
+        const randomness = signers.map(() => [randomBytes(32), randomBytes(32)]);
+        const replay = (k: number) => {
+          const queue = randomness[k]!.map((b) => new Uint8Array(b));
+          return (n = 32) => {
+            const next = queue.shift()!;
+            expect(next.length).toBe(n);
+            return next;
+          };
+        };
+        const generated = secrets.map((s, k) => frost.commit(s, replay(k)));
+        const mine = secrets.map((s, k) => commit(suite, signers[k]!, s.signingShare, replay(k)));
+        mine.forEach((m, k) => {
+          expect(m.hiding).toEqual(generated[k]!.nonces.hiding);
+          expect(m.binding).toEqual(generated[k]!.nonces.binding);
+          expect(m.commitment.hiding.toBytes()).toEqual(generated[k]!.commitments.hiding);
+          expect(m.commitment.binding.toBytes()).toEqual(generated[k]!.commitments.binding);
+          expect(m.commitment.index).toBe(signers[k]);
+        });
         const list: NonceCommitments[] = generated.map((g) => g.commitments);
         const commitments: SigningCommitment[] = list.map((c, k) => ({
           index: signers[k]!,
@@ -89,5 +110,17 @@ describe('frost-arithmetic matches @noble/curves FROST', () => {
   afterAll(() => {
     // Nothing silently skipped: at least one round per suite ran.
     expect(rounds).toBeGreaterThanOrEqual(SUITES.length);
+  });
+});
+
+describe('baseMultiplySecret', () => {
+  it('equals noble k·G on both curves (OpenSSL on secp256k1), and refuses 0 and n', () => {
+    for (const cs of ['ed25519', 'secp256k1-bip340'] as const) {
+      const { curve } = frostSuite(cs);
+      for (const k of [1n, 2n, curve.order - 1n, curve.randomScalar(), curve.randomScalar()])
+        expect(baseMultiplySecret(curve.name, k).equals(curve.G.multiply(k))).toBe(true);
+      expect(() => baseMultiplySecret(curve.name, 0n)).toThrow();
+      expect(() => baseMultiplySecret(curve.name, curve.order)).toThrow();
+    }
   });
 });
