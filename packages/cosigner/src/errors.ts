@@ -31,6 +31,8 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_STORE_FULL'
   | 'ERR_COSIGNER_STORE_BUSY'
   | 'ERR_COSIGNER_STORE_BINDING'
+  | 'ERR_COSIGNER_CONFIG_INVALID'
+  | 'ERR_COSIGNER_SECRET_MISSING'
   | 'ERR_COSIGNER_STORE_WRITE'
   | 'ERR_COSIGNER_STORE_CLOSED'
   | 'ERR_COSIGNER_NOT_FOUND'
@@ -58,6 +60,8 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_STORE_CORRUPT: 'store database is damaged or does not match its header',
   ERR_COSIGNER_STORE_FULL: 'store is full (disk full or size limit reached); nothing was written',
   ERR_COSIGNER_STORE_BUSY: 'store is locked by another process',
+  ERR_COSIGNER_CONFIG_INVALID: 'co-signer configuration (cosigner.json) is invalid',
+  ERR_COSIGNER_SECRET_MISSING: 'a passphrase or PIN is needed and none was given',
   ERR_COSIGNER_STORE_BINDING: 'the SQLite binding for this Node.js version is not installed',
   ERR_COSIGNER_STORE_WRITE: 'store write failed; nothing was written',
   ERR_COSIGNER_STORE_CLOSED: 'store is closed',

@@ -1,9 +1,6 @@
 // The `pkcs11` KMS provider against a real SoftHSM2 token, created fresh in a temporary directory.
 // SoftHSM2 missing is a failure, not a skip: .ci/run installs it (apt package `softhsm2`).
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type * as Pkcs11 from 'pkcs11js';
@@ -20,57 +17,15 @@ import {
   snapshotDir,
   tempDir,
 } from './store-helpers.js';
+import { SOFTHSM_PIN, SOFTHSM_TOKEN, softHsmToken } from './softhsm.js';
 
-const LIBRARY_CANDIDATES = [
-  process.env['SOFTHSM2_LIB'],
-  '/usr/lib/softhsm/libsofthsm2.so',
-  '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
-  '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so',
-  '/usr/local/lib/softhsm/libsofthsm2.so',
-];
-
-const TOKEN = 'countersign-test';
-const PIN = '246813';
 let options: Pkcs11KmsOptions;
-let setup: Promise<void> | undefined;
 
 // Every test awaits this, so a missing SoftHSM2 fails each of them (a failing beforeAll would
 // only mark them skipped).
-function softHsm(): Promise<void> {
-  setup ??= createToken();
-  return setup;
-}
-
-async function createToken(): Promise<void> {
-  const library = LIBRARY_CANDIDATES.find((p) => p !== undefined && existsSync(p));
-  let util = '';
-  try {
-    util = execFileSync('softhsm2-util', ['--version'], { encoding: 'utf8' });
-  } catch {
-    // reported below
-  }
-  if (library === undefined || util === '') {
-    throw new Error(
-      'SoftHSM2 is not installed (softhsm2-util / libsofthsm2.so not found). ' +
-        'Install it: apt-get install -y softhsm2 (as .ci/run does), or set SOFTHSM2_LIB.',
-    );
-  }
-  const dir = await tempDir('cosigner-softhsm-');
-  await writeFile(
-    join(dir, 'softhsm2.conf'),
-    `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
-  );
-  // SoftHSM2 reads this at C_Initialize, which happens at the first provider in this process.
-  process.env['SOFTHSM2_CONF'] = join(dir, 'softhsm2.conf');
-  execFileSync(
-    'softhsm2-util',
-    ['--init-token', '--free', '--label', TOKEN, '--so-pin', '13579135', '--pin', PIN],
-    {
-      env: process.env,
-      stdio: 'pipe',
-    },
-  );
-  options = { library, tokenLabel: TOKEN, pin: PIN, keyLabel: 'cosigner-wrap-1' };
+async function softHsm(): Promise<void> {
+  const token = await softHsmToken();
+  options = { ...token, keyLabel: 'cosigner-wrap-1' };
 }
 
 beforeEach(softHsm);
@@ -98,10 +53,12 @@ describe('pkcs11 KMS provider (SoftHSM2)', () => {
     } catch (e) {
       if (!String(e).includes('CKR_CRYPTOKI_ALREADY_INITIALIZED')) throw e;
     }
-    const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === TOKEN);
+    const slot = p
+      .C_GetSlotList(true)
+      .find((s) => p.C_GetTokenInfo(s).label.trim() === SOFTHSM_TOKEN);
     expect(slot).toBeDefined();
     const session = p.C_OpenSession(slot as Buffer, pkcs11js.CKF_SERIAL_SESSION);
-    p.C_Login(session, pkcs11js.CKU_USER, PIN);
+    p.C_Login(session, pkcs11js.CKU_USER, SOFTHSM_PIN);
     p.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: 'cosigner-wrap-1' }]);
     const [key] = p.C_FindObjects(session, 2);
     p.C_FindObjectsFinal(session);
