@@ -227,7 +227,8 @@ export function hashToScalars(tag: string, fixed: Uint8Array, count: number): bi
  * SHA-512(prefix ‖ "rand" ‖ seed, label, ctr), ctr = 0, 1, … Protocols draw their seed once at
  * creation and store it, so every message can be recomputed identically after a restart
  * (session-framework.md: "start() must be reproducible from the state"); each use gets its own
- * label, so no two uses share bytes.
+ * label, so no two uses share bytes. Only for randomness that may be reused (key generation):
+ * never for one-time values such as presigning's r_i, φ_i, β, â, nonces (review 2026-11-24, C2).
  */
 export function seededRandom(
   seed: Uint8Array,
