@@ -99,6 +99,30 @@ describe('co-signer pairing', () => {
     expect(JSON.stringify(rows)).not.toContain(pairingToken);
   });
 
+  it('an ADMIN API user can be paired too; identity keys in hex, base64 or base64url', async () => {
+    const otherAdmin = await createApiUser(p, 'pairing-admin-2', 'ADMIN');
+    const raw = Buffer.from(newIdentity().ed25519, 'base64url');
+    for (const [user, ed25519] of [
+      [otherAdmin, raw.toString('base64')], // padded standard base64
+      [await createApiUser(p, 'pairing-signer-hex', 'SIGNER'), raw.reverse().toString('hex')],
+    ] as const) {
+      const res = await pair(p, {
+        ...body(await pairingTokenFor(p, admin, user.id)),
+        identity: { ed25519, x25519: newIdentity().x25519.toUpperCase() },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const stored = await p.app.services.database.db
+        .selectFrom('cosigners')
+        .select(['identity_ed25519', 'identity_x25519'])
+        .where('id', '=', res.json<{ cosignerId: string }>().cosignerId)
+        .executeTakeFirstOrThrow();
+      expect(stored.identity_ed25519).toBe(
+        Buffer.from(ed25519, /^[0-9a-f]{64}$/.test(ed25519) ? 'hex' : 'base64').toString('hex'),
+      );
+      expect(stored.identity_x25519).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
   it('a paired API user gets no second token', async () => {
     const res = await issuePairingToken(p, admin, signers[0]!.id);
     expect(res.statusCode).toBe(409);
