@@ -12,21 +12,15 @@
  * ({@link signingPackage}). The formulas and hash inputs are noble's, byte for byte, including
  * the BIP340 variant (`schnorr_FROST`: even-Y group key and group commitment); the RFC 9591
  * Appendix E vectors and a differential test against noble (`test/frost-arithmetic.test.ts`)
- * pin them. Secret base multiplications go through OpenSSL on secp256k1
- * ({@link baseMultiplySecret}): noble's constant-time one costs ~1 ms there.
+ * pin them.
  * @module
  */
-import { createECDH, hash as nativeHash } from 'node:crypto';
+import { hash as nativeHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr, secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, bytesToNumberLE, concatBytes } from '@noble/curves/utils.js';
 import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
-import {
-  secp256k1Suite,
-  type CurveName,
-  type GroupPoint,
-  type RandomSource,
-} from './curve-suite.js';
+import type { CurveName, GroupPoint, RandomSource } from './curve-suite.js';
 import type { FrostCiphersuite, FrostSuite } from './frost-ciphersuite.js';
 import { lagrangeAtZero } from './party-set.js';
 
@@ -273,7 +267,7 @@ export interface RoundOneNonces {
 /**
  * RFC 9591 §5.1 `commit` (as noble's): `d = H3(random(32) ‖ SerializeScalar(s))`, then `e`
  * likewise with fresh randomness (hedged nonces, §4.1 `nonce_generate`), and `D = d·G`,
- * `E = e·G` by a constant-time multiplication ({@link baseMultiplySecret}).
+ * `E = e·G` by noble's constant-time multiplication, kept as points (no decoding again).
  */
 export function commit(
   suite: FrostSuite,
@@ -301,29 +295,8 @@ export function commit(
     binding: curve.encodeScalar(e),
     commitment: {
       index,
-      hiding: baseMultiplySecret(curve.name, d),
-      binding: baseMultiplySecret(curve.name, e),
+      hiding: curve.G.multiply(d),
+      binding: curve.G.multiply(e),
     },
   };
-}
-
-const K1_ONE = Uint8Array.of(...new Uint8Array(31), 1);
-
-/**
- * `k·G` for a secret `k`, constant time: noble's `multiply` on Ed25519 (~0.3 ms); OpenSSL's
- * ECDH key derivation on secp256k1 (a constant-time ladder, ~0.1 ms against ~1 ms for noble's
- * blinded multiply), as `dkls23/native-ecdh.ts` does.
- */
-export function baseMultiplySecret(curve: CurveName, k: bigint): GroupPoint {
-  if (curve === 'ed25519') return ed25519.Point.BASE.multiply(k);
-  const key = secp256k1Suite.encodeScalar(k);
-  const ecdh = createECDH('secp256k1');
-  try {
-    ecdh.setPrivateKey(key); // OpenSSL refuses 0 and ≥ n
-    // The uncompressed encoding spares a square root when decoding.
-    return secp256k1.Point.fromBytes(new Uint8Array(ecdh.getPublicKey(null, 'uncompressed')));
-  } finally {
-    key.fill(0);
-    ecdh.setPrivateKey(K1_ONE); // overwrite OpenSSL's copy with a fixed non-secret key
-  }
 }

@@ -13,7 +13,6 @@
  */
 import { toHex } from './bytes.js';
 import { MpcError } from './errors.js';
-import { baseMultiplySecret } from './frost-arithmetic.js';
 import {
   checkPublicShareSet,
   type CheckedShareSet,
@@ -84,7 +83,7 @@ export function checkKeyShareCached(share: KeyShare): { checked: CheckedShareSet
   } catch (e) {
     throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'signing share', cause: e });
   }
-  if (!baseMultiplySecret(checked.suite.name, secret).equals(X))
+  if (!checked.suite.G.multiply(secret).equals(X))
     throw new MpcError('ERR_MPC_KEY_SHARE', {
       detail: 'signing share does not match its verification share',
     });

@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import {
   aggregateSignature,
-  baseMultiplySecret,
   commit,
   signatureShare,
   signingPackage,
@@ -110,17 +109,5 @@ describe('frost-arithmetic matches @noble/curves FROST', () => {
   afterAll(() => {
     // Nothing silently skipped: at least one round per suite ran.
     expect(rounds).toBeGreaterThanOrEqual(SUITES.length);
-  });
-});
-
-describe('baseMultiplySecret', () => {
-  it('equals noble k·G on both curves (OpenSSL on secp256k1), and refuses 0 and n', () => {
-    for (const cs of ['ed25519', 'secp256k1-bip340'] as const) {
-      const { curve } = frostSuite(cs);
-      for (const k of [1n, 2n, curve.order - 1n, curve.randomScalar(), curve.randomScalar()])
-        expect(baseMultiplySecret(curve.name, k).equals(curve.G.multiply(k))).toBe(true);
-      expect(() => baseMultiplySecret(curve.name, 0n)).toThrow();
-      expect(() => baseMultiplySecret(curve.name, curve.order)).toThrow();
-    }
   });
 });
