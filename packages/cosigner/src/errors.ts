@@ -33,6 +33,10 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_STORE_BINDING'
   | 'ERR_COSIGNER_CONFIG_INVALID'
   | 'ERR_COSIGNER_SECRET_MISSING'
+  | 'ERR_COSIGNER_PLATFORM_REFUSED'
+  | 'ERR_COSIGNER_PLATFORM_UNAVAILABLE'
+  | 'ERR_COSIGNER_PLATFORM_RESPONSE'
+  | 'ERR_COSIGNER_NOT_PAIRED'
   | 'ERR_COSIGNER_STORE_WRITE'
   | 'ERR_COSIGNER_STORE_CLOSED'
   | 'ERR_COSIGNER_NOT_FOUND'
@@ -62,6 +66,10 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_STORE_BUSY: 'store is locked by another process',
   ERR_COSIGNER_CONFIG_INVALID: 'co-signer configuration (cosigner.json) is invalid',
   ERR_COSIGNER_SECRET_MISSING: 'a passphrase or PIN is needed and none was given',
+  ERR_COSIGNER_PLATFORM_REFUSED: 'the platform refused the request',
+  ERR_COSIGNER_PLATFORM_UNAVAILABLE: 'the platform is unreachable or failed',
+  ERR_COSIGNER_PLATFORM_RESPONSE: 'the platform answered with an unexpected response',
+  ERR_COSIGNER_NOT_PAIRED: 'this co-signer is not paired with any API key yet',
   ERR_COSIGNER_STORE_BINDING: 'the SQLite binding for this Node.js version is not installed',
   ERR_COSIGNER_STORE_WRITE: 'store write failed; nothing was written',
   ERR_COSIGNER_STORE_CLOSED: 'store is closed',
@@ -78,12 +86,16 @@ export interface CosignerErrorOptions {
   readonly detail?: string | undefined;
   /** Underlying error, passed through for debugging. */
   readonly cause?: unknown;
+  /** The platform's error code, for ERR_COSIGNER_PLATFORM_REFUSED. */
+  readonly platformCode?: number | undefined;
 }
 
 /** Base class of every error thrown by `@countersign/cosigner`. */
 export class CosignerError extends Error {
   /** Stable machine-readable reason. */
   readonly code: CosignerErrorCode;
+  /** The platform's error code (packages/protocol error-codes.ts), when the platform refused. */
+  readonly platformCode: number | undefined;
 
   constructor(code: CosignerErrorCode, options: CosignerErrorOptions = {}) {
     // Crypto failures carry one fixed message whatever the caller passes: no oracle.
@@ -97,6 +109,7 @@ export class CosignerError extends Error {
     );
     this.name = 'CosignerError';
     this.code = code;
+    this.platformCode = options.platformCode;
   }
 }
 

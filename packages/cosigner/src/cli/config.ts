@@ -42,7 +42,7 @@ export interface CosignerConfig {
 }
 
 /** Longest co-signer name accepted (the platform applies the same bound). */
-export const MAX_NAME_LENGTH = 128;
+export const MAX_NAME_LENGTH = 100;
 
 /** Validates a co-signer name: printable, trimmed, 1–128 characters. */
 export function assertCosignerName(name: unknown): asserts name is string {

@@ -5,6 +5,7 @@
  */
 import { CosignerError } from '../errors.js';
 import type { CosignerErrorCode } from '../errors.js';
+import { COSIGNER_VERSION } from '../version.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import type { Command, CommandIo } from './io.js';
 
@@ -12,6 +13,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   setup: {
     summary: 'create the KMS key, encrypted store, identity and configuration',
     load: async () => (await import('./commands/setup.js')).setupCommand,
+  },
+  pair: {
+    summary: 'pair an API key with this co-signer (pairing token from an admin)',
+    load: async () => (await import('./commands/pair.js')).pairCommand,
   },
   status: {
     summary: 'show name, mode, KMS, identity, paired API keys and share sets',
@@ -68,6 +73,7 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof CosignerError) {
     if (LOCKED.includes(error.code)) return ExitCode.LOCKED;
     if (USAGE.includes(error.code)) return ExitCode.USAGE;
+    if (PLATFORM.includes(error.code)) return ExitCode.PLATFORM;
     if (error.code.startsWith('ERR_COSIGNER_STORE_') || STORE_CODES.includes(error.code)) {
       return ExitCode.STORE;
     }
@@ -75,7 +81,13 @@ export function exitCodeOf(error: unknown): number {
   return ExitCode.FAILURE;
 }
 
+const PLATFORM: readonly CosignerErrorCode[] = [
+  'ERR_COSIGNER_PLATFORM_REFUSED',
+  'ERR_COSIGNER_PLATFORM_RESPONSE',
+];
+
 const STORE_CODES: readonly CosignerErrorCode[] = [
+  'ERR_COSIGNER_NOT_PAIRED',
   'ERR_COSIGNER_CONFIG_INVALID',
   'ERR_COSIGNER_KEY_FILE_EXISTS',
   'ERR_COSIGNER_KEY_FILE_INVALID',
@@ -90,7 +102,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout('cosigner 0.1.0\n');
+    io.stdout(`cosigner ${COSIGNER_VERSION}\n`);
     return ExitCode.OK;
   }
   const command = commands[name];

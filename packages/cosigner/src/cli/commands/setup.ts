@@ -12,23 +12,34 @@ import { parseArgs } from 'node:util';
 
 import { CosignerError } from '../../errors.js';
 import { createStoredIdentity } from '../../identity/stored-identity.js';
+import { pairApiKey } from '../../platform/pairing.js';
+import { parsePlatformUrl } from '../../platform/platform-client.js';
 import { initStore } from '../../store/cosigner-store.js';
 import { fsyncDirectory } from '../../store/store-files.js';
 import type { CosignerConfig, CosignerMode } from '../config.js';
 import { MAX_NAME_LENGTH, assertCosignerName, writeCosignerConfig } from '../config.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
 import { hex, json, table } from '../format.js';
 import { cosignerHome } from '../home.js';
 import type { CommandIo } from '../io.js';
 import { KMS_FLAGS, KMS_HELP, SECRET_FLAGS, kmsConfigFromFlags, openKms } from '../kms-config.js';
+import { withCosigner } from '../open-cosigner.js';
+import {
+  PAIRING_FLAGS,
+  PAIRING_HELP,
+  describePairing,
+  pairingToken,
+  platformUrl,
+} from '../pairing-flags.js';
 import { pathExists } from '../path-exists.js';
 import { printedHelp } from './common-flags.js';
 
-export const help = `Usage: cosigner setup --kms <provider> [options]
+export const help = `Usage: cosigner setup --kms <provider> [--pairing-token <jwt> --platform-url <url>] [options]
 
 Creates a co-signer: a KMS-wrapped data key, the encrypted store, the co-signer's
 Ed25519/X25519 party identity, and <home>/cosigner.json. Refuses a home that is
-already set up.
+already set up. With a pairing token, then pairs it with the platform (as
+cosigner pair does); if only the pairing fails, the co-signer stays set up.
 
 Options:
   --home <dir>           co-signer home (default: $COSIGNER_HOME or ./.cosigner)
@@ -37,7 +48,9 @@ Options:
   --pkcs11-create-key    generate the AES key in the HSM (refused if the label exists)
   --json                 print the result as JSON
 
-${KMS_HELP}`;
+${KMS_HELP}
+
+${PAIRING_HELP}`;
 
 const STAGING_PREFIX = 'store.setup-';
 
@@ -55,6 +68,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
       help: { type: 'boolean', short: 'h' },
       ...KMS_FLAGS,
       ...SECRET_FLAGS,
+      ...PAIRING_FLAGS,
     },
   });
   if (printedHelp(values, help, io)) return ExitCode.OK;
@@ -63,6 +77,12 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
   assertCosignerName(name);
   const mode: CosignerMode = values.cloud === true ? 'cloud' : 'api';
   const kmsConfig = kmsConfigFromFlags(values, home);
+  const token = await pairingToken(values, io.env);
+  const platform = platformUrl(values, io.env);
+  if (token !== undefined && platform === undefined) {
+    throw new UsageError('pairing at setup needs --platform-url (or COSIGNER_PLATFORM_URL)');
+  }
+  if (platform !== undefined) parsePlatformUrl(platform);
 
   await mkdir(home.dir, { recursive: true, mode: 0o700 });
   if (await pathExists(home.configFile)) {
@@ -106,6 +126,21 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
   }
   const config: CosignerConfig = { name, mode, kms: kmsConfig };
   await writeCosignerConfig(home.configFile, config, { exclusive: true });
+  const pairing =
+    token === undefined
+      ? undefined
+      : await withCosigner(home, values, io.env, ({ store }) =>
+          pairApiKey(store, { pairingToken: token, platformUrl: platform, name }),
+        ).catch((e: unknown) => {
+          throw new CosignerError(
+            e instanceof CosignerError ? e.code : 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
+            {
+              detail: `the co-signer is set up in ${home.dir}, but pairing failed (${
+                e instanceof Error ? e.message : String(e)
+              }); run cosigner pair with a new token`,
+            },
+          );
+        });
 
   if (values.json === true) {
     io.stdout(
@@ -117,6 +152,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
         storeId: result.storeId,
         identityKey: hex(result.identityKey),
         agreementKey: hex(result.agreementKey),
+        ...(pairing === undefined ? {} : { pairing }),
       }),
     );
   } else {
@@ -129,7 +165,8 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
           ['store', result.storeId],
           ['identity key', hex(result.identityKey)],
         ]) +
-        `\nNext: cosigner status${values.home === undefined ? '' : ` --home ${home.dir}`}\n`,
+        (pairing === undefined ? '' : `\n${describePairing(pairing, false)}`) +
+        `\nNext: cosigner ${pairing === undefined ? 'pair --pairing-token <token from an admin> --platform-url <url>' : 'status'}${values.home === undefined ? '' : ` --home ${home.dir}`}\n`,
     );
   }
   return ExitCode.OK;

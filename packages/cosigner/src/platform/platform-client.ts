@@ -1,0 +1,140 @@
+/**
+ * The co-signer's side of `/cosigner/v1` (ARCHITECTURE.md §5; packages/platform/docs/pairing.md):
+ * plain HTTPS calls, outbound only, every response checked against its protocol schema before
+ * use. Platform refusals become ERR_COSIGNER_PLATFORM_REFUSED with the platform's code and
+ * message (neither carries secrets); network failures and 5xx become
+ * ERR_COSIGNER_PLATFORM_UNAVAILABLE. Tokens never appear in errors.
+ * @module
+ */
+import {
+  CosignerApiKeysResponseSchema,
+  PairPendingResponseSchema,
+  PairResponseSchema,
+  TokenResponseSchema,
+} from '@countersign/protocol';
+import type {
+  CosignerApiKeysResponse,
+  PairPendingResponse,
+  PairRequest,
+  PairResponse,
+  TokenResponse,
+} from '@countersign/protocol';
+import type { Static, TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
+import { CosignerError } from '../errors.js';
+
+/** Options of {@link PlatformClient}. */
+export interface PlatformClientOptions {
+  /** Per-request timeout, default 15 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Loopback hosts, the only ones plain HTTP is allowed to (tokens travel in every call). */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Validates a platform base URL: https, or http to a loopback address. */
+export function parsePlatformUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'platform URL' });
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'the platform URL must be https (plain http only to localhost)',
+    });
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'the platform URL takes no credentials, query or fragment',
+    });
+  }
+  return url;
+}
+
+/** A client of one platform's `/cosigner/v1` API. */
+export class PlatformClient {
+  readonly baseUrl: string;
+  readonly #timeoutMs: number;
+
+  constructor(baseUrl: string, options: PlatformClientOptions = {}) {
+    this.baseUrl = parsePlatformUrl(baseUrl).href.replace(/\/$/, '');
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /** Pairs (200, a new co-signer) or asks to pair another API user (202, waits for approval). */
+  async pair(
+    request: PairRequest,
+    accessToken?: string,
+  ): Promise<PairResponse | PairPendingResponse> {
+    const { status, body } = await this.#call('POST', '/cosigner/v1/pair', request, accessToken);
+    return status === 202
+      ? checked(PairPendingResponseSchema, body, 'pair')
+      : checked(PairResponseSchema, body, 'pair');
+  }
+
+  /** Exchanges a refresh token (spent by this call) for an access token and its successor. */
+  async token(refreshToken: string): Promise<TokenResponse> {
+    const { body } = await this.#call('POST', '/cosigner/v1/token', { refreshToken });
+    return checked(TokenResponseSchema, body, 'token');
+  }
+
+  /** The API keys paired, or waiting to be, to the calling co-signer. */
+  async apiKeys(accessToken: string): Promise<CosignerApiKeysResponse> {
+    const { body } = await this.#call('GET', '/cosigner/v1/api_keys', undefined, accessToken);
+    return checked(CosignerApiKeysResponseSchema, body, 'api_keys');
+  }
+
+  async #call(
+    method: 'GET' | 'POST',
+    path: string,
+    payload?: unknown,
+    accessToken?: string,
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (accessToken !== undefined) headers['authorization'] = `Bearer ${accessToken}`;
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (e) {
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', {
+        detail: `${method} ${path}: ${(e as Error).name}`,
+      });
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (response.ok) return { status: response.status, body };
+    const error = body as { message?: unknown; code?: unknown } | undefined;
+    const detail =
+      `${method} ${path}: HTTP ${response.status}` +
+      (typeof error?.code === 'number' ? ` code ${error.code}` : '') +
+      (typeof error?.message === 'string' ? `: ${error.message.slice(0, 200)}` : '');
+    throw new CosignerError(
+      response.status >= 500 || response.status === 429
+        ? 'ERR_COSIGNER_PLATFORM_UNAVAILABLE'
+        : 'ERR_COSIGNER_PLATFORM_REFUSED',
+      { detail, platformCode: typeof error?.code === 'number' ? error.code : undefined },
+    );
+  }
+}
+
+function checked<S extends TSchema>(schema: S, body: unknown, call: string): Static<S> {
+  if (!Value.Check(schema, body)) {
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: call });
+  }
+  return body;
+}
