@@ -373,7 +373,7 @@ class FrostSign implements RoundProtocol<SignatureResult> {
   }
 
   #round2(input: RoundMessages): Outgoing[] {
-    const { suite, message } = this.#cfg;
+    const { suite } = this.#cfg;
     const nonces = this.#nonces;
     const own = this.#ownCommitment;
     // Without the nonces of this very session (e.g. a restored state) there is no second try.
@@ -389,7 +389,7 @@ class FrostSign implements RoundProtocol<SignatureResult> {
       const list = this.#header.parties.map((j) =>
         j === this.#header.me ? own : this.#commitmentOf(j, input.broadcast.get(j) as Uint8Array),
       );
-      const pkg = signingPackage(suite, key.groupKey, list, message);
+      const pkg = this.#signingPackage(key, list);
       try {
         // Non-constant-time BigInt decoding of secrets, as noble's signShare does
         // (docs/constant-time.md). A wiped (all-zero) nonce fails here: used once only.
@@ -415,6 +415,16 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     return [{ to: 'broadcast', payload: share }];
   }
 
+  /** RFC 9591 §4.3–4.6 for this session (public values only). */
+  #signingPackage(key: TweakedKey, list: readonly SigningCommitment[]): SigningPackage {
+    try {
+      return signingPackage(this.#cfg.suite, key.groupKey, list, this.#cfg.message);
+    } catch (e) {
+      // Only a group commitment at infinity gets here (needs a hash preimage; nobody to blame).
+      throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'signing package', cause: e });
+    }
+  }
+
   #finish(input: RoundMessages): Outgoing[] {
     const { suite, message } = this.#cfg;
     const { curve } = suite;
@@ -423,7 +433,7 @@ class FrostSign implements RoundProtocol<SignatureResult> {
     const myShare = this.#myShare;
     if (this.#phase !== 'shared' || list === undefined || myShare === undefined)
       throw new MpcError('ERR_MPC_SESSION_STATE');
-    const pkg = (this.#package ??= signingPackage(suite, key.groupKey, list, message));
+    const pkg = (this.#package ??= this.#signingPackage(key, list));
     const shares = new Map<number, bigint>();
     for (const j of this.#header.parties)
       shares.set(
