@@ -6,3 +6,4 @@ export * from './rest/approvals.js';
 export * from './rest/audit-logs.js';
 export * from './rest/cosigners.js';
 export * from './rest/cosigner-pairing.js';
+export * from './roster/roster-encoding.js';

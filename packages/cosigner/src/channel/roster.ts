@@ -3,28 +3,22 @@
  * keys, signed by the platform's Ed25519 authorization key (RFC 8032 §5.1.6/§5.1.7, strict
  * verification: canonical encodings, not ZIP-215).
  *
- * Canonical encoding, version 1 (integers big-endian; the Ed25519 signature covers exactly
- * these bytes, which begin with the domain tag):
- *
- * ```
- * roster       = u8 len ‖ "countersign/roster/v1"
- *              | u8 len ‖ sessionId            (16..64 bytes, the MPC sid)
- *              | u8 len ‖ shareSetId           (ASCII [A-Za-z0-9._:-], 1..128)
- *              | u8 len ‖ purpose              (KEYGEN | RESHARE | REFRESH | PRESIGN | SIGN)
- *              | u64 expiresAt                 (milliseconds since the Unix epoch)
- *              | u8 n                          (2..64)
- *              | n × ( u16 index               (1..65535, strictly ascending)
- *                    | u8 len ‖ cosignerId     (ASCII [A-Za-z0-9._:-], 1..128)
- *                    | identityKey (32)        (Ed25519)
- *                    | agreementKey (32) )     (X25519)
- * signedRoster = roster ‖ signature (64)
- * ```
- *
- * Indices are Shamir evaluation points (packages/mpc/docs/session-framework.md): unique, but not
- * necessarily 1..n (a reshare's new member takes an index no dealer uses). Ascending order makes
- * the encoding canonical and uniqueness structural.
+ * The canonical encoding (`countersign/roster/v1`) lives in `@countersign/protocol`, shared with
+ * the platform that signs it; this module adds the co-signer's side: strict verification and the
+ * verified roster. Format errors surface as `ERR_CHANNEL_INVALID_ARGUMENT` (encoding) and
+ * `ERR_CHANNEL_MALFORMED` (decoding), as for every channel format.
  * @module
  */
+import {
+  decodeRoster as decodeRosterBytes,
+  decodeSignedRoster as decodeSignedRosterBytes,
+  encodeRoster as encodeRosterBytes,
+  RosterFormatError,
+  type Roster,
+  type RosterParty,
+  type RosterPurpose,
+  type SignedRoster,
+} from '@countersign/protocol';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ChannelError } from './channel-errors.js';
@@ -32,45 +26,32 @@ import {
   assertAgreementKey,
   assertIdentityKey,
   KEY_LENGTH,
-  SIGNATURE_LENGTH,
   type PartyPublicKeys,
 } from './identity.js';
-import { constantTimeEqual, label, WireReader, WireWriter } from './wire-bytes.js';
+import { constantTimeEqual, WireWriter } from './wire-bytes.js';
 
-/** Domain tag at the start of every roster encoding. */
-export const ROSTER_DOMAIN_TAG = 'countersign/roster/v1';
-export const MIN_SESSION_ID_LENGTH = 16;
-export const MAX_SESSION_ID_LENGTH = 64;
-export const MIN_ROSTER_PARTIES = 2;
-/** As the MPC session framework (packages/mpc/docs/session-framework.md). */
-export const MAX_ROSTER_PARTIES = 64;
-export const MAX_PARTY_INDEX = 0xffff;
+export { ROSTER_DOMAIN_TAG } from '@countersign/protocol';
+export {
+  ROSTER_MAX_PARTY_INDEX as MAX_PARTY_INDEX,
+  ROSTER_MAX_SESSION_ID_LENGTH as MAX_SESSION_ID_LENGTH,
+  ROSTER_MIN_SESSION_ID_LENGTH as MIN_SESSION_ID_LENGTH,
+} from '@countersign/protocol';
+export type { Roster, RosterParty, RosterPurpose, SignedRoster } from '@countersign/protocol';
 
-/** Why the session runs (the job kinds of ARCHITECTURE.md §5 that run MPC). */
-export type RosterPurpose = 'KEYGEN' | 'RESHARE' | 'REFRESH' | 'PRESIGN' | 'SIGN';
-const PURPOSES: ReadonlySet<string> = new Set(['KEYGEN', 'RESHARE', 'REFRESH', 'PRESIGN', 'SIGN']);
-const PURPOSE_PATTERN = /^(KEYGEN|RESHARE|REFRESH|PRESIGN|SIGN)$/;
-const ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-const TAG_BYTES = label(ROSTER_DOMAIN_TAG);
-
-/** One party of a roster. */
-export interface RosterParty {
-  readonly index: number;
-  readonly cosignerId: string;
-  /** Ed25519 public key, 32 bytes. */
-  readonly identityKey: Uint8Array;
-  /** X25519 public key, 32 bytes. */
-  readonly agreementKey: Uint8Array;
-}
-
-/** A roster as the platform publishes it. */
-export interface Roster {
-  readonly sessionId: Uint8Array;
-  readonly shareSetId: string;
-  readonly purpose: RosterPurpose;
-  readonly parties: readonly RosterParty[];
-  /** Milliseconds since the Unix epoch. */
-  readonly expiresAt: number;
+/** Runs a protocol roster codec, reporting its format errors as channel errors. */
+function asChannelError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof RosterFormatError)) throw error;
+    const code =
+      error.code === 'ERR_ROSTER_MALFORMED'
+        ? 'ERR_CHANNEL_MALFORMED'
+        : 'ERR_CHANNEL_INVALID_ARGUMENT';
+    throw new ChannelError(code, {
+      detail: code === 'ERR_CHANNEL_MALFORMED' ? error.detail : `roster: ${error.detail}`,
+    });
+  }
 }
 
 /**
@@ -78,79 +59,17 @@ export interface Roster {
  * Throws `ERR_CHANNEL_INVALID_ARGUMENT` on any field out of range or duplicate index.
  */
 export function encodeRoster(roster: Roster): Uint8Array {
-  const bad = (detail: string): never => {
-    throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: `roster: ${detail}` });
-  };
-  if (typeof roster !== 'object' || roster === null) bad('not an object');
-  const { sessionId, shareSetId, purpose, parties, expiresAt } = roster;
-  if (
-    !(sessionId instanceof Uint8Array) ||
-    sessionId.length < MIN_SESSION_ID_LENGTH ||
-    sessionId.length > MAX_SESSION_ID_LENGTH
-  )
-    bad('sessionId');
-  if (typeof shareSetId !== 'string' || !ID_PATTERN.test(shareSetId)) bad('shareSetId');
-  if (typeof purpose !== 'string' || !PURPOSES.has(purpose)) bad('purpose');
-  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) bad('expiresAt');
-  if (
-    !Array.isArray(parties) ||
-    parties.length < MIN_ROSTER_PARTIES ||
-    parties.length > MAX_ROSTER_PARTIES
-  )
-    bad('parties');
-  const list: readonly RosterParty[] = roster.parties;
-  const sorted = [...list].sort((a, b) => a.index - b.index);
-  const w = new WireWriter()
-    .bytes8(TAG_BYTES)
-    .bytes8(sessionId)
-    .ascii8(shareSetId)
-    .ascii8(purpose)
-    .u64(expiresAt)
-    .u8(sorted.length);
-  let previous = 0;
-  for (const p of sorted) {
-    if (!Number.isInteger(p.index) || p.index <= previous || p.index > MAX_PARTY_INDEX)
-      bad('party index missing, out of range or duplicate');
-    if (typeof p.cosignerId !== 'string' || !ID_PATTERN.test(p.cosignerId)) bad('cosignerId');
-    if (!(p.identityKey instanceof Uint8Array) || p.identityKey.length !== KEY_LENGTH)
-      bad('identityKey');
-    if (!(p.agreementKey instanceof Uint8Array) || p.agreementKey.length !== KEY_LENGTH)
-      bad('agreementKey');
-    previous = p.index;
-    w.u16(p.index).ascii8(p.cosignerId).raw(p.identityKey).raw(p.agreementKey);
-  }
-  return w.finish();
+  return asChannelError(() => encodeRosterBytes(roster));
 }
 
 /** Strict decoder of {@link encodeRoster}'s output: `ERR_CHANNEL_MALFORMED` on any deviation. */
 export function decodeRoster(bytes: Uint8Array): Roster {
-  const r = new WireReader(bytes, 'roster');
-  const roster = readRoster(r);
-  r.end();
-  return roster;
+  return asChannelError(() => decodeRosterBytes(bytes));
 }
 
-function readRoster(r: WireReader): Roster {
-  const tag = r.bytes8(TAG_BYTES.length, TAG_BYTES.length);
-  if (!constantTimeEqual(tag, TAG_BYTES)) r.fail('domain tag');
-  const sessionId = r.bytes8(MIN_SESSION_ID_LENGTH, MAX_SESSION_ID_LENGTH);
-  const shareSetId = r.ascii8(ID_PATTERN, 'shareSetId');
-  const purpose = r.ascii8(PURPOSE_PATTERN, 'purpose') as RosterPurpose;
-  const expiresAt = r.u64();
-  const n = r.u8();
-  if (n < MIN_ROSTER_PARTIES || n > MAX_ROSTER_PARTIES) r.fail('party count');
-  const parties: RosterParty[] = [];
-  let previous = 0;
-  for (let i = 0; i < n; i++) {
-    const index = r.u16();
-    if (index <= previous) r.fail('party indices not strictly ascending');
-    previous = index;
-    const cosignerId = r.ascii8(ID_PATTERN, 'cosignerId');
-    const identityKey = r.take(KEY_LENGTH);
-    const agreementKey = r.take(KEY_LENGTH);
-    parties.push({ index, cosignerId, identityKey, agreementKey });
-  }
-  return { sessionId, shareSetId, purpose, parties, expiresAt };
+/** Strict decoder of signed roster bytes (`roster ‖ signature`). Verifies nothing. */
+export function decodeSignedRoster(bytes: Uint8Array): SignedRoster {
+  return asChannelError(() => decodeSignedRosterBytes(bytes));
 }
 
 /**
@@ -162,24 +81,6 @@ export function signRoster(roster: Roster, platformSecretKey: Uint8Array): Uint8
     throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: 'platform secret key' });
   const body = encodeRoster(roster);
   return new WireWriter().raw(body).raw(ed25519.sign(body, platformSecretKey)).finish();
-}
-
-/** A signed roster split into its signed bytes and its signature, strictly decoded. */
-export interface SignedRoster {
-  readonly roster: Roster;
-  /** The canonical roster bytes the signature covers. */
-  readonly signedBytes: Uint8Array;
-  readonly signature: Uint8Array;
-}
-
-/** Strict decoder of signed roster bytes (`roster ‖ signature`). Verifies nothing. */
-export function decodeSignedRoster(bytes: Uint8Array): SignedRoster {
-  const r = new WireReader(bytes, 'signed roster');
-  const roster = readRoster(r);
-  const signedBytes = bytes.slice(0, r.position);
-  const signature = r.take(SIGNATURE_LENGTH);
-  r.end();
-  return { roster, signedBytes, signature };
 }
 
 /** What the caller expects of the roster, from its own job (all optional). */
