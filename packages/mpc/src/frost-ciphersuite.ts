@@ -8,11 +8,14 @@
  * | `secp256k1-bip340`   | BIP340 variant, `schnorr_FROST` (x-only keys)   | BIP340, 64 bytes     |
  * | `secp256k1-rfc9591`  | §6.5 FROST(secp256k1, SHA-256), `secp256k1_FROST` | R ‖ z, 65 bytes    |
  *
- * Only signing (`commit`, `signShare`, `verifyShare`, `aggregate`, `verify`) comes from noble;
- * key generation, reshare and refresh are this package's own, because noble's DKG helpers do
- * not bind their proofs of knowledge to a session id, do not name the party at fault, and keep
- * in-memory state that cannot be persisted between rounds. (`schnorr_FROST.DKG` also applies
- * the BIP341 TapTweak to its output, which would break BIP32 derivation from the root key.)
+ * The signing arithmetic is `frost-arithmetic.ts`: noble's formulas and parameters for these
+ * suites, byte for byte (RFC vectors and a differential test against these noble objects pin
+ * it), on points validated once rather than re-decoded per call; from noble itself only
+ * `verify` (RFC 9591 secp256k1 signatures) is used. Key generation, reshare and refresh are
+ * this package's own, because noble's DKG helpers do not bind their proofs of knowledge to a
+ * session id, do not name the party at fault, and keep in-memory state that cannot be
+ * persisted between rounds. (`schnorr_FROST.DKG` also applies the BIP341 TapTweak to its
+ * output, which would break BIP32 derivation from the root key.)
  * @module
  */
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
