@@ -15,6 +15,7 @@ import { toHex } from './bytes.js';
 import { MpcError } from './errors.js';
 import {
   checkPublicShareSet,
+  publicShareSet,
   type CheckedShareSet,
   type KeyShare,
   type PublicShareSet,
@@ -62,11 +63,16 @@ export function checkShareSet(
   p: PublicShareSet,
   code: 'ERR_MPC_KEY_SHARE' | 'ERR_MPC_INVALID_PARAMS' = 'ERR_MPC_KEY_SHARE',
 ): CheckedShareSet {
-  const key = shareSetKey(p);
-  const hit = key === undefined ? undefined : checkedShareSets.get(key);
-  if (hit !== undefined) return hit;
-  const checked = checkPublicShareSet(p, code);
-  return key === undefined ? checked : remember(checkedShareSets, key, checked);
+  if (shareSetKey(p) === undefined) return checkPublicShareSet(p, code);
+  // One read of every field: the key and the check see the same values, even if the caller's
+  // object changes (or is a proxy) in between.
+  const snapshot = publicShareSet(p);
+  const key = shareSetKey(snapshot);
+  if (key === undefined) return checkPublicShareSet(snapshot, code);
+  return (
+    checkedShareSets.get(key) ??
+    remember(checkedShareSets, key, checkPublicShareSet(snapshot, code))
+  );
 }
 
 /**
