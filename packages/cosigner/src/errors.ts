@@ -43,7 +43,8 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_CONFLICT'
   | 'ERR_COSIGNER_NO_PRESIGNATURE'
   | 'ERR_COSIGNER_BACKUP_INVALID'
-  | 'ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY';
+  | 'ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY'
+  | 'ERR_COSIGNER_PLATFORM_KEY_CHANGED';
 
 const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_INVALID_ARGUMENT: 'invalid argument',
@@ -78,6 +79,8 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_NO_PRESIGNATURE: 'no presignature available for this share set',
   ERR_COSIGNER_BACKUP_INVALID: 'backup file is malformed, truncated or altered',
   ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY: 'restore target directory is not empty',
+  ERR_COSIGNER_PLATFORM_KEY_CHANGED:
+    'the platform reports another authorization key than the one pinned at the first pairing; refusing it',
 };
 
 /** Options of {@link CosignerError}. */

@@ -18,6 +18,7 @@ import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
+import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
 
 export interface PlatformServices {
@@ -32,6 +33,8 @@ export interface PlatformServices {
   cosigners: CosignerService;
   pairing: PairingService;
   cosignerTokens: CosignerTokenService;
+  /** Signs MPC session rosters; co-signers pin its public key at pairing. */
+  authorizationKey: PlatformAuthorizationKey;
 }
 
 export function createServices(
@@ -51,6 +54,7 @@ export function createServices(
     approvals.register(kind);
   }
   const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
+  const secrets = new PlatformSecrets(db);
   return {
     database,
     audit,
@@ -76,10 +80,11 @@ export function createServices(
       cosignerTokens,
       apiUsers,
       approvals,
-      new PlatformSecrets(db),
+      secrets,
       audit,
       clock,
     ),
     cosignerTokens,
+    authorizationKey: new PlatformAuthorizationKey(secrets),
   };
 }

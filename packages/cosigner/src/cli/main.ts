@@ -84,6 +84,7 @@ export function exitCodeOf(error: unknown): number {
 const PLATFORM: readonly CosignerErrorCode[] = [
   'ERR_COSIGNER_PLATFORM_REFUSED',
   'ERR_COSIGNER_PLATFORM_RESPONSE',
+  'ERR_COSIGNER_PLATFORM_KEY_CHANGED',
 ];
 
 const STORE_CODES: readonly CosignerErrorCode[] = [

@@ -10,6 +10,7 @@ import { storedPublicKeys } from '../identity/stored-identity.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 import { COSIGNER_VERSION } from '../version.js';
 import { PlatformClient } from './platform-client.js';
+import { checkPlatformKey, pinPlatformKey } from './platform-key.js';
 import { PlatformCredentials, credentialHolder } from './platform-credentials.js';
 
 /** What {@link pairApiKey} did. */
@@ -56,6 +57,8 @@ export async function pairApiKey(store: CosignerStore, options: PairOptions): Pr
     if (answer.status !== 'PAIRED') {
       throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'pair' });
     }
+    // Pinned before the refresh token is stored: a co-signer with credentials always has a key.
+    pinPlatformKey(store, answer.platformKey);
     store.pairedApiKeys.addPairedApiKey({
       apiKeyId: answer.apiKeyId,
       cosignerId: answer.cosignerId,
@@ -78,6 +81,9 @@ export async function pairApiKey(store: CosignerStore, options: PairOptions): Pr
     { ...request, cosignerId: credentials.cosignerId },
     accessToken,
   );
+  // Refuse, before storing anything, a platform that now signs with another key. Co-signers
+  // paired before keys were pinned pin it here.
+  if (checkPlatformKey(store, answer.platformKey)) pinPlatformKey(store, answer.platformKey);
   if (answer.status === 'PAIRED') {
     // The platform may pair at once (no approval needed); the co-signer's own tokens cover it.
     store.pairedApiKeys.addPairedApiKey({

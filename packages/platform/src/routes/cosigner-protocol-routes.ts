@@ -48,10 +48,13 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
           ? undefined
           : await cosignerTokens.authenticate(request.headers.authorization);
       const outcome = await pairing.pair(request.body, caller);
+      // Every pairing answer names the roster-signing key, so the co-signer can pin it (first
+      // pairing) or check it is unchanged (later ones).
+      const platformKey = (await app.services.authorizationKey.publicKey()).toString('hex');
       reply.header('cache-control', 'no-store');
       return outcome.status === 'PAIRED'
-        ? reply.status(200).send(outcome)
-        : reply.status(202).send(outcome);
+        ? reply.status(200).send({ ...outcome, platformKey })
+        : reply.status(202).send({ ...outcome, platformKey });
     },
   );
 

@@ -75,6 +75,8 @@ export interface PairedCosigner {
   cosignerId: string;
   identity: TestIdentity;
   refreshToken: string;
+  /** The platform's authorization key from the pairing answer (hex). */
+  platformKey: string;
 }
 
 /** Issues a token for `apiUserId` as `admin` and pairs a new co-signer with it. */
@@ -92,8 +94,13 @@ export async function pairNewCosigner(
     version: '0.1.0',
   });
   if (res.statusCode !== 200) throw new Error(`pair: ${res.statusCode} ${res.body}`);
-  const body = res.json<{ cosignerId: string; refreshToken: string }>();
-  return { cosignerId: body.cosignerId, identity, refreshToken: body.refreshToken };
+  const body = res.json<{ cosignerId: string; refreshToken: string; platformKey: string }>();
+  return {
+    cosignerId: body.cosignerId,
+    identity,
+    refreshToken: body.refreshToken,
+    platformKey: body.platformKey,
+  };
 }
 
 /** A fake clock: starts at the real time, moves only when told. */

@@ -49,6 +49,15 @@ export const PairRequestSchema = Type.Object(
 );
 export type PairRequest = Static<typeof PairRequestSchema>;
 
+/**
+ * The platform's Ed25519 authorization key (raw 32 bytes, hex), which signs session rosters.
+ * The co-signer pins it at its first pairing and refuses a pairing that reports another one.
+ */
+const PlatformKeySchema = Type.String({
+  pattern: '^[0-9a-f]{64}$',
+  description: "The platform's Ed25519 authorization key (hex); pin it at the first pairing",
+});
+
 /** 200: a new co-signer, paired at once. */
 export const PairResponseSchema = Type.Object(
   {
@@ -56,6 +65,7 @@ export const PairResponseSchema = Type.Object(
     cosignerId: Type.String(),
     apiKeyId: Type.String(),
     refreshToken: Type.String(),
+    platformKey: PlatformKeySchema,
   },
   { additionalProperties: false },
 );
@@ -68,6 +78,7 @@ export const PairPendingResponseSchema = Type.Object(
     cosignerId: Type.String(),
     apiKeyId: Type.String(),
     requestId: Type.String({ description: 'The approval request; poll GET /cosigner/v1/api_keys' }),
+    platformKey: PlatformKeySchema,
   },
   { additionalProperties: false },
 );
