@@ -7,6 +7,8 @@
  * bytes for both secp256k1 and Ed25519 orders), the DST being the prefix and tag.
  * @module
  */
+import { createHash } from 'node:crypto';
+
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { u32be } from './bytes.js';
@@ -43,10 +45,13 @@ export function domainHasher(domain: string): DomainHasher {
   return Object.freeze({
     prefix,
     hash(tag: string, ...fields: Uint8Array[]): Uint8Array {
-      const h = sha256.create();
+      // SHA-256 by OpenSSL: the same function as noble's, several times faster on the
+      // kilobyte-sized messages the session framework digests on every delivery. The input is
+      // public or, where it is secret (seeds), hashing time does not depend on its value.
+      const h = createHash('sha256');
       h.update(encoder.encode(prefix + tag));
       h.update(encodeFields(fields));
-      return h.digest();
+      return new Uint8Array(h.digest());
     },
     hashToScalar(order: bigint, tag: string, ...fields: Uint8Array[]): bigint {
       const [[scalar]] = hash_to_field(encodeFields(fields), 1, {
