@@ -1,4 +1,4 @@
-// DKLs23 presigning under attack, on one 2-of-3 share set (one DKG for the file; two signers
+// DKLs23 presigning under attack, on one trusted-dealer 2-of-3 share set (two signers
 // wherever two show the same thing): one test per check (KOS, μ, Γu, Γv, Σ pk = X, R ≠ O,
 // commitment opening), each naming the banned party; a failed OT-extension or RVOLE check
 // destroys both OT setups with the banned party (reported in the error, kept with the failed
@@ -31,7 +31,8 @@ import {
 import { encodeMessage } from '../src/message.js';
 import { broadcastDigest } from '../src/transcript.js';
 import { runSessions, seededRandom, type RunOutcome, type Tamper } from './helpers.js';
-import { deliver, freshSid, runDkls23Dkg, testRegistry } from './dkls23-helpers.js';
+import { deliver, freshSid, testRegistry } from './dkls23-helpers.js';
+import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 
 const NONCE = 32;
 const RVOLE = RVOLE_ALICE_MESSAGE_LENGTH; // n_A ‖ τ ‖ η ‖ μ
@@ -129,8 +130,10 @@ function asVersion2(state: Uint8Array, protocol: string, sidLength: number, part
 
 describe('DKLs23 presigning adversarial (2-of-3 share set)', () => {
   let base: Map<number, Dkls23KeyShare>;
+  // Trusted-dealer shares (correlated OT setups as the base OTs make them): every check here is
+  // a presigning check; the DKG's own checks are in dkls23-adversarial-dkg.test.ts.
   beforeAll(() => {
-    base = runDkls23Dkg([1, 2, 3], 2, 'adv-presign-2of3');
+    base = dealDkls23Shares([1, 2, 3], 2);
   });
 
   it('KOS check: party 2 probes Δ with an inconsistent column → banned party 2, both setups with 2 destroyed', async () => {

@@ -1,9 +1,11 @@
 // DKLs23 DKG: 3-of-3 (Countersign) and 2-of-3, the pairwise state it produces (zero seeds, one
 // OT setup per ordered pair, consistent across the pair), and the versioned key-share format.
+// Both DKGs' shares presign and sign: the suite's real DKG → presign → sign path.
 // Key model (review 2026-11-24, H1): t = n unless allowThresholdBelowPartyCount, checked at
 // creation and on restore, and the hash context binds the parties, threshold and options.
 import { inspect } from 'node:util';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   exportDkls23KeyShare,
@@ -21,7 +23,7 @@ import { loadDkls23Keygen } from '../src/dkls23/keygen.js';
 import { makeHeader } from '../src/session.js';
 import { runSessions, seededRandom, sid } from './helpers.js';
 import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
-import { deliver, runDkls23Dkg } from './dkls23-helpers.js';
+import { deliver, presign, runDkls23Dkg, signWith } from './dkls23-helpers.js';
 
 const bit = (b: Uint8Array, i: number): number => ((b[i >>> 3] ?? 0) >>> (i & 7)) & 1;
 
@@ -60,6 +62,28 @@ describe('DKLs23 DKG 3-of-3', () => {
       acc = acc.add(secp256k1.Point.BASE.multiply(bytesToScalar(s.signingShare)).multiply(lambda));
     }
     expect(acc.equals(X)).toBe(true);
+  });
+
+  // The suite's real DKG → presign → sign path (the signing files use trusted-dealer shares).
+  it('the DKG shares presign and sign: the signature verifies under the derived key', async () => {
+    const hash = crypto.getRandomValues(new Uint8Array(32));
+    const path = 'm/44/60/0/0/5';
+    const sig = await signWith(shares, presign(shares, [1, 2, 3]), hash, path);
+    const root = shares.get(1)!;
+    const xpub = new HDKey({ publicKey: root.publicKey, chainCode: root.chainCode });
+    expect(sig.publicKey).toEqual(xpub.derive(path).publicKey);
+    expect(secp256k1.verify(sig.compact, hash, sig.publicKey, { prehash: false })).toBe(true);
+  });
+
+  // dkls23-redaction.test.ts renders trusted-dealer shares; this is the DKG's own output.
+  it('a fresh key share renders its public part only', () => {
+    const s = shares.get(1)!;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    for (const r of [inspect(s, { depth: Infinity }), JSON.stringify(s)]) {
+      expect(r).toContain(hex(s.publicKey));
+      for (const secret of [s.signingShare, s.pairs[0]!.zeroSeed, s.pairs[0]!.otSender.delta])
+        expect(r).not.toContain(hex(secret));
+    }
   });
 
   it('zero seeds and the OT setups of each ordered pair agree', () => {
@@ -218,7 +242,7 @@ describe('DKLs23 key generation keeps its secrets in #private fields (review L1)
 });
 
 describe('DKLs23 DKG 2-of-3 (allowThresholdBelowPartyCount)', () => {
-  it('produces a consistent 2-of-3 sharing with pairwise state', () => {
+  it('produces a consistent 2-of-3 sharing with pairwise state; two of them sign', async () => {
     const parties = [1, 2, 3];
     const out = runSessions(
       new Map(
@@ -247,6 +271,10 @@ describe('DKLs23 DKG 2-of-3 (allowThresholdBelowPartyCount)', () => {
     const inv2 = secp256k1.Point.Fn.inv(2n);
     const x = (((3n * inv2 * x1 - inv2 * x3) % q) + q) % q;
     expect(secp256k1.Point.BASE.multiply(x).equals(X)).toBe(true);
+    // And a pair of them presigns and signs.
+    const hash = crypto.getRandomValues(new Uint8Array(32));
+    const sig = await signWith(shares, presign(shares, [1, 3]), hash);
+    expect(secp256k1.verify(sig.compact, hash, X.toBytes(), { prehash: false })).toBe(true);
   });
 });
 

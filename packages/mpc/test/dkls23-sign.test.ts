@@ -22,14 +22,8 @@ import {
   type Dkls23Presignature,
 } from '../src/index.js';
 import type { ProtocolMessage } from '../src/message.js';
-import {
-  deliver,
-  freshSid,
-  presign,
-  presignSessions,
-  runDkls23Dkg,
-  signWith,
-} from './dkls23-helpers.js';
+import { deliver, freshSid, presign, presignSessions, signWith } from './dkls23-helpers.js';
+import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 
 const hex = (b: Uint8Array): Hex => `0x${Buffer.from(b).toString('hex')}`;
 const randomHash = (): Uint8Array => crypto.getRandomValues(new Uint8Array(32));
@@ -59,8 +53,10 @@ function toBytes(n: bigint): number[] {
 
 describe('DKLs23 signing, 3-of-3', () => {
   let shares: Map<number, Dkls23KeyShare>;
+  // A trusted-dealer share set: signing is under test here, not the DKG (whose own shares
+  // presign and sign in dkls23-keygen.test.ts), and a DKG costs seconds of base OTs per file.
   beforeAll(() => {
-    shares = runDkls23Dkg([1, 2, 3], 3, 'sign-3of3');
+    shares = dealDkls23Shares([1, 2, 3], 3);
   });
 
   it.each(['m/44/60/0/0/7', 'm/44/60/3/0/0', 'm/44/0/0/1/42'])(

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Dkls23KeyShare, Dkls23Pair } from '../src/index.js';
+import { redactKeyShare } from '../src/key-share.js';
 
 const Fn = secp256k1.Point.Fn;
 const G = secp256k1.Point.BASE;
@@ -78,17 +79,21 @@ export function dealDkls23Shares(
           },
         };
       });
-    out.set(i, {
-      curve: 'secp256k1',
-      threshold,
-      parties: [...parties],
-      index: i,
-      signingShare: scalarBytes(shares.get(i)!),
-      publicKey: publicKey.slice(),
-      chainCode: chainCode.slice(),
-      verificationShares: verificationShares.map((v) => v.slice()),
-      pairs,
-    });
+    // Redacted for util.inspect / JSON.stringify, as a DKG's fresh share is.
+    out.set(
+      i,
+      redactKeyShare<Dkls23KeyShare>({
+        curve: 'secp256k1',
+        threshold,
+        parties: [...parties],
+        index: i,
+        signingShare: scalarBytes(shares.get(i)!),
+        publicKey: publicKey.slice(),
+        chainCode: chainCode.slice(),
+        verificationShares: verificationShares.map((v) => v.slice()),
+        pairs,
+      }),
+    );
   }
   return out;
 }
