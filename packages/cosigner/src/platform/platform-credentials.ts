@@ -4,7 +4,7 @@
  * and short-lived access tokens derived from it.
  *
  * Rotation spends the old refresh token, and presenting a spent one revokes the whole token
- * family. So every rotation runs under an exclusive lock file beside the store (no two processes
+ * family. So every rotation runs under an exclusive lock (file-lock.ts) beside the store (no two processes
  * of this co-signer rotate at once), and the new refresh token is written to the store durably
  * *before* the access token is used. A crash between the platform's answer and that write loses
  * the family; the co-signer must then be paired again.
@@ -22,7 +22,7 @@ import { PlatformClient } from './platform-client.js';
 const EXPIRY_MARGIN_MS = 30_000;
 
 /** Name of the lock file in the store directory. */
-export const TOKEN_LOCK_FILE = 'platform-token.lock';
+export const TOKEN_LOCK_FILE = 'platform-token.lockdb';
 
 /** The paired API key holding the co-signer's refresh token, or undefined when not paired. */
 export function credentialHolder(store: CosignerStore): PairedApiKeyRecord | undefined {
