@@ -2,6 +2,7 @@
 // real stores, a real local key file (production scrypt cost) and a real SoftHSM2 token; the
 // built binary's exit codes.
 import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,13 +95,16 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
     expect(human.stdout).toContain('treasury-1');
     expect(human.stdout).toContain(created['identityKey']);
 
-    const key = await cosigner(['print-public-key', '--home', home], {
-      COSIGNER_HOME: home,
-      ...PASS,
-    });
-    expect(key.stdout).toBe(`${created['identityKey']}\n`);
+    // The callback key: an RSA-3072 public key in SPKI PEM, the same on every call, and a
+    // different key from the identity (the handler never trusts an MPC signing key).
+    const key = await cosigner(['print-public-key', '--home', home], PASS);
+    expect(key.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
+    const rsa = createPublicKey(key.stdout);
+    expect(rsa.asymmetricKeyType).toBe('rsa');
+    expect(rsa.asymmetricKeyDetails?.modulusLength).toBe(3072);
     const keys = await cosigner(['print-public-key', '--json'], { COSIGNER_HOME: home, ...PASS });
     expect(JSON.parse(keys.stdout)).toEqual({
+      callbackPublicKey: key.stdout,
       identityKey: created['identityKey'],
       agreementKey: created['agreementKey'],
     });

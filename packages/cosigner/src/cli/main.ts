@@ -23,7 +23,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./commands/status.js')).statusCommand,
   },
   'print-public-key': {
-    summary: "print the co-signer's identity public key",
+    summary: 'print the callback public key for your Callback Handler (PEM)',
     load: async () => (await import('./commands/print-public-key.js')).printPublicKeyCommand,
   },
   'api-keys': {

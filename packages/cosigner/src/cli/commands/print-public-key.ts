@@ -1,10 +1,12 @@
 /**
- * `cosigner print-public-key`: the co-signer's party identity — the Ed25519 key that signs its
- * MPC messages and the X25519 key peers encrypt to — as registered at pairing, so an operator can
- * compare it with what the platform shows.
+ * `cosigner print-public-key`: the co-signer's callback public key (RSA, SPKI PEM), which a
+ * Callback Handler is configured with to verify the co-signer's requests (ARCHITECTURE.md §7).
+ * `--json` adds the party identity — the Ed25519 key that signs MPC messages and the X25519 key
+ * peers encrypt to — as registered at pairing, to compare with what the platform shows.
  */
 import { parseArgs } from 'node:util';
 
+import { callbackPublicKeyPem } from '../../callback/callback-key.js';
 import { storedPublicKeys } from '../../identity/stored-identity.js';
 import { ExitCode } from '../exit-codes.js';
 import { hex, json } from '../format.js';
@@ -15,8 +17,9 @@ import { OPEN_FLAGS, OPEN_HELP, printedHelp } from './common-flags.js';
 
 export const help = `Usage: cosigner print-public-key [--json] [options]
 
-Prints the co-signer's Ed25519 identity key (hex). With --json, also the X25519
-agreement key.
+Prints the co-signer's callback public key (RSA, PEM): give it to your Callback
+Handler, which verifies the co-signer's signed requests with it. With --json, also
+the Ed25519 identity key and X25519 agreement key registered at pairing (hex).
 
 Options:
 ${OPEN_HELP}
@@ -30,11 +33,18 @@ export async function printPublicKeyCommand(args: string[], io: CommandIo): Prom
   });
   if (printedHelp(values, help, io)) return ExitCode.OK;
   const home = cosignerHome(values.home, io.env);
-  const keys = await withCosigner(home, values, io.env, ({ store }) => storedPublicKeys(store));
+  const keys = await withCosigner(home, values, io.env, ({ store }) => ({
+    callbackPublicKey: callbackPublicKeyPem(store),
+    ...storedPublicKeys(store),
+  }));
   io.stdout(
     values.json === true
-      ? json({ identityKey: hex(keys.identityKey), agreementKey: hex(keys.agreementKey) })
-      : hex(keys.identityKey) + '\n',
+      ? json({
+          callbackPublicKey: keys.callbackPublicKey,
+          identityKey: hex(keys.identityKey),
+          agreementKey: hex(keys.agreementKey),
+        })
+      : keys.callbackPublicKey,
   );
   return ExitCode.OK;
 }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createCallbackKey } from '../../callback/callback-key.js';
 import { CosignerError } from '../../errors.js';
 import { createStoredIdentity } from '../../identity/stored-identity.js';
 import { pairApiKey } from '../../platform/pairing.js';
@@ -37,7 +38,7 @@ import { printedHelp } from './common-flags.js';
 export const help = `Usage: cosigner setup --kms <provider> [--pairing-token <jwt> --platform-url <url>] [options]
 
 Creates a co-signer: a KMS-wrapped data key, the encrypted store, the co-signer's
-Ed25519/X25519 party identity, and <home>/cosigner.json. Refuses a home that is
+Ed25519/X25519 party identity and RSA callback key, and <home>/cosigner.json. Refuses a home that is
 already set up. With a pairing token, then pairs it with the platform (as
 cosigner pair does); if only the pairing fails, the co-signer stays set up.
 
@@ -112,6 +113,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
     try {
       store.setMeta('name', name);
       store.setMeta('mode', mode);
+      await createCallbackKey(store);
       const identity = createStoredIdentity(store);
       const keys = identity.publicKeys();
       identity.dispose();
