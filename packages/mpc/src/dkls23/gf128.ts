@@ -80,18 +80,15 @@ export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number
     const r2 = rv.getUint32(16 * k + 8, true);
     const r3 = rv.getUint32(16 * k + 12, true);
     for (let w = 0; w < 4; w++) {
-      let c = cv.getUint32(16 * k + 4 * w, true);
-      let b = 32 * w;
-      while (c !== 0) {
-        if ((c & 1) !== 0) {
-          const s = 4 * b;
-          slices[s] = (slices[s] ?? 0) ^ r0;
-          slices[s + 1] = (slices[s + 1] ?? 0) ^ r1;
-          slices[s + 2] = (slices[s + 2] ?? 0) ^ r2;
-          slices[s + 3] = (slices[s + 3] ?? 0) ^ r3;
-        }
-        c >>>= 1;
-        b++;
+      // Visit the set bits of the public χ word, lowest first.
+      for (let c = cv.getUint32(16 * k + 4 * w, true); c !== 0; ) {
+        const low = c & -c;
+        const s = 4 * (32 * w + 31 - Math.clz32(low));
+        slices[s] = (slices[s] ?? 0) ^ r0;
+        slices[s + 1] = (slices[s + 1] ?? 0) ^ r1;
+        slices[s + 2] = (slices[s + 2] ?? 0) ^ r2;
+        slices[s + 3] = (slices[s + 3] ?? 0) ^ r3;
+        c ^= low;
       }
     }
   }

@@ -90,6 +90,7 @@ function digest(alg: 'sha256' | 'sha512', tag: string, fields: Uint8Array[]): Ui
 export class FramedInput {
   // #private: the input holds secrets while in use (PRG keys, OT rows; review L1).
   readonly #bytes: Uint8Array;
+  readonly #view: DataView;
   readonly #offsets: number[] = [];
 
   constructor(tag: string, fieldLengths: readonly number[]) {
@@ -98,7 +99,7 @@ export class FramedInput {
     this.#bytes = new Uint8Array(total);
     this.#bytes.set(prefix);
     let off = prefix.length;
-    const view = new DataView(this.#bytes.buffer);
+    const view = (this.#view = new DataView(this.#bytes.buffer));
     for (const l of fieldLengths) {
       view.setUint32(off, l, false);
       this.#offsets.push(off + 4);
@@ -114,7 +115,7 @@ export class FramedInput {
 
   /** Writes field `i` as a 4-byte big-endian integer. */
   setU32(i: number, v: number): this {
-    new DataView(this.#bytes.buffer).setUint32(this.#offsets[i] ?? 0, v, false);
+    this.#view.setUint32(this.#offsets[i] ?? 0, v, false);
     return this;
   }
 
@@ -169,6 +170,19 @@ export function bytesToBigint(bytes: Uint8Array): bigint {
   return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex'));
 }
 
+/**
+ * The 32 bytes at `offset` of `view` as a big-endian integer (not reduced): four 64-bit reads,
+ * about three times faster than a hex round trip on the hot loops (random-OT pads, τ, gadget).
+ */
+export function uint256At(view: DataView, offset: number): bigint {
+  return (
+    (view.getBigUint64(offset, false) << 192n) |
+    (view.getBigUint64(offset + 8, false) << 128n) |
+    (view.getBigUint64(offset + 16, false) << 64n) |
+    view.getBigUint64(offset + 24, false)
+  );
+}
+
 /** Scalar (0 ≤ k < q) → 32 bytes big-endian, via native hex. */
 export function scalarToBytes(k: bigint): Uint8Array {
   if (k < 0n || k >= Q) throw new RangeError('scalar out of range');
@@ -217,7 +231,13 @@ export function hashToScalars(tag: string, fixed: Uint8Array, count: number): bi
     for (let i = 0; i < 32; i++) m1[i] = (b0[i] ?? 0) ^ (b1[i] ?? 0);
     m1[32] = 2;
     const b2 = nativeHash('sha256', m1, 'buffer');
-    out.push(BigInt('0x' + b1.toString('hex') + b2.subarray(0, 16).toString('hex')) % Q);
+    // uniform_bytes = b1 ‖ b2[0..16], 48 bytes big-endian, mod q.
+    const v2 = new DataView(b2.buffer, b2.byteOffset, 16);
+    const wide =
+      (uint256At(new DataView(b1.buffer, b1.byteOffset, 32), 0) << 128n) |
+      (v2.getBigUint64(0, false) << 64n) |
+      v2.getBigUint64(8, false);
+    out.push(wide % Q);
   }
   return out;
 }

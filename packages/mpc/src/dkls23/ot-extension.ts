@@ -29,7 +29,7 @@
  */
 import { constantTimeEqual, wipe } from '../bytes.js';
 import { MpcError } from '../errors.js';
-import { BASE_OT_COUNT } from './base-ot.js';
+import { BASE_OT_COUNT, BASE_OT_KEY_LENGTH } from './base-ot.js';
 import { Dkls23CheckError } from './check-error.js';
 import {
   gfAddInPlace,
@@ -39,7 +39,7 @@ import {
   gfFromBytes,
   gfToBytes,
 } from './gf128.js';
-import { fastHash, FramedInput, Q } from './hashing.js';
+import { fastHash, FramedInput, Q, uint256At } from './hashing.js';
 
 /** κ: columns of the extension matrix = bits per row. */
 export const KAPPA = BASE_OT_COUNT;
@@ -94,38 +94,82 @@ function assertNonce(nonce: Uint8Array): void {
     throw new RangeError('OT nonce length');
 }
 
-/** PRG(k, sid_pair, n_B): SHA-512(prefix ‖ "prg" ‖ k, sid_pair, n_B, ctr) for ctr = 0, 1, … */
-function prg(key: Uint8Array, sidPair: Uint8Array, nonce: Uint8Array, length: number): Uint8Array {
-  const input = new FramedInput('prg', [key.length, sidPair.length, nonce.length, 4])
-    .set(0, key)
-    .set(1, sidPair)
-    .set(2, nonce);
-  const out = new Uint8Array(length);
-  for (let ctr = 0, off = 0; off < length; ctr++, off += 64) {
-    const block = input.setU32(3, ctr).sha512();
-    out.set(block.subarray(0, Math.min(64, length - off)), off);
-    block.fill(0);
+/**
+ * PRG(k, sid_pair, n_B) = SHA-512(prefix ‖ "prg" ‖ k, sid_pair, n_B, ctr) for ctr = 0, 1, …,
+ * for the 128 keys of one extension: one hash input, the key field rewritten per key (the
+ * framing fixes its length, 32 bytes as every base-OT key).
+ */
+class Prg {
+  readonly #input: FramedInput;
+
+  constructor(sidPair: Uint8Array, nonce: Uint8Array) {
+    this.#input = new FramedInput('prg', [BASE_OT_KEY_LENGTH, sidPair.length, nonce.length, 4])
+      .set(1, sidPair)
+      .set(2, nonce);
   }
-  input.wipe();
-  return out;
+
+  /** Fills `out` with the first `out.length` bytes of PRG(key, sid_pair, n_B). */
+  fill(key: Uint8Array, out: Uint8Array): void {
+    if (key.length !== BASE_OT_KEY_LENGTH) throw new RangeError('OT key length');
+    this.#input.set(0, key);
+    for (let ctr = 0, off = 0; off < out.length; ctr++, off += 64) {
+      const block = this.#input.setU32(3, ctr).sha512();
+      out.set(block.subarray(0, Math.min(64, out.length - off)), off);
+      block.fill(0);
+    }
+  }
+
+  wipe(): void {
+    this.#input.wipe();
+  }
 }
 
-/** Rows of a κ × m' bit matrix given by columns (each m'/8 bytes): m' rows of 16 bytes. */
-function transpose(columns: readonly Uint8Array[], rowCount: number): Uint8Array {
+/**
+ * Rows of a κ × m' bit matrix given by its columns, concatenated (column l = bytes
+ * l·m'/8 … (l+1)·m'/8 − 1, bit b of byte kb = row 8·kb + b): m' rows of 16 bytes. Works on 8×8
+ * bit blocks (8 columns × 8 rows, one byte of each) with the shift-and-mask transpose of
+ * Hacker's Delight §7-3: fixed shifts and masks, no branch or index depending on the (secret)
+ * bits.
+ */
+function transpose(columns: Uint8Array, rowCount: number): Uint8Array {
   const rows = new Uint8Array(rowCount * ROW_BYTES);
   const colBytes = rowCount / 8;
-  for (let l = 0; l < KAPPA; l++) {
-    const col = columns[l] as Uint8Array;
-    const byteIdx = l >>> 3;
-    const bitVal = 1 << (l & 7);
+  for (let byteIdx = 0; byteIdx < ROW_BYTES; byteIdx++) {
+    const c = 8 * byteIdx * colBytes; // column 8·byteIdx
     for (let kb = 0; kb < colBytes; kb++) {
-      const c = col[kb] ?? 0;
-      const base = kb * 8 * ROW_BYTES + byteIdx;
-      for (let b = 0; b < 8; b++) {
-        // Branch-free: the bit is secret.
-        const at = base + b * ROW_BYTES;
-        rows[at] = (rows[at] ?? 0) | (-((c >>> b) & 1) & bitVal);
-      }
+      // Bit 8j + b of (hi:lo) = bit b of column 8·byteIdx + j's byte kb.
+      let lo =
+        (columns[c + kb] ?? 0) |
+        ((columns[c + colBytes + kb] ?? 0) << 8) |
+        ((columns[c + 2 * colBytes + kb] ?? 0) << 16) |
+        ((columns[c + 3 * colBytes + kb] ?? 0) << 24);
+      let hi =
+        (columns[c + 4 * colBytes + kb] ?? 0) |
+        ((columns[c + 5 * colBytes + kb] ?? 0) << 8) |
+        ((columns[c + 6 * colBytes + kb] ?? 0) << 16) |
+        ((columns[c + 7 * colBytes + kb] ?? 0) << 24);
+      // Swap bit 8j + b with bit 8b + j: 2×2, then 4×4 blocks within each half, then across.
+      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+      lo ^= t ^ (t << 7);
+      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+      hi ^= t ^ (t << 7);
+      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+      lo ^= t ^ (t << 14);
+      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+      hi ^= t ^ (t << 14);
+      t = ((lo >>> 4) ^ hi) & 0x0f0f0f0f;
+      hi ^= t;
+      lo ^= t << 4;
+      // Byte b of (hi:lo) is byte byteIdx of row 8·kb + b.
+      const at = kb * 8 * ROW_BYTES + byteIdx;
+      rows[at] = lo;
+      rows[at + ROW_BYTES] = lo >>> 8;
+      rows[at + 2 * ROW_BYTES] = lo >>> 16;
+      rows[at + 3 * ROW_BYTES] = lo >>> 24;
+      rows[at + 4 * ROW_BYTES] = hi;
+      rows[at + 5 * ROW_BYTES] = hi >>> 8;
+      rows[at + 6 * ROW_BYTES] = hi >>> 16;
+      rows[at + 7 * ROW_BYTES] = hi >>> 24;
     }
   }
   return rows;
@@ -185,17 +229,21 @@ export function extensionReceive(
   w.set(choices);
   w.set(padding, choices.length);
   const U = new Uint8Array(KAPPA * colBytes);
-  const t0: Uint8Array[] = [];
+  // T0, column after column; T1 one column at a time, into `t1`.
+  const t0 = new Uint8Array(KAPPA * colBytes);
+  const t1 = new Uint8Array(colBytes);
+  const prg = new Prg(sidPair, nonce);
   for (let l = 0; l < KAPPA; l++) {
-    const a = prg(setup.keys0[l] as Uint8Array, sidPair, nonce, colBytes);
-    const b = prg(setup.keys1[l] as Uint8Array, sidPair, nonce, colBytes);
+    const a = t0.subarray(l * colBytes, (l + 1) * colBytes);
+    prg.fill(setup.keys0[l] as Uint8Array, a);
+    prg.fill(setup.keys1[l] as Uint8Array, t1);
     for (let k = 0; k < colBytes; k++)
-      U[l * colBytes + k] = (a[k] ?? 0) ^ (b[k] ?? 0) ^ (w[k] ?? 0);
-    t0.push(a);
-    wipe(b);
+      U[l * colBytes + k] = (a[k] ?? 0) ^ (t1[k] ?? 0) ^ (w[k] ?? 0);
   }
+  prg.wipe();
+  wipe(t1);
   const rows = transpose(t0, rowCount);
-  wipe(...t0);
+  wipe(t0);
   const chis = challenges(sidPair, nonce, U, rowCount);
   const x = gfSelectSum(chis, w, rowCount);
   const t = gfInnerProduct(chis, rows, rowCount);
@@ -229,15 +277,17 @@ export function extensionSend(
   const U = message.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + KAPPA * colBytes);
   const x = gfFromBytes(message, OT_NONCE_LENGTH + U.length);
   const t = gfFromBytes(message, OT_NONCE_LENGTH + U.length + ROW_BYTES);
-  const cols: Uint8Array[] = [];
+  const cols = new Uint8Array(KAPPA * colBytes);
+  const prg = new Prg(sidPair, nonce);
   for (let l = 0; l < KAPPA; l++) {
-    const col = prg(setup.keys[l] as Uint8Array, sidPair, nonce, colBytes);
+    const col = cols.subarray(l * colBytes, (l + 1) * colBytes);
+    prg.fill(setup.keys[l] as Uint8Array, col);
     const mask = -(((setup.delta[l >>> 3] ?? 0) >>> (l & 7)) & 1) & 0xff;
     for (let k = 0; k < colBytes; k++) col[k] = (col[k] ?? 0) ^ ((U[l * colBytes + k] ?? 0) & mask);
-    cols.push(col);
   }
+  prg.wipe();
   const rows = transpose(cols, rowCount);
-  wipe(...cols);
+  wipe(cols);
   const chis = challenges(sidPair, nonce, U, rowCount);
   const lhs = gfInnerProduct(chis, rows, rowCount);
   const rhs = gfMul(x, gfFromBytes(setup.delta));
@@ -263,16 +313,15 @@ function rowScalars(
   out: bigint[],
 ): void {
   input.setU32(2, k).set(4, row);
-  let block: Buffer | undefined;
-  for (let m = 0; m < width; m++) {
-    if (m % 2 === 0) {
-      block?.fill(0);
-      block = input.setU32(3, m / 2).sha512();
+  for (let m = 0; m < width; m += 2) {
+    const block = input.setU32(3, m / 2).sha512();
+    const view = new DataView(block.buffer, block.byteOffset, 64);
+    for (let half = 0; half < 2 && m + half < width; half++) {
+      const v = uint256At(view, 32 * half);
+      out.push(v >= Q ? v - Q : v); // v < 2^256 < 2q
     }
-    const v = BigInt('0x' + (block as Buffer).toString('hex', (m % 2) * 32, (m % 2) * 32 + 32));
-    out.push(v >= Q ? v - Q : v); // v < 2^256 < 2q
+    block.fill(0);
   }
-  block?.fill(0);
 }
 
 function rotInput(sidPair: Uint8Array, nonce: Uint8Array): FramedInput {

@@ -27,13 +27,13 @@ import { defaultRandom, secp256k1Suite, type RandomSource } from '../curve-suite
 import { MpcError } from '../errors.js';
 import { Dkls23CheckError } from './check-error.js';
 import {
-  bytesToBigint,
   fastHash,
   fastHashToScalar,
   hashToScalars,
   modQ,
   Q,
   scalarToBytes,
+  uint256At,
 } from './hashing.js';
 import {
   destroyOtSetup,
@@ -61,14 +61,14 @@ export function gadget(sidPair: Uint8Array): bigint[] {
   return hashToScalars('gadget', sidPair, RVOLE_XI);
 }
 
-/** Writes a scalar (< q) as 32 bytes big-endian at `offset`, without an intermediate copy. */
-function writeScalar(out: Uint8Array, k: bigint, offset: number): void {
-  Buffer.from(out.buffer, out.byteOffset, out.byteLength).write(
-    k.toString(16).padStart(64, '0'),
-    offset,
-    32,
-    'hex',
-  );
+/** Writes a scalar (< q) as 32 bytes big-endian at `offset` of `out` (a Buffer view). */
+function writeScalar(out: Buffer, k: bigint, offset: number): void {
+  out.write(k.toString(16).padStart(64, '0'), offset, 32, 'hex');
+}
+
+/** A Buffer over the same memory, for {@link writeScalar}. */
+function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function bitAt(bits: Uint8Array, k: number): bigint {
@@ -138,24 +138,26 @@ export function rvoleAliceRespond(
   const aHat = secp256k1Suite.randomScalar(random);
   const alpha = [a[0], a[1], aHat];
   const message = new Uint8Array(RVOLE_ALICE_MESSAGE_LENGTH);
+  const messageView = bufferView(message);
   message.set(nonce);
   for (let k = 0; k < RVOLE_XI; k++)
     for (let m = 0; m < WIDTH; m++) {
       const i = k * WIDTH + m;
       const tau = modQ((pads1[i] ?? 0n) - (pads0[i] ?? 0n) - (alpha[m] ?? 0n));
-      writeScalar(message, tau, OT_NONCE_LENGTH + 32 * i);
+      writeScalar(messageView, tau, OT_NONCE_LENGTH + 32 * i);
     }
   const tauBytes = message.subarray(OT_NONCE_LENGTH, OT_NONCE_LENGTH + TAU_LENGTH);
   const [t1, t2] = theta(sidPair, nonce, tauBytes);
   const eta = modQ(aHat + t1 * a[0] + t2 * a[1]);
   const muInput = new Uint8Array(RVOLE_XI * 32);
+  const muView = bufferView(muInput);
   let c1 = 0n;
   let c2 = 0n;
   for (let k = 0; k < RVOLE_XI; k++) {
     const z1 = Q - (pads0[k * WIDTH] ?? 0n);
     const z2 = Q - (pads0[k * WIDTH + 1] ?? 0n);
     const z3 = Q - (pads0[k * WIDTH + 2] ?? 0n);
-    writeScalar(muInput, modQ(z3 + t1 * z1 + t2 * z2), 32 * k);
+    writeScalar(muView, modQ(z3 + t1 * z1 + t2 * z2), 32 * k);
     const gk = g[k] ?? 0n;
     c1 += gk * z1;
     c2 += gk * z2;
@@ -185,6 +187,7 @@ export function rvoleBobFinish(
   const pads = receiverPads(sidPair, nonce, state.rows, RVOLE_XI, WIDTH);
   const [t1, t2] = theta(sidPair, nonce, tauBytes);
   const muInput = new Uint8Array(RVOLE_XI * 32);
+  const muView = bufferView(muInput);
   let d1 = 0n;
   let d2 = 0n;
   for (let k = 0; k < RVOLE_XI; k++) {
@@ -193,7 +196,7 @@ export function rvoleBobFinish(
     const z1 = modQ((pads[i] ?? 0n) - beta * (tau[i] ?? 0n));
     const z2 = modQ((pads[i + 1] ?? 0n) - beta * (tau[i + 1] ?? 0n));
     const z3 = modQ((pads[i + 2] ?? 0n) - beta * (tau[i + 2] ?? 0n));
-    writeScalar(muInput, modQ(beta * eta - z3 - t1 * z1 - t2 * z2), 32 * k);
+    writeScalar(muView, modQ(beta * eta - z3 - t1 * z1 - t2 * z2), 32 * k);
     const gk = g[k] ?? 0n;
     d1 += gk * z1;
     d2 += gk * z2;
@@ -220,9 +223,9 @@ export function decodeAliceMessage(
     throw new MpcError('ERR_MPC_MALFORMED', { culprit: alice, detail: 'RVOLE message' });
   const tau: bigint[] = [];
   let eta = 0n;
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   for (let i = 0; i < RVOLE_XI * WIDTH + 1; i++) {
-    const at = OT_NONCE_LENGTH + 32 * i;
-    const v = bytesToBigint(message.subarray(at, at + 32));
+    const v = uint256At(view, OT_NONCE_LENGTH + 32 * i);
     if (v >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { culprit: alice, detail: 'RVOLE' });
     if (i < RVOLE_XI * WIDTH) tau.push(v);
     else eta = v;
