@@ -175,19 +175,20 @@ describe('official @fireblocks/ts-sdk CosignersBetaApi against Countersign', () 
     });
   });
 
-  it('unpairs an API key: 202 + Location; the admin quorum of 1 completes it', async () => {
+  it('unpairs an API key: 202 + Location; an admin asks, only the Owner completes it', async () => {
     const cosignerId = cosigners[2]!.cosignerId;
     const apiKeyId = signers[2]!.id;
     const res = await fireblocks.cosignersBeta.unpairApiKey({ cosignerId, apiKeyId });
     expect(res.statusCode).toBe(202);
     expect(res.data).toEqual({ id: apiKeyId });
     const requestId = (res.headers['location'] as string).split('/').pop()!;
-    const status = await fireblocks.cosignersBeta.getRequestStatus({
-      cosignerId,
-      apiKeyId,
-      requestId,
-    });
-    expect(status.data).toEqual({ status: 'COMPLETED', type: 'UNPAIR_API_KEY' });
+    const statusOf = async () =>
+      (await fireblocks.cosignersBeta.getRequestStatus({ cosignerId, apiKeyId, requestId })).data;
+    // The requesting admin's own vote does not decide it (pairing review H3).
+    expect(await statusOf()).toEqual({ status: 'WAITING_FOR_APPROVAL', type: 'UNPAIR_API_KEY' });
+    expect((await fireblocks.cosignersBeta.getApiKeys({ cosignerId })).data.data).toHaveLength(1);
+    await p.app.services.approvals.decide(p.owner, requestId, 'APPROVE');
+    expect(await statusOf()).toEqual({ status: 'COMPLETED', type: 'UNPAIR_API_KEY' });
     const keys = await fireblocks.cosignersBeta.getApiKeys({ cosignerId });
     expect(keys.data).toEqual({ data: [], next: null });
     await expect(

@@ -38,9 +38,9 @@ export const permissionTable = {
   'cosigners:issuePairingToken': SIGNING_ADMINS,
   /** Ask to pair an API user with an existing co-signer (the Owner then approves). */
   'cosigners:pairApiKey': SIGNING_ADMINS,
-  /** Decides COSIGNER_PAIR requests: the docs require the workspace Owner's approval. */
+  /** Decides COSIGNER_PAIR and COSIGNER_UNPAIR requests: the workspace Owner's approval. */
   'cosigners:approvePairing': ['OWNER'],
-  /** Unpairing removes signing power, never adds it: any admin may ask (admin quorum decides). */
+  /** Ask to unpair: any admin may ask; the Owner decides (unpairing destroys the cloud shares). */
   'cosigners:unpairApiKey': ADMINS,
   'cosigners:updateCallbackHandler': SIGNING_ADMINS,
 } as const satisfies Record<string, readonly Role[]>;

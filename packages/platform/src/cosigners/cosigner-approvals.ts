@@ -10,7 +10,12 @@ import type { CosignerRepository } from './cosigner-repository.js';
 
 /** Pair an API user with an existing co-signer: the workspace Owner approves. */
 export const COSIGNER_PAIR = 'COSIGNER_PAIR';
-/** Unpair an API user: the admin quorum approves. */
+/**
+ * Unpair an API user: the workspace Owner decides, as for pairing. Unpairing makes the cloud
+ * co-signers destroy their shares of that signer's share set (ARCHITECTURE §3), so it must not
+ * be in the hands of any single admin (a requesting admin's own vote does not count; an Owner's
+ * does, the Owner being the workspace's final authority).
+ */
 export const COSIGNER_UNPAIR = 'COSIGNER_UNPAIR';
 
 /** What both kinds carry in their payload. */
@@ -67,7 +72,7 @@ export function cosignerApprovalKinds(
     },
     {
       kind: COSIGNER_UNPAIR,
-      deciderPermission: 'cosigners:unpairApiKey',
+      deciderPermission: 'cosigners:approvePairing',
       onApproved: async (trx, request) => {
         const p = pairingPayload(request.payload);
         // Already unpaired by an earlier request: nothing left to do.
