@@ -11,7 +11,11 @@ import type { CosignerStore } from '../store/cosigner-store.js';
 import { COSIGNER_VERSION } from '../version.js';
 import { PlatformClient } from './platform-client.js';
 import { checkPlatformKey, pinPlatformKey } from './platform-key.js';
-import { PlatformCredentials, credentialHolder } from './platform-credentials.js';
+import {
+  PlatformCredentials,
+  platformRegistration,
+  saveCredential,
+} from './platform-credentials.js';
 
 /** What {@link pairApiKey} did. */
 export interface PairOutcome {
@@ -45,8 +49,7 @@ export async function pairApiKey(store: CosignerStore, options: PairOptions): Pr
     cosignerName: options.name,
     version: COSIGNER_VERSION,
   };
-  const holder = credentialHolder(store);
-  if (holder === undefined) {
+  if (platformRegistration(store) === undefined) {
     if (options.platformUrl === undefined) {
       throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
         detail: 'the first pairing needs the platform URL',
@@ -58,12 +61,18 @@ export async function pairApiKey(store: CosignerStore, options: PairOptions): Pr
       throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'pair' });
     }
     // Pinned before the refresh token is stored: a co-signer with credentials always has a key.
+    // The credential is stored before the API key's record: losing the record only costs a
+    // re-read from the platform, losing the credential costs the pairing.
     pinPlatformKey(store, answer.platformKey);
+    saveCredential(store, {
+      platformUrl: client.baseUrl,
+      cosignerId: answer.cosignerId,
+      refreshToken: answer.refreshToken,
+    });
     store.pairedApiKeys.addPairedApiKey({
       apiKeyId: answer.apiKeyId,
       cosignerId: answer.cosignerId,
       platformUrl: client.baseUrl,
-      refreshToken: answer.refreshToken,
     });
     return { ...pick(answer), platformUrl: client.baseUrl };
   }

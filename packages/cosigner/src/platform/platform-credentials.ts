@@ -1,32 +1,90 @@
 /**
  * The co-signer's credentials at its platform (packages/platform/docs/pairing.md): one rotating
- * refresh token per co-signer, kept sealed in the store on the paired API key that received it,
- * and short-lived access tokens derived from it.
+ * refresh token per co-signer, and short-lived access tokens derived from it.
+ *
+ * The credential — platform URL, co-signer id and refresh token — is one sealed secret of the
+ * store, written whole, so it never depends on any one paired API key (unpairing the key that
+ * was paired first must not take the co-signer's tokens with it).
  *
  * Rotation spends the old refresh token, and presenting a spent one revokes the whole token
- * family. So every rotation runs under an exclusive lock (file-lock.ts) beside the store (no two processes
- * of this co-signer rotate at once), and the new refresh token is written to the store durably
- * *before* the access token is used. A crash between the platform's answer and that write loses
- * the family; the co-signer must then be paired again.
+ * family. So every rotation runs under an exclusive lock (file-lock.ts) beside the store (no two
+ * processes of this co-signer rotate at once), and the new refresh token is written to the store
+ * durably *before* the access token is used. A crash between the platform's answer and that
+ * write loses the family; the co-signer must then be paired again.
  * @module
  */
 import { join } from 'node:path';
 
 import { CosignerError } from '../errors.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
-import type { PairedApiKeyRecord } from '../store/paired-api-key-repository.js';
 import { withFileLock } from './file-lock.js';
 import { PlatformClient } from './platform-client.js';
 
 /** Refresh this long before the access token expires, so no call carries an expired one. */
 const EXPIRY_MARGIN_MS = 30_000;
 
-/** Name of the lock file in the store directory. */
+/** Name of the lock database in the store directory. */
 export const TOKEN_LOCK_FILE = 'platform-token.lockdb';
 
-/** The paired API key holding the co-signer's refresh token, or undefined when not paired. */
-export function credentialHolder(store: CosignerStore): PairedApiKeyRecord | undefined {
-  return store.pairedApiKeys.listPairedApiKeys().find((p) => p.hasRefreshToken);
+const CREDENTIAL_SECRET = 'platform.credential';
+const CREDENTIAL_VERSION = 1;
+
+/** Who this co-signer is at which platform. */
+export interface PlatformRegistration {
+  readonly platformUrl: string;
+  readonly cosignerId: string;
+}
+
+interface StoredCredential extends PlatformRegistration {
+  readonly refreshToken: string;
+}
+
+function readCredential(store: CosignerStore): StoredCredential | undefined {
+  const bytes = store.secrets.getSecret(CREDENTIAL_SECRET);
+  if (bytes === undefined) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+    const { v, platformUrl, cosignerId, refreshToken } = value;
+    if (
+      v !== CREDENTIAL_VERSION ||
+      typeof platformUrl !== 'string' ||
+      typeof cosignerId !== 'string' ||
+      typeof refreshToken !== 'string'
+    ) {
+      throw new CosignerError('ERR_COSIGNER_STORE_CORRUPT', { detail: 'platform credential' });
+    }
+    return { platformUrl, cosignerId, refreshToken };
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** Stores (or replaces) the co-signer's credential, in one write. */
+export function saveCredential(
+  store: CosignerStore,
+  credential: PlatformRegistration & { readonly refreshToken: string },
+): void {
+  const bytes = Buffer.from(
+    JSON.stringify({
+      v: CREDENTIAL_VERSION,
+      platformUrl: credential.platformUrl,
+      cosignerId: credential.cosignerId,
+      refreshToken: credential.refreshToken,
+    }),
+  );
+  try {
+    store.secrets.putSecret(CREDENTIAL_SECRET, bytes, { replace: true });
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** The platform and co-signer id this co-signer is registered as, or undefined if never paired. */
+export function platformRegistration(store: CosignerStore): PlatformRegistration | undefined {
+  const credential = readCredential(store);
+  return credential === undefined
+    ? undefined
+    : { platformUrl: credential.platformUrl, cosignerId: credential.cosignerId };
 }
 
 /** Access tokens of this co-signer, refreshed when needed. */
@@ -34,16 +92,14 @@ export class PlatformCredentials {
   readonly cosignerId: string;
   readonly client: PlatformClient;
   readonly #store: CosignerStore;
-  readonly #holder: string;
   #access: { token: string; expiresAt: number } | undefined;
 
   constructor(store: CosignerStore) {
-    const holder = credentialHolder(store);
-    if (holder === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
+    const registration = platformRegistration(store);
+    if (registration === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
     this.#store = store;
-    this.#holder = holder.apiKeyId;
-    this.cosignerId = holder.cosignerId;
-    this.client = new PlatformClient(holder.platformUrl);
+    this.cosignerId = registration.cosignerId;
+    this.client = new PlatformClient(registration.platformUrl);
   }
 
   /** A valid access token (rotating the refresh token first if the last one is near expiry). */
@@ -53,10 +109,11 @@ export class PlatformCredentials {
     }
     const lock = join(this.#store.dir, TOKEN_LOCK_FILE);
     this.#access = await withFileLock(lock, async () => {
-      const refreshToken = this.#store.pairedApiKeys.readRefreshToken(this.#holder);
-      if (refreshToken === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
-      const answer = await this.client.token(refreshToken);
-      this.#store.pairedApiKeys.setRefreshToken(this.#holder, answer.refreshToken);
+      // Read under the lock: another process may have rotated since this one last looked.
+      const credential = readCredential(this.#store);
+      if (credential === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
+      const answer = await this.client.token(credential.refreshToken);
+      saveCredential(this.#store, { ...credential, refreshToken: answer.refreshToken });
       return { token: answer.accessToken, expiresAt: answer.expiresAt };
     });
     return this.#access.token;

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 
 import { storedPublicKeys } from '../../identity/stored-identity.js';
+import { platformRegistration } from '../../platform/platform-credentials.js';
 import { ExitCode } from '../exit-codes.js';
 import { hex, json, table } from '../format.js';
 import { cosignerHome } from '../home.js';
@@ -49,6 +50,7 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       storeId: store.storeId,
       identityKey: hex(identityKey),
       restoredAt: store.getMeta('restored_at') ?? null,
+      platform: platformRegistration(store) ?? null,
       pairedApiKeys,
       shareSets,
     };
@@ -65,6 +67,12 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       ['KMS', status.kms],
       ['store', status.storeId],
       ['identity key', status.identityKey],
+      [
+        'platform',
+        status.platform === null
+          ? 'not paired'
+          : `${status.platform.platformUrl} (co-signer ${status.platform.cosignerId})`,
+      ],
       ...(status.restoredAt === null ? [] : [['restored at', status.restoredAt] as const]),
       ['paired API keys', String(status.pairedApiKeys.length)],
       ['share sets', String(status.shareSets.length)],

@@ -1,0 +1,81 @@
+// The co-signer's platform credential: one sealed record, independent of the paired API keys.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import {
+  PlatformCredentials,
+  platformRegistration,
+  saveCredential,
+} from '../src/platform/platform-credentials.js';
+import { initStore } from '../src/store/cosigner-store.js';
+import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
+
+afterAll(cleanupTempDirs);
+
+async function newStore() {
+  const dir = await tempDir('cosigner-credential-');
+  return initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+}
+
+describe('platform credential', () => {
+  it('is absent before pairing, then survives unpairing the API key paired first', async () => {
+    const store = await newStore();
+    expect(platformRegistration(store)).toBeUndefined();
+    expect(() => new PlatformCredentials(store)).toThrow(/not paired/);
+    const cosignerId = '7b0b6f5e-3a55-4d8e-9a4e-0f6c1d2e3f40';
+    saveCredential(store, {
+      platformUrl: 'https://platform.example',
+      cosignerId,
+      refreshToken: 'csrt_first',
+    });
+    store.pairedApiKeys.addPairedApiKey({
+      apiKeyId: 'key-1',
+      cosignerId,
+      platformUrl: 'https://platform.example',
+    });
+    store.pairedApiKeys.markUnpaired('key-1');
+    expect(platformRegistration(store)).toEqual({
+      platformUrl: 'https://platform.example',
+      cosignerId,
+    });
+    expect(new PlatformCredentials(store).cosignerId).toBe(cosignerId);
+    store.close();
+  });
+
+  it('is replaced whole, and a record of another shape is refused, never half-read', async () => {
+    const store = await newStore();
+    saveCredential(store, {
+      platformUrl: 'https://a.example',
+      cosignerId: 'c1',
+      refreshToken: 't1',
+    });
+    saveCredential(store, {
+      platformUrl: 'https://a.example',
+      cosignerId: 'c1',
+      refreshToken: 't2',
+    });
+    expect(platformRegistration(store)).toEqual({
+      platformUrl: 'https://a.example',
+      cosignerId: 'c1',
+    });
+    store.secrets.putSecret('platform.credential', Buffer.from('{"v":2}'), { replace: true });
+    expect(() => platformRegistration(store)).toThrow(/damaged/);
+    store.close();
+  });
+
+  it('is sealed: the refresh token is not in the database file', async () => {
+    const store = await newStore();
+    saveCredential(store, {
+      platformUrl: 'https://a.example',
+      cosignerId: 'c1',
+      refreshToken: 'csrt_MARKER_0123456789',
+    });
+    const dir = store.dir;
+    store.close();
+    for (const file of await readdir(dir)) {
+      expect((await readFile(join(dir, file))).includes('MARKER')).toBe(false);
+    }
+  });
+});
