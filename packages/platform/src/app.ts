@@ -23,12 +23,14 @@ import { cosignerProtocolRoutes } from './routes/cosigner-protocol-routes.js';
 import { cosignerRoutes } from './routes/cosigner-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
-import { createServices } from './services.js';
+import { mpcRelayRoutes } from './routes/mpc-relay-routes.js';
+import { createServices, defaultRelayOptions, type RelayOptions } from './services.js';
 
 /** Never log credentials: request logs carry method, URL and address only, and these are redacted anyway. */
 const REDACT = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'];
 
 const NONCE_SWEEP_MS = 60_000;
+const RELAY_SWEEP_MS = 15_000;
 
 export interface BuildAppOptions {
   config: PlatformConfig;
@@ -39,6 +41,8 @@ export interface BuildAppOptions {
   logStream?: { write(line: string): void };
   /** The time co-signer token expiry is judged by (default the system clock); tests move it. */
   clock?: Clock;
+  /** MPC relay timing (default {@link defaultRelayOptions}); tests shorten it. */
+  relay?: Partial<RelayOptions>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -61,7 +65,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(
     fp(
       (instance: FastifyInstance) => {
-        instance.decorate('services', createServices(database, config, options.clock));
+        instance.decorate(
+          'services',
+          createServices(database, config, options.clock, {
+            ...defaultRelayOptions,
+            ...options.relay,
+          }),
+        );
         return Promise.resolve();
       },
       { name: 'services' },
@@ -103,6 +113,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   auditLogRoutes(app);
   cosignerRoutes(app);
   cosignerProtocolRoutes(app);
+  mpcRelayRoutes(app);
 
   // Graceful close: in-flight requests finish; their connections are then
   // closed rather than kept alive, so closing never waits on idle clients.
@@ -122,8 +133,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       .catch((err: unknown) => app.log.warn({ err }, 'nonce sweep failed'));
   }, NONCE_SWEEP_MS);
   sweep.unref();
+  const relaySweep = setInterval(() => {
+    app.services.cosignerJobs
+      .expireSessions()
+      .catch((err: unknown) => app.log.warn({ err }, 'session expiry sweep failed'));
+  }, RELAY_SWEEP_MS);
+  relaySweep.unref();
+  // Long polls answer at once rather than hold the close for up to 30 s.
+  app.addHook('preClose', (done) => {
+    app.services.relayNotifier.close();
+    done();
+  });
   app.addHook('onClose', async () => {
     clearInterval(sweep);
+    clearInterval(relaySweep);
     if (options.ownsDatabase ?? true) await database.close();
   });
 

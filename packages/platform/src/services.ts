@@ -19,6 +19,9 @@ import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
 import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
+import { CosignerJobService } from './mpc/cosigner-job-service.js';
+import { MpcSessionService } from './mpc/mpc-session-service.js';
+import { RelayNotifier } from './mpc/relay-notifier.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
 
 export interface PlatformServices {
@@ -35,12 +38,32 @@ export interface PlatformServices {
   cosignerTokens: CosignerTokenService;
   /** Signs MPC session rosters; co-signers pin its public key at pairing. */
   authorizationKey: PlatformAuthorizationKey;
+  relayNotifier: RelayNotifier;
+  mpcSessions: MpcSessionService;
+  cosignerJobs: CosignerJobService;
 }
+
+/** Timing of the MPC relay (docs/mpc-relay.md). */
+export interface RelayOptions {
+  /** How long a job stays leased without the holder touching its session. */
+  leaseMs: number;
+  /** How often a waiting long poll re-reads the database (other instances' writes). */
+  recheckMs: number;
+  /** A session's deadline, from its creation. */
+  sessionTtlMs: number;
+}
+
+export const defaultRelayOptions: RelayOptions = {
+  leaseMs: 60_000,
+  recheckMs: 1_000,
+  sessionTtlMs: 10 * 60_000,
+};
 
 export function createServices(
   database: PlatformDatabase,
   config: Pick<PlatformConfig, 'clockSkewSeconds'>,
   clock: Clock = systemClock,
+  relay: RelayOptions = defaultRelayOptions,
 ): PlatformServices {
   const db = database.db;
   const audit = new AuditLog(db);
@@ -55,6 +78,8 @@ export function createServices(
   }
   const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
   const secrets = new PlatformSecrets(db);
+  const authorizationKey = new PlatformAuthorizationKey(secrets);
+  const relayNotifier = new RelayNotifier(relay.recheckMs);
   return {
     database,
     audit,
@@ -85,6 +110,9 @@ export function createServices(
       clock,
     ),
     cosignerTokens,
-    authorizationKey: new PlatformAuthorizationKey(secrets),
+    authorizationKey,
+    relayNotifier,
+    mpcSessions: new MpcSessionService(db, authorizationKey, relayNotifier, clock, relay.leaseMs),
+    cosignerJobs: new CosignerJobService(db, relayNotifier, audit, clock, relay.leaseMs),
   };
 }

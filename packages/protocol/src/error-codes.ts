@@ -53,6 +53,12 @@ export const ApiErrorCode = {
   API_KEY_ALREADY_PAIRED: 1312, // HTTP 409
   API_KEY_NOT_PAIRED: 1313, // HTTP 409
 
+  // MPC relay: jobs and sessions (`/cosigner/v1/work|jobs|sessions`).
+  NOT_SESSION_PARTY: 1601, // HTTP 403: the caller is not in the session's roster
+  SESSION_CLOSED: 1602, // HTTP 409: the session expired, failed or finished
+  LEASE_NOT_HELD: 1603, // HTTP 409: the job is not leased to the caller under this lease id
+  MESSAGE_REFUSED: 1604, // HTTP 400: bad recipient, round, encoding, size, or the session's message cap
+
   // Generic.
   NOT_FOUND: 1404, // HTTP 404
   CONFLICT: 1409, // HTTP 409, e.g. a concurrent write of the same unique value

@@ -7,3 +7,5 @@ export * from './rest/audit-logs.js';
 export * from './rest/cosigners.js';
 export * from './rest/cosigner-pairing.js';
 export * from './roster/roster-encoding.js';
+export * from './rest/mpc-relay.js';
+export * from './callback.js';

@@ -20,7 +20,9 @@ export class CosignerRepository {
 
   async insertCosigner(
     trx: Transaction<Database>,
-    row: Omit<CosignerRow, 'seq' | 'archived' | 'last_seen_at' | 'created_at'>,
+    row: Omit<CosignerRow, 'seq' | 'archived' | 'last_seen_at' | 'created_at' | 'cloud_slot'> & {
+      cloud_slot?: number | null;
+    },
   ): Promise<void> {
     await trx.insertInto('cosigners').values(row).execute();
   }

@@ -3,12 +3,14 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-audit-append-only.js';
 import * as m0003 from './migrations/0003-cosigners.js';
+import * as m0004 from './migrations/0004-mpc-relay.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-audit-append-only': m0002,
   '0003-cosigners': m0003,
+  '0004-mpc-relay': m0004,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -93,10 +93,13 @@ export type CosignerMode = 'API' | 'CLOUD';
 export interface CosignersTable {
   id: string;
   seq: Generated<string>;
-  workspace_id: string;
+  /** Null for a cloud co-signer: it belongs to the operator. */
+  workspace_id: string | null;
   name: string;
   type: string;
   mode: CosignerMode;
+  /** 1 or 2 for cloud co-signers, else null. */
+  cloud_slot: Generated<number | null>;
   identity_ed25519: string;
   identity_x25519: string;
   version: string;
@@ -170,4 +173,80 @@ export interface Database {
   cosigner_token_families: CosignerTokenFamiliesTable;
   cosigner_refresh_tokens: CosignerRefreshTokensTable;
   cosigner_access_tokens: CosignerAccessTokensTable;
+  cloud_pairing_tokens: CloudPairingTokensTable;
+  mpc_sessions: MpcSessionsTable;
+  mpc_session_parties: MpcSessionPartiesTable;
+  mpc_messages: MpcMessagesTable;
+  cosigner_jobs: CosignerJobsTable;
+  root_keys: RootKeysTable;
+}
+
+export interface CloudPairingTokensTable {
+  id: string;
+  token_hash: string;
+  cloud_slot: number;
+  issued_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_by_cosigner_id: string | null;
+}
+
+export type MpcSessionStatus = 'OPEN' | 'DONE' | 'FAILED' | 'EXPIRED';
+
+export interface MpcSessionsTable {
+  id: string;
+  workspace_id: string;
+  api_user_id: string;
+  purpose: string;
+  algorithm: string;
+  share_set_id: string;
+  threshold: number;
+  /** base64 of `roster ‖ signature`. */
+  signed_roster: string;
+  status: MpcSessionStatus;
+  failure_reason: string | null;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface MpcSessionPartiesTable {
+  session_id: string;
+  party_index: number;
+  cosigner_id: string;
+}
+
+export interface MpcMessagesTable {
+  seq: Generated<string>;
+  session_id: string;
+  from_index: number;
+  to_index: number | null;
+  round: number;
+  payload: Uint8Array;
+  created_at: Timestamp;
+}
+
+export type CosignerJobStatus = 'PENDING' | 'LEASED' | 'DONE' | 'FAILED';
+
+export interface CosignerJobsTable {
+  id: string;
+  cosigner_id: string;
+  type: 'KEYGEN';
+  session_id: string;
+  status: CosignerJobStatus;
+  lease_id: string | null;
+  lease_expires_at: Timestamp | null;
+  attempts: Generated<number>;
+  result: unknown;
+  failure_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RootKeysTable {
+  workspace_id: string;
+  algorithm: string;
+  public_key: string;
+  chain_code: string | null;
+  session_id: string;
+  created_at: Timestamp;
 }

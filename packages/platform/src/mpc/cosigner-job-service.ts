@@ -1,0 +1,227 @@
+/**
+ * Jobs leased to co-signers (ARCHITECTURE §5, §8). A job is offered by long poll and leased to
+ * the asking co-signer under a fresh lease id until an expiry; a party working on the job's
+ * session renews the lease with each relay call. A lease that expires (co-signer died) makes the
+ * job available again, up to MAX_ATTEMPTS. Only the current lease id reports the result, so a
+ * co-signer that lost its lease cannot overwrite the outcome, and no job finishes twice:
+ * every state change is one conditional UPDATE in a transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JobResultRequest, LeasedJob } from '@countersign/protocol';
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import { leaseNotHeld } from './relay-errors.js';
+import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
+
+export const MAX_ATTEMPTS = 3;
+
+export interface JobCompletion {
+  sessionId: string;
+  status: 'DONE' | 'FAILED';
+}
+
+/** Called in the result's transaction once every job of a session is DONE. */
+export type SessionDoneHandler = (trx: Transaction<Database>, sessionId: string) => Promise<void>;
+
+export class CosignerJobService {
+  private onSessionDone: SessionDoneHandler | undefined;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly notifier: RelayNotifier,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Registers what happens when every party of a session reported DONE (KEYGEN: root keys). */
+  whenSessionDone(handler: SessionDoneHandler): void {
+    this.onSessionDone = handler;
+  }
+
+  /** Long poll: leases the caller's oldest available job, waiting up to `waitMs` for one. */
+  async next(cosignerId: string, waitMs: number): Promise<LeasedJob | undefined> {
+    return this.notifier.poll(workKey(cosignerId), waitMs, () => this.leaseNext(cosignerId));
+  }
+
+  private async leaseNext(cosignerId: string): Promise<LeasedJob | undefined> {
+    await this.expireSessions();
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock();
+      for (;;) {
+        const job = await trx
+          .selectFrom('cosigner_jobs as j')
+          .innerJoin('mpc_sessions as s', 's.id', 'j.session_id')
+          .select([
+            'j.id',
+            'j.type',
+            'j.attempts',
+            's.id as session_id',
+            's.workspace_id',
+            's.api_user_id',
+            's.algorithm',
+            's.share_set_id',
+            's.threshold',
+          ])
+          .where('j.cosigner_id', '=', cosignerId)
+          .where((eb) =>
+            eb.or([
+              eb('j.status', '=', 'PENDING'),
+              eb.and([eb('j.status', '=', 'LEASED'), eb('j.lease_expires_at', '<=', now)]),
+            ]),
+          )
+          .where('s.status', '=', 'OPEN')
+          .where('s.expires_at', '>', now)
+          .orderBy('j.created_at')
+          .limit(1)
+          .forUpdate('j')
+          .skipLocked()
+          .executeTakeFirst();
+        if (!job) return undefined;
+        if (job.attempts >= MAX_ATTEMPTS) {
+          await this.failJob(trx, job.id, job.session_id, 'lease expired too many times');
+          continue;
+        }
+        const leaseId = randomUUID();
+        const leaseExpiresAt = new Date(now.getTime() + this.leaseMs);
+        const leased = await trx
+          .updateTable('cosigner_jobs')
+          .set({
+            status: 'LEASED',
+            lease_id: leaseId,
+            lease_expires_at: leaseExpiresAt,
+            attempts: job.attempts + 1,
+            updated_at: now,
+          })
+          .where('id', '=', job.id)
+          .returning('attempts')
+          .executeTakeFirstOrThrow();
+        return {
+          jobId: job.id,
+          type: job.type,
+          leaseId,
+          leaseExpiresAt: leaseExpiresAt.getTime(),
+          attempt: leased.attempts,
+          sessionId: job.session_id,
+          workspaceId: job.workspace_id,
+          apiKeyId: job.api_user_id,
+          algorithm: job.algorithm as LeasedJob['algorithm'],
+          shareSetId: job.share_set_id,
+          threshold: job.threshold,
+        };
+      }
+    });
+  }
+
+  /** Records the lease holder's outcome; 409 for anyone else or a finished job. */
+  async report(cosignerId: string, jobId: string, body: JobResultRequest): Promise<JobCompletion> {
+    const completion = await this.db.transaction().execute(async (trx) => {
+      const now = this.clock();
+      const job = await trx
+        .selectFrom('cosigner_jobs')
+        .select(['id', 'session_id', 'status', 'lease_id', 'cosigner_id'])
+        .where('id', '=', jobId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
+      if (job.status !== 'LEASED' || job.lease_id !== body.leaseId) throw leaseNotHeld();
+      if (body.status === 'FAILED') {
+        await this.failJob(trx, job.id, job.session_id, body.reason);
+        return { sessionId: job.session_id, status: 'FAILED' as const };
+      }
+      await trx
+        .updateTable('cosigner_jobs')
+        .set({ status: 'DONE', result: JSON.stringify(body.result), updated_at: now })
+        .where('id', '=', job.id)
+        .execute();
+      const open = await trx
+        .selectFrom('cosigner_jobs')
+        .select('id')
+        .where('session_id', '=', job.session_id)
+        .where('status', '<>', 'DONE')
+        .executeTakeFirst();
+      if (!open) {
+        await trx
+          .updateTable('mpc_sessions')
+          .set({ status: 'DONE' })
+          .where('id', '=', job.session_id)
+          .where('status', '=', 'OPEN')
+          .execute();
+        await this.onSessionDone?.(trx, job.session_id);
+      }
+      return { sessionId: job.session_id, status: 'DONE' as const };
+    });
+    this.notifier.notify(sessionKey(completion.sessionId));
+    return completion;
+  }
+
+  /** Fails a job and its session: the other parties see it and stop (a fresh session follows). */
+  async failJob(
+    trx: Transaction<Database>,
+    jobId: string,
+    sessionId: string,
+    reason: string,
+  ): Promise<void> {
+    const now = this.clock();
+    await trx
+      .updateTable('cosigner_jobs')
+      .set({ status: 'FAILED', failure_reason: reason, updated_at: now })
+      .where('id', '=', jobId)
+      .execute();
+    await this.failSession(trx, sessionId, 'FAILED', `a party failed: ${reason}`);
+  }
+
+  private async failSession(
+    trx: Transaction<Database>,
+    sessionId: string,
+    status: 'FAILED' | 'EXPIRED',
+    reason: string,
+  ): Promise<void> {
+    const now = this.clock();
+    const changed = await trx
+      .updateTable('mpc_sessions')
+      .set({ status, failure_reason: reason })
+      .where('id', '=', sessionId)
+      .where('status', '=', 'OPEN')
+      .returning(['workspace_id', 'purpose', 'algorithm'])
+      .executeTakeFirst();
+    await trx
+      .updateTable('cosigner_jobs')
+      .set({ status: 'FAILED', failure_reason: reason, updated_at: now })
+      .where('session_id', '=', sessionId)
+      .where('status', 'in', ['PENDING', 'LEASED'])
+      .execute();
+    if (changed) {
+      await this.audit.appendIn(trx, {
+        workspaceId: changed.workspace_id,
+        actorKind: 'system',
+        actorId: null,
+        action: status === 'EXPIRED' ? 'mpc.session_expired' : 'mpc.session_failed',
+        subject: sessionId,
+        details: { purpose: changed.purpose, algorithm: changed.algorithm, reason },
+      });
+    }
+  }
+
+  /** Records sessions past their deadline as EXPIRED and fails their unfinished jobs. */
+  async expireSessions(): Promise<number> {
+    const now = this.clock();
+    const due = await this.db
+      .selectFrom('mpc_sessions')
+      .select('id')
+      .where('status', '=', 'OPEN')
+      .where('expires_at', '<=', now)
+      .limit(100)
+      .execute();
+    for (const { id } of due) {
+      await this.db
+        .transaction()
+        .execute((trx) => this.failSession(trx, id, 'EXPIRED', 'session deadline passed'));
+      this.notifier.notify(sessionKey(id));
+    }
+    return due.length;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Long-poll wake-ups (ARCHITECTURE §5, §9). A waiter sleeps until its key is notified in this
+ * process, a periodic re-check comes due (work written by another platform instance on the same
+ * database), its deadline passes, or the app closes. The database stays the only source of
+ * truth: a wake-up just means "query again", so a lost notification costs at most one interval.
+ */
+export class RelayNotifier {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
+
+  constructor(private readonly recheckMs: number) {}
+
+  /** Wakes every waiter of `key` in this process. */
+  notify(key: string): void {
+    const set = this.waiters.get(key);
+    if (!set) return;
+    this.waiters.delete(key);
+    for (const wake of set) wake();
+  }
+
+  /** Ends every wait (app closing): long polls answer with what they have. */
+  close(): void {
+    this.closed = true;
+    for (const key of [...this.waiters.keys()]) this.notify(key);
+  }
+
+  /**
+   * Runs `check` until it returns a value or `waitMs` has passed, sleeping between checks until
+   * `key` is notified or `recheckMs` passes. Returns the last `check` result (undefined on timeout).
+   */
+  async poll<T>(
+    key: string,
+    waitMs: number,
+    check: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const found = await check();
+      const left = deadline - Date.now();
+      if (found !== undefined || left <= 0 || this.closed) return found;
+      await this.sleep(key, Math.min(left, this.recheckMs));
+    }
+  }
+
+  private sleep(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(key);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(key, set);
+      }
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waiters.get(key)?.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
+  }
+}
+
+export const workKey = (cosignerId: string): string => `work:${cosignerId}`;
+export const sessionKey = (sessionId: string): string => `session:${sessionId}`;

@@ -1,0 +1,137 @@
+/**
+ * The co-signer's MPC calls (ARCHITECTURE §5, docs/mpc-relay.md): work by long poll, session
+ * rosters, the message relay, job results. All need a co-signer access token; the sender of a
+ * message is always the authenticated co-signer's roster seat, never a field of the request.
+ */
+import {
+  ErrorBodySchema,
+  JobParamsSchema,
+  JobResultRequestSchema,
+  JobResultResponseSchema,
+  MessagesQuerySchema,
+  MessagesResponseSchema,
+  PostMessagesRequestSchema,
+  PostMessagesResponseSchema,
+  SessionParamsSchema,
+  SessionResponseSchema,
+  WaitQuerySchema,
+  WorkResponseSchema,
+} from '@countersign/protocol';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const errors = {
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
+  409: ErrorBodySchema,
+};
+const tags = ['Co-signer protocol'];
+const security = [{ cosignerAccessToken: [] }];
+/** A POST of MAX_MESSAGES_PER_POST messages is bounded by the per-message size check; this caps the body. */
+const MESSAGES_BODY_LIMIT = 8 * 1024 * 1024;
+
+export function mpcRelayRoutes(app: FastifyInstance): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { cosignerJobs, mpcSessions } = app.services;
+
+  r.get(
+    '/cosigner/v1/work',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary: 'Long poll for work: answers at once with a leased job when one is available',
+        querystring: WaitQuerySchema,
+        response: { 200: WorkResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const job = await cosignerJobs.next(callerOf(request), (request.query.wait ?? 0) * 1000);
+      return { jobs: job ? [job] : [] };
+    },
+  );
+
+  r.get(
+    '/cosigner/v1/sessions/:sessionId',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary: "A session's roster, signed by the platform's authorization key",
+        params: SessionParamsSchema,
+        response: { 200: SessionResponseSchema, ...errors },
+      },
+    },
+    (request) => mpcSessions.get(request.params.sessionId, callerOf(request)),
+  );
+
+  r.post(
+    '/cosigner/v1/sessions/:sessionId/messages',
+    {
+      bodyLimit: MESSAGES_BODY_LIMIT,
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary: 'Relay sealed MPC messages to the other parties of the session',
+        params: SessionParamsSchema,
+        body: PostMessagesRequestSchema,
+        response: { 200: PostMessagesResponseSchema, ...errors },
+      },
+    },
+    async (request) => ({
+      accepted: await mpcSessions.post(request.params.sessionId, callerOf(request), request.body),
+    }),
+  );
+
+  r.get(
+    '/cosigner/v1/sessions/:sessionId/messages',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary: 'Long poll for messages addressed to me or broadcast, after a position',
+        params: SessionParamsSchema,
+        querystring: MessagesQuerySchema,
+        response: { 200: MessagesResponseSchema, ...errors },
+      },
+    },
+    (request) =>
+      mpcSessions.read(
+        request.params.sessionId,
+        callerOf(request),
+        request.query.after ?? 0,
+        (request.query.wait ?? 0) * 1000,
+      ),
+  );
+
+  r.post(
+    '/cosigner/v1/jobs/:jobId/result',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary: "A job's outcome, by its lease holder: DONE with the result, or FAILED",
+        params: JobParamsSchema,
+        body: JobResultRequestSchema,
+        response: { 200: JobResultResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const jobId = request.params.jobId.toLowerCase();
+      const done = await cosignerJobs.report(callerOf(request), jobId, request.body);
+      return { jobId, status: done.status };
+    },
+  );
+}
+
+function callerOf(request: FastifyRequest): string {
+  if (!request.cosigner) throw new Error('co-signer route reached without authentication');
+  return request.cosigner.cosignerId;
+}

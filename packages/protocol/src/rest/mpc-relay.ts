@@ -1,0 +1,192 @@
+/**
+ * The co-signer's MPC work (ARCHITECTURE.md §5): jobs leased by long poll, session rosters signed
+ * by the platform's authorization key, and the message relay. The platform relays message
+ * payloads as opaque bytes (sealed by the parties' secure channel, cosigner docs/channel.md);
+ * the routing fields beside them are only hints, the receiver trusts the signed bytes.
+ * See packages/platform/docs/mpc-relay.md.
+ */
+import { Type, type Static } from 'typebox';
+
+/** Longest long poll, seconds. */
+export const MAX_WAIT_SECONDS = 30;
+/** Largest sealed message the relay accepts (bytes, before base64). */
+export const MAX_RELAY_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** Most messages in one POST. */
+export const MAX_MESSAGES_PER_POST = 16;
+/** Most messages one answer carries. */
+export const MAX_MESSAGES_PER_ANSWER = 64;
+
+/** 32 random bytes as 64 lowercase hex digits: the MPC session id (the roster's sessionId). */
+export const SessionIdSchema = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Base64Schema = (maxBytes: number) =>
+  Type.String({
+    pattern: '^[A-Za-z0-9+/]*={0,2}$',
+    maxLength: 4 * Math.ceil(maxBytes / 3),
+    description: 'standard base64',
+  });
+const HexKeySchema = Type.String({ pattern: '^[0-9a-f]{64,130}$' });
+
+export const WaitQuerySchema = Type.Object(
+  { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })) },
+  { additionalProperties: false },
+);
+
+export const JobTypeSchema = Type.Union([Type.Literal('KEYGEN')]);
+export type JobType = Static<typeof JobTypeSchema>;
+
+export const KeyAlgorithmSchema = Type.Union([
+  Type.Literal('ECDSA_SECP256K1'),
+  Type.Literal('EDDSA_ED25519'),
+]);
+export type KeyAlgorithm = Static<typeof KeyAlgorithmSchema>;
+
+/** A job leased to the calling co-signer. */
+export const LeasedJobSchema = Type.Object(
+  {
+    jobId: Type.String({ format: 'uuid' }),
+    type: JobTypeSchema,
+    /** Present the lease id with the result: only the lease holder may report. */
+    leaseId: Type.String({ format: 'uuid' }),
+    leaseExpiresAt: Type.Number({ description: 'Milliseconds since the epoch' }),
+    attempt: Type.Integer({ minimum: 1 }),
+    sessionId: SessionIdSchema,
+    workspaceId: Type.String({ format: 'uuid' }),
+    /** The API user whose share set this job makes (a cloud co-signer holds one per API user). */
+    apiKeyId: Type.String({ format: 'uuid' }),
+    algorithm: KeyAlgorithmSchema,
+    shareSetId: Type.String({ minLength: 1, maxLength: 128 }),
+    threshold: Type.Integer({ minimum: 2 }),
+  },
+  { additionalProperties: false },
+);
+export type LeasedJob = Static<typeof LeasedJobSchema>;
+
+export const WorkResponseSchema = Type.Object(
+  { jobs: Type.Array(LeasedJobSchema, { maxItems: 1 }) },
+  { additionalProperties: false },
+);
+export type WorkResponse = Static<typeof WorkResponseSchema>;
+
+export const SessionParamsSchema = Type.Object(
+  { sessionId: SessionIdSchema },
+  { additionalProperties: false },
+);
+
+export const SessionResponseSchema = Type.Object(
+  {
+    sessionId: SessionIdSchema,
+    status: Type.Union([
+      Type.Literal('OPEN'),
+      Type.Literal('DONE'),
+      Type.Literal('FAILED'),
+      Type.Literal('EXPIRED'),
+    ]),
+    /** `roster ‖ Ed25519 signature` (countersign/roster/v1), base64. Verify before use. */
+    signedRoster: Base64Schema(64 * 1024),
+    expiresAt: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type SessionResponse = Static<typeof SessionResponseSchema>;
+
+const RoundSchema = Type.Integer({ minimum: 1, maximum: 255 });
+const PartyIndexSchema = Type.Integer({ minimum: 1, maximum: 65535 });
+
+export const PostMessagesRequestSchema = Type.Object(
+  {
+    messages: Type.Array(
+      Type.Object(
+        {
+          round: RoundSchema,
+          /** A party index, or null for a broadcast. */
+          to: Type.Union([PartyIndexSchema, Type.Null()]),
+          payload: Base64Schema(MAX_RELAY_MESSAGE_BYTES),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_MESSAGES_PER_POST },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PostMessagesRequest = Static<typeof PostMessagesRequestSchema>;
+
+export const PostMessagesResponseSchema = Type.Object(
+  { accepted: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+
+export const MessagesQuerySchema = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+  },
+  { additionalProperties: false },
+);
+
+export const RelayedMessageSchema = Type.Object(
+  {
+    /** Position in the session's message log; pass the last one seen as `after`. */
+    seq: Type.Integer({ minimum: 1 }),
+    from: PartyIndexSchema,
+    to: Type.Union([PartyIndexSchema, Type.Null()]),
+    round: RoundSchema,
+    payload: Base64Schema(MAX_RELAY_MESSAGE_BYTES),
+  },
+  { additionalProperties: false },
+);
+export type RelayedMessage = Static<typeof RelayedMessageSchema>;
+
+export const MessagesResponseSchema = Type.Object(
+  {
+    messages: Type.Array(RelayedMessageSchema, { maxItems: MAX_MESSAGES_PER_ANSWER }),
+    /** The `after` of the next call. */
+    next: Type.Integer({ minimum: 0 }),
+    sessionStatus: SessionResponseSchema.properties.status,
+  },
+  { additionalProperties: false },
+);
+export type MessagesResponse = Static<typeof MessagesResponseSchema>;
+
+export const JobParamsSchema = Type.Object(
+  { jobId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+
+/** KEYGEN output: the group public key (compressed point, hex) and the chain code. */
+export const KeygenResultSchema = Type.Object(
+  {
+    publicKey: HexKeySchema,
+    chainCode: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+  },
+  { additionalProperties: false },
+);
+export type KeygenResult = Static<typeof KeygenResultSchema>;
+
+export const JobResultRequestSchema = Type.Union([
+  Type.Object(
+    {
+      leaseId: Type.String({ format: 'uuid' }),
+      status: Type.Literal('DONE'),
+      result: KeygenResultSchema,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      leaseId: Type.String({ format: 'uuid' }),
+      status: Type.Literal('FAILED'),
+      reason: Type.String({ minLength: 1, maxLength: 500 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type JobResultRequest = Static<typeof JobResultRequestSchema>;
+
+export const JobResultResponseSchema = Type.Object(
+  {
+    jobId: Type.String(),
+    status: Type.Union([Type.Literal('DONE'), Type.Literal('FAILED')]),
+  },
+  { additionalProperties: false },
+);
