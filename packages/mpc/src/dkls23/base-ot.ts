@@ -77,29 +77,35 @@ export function baseOtReceive(
   const Yp = suite.decodePoint(Y, sender);
   const message = new Uint8Array(BASE_OT_RECEIVER_MESSAGE_LENGTH);
   const keys: Uint8Array[] = [];
-  for (let l = 0; l < BASE_OT_COUNT; l++) {
-    const b = bit(choices, l);
-    // r_{l,1−b_l}: a uniformly random point. The spec draws it as HG(random bytes); k·G for a
-    // random k has the same distribution at a fraction of the cost (docs/dkls23-notes.md, "Base
-    // OT": the receiver may know its discrete log — a malicious one could anyway).
-    const k = new SecretScalar(suite.randomScalar(random));
-    const other = k.publicKey();
-    k.wipe();
-    const s = new SecretScalar(suite.randomScalar(random));
-    const skG = s.publicPoint();
-    keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(b), s.sharedX(Yp)));
-    s.wipe();
-    const mine = skG.subtract(hashToGroup(sid, l, other)).toBytes();
-    // Both orders are written; which slot holds `mine` is the secret choice bit, so select
-    // without branching on it.
-    const mask = -b & 0xff;
-    const at = l * 66;
-    for (let k = 0; k < 33; k++) {
-      const m = mine[k] ?? 0;
-      const o = other[k] ?? 0;
-      message[at + k] = (o & mask) | (m & ~mask);
-      message[at + 33 + k] = (m & mask) | (o & ~mask);
+  // One OpenSSL context for every k_l and sk_l: each replace() overwrites the previous scalar
+  // there, and the last one is wiped at the end (native-ecdh.ts).
+  let s: SecretScalar | undefined;
+  try {
+    for (let l = 0; l < BASE_OT_COUNT; l++) {
+      const b = bit(choices, l);
+      // r_{l,1−b_l}: a uniformly random point. The spec draws it as HG(random bytes); k·G for a
+      // random k has the same distribution at a fraction of the cost (docs/dkls23-notes.md, "Base
+      // OT": the receiver may know its discrete log — a malicious one could anyway).
+      const k = suite.randomScalar(random);
+      s = s === undefined ? new SecretScalar(k) : s.replace(k);
+      const other = s.publicKey();
+      s.replace(suite.randomScalar(random)); // sk_l
+      const skG = s.publicPoint();
+      keys.push(fastHash('ot', sid, u32(l), Uint8Array.of(b), s.sharedX(Yp)));
+      const mine = skG.subtract(hashToGroup(sid, l, other)).toBytes();
+      // Both orders are written; which slot holds `mine` is the secret choice bit, so select
+      // without branching on it.
+      const mask = -b & 0xff;
+      const at = l * 66;
+      for (let k = 0; k < 33; k++) {
+        const m = mine[k] ?? 0;
+        const o = other[k] ?? 0;
+        message[at + k] = (o & mask) | (m & ~mask);
+        message[at + 33 + k] = (m & mask) | (o & ~mask);
+      }
     }
+  } finally {
+    s?.wipe();
   }
   return { message, keys };
 }

@@ -24,10 +24,24 @@ export class SecretScalar {
   #key: Uint8Array;
 
   constructor(k: bigint) {
-    if (k <= 0n || k >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { detail: 'secret' });
     this.#ecdh = createECDH('secp256k1');
-    this.#key = scalarToBytes(k);
-    this.#ecdh.setPrivateKey(this.#key);
+    this.#key = new Uint8Array(0);
+    this.replace(k);
+  }
+
+  /**
+   * Replaces the scalar by `k` in the same OpenSSL context, overwriting the previous one there.
+   * A loop over many one-use scalars (the base-OT receiver) then needs one {@link wipe} at the
+   * end: `setPrivateKey` is itself a scalar multiplication (it computes k·G), so a wipe per
+   * scalar doubled the receiver's cost.
+   */
+  replace(k: bigint): this {
+    if (k <= 0n || k >= Q) throw new MpcError('ERR_MPC_INVALID_SCALAR', { detail: 'secret' });
+    const key = scalarToBytes(k);
+    this.#ecdh.setPrivateKey(key);
+    this.#key.fill(0);
+    this.#key = key;
+    return this;
   }
 
   /** `x(k·P)`, 32 bytes. `P` must not be the identity (decoders already refuse it). */
