@@ -1,0 +1,65 @@
+/**
+ * @countersign/callback-handler — write a Countersign (Fireblocks-compatible) Callback Handler
+ * in a few lines: JWT or pinned-TLS mode, typed payloads, a Fastify plugin and a `node:http`
+ * listener. The `countersign-callback` command is a reference handler built on it.
+ */
+export {
+  createCallbackHandler,
+  DEFAULT_DECISION_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  type CallbackAuditEvent,
+  type CallbackHandler,
+  type CallbackHandlerOptions,
+  type CallbackHttpRequest,
+  type CallbackHttpResponse,
+  type CallbackRequestKind,
+  type DecisionContext,
+  type DecisionFunction,
+  type JwtModeOptions,
+  type PinnedTlsModeOptions,
+} from './callback-handler.js';
+export {
+  approve,
+  ignore,
+  reject,
+  retry,
+  MAX_REJECTION_REASON_LENGTH,
+  type CallbackDecision,
+} from './decision.js';
+export {
+  checkCallbackResponse,
+  checkTimeClaims,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  signCallbackRequest,
+  signCallbackResponse,
+  verifyCallbackResponse,
+  type TimeCheckOptions,
+  type VerifyResponseOptions,
+} from './callback-jwt.js';
+export { signRs256Jwt, verifyRs256Jwt, type JwtClaims } from './compact-jws.js';
+export {
+  loadRsaPrivateKey,
+  loadRsaPublicKey,
+  MIN_RSA_MODULUS_BITS,
+  type PrivateKeyInput,
+  type PublicKeyInput,
+} from './rsa-keys.js';
+export { createNodeRequestListener, type NodeAdapterOptions } from './node-adapter.js';
+export { callbackHandlerPlugin, type CallbackHandlerPluginOptions } from './fastify-plugin.js';
+export { createPinnedAgent, spkiMatchesPin, spkiSha256FromCertificatePem } from './tls-pin.js';
+export { CallbackHandlerError, type CallbackHandlerErrorCode } from './errors.js';
+export type {
+  CallbackAction,
+  CallbackDestination,
+  CallbackRawMessage,
+  CallbackResponse,
+  ConfigChangeSignRequest,
+  TxSignRequest,
+} from '@countersign/protocol';
+export {
+  createReferenceHandler,
+  type ReferenceHandlerOptions,
+} from './reference/reference-handler.js';
+export { loadRulesFile, parseRules, type Rules, type RulesFile } from './reference/rules-file.js';
+export { VelocityStore } from './reference/velocity-store.js';
+export { AuditLog } from './reference/audit-log.js';

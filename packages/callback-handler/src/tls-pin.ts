@@ -1,0 +1,90 @@
+/**
+ * Pinned-TLS mode: the co-signer trusts exactly one server key, identified by the SHA-256 of
+ * the certificate's SubjectPublicKeyInfo (DER), as in HPKP (RFC 7469 §2.4). Pinning the SPKI
+ * rather than the whole certificate lets the handler renew its certificate on the same key.
+ * @module
+ */
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { connect, type ConnectionOptions } from 'node:tls';
+
+import { CallbackHandlerError } from './errors.js';
+
+/** Hex SHA-256 of the certificate's SPKI: the value to configure on the co-signer. */
+export function spkiSha256FromCertificatePem(certificatePem: string): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certificatePem);
+  } catch (cause) {
+    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', 'not a PEM X.509 certificate', {
+      cause,
+    });
+  }
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+/** Constant-time: does the DER SPKI hash to the pin? */
+export function spkiMatchesPin(spkiDer: Uint8Array | undefined, pinHex: string): boolean {
+  const expected = parsePin(pinHex);
+  if (spkiDer === undefined || spkiDer.length === 0) return false;
+  return timingSafeEqual(createHash('sha256').update(spkiDer).digest(), expected);
+}
+
+/**
+ * Client side (the co-signer, or a test): an `https.Agent` that connects only to a server whose
+ * certificate's SPKI hashes to `pinHex`. The pin replaces the CA and host-name checks — a
+ * self-signed certificate is fine — and is checked after the handshake, before the agent hands
+ * the socket to the request, so not one byte of a request reaches another server.
+ *
+ * (`checkServerIdentity` cannot do this: Node skips it when `rejectUnauthorized` is false.)
+ */
+export function createPinnedAgent(pinHex: string, options: AgentOptions = {}): Agent {
+  parsePin(pinHex);
+  return new PinnedAgent(pinHex, options);
+}
+
+class PinnedAgent extends Agent {
+  readonly #pinHex: string;
+
+  constructor(pinHex: string, options: AgentOptions) {
+    // No session resumption: a resumed session skips the certificate exchange we check.
+    super({ ...options, maxCachedSessions: 0 });
+    this.#pinHex = pinHex;
+  }
+
+  override createConnection(
+    options: RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = connect({
+      ...(options as ConnectionOptions),
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null) socket.destroy();
+      callback?.(error, socket);
+    };
+    socket.once('secureConnect', () => {
+      const ok = spkiMatchesPin(socket.getPeerCertificate().pubkey, this.#pinHex);
+      settle(ok ? null : new Error('callback handler certificate does not match the pinned key'));
+    });
+    socket.once('error', (error: Error) => settle(error));
+    return undefined;
+  }
+}
+
+function parsePin(pinHex: string): Buffer {
+  if (!/^[0-9a-fA-F]{64}$/.test(pinHex)) {
+    throw new CallbackHandlerError(
+      'ERR_CALLBACK_INVALID_OPTIONS',
+      'pin must be 64 hex digits (SHA-256)',
+    );
+  }
+  return Buffer.from(pinHex, 'hex');
+}

@@ -1,0 +1,237 @@
+// The protocol's JWTs with real RSA keys: round trips, and every forgery we know of refused
+// with one and the same error (no oracle).
+import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+
+import { describe, expect, it } from 'vitest';
+
+import {
+  CallbackHandlerError,
+  checkTimeClaims,
+  loadRsaPrivateKey,
+  loadRsaPublicKey,
+  signCallbackRequest,
+  signCallbackResponse,
+  signRs256Jwt,
+  verifyCallbackResponse,
+  verifyRs256Jwt,
+} from '../src/index.js';
+import { nowSeconds, rsaPair } from './helpers.js';
+
+const cosigner = rsaPair();
+const handler = rsaPair();
+const stranger = rsaPair();
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function expectInvalid(fn: () => unknown): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(CallbackHandlerError);
+  expect((caught as CallbackHandlerError).code).toBe('ERR_CALLBACK_JWT_INVALID');
+  // One message on every failure path.
+  expect((caught as CallbackHandlerError).message).toBe('invalid token');
+}
+
+describe('RS256 compact JWS', () => {
+  it('round-trips claims signed with a real RSA key', () => {
+    const token = signRs256Jwt({ a: 1, b: 'x' }, cosigner.privateKey);
+    expect(token.split('.')).toHaveLength(3);
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as unknown;
+    expect(header).toEqual({ alg: 'RS256', typ: 'JWT' });
+    expect(verifyRs256Jwt(token, cosigner.publicKey)).toEqual({ a: 1, b: 'x' });
+  });
+
+  it('refuses a forged signature, a changed payload and the wrong key', () => {
+    const token = signRs256Jwt({ action: 'APPROVE' }, cosigner.privateKey);
+    const [h, p, s] = token.split('.') as [string, string, string];
+    const sig = Buffer.from(s, 'base64url');
+    sig[10] = sig[10]! ^ 1;
+    expectInvalid(() =>
+      verifyRs256Jwt(`${h}.${p}.${sig.toString('base64url')}`, cosigner.publicKey),
+    );
+    expectInvalid(() =>
+      verifyRs256Jwt(`${h}.${b64({ action: 'REJECT' })}.${s}`, cosigner.publicKey),
+    );
+    expectInvalid(() => verifyRs256Jwt(token, stranger.publicKey));
+    expectInvalid(() =>
+      verifyRs256Jwt(signRs256Jwt({ a: 1 }, stranger.privateKey), cosigner.publicKey),
+    );
+  });
+
+  it('refuses alg none, HS256 with the public key as secret, and other algorithms', () => {
+    const payload = b64({ action: 'APPROVE', requestId: 'r' });
+    expectInvalid(() => verifyRs256Jwt(`${b64({ alg: 'none' })}.${payload}.`, cosigner.publicKey));
+    expectInvalid(() =>
+      verifyRs256Jwt(`${b64({ alg: 'none', typ: 'JWT' })}.${payload}.AAAA`, cosigner.publicKey),
+    );
+    // The classic key-confusion attack: HMAC keyed with the PEM of the RSA public key.
+    const hsInput = `${b64({ alg: 'HS256', typ: 'JWT' })}.${payload}`;
+    const hsSig = createHmac('sha256', cosigner.publicPem).update(hsInput).digest('base64url');
+    expectInvalid(() => verifyRs256Jwt(`${hsInput}.${hsSig}`, cosigner.publicKey));
+    // A real RS256 signature under a header that names another algorithm.
+    for (const alg of ['RS512', 'PS256', 'ES256', 'rs256']) {
+      const input = `${b64({ alg, typ: 'JWT' })}.${payload}`;
+      const rs = signWith(cosigner.privateKey, input);
+      expectInvalid(() => verifyRs256Jwt(`${input}.${rs}`, cosigner.publicKey));
+    }
+  });
+
+  it('refuses header tricks (kid, jku, jwk, x5u, crit, typ) even with a valid signature', () => {
+    for (const extra of [
+      { kid: '../../dev/null' },
+      { jku: 'https://attacker.example/keys' },
+      { jwk: { kty: 'RSA' } },
+      { x5u: 'https://attacker.example/cert' },
+      { crit: ['exp'] },
+      { typ: 'JWS' },
+    ]) {
+      const input = `${b64({ alg: 'RS256', ...extra })}.${b64({ a: 1 })}`;
+      const sig = signWith(cosigner.privateKey, input);
+      expectInvalid(() => verifyRs256Jwt(`${input}.${sig}`, cosigner.publicKey));
+    }
+  });
+
+  it('refuses malformed tokens: parts, padding, non-canonical base64url, non-object claims', () => {
+    const token = signRs256Jwt({ a: 1 }, cosigner.privateKey);
+    expectInvalid(() => verifyRs256Jwt('', cosigner.publicKey));
+    expectInvalid(() => verifyRs256Jwt(`${token}.x`, cosigner.publicKey));
+    expectInvalid(() => verifyRs256Jwt(`${token}=`, cosigner.publicKey));
+    expectInvalid(() => verifyRs256Jwt(token.replace('.', '.\n'), cosigner.publicKey));
+    const input = `${b64({ alg: 'RS256' })}.${Buffer.from('[1,2]').toString('base64url')}`;
+    expectInvalid(() =>
+      verifyRs256Jwt(`${input}.${signWith(cosigner.privateKey, input)}`, cosigner.publicKey),
+    );
+  });
+});
+
+describe('callback JWT time claims', () => {
+  const base = { nowSeconds: 1_800_000_000, clockSkewSeconds: 30, requireTimestamps: true };
+
+  it('accepts a fresh token and strips iat/exp', () => {
+    expect(
+      checkTimeClaims({ a: 1, iat: base.nowSeconds, exp: base.nowSeconds + 60 }, base),
+    ).toEqual({
+      a: 1,
+    });
+  });
+
+  it('refuses expired, future, over-long, inverted and missing timestamps', () => {
+    const n = base.nowSeconds;
+    const code = (claims: Record<string, unknown>) => {
+      try {
+        checkTimeClaims(claims, base);
+        return 'accepted';
+      } catch (error) {
+        return (error as CallbackHandlerError).code;
+      }
+    };
+    expect(code({ iat: n - 100, exp: n - 40 })).toBe('ERR_CALLBACK_JWT_EXPIRED');
+    expect(code({ iat: n - 80, exp: n - 20 })).toBe('accepted'); // within the skew
+    expect(code({ iat: n + 31, exp: n + 60 })).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({ iat: n, exp: n + 61 })).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({ iat: n, exp: n - 1 })).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({ iat: n })).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({})).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({ iat: String(n), exp: n + 10 })).toBe('ERR_CALLBACK_JWT_TIME');
+    expect(code({ iat: n + 0.5, exp: n + 10 })).toBe('ERR_CALLBACK_JWT_TIME');
+  });
+
+  it('accepts a token without timestamps only when told to (a Fireblocks co-signer)', () => {
+    expect(checkTimeClaims({ a: 1 }, { ...base, requireTimestamps: false })).toEqual({ a: 1 });
+    // Present timestamps are still checked.
+    expect(() =>
+      checkTimeClaims({ iat: 1, exp: 2 }, { ...base, requireTimestamps: false }),
+    ).toThrow(/expired/);
+  });
+});
+
+describe('co-signer side: signed request, verified response', () => {
+  const opts = { nowSeconds: nowSeconds(), clockSkewSeconds: 30, requireTimestamps: true };
+
+  it('verifies a response signed by the handler key that echoes the requestId', () => {
+    const token = signCallbackResponse(
+      { action: 'REJECT', requestId: 'req-1', rejectionReason: 'over cap' },
+      handler.privateKey,
+      opts.nowSeconds,
+    );
+    expect(
+      verifyCallbackResponse(token, handler.publicKey, { ...opts, expectedRequestId: 'req-1' }),
+    ).toEqual({ action: 'REJECT', requestId: 'req-1', rejectionReason: 'over cap' });
+  });
+
+  it('refuses a replayed approval of another request, another key, and a non-response', () => {
+    const approval = signCallbackResponse(
+      { action: 'APPROVE', requestId: 'req-old' },
+      handler.privateKey,
+      opts.nowSeconds,
+    );
+    expect(() =>
+      verifyCallbackResponse(approval, handler.publicKey, {
+        ...opts,
+        expectedRequestId: 'req-new',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_RESPONSE_MISMATCH' }));
+    expect(() =>
+      verifyCallbackResponse(approval, stranger.publicKey, {
+        ...opts,
+        expectedRequestId: 'req-old',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_JWT_INVALID' }));
+    const odd = signRs256Jwt(
+      { action: 'APPROVED', requestId: 'req-old', iat: opts.nowSeconds, exp: opts.nowSeconds },
+      handler.privateKey,
+    );
+    expect(() =>
+      verifyCallbackResponse(odd, handler.publicKey, { ...opts, expectedRequestId: 'req-old' }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_INVALID_PAYLOAD' }));
+    // A request token is not a response, even with the right key.
+    const req = signCallbackRequest({ requestId: 'req-old' }, handler.privateKey, opts.nowSeconds);
+    expect(() =>
+      verifyCallbackResponse(req, handler.publicKey, { ...opts, expectedRequestId: 'req-old' }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_INVALID_PAYLOAD' }));
+  });
+});
+
+describe('key loading', () => {
+  it('accepts RSA ≥ 2048 PEM keys and refuses small, non-RSA, PSS and swapped keys', () => {
+    expect(loadRsaPublicKey(cosigner.publicPem, 'k').asymmetricKeyType).toBe('rsa');
+    expect(loadRsaPrivateKey(cosigner.privatePem, 'k').type).toBe('private');
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+        return 'accepted';
+      } catch (error) {
+        return (error as CallbackHandlerError).code;
+      }
+    };
+    expect(code(() => loadRsaPublicKey(small.publicKey, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+    expect(code(() => loadRsaPublicKey(ec.publicKey, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+    expect(code(() => loadRsaPublicKey(pss.publicKey, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+    expect(code(() => loadRsaPrivateKey(cosigner.publicPem, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+    expect(code(() => loadRsaPublicKey('not a key', 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+  });
+
+  it('never quotes private key material in an error', () => {
+    const broken = cosigner.privatePem.replace(/[A-Za-z]{8}\n/, 'xxxxxxxx\n');
+    try {
+      loadRsaPrivateKey(broken, 'handler private key');
+      expect.unreachable();
+    } catch (error) {
+      const text = `${String(error)} ${JSON.stringify(error)} ${String((error as Error).cause)}`;
+      const body = cosigner.privatePem.split('\n')[3]!;
+      expect(text).not.toContain(body);
+    }
+  });
+});
+
+/** A genuine RS256 signature over an arbitrary signing input. */
+function signWith(privateKey: KeyObject, input: string): string {
+  return sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+}
