@@ -35,6 +35,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'audit verify: check the audit log hash chain',
     load: async () => (await import('./commands/audit.js')).auditCommand,
   },
+  'cloud-cosigner': {
+    summary: "cloud-cosigner token: register one of the operator's cloud co-signers",
+    load: async () => (await import('./commands/cloud-cosigner.js')).cloudCosignerCommand,
+  },
 };
 
 export const mainHelp = `Countersign — self-hostable MPC transaction signing

@@ -20,6 +20,8 @@ import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
 import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
 import { CosignerJobService } from './mpc/cosigner-job-service.js';
+import { KeygenOrchestrator } from './mpc/keygen-orchestrator.js';
+import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
@@ -41,6 +43,8 @@ export interface PlatformServices {
   relayNotifier: RelayNotifier;
   mpcSessions: MpcSessionService;
   cosignerJobs: CosignerJobService;
+  keygen: KeygenOrchestrator;
+  cloudCosigners: CloudCosignerService;
 }
 
 /** Timing of the MPC relay (docs/mpc-relay.md). */
@@ -80,6 +84,18 @@ export function createServices(
   const secrets = new PlatformSecrets(db);
   const authorizationKey = new PlatformAuthorizationKey(secrets);
   const relayNotifier = new RelayNotifier(relay.recheckMs);
+  const mpcSessions = new MpcSessionService(
+    db,
+    authorizationKey,
+    relayNotifier,
+    clock,
+    relay.leaseMs,
+  );
+  const cosignerJobs = new CosignerJobService(db, relayNotifier, audit, clock, relay.leaseMs);
+  const keygen = new KeygenOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  cosignerJobs.whenSessionEnds((trx, sessionId, status) =>
+    keygen.sessionEnded(trx, sessionId, status),
+  );
   return {
     database,
     audit,
@@ -108,11 +124,21 @@ export function createServices(
       secrets,
       audit,
       clock,
+      (trx, workspaceId) => keygen.ensureForWorkspace(trx, workspaceId),
     ),
     cosignerTokens,
     authorizationKey,
     relayNotifier,
-    mpcSessions: new MpcSessionService(db, authorizationKey, relayNotifier, clock, relay.leaseMs),
-    cosignerJobs: new CosignerJobService(db, relayNotifier, audit, clock, relay.leaseMs),
+    mpcSessions,
+    cosignerJobs,
+    keygen,
+    cloudCosigners: new CloudCosignerService(
+      db,
+      cosignerRepository,
+      cosignerTokens,
+      keygen,
+      audit,
+      clock,
+    ),
   };
 }

@@ -1,13 +1,17 @@
 /**
- * Opaque bearer secrets (co-signer refresh and access tokens): 256 random
+ * Opaque bearer secrets (co-signer refresh, access and cloud pairing tokens): 256 random
  * bits, shown to the co-signer once, stored only as their SHA-256. A lookup
  * by hash is the comparison, so no secret is ever compared in memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export type OpaqueTokenKind = 'refresh' | 'access';
+export type OpaqueTokenKind = 'refresh' | 'access' | 'cloudPairing';
 
-const PREFIX: Record<OpaqueTokenKind, string> = { refresh: 'csrt_', access: 'csat_' };
+const PREFIX: Record<OpaqueTokenKind, string> = {
+  refresh: 'csrt_',
+  access: 'csat_',
+  cloudPairing: 'cscp_',
+};
 /** 32 bytes in base64url without padding. */
 const BODY = /^[A-Za-z0-9_-]{43}$/;
 

@@ -62,6 +62,11 @@ export class PairingService {
     private readonly secrets: PlatformSecrets,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    /** Runs in the pairing transaction once an API user is PAIRED (KEYGEN of a first signer). */
+    private readonly onSignerPaired?: (
+      trx: Transaction<Database>,
+      workspaceId: string,
+    ) => Promise<unknown>,
   ) {}
 
   async issuePairingToken(
@@ -260,6 +265,7 @@ export class PairingService {
       .where('id', '=', claims.jti)
       .execute();
     const { refreshToken } = await this.tokens.startFamily(trx, cosignerId);
+    await this.onSignerPaired?.(trx, user.workspace_id);
     await this.audit.appendIn(trx, {
       workspaceId: user.workspace_id,
       actorKind: 'system',

@@ -23,11 +23,18 @@ export interface JobCompletion {
   status: 'DONE' | 'FAILED';
 }
 
-/** Called in the result's transaction once every job of a session is DONE. */
-export type SessionDoneHandler = (trx: Transaction<Database>, sessionId: string) => Promise<void>;
+/**
+ * Called in the deciding transaction when a session ends: DONE once every job reported DONE,
+ * FAILED or EXPIRED otherwise (KEYGEN records the root key, or retries with a fresh session).
+ */
+export type SessionEndHandler = (
+  trx: Transaction<Database>,
+  sessionId: string,
+  status: 'DONE' | 'FAILED' | 'EXPIRED',
+) => Promise<void>;
 
 export class CosignerJobService {
-  private onSessionDone: SessionDoneHandler | undefined;
+  private onSessionEnd: SessionEndHandler | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -37,9 +44,9 @@ export class CosignerJobService {
     private readonly leaseMs: number,
   ) {}
 
-  /** Registers what happens when every party of a session reported DONE (KEYGEN: root keys). */
-  whenSessionDone(handler: SessionDoneHandler): void {
-    this.onSessionDone = handler;
+  /** Registers what happens when a session ends (one handler: the orchestrator). */
+  whenSessionEnds(handler: SessionEndHandler): void {
+    this.onSessionEnd = handler;
   }
 
   /** Long poll: leases the caller's oldest available job, waiting up to `waitMs` for one. */
@@ -150,7 +157,7 @@ export class CosignerJobService {
           .where('id', '=', job.session_id)
           .where('status', '=', 'OPEN')
           .execute();
-        await this.onSessionDone?.(trx, job.session_id);
+        await this.onSessionEnd?.(trx, job.session_id, 'DONE');
       }
       return { sessionId: job.session_id, status: 'DONE' as const };
     });
@@ -195,6 +202,7 @@ export class CosignerJobService {
       .where('status', 'in', ['PENDING', 'LEASED'])
       .execute();
     if (changed) {
+      await this.onSessionEnd?.(trx, sessionId, status);
       await this.audit.appendIn(trx, {
         workspaceId: changed.workspace_id,
         actorKind: 'system',

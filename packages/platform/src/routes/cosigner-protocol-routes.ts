@@ -14,6 +14,7 @@ import {
 } from '@countersign/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isCloudPairingToken } from '../cosigners/cloud-cosigner-service.js';
 import { ACCESS_TOKEN_TTL_MS } from '../cosigners/cosigner-token-service.js';
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema };
@@ -43,6 +44,13 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
+      if (isCloudPairingToken(request.body.pairingToken)) {
+        const { outcome, wake } = await app.services.cloudCosigners.register(request.body);
+        app.services.mpcSessions.announce(wake);
+        const platformKey = (await app.services.authorizationKey.publicKey()).toString('hex');
+        reply.header('cache-control', 'no-store');
+        return reply.status(200).send({ ...outcome, platformKey });
+      }
       const caller =
         request.body.cosignerId === undefined
           ? undefined
