@@ -220,6 +220,20 @@ describe('reference handler rules', () => {
     expect(state.approvals.map((a: { amount: string }) => a.amount)).toEqual(['10', '5', '10']);
   });
 
+  it('velocity: concurrent requests cannot both fit under one cap', async () => {
+    const h = await start({
+      ...EXAMPLE_RULES,
+      assets: { ETH: { allowlist: 'ANY', velocity: [{ windowSeconds: 60, maxCount: 1 }] } },
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => h.ask(eth('1'))));
+      expect(answers.filter((a) => a.action === 'APPROVE')).toHaveLength(1);
+      expect(answers.filter((a) => a.action === 'REJECT')).toHaveLength(7);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('refuses to start on a damaged velocity state instead of resetting the window', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callback-ref-'));
     dirs.push(dir);
