@@ -62,4 +62,4 @@ export {
 } from './reference/reference-handler.js';
 export { loadRulesFile, parseRules, type Rules, type RulesFile } from './reference/rules-file.js';
 export { VelocityStore } from './reference/velocity-store.js';
-export { AuditLog } from './reference/audit-log.js';
+export { AuditLog, verifyAuditLog, type AuditLogVerification } from './reference/audit-log.js';

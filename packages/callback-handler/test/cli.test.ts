@@ -187,6 +187,15 @@ describe('countersign-callback serve', () => {
       'REJECT',
     ]);
     expect(statSync(auditLog).mode & 0o777).toBe(0o600);
+    // The hash chain runs across the two processes.
+    const verified = run('verify-audit', auditLog);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/2 line\(s\), hash chain intact/);
+    // Rewrite the first decision (an approval made to look like a rejection).
+    writeFileSync(auditLog, readFileSync(auditLog, 'utf8').replace('"APPROVE"', '"REJECT"'));
+    const broken = run('verify-audit', auditLog);
+    expect(broken.code).toBe(4);
+    expect(broken.stderr).toMatch(/hash chain broken at line 2/);
   });
 
   it('refuses a private key readable by others (exit 3) and a bad rules file (exit 3)', () => {

@@ -13,7 +13,7 @@ import { parseArgs, promisify } from 'node:util';
 
 import { CallbackHandlerError } from '../errors.js';
 import { createNodeRequestListener } from '../node-adapter.js';
-import { AuditLog } from '../reference/audit-log.js';
+import { AuditLog, verifyAuditLog } from '../reference/audit-log.js';
 import { createReferenceHandler } from '../reference/reference-handler.js';
 import { loadRulesFile } from '../reference/rules-file.js';
 import { VelocityStore } from '../reference/velocity-store.js';
@@ -35,6 +35,8 @@ export const ExitCode = {
   USAGE: 2,
   /** Invalid configuration: rules file, key, certificate, damaged state file. */
   CONFIG: 3,
+  /** verify-audit: the audit log's hash chain is broken (a line edited, removed or moved). */
+  AUDIT_BROKEN: 4,
 } as const;
 
 export const HELP = `countersign-callback — reference Callback Handler for Countersign API co-signers
@@ -47,6 +49,7 @@ Usage:
   countersign-callback check-rules FILE
   countersign-callback keygen --out DIR [--bits 3072]
   countersign-callback pin CERT.pem
+  countersign-callback verify-audit FILE
   countersign-callback --help
 
 Commands:
@@ -64,9 +67,15 @@ Commands:
                and handler-public.pem (give this one to the co-signer). Refuses to overwrite.
                Same as: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072
   pin          print the SHA-256 of a certificate's public key (SPKI), hex.
+  verify-audit check the audit log's hash chain (each line carries the SHA-256 of the
+               previous one): exit 0 intact, 4 naming the first line that does not chain.
+
+Options of serve: --allow-missing-timestamps accepts request tokens without iat/exp (a
+Fireblocks co-signer); Countersign co-signers always send them.
 
 Exit codes: 0 success, 1 failure (I/O, port in use), 2 usage error,
-3 invalid configuration (rules file, key, certificate, damaged state file).
+3 invalid configuration (rules file, key, certificate, damaged state file),
+4 audit log hash chain broken (verify-audit).
 
 Rules file format: see the package README (packages/callback-handler/README.md).`;
 
@@ -90,6 +99,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
         return await keygen(rest, io);
       case 'pin':
         return await pin(rest, io);
+      case 'verify-audit':
+        return await verifyAudit(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -315,5 +326,17 @@ async function pin(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('pin takes one CERT.pem');
   const pem = await readConfigFile(positionals[0]!, 'certificate');
   io.stdout(spkiSha256FromCertificatePem(pem) + '\n');
+  return ExitCode.OK;
+}
+
+async function verifyAudit(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError('verify-audit takes one FILE');
+  const result = await verifyAuditLog(positionals[0]!);
+  if (result.brokenAt !== undefined) {
+    io.stderr(`${positionals[0]}: hash chain broken at line ${result.brokenAt}\n`);
+    return ExitCode.AUDIT_BROKEN;
+  }
+  io.stdout(`${positionals[0]}: ${result.lines} line(s), hash chain intact\n`);
   return ExitCode.OK;
 }
