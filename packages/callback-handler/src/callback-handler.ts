@@ -283,8 +283,10 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
     try {
       const result = await Promise.race([
         // Wrapped so a synchronous throw becomes a rejection like an async one.
+        // The decision function gets its own copy: whatever it does to it, the audit log
+        // records the payload as it was received and validated.
         Promise.resolve().then(() =>
-          deciders[kind](payload, { signal: controller.signal, remoteAddress }),
+          deciders[kind](structuredClone(payload), { signal: controller.signal, remoteAddress }),
         ),
         timeout,
       ]);

@@ -19,8 +19,16 @@ export function checkSchema<S extends TSchema>(
   throw new CallbackHandlerError(code, `${what}: ${firstSchemaError(schema, value)}`);
 }
 
+/** Longest explanation: field names in it may be the sender's text. */
+const MAX_EXPLANATION = 300;
+
 /** "/destinations/0/dstId: must be string", "/: unknown field \"foo\"", … */
 export function firstSchemaError(schema: TSchema, value: unknown): string {
+  const text = explain(schema, value);
+  return text.length > MAX_EXPLANATION ? `${text.slice(0, MAX_EXPLANATION)}…` : text;
+}
+
+function explain(schema: TSchema, value: unknown): string {
   const errors = [...Value.Errors(schema, value)];
   // TypeBox reports an unknown property twice (as `false` schema and as additionalProperties);
   // the additionalProperties entry names the field, which is the useful one.
@@ -30,7 +38,9 @@ export function firstSchemaError(schema: TSchema, value: unknown): string {
   const path = first.instancePath === '' ? '/' : first.instancePath;
   const params = first.params as Record<string, unknown>;
   if (first.keyword === 'additionalProperties' && Array.isArray(params['additionalProperties'])) {
-    const names = (params['additionalProperties'] as unknown[]).map((n) => JSON.stringify(n));
+    const names = (params['additionalProperties'] as unknown[])
+      .slice(0, 5)
+      .map((n) => JSON.stringify(String(n).slice(0, 64)));
     return `${path}: unknown field ${names.join(', ')}`;
   }
   if (first.keyword === 'required' && Array.isArray(params['requiredProperties'])) {

@@ -262,6 +262,41 @@ describe('decision failures fail closed', () => {
     }
   });
 
+  it('audits the payload as received even if the decision function mutates its copy', async () => {
+    const events: CallbackAuditEvent[] = [];
+    const { url, server } = await serve({
+      onTxSignRequest: (request) => {
+        request.amountStr = '0';
+        request.destinations.length = 0;
+        return approve();
+      },
+      audit: (event) => {
+        events.push(event);
+      },
+    });
+    try {
+      const payload = txSignRequest({ amountStr: '5' });
+      expect((await post(`${url}/v2/tx_sign_request`, signed(payload))).status).toBe(200);
+      expect(events[0]?.request).toEqual(payload);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it("bounds an error message built from the sender's field names", async () => {
+    const { url, server } = await serve();
+    try {
+      const payload = { ...txSignRequest(), ['x'.repeat(10_000)]: 1 };
+      const answer = await post(`${url}/v2/tx_sign_request`, signed(payload));
+      expect(answer.status).toBe(400);
+      const message = (JSON.parse(answer.body) as { message: string }).message;
+      expect(message.length).toBeLessThan(400);
+      expect(message).toMatch(/unknown field "x{64}"/);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('refuses bad options at construction', () => {
     const mode = {
       type: 'jwt' as const,
