@@ -63,7 +63,7 @@ export interface JwtModeOptions {
   cosignerPublicKey: PublicKeyInput;
   /** This handler's RSA private key (≥ 2048 bits), PEM; its public half is configured on the co-signer. */
   handlerPrivateKey: PrivateKeyInput;
-  /** Default true. Set false only for a co-signer that sends no `iat`/`exp` (Fireblocks'). */
+  /** Default true. Set false only for a sender that adds no `iat`/`exp` to its tokens. */
   requireTimestamps?: boolean;
   /** Default 30, at most 300. */
   clockSkewSeconds?: number;

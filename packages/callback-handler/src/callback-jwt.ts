@@ -27,8 +27,8 @@ export interface TimeCheckOptions {
   nowSeconds: number;
   clockSkewSeconds: number;
   /**
-   * Countersign co-signers always send `iat` and `exp`; a Fireblocks co-signer sends neither.
-   * When false, a token without them is accepted (the `requestId` echo still binds the answer).
+   * Countersign co-signers always send `iat` and `exp`. When false, a token without them is
+   * accepted (the `requestId` echo still binds the answer); present ones are still checked.
    */
   requireTimestamps: boolean;
 }

@@ -1,5 +1,5 @@
 /**
- * @countersign/callback-handler — write a Countersign (Fireblocks-compatible) Callback Handler
+ * @countersign/callback-handler — write a Countersign Callback Handler (Fireblocks field names)
  * in a few lines: JWT or pinned-TLS mode, typed payloads, a Fastify plugin and a `node:http`
  * listener. The `countersign-callback` command is a reference handler built on it.
  */

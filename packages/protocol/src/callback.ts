@@ -2,7 +2,7 @@
  * The Callback Handler protocol (ARCHITECTURE.md §7): what an API Co-signer POSTs to a customer's
  * Callback Handler before it signs or approves, and what the handler answers. Field names follow
  * the Fireblocks co-signer callback (`/v2/tx_sign_request`, `/v2/config_change_sign_request`,
- * `CallbackResponse`), so a handler written for one works with the other.
+ * `CallbackResponse`), so handler logic ports between the two; the schemas themselves are ours.
  *
  * Transport, in both modes the co-signer is the HTTP client:
  * - JWT mode: the request body is a compact JWS, header exactly `{"alg":"RS256","typ":"JWT"}`,

@@ -70,8 +70,8 @@ Commands:
   verify-audit check the audit log's hash chain (each line carries the SHA-256 of the
                previous one): exit 0 intact, 4 naming the first line that does not chain.
 
-Options of serve: --allow-missing-timestamps accepts request tokens without iat/exp (a
-Fireblocks co-signer); Countersign co-signers always send them.
+Options of serve: --allow-missing-timestamps accepts request tokens without iat/exp
+(Countersign co-signers always send them).
 
 Exit codes: 0 success, 1 failure (I/O, port in use), 2 usage error,
 3 invalid configuration (rules file, key, certificate, damaged state file),
