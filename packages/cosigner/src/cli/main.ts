@@ -18,6 +18,11 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'pair an API key with this co-signer (pairing token from an admin)',
     load: async () => (await import('./commands/pair.js')).pairCommand,
   },
+  start: {
+    summary:
+      'run the co-signer: poll the platform for work and run it (--cloud for a Cloud Co-signer)',
+    load: async () => (await import('./commands/start.js')).startCommand,
+  },
   status: {
     summary: 'show name, mode, KMS, identity, paired API keys and share sets',
     load: async () => (await import('./commands/status.js')).statusCommand,

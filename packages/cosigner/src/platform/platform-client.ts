@@ -8,12 +8,22 @@
  */
 import {
   CosignerApiKeysResponseSchema,
+  JobResultResponseSchema,
+  MessagesResponseSchema,
   PairPendingResponseSchema,
   PairResponseSchema,
+  PostMessagesResponseSchema,
+  SessionResponseSchema,
   TokenResponseSchema,
+  WorkResponseSchema,
 } from '@countersign/protocol';
 import type {
   CosignerApiKeysResponse,
+  JobResultRequest,
+  LeasedJob,
+  MessagesResponse,
+  PostMessagesRequest,
+  SessionResponse,
   PairPendingResponse,
   PairRequest,
   PairResponse,
@@ -87,11 +97,90 @@ export class PlatformClient {
     return checked(CosignerApiKeysResponseSchema, body, 'api_keys');
   }
 
+  /** Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. */
+  async work(
+    accessToken: string,
+    wait: number,
+    signal?: AbortSignal,
+  ): Promise<LeasedJob | undefined> {
+    const { body } = await this.#call(
+      'GET',
+      `/cosigner/v1/work?wait=${wait}`,
+      undefined,
+      accessToken,
+      wait,
+      signal,
+    );
+    return checked(WorkResponseSchema, body, 'work').jobs[0];
+  }
+
+  /** A session's signed roster (verify it before any use). */
+  async session(accessToken: string, sessionId: string): Promise<SessionResponse> {
+    const { body } = await this.#call(
+      'GET',
+      `/cosigner/v1/sessions/${sessionPath(sessionId)}`,
+      undefined,
+      accessToken,
+    );
+    return checked(SessionResponseSchema, body, 'session');
+  }
+
+  /** Posts sealed messages of this party. */
+  async postMessages(
+    accessToken: string,
+    sessionId: string,
+    request: PostMessagesRequest,
+  ): Promise<void> {
+    const { body } = await this.#call(
+      'POST',
+      `/cosigner/v1/sessions/${sessionPath(sessionId)}/messages`,
+      request,
+      accessToken,
+    );
+    checked(PostMessagesResponseSchema, body, 'messages');
+  }
+
+  /** Long poll for messages addressed to this party or broadcast, after position `after`. */
+  async readMessages(
+    accessToken: string,
+    sessionId: string,
+    after: number,
+    wait: number,
+    signal?: AbortSignal,
+  ): Promise<MessagesResponse> {
+    const { body } = await this.#call(
+      'GET',
+      `/cosigner/v1/sessions/${sessionPath(sessionId)}/messages?after=${after}&wait=${wait}`,
+      undefined,
+      accessToken,
+      wait,
+      signal,
+    );
+    return checked(MessagesResponseSchema, body, 'messages');
+  }
+
+  /** Reports a leased job's outcome. */
+  async reportResult(accessToken: string, jobId: string, request: JobResultRequest): Promise<void> {
+    if (!/^[0-9a-f-]{36}$/.test(jobId))
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'jobId' });
+    const { body } = await this.#call(
+      'POST',
+      `/cosigner/v1/jobs/${jobId}/result`,
+      request,
+      accessToken,
+    );
+    checked(JobResultResponseSchema, body, 'result');
+  }
+
   async #call(
     method: 'GET' | 'POST',
     path: string,
     payload?: unknown,
     accessToken?: string,
+    /** Seconds the platform may hold a long poll, added to the timeout. */
+    waitSeconds = 0,
+    /** Ends a long poll early (shutdown). */
+    cancel?: AbortSignal,
   ): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -103,7 +192,10 @@ export class PlatformClient {
         headers,
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         redirect: 'error',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal:
+          cancel === undefined
+            ? AbortSignal.timeout(this.#timeoutMs + waitSeconds * 1000)
+            : AbortSignal.any([AbortSignal.timeout(this.#timeoutMs + waitSeconds * 1000), cancel]),
       });
     } catch (e) {
       throw new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', {
@@ -130,6 +222,13 @@ export class PlatformClient {
       { detail, platformCode: typeof error?.code === 'number' ? error.code : undefined },
     );
   }
+}
+
+/** Session ids come from the platform: checked before they go into a URL. */
+function sessionPath(sessionId: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sessionId))
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'sessionId' });
+  return sessionId;
 }
 
 function checked<S extends TSchema>(schema: S, body: unknown, call: string): Static<S> {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { storedPublicKeys } from '../../identity/stored-identity.js';
 import { platformRegistration } from '../../platform/platform-credentials.js';
 import { ExitCode } from '../exit-codes.js';
+import { shareSetPublicMetaKey } from '../../daemon/keygen-job.js';
 import { hex, json, table } from '../format.js';
 import { cosignerHome } from '../home.js';
 import type { CommandIo } from '../io.js';
@@ -34,6 +35,8 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       apiKeyId: s.apiKeyId,
       algorithm: s.algorithm,
       version: s.version,
+      // Public values the daemon recorded beside the share at key generation.
+      ...publicPartOf(store.getMeta(shareSetPublicMetaKey(s.id))),
       availablePresignatures: store.presignatures.countAvailablePresignatures(s.id),
     }));
     const pairedApiKeys = store.pairedApiKeys.listPairedApiKeys().map((p) => ({
@@ -88,4 +91,13 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
     );
   }
   return ExitCode.OK;
+}
+
+function publicPartOf(meta: string | undefined): { publicKey?: string; chainCode?: string } {
+  if (meta === undefined) return {};
+  const v = JSON.parse(meta) as { publicKey?: unknown; chainCode?: unknown };
+  return {
+    ...(typeof v.publicKey === 'string' ? { publicKey: v.publicKey } : {}),
+    ...(typeof v.chainCode === 'string' ? { chainCode: v.chainCode } : {}),
+  };
 }
