@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { signCallbackRequest, verifyCallbackResponse } from '../src/index.js';
+import {
+  checkCallbackResponse,
+  createPinnedAgent,
+  signCallbackRequest,
+  verifyCallbackResponse,
+} from '../src/index.js';
 import { EXAMPLE_RULES, nowSeconds, post, rsaPair, txSignRequest } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
@@ -196,6 +201,73 @@ describe('countersign-callback serve', () => {
     const broken = run('verify-audit', auditLog);
     expect(broken.code).toBe(4);
     expect(broken.stderr).toMatch(/hash chain broken at line 2/);
+  });
+
+  it('serves pinned-TLS mode over HTTPS to a client pinning the printed SPKI hash', async () => {
+    const key = join(files, 'pinned.key');
+    const cert = join(files, 'pinned.crt');
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=pinned',
+    ]);
+    chmodSync(key, 0o600);
+    const pin = run('pin', cert).stdout.trim();
+    const child = spawn(process.execPath, [
+      ...NODE_ARGS,
+      'serve',
+      '--pinned-tls',
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--rules',
+      rules,
+      '--state-dir',
+      join(files, 'pinned-state'),
+      '--audit-log',
+      join(files, 'pinned.jsonl'),
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    try {
+      expect(url).toMatch(/^https:/);
+      const payload = txSignRequest({ asset: 'ETH' });
+      const answer = await post(`${url}/v2/tx_sign_request`, JSON.stringify(payload), {
+        contentType: 'application/json',
+        tls: { agent: createPinnedAgent(pin) },
+      });
+      expect(answer.status).toBe(200);
+      expect(checkCallbackResponse(JSON.parse(answer.body), payload.requestId).action).toBe(
+        'APPROVE',
+      );
+      await expect(
+        post(`${url}/v2/tx_sign_request`, JSON.stringify(txSignRequest()), {
+          tls: { agent: createPinnedAgent('00'.repeat(32)) },
+        }),
+      ).rejects.toThrow(/does not match the pinned key/);
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
   });
 
   it('refuses a private key readable by others (exit 3) and a bad rules file (exit 3)', () => {

@@ -80,10 +80,12 @@ describe('pinned-TLS mode', () => {
   let impostor: Server;
   let url = '';
   let impostorUrl = '';
+  let impostorRequests = 0;
 
   beforeAll(async () => {
     server = tlsServer(good, seen);
     impostor = tlsServer(other, seenByImpostor);
+    impostor.on('request', () => (impostorRequests += 1));
     url = `https://127.0.0.1:${await listen(server)}`;
     impostorUrl = `https://127.0.0.1:${await listen(impostor)}`;
   });
@@ -129,6 +131,7 @@ describe('pinned-TLS mode', () => {
       ),
     ).rejects.toThrow(/does not match the pinned key/);
     expect(seenByImpostor).toHaveLength(0);
+    expect(impostorRequests).toBe(0); // not even the request line reached it
   });
 
   it('validates the JSON payload as strictly as in JWT mode', async () => {
