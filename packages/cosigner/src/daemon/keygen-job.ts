@@ -59,6 +59,13 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
   const stored = ctx.store.getMeta(shareSetPublicMetaKey(job.shareSetId));
   if (stored !== undefined && ctx.store.shareSets.getShareSet(job.shareSetId) !== undefined)
     return JSON.parse(stored) as KeygenOutcome;
+  // A re-offered lease means an earlier run may have sent round messages with randomness this
+  // process no longer has: running again would send different ones in the same session. Fail
+  // it instead; the platform retries with a fresh session (ARCHITECTURE §8).
+  if (job.attempt > 1)
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'an interrupted key generation cannot resume; a fresh session is needed',
+    });
 
   const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
   const published = await ctx.client.session(await ctx.accessToken(), job.sessionId);

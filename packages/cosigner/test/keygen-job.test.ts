@@ -1,0 +1,78 @@
+// The KEYGEN job's restart rules: a share set already stored is reported from the store (no
+// second DKG), and a re-offered lease without one fails instead of re-running the session with
+// fresh randomness. The full protocol run is tested end to end in packages/cli/test.
+import { join } from 'node:path';
+import type { LeasedJob } from '@countersign/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PartyIdentity } from '../src/channel/identity.js';
+import { runKeygenJob, shareSetPublicMetaKey, type JobContext } from '../src/daemon/keygen-job.js';
+import { isCosignerError } from '../src/errors.js';
+import type { PlatformClient } from '../src/platform/platform-client.js';
+import { initStore } from '../src/store/cosigner-store.js';
+import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const job: LeasedJob = {
+  jobId: '00000000-0000-4000-8000-000000000001',
+  type: 'KEYGEN',
+  leaseId: '00000000-0000-4000-8000-000000000002',
+  leaseExpiresAt: Date.now() + 60_000,
+  attempt: 2,
+  sessionId: 'ab'.repeat(32),
+  workspaceId: '00000000-0000-4000-8000-000000000003',
+  apiKeyId: '00000000-0000-4000-8000-000000000004',
+  algorithm: 'EDDSA_ED25519',
+  shareSetId: 'share-set-1',
+  threshold: 3,
+};
+
+describe('KEYGEN job restarts', () => {
+  it('answers from the store, or refuses to re-run an interrupted session', async () => {
+    const dir = await tempDir();
+    const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+    const identity = PartyIdentity.generate();
+    const calls: string[] = [];
+    // Any platform call would be a second run: the stub records it.
+    const client = new Proxy(
+      {},
+      {
+        get: (_t, name) => () => {
+          calls.push(String(name));
+          throw new Error('no platform call expected');
+        },
+      },
+    ) as PlatformClient;
+    const ctx: JobContext = {
+      client,
+      accessToken: () => Promise.resolve('csat_test'),
+      store,
+      identity,
+      platformKey: new Uint8Array(32).fill(7),
+      signal: new AbortController().signal,
+    };
+    try {
+      let refused: unknown;
+      try {
+        await runKeygenJob(ctx, job);
+      } catch (e) {
+        refused = e;
+      }
+      expect(isCosignerError(refused, 'ERR_COSIGNER_INVALID_ARGUMENT')).toBe(true);
+
+      const outcome = { publicKey: 'cd'.repeat(32), chainCode: 'ef'.repeat(32) };
+      store.shareSets.putShareSet({
+        id: job.shareSetId,
+        apiKeyId: job.apiKeyId,
+        algorithm: job.algorithm,
+        share: new Uint8Array(64).fill(1),
+      });
+      store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
+      expect(await runKeygenJob(ctx, job)).toEqual(outcome);
+      expect(calls).toEqual([]);
+    } finally {
+      identity.dispose();
+      store.close();
+    }
+  });
+});
