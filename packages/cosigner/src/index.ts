@@ -37,3 +37,8 @@ export { backupStore } from './store/backup-store.js';
 export type { BackupResult } from './store/backup-store.js';
 export { restoreStore } from './store/restore-store.js';
 export type { RestoreOptions, RestoreResult } from './store/restore-store.js';
+
+// The daemon, for embedding (e.g. `countersign dev` running co-signers in its process tree).
+export { runDaemon, type DaemonLog, type DaemonOptions } from './daemon/cosigner-daemon.js';
+export { pairApiKey, type PairOptions, type PairOutcome } from './platform/pairing.js';
+export { pinnedPlatformKey } from './platform/platform-key.js';

@@ -115,12 +115,12 @@ export class CloudCosignerService {
         id: cosignerId,
         workspace_id: null,
         cloud_slot: token.cloud_slot,
-        name: input.cosignerName.trim().slice(0, 100) || `cloud-${token.cloud_slot}`,
+        name: printableOr(input.cosignerName, 100, `cloud-${token.cloud_slot}`),
         type: 'PLAIN',
         mode: 'CLOUD',
         identity_ed25519: identity.ed25519,
         identity_x25519: identity.x25519,
-        version: input.version,
+        version: printableOr(input.version, 64, 'unknown'),
       });
       await trx
         .updateTable('cloud_pairing_tokens')
@@ -152,4 +152,12 @@ export class CloudCosignerService {
       };
     });
   }
+}
+
+const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
+
+/** A display field as sent when printable and short, else the fallback (never control characters). */
+function printableOr(value: string, max: number, fallback: string): string {
+  const v = value.trim();
+  return v.length > 0 && v.length <= max && PRINTABLE.test(v) ? v : fallback;
 }
