@@ -280,6 +280,27 @@ describe('countersign-callback serve', () => {
     } finally {
       chmodSync(handlerKey, 0o600);
     }
+    // A TLS key that does not belong to the certificate.
+    const certOnly = join(files, 'only.crt');
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      join(files, 'unused.key'),
+      '-out',
+      certOnly,
+      '-subj',
+      '/CN=x',
+    ]);
+    const mismatch = run(...args, '--tls-cert', certOnly, '--tls-key', handlerKey);
+    expect(mismatch.code).toBe(3);
+    expect(mismatch.stderr).toMatch(/--tls-cert\/--tls-key: not a usable certificate and key/);
+    expect(mismatch.stderr).not.toContain('PRIVATE KEY');
     const badRules = join(files, 'bad.json');
     writeFileSync(badRules, '{"version":1}');
     const r = run(...args.map((a) => (a === rules ? badRules : a)));

@@ -5,7 +5,7 @@
  */
 import { generateKeyPair } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -203,7 +203,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const handler = createReferenceHandler({ mode, rules, velocity, audit });
   const listener = createNodeRequestListener(handler, { pathPrefix: values['path-prefix'] ?? '' });
   const server: Server =
-    tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
+    tls === undefined ? createHttpServer(listener) : httpsServer(tls, listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -223,6 +223,18 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await audit.close();
   return ExitCode.OK;
+}
+
+/** An HTTPS server, or exit 3: OpenSSL's message says what is wrong, never what the key is. */
+function httpsServer(tls: { cert: string; key: string }, listener: RequestListener): Server {
+  try {
+    return createHttpsServer(tls, listener);
+  } catch (error) {
+    throw new CallbackHandlerError(
+      'ERR_CALLBACK_INVALID_KEY',
+      `--tls-cert/--tls-key: not a usable certificate and key (${(error as Error).message})`,
+    );
+  }
 }
 
 function stopSignal(): Promise<void> {
