@@ -42,3 +42,4 @@ export type { RestoreOptions, RestoreResult } from './store/restore-store.js';
 export { runDaemon, type DaemonLog, type DaemonOptions } from './daemon/cosigner-daemon.js';
 export { pairApiKey, type PairOptions, type PairOutcome } from './platform/pairing.js';
 export { pinnedPlatformKey } from './platform/platform-key.js';
+export { createStoredIdentity, loadStoredIdentity } from './identity/stored-identity.js';
