@@ -77,9 +77,6 @@ export function createServices(
   const approvals = new ApprovalService(db, approvalRequests, audit);
   const apiUsers = new ApiUserService(db, apiUserRepository, approvals, audit);
   const cosignerRepository = new CosignerRepository(db);
-  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock)) {
-    approvals.register(kind);
-  }
   const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
   const secrets = new PlatformSecrets(db);
   const authorizationKey = new PlatformAuthorizationKey(secrets);
@@ -93,6 +90,11 @@ export function createServices(
   );
   const cosignerJobs = new CosignerJobService(db, relayNotifier, audit, clock, relay.leaseMs);
   const keygen = new KeygenOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, (trx, workspaceId) =>
+    keygen.ensureForWorkspace(trx, workspaceId),
+  )) {
+    approvals.register(kind);
+  }
   cosignerJobs.whenSessionEnds((trx, sessionId, status) =>
     keygen.sessionEnded(trx, sessionId, status),
   );

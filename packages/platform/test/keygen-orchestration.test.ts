@@ -7,7 +7,14 @@
 import { decodeSignedRoster } from '@countersign/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import {
+  newIdentity,
+  pair,
+  pairNewCosigner,
+  refresh,
+  type TestIdentity,
+} from './helpers/cosigner.js';
+import { testKey } from './helpers/keys.js';
 import {
   createApiUser,
   startTestPlatform,
@@ -34,6 +41,7 @@ describe('cloud co-signers and KEYGEN', () => {
   let admin: TestApiUser;
   const cloud: Party[] = [];
   let signer: Party;
+  let signerIdentity: TestIdentity;
   let signerUserId: string;
 
   const call = (who: Party, method: 'GET' | 'POST', url: string, payload?: object) =>
@@ -85,6 +93,7 @@ describe('cloud co-signers and KEYGEN', () => {
     signerUserId = user.id;
     const paired = await pairNewCosigner(p, admin, user.id);
     signer = { cosignerId: paired.cosignerId, accessToken: await accessFor(paired.refreshToken) };
+    signerIdentity = paired.identity;
     expect(await keygenSessions()).toEqual([]);
 
     for (const slot of [1, 2] as const) {
@@ -185,5 +194,44 @@ describe('cloud co-signers and KEYGEN', () => {
     const second = await createApiUser(p, 'keygen-signer-2', 'SIGNER');
     await pairNewCosigner(p, admin, second.id);
     expect((await keygenSessions()).length).toBe(4);
+  });
+
+  it("another workspace's first signer paired to an existing co-signer gets KEYGEN once the Owner approves", async () => {
+    const { services } = p.app;
+    const ws2 = await services.workspaces.create({ name: 'Second', ownerEmail: 'o2@example.test' });
+    const key = await testKey('keygen-ws2-signer');
+    const user = await services.apiUsers.create(ws2.owner, {
+      name: 'ws2-signer',
+      role: 'SIGNER',
+      csrPem: key.csrPem,
+    });
+    const { pairingToken } = await services.pairing.issuePairingToken(ws2.owner, user.user.id);
+    const res = await pair(
+      p,
+      {
+        pairingToken,
+        identity: signerIdentity,
+        cosignerName: 'shared co-signer',
+        version: '0.1.0',
+        cosignerId: signer.cosignerId,
+      },
+      signer.accessToken,
+    );
+    expect(res.statusCode, res.body).toBe(202);
+    const ws2Sessions = () =>
+      services.database.db
+        .selectFrom('mpc_sessions')
+        .select(['algorithm', 'api_user_id'])
+        .where('workspace_id', '=', ws2.workspaceId)
+        .execute();
+    expect(await ws2Sessions()).toEqual([]);
+    await services.approvals.decide(
+      ws2.owner,
+      res.json<{ requestId: string }>().requestId,
+      'APPROVE',
+    );
+    const started = await ws2Sessions();
+    expect(started.map((s) => s.algorithm).sort()).toEqual(['ECDSA_SECP256K1', 'EDDSA_ED25519']);
+    for (const s of started) expect(s.api_user_id).toBe(user.user.id);
   });
 });

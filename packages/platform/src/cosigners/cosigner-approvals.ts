@@ -3,9 +3,11 @@
  * vote's transaction (see ApprovalService), and move a pairing on only from
  * the state the request was opened for.
  */
+import type { Transaction } from 'kysely';
 import type { ApprovalKind } from '../approvals/approval-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 
 /** Pair an API user with an existing co-signer: the workspace Owner approves. */
@@ -41,6 +43,8 @@ export function cosignerApprovalKinds(
   cosigners: CosignerRepository,
   audit: AuditLog,
   clock: Clock,
+  /** Runs in the deciding transaction once an API user is PAIRED (KEYGEN of a first signer). */
+  onSignerPaired?: (trx: Transaction<Database>, workspaceId: string) => Promise<unknown>,
 ): ApprovalKind[] {
   return [
     {
@@ -56,6 +60,7 @@ export function cosignerApprovalKinds(
           clock(),
         );
         if (!moved) throw new Error('approved pairing is no longer waiting');
+        await onSignerPaired?.(trx, request.workspace_id);
         await audit.appendIn(trx, {
           workspaceId: request.workspace_id,
           actorKind: 'system',
