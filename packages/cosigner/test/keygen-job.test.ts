@@ -76,3 +76,48 @@ describe('KEYGEN job restarts', () => {
     }
   });
 });
+
+describe('daemon', () => {
+  it('stops (rejects) when the platform refuses its credentials, instead of retrying forever', async () => {
+    const { createServer } = await import('node:http');
+    const { runDaemon } = await import('../src/daemon/cosigner-daemon.js');
+    const { createStoredIdentity } = await import('../src/identity/stored-identity.js');
+    const { pinPlatformKey } = await import('../src/platform/platform-key.js');
+    let calls = 0;
+    const server = createServer((_req, res) => {
+      calls++;
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Token family revoked', code: 1307 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const dir = await tempDir();
+    const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+    try {
+      createStoredIdentity(store).dispose();
+      pinPlatformKey(store, '11'.repeat(32));
+      const { saveCredential } = await import('../src/platform/platform-credentials.js');
+      saveCredential(store, {
+        cosignerId: '00000000-0000-4000-8000-000000000009',
+        platformUrl: `http://127.0.0.1:${port}`,
+        refreshToken: `csrt_${'A'.repeat(43)}`,
+      });
+      let refused: unknown;
+      try {
+        await runDaemon({
+          store,
+          signal: new AbortController().signal,
+          log: { info: () => undefined, warn: () => undefined },
+        });
+      } catch (e) {
+        refused = e;
+      }
+      expect(isCosignerError(refused, 'ERR_COSIGNER_PLATFORM_REFUSED')).toBe(true);
+      expect(calls).toBe(1);
+    } finally {
+      store.close();
+      server.close();
+    }
+  });
+});

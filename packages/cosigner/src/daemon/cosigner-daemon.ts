@@ -7,6 +7,7 @@
  * @module
  */
 import type { LeasedJob } from '@countersign/protocol';
+import { isCosignerError } from '../errors.js';
 import { loadStoredIdentity } from '../identity/stored-identity.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
@@ -53,6 +54,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         job = await ctx.client.work(await ctx.accessToken(), WORK_WAIT_SECONDS, signal);
       } catch (error) {
         if (signal.aborted) break;
+        // Credentials the platform refuses (unknown, expired, reused, revoked) never come back:
+        // stop for the operator to pair again rather than hammer the platform (docs/pairing.md).
+        if (isCredentialRefusal(error)) throw error;
         log.warn('work poll failed', { error: describe(error) });
         await delay(RETRY_DELAY_MS, signal);
         continue;
@@ -100,6 +104,16 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
       });
     }
   }
+}
+
+/** Platform codes 1304–1309: refresh or access token refused. */
+function isCredentialRefusal(error: unknown): boolean {
+  return (
+    isCosignerError(error, 'ERR_COSIGNER_PLATFORM_REFUSED') &&
+    error.platformCode !== undefined &&
+    error.platformCode >= 1304 &&
+    error.platformCode <= 1309
+  );
 }
 
 /** Error codes only: messages of our errors carry no secret, but codes are enough to act on. */
