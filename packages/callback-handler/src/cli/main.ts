@@ -204,6 +204,9 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const listener = createNodeRequestListener(handler, { pathPrefix: values['path-prefix'] ?? '' });
   const server: Server =
     tls === undefined ? createHttpServer(listener) : httpsServer(tls, listener);
+  // The co-signer gives up after 30 s; a client slower than that is not the co-signer.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
