@@ -48,6 +48,9 @@ describe('rules file', () => {
     expect(errorOf(withAsset({ allowlist: 'ANY', maxAmount: '1e3' }))).toMatch(
       /\/assets\/ETH\/maxAmount/,
     );
+    expect(errorOf({ ...EXAMPLE_RULES, assets: { 'ETH ': { allowlist: 'ANY' } } })).toMatch(
+      /\/assets: unknown field "ETH "/,
+    );
     expect(errorOf(withAsset({ maxAmount: '1' }))).toMatch(
       /\/assets\/ETH: missing field "allowlist"/,
     );

@@ -88,7 +88,9 @@ export const RulesFileSchema = Type.Object(
     /** Always rejected, whatever else matches. */
     denylist: Type.Optional(Type.Array(DestinationRefSchema, { maxItems: 100000 })),
     businessHours: Type.Optional(BusinessHoursSchema),
-    assets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), AssetRuleSchema),
+    assets: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), AssetRuleSchema, {
+      additionalProperties: false,
+    }),
     configChanges: Type.Optional(
       Type.Object(
         {
