@@ -381,7 +381,7 @@ describe('reference handler rules', () => {
       status: 401,
       error: { code: 'ERR_CALLBACK_JWT_INVALID' },
     });
-    expect(lines[2].request).toBeUndefined();
+    expect(lines[2]?.request).toBeUndefined();
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
     expect(text).not.toContain('PRIVATE KEY');
     expect(text).not.toContain(handlerKeys.publicPem.split('\n')[1]!);
