@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli, startCli } from './helpers.js';
 
-const COSIGNER = fileURLToPath(new URL('../../cosigner/dist/bin.js', import.meta.url));
+const COSIGNER = fileURLToPath(new URL('../../cosigner/bin/cosigner.js', import.meta.url));
 const PASSPHRASE = 'keygen test passphrase';
 const env = { ...process.env, COSIGNER_PASSPHRASE: PASSPHRASE };
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli, startCli } from './helpers.js';
 
-const COSIGNER = fileURLToPath(new URL('../../cosigner/dist/bin.js', import.meta.url));
+const COSIGNER = fileURLToPath(new URL('../../cosigner/bin/cosigner.js', import.meta.url));
 const PASSPHRASE = 'pairing test passphrase';
 
 function cosigner(args: string[], cwd: string) {

@@ -284,7 +284,7 @@ describe('cosigner with an HSM (SoftHSM2)', () => {
 });
 
 describe('the cosigner binary', () => {
-  const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+  const bin = fileURLToPath(new URL('../bin/cosigner.js', import.meta.url));
 
   it('prints help, and exits 2 on an unknown command and 4 without a store', async () => {
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
