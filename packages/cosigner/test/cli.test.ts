@@ -146,6 +146,7 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
       [['status', '--home', home, '--passphrase', 'on-the-command-line'], /Unknown option/],
       [['api-keys', 'remove', '--home', home], /api-keys list/],
       [['backup', '--home', home], /one backup file/],
+      [['pair', '--home', home, '--pairing-token-file', open], /readable by others/],
     ];
     for (const [args, message] of usage) {
       const run = await cosigner(args, PASS);

@@ -4,11 +4,10 @@
  * `COSIGNER_PAIRING_TOKEN` keeps it out of the process list and shell history.
  * @module
  */
-import { readFile } from 'node:fs/promises';
-
 import type { PairOutcome } from '../platform/pairing.js';
 import { UsageError } from './exit-codes.js';
 import { json, table } from './format.js';
+import { readSecretFile } from './secrets.js';
 
 export const PAIRING_FLAGS = {
   'pairing-token': { type: 'string' },
@@ -34,7 +33,7 @@ export async function pairingToken(
   const file = flags['pairing-token-file'];
   const token =
     file !== undefined
-      ? (await readFile(file, 'utf8')).trim()
+      ? (await readSecretFile(file, 'pairing token')).trim()
       : (flags['pairing-token'] ?? env['COSIGNER_PAIRING_TOKEN']);
   if (token === '') throw new UsageError('the pairing token is empty');
   return token;

@@ -34,7 +34,8 @@ export async function readSecret(
   });
 }
 
-async function readSecretFile(file: string, label: string): Promise<string> {
+/** A secret from a file only its owner can read (one trailing newline dropped). */
+export async function readSecretFile(file: string, label: string): Promise<string> {
   let mode: number;
   try {
     mode = (await stat(file)).mode;

@@ -202,7 +202,7 @@ export class PlatformClient {
         detail: `${method} ${path}: ${(e as Error).name}`,
       });
     }
-    const text = await response.text();
+    const text = await readBounded(response, `${method} ${path}`);
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
@@ -222,6 +222,34 @@ export class PlatformClient {
       { detail, platformCode: typeof error?.code === 'number' ? error.code : undefined },
     );
   }
+}
+
+/**
+ * Most bytes of one response the co-signer reads: a page of relay messages (each payload at most
+ * 2 MiB of base64) fits many times over, while a broken or hostile server cannot make the
+ * co-signer buffer without bound.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** The response body as text, refusing (and cancelling) one longer than the bound. */
+async function readBounded(response: Response, call: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > MAX_RESPONSE_BYTES || response.body === null) {
+    await response.body?.cancel();
+    if (response.body === null) return '';
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
+  }
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  // Leaving the loop early (the throw) cancels the stream: the rest is never read.
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    length += chunk.length;
+    if (length > MAX_RESPONSE_BYTES) {
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Session ids come from the platform: checked before they go into a URL. */
