@@ -12,9 +12,9 @@
  * @module
  */
 import { toHex } from './bytes.js';
-import { MpcError } from './errors.js';
 import {
   checkPublicShareSet,
+  checkSigningShare,
   publicShareSet,
   type CheckedShareSet,
   type KeyShare,
@@ -81,17 +81,5 @@ export function checkShareSet(
  */
 export function checkKeyShareCached(share: KeyShare): { checked: CheckedShareSet; secret: bigint } {
   const checked = checkShareSet(share);
-  const X = checked.verificationShares.get(share.index);
-  if (X === undefined) throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'index not in parties' });
-  let secret: bigint;
-  try {
-    secret = checked.suite.decodeScalar(share.signingShare);
-  } catch (e) {
-    throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'signing share', cause: e });
-  }
-  if (!checked.suite.G.multiply(secret).equals(X))
-    throw new MpcError('ERR_MPC_KEY_SHARE', {
-      detail: 'signing share does not match its verification share',
-    });
-  return { checked, secret };
+  return { checked, secret: checkSigningShare(share, checked) };
 }

@@ -212,6 +212,15 @@ function interpolateInExponent(
 /** Validates a key share (public part and `share·G = X_index`); returns its signing scalar. */
 export function checkKeyShare(share: KeyShare): { checked: CheckedShareSet; secret: bigint } {
   const checked = checkPublicShareSet(share);
+  return { checked, secret: checkSigningShare(share, checked) };
+}
+
+/**
+ * The secret half of {@link checkKeyShare}, against an already checked public part: the index is
+ * a member, the signing share is a canonical non-zero scalar and `x_i·G = X_i` (constant-time
+ * multiplication). Returns the signing scalar.
+ */
+export function checkSigningShare(share: KeyShare, checked: CheckedShareSet): bigint {
   const X = checked.verificationShares.get(share.index);
   if (X === undefined) throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'index not in parties' });
   let secret: bigint;
@@ -224,7 +233,7 @@ export function checkKeyShare(share: KeyShare): { checked: CheckedShareSet; secr
     throw new MpcError('ERR_MPC_KEY_SHARE', {
       detail: 'signing share does not match its verification share',
     });
-  return { checked, secret };
+  return secret;
 }
 
 /** Serializes a key share (secret: seal before storing, wipe after use). */
