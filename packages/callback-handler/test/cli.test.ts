@@ -16,7 +16,14 @@ import {
   signCallbackRequest,
   verifyCallbackResponse,
 } from '../src/index.js';
-import { EXAMPLE_RULES, nowSeconds, post, rsaPair, txSignRequest } from './helpers.js';
+import {
+  EXAMPLE_RULES,
+  nowSeconds,
+  opensslSelfSigned,
+  post,
+  rsaPair,
+  txSignRequest,
+} from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 // Run the TypeScript sources, resolving workspace packages to their sources too.
@@ -77,23 +84,7 @@ describe('countersign-callback', () => {
   });
 
   it('pin prints the SPKI SHA-256 of a certificate', () => {
-    const key = join(dir, 'tls.key');
-    const cert = join(dir, 'tls.crt');
-    spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=h',
-    ]);
+    const { certFile: cert } = opensslSelfSigned(dir, 'tls');
     const r = run('pin', cert);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
@@ -204,23 +195,7 @@ describe('countersign-callback serve', () => {
   });
 
   it('serves pinned-TLS mode over HTTPS to a client pinning the printed SPKI hash', async () => {
-    const key = join(files, 'pinned.key');
-    const cert = join(files, 'pinned.crt');
-    spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=pinned',
-    ]);
+    const { keyFile: key, certFile: cert } = opensslSelfSigned(files, 'pinned');
     chmodSync(key, 0o600);
     const pin = run('pin', cert).stdout.trim();
     const child = spawn(process.execPath, [
@@ -281,22 +256,7 @@ describe('countersign-callback serve', () => {
       chmodSync(handlerKey, 0o600);
     }
     // A TLS key that does not belong to the certificate.
-    const certOnly = join(files, 'only.crt');
-    spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      join(files, 'unused.key'),
-      '-out',
-      certOnly,
-      '-subj',
-      '/CN=x',
-    ]);
+    const { certFile: certOnly } = opensslSelfSigned(files, 'only');
     const mismatch = run(...args, '--tls-cert', certOnly, '--tls-key', handlerKey);
     expect(mismatch.code).toBe(3);
     expect(mismatch.stderr).toMatch(/--tls-cert\/--tls-key: not a usable certificate and key/);

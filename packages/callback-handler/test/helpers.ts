@@ -1,9 +1,11 @@
 // Shared fixtures: real RSA keys from node:crypto, a valid tx_sign_request, and a co-signer
 // client that signs requests and posts them over real loopback HTTP(S).
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { AddressInfo, Server } from 'node:net';
+import { join } from 'node:path';
 
 import type { ConfigChangeSignRequest, TxSignRequest } from '@countersign/protocol';
 
@@ -157,3 +159,37 @@ export const EXAMPLE_RULES = {
   },
   configChanges: { approveTypes: ['UNMANAGED_WALLET'] },
 };
+
+/**
+ * A self-signed RSA-2048 certificate for 127.0.0.1 made by the real `openssl` binary (required),
+ * written as `<dir>/<name>.key` and `<dir>/<name>.crt`; returns the two paths.
+ */
+export function opensslSelfSigned(
+  dir: string,
+  name: string,
+): { keyFile: string; certFile: string } {
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
+  return { keyFile, certFile };
+}

@@ -19,35 +19,13 @@ import {
   spkiSha256FromCertificatePem,
   type TxSignRequest,
 } from '../src/index.js';
-import { close, listen, post, txSignRequest } from './helpers.js';
+import { close, listen, opensslSelfSigned, post, txSignRequest } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'callback-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function selfSigned(name: string): { key: string; cert: string; opensslPin: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
+  const { keyFile: key, certFile: cert } = opensslSelfSigned(dir, name);
   // The pin as openssl computes it (an independent implementation): SHA-256 of the DER SPKI.
   const spki = execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
   const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: spki });
