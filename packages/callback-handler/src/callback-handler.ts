@@ -30,18 +30,17 @@ import {
 import {
   checkTimeClaims,
   DEFAULT_CLOCK_SKEW_SECONDS,
-  MAX_CLOCK_SKEW_SECONDS,
-  signCallbackResponse,
-} from './callback-jwt.js';
-import { verifyRs256Jwt } from './compact-jws.js';
-import { checkDecision, type CallbackDecision } from './decision.js';
-import { CallbackHandlerError } from './errors.js';
-import {
   loadRsaPrivateKey,
   loadRsaPublicKey,
+  MAX_CLOCK_SKEW_SECONDS,
+  signCallbackResponse,
+  verifyRs256Jwt,
   type PrivateKeyInput,
   type PublicKeyInput,
-} from './rsa-keys.js';
+} from '@countersign/protocol/callback-auth';
+
+import { checkDecision, type CallbackDecision } from './decision.js';
+import { CallbackHandlerError } from './errors.js';
 import { checkSchema } from './schema-check.js';
 
 export type CallbackRequestKind = 'tx_sign_request' | 'config_change_sign_request';

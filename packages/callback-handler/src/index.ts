@@ -26,27 +26,31 @@ export {
   MAX_REJECTION_REASON_LENGTH,
   type CallbackDecision,
 } from './decision.js';
+// The protocol's authentication primitives, re-exported: this package's API predates their move
+// to @countersign/protocol/callback-auth, where the co-signer uses the same code.
 export {
   checkCallbackResponse,
   checkTimeClaims,
   DEFAULT_CLOCK_SKEW_SECONDS,
-  signCallbackRequest,
-  signCallbackResponse,
-  verifyCallbackResponse,
-  type TimeCheckOptions,
-  type VerifyResponseOptions,
-} from './callback-jwt.js';
-export { signRs256Jwt, verifyRs256Jwt, type JwtClaims } from './compact-jws.js';
-export {
   loadRsaPrivateKey,
   loadRsaPublicKey,
   MIN_RSA_MODULUS_BITS,
+  signCallbackRequest,
+  signCallbackResponse,
+  signRs256Jwt,
+  verifyCallbackResponse,
+  verifyRs256Jwt,
+  createPinnedAgent,
+  spkiMatchesPin,
+  spkiSha256FromCertificatePem,
+  type JwtClaims,
   type PrivateKeyInput,
   type PublicKeyInput,
-} from './rsa-keys.js';
+  type TimeCheckOptions,
+  type VerifyResponseOptions,
+} from '@countersign/protocol/callback-auth';
 export { createNodeRequestListener, type NodeAdapterOptions } from './node-adapter.js';
 export { callbackHandlerPlugin, type CallbackHandlerPluginOptions } from './fastify-plugin.js';
-export { createPinnedAgent, spkiMatchesPin, spkiSha256FromCertificatePem } from './tls-pin.js';
 export { CallbackHandlerError, type CallbackHandlerErrorCode } from './errors.js';
 export type {
   CallbackAction,

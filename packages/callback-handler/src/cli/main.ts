@@ -11,14 +11,18 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 
+import {
+  loadRsaPrivateKey,
+  loadRsaPublicKey,
+  spkiSha256FromCertificatePem,
+} from '@countersign/protocol/callback-auth';
+
 import { CallbackHandlerError } from '../errors.js';
 import { createNodeRequestListener } from '../node-adapter.js';
 import { AuditLog, verifyAuditLog } from '../reference/audit-log.js';
 import { createReferenceHandler } from '../reference/reference-handler.js';
 import { loadRulesFile } from '../reference/rules-file.js';
 import { VelocityStore } from '../reference/velocity-store.js';
-import { loadRsaPrivateKey, loadRsaPublicKey } from '../rsa-keys.js';
-import { spkiSha256FromCertificatePem } from '../tls-pin.js';
 
 export interface CliIo {
   stdout: (text: string) => void;

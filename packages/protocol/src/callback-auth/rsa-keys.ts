@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 
-import { CallbackHandlerError } from './errors.js';
+import { CallbackError } from './callback-auth-error.js';
 
 /** RFC 7518 §3.3: a key of size 2048 bits or larger MUST be used with RS256. */
 export const MIN_RSA_MODULUS_BITS = 2048;
@@ -21,12 +21,12 @@ export function loadRsaPublicKey(input: PublicKeyInput, what: string): KeyObject
     key = input instanceof KeyObject ? input : createPublicKey(input);
     if (key.type === 'private') key = createPublicKey(key);
   } catch (cause) {
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', `${what}: not a PEM public key`, {
+    throw new CallbackError('ERR_CALLBACK_INVALID_KEY', `${what}: not a PEM public key`, {
       cause,
     });
   }
   if (key.type !== 'public') {
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', `${what}: not a public key`);
+    throw new CallbackError('ERR_CALLBACK_INVALID_KEY', `${what}: not a public key`);
   }
   checkRsa(key, what);
   return key;
@@ -38,10 +38,10 @@ export function loadRsaPrivateKey(input: PrivateKeyInput, what: string): KeyObje
     key = input instanceof KeyObject ? input : createPrivateKey(input);
   } catch {
     // No cause: the parser's message may quote the input, and the input is a secret.
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', `${what}: not a PEM private key`);
+    throw new CallbackError('ERR_CALLBACK_INVALID_KEY', `${what}: not a PEM private key`);
   }
   if (key.type !== 'private') {
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', `${what}: not a private key`);
+    throw new CallbackError('ERR_CALLBACK_INVALID_KEY', `${what}: not a private key`);
   }
   checkRsa(key, what);
   return key;
@@ -50,14 +50,14 @@ export function loadRsaPrivateKey(input: PrivateKeyInput, what: string): KeyObje
 function checkRsa(key: KeyObject, what: string): void {
   // 'rsa-pss' keys are refused: they cannot make or check PKCS#1 v1.5 (RS256) signatures.
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new CallbackHandlerError(
+    throw new CallbackError(
       'ERR_CALLBACK_INVALID_KEY',
       `${what}: must be an RSA key (got ${key.asymmetricKeyType ?? 'a symmetric key'})`,
     );
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_MODULUS_BITS) {
-    throw new CallbackHandlerError(
+    throw new CallbackError(
       'ERR_CALLBACK_INVALID_KEY',
       `${what}: RSA key of ${bits} bits, at least ${MIN_RSA_MODULUS_BITS} required`,
     );

@@ -9,7 +9,7 @@ import { Agent, type AgentOptions, type RequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect, type ConnectionOptions } from 'node:tls';
 
-import { CallbackHandlerError } from './errors.js';
+import { CallbackError } from './callback-auth-error.js';
 
 /** Hex SHA-256 of the certificate's SPKI: the value to configure on the co-signer. */
 export function spkiSha256FromCertificatePem(certificatePem: string): string {
@@ -17,7 +17,7 @@ export function spkiSha256FromCertificatePem(certificatePem: string): string {
   try {
     cert = new X509Certificate(certificatePem);
   } catch (cause) {
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_KEY', 'not a PEM X.509 certificate', {
+    throw new CallbackError('ERR_CALLBACK_INVALID_KEY', 'not a PEM X.509 certificate', {
       cause,
     });
   }
@@ -72,7 +72,14 @@ class PinnedAgent extends Agent {
     };
     socket.once('secureConnect', () => {
       const ok = spkiMatchesPin(socket.getPeerCertificate().pubkey, this.#pinHex);
-      settle(ok ? null : new Error('callback handler certificate does not match the pinned key'));
+      settle(
+        ok
+          ? null
+          : new CallbackError(
+              'ERR_CALLBACK_TLS_PIN_MISMATCH',
+              'callback handler certificate does not match the pinned key',
+            ),
+      );
     });
     socket.once('error', (error: Error) => settle(error));
     return undefined;
@@ -81,10 +88,7 @@ class PinnedAgent extends Agent {
 
 function parsePin(pinHex: string): Buffer {
   if (!/^[0-9a-fA-F]{64}$/.test(pinHex)) {
-    throw new CallbackHandlerError(
-      'ERR_CALLBACK_INVALID_OPTIONS',
-      'pin must be 64 hex digits (SHA-256)',
-    );
+    throw new CallbackError('ERR_CALLBACK_INVALID_OPTIONS', 'pin must be 64 hex digits (SHA-256)');
   }
   return Buffer.from(pinHex, 'hex');
 }

@@ -11,11 +11,11 @@ import {
   CALLBACK_JWT_MAX_LIFETIME_SECONDS,
   CallbackResponseSchema,
   type CallbackResponse,
-} from '@countersign/protocol';
+} from '../callback.js';
 import { Value } from 'typebox/value';
 
 import { signRs256Jwt, verifyRs256Jwt, type JwtClaims } from './compact-jws.js';
-import { CallbackHandlerError } from './errors.js';
+import { CallbackError } from './callback-auth-error.js';
 
 /** Default tolerance between the co-signer's clock and ours. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
@@ -42,7 +42,7 @@ export function checkTimeClaims(claims: JwtClaims, options: TimeCheckOptions): J
   const hasIat = iat !== undefined;
   const hasExp = exp !== undefined;
   if (!hasIat && !hasExp && !options.requireTimestamps) return rest;
-  const timeError = (message: string) => new CallbackHandlerError('ERR_CALLBACK_JWT_TIME', message);
+  const timeError = (message: string) => new CallbackError('ERR_CALLBACK_JWT_TIME', message);
   if (!isSeconds(iat) || !isSeconds(exp)) {
     throw timeError('token must carry integer iat and exp claims');
   }
@@ -53,7 +53,7 @@ export function checkTimeClaims(claims: JwtClaims, options: TimeCheckOptions): J
     throw timeError('token issued in the future (check the clocks)');
   }
   if (exp < options.nowSeconds - options.clockSkewSeconds) {
-    throw new CallbackHandlerError('ERR_CALLBACK_JWT_EXPIRED', 'token expired');
+    throw new CallbackError('ERR_CALLBACK_JWT_EXPIRED', 'token expired');
   }
   return rest;
 }
@@ -108,10 +108,10 @@ export function verifyCallbackResponse(
 /** A plain response (JWT claims or pinned-TLS JSON) checked against the schema and the echo. */
 export function checkCallbackResponse(value: unknown, expectedRequestId: string): CallbackResponse {
   if (!Value.Check(CallbackResponseSchema, value)) {
-    throw new CallbackHandlerError('ERR_CALLBACK_INVALID_PAYLOAD', 'not a callback response');
+    throw new CallbackError('ERR_CALLBACK_INVALID_PAYLOAD', 'not a callback response');
   }
   if (value.requestId !== expectedRequestId) {
-    throw new CallbackHandlerError(
+    throw new CallbackError(
       'ERR_CALLBACK_RESPONSE_MISMATCH',
       'the response is for another request (requestId not echoed)',
     );

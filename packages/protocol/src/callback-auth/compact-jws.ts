@@ -9,7 +9,7 @@
  */
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
 
-import { CallbackHandlerError } from './errors.js';
+import { CallbackError } from './callback-auth-error.js';
 import { rsaSignatureLength } from './rsa-keys.js';
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT' })).toString('base64url');
@@ -20,7 +20,7 @@ export const MAX_JWT_LENGTH = 4 * 1024 * 1024;
 
 export type JwtClaims = Record<string, unknown>;
 
-const invalid = () => new CallbackHandlerError('ERR_CALLBACK_JWT_INVALID', 'invalid token');
+const invalid = () => new CallbackError('ERR_CALLBACK_JWT_INVALID', 'invalid token');
 
 /** Signs `claims` with RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3). */
 export function signRs256Jwt(claims: JwtClaims, privateKey: KeyObject): string {
