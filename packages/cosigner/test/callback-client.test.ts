@@ -1,0 +1,400 @@
+// The co-signer asking a Callback Handler, both modes, against real loopback servers: genuine
+// handlers built with @countersign/callback-handler (which verify the co-signer's signed
+// requests), and raw servers that hang, fail, answer HTML, forge, replay, or present another
+// TLS certificate. Every failure must come back as its own FAILED sub-status, never an APPROVE.
+import type { RequestListener } from 'node:http';
+
+import {
+  approve,
+  createCallbackHandler,
+  createNodeRequestListener,
+  reject,
+  retry,
+  signCallbackResponse,
+  type CallbackDecision,
+} from '@countersign/callback-handler';
+import type { ConfigChangeSignRequest, TxSignRequest } from '@countersign/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CallbackClient, type CallbackClientOptions } from '../src/callback/callback-client.js';
+import { askStoredCallbackHandler } from '../src/callback/callback-gate.js';
+import {
+  parseCallbackHandler,
+  type StoredCallbackHandler,
+} from '../src/callback/callback-handler-config.js';
+import type { CallbackFailureSubStatus } from '../src/callback/callback-outcome.js';
+import {
+  configChangePayload,
+  fixedAnswer,
+  hangingAnswer,
+  rsaKeyPair,
+  serve,
+  tlsIdentity,
+  txPayload,
+  type Served,
+  type TlsIdentity,
+} from './callback-fixtures.js';
+import { cleanupTempDirs, tempDir } from './store-helpers.js';
+
+const cosigner = rsaKeyPair(3072);
+const handlerKeys = rsaKeyPair();
+const otherKeys = rsaKeyPair();
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+let tls: TlsIdentity;
+let otherTls: TlsIdentity;
+const servers: Served[] = [];
+
+beforeAll(async () => {
+  const dir = await tempDir('cosigner-callback-');
+  tls = tlsIdentity(dir, 'handler');
+  otherTls = tlsIdentity(dir, 'impostor');
+});
+
+afterAll(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await cleanupTempDirs();
+});
+
+async function served(listener: RequestListener, identity?: TlsIdentity): Promise<Served> {
+  const server = await serve(listener, identity);
+  servers.push(server);
+  return server;
+}
+
+type Decide = (payload: TxSignRequest | ConfigChangeSignRequest) => CallbackDecision;
+
+/** A genuine JWT-mode handler that signs its answers with `signingKey`. */
+function jwtHandler(decide: Decide, signingKey = handlerKeys.privateKey): RequestListener {
+  return createNodeRequestListener(
+    createCallbackHandler({
+      mode: { type: 'jwt', cosignerPublicKey: cosigner.publicKey, handlerPrivateKey: signingKey },
+      onTxSignRequest: decide,
+      onConfigChangeSignRequest: decide,
+    }),
+  );
+}
+
+function pinnedHandler(decide: Decide): RequestListener {
+  return createNodeRequestListener(
+    createCallbackHandler({
+      mode: { type: 'pinned-tls' },
+      onTxSignRequest: decide,
+      onConfigChangeSignRequest: decide,
+    }),
+  );
+}
+
+function client(stored: StoredCallbackHandler, options: Partial<CallbackClientOptions> = {}) {
+  return new CallbackClient({
+    handler: parseCallbackHandler(stored),
+    cosignerKey: cosigner.privateKey,
+    ...options,
+  });
+}
+
+const jwtClient = (server: Served, options: Partial<CallbackClientOptions> = {}) =>
+  client({ mode: 'jwt', url: server.url, publicKey: handlerKeys.publicPem }, options);
+const pinnedClient = (
+  server: Served,
+  cert = tls.cert,
+  options: Partial<CallbackClientOptions> = {},
+) => client({ mode: 'pinned-tls', url: server.url, cert }, options);
+
+function expectFailure(outcome: { action: string }, subStatus: CallbackFailureSubStatus): void {
+  expect(outcome).toMatchObject({ action: 'FAILED', subStatus });
+}
+
+describe('JWT mode', () => {
+  it('gets APPROVE for a tx_sign_request and a config change from a genuine handler that verified the signed request', async () => {
+    const seen: string[] = [];
+    const server = await served(
+      jwtHandler((payload) => {
+        seen.push(payload.requestId);
+        return approve();
+      }),
+    );
+    const tx = txPayload();
+    const attempt = await jwtClient(server).ask('tx_sign_request', tx);
+    expect(attempt).toMatchObject({
+      requestId: tx.requestId,
+      kind: 'tx_sign_request',
+      mode: 'jwt',
+      attempt: 1,
+      httpStatus: 200,
+      outcome: { action: 'APPROVE' },
+    });
+    const change = configChangePayload();
+    const approval = await jwtClient(server).ask('config_change_sign_request', change);
+    expect(approval.outcome).toEqual({ action: 'APPROVE' });
+    expect(seen).toEqual([tx.requestId, change.requestId]);
+  });
+
+  it('gets REJECT with the reason', async () => {
+    const server = await served(jwtHandler(() => reject('payee not on the allowlist')));
+    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+    expect(attempt.outcome).toEqual({
+      action: 'REJECT',
+      rejectionReason: 'payee not on the allowlist',
+    });
+  });
+
+  it('fails with CALLBACK_BAD_SIGNATURE when the answer is signed by another key', async () => {
+    const server = await served(jwtHandler(() => approve(), otherKeys.privateKey));
+    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+    expect(attempt.httpStatus).toBe(200);
+    expectFailure(attempt.outcome, 'CALLBACK_BAD_SIGNATURE');
+  });
+
+  it('fails with CALLBACK_REQUEST_ID_MISMATCH when an old approval is replayed', async () => {
+    const earlier = txPayload();
+    const oldApproval = signCallbackResponse(
+      { action: 'APPROVE', requestId: earlier.requestId },
+      handlerKeys.privateKey,
+      nowSeconds(),
+    );
+    const server = await served(fixedAnswer(200, 'application/jwt', oldApproval));
+    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+    expectFailure(attempt.outcome, 'CALLBACK_REQUEST_ID_MISMATCH');
+  });
+
+  it('fails with CALLBACK_STALE_RESPONSE for a genuine answer issued an hour ago', async () => {
+    const tx = txPayload();
+    const stale = signCallbackResponse(
+      { action: 'APPROVE', requestId: tx.requestId },
+      handlerKeys.privateKey,
+      nowSeconds() - 3600,
+    );
+    const server = await served(fixedAnswer(200, 'application/jwt', stale));
+    expectFailure(
+      (await jwtClient(server).ask('tx_sign_request', tx)).outcome,
+      'CALLBACK_STALE_RESPONSE',
+    );
+  });
+
+  it('fails with CALLBACK_MALFORMED_RESPONSE for an HTML page, JSON, and a token with alg none', async () => {
+    const tx = txPayload();
+    const unsigned = [
+      Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url'),
+      Buffer.from(JSON.stringify({ action: 'APPROVE', requestId: tx.requestId })).toString(
+        'base64url',
+      ),
+      '',
+    ].join('.');
+    const bodies: [string, string, CallbackFailureSubStatus][] = [
+      ['text/html', '<html><body>502 Bad Gateway</body></html>', 'CALLBACK_MALFORMED_RESPONSE'],
+      [
+        'application/json',
+        JSON.stringify({ action: 'APPROVE', requestId: tx.requestId }),
+        'CALLBACK_MALFORMED_RESPONSE',
+      ],
+      ['application/jwt', unsigned, 'CALLBACK_MALFORMED_RESPONSE'],
+      ['application/jwt', `${unsigned}AAAA`, 'CALLBACK_BAD_SIGNATURE'],
+    ];
+    for (const [contentType, body, subStatus] of bodies) {
+      const server = await served(fixedAnswer(200, contentType, body));
+      expectFailure((await jwtClient(server).ask('tx_sign_request', tx)).outcome, subStatus);
+    }
+  });
+
+  it('fails with CALLBACK_HTTP_ERROR on a 5xx (the handler`s decision function threw) and on a 404', async () => {
+    const server = await served(
+      jwtHandler(() => {
+        throw new Error('database down');
+      }),
+    );
+    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+    expect(attempt.httpStatus).toBe(500);
+    expect(attempt.outcome).toEqual({
+      action: 'FAILED',
+      subStatus: 'CALLBACK_HTTP_ERROR',
+      detail: 'HTTP 500',
+    });
+    const wrongPath = await served(fixedAnswer(404, 'text/plain', 'not found'));
+    expectFailure(
+      (await jwtClient(wrongPath).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_HTTP_ERROR',
+    );
+  });
+
+  it('fails with CALLBACK_TIMEOUT when the handler hangs (short configured timeout)', async () => {
+    const server = await served(hangingAnswer);
+    const attempt = await jwtClient(server, { timeoutMs: 300 }).ask('tx_sign_request', txPayload());
+    expectFailure(attempt.outcome, 'CALLBACK_TIMEOUT');
+    expect(server.requests()).toBe(1);
+  });
+
+  it('fails with CALLBACK_RESPONSE_TOO_LARGE without reading past the limit', async () => {
+    const server = await served(fixedAnswer(200, 'application/jwt', 'a'.repeat(200_000)));
+    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+    expectFailure(attempt.outcome, 'CALLBACK_RESPONSE_TOO_LARGE');
+  });
+
+  it('fails with CALLBACK_UNREACHABLE when nothing listens, and CALLBACK_TLS_ERROR for an untrusted https certificate', async () => {
+    const gone = await serve(hangingAnswer);
+    await gone.close();
+    expectFailure(
+      (await jwtClient(gone).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_UNREACHABLE',
+    );
+    const selfSigned = await served(
+      jwtHandler(() => approve()),
+      tls,
+    );
+    const attempt = await jwtClient(selfSigned).ask('tx_sign_request', txPayload());
+    expectFailure(attempt.outcome, 'CALLBACK_TLS_ERROR');
+    expect(selfSigned.requests()).toBe(0);
+  });
+
+  it('fails with CALLBACK_ABORTED when the caller has given up', async () => {
+    const server = await served(hangingAnswer);
+    const controller = new AbortController();
+    const pending = jwtClient(server).ask('tx_sign_request', txPayload(), {
+      signal: controller.signal,
+    });
+    controller.abort();
+    expectFailure((await pending).outcome, 'CALLBACK_ABORTED');
+  });
+
+  it('refuses to send a payload that breaks the protocol schema', async () => {
+    const server = await served(jwtHandler(() => approve()));
+    const bad = { ...txPayload(), unexpected: true } as TxSignRequest;
+    await expect(jwtClient(server).ask('tx_sign_request', bad)).rejects.toThrow(/protocol schema/);
+    expect(server.requests()).toBe(0);
+  });
+});
+
+describe('pinned-TLS mode', () => {
+  it('gets APPROVE and REJECT as JSON over TLS pinned to the configured certificate', async () => {
+    let answer: CallbackDecision = approve();
+    const server = await served(
+      pinnedHandler(() => answer),
+      tls,
+    );
+    expect((await pinnedClient(server).ask('tx_sign_request', txPayload())).outcome).toEqual({
+      action: 'APPROVE',
+    });
+    answer = reject('outside business hours');
+    const attempt = await pinnedClient(server).ask(
+      'config_change_sign_request',
+      configChangePayload(),
+    );
+    expect(attempt).toMatchObject({
+      mode: 'pinned-tls',
+      outcome: { action: 'REJECT', rejectionReason: 'outside business hours' },
+    });
+  });
+
+  it('fails with CALLBACK_TLS_PIN_MISMATCH against another certificate, before sending a byte', async () => {
+    const impostor = await served(
+      pinnedHandler(() => approve()),
+      otherTls,
+    );
+    const attempt = await pinnedClient(impostor).ask('tx_sign_request', txPayload());
+    expectFailure(attempt.outcome, 'CALLBACK_TLS_PIN_MISMATCH');
+    expect(impostor.requests()).toBe(0);
+  });
+
+  it('fails on a replayed answer, an HTML page, a 5xx and a hang', async () => {
+    const earlier = txPayload();
+    const replay = await served(
+      fixedAnswer(
+        200,
+        'application/json',
+        JSON.stringify({ action: 'APPROVE', requestId: earlier.requestId }),
+      ),
+      tls,
+    );
+    expectFailure(
+      (await pinnedClient(replay).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_REQUEST_ID_MISMATCH',
+    );
+    const html = await served(fixedAnswer(200, 'text/html', '<html>maintenance</html>'), tls);
+    expectFailure(
+      (await pinnedClient(html).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_MALFORMED_RESPONSE',
+    );
+    const failing = await served(fixedAnswer(503, 'application/json', '{}'), tls);
+    expectFailure(
+      (await pinnedClient(failing).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_HTTP_ERROR',
+    );
+    const hanging = await served(hangingAnswer, tls);
+    const attempt = await pinnedClient(hanging, tls.cert, { timeoutMs: 300 }).ask(
+      'tx_sign_request',
+      txPayload(),
+    );
+    expectFailure(attempt.outcome, 'CALLBACK_TIMEOUT');
+  });
+});
+
+describe('the gate a signing job calls', () => {
+  const key = () => cosigner.privateKey;
+
+  it('approves automatically when no handler is configured, asking no one', async () => {
+    const result = await askStoredCallbackHandler(null, key, 'tx_sign_request', txPayload());
+    expect(result).toEqual({
+      outcome: { action: 'APPROVE' },
+      attempts: [],
+      handlerConfigured: false,
+    });
+  });
+
+  it('fails closed with CALLBACK_CONFIG_INVALID for damaged settings', async () => {
+    const result = await askStoredCallbackHandler(
+      { mode: 'jwt', url: 'http://198.51.100.7/cb', publicKey: handlerKeys.publicPem },
+      key,
+      'tx_sign_request',
+      txPayload(),
+    );
+    expect(result.handlerConfigured).toBe(true);
+    expectFailure(result.outcome, 'CALLBACK_CONFIG_INVALID');
+  });
+
+  it('asks again after RETRY on the policy`s schedule and ends with the APPROVE (injected sleep)', async () => {
+    let asked = 0;
+    const server = await served(
+      jwtHandler(() => {
+        asked += 1;
+        return asked < 3 ? retry() : approve();
+      }),
+    );
+    const slept: number[] = [];
+    const audited: string[] = [];
+    const result = await askStoredCallbackHandler(
+      { mode: 'jwt', url: server.url, publicKey: handlerKeys.publicPem },
+      key,
+      'tx_sign_request',
+      txPayload(),
+      {
+        sleep: (ms) => {
+          slept.push(ms);
+          return Promise.resolve();
+        },
+        onAttempt: (attempt) => {
+          audited.push(`${attempt.attempt}:${attempt.outcome.action}`);
+        },
+      },
+    );
+    expect(result.outcome).toEqual({ action: 'APPROVE' });
+    expect(audited).toEqual(['1:RETRY', '2:RETRY', '3:APPROVE']);
+    expect(slept).toEqual([180_000, 180_000]);
+    expect(result.attempts).toHaveLength(3);
+  });
+
+  it('pinned-TLS RETRY until the budget is spent ends FAILED with CALLBACK_RETRIES_EXHAUSTED', async () => {
+    const server = await served(
+      pinnedHandler(() => retry()),
+      tls,
+    );
+    const result = await askStoredCallbackHandler(
+      { mode: 'pinned-tls', url: server.url, cert: tls.cert },
+      key,
+      'config_change_sign_request',
+      configChangePayload(),
+      { policy: { intervalMs: 5, maxRetries: 2 }, sleep: () => Promise.resolve() },
+    );
+    expectFailure(result.outcome, 'CALLBACK_RETRIES_EXHAUSTED');
+    expect(server.requests()).toBe(3);
+  });
+});

@@ -1,0 +1,136 @@
+// Fixtures of the co-signer's callback tests: RSA keys, openssl-made TLS certificates, protocol
+// payloads, and loopback servers — genuine handlers from @countersign/callback-handler and raw
+// ones that misbehave on purpose.
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Server } from 'node:net';
+import { join } from 'node:path';
+
+import type { ConfigChangeSignRequest, TxSignRequest } from '@countersign/protocol';
+
+export interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicPem: string;
+}
+
+export function rsaKeyPair(modulusLength = 2048): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
+  return {
+    privateKey,
+    publicKey,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+  certFile: string;
+}
+
+/** A self-signed certificate for 127.0.0.1, made by the openssl binary. */
+export function tlsIdentity(dir: string, name: string): TlsIdentity {
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  const subject = ['-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'];
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject].concat([
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ]),
+    { stdio: 'pipe' },
+  );
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+let sequence = 0;
+
+export function txPayload(): TxSignRequest {
+  sequence += 1;
+  return {
+    txId: `tx-${sequence}`,
+    requestId: `request-${sequence}-${process.pid}`,
+    operation: 'TRANSFER',
+    asset: 'BTC',
+    sourceType: 'VAULT',
+    sourceId: '0',
+    destType: 'EXTERNAL_WALLET',
+    destId: 'wallet-7',
+    destAddress: 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+    amountStr: '0.25',
+    requestedAmountStr: '0.25',
+    note: 'supplier invoice 118',
+    signerId: 'api-key-1',
+    destinations: [{ amountNativeStr: '0.25', dstType: 'EXTERNAL_WALLET', dstId: 'wallet-7' }],
+    rawMessages: [
+      {
+        content: 'aa'.repeat(32),
+        derivationPath: [44, 0, 0, 0, 0],
+        algorithm: 'MPC_ECDSA_SECP256K1',
+      },
+    ],
+  };
+}
+
+export function configChangePayload(): ConfigChangeSignRequest {
+  sequence += 1;
+  return {
+    requestId: `config-${sequence}-${process.pid}`,
+    signerId: 'api-key-1',
+    type: 'UNMANAGED_WALLET',
+    extraInfo: { address: '0x5dC69B1Fbb13Bafd09af88a782F0F285772Ad5f8' },
+  };
+}
+
+/** A listening loopback server and the requests it has seen. */
+export interface Served {
+  url: string;
+  requests: () => number;
+  close: () => Promise<void>;
+}
+
+/** Serves `listener` over http, or over https with `tls`, on a port the OS picks. */
+export async function serve(listener: RequestListener, tls?: TlsIdentity): Promise<Served> {
+  let seen = 0;
+  const counting: RequestListener = (request, response) => {
+    seen += 1;
+    listener(request, response);
+  };
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(counting)
+      : createHttpsServer({ key: tls.key, cert: tls.cert }, counting);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    requests: () => seen,
+    close: async () => {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A server that answers every request with `status`, `contentType` and `body`. */
+export function fixedAnswer(status: number, contentType: string, body: string): RequestListener {
+  return (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(status, { 'content-type': contentType });
+      response.end(body);
+    });
+  };
+}
+
+/** A server that reads the request and never answers. */
+export const hangingAnswer: RequestListener = (request) => {
+  request.resume();
+};
