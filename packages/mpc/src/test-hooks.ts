@@ -8,3 +8,20 @@
 export { dkgForTesting, type DkgTestOptions } from './frost-dkg.js';
 export { refreshForTesting, reshareForTesting, type ReshareTestOptions } from './frost-reshare.js';
 export { signForTesting, type SignTestOptions } from './frost-sign.js';
+export {
+  dkls23DkgForTesting,
+  dkls23RefreshForTesting,
+  dkls23ReshareForTesting,
+  type Dkls23KeygenTestOptions,
+} from './dkls23/keygen.js';
+export {
+  dkls23PresignForTesting,
+  presignContext,
+  type Dkls23PresignTestOptions,
+} from './dkls23/presign.js';
+// DKLs23 internals for tests that play a malicious party (a KOS probe needs Bob's transpose and
+// challenges with a doctored U; review 2026-11-27, F1).
+export {
+  challenges as kosChallenges,
+  transpose as transposeColumns,
+} from './dkls23/ot-extension.js';

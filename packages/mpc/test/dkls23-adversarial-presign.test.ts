@@ -6,7 +6,7 @@
 // that party is refused). Messages of another session or pair direction are refused. The
 // review's appendix A (one sid twice) and B (restore and answer another round 1) run as
 // regression tests: the secret can no longer be extracted (review 2026-11-24, C1, C2, H2, M1).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { commit } from '../src/commitment.js';
 import { secp256k1Suite } from '../src/curve-suite.js';
 import { dkls23Hasher, dkls23ProtocolIds, modQ, sessionContext } from '../src/dkls23/hashing.js';
@@ -29,6 +29,7 @@ import {
   type Session,
 } from '../src/index.js';
 import { encodeMessage } from '../src/message.js';
+import { dkls23PresignForTesting } from '../src/test-hooks.js';
 import { broadcastDigest } from '../src/transcript.js';
 import { runSessions, seededRandom, type RunOutcome, type Tamper } from './helpers.js';
 import { deliver, freshSid, testRegistry } from './dkls23-helpers.js';
@@ -52,17 +53,16 @@ async function sessionsFor(
   registry = testRegistry,
 ): Promise<Map<number, Session<Dkls23Presignature>>> {
   const sessions = new Map<number, Session<Dkls23Presignature>>();
-  for (const me of signers)
+  for (const me of signers) {
+    const params = { sid: id, keyShare: shares.get(me)!, signers, registry };
+    const fixed = random?.get(me);
     sessions.set(
       me,
-      await dkls23Presign({
-        sid: id,
-        keyShare: shares.get(me)!,
-        signers,
-        registry,
-        ...(random?.has(me) ? { random: random.get(me)! } : {}),
-      }),
+      await (fixed === undefined
+        ? dkls23Presign(params)
+        : dkls23PresignForTesting(params, { random: fixed })),
     );
+  }
   return sessions;
 }
 
@@ -131,8 +131,10 @@ function asVersion2(state: Uint8Array, protocol: string, sidLength: number, part
 describe('DKLs23 presigning adversarial (2-of-3 share set)', () => {
   let base: Map<number, Dkls23KeyShare>;
   // Trusted-dealer shares (correlated OT setups as the base OTs make them): every check here is
-  // a presigning check; the DKG's own checks are in dkls23-adversarial-dkg.test.ts.
-  beforeAll(() => {
+  // a presigning check; the DKG's own checks are in dkls23-adversarial-dkg.test.ts. A share set
+  // per test: a failed OT check bans its pair in the process-wide table (review 2026-11-27, F1),
+  // which no copy of that share set escapes.
+  beforeEach(() => {
     base = dealDkls23Shares([1, 2, 3], 2);
   });
 

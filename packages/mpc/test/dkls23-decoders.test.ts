@@ -26,8 +26,10 @@ import {
   type Session,
 } from '../src/index.js';
 import { encodeMessage } from '../src/message.js';
+import { dkls23PresignForTesting } from '../src/test-hooks.js';
 import { seededRandom, sid } from './helpers.js';
 import { presign } from './dkls23-helpers.js';
+import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 
 const RUNS = 30;
 
@@ -99,8 +101,37 @@ function record<R>(sessions: Map<number, Session<R>>, watch: number) {
 
 const PRESIGN_SID = sid('fuzz-dkls23-presign');
 
+/** Party `me` of the recorded presigning session; party 2's randomness is a fixed seed. */
+function presignParty(
+  shares: Map<number, Dkls23KeyShare>,
+  me: number,
+): Promise<Session<Dkls23Presignature>> {
+  const params = {
+    sid: PRESIGN_SID,
+    // A copy: a failed KOS or μ check destroys setups in the object it is given.
+    keyShare: importDkls23KeyShare(exportDkls23KeyShare(shares.get(me)!)),
+    signers: [1, 2],
+    registry: new NonDurablePresignSessionRegistry(),
+  };
+  return me === 2
+    ? dkls23PresignForTesting(params, { random: seededRandom('fuzz-dkls23-presign/2') })
+    : dkls23Presign(params);
+}
+
 /**
- * Party 2 of the recorded presigning session, rebuilt and replayed up to a slot. Test-only
+ * A presigning session recorded on a fresh trusted-dealer share set (its own set: a failed OT
+ * check bans the pair for every copy in this process, review 2026-11-27 F1, so fuzzing that
+ * trips one moves on to a new fixture).
+ */
+async function presignFixture() {
+  const shares = dealDkls23Shares([1, 2], 2);
+  const sessions = new Map<number, Session<Dkls23Presignature>>();
+  for (const me of [1, 2]) sessions.set(me, await presignParty(shares, me));
+  return { shares, ...record(sessions, 2) };
+}
+
+/**
+ * Party 2 of a recorded presigning session, rebuilt and replayed up to a slot. Test-only
  * bypasses, to feed one slot many inputs without a state restore (presigning states do not
  * restore mid-way): the sid is claimed again in a fresh non-durable registry, and party 2's
  * randomness is replayed from a fixed seed, so its messages equal the recorded ones and party
@@ -110,14 +141,7 @@ async function replayedParty2(
   shares: Map<number, Dkls23KeyShare>,
   before: readonly ProtocolMessage[],
 ): Promise<Session<Dkls23Presignature>> {
-  const s = await dkls23Presign({
-    sid: PRESIGN_SID,
-    // A copy: a failed KOS or μ check destroys setups in the object it is given.
-    keyShare: importDkls23KeyShare(exportDkls23KeyShare(shares.get(2)!)),
-    signers: [1, 2],
-    registry: new NonDurablePresignSessionRegistry(),
-    random: seededRandom('fuzz-dkls23-presign/2'),
-  });
+  const s = await presignParty(shares, 2);
   s.start();
   for (const m of before) s.receive(encodeMessage(m));
   return s;
@@ -134,29 +158,19 @@ describe('DKLs23 decoders under random and mutated input', () => {
     1,
   );
   const shares = new Map(dkg.results);
-  let pre: ReturnType<typeof record<Dkls23Presignature>>;
+  let pre: Awaited<ReturnType<typeof presignFixture>>;
   /** States of the presigning session: finished, and failed with a μ-check evidence. */
   const presignStates: Uint8Array[] = [];
   beforeAll(async () => {
-    const sessions = new Map<number, Session<Dkls23Presignature>>();
-    for (const me of [1, 2])
-      sessions.set(
-        me,
-        await dkls23Presign({
-          sid: PRESIGN_SID,
-          keyShare: shares.get(me)!,
-          signers: [1, 2],
-          registry: new NonDurablePresignSessionRegistry(),
-          ...(me === 2 ? { random: seededRandom('fuzz-dkls23-presign/2') } : {}),
-        }),
-      );
-    pre = record(sessions, 2);
+    pre = await presignFixture();
     presignStates.push(pre.sessions.get(2)!.toBytes());
-    // Party 1's round-2 answer with one τ byte flipped: party 2's μ check fails (evidence).
-    const last = pre.snaps.find((s) => s.message.round === 2 && s.message.to === 2)!;
+    // Party 1's round-2 answer with one τ byte flipped: party 2's μ check fails (evidence). On
+    // a share set of its own, which the failure bans.
+    const banned = await presignFixture();
+    const last = banned.snaps.find((s) => s.message.round === 2 && s.message.to === 2)!;
     const failing = await replayedParty2(
-      shares,
-      pre.snaps.filter((s) => s !== last).map((s) => s.message),
+      banned.shares,
+      banned.snaps.filter((s) => s !== last).map((s) => s.message),
     );
     const p = last.message.payload.slice();
     p[32 + 63] = (p[32 + 63] ?? 0) ^ 1;
@@ -240,11 +254,14 @@ describe('DKLs23 decoders under random and mutated input', () => {
 
   it('presign payloads (every message slot of party 2)', async () => {
     expect(pre.snaps.length).toBe(4);
+    let fixture = await presignFixture();
     await fc.assert(
       fc.asyncProperty(fc.nat(), mutation, fc.boolean(), async (pick, m, wholeMessage) => {
-        const snap = pre.snaps[pick % pre.snaps.length]!;
-        const session = await replayedParty2(shares, snap.before);
+        const snap = fixture.snaps[pick % fixture.snaps.length]!;
+        const session = await replayedParty2(fixture.shares, snap.before);
         typedOnly(() => session.receive(mutated(snap.message, m, wholeMessage)));
+        // A failed OT check banned this share set's pair: the next input needs a fresh one.
+        if (session.error?.code === 'ERR_MPC_OT_CHECK') fixture = await presignFixture();
       }),
       { numRuns: RUNS },
     );

@@ -21,6 +21,7 @@ import {
 import { ByteWriter } from '../src/bytes.js';
 import { loadDkls23Keygen } from '../src/dkls23/keygen.js';
 import { makeHeader } from '../src/session.js';
+import { dkls23DkgForTesting } from '../src/test-hooks.js';
 import { runSessions, seededRandom, sid } from './helpers.js';
 import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 import { deliver, presign, runDkls23Dkg, signWith } from './dkls23-helpers.js';
@@ -162,7 +163,7 @@ describe('DKLs23 DKG key model (review H1)', () => {
     // Same seed, hence the same polynomial, chain-code contribution and salt: only the context
     // differs. Round-1 broadcast = P ‖ com.
     const round1 = (extra: Partial<Dkls23DkgParams>) => {
-      const s = dkls23Dkg(params(1, { random: seededRandom('keygen-bind'), ...extra }));
+      const s = dkls23DkgForTesting(params(1, extra), { random: seededRandom('keygen-bind') });
       const b = s.start().find((m) => m.to === 'broadcast')!.payload;
       expect(b).toHaveLength(64);
       return { P: b.subarray(0, 32), com: b.subarray(32) };

@@ -10,6 +10,10 @@
  * state v3), and marks the setups in any key share object; the caller then persists it
  * (`exportDkls23KeyShare` keeps the flags) and schedules a refresh, which builds fresh setups.
  *
+ * The ban is also recorded in the process-wide table (`ot-ban-table.ts`, review 2026-11-27,
+ * F1), so presigning sessions of this process still in flight on other copies of the key share
+ * stop at their next use of the setups.
+ *
  * Rule, fail closed: on `ERR_MPC_OT_CHECK` with culprit j, *both* ordered pairs with j are
  * destroyed, whatever the error says about directions (a v2 session state, or an error from
  * another source, carries no direction). An `ERR_MPC_OT_CHECK` that names nobody destroys the
@@ -21,7 +25,8 @@ import { MpcError, isMpcError } from '../errors.js';
 import { Session } from '../session.js';
 import { Dkls23CheckError, restoreDkls23CheckError } from './check-error.js';
 import { dkls23ProtocolIds } from './hashing.js';
-import type { Dkls23KeyShare } from './key-share.js';
+import { shareSetId, type Dkls23KeyShare } from './key-share.js';
+import { banOtSetups } from './ot-ban-table.js';
 import { destroyOtSetup } from './ot-extension.js';
 
 const DKLS23_PROTOCOLS: readonly string[] = Object.values(dkls23ProtocolIds);
@@ -70,7 +75,10 @@ export function applyDkls23Ban(
       return pair;
     });
   const destroyed: (readonly [number, number])[] = [];
+  const setId = shareSetId(keyShare);
   for (const pair of pairs) {
+    // The process-wide table too: sessions in flight on other copies stop at their next use (F1).
+    banOtSetups(setId, me, pair.party);
     destroyOtSetup(pair.otSender);
     destroyOtSetup(pair.otReceiver);
     destroyed.push([me, pair.party], [pair.party, me]);

@@ -126,8 +126,6 @@ export interface Dkls23DkgParams {
    * and cloud-2 could sign without the signer's co-signer), which the key model never wants.
    */
   readonly allowThresholdBelowPartyCount?: boolean;
-  /** Randomness; tests only. */
-  readonly random?: RandomSource;
 }
 
 /** Parameters of {@link dkls23Reshare}. */
@@ -166,7 +164,6 @@ export interface Dkls23ReshareParams {
    * an honest dealer's polynomial to rebuild its share.
    */
   readonly allowAnyReceiverSet?: boolean;
-  readonly random?: RandomSource;
 }
 
 /** Parameters of {@link dkls23Refresh}. */
@@ -176,6 +173,16 @@ export interface Dkls23RefreshParams {
   readonly keyShare: Dkls23KeyShare;
   /** Needed to refresh a share set whose threshold is below its party count. */
   readonly allowThresholdBelowPartyCount?: boolean;
+}
+
+/**
+ * Test-only options of {@link dkls23DkgForTesting}, {@link dkls23ReshareForTesting} and
+ * {@link dkls23RefreshForTesting}; reachable through `test-hooks.ts` only, never from the
+ * package entry point (review 2026-11-27, F2: a reproducible source would give the same Δ and
+ * base-OT keys in every share set a party joins).
+ */
+export interface Dkls23KeygenTestOptions {
+  /** Randomness (the session's seed) instead of the CSPRNG. */
   readonly random?: RandomSource;
 }
 
@@ -931,6 +938,21 @@ function create<R>(
  * platform-signed roster; t = n unless `allowThresholdBelowPartyCount` (ARCHITECTURE.md §3).
  */
 export function dkls23Dkg(params: Dkls23DkgParams): Session<Dkls23KeyShare> {
+  return dkgSession(params, undefined);
+}
+
+/** Test-only: {@link dkls23Dkg} with injected randomness. */
+export function dkls23DkgForTesting(
+  params: Dkls23DkgParams,
+  test: Dkls23KeygenTestOptions,
+): Session<Dkls23KeyShare> {
+  return dkgSession(params, test.random);
+}
+
+function dkgSession(
+  params: Dkls23DkgParams,
+  random: RandomSource | undefined,
+): Session<Dkls23KeyShare> {
   const header = makeHeader(dkls23ProtocolIds.dkg, params.sid, params.parties, params.me);
   const cfg = makeKeygenConfig(
     header,
@@ -944,12 +966,13 @@ export function dkls23Dkg(params: Dkls23DkgParams): Session<Dkls23KeyShare> {
       allowAnyReceiverSet: false,
     },
   );
-  return create(header, cfg, undefined, params.random);
+  return create(header, cfg, undefined, random);
 }
 
 function reshareSession(
   kind: 'reshare' | 'refresh',
   params: Dkls23ReshareParams,
+  random: RandomSource | undefined,
 ): Session<Dkls23ReshareResult> {
   const dealers = normalizeParties(params.dealers, 'dealers');
   const receivers = normalizeParties(params.receivers, 'receivers');
@@ -980,7 +1003,7 @@ function reshareSession(
   const dealt =
     secret === undefined ? undefined : suite.mod(lagrange(suite, params.me, dealers) * secret);
   secret = undefined;
-  return create(header, cfg, dealt, params.random);
+  return create(header, cfg, dealt, random);
 }
 
 /**
@@ -989,13 +1012,21 @@ function reshareSession(
  * t = |receivers| and exactly one receiver is new (ARCHITECTURE.md §3, "Next signer").
  */
 export function dkls23Reshare(params: Dkls23ReshareParams): Session<Dkls23ReshareResult> {
-  return reshareSession('reshare', params);
+  return reshareSession('reshare', params, undefined);
 }
 
-/** Creates a DKLs23 refresh session: all members re-deal to themselves (same X, chain code). */
-export function dkls23Refresh(params: Dkls23RefreshParams): Session<Dkls23ReshareResult> {
+/** Test-only: {@link dkls23Reshare} with injected randomness. */
+export function dkls23ReshareForTesting(
+  params: Dkls23ReshareParams,
+  test: Dkls23KeygenTestOptions,
+): Session<Dkls23ReshareResult> {
+  return reshareSession('reshare', params, test.random);
+}
+
+/** The reshare parameters of a refresh: every member re-deals to the same set, same t. */
+function refreshParams(params: Dkls23RefreshParams): Dkls23ReshareParams {
   const { keyShare } = params;
-  return reshareSession('refresh', {
+  return {
     sid: params.sid,
     dealers: keyShare.parties,
     receivers: keyShare.parties,
@@ -1003,8 +1034,20 @@ export function dkls23Refresh(params: Dkls23RefreshParams): Session<Dkls23Reshar
     me: keyShare.index,
     keyShare,
     allowThresholdBelowPartyCount: params.allowThresholdBelowPartyCount === true,
-    ...(params.random === undefined ? {} : { random: params.random }),
-  });
+  };
+}
+
+/** Creates a DKLs23 refresh session: all members re-deal to themselves (same X, chain code). */
+export function dkls23Refresh(params: Dkls23RefreshParams): Session<Dkls23ReshareResult> {
+  return reshareSession('refresh', refreshParams(params), undefined);
+}
+
+/** Test-only: {@link dkls23Refresh} with injected randomness. */
+export function dkls23RefreshForTesting(
+  params: Dkls23RefreshParams,
+  test: Dkls23KeygenTestOptions,
+): Session<Dkls23ReshareResult> {
+  return reshareSession('refresh', refreshParams(params), test.random);
 }
 
 /** Loader for {@link Session.restore} (DKG, reshare and refresh). */

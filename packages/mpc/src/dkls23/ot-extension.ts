@@ -131,7 +131,7 @@ class Prg {
  * Hacker's Delight §7-3: fixed shifts and masks, no branch or index depending on the (secret)
  * bits.
  */
-function transpose(columns: Uint8Array, rowCount: number): Uint8Array {
+export function transpose(columns: Uint8Array, rowCount: number): Uint8Array {
   const rows = new Uint8Array(rowCount * ROW_BYTES);
   const colBytes = rowCount / 8;
   for (let byteIdx = 0; byteIdx < ROW_BYTES; byteIdx++) {
@@ -179,7 +179,7 @@ function transpose(columns: Uint8Array, rowCount: number): Uint8Array {
  * χ_1..χ_m' from H("kos", sid_pair, n_B, U): two 16-byte challenges per 32-byte block. The seed
  * covers everything Bob sends before x and t (Fiat–Shamir over his whole first message).
  */
-function challenges(
+export function challenges(
   sidPair: Uint8Array,
   nonce: Uint8Array,
   U: Uint8Array,

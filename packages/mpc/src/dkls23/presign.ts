@@ -34,7 +34,10 @@
  * A failed KOS or μ check with j destroys both OT setups with j, in the caller's key share
  * object (review H2); the error says which (`Dkls23CheckError.otSetupDestroyed`), survives a
  * restart with the failed session (session state v3), and `applyDkls23Ban` (`ban.ts`) applies
- * it to a key share reloaded from storage.
+ * it to a key share reloaded from storage. It is also recorded in the process-wide ban table
+ * (`ot-ban-table.ts`), which every session checks at creation and again right before each use of
+ * a setup — Bob before his round-1 extension message, Alice before her round-2 KOS check — so
+ * sessions in flight on other copies of the key share stop too (review 2026-11-27, F1).
  * @module
  */
 import { ByteReader, ByteWriter, constantTimeEqual, u16be, wipe } from '../bytes.js';
@@ -74,6 +77,7 @@ import {
   type Dkls23KeyShare,
   type Dkls23Pair,
 } from './key-share.js';
+import { assertOtPairNotBanned, banOtSetups, isOtPairBanned } from './ot-ban-table.js';
 import { destroyOtSetup, extensionMessageLength } from './ot-extension.js';
 import {
   exportPresignature,
@@ -106,6 +110,14 @@ const R2_P2P = RVOLE_ALICE_MESSAGE_LENGTH + POINT + POINT + 32;
  */
 export interface PresignSessionRegistry {
   claim(id: Uint8Array): Promise<boolean>;
+}
+
+/**
+ * The first fields of every hash of a presigning session (commitments, zero shares, pair ids):
+ * protocol id and sid.
+ */
+export function presignContext(sid: Uint8Array): Uint8Array[] {
+  return sessionContext(dkls23ProtocolIds.presign, sid);
 }
 
 /**
@@ -146,7 +158,15 @@ export interface Dkls23PresignParams {
   readonly signers: readonly number[];
   /** Durable claim of the sid, awaited before the session exists. */
   readonly registry: PresignSessionRegistry;
-  /** Randomness; tests only. Must give fresh bytes on every call. */
+}
+
+/**
+ * Test-only options of {@link dkls23PresignForTesting}; reachable through `test-hooks.ts` only,
+ * never from the package entry point (review 2026-11-27, F2: a reproducible source would bring
+ * back the same r_i, φ_i and OT nonces in every session).
+ */
+export interface Dkls23PresignTestOptions {
+  /** Randomness instead of the CSPRNG. */
   readonly random?: RandomSource;
 }
 
@@ -187,6 +207,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   readonly #header: SessionHeader;
   /** The caller's key share: setups are destroyed in it on a failed OT check (H2). */
   readonly #keyShare: Dkls23KeyShare;
+  /** Id of the share set: the key of its bans in the process-wide table (`ot-ban-table.ts`). */
+  readonly #setId: Uint8Array;
   readonly #context: Uint8Array[];
   readonly #others: readonly number[];
   readonly #pairs = new Map<number, Dkls23Pair>();
@@ -211,23 +233,41 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   constructor(
     header: SessionHeader,
     keyShare: Dkls23KeyShare,
+    setId: Uint8Array,
     secret: bigint,
     random: RandomSource,
   ) {
     this.#header = header;
     this.#keyShare = keyShare;
+    this.#setId = setId;
     this.#secret = secret;
     this.#random = random;
-    this.#context = sessionContext(header.protocol, header.sid);
+    this.#context = presignContext(header.sid);
     this.#others = header.parties.filter((p) => p !== header.me);
     for (const p of keyShare.pairs) this.#pairs.set(p.party, p);
     for (const j of this.#others) {
       const p = this.#pairs.get(j);
       if (p === undefined) throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'signers' });
-      // A destroyed setup is never used again ([KOS15] selective abort leaks Δ bit by bit).
+      // A banned setup is never used again ([KOS15] selective abort leaks Δ bit by bit). A ban
+      // this process knows of but this copy does not is written into it too, so a caller that
+      // persists the object keeps it.
+      if (isOtPairBanned(setId, header.me, j)) {
+        destroyOtSetup(p.otSender);
+        destroyOtSetup(p.otReceiver);
+      }
       if (p.otSender.destroyed || p.otReceiver.destroyed)
         throw new MpcError('ERR_MPC_OT_SETUP_DESTROYED', { culprit: j });
     }
+  }
+
+  /**
+   * Refuses to use the setups with j if any session of this process banned them since this one
+   * was created (review 2026-11-27, F1): called synchronously right before each use, so a
+   * session on another copy of the key share that is still in flight stops here instead of
+   * giving the prober one more bit of Δ.
+   */
+  #assertUsable(j: number): void {
+    assertOtPairNotBanned(this.#setId, this.#header.me, j);
   }
 
   #pair(j: number): Dkls23Pair {
@@ -267,10 +307,12 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
       return step();
     } catch (e) {
       if (!(e instanceof Dkls23CheckError) || e.code !== 'ERR_MPC_OT_CHECK') throw e;
+      const { me } = this.#header;
+      // First in the process-wide table, so every other session of this share set stops (F1).
+      banOtSetups(this.#setId, me, j);
       const pair = this.#pair(j);
       destroyOtSetup(pair.otSender);
       destroyOtSetup(pair.otReceiver);
-      const { me } = this.#header;
       throw new Dkls23CheckError(e.check, j, [
         [me, j],
         [j, me],
@@ -285,6 +327,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   start(): Outgoing[] {
     const secret = this.#secret;
     if (this.#phase !== 'fresh' || secret === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
+    // Bob's use of every setup is below: a ban since creation stops the session before it.
+    for (const j of this.#others) this.#assertUsable(j);
     this.#phase = 'running';
     this.#secret = undefined;
     const r = suite.randomScalar(this.#random);
@@ -373,6 +417,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     ];
     for (const j of this.#others) {
       const sidPair = this.#sidOf(this.#header.me, j);
+      // Alice's use of Δ: a ban since round 1 (another session's KOS failure) stops it here.
+      this.#assertUsable(j);
       // KOS check inside; n_A and â are drawn fresh inside, for this use only.
       const { message, c } = this.#withOtBan(j, () =>
         rvoleAliceRespond(
@@ -465,7 +511,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     const u = modQ(mine.r * psiSum + uAcc);
     const v = modQ(mine.sk * psiSum + vAcc);
     this.#presignature = redactPresignature({
-      shareSetId: shareSetId(this.#keyShare),
+      shareSetId: this.#setId.slice(),
       sid: this.#header.sid.slice(),
       signers: [...parties],
       index: me,
@@ -637,8 +683,21 @@ function mulG(k: bigint): GroupPoint {
  * Parameters, the key share and its OT setups are checked first, so a refused request does
  * not consume the sid.
  */
-export async function dkls23Presign(
+export function dkls23Presign(params: Dkls23PresignParams): Promise<Session<Dkls23Presignature>> {
+  return createPresign(params, defaultRandom);
+}
+
+/** Test-only: {@link dkls23Presign} with injected randomness. */
+export function dkls23PresignForTesting(
   params: Dkls23PresignParams,
+  test: Dkls23PresignTestOptions,
+): Promise<Session<Dkls23Presignature>> {
+  return createPresign(params, test.random ?? defaultRandom);
+}
+
+async function createPresign(
+  params: Dkls23PresignParams,
+  random: RandomSource,
 ): Promise<Session<Dkls23Presignature>> {
   const { keyShare, registry } = params;
   if (typeof registry?.claim !== 'function')
@@ -648,10 +707,11 @@ export async function dkls23Presign(
   if (signers.length < keyShare.threshold || signers.some((s) => !keyShare.parties.includes(s)))
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'signers' });
   const header = makeHeader(dkls23ProtocolIds.presign, params.sid, signers, keyShare.index);
-  const protocol = new Dkls23Presign(header, keyShare, secret, params.random ?? defaultRandom);
+  const setId = shareSetId(keyShare);
+  const protocol = new Dkls23Presign(header, keyShare, setId, secret, random);
   let claimed: unknown;
   try {
-    claimed = await registry.claim(presignSessionId(shareSetId(keyShare), header.me, header.sid));
+    claimed = await registry.claim(presignSessionId(setId, header.me, header.sid));
   } catch (e) {
     protocol.wipe();
     throw e;
