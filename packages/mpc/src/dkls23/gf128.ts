@@ -65,13 +65,23 @@ export function gfMul(a: Gf128, b: Gf128): Gf128 {
 }
 
 /**
+ * Scratch of {@link gfInnerProduct}: 32 nibble positions × 16 nibble values × 4 words (8 KiB).
+ * Module-level so the hot loop allocates nothing; zeroed after every use (it holds XORs of
+ * secret rows). The function is synchronous, so no two calls share it at once.
+ */
+const nibbleSlices = new Uint32Array(32 * 16 * 4);
+
+/**
  * `Σ_k χ_k·r_k` for public `χ_k` and (possibly secret) rows `r_k`, both given as
- * concatenated 16-byte elements. Bit-sliced: `Σ_k χ_k·r_k = Σ_b x^b·(⊕_{k: χ_k[b]=1} r_k)`,
- * so the secret rows are only XORed (the branch is on the public χ), then 128 steps of Horner.
+ * concatenated 16-byte elements. Bit-sliced on 4-bit windows of the public χ:
+ * `Σ_k χ_k·r_k = Σ_p x^{4p}·Σ_v v(x)·S_{p,v}` with `S_{p,v} = ⊕_{k: nibble p of χ_k = v} r_k`,
+ * so each row is XORed into 32 slots chosen by χ (its secret bits select nothing: no branch
+ * or index depends on them), then the slots are folded into `x^b` coefficients and 128 steps of
+ * Horner. A quarter of the XORs of one slot per set bit of χ.
  */
 export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number): Gf128 {
   if (chis.length < count * 16 || rows.length < count * 16) throw new RangeError('length');
-  const slices = new Uint32Array(128 * 4);
+  const s = nibbleSlices;
   const cv = new DataView(chis.buffer, chis.byteOffset, count * 16);
   const rv = new DataView(rows.buffer, rows.byteOffset, count * 16);
   for (let k = 0; k < count; k++) {
@@ -80,37 +90,56 @@ export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number
     const r2 = rv.getUint32(16 * k + 8, true);
     const r3 = rv.getUint32(16 * k + 12, true);
     for (let w = 0; w < 4; w++) {
-      // Visit the set bits of the public χ word, lowest first.
-      for (let c = cv.getUint32(16 * k + 4 * w, true); c !== 0; ) {
-        const low = c & -c;
-        const s = 4 * (32 * w + 31 - Math.clz32(low));
-        slices[s] = (slices[s] ?? 0) ^ r0;
-        slices[s + 1] = (slices[s + 1] ?? 0) ^ r1;
-        slices[s + 2] = (slices[s + 2] ?? 0) ^ r2;
-        slices[s + 3] = (slices[s + 3] ?? 0) ^ r3;
-        c ^= low;
+      const c = cv.getUint32(16 * k + 4 * w, true);
+      // Nibble n of χ word w is nibble position p = 8w + n; slot (p, value) at 4·(16p + value).
+      for (let n = 0; n < 8; n++) {
+        const at = 4 * (16 * (8 * w + n) + ((c >>> (4 * n)) & 15));
+        s[at] = (s[at] ?? 0) ^ r0;
+        s[at + 1] = (s[at + 1] ?? 0) ^ r1;
+        s[at + 2] = (s[at + 2] ?? 0) ^ r2;
+        s[at + 3] = (s[at + 3] ?? 0) ^ r3;
       }
     }
   }
+  // Coefficient of x^(4p + i): ⊕ of S_{p,v} over the values v with bit i set. Slot (p, 0) is
+  // the rows whose nibble p is zero; it contributes nothing and is only wiped.
+  const coefficients = new Uint32Array(128 * 4);
+  for (let p = 0; p < 32; p++)
+    for (let v = 1; v < 16; v++) {
+      const at = 4 * (16 * p + v);
+      for (let i = 0; i < 4; i++) {
+        if (((v >>> i) & 1) === 0) continue; // v is a public loop index
+        const to = 4 * (4 * p + i);
+        coefficients[to] = (coefficients[to] ?? 0) ^ (s[at] ?? 0);
+        coefficients[to + 1] = (coefficients[to + 1] ?? 0) ^ (s[at + 1] ?? 0);
+        coefficients[to + 2] = (coefficients[to + 2] ?? 0) ^ (s[at + 2] ?? 0);
+        coefficients[to + 3] = (coefficients[to + 3] ?? 0) ^ (s[at + 3] ?? 0);
+      }
+    }
+  s.fill(0);
   const acc = new Uint32Array(4);
   for (let b = 127; b >= 0; b--) {
     mulXInPlace(acc);
-    gfAddInPlace(acc, slices.subarray(4 * b, 4 * b + 4));
+    gfAddInPlace(acc, coefficients.subarray(4 * b, 4 * b + 4));
   }
-  slices.fill(0);
+  coefficients.fill(0);
   return acc;
 }
 
 /** `Σ_k w_k·χ_k` for secret bits `w_k` (bit k of `bits`), branch-free. */
 export function gfSelectSum(chis: Uint8Array, bits: Uint8Array, count: number): Gf128 {
-  const acc = new Uint32Array(4);
+  if (chis.length < count * 16 || bits.length * 8 < count) throw new RangeError('length');
+  const cv = new DataView(chis.buffer, chis.byteOffset, count * 16);
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
   for (let k = 0; k < count; k++) {
     const mask = -(((bits[k >>> 3] ?? 0) >>> (k & 7)) & 1);
-    const c = gfFromBytes(chis, 16 * k);
-    acc[0] = (acc[0] ?? 0) ^ ((c[0] ?? 0) & mask);
-    acc[1] = (acc[1] ?? 0) ^ ((c[1] ?? 0) & mask);
-    acc[2] = (acc[2] ?? 0) ^ ((c[2] ?? 0) & mask);
-    acc[3] = (acc[3] ?? 0) ^ ((c[3] ?? 0) & mask);
+    a0 ^= cv.getUint32(16 * k, true) & mask;
+    a1 ^= cv.getUint32(16 * k + 4, true) & mask;
+    a2 ^= cv.getUint32(16 * k + 8, true) & mask;
+    a3 ^= cv.getUint32(16 * k + 12, true) & mask;
   }
-  return acc;
+  return Uint32Array.of(a0, a1, a2, a3);
 }
