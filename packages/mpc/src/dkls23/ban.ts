@@ -16,8 +16,8 @@
  *
  * Rule, fail closed: on `ERR_MPC_OT_CHECK` with culprit j, *both* ordered pairs with j are
  * destroyed, whatever the error says about directions (a v2 session state, or an error from
- * another source, carries no direction). An `ERR_MPC_OT_CHECK` that names nobody destroys the
- * setups with every other party of the session. Other failures (Γ, Σ pk = X, R ≠ O,
+ * another source, carries no direction). An `ERR_MPC_OT_CHECK` that names nobody but me (a
+ * party never bans itself) destroys the setups with every other party of the session. Other failures (Γ, Σ pk = X, R ≠ O,
  * commitments) do not endanger the setups and change nothing.
  * @module
  */
@@ -61,9 +61,11 @@ export function applyDkls23Ban(
   if (error.culprit !== undefined) banned.add(error.culprit);
   if (error instanceof Dkls23CheckError)
     for (const [s, r] of error.otSetupDestroyed) banned.add(s === me ? r : s);
+  // I cannot ban myself: an error that names only me (corrupted, or from another source) names
+  // nobody, and falls to the rule below (review 2026-11-27, F3).
+  banned.delete(me);
   if (banned.size === 0)
     for (const p of sessionParties ?? keyShare.parties) if (p !== me) banned.add(p);
-  banned.delete(me);
 
   const pairs = [...banned]
     .sort((a, b) => a - b)

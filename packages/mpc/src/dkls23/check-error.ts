@@ -85,8 +85,9 @@ export class Dkls23CheckError extends MpcError implements ErrorWithEvidence {
 /**
  * {@link FailureLoader} of the DKLs23 sessions: the {@link Dkls23CheckError} of a restored
  * failed session, from its code, culprit and suspects and its evidence. Strict: the check must
- * be known and match the code, the culprit must be the banned party, and every destroyed pair
- * must be an ordered pair of session members with me on one side, at most once each.
+ * be known and match the code, the culprit must be the banned party and not me (nor may me be
+ * a suspect), and every destroyed pair must be an ordered pair of session members with me on one
+ * side, at most once each.
  */
 export function restoreDkls23CheckError(
   header: SessionHeader,
@@ -108,6 +109,9 @@ export function restoreDkls23CheckError(
   }
   r.end();
   const banned = base.culprit;
+  // No check of mine bans me: such a state is corrupted or forged (review 2026-11-27, F3).
+  if (banned === header.me) r.fail('banned party is me');
+  if (base.suspects?.includes(header.me) === true) r.fail('suspects include me');
   // The constructor keeps suspects only when nobody is banned.
   if (banned !== undefined && base.suspects !== undefined) r.fail('banned party and suspects');
   return new Dkls23CheckError(known, banned, pairs, base.suspects);
