@@ -31,6 +31,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'print the callback public key for your Callback Handler (PEM)',
     load: async () => (await import('./commands/print-public-key.js')).printPublicKeyCommand,
   },
+  callback: {
+    summary: 'callback set|show|clear <apiKeyId>: the Callback Handler asked before signing',
+    load: async () => (await import('./commands/callback.js')).callbackCommand,
+  },
   'api-keys': {
     summary: 'api-keys list: the API keys paired to this co-signer',
     load: async () => (await import('./commands/api-keys.js')).apiKeysCommand,
