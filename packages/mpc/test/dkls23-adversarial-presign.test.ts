@@ -9,7 +9,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { commit } from '../src/commitment.js';
 import { secp256k1Suite } from '../src/curve-suite.js';
-import { dkls23Hasher, dkls23ProtocolIds, modQ, sessionContext } from '../src/dkls23/hashing.js';
+import { dkls23Hasher, dkls23ProtocolIds, modQ } from '../src/dkls23/hashing.js';
 import { decodeAliceMessage, RVOLE_ALICE_MESSAGE_LENGTH } from '../src/dkls23/rvole.js';
 import {
   applyDkls23Ban,
@@ -20,6 +20,7 @@ import {
   MpcError,
   NonDurablePresignSessionRegistry,
   resumeSession,
+  shareSetId,
   type Dkls23Check,
   type Dkls23KeyShare,
   type Dkls23Presignature,
@@ -29,7 +30,7 @@ import {
   type Session,
 } from '../src/index.js';
 import { encodeMessage } from '../src/message.js';
-import { dkls23PresignForTesting } from '../src/test-hooks.js';
+import { dkls23PresignForTesting, presignContext } from '../src/test-hooks.js';
 import { broadcastDigest } from '../src/transcript.js';
 import { runSessions, seededRandom, type RunOutcome, type Tamper } from './helpers.js';
 import { deliver, freshSid, testRegistry } from './dkls23-helpers.js';
@@ -308,7 +309,7 @@ describe('DKLs23 presigning adversarial (2-of-3 share set)', () => {
     // the first value start() draws.
     const r1 = suite.randomScalar(seededRandom('r-zero'));
     const minusR1 = suite.G.multiply(r1).negate().toBytes();
-    const ctx = sessionContext(dkls23ProtocolIds.presign, id);
+    const ctx = presignContext(id, shareSetId(shares.get(1)!));
     const salt = new Uint8Array(32).fill(3);
     const com = commit(dkls23Hasher, ctx, 3, minusR1, () => salt.slice()).commitment;
     const out = await run(

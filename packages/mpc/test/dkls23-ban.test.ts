@@ -1,27 +1,32 @@
 // applyDkls23Ban and the restored check evidence, fail closed (review 2026-11-27): an
 // ERR_MPC_OT_CHECK that names only me names nobody, so it destroys every setup (F3, the review's
-// appendix C); a restored failure naming me as the banned party is refused.
+// appendix C); a restored failure naming me as the banned party is refused. A presigning failure
+// names its share set, and is refused for a key share of another set (F4).
 import { describe, expect, it } from 'vitest';
-import { dkls23ProtocolIds } from '../src/dkls23/hashing.js';
+import { dkls23ProtocolIds, pairSessionId } from '../src/dkls23/hashing.js';
 import {
   applyDkls23Ban,
   Dkls23CheckError,
   exportDkls23KeyShare,
   importDkls23KeyShare,
   MpcError,
+  dkls23Presign,
   resumeSession,
+  shareSetId,
   type Dkls23KeyShare,
 } from '../src/index.js';
+import { presignContext } from '../src/test-hooks.js';
 import { runSessions } from './helpers.js';
-import { presignSessions } from './dkls23-helpers.js';
+import { freshSid, presignSessions, testRegistry } from './dkls23-helpers.js';
 import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 
 const flags = (share: Dkls23KeyShare): boolean[] =>
   share.pairs.flatMap((p) => [p.otSender.destroyed, p.otReceiver.destroyed]);
 
-/** Party 1's state after a KOS failure with party 2 (a bit of U flipped), on its own share set. */
-async function failedState(): Promise<Uint8Array> {
-  const shares = dealDkls23Shares([1, 2, 3], 2);
+/** Party 1's state after a KOS failure with party 2 (a bit of U flipped); a fresh set by default. */
+async function failedState(
+  shares: Map<number, Dkls23KeyShare> = dealDkls23Shares([1, 2, 3], 2),
+): Promise<Uint8Array> {
   const sessions = await presignSessions(shares, [1, 2]);
   const out = runSessions(sessions, (m) => {
     if (m.from !== 2 || m.to !== 1 || m.round !== 1) return m;
@@ -40,6 +45,20 @@ function culpritOffset(state: Uint8Array, sidLength: number, parties: number): n
   expect(state[at]).toBe(1); // has a failure
   at += 1;
   return at + 1 + state[at]!; // after the code
+}
+
+/** The state with the last `cut` bytes of the failure's evidence removed (length adjusted). */
+function cutEvidence(state: Uint8Array, cut: number): Uint8Array {
+  let at = culpritOffset(state, 32, 2) + 2;
+  at += 1 + 2 * state[at]!; // suspects
+  const view = new DataView(state.buffer, state.byteOffset);
+  const length = view.getUint32(at);
+  const out = Uint8Array.from([
+    ...state.subarray(0, at + 4 + length - cut),
+    ...state.subarray(at + 4 + length),
+  ]);
+  new DataView(out.buffer).setUint32(at, length - cut);
+  return out;
 }
 
 describe('applyDkls23Ban is fail closed (review 2026-11-27)', () => {
@@ -83,6 +102,57 @@ describe('applyDkls23Ban is fail closed (review 2026-11-27)', () => {
     );
     const share = dealDkls23Shares([1, 2, 3], 2).get(1)!;
     expect(() => applyDkls23Ban(share, forged)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+  });
+});
+
+describe('presigning failures name their share set (review 2026-11-27, F4)', () => {
+  it('a failure from share set B applied to the key share of set A is refused', async () => {
+    // Party 1 is index 1 in two share sets of the same parties (a cloud co-signer).
+    const setA = dealDkls23Shares([1, 2, 3], 2);
+    const setB = dealDkls23Shares([1, 2, 3], 2);
+    const state = await failedState(setB);
+    const error = resumeSession(state).error;
+    expect(error).toBeInstanceOf(Dkls23CheckError);
+    expect((error as Dkls23CheckError).shareSetId).toEqual(shareSetId(setB.get(1)!));
+    const storedA = exportDkls23KeyShare(setA.get(1)!);
+    for (const failure of [error!, state]) {
+      const a = importDkls23KeyShare(storedA);
+      expect(() => applyDkls23Ban(a, failure)).toThrow(
+        expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }),
+      );
+      expect(flags(a)).toEqual([false, false, false, false]);
+    }
+    // Set A stays usable with party 2; set B's own stored share takes the ban.
+    const a = importDkls23KeyShare(storedA);
+    await expect(
+      dkls23Presign({ sid: freshSid(), keyShare: a, signers: [1, 2], registry: testRegistry }),
+    ).resolves.toBeDefined();
+    const b = importDkls23KeyShare(exportDkls23KeyShare(setB.get(1)!));
+    expect(applyDkls23Ban(b, state)).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+  });
+
+  it('the share set is in the presigning context: one sid in two sets gives unrelated pair ids', () => {
+    const [a, b] = [dealDkls23Shares([1, 2], 2), dealDkls23Shares([1, 2], 2)];
+    const id = freshSid('two-sets');
+    const pairId = (shares: Map<number, Dkls23KeyShare>) =>
+      pairSessionId(presignContext(id, shareSetId(shares.get(1)!)), 1, 2, 'rvole');
+    expect(pairId(a)).not.toEqual(pairId(b));
+    expect(pairId(a)).toEqual(pairId(a));
+  });
+
+  it('a failed presigning state without the share set in its evidence (before F4) is refused', async () => {
+    const state = await failedState();
+    expect(resumeSession(state).error).toMatchObject({ check: 'kos', banned: 2 });
+    const old = cutEvidence(state, 32);
+    expect(() => resumeSession(old)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+    expect(() => applyDkls23Ban(dealDkls23Shares([1, 2, 3], 2).get(1)!, old)).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
     );
   });

@@ -22,6 +22,7 @@ import {
   exportDkls23KeyShare,
   importDkls23KeyShare,
   isMpcError,
+  shareSetId,
   type Dkls23KeyShare,
   type Dkls23Presignature,
   type Session,
@@ -98,7 +99,12 @@ function round1From2(sid: Uint8Array, p2p: Uint8Array): Uint8Array[] {
 describe('DKLs23 process-wide OT ban table (review 2026-11-27, F1)', () => {
   it('the test probe mirrors ot-extension.ts: unflipped it passes, flipped it fails iff Δ_l = 1', () => {
     const shares = dealDkls23Shares([1, 2], 2);
-    const sidPair = pairSessionId(presignContext(freshSid('mirror')), 1, 2, 'rvole');
+    const sidPair = pairSessionId(
+      presignContext(freshSid('mirror'), shareSetId(shares.get(1)!)),
+      1,
+      2,
+      'rvole',
+    );
     const bob = pairWith(shares.get(2)!, 1).otReceiver;
     const alice = () => pairWith(copyOf(exportDkls23KeyShare(shares.get(1)!)), 2).otSender;
     expect(() =>
@@ -116,6 +122,7 @@ describe('DKLs23 process-wide OT ban table (review 2026-11-27, F1)', () => {
     const shares = dealDkls23Shares([1, 2], 2);
     const delta = pairWith(shares.get(1)!, 2).otSender.delta.slice();
     const bobSetup = pairWith(shares.get(2)!, 1).otReceiver;
+    const setId = shareSetId(shares.get(1)!);
     // The co-signer's durable copy; every session loads its own object from it.
     let stored = exportDkls23KeyShare(shares.get(1)!);
     const original = stored.slice();
@@ -136,7 +143,7 @@ describe('DKLs23 process-wide OT ban table (review 2026-11-27, F1)', () => {
     const outcomes: ('pass' | 'kos' | 'refused')[] = [];
     let answeredAfterFailure = 0;
     for (const [l, { sid, session }] of batch.entries()) {
-      const sidPair = pairSessionId(presignContext(sid), 1, 2, 'rvole');
+      const sidPair = pairSessionId(presignContext(sid, setId), 1, 2, 'rvole');
       const [broadcast, probe] = round1From2(sid, kosProbe(bobSetup, sidPair, l));
       session.receive(broadcast!);
       try {

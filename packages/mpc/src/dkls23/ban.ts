@@ -54,6 +54,14 @@ export function applyDkls23Ban(
     sessionParties = peeked.header.parties;
   } else if (isMpcError(failure)) error = failure;
   else throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'failure' });
+  // A presigning failure names its share set: refuse to apply it to another one, which would
+  // destroy setups there and leave the failing set's live (review 2026-11-27, F4).
+  if (
+    error instanceof Dkls23CheckError &&
+    error.shareSetId !== undefined &&
+    !Buffer.from(error.shareSetId).equals(shareSetId(keyShare))
+  )
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'failure of another share set' });
   if (error === undefined || error.code !== 'ERR_MPC_OT_CHECK') return [];
 
   const me = keyShare.index;

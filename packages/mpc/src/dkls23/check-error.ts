@@ -9,6 +9,10 @@
 import { ByteReader, ByteWriter } from '../bytes.js';
 import { MpcError, type MpcErrorCode } from '../errors.js';
 import { FAILURE_EVIDENCE, type ErrorWithEvidence, type SessionHeader } from '../session.js';
+import { dkls23ProtocolIds } from './hashing.js';
+
+/** Length of a share-set id (`shareSetId`: a SHA-256 output). */
+const SHARE_SET_ID_LENGTH = 32;
 
 /** Which check failed. */
 export type Dkls23Check =
@@ -48,16 +52,24 @@ export class Dkls23CheckError extends MpcError implements ErrorWithEvidence {
   readonly banned: number | undefined;
   /** The ordered pairs `[sender, receiver]` whose OT setup was wiped, if any. */
   readonly otSetupDestroyed: readonly (readonly [number, number])[];
+  /**
+   * Presigning: the id of the share set whose setups the failure concerns (`shareSetId`), so a
+   * ban is never applied to another share set of the same party (review 2026-11-27, F4).
+   * Undefined for key generation, whose checks destroy no setup.
+   */
+  readonly shareSetId: Uint8Array | undefined;
 
   /**
    * @param suspects when `banned` is undefined: the parties one of which is at fault (the
    *   framework's `MpcError.suspects`).
+   * @param shareSetId presigning: the share set of the session (32 bytes).
    */
   constructor(
     check: Dkls23Check,
     banned: number | undefined,
     otSetupDestroyed: readonly (readonly [number, number])[] = [],
     suspects?: readonly number[],
+    shareSetId?: Uint8Array,
   ) {
     super(CODES[check], {
       culprit: banned,
@@ -68,16 +80,21 @@ export class Dkls23CheckError extends MpcError implements ErrorWithEvidence {
     this.check = check;
     this.banned = banned;
     this.otSetupDestroyed = otSetupDestroyed;
+    if (shareSetId !== undefined && shareSetId.length !== SHARE_SET_ID_LENGTH)
+      throw new RangeError('share-set id length');
+    this.shareSetId = shareSetId?.slice();
   }
 
   /**
    * Evidence kept with a failed session (session state v3), so that `check` and
    * `otSetupDestroyed` survive a restart (review 2026-11-24, H2):
-   * `ascii check | u8 count | count × (u16 sender, u16 receiver)`.
+   * `ascii check | u8 count | count × (u16 sender, u16 receiver)`, then, for presigning, the
+   * 32-byte share-set id (F4).
    */
   [FAILURE_EVIDENCE](): Uint8Array {
     const w = new ByteWriter().ascii(this.check).u8(this.otSetupDestroyed.length);
     for (const [s, r] of this.otSetupDestroyed) w.u16(s).u16(r);
+    if (this.shareSetId !== undefined) w.raw(this.shareSetId);
     return w.finish();
   }
 }
@@ -87,7 +104,8 @@ export class Dkls23CheckError extends MpcError implements ErrorWithEvidence {
  * failed session, from its code, culprit and suspects and its evidence. Strict: the check must
  * be known and match the code, the culprit must be the banned party and not me (nor may me be
  * a suspect), and every destroyed pair must be an ordered pair of session members with me on one
- * side, at most once each.
+ * side, at most once each. A presigning failure ends with its share-set id; one without it (a
+ * state written before F4) is refused rather than guessed.
  */
 export function restoreDkls23CheckError(
   header: SessionHeader,
@@ -107,6 +125,9 @@ export function restoreDkls23CheckError(
     if (pairs.some(([a, b]) => a === pair[0] && b === pair[1])) r.fail('destroyed pair twice');
     pairs.push(pair);
   }
+  // Presigning evidence carries the share set (F4); the exact length tells the layouts apart.
+  const setId =
+    header.protocol === dkls23ProtocolIds.presign ? r.take(SHARE_SET_ID_LENGTH) : undefined;
   r.end();
   const banned = base.culprit;
   // No check of mine bans me: such a state is corrupted or forged (review 2026-11-27, F3).
@@ -114,5 +135,5 @@ export function restoreDkls23CheckError(
   if (base.suspects?.includes(header.me) === true) r.fail('suspects include me');
   // The constructor keeps suspects only when nobody is banned.
   if (banned !== undefined && base.suspects !== undefined) r.fail('banned party and suspects');
-  return new Dkls23CheckError(known, banned, pairs, base.suspects);
+  return new Dkls23CheckError(known, banned, pairs, base.suspects, setId);
 }

@@ -114,10 +114,12 @@ export interface PresignSessionRegistry {
 
 /**
  * The first fields of every hash of a presigning session (commitments, zero shares, pair ids):
- * protocol id and sid.
+ * protocol id, sid and share-set id. The share set is there so that one sid in two share sets
+ * of the same parties (a cloud co-signer has one index in every set of a workspace) gives two
+ * unrelated `sid_pair`s and zero shares (review 2026-11-27, F4).
  */
-export function presignContext(sid: Uint8Array): Uint8Array[] {
-  return sessionContext(dkls23ProtocolIds.presign, sid);
+export function presignContext(sid: Uint8Array, setId: Uint8Array): Uint8Array[] {
+  return [...sessionContext(dkls23ProtocolIds.presign, sid), setId];
 }
 
 /**
@@ -242,7 +244,7 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     this.#setId = setId;
     this.#secret = secret;
     this.#random = random;
-    this.#context = presignContext(header.sid);
+    this.#context = presignContext(header.sid, setId);
     this.#others = header.parties.filter((p) => p !== header.me);
     for (const p of keyShare.pairs) this.#pairs.set(p.party, p);
     for (const j of this.#others) {
@@ -313,10 +315,16 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
       const pair = this.#pair(j);
       destroyOtSetup(pair.otSender);
       destroyOtSetup(pair.otReceiver);
-      throw new Dkls23CheckError(e.check, j, [
-        [me, j],
-        [j, me],
-      ]);
+      throw new Dkls23CheckError(
+        e.check,
+        j,
+        [
+          [me, j],
+          [j, me],
+        ],
+        undefined,
+        this.#setId,
+      );
     }
   }
 
@@ -551,8 +559,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
       .add(gammaU)
       .add(gammaV.multiplyUnsafe(rho));
     if (lhs.equals(rhs)) return;
-    if (!Rj.multiply(chi).equals(mulG(du).add(gammaU))) throw new Dkls23CheckError('gamma-u', j);
-    throw new Dkls23CheckError('gamma-v', j);
+    const check = Rj.multiply(chi).equals(mulG(du).add(gammaU)) ? 'gamma-v' : 'gamma-u';
+    throw new Dkls23CheckError(check, j, [], undefined, this.#setId);
   }
 
   /**
@@ -561,8 +569,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
    */
   #unattributed(check: 'sum-pk' | 'r-not-zero'): Dkls23CheckError {
     return this.#others.length === 1
-      ? new Dkls23CheckError(check, this.#others[0])
-      : new Dkls23CheckError(check, undefined, [], this.#others);
+      ? new Dkls23CheckError(check, this.#others[0], [], undefined, this.#setId)
+      : new Dkls23CheckError(check, undefined, [], this.#others, this.#setId);
   }
 
   /** Drops every one-time value (bigints cannot be overwritten: their references go). */
