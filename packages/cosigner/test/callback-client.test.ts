@@ -8,6 +8,7 @@ import {
   approve,
   createCallbackHandler,
   createNodeRequestListener,
+  ignore,
   reject,
   retry,
   signCallbackResponse,
@@ -137,6 +138,27 @@ describe('JWT mode', () => {
       action: 'REJECT',
       rejectionReason: 'payee not on the allowlist',
     });
+  });
+
+  it('posts below the configured URL`s path, with or without a trailing slash, and passes IGNORE through', async () => {
+    const paths: string[] = [];
+    const handler = jwtHandler(() => ignore());
+    const server = await served((request, response) => {
+      paths.push(request.url ?? '');
+      request.url = (request.url ?? '').replace(/^\/hooks\/cb/, '');
+      handler(request, response);
+    });
+    for (const url of [`${server.url}/hooks/cb`, `${server.url}/hooks/cb/`]) {
+      const attempt = await client({ mode: 'jwt', url, publicKey: handlerKeys.publicPem }).ask(
+        'config_change_sign_request',
+        configChangePayload(),
+      );
+      expect(attempt.outcome).toEqual({ action: 'IGNORE' });
+    }
+    expect(paths).toEqual([
+      '/hooks/cb/v2/config_change_sign_request',
+      '/hooks/cb/v2/config_change_sign_request',
+    ]);
   });
 
   it('fails with CALLBACK_BAD_SIGNATURE when the answer is signed by another key', async () => {
