@@ -6,6 +6,7 @@
 // self-consistent ones.
 import fc from 'fast-check';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { gfFromBytes, gfInnerProduct, gfMul, gfSelectSum, gfToBytes } from '../src/dkls23/gf128.js';
@@ -17,10 +18,12 @@ import {
   FramedInput,
   hashToScalars,
   Q,
+  scalarBelowQAt,
   scalarToBytes,
   uint256At,
   writeUint256,
 } from '../src/dkls23/hashing.js';
+import { SecretScalar } from '../src/dkls23/native-ecdh.js';
 import { encodedFieldsLength, encodeFields, sessionHasher, writeFields } from '../src/hash.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -279,6 +282,28 @@ describe('hash primitives against noble SHA-2 and hash_to_field', () => {
     expect(() => scalarToBytes(Q)).toThrow(RangeError);
   });
 
+  it('scalarBelowQAt agrees with the BigInt comparison, at q and around it', () => {
+    const view = new DataView(new ArrayBuffer(40));
+    const near = [0n, 1n, Q - 1n, Q, Q + 1n, (1n << 256n) - 1n, Q - (1n << 224n), Q + (1n << 224n)];
+    for (let w = 0; w < 8; w++) near.push(Q - (1n << BigInt(32 * w)), Q + (1n << BigInt(32 * w)));
+    const check = (k: bigint, offset: number): void => {
+      writeUint256(view, offset, k);
+      expect(scalarBelowQAt(view, offset)).toBe(k < Q);
+    };
+    for (const k of near) if (k < 1n << 256n) check(k, 3);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+          fc.bigInt({ min: Q - (1n << 130n), max: (1n << 256n) - 1n }),
+        ),
+        fc.nat(8),
+        (k, offset) => check(k, offset),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('known answers (pinned from the implementation before the speed-ups)', () => {
     const sid = stream('sid', 32);
     const g = hashToScalars('gadget', sid, 512);
@@ -311,5 +336,42 @@ describe('hash primitives against noble SHA-2 and hash_to_field', () => {
     expect(hex(sessionHasher.hash('digest', stream('msg', 1000)))).toBe(
       '769f8daceefa3082e871c8786d89a62eeb26c4188c9ed5c58732c81e2b85f6a0',
     );
+  });
+});
+
+// ---- native secret-scalar multiplication ----
+
+describe('SecretScalar (OpenSSL) against noble', () => {
+  const G = secp256k1.Point.BASE;
+  const scalar = fc.bigInt({ min: 1n, max: Q - 1n });
+
+  it('k·G and x(k·P) equal noble, across replace()', () => {
+    fc.assert(
+      fc.property(scalar, scalar, scalar, (k1, k2, p) => {
+        const P = G.multiply(p);
+        const s = new SecretScalar(k1);
+        expect(hex(s.publicKey())).toBe(hex(G.multiply(k1).toBytes()));
+        expect(s.publicPoint().equals(G.multiply(k1))).toBe(true);
+        expect(hex(s.sharedX(P))).toBe(hex(P.multiply(k1).toBytes().subarray(1)));
+        s.replace(k2);
+        expect(hex(s.publicKey())).toBe(hex(G.multiply(k2).toBytes()));
+        expect(hex(s.sharedX(P))).toBe(hex(P.multiply(k2).toBytes().subarray(1)));
+        s.wipe();
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('refuses out-of-range scalars; after wipe() it refuses to compute until replace()', () => {
+    expect(() => new SecretScalar(0n)).toThrow(/INVALID_SCALAR|scalar/i);
+    expect(() => new SecretScalar(Q)).toThrow(/INVALID_SCALAR|scalar/i);
+    const s = new SecretScalar(5n);
+    s.wipe();
+    s.wipe(); // a second wipe is a no-op
+    expect(() => s.publicKey()).toThrow('SecretScalar used after wipe');
+    expect(() => s.publicPoint()).toThrow('SecretScalar used after wipe');
+    expect(() => s.sharedX(G)).toThrow('SecretScalar used after wipe');
+    expect(hex(s.replace(7n).publicKey())).toBe(hex(G.multiply(7n).toBytes()));
+    s.wipe();
   });
 });

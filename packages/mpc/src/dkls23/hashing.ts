@@ -298,6 +298,26 @@ export function writeUint256(view: DataView, offset: number, k: bigint): void {
   view.setBigUint64(offset + 24, k, false);
 }
 
+/** q as eight big-endian 32-bit words, most significant first. */
+const Q_WORDS: readonly number[] = Array.from({ length: 8 }, (_, i) =>
+  Number((Q >> BigInt(224 - 32 * i)) & 0xffffffffn),
+);
+
+/**
+ * Whether the 32 bytes at `offset` of `view`, read big-endian, are < q — the range check of a
+ * scalar decoder without building a BigInt (the first word settles it except with probability
+ * 2^-32: q starts with 0xffffffff). For public values only: it returns at the first word that
+ * differs from q's.
+ */
+export function scalarBelowQAt(view: DataView, offset: number): boolean {
+  for (let i = 0; i < 8; i++) {
+    const w = view.getUint32(offset + 4 * i, false);
+    const q = Q_WORDS[i] ?? 0;
+    if (w !== q) return w < q;
+  }
+  return false;
+}
+
 /**
  * Scalar (0 ≤ k < q) → 32 bytes big-endian, via native hex: for a single value, cheaper than
  * {@link writeUint256} with its own buffer and view (measured).

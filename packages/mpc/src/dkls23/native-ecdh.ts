@@ -46,6 +46,7 @@ export class SecretScalar {
 
   /** `x(k·P)`, 32 bytes. `P` must not be the identity (decoders already refuse it). */
   sharedX(P: GroupPoint): Uint8Array {
+    this.#assertLive();
     // The uncompressed encoding spares OpenSSL a square root.
     const bytes = (P as GroupPoint & { toBytes(compressed?: boolean): Uint8Array }).toBytes(false);
     return new Uint8Array(this.#ecdh.computeSecret(bytes));
@@ -53,17 +54,29 @@ export class SecretScalar {
 
   /** `k·G`, 33-byte compressed. */
   publicKey(): Uint8Array {
+    this.#assertLive();
     return new Uint8Array(this.#ecdh.getPublicKey(null, 'compressed'));
   }
 
   /** `k·G` as a point (decoded from OpenSSL's uncompressed form: no square root needed). */
   publicPoint(): GroupPoint {
+    this.#assertLive();
     const bytes = new Uint8Array(this.#ecdh.getPublicKey(null, 'uncompressed'));
     return secp256k1.Point.fromBytes(bytes);
   }
 
-  /** Drops the key (OpenSSL's copy is overwritten with a fixed non-secret key). */
+  /** After {@link wipe} OpenSSL holds the key 1: a result from it would be silently wrong. */
+  #assertLive(): void {
+    if (this.#key.length === 0) throw new Error('SecretScalar used after wipe');
+  }
+
+  /**
+   * Drops the key (OpenSSL's copy is overwritten with a fixed non-secret key); {@link replace}
+   * arms it again. A second call is free: the overwrite is itself a scalar multiplication, so a
+   * caller may wipe early and again on its error paths without paying twice.
+   */
   wipe(): void {
+    if (this.#key.length === 0) return;
     this.#ecdh.setPrivateKey(scalarToBytes(1n));
     this.#key.fill(0);
     this.#key = new Uint8Array(0);
