@@ -64,7 +64,7 @@ export {
   type Dkls23Pair,
 } from './dkls23/key-share.js';
 export { Dkls23CheckError, type Dkls23Check } from './dkls23/check-error.js';
-export { applyDkls23Ban } from './dkls23/ban.js';
+export { applyDkls23Ban, markAllDkls23SetupsDestroyed } from './dkls23/ban.js';
 export {
   dkls23Presign,
   presignSessionId,

@@ -1,7 +1,9 @@
 // applyDkls23Ban and the restored check evidence, fail closed (review 2026-11-27): an
 // ERR_MPC_OT_CHECK that names only me names nobody, so it destroys every setup (F3, the review's
 // appendix C); a restored failure naming me as the banned party is refused. A presigning failure
-// names its share set, and is refused for a key share of another set (F4).
+// names its share set, and is refused for a key share of another set (F4). After a restore from
+// backup every setup is marked destroyed until a refresh (F5).
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { dkls23ProtocolIds, pairSessionId } from '../src/dkls23/hashing.js';
 import {
@@ -11,13 +13,15 @@ import {
   importDkls23KeyShare,
   MpcError,
   dkls23Presign,
+  dkls23Refresh,
+  markAllDkls23SetupsDestroyed,
   resumeSession,
   shareSetId,
   type Dkls23KeyShare,
 } from '../src/index.js';
 import { presignContext } from '../src/test-hooks.js';
-import { runSessions } from './helpers.js';
-import { freshSid, presignSessions, testRegistry } from './dkls23-helpers.js';
+import { runSessions, sid } from './helpers.js';
+import { freshSid, presign, presignSessions, signWith, testRegistry } from './dkls23-helpers.js';
 import { dealDkls23Shares } from './dkls23-trusted-dealer.js';
 
 const flags = (share: Dkls23KeyShare): boolean[] =>
@@ -154,6 +158,56 @@ describe('presigning failures name their share set (review 2026-11-27, F4)', () 
     );
     expect(() => applyDkls23Ban(dealDkls23Shares([1, 2, 3], 2).get(1)!, old)).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+  });
+});
+
+describe('restore from backup (review 2026-11-27, F5)', () => {
+  it('markAllDkls23SetupsDestroyed: every setup destroyed and persisted, presign refused until a refresh', async () => {
+    const shares = dealDkls23Shares([1, 2], 2);
+    // What a whole-database restore gives back: the shares as exported at backup time.
+    const restored = new Map(
+      [...shares].map(([i, s]) => [i, importDkls23KeyShare(exportDkls23KeyShare(s))]),
+    );
+    for (const [i, share] of restored)
+      expect(markAllDkls23SetupsDestroyed(share)).toEqual([
+        [i, 3 - i],
+        [3 - i, i],
+      ]);
+    const persisted = new Map(
+      [...restored].map(([i, s]) => [i, importDkls23KeyShare(exportDkls23KeyShare(s))]),
+    );
+    for (const share of persisted.values()) expect(flags(share)).toEqual([true, true]);
+    await expect(
+      dkls23Presign({
+        sid: freshSid(),
+        keyShare: persisted.get(1)!,
+        signers: [1, 2],
+        registry: testRegistry,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_MPC_OT_SETUP_DESTROYED', culprit: 2 });
+
+    // A refresh (the shares are still valid) builds fresh setups under a new share-set id.
+    const out = runSessions(
+      new Map(
+        [...persisted].map(([i, s]) => [
+          i,
+          dkls23Refresh({ sid: sid('refresh-after-restore'), keyShare: s }),
+        ]),
+      ),
+    );
+    expect(out.errors.size).toBe(0);
+    const refreshed = new Map([...out.results].map(([i, r]) => [i, r.keyShare!]));
+    for (const share of refreshed.values()) {
+      expect(flags(share)).toEqual([false, false]);
+      expect(share.publicKey).toEqual(shares.get(1)!.publicKey);
+      expect(shareSetId(share)).not.toEqual(shareSetId(shares.get(1)!));
+    }
+    const hash = new Uint8Array(32).fill(5);
+    const signature = await signWith(refreshed, presign(refreshed, [1, 2]), hash);
+    expect(signature.publicKey).toEqual(shares.get(1)!.publicKey);
+    expect(secp256k1.verify(signature.compact, hash, signature.publicKey, { prehash: false })).toBe(
+      true,
     );
   });
 });

@@ -25,7 +25,12 @@ import { MpcError, isMpcError } from '../errors.js';
 import { Session } from '../session.js';
 import { Dkls23CheckError, restoreDkls23CheckError } from './check-error.js';
 import { dkls23ProtocolIds } from './hashing.js';
-import { shareSetId, type Dkls23KeyShare } from './key-share.js';
+import {
+  checkDkls23KeyShare,
+  shareSetId,
+  type Dkls23KeyShare,
+  type Dkls23Pair,
+} from './key-share.js';
 import { banOtSetups } from './ot-ban-table.js';
 import { destroyOtSetup } from './ot-extension.js';
 
@@ -84,6 +89,30 @@ export function applyDkls23Ban(
         throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'banned party not in key share' });
       return pair;
     });
+  return destroyPairs(keyShare, pairs);
+}
+
+/**
+ * Marks every OT setup of `keyShare` destroyed and returns them as ordered pairs. For the
+ * restore from backup (ARCHITECTURE.md §9; review 2026-11-27, F5): a whole-database restore
+ * brings back the `destroyed` flags as they were at the backup, so a setup banned after it would
+ * come back to life, and the banned peer would get a fresh selective-abort budget on the same Δ.
+ * The caller marks every DKLs23 key share it restored, persists it, and refreshes the share set
+ * before it presigns again (a refresh builds fresh setups). The shares themselves stay valid.
+ */
+export function markAllDkls23SetupsDestroyed(
+  keyShare: Dkls23KeyShare,
+): (readonly [number, number])[] {
+  checkDkls23KeyShare(keyShare);
+  return destroyPairs(keyShare, keyShare.pairs);
+}
+
+/** Destroys both setups of each pair, in the object and in the process-wide table. */
+function destroyPairs(
+  keyShare: Dkls23KeyShare,
+  pairs: readonly Dkls23Pair[],
+): (readonly [number, number])[] {
+  const me = keyShare.index;
   const destroyed: (readonly [number, number])[] = [];
   const setId = shareSetId(keyShare);
   for (const pair of pairs) {
