@@ -24,6 +24,7 @@ import { cosignerRoutes } from './routes/cosigner-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { mpcRelayRoutes } from './routes/mpc-relay-routes.js';
+import { transactionRoutes } from './routes/transaction-routes.js';
 import { createServices, defaultRelayOptions, type RelayOptions } from './services.js';
 
 /** Never log credentials: request logs carry method, URL and address only, and these are redacted anyway. */
@@ -114,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   cosignerRoutes(app);
   cosignerProtocolRoutes(app);
   mpcRelayRoutes(app);
+  transactionRoutes(app);
 
   // Graceful close: in-flight requests finish; their connections are then
   // closed rather than kept alive, so closing never waits on idle clients.

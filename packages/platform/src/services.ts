@@ -15,7 +15,6 @@ import { cosignerApprovalKinds } from './cosigners/cosigner-approvals.js';
 import { CosignerRepository } from './cosigners/cosigner-repository.js';
 import { CosignerService } from './cosigners/cosigner-service.js';
 import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
-import { PairingPolls } from './cosigners/pairing-polls.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
@@ -26,6 +25,8 @@ import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
+import { SigningOrchestrator } from './transactions/signing-orchestrator.js';
+import { TransactionService } from './transactions/transaction-service.js';
 
 export interface PlatformServices {
   database: PlatformDatabase;
@@ -38,7 +39,6 @@ export interface PlatformServices {
   workspaces: WorkspaceService;
   cosigners: CosignerService;
   pairing: PairingService;
-  pairingPolls: PairingPolls;
   cosignerTokens: CosignerTokenService;
   /** Signs MPC session rosters; co-signers pin its public key at pairing. */
   authorizationKey: PlatformAuthorizationKey;
@@ -47,6 +47,7 @@ export interface PlatformServices {
   cosignerJobs: CosignerJobService;
   keygen: KeygenOrchestrator;
   cloudCosigners: CloudCosignerService;
+  transactions: TransactionService;
 }
 
 /** Timing of the MPC relay (docs/mpc-relay.md). */
@@ -80,7 +81,6 @@ export function createServices(
   const apiUsers = new ApiUserService(db, apiUserRepository, approvals, audit);
   const cosignerRepository = new CosignerRepository(db);
   const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
-  const pairingPolls = new PairingPolls(db, cosignerTokens, clock);
   const secrets = new PlatformSecrets(db);
   const authorizationKey = new PlatformAuthorizationKey(secrets);
   const relayNotifier = new RelayNotifier(relay.recheckMs);
@@ -98,9 +98,11 @@ export function createServices(
   )) {
     approvals.register(kind);
   }
-  cosignerJobs.whenSessionEnds((trx, sessionId, status) =>
-    keygen.sessionEnded(trx, sessionId, status),
-  );
+  const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  cosignerJobs.whenSessionEnds(async (trx, sessionId, status) => {
+    await keygen.sessionEnded(trx, sessionId, status);
+    await signing.sessionEnded(trx, sessionId, status);
+  });
   return {
     database,
     audit,
@@ -123,14 +125,14 @@ export function createServices(
     pairing: new PairingService(
       db,
       cosignerRepository,
+      cosignerTokens,
       apiUsers,
       approvals,
-      pairingPolls,
       secrets,
       audit,
       clock,
+      (trx, workspaceId) => keygen.ensureForWorkspace(trx, workspaceId),
     ),
-    pairingPolls,
     cosignerTokens,
     authorizationKey,
     relayNotifier,
@@ -145,5 +147,6 @@ export function createServices(
       audit,
       clock,
     ),
+    transactions: new TransactionService(db, signing, mpcSessions, audit, clock),
   };
 }

@@ -9,3 +9,5 @@ export * from './rest/cosigner-pairing.js';
 export * from './roster/roster-encoding.js';
 export * from './rest/mpc-relay.js';
 export * from './callback.js';
+export * from './roster/signing-authorization.js';
+export * from './rest/transactions.js';

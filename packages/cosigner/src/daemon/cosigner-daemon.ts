@@ -12,7 +12,9 @@ import { loadStoredIdentity } from '../identity/stored-identity.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
-import { runKeygenJob, type JobContext } from './keygen-job.js';
+import type { JobContext } from './job-context.js';
+import { runKeygenJob } from './keygen-job.js';
+import { runSignJob } from './sign-job.js';
 
 /** Long-poll length for work, seconds. */
 const WORK_WAIT_SECONDS = 25;
@@ -78,12 +80,13 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
   };
   log.info('job leased', fields);
   try {
-    const outcome = await runKeygenJob(ctx, job);
+    const outcome = job.type === 'SIGN' ? await runSignJob(ctx, job) : await runKeygenJob(ctx, job);
     await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
       leaseId: job.leaseId,
       status: 'DONE',
       result: outcome,
     });
+    // Public values only: the (derived) public key, never a share.
     log.info('job done', { ...fields, publicKey: outcome.publicKey });
   } catch (error) {
     if (ctx.signal.aborted) {

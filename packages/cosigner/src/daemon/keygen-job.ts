@@ -15,35 +15,21 @@
 import {
   dkg,
   dkls23Dkg,
-  encodeMessage,
   exportDkls23KeyShare,
   exportKeyShare,
   wipeDkls23KeyShare,
   wipeKeyShare,
   type Dkls23KeyShare,
   type KeyShare,
-  type ProtocolMessage,
   type Session,
 } from '@countersign/mpc';
 import type { LeasedJob } from '@countersign/protocol';
-import type { PartyIdentity } from '../channel/identity.js';
-import { verifyRoster } from '../channel/roster.js';
-import { SecureChannel } from '../channel/secure-channel.js';
 import { CosignerError } from '../errors.js';
-import type { PlatformClient } from '../platform/platform-client.js';
-import type { CosignerStore } from '../store/cosigner-store.js';
+import type { JobContext } from './job-context.js';
+import { publishedSession } from './published-session.js';
+import { runOverRelay } from './relay-session.js';
 
-/** Long-poll length for session messages, seconds. */
-const MESSAGE_WAIT_SECONDS = 20;
-
-export interface JobContext {
-  readonly client: PlatformClient;
-  readonly accessToken: () => Promise<string>;
-  readonly store: CosignerStore;
-  readonly identity: PartyIdentity;
-  readonly platformKey: Uint8Array;
-  readonly signal: AbortSignal;
-}
+export type { JobContext } from './job-context.js';
 
 export interface KeygenOutcome {
   readonly publicKey: string;
@@ -67,90 +53,32 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
       detail: 'an interrupted key generation cannot resume; a fresh session is needed',
     });
 
-  const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
-  const published = await ctx.client.session(await ctx.accessToken(), job.sessionId);
-  const roster = verifyRoster(Uint8Array.from(Buffer.from(published.signedRoster, 'base64')), {
-    platformKey: ctx.platformKey,
-    me: ctx.identity.publicKeys(),
-    expected: { sessionId: sid, shareSetId: job.shareSetId, purpose: 'KEYGEN' },
-  });
+  const { sid, roster } = await publishedSession(ctx, job, 'KEYGEN');
   const parties = roster.indices;
-  if (job.threshold !== parties.length)
-    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
-      detail: 'job threshold differs from the roster',
-    });
   const params = { sid, parties, me: roster.myIndex, threshold: parties.length };
   const session: Session<KeyShare | Dkls23KeyShare> =
     job.algorithm === 'EDDSA_ED25519' ? dkg({ ...params, curve: 'ed25519' }) : dkls23Dkg(params);
-  const channel = new SecureChannel({
-    identity: ctx.identity,
-    roster,
-    protocol: session.protocolId,
-  });
+  const share = await runOverRelay(ctx, job, roster, session);
+  const outcome: KeygenOutcome = {
+    publicKey: Buffer.from(share.publicKey).toString('hex'),
+    chainCode: Buffer.from(share.chainCode).toString('hex'),
+  };
+  const bytes =
+    job.algorithm === 'EDDSA_ED25519'
+      ? exportKeyShare(share)
+      : exportDkls23KeyShare(share as Dkls23KeyShare);
   try {
-    const send = async (messages: ProtocolMessage[]): Promise<void> => {
-      for (let i = 0; i < messages.length; i += 16) {
-        const batch = messages.slice(i, i + 16).map((m) => ({
-          round: m.round,
-          to: m.to === 'broadcast' ? null : m.to,
-          payload: Buffer.from(channel.seal(m)).toString('base64'),
-        }));
-        await ctx.client.postMessages(await ctx.accessToken(), job.sessionId, { messages: batch });
-      }
-    };
-    await send(session.start());
-    let after = 0;
-    while (session.status !== 'done') {
-      if (ctx.signal.aborted)
-        throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'shutting down' });
-      const answer = await ctx.client.readMessages(
-        await ctx.accessToken(),
-        job.sessionId,
-        after,
-        MESSAGE_WAIT_SECONDS,
-        ctx.signal,
-      );
-      for (const m of answer.messages) {
-        // Throws on anything the channel refuses: the session is aborted (see the module doc).
-        const opened = channel.open(Uint8Array.from(Buffer.from(m.payload, 'base64')));
-        if (opened.status !== 'accepted') continue;
-        const bytes = encodeMessage(opened.message);
-        opened.message.payload.fill(0);
-        await send(session.receive(bytes));
-      }
-      after = answer.next;
-      // Re-read: receive() moved it (TypeScript keeps the loop condition's narrowing).
-      const status: string = session.status;
-      if (status === 'failed') throw session.error ?? new Error('MPC session failed');
-      if (status !== 'done' && answer.messages.length === 0 && answer.sessionStatus !== 'OPEN')
-        throw new CosignerError('ERR_COSIGNER_PLATFORM_REFUSED', {
-          detail: `session ${answer.sessionStatus.toLowerCase()}`,
-        });
-    }
-    const share = session.result();
-    const outcome: KeygenOutcome = {
-      publicKey: Buffer.from(share.publicKey).toString('hex'),
-      chainCode: Buffer.from(share.chainCode).toString('hex'),
-    };
-    const bytes =
-      job.algorithm === 'EDDSA_ED25519'
-        ? exportKeyShare(share)
-        : exportDkls23KeyShare(share as Dkls23KeyShare);
-    try {
-      ctx.store.shareSets.putShareSet({
-        id: job.shareSetId,
-        apiKeyId: job.apiKeyId,
-        algorithm: job.algorithm,
-        share: bytes,
-      });
-      ctx.store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
-    } finally {
-      bytes.fill(0);
-      if (job.algorithm === 'EDDSA_ED25519') wipeKeyShare(share);
-      else wipeDkls23KeyShare(share as Dkls23KeyShare);
-    }
-    return outcome;
+    ctx.store.shareSets.putShareSet({
+      id: job.shareSetId,
+      apiKeyId: job.apiKeyId,
+      algorithm: job.algorithm,
+      share: bytes,
+    });
+    ctx.store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
   } finally {
-    channel.dispose();
+    bytes.fill(0);
+    if (job.algorithm === 'EDDSA_ED25519') wipeKeyShare(share);
+    else wipeDkls23KeyShare(share as Dkls23KeyShare);
   }
+  return outcome;
 }

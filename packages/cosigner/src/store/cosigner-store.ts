@@ -25,6 +25,8 @@ import { PairedApiKeyRepository } from './paired-api-key-repository.js';
 import { PresignatureRepository } from './presignature-repository.js';
 import { ProtocolStateRepository } from './protocol-state-repository.js';
 import { SecretRepository } from './secret-repository.js';
+import { SigningRecordRepository } from './signing-record-repository.js';
+import { PresignSessionRepository } from './presign-session-repository.js';
 import { ShareSetRepository } from './share-set-repository.js';
 import type { StoreContext } from './store-context.js';
 import { guarded } from './store-context.js';
@@ -70,6 +72,8 @@ export class CosignerStore {
   readonly protocolStates: ProtocolStateRepository;
   readonly pairedApiKeys: PairedApiKeyRepository;
   readonly secrets: SecretRepository;
+  readonly signingRecords: SigningRecordRepository;
+  readonly presignSessions: PresignSessionRepository;
   readonly #context: StoreContext;
   readonly #header: StoreHeader;
   #closed = false;
@@ -85,6 +89,8 @@ export class CosignerStore {
     this.protocolStates = new ProtocolStateRepository(this.#context);
     this.pairedApiKeys = new PairedApiKeyRepository(this.#context);
     this.secrets = new SecretRepository(this.#context);
+    this.signingRecords = new SigningRecordRepository(this.#context);
+    this.presignSessions = new PresignSessionRepository(this.#context);
   }
 
   /** The header (with the wrapped data key) of this store. */

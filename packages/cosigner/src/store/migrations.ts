@@ -79,6 +79,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'signing records and presign session claims',
+    sql: `
+      -- One row per message a SIGN job was given (daemon/sign-job.ts): STARTED once nonces may
+      -- exist, SHARE_SENT durably before a signature share leaves, SIGNED with the verified
+      -- result. A fresh session for a message past STARTED is refused: never two signatures.
+      CREATE TABLE signing_records (
+        transaction_id TEXT NOT NULL,
+        message_index  INTEGER NOT NULL CHECK (message_index >= 0),
+        share_set_id   TEXT NOT NULL,
+        session_id     TEXT NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('STARTED', 'SHARE_SENT', 'SIGNED')),
+        result         TEXT,
+        updated_at     INTEGER NOT NULL,
+        PRIMARY KEY (transaction_id, message_index),
+        CHECK ((state = 'SIGNED') = (result IS NOT NULL))
+      ) STRICT;
+
+      -- DKLs23 presign sessions this party took part in, claimed before the session exists:
+      -- hex of @countersign/mpc presignSessionId(share set, me, sid). A sid never runs twice.
+      CREATE TABLE presign_sessions (
+        claim_id   TEXT PRIMARY KEY,
+        claimed_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this release writes. */

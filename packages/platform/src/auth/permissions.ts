@@ -43,6 +43,9 @@ export const permissionTable = {
   /** Ask to unpair: any admin may ask; the Owner decides (unpairing destroys the cloud shares). */
   'cosigners:unpairApiKey': ADMINS,
   'cosigners:updateCallbackHandler': SIGNING_ADMINS,
+  /** Create a transaction (RAW signing); the policy will decide who signs it. */
+  'transactions:create': ['OWNER', 'ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'EDITOR'],
+  'transactions:read': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissionTable;

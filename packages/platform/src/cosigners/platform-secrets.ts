@@ -12,8 +12,13 @@ export class PlatformSecrets {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** The 32-byte secret named `name`, created on first use. */
-  get(name: string): Promise<Buffer> {
+  /**
+   * The 32-byte secret named `name`, created on first use. Inside a database transaction pass
+   * it as `trx`: a connection-bound database (PGlite) would otherwise wait on itself. What is
+   * read through a transaction is not cached (a creation it rolls back must not be remembered).
+   */
+  get(name: string, trx?: Kysely<Database>): Promise<Buffer> {
+    if (trx !== undefined) return this.load(name, trx);
     let secret = this.cache.get(name);
     if (!secret) {
       secret = this.load(name);
@@ -24,13 +29,13 @@ export class PlatformSecrets {
     return secret;
   }
 
-  private async load(name: string): Promise<Buffer> {
-    await this.db
+  private async load(name: string, db: Kysely<Database> = this.db): Promise<Buffer> {
+    await db
       .insertInto('platform_secrets')
       .values({ name, secret_hex: randomBytes(32).toString('hex') })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
-    const row = await this.db
+    const row = await db
       .selectFrom('platform_secrets')
       .select('secret_hex')
       .where('name', '=', name)

@@ -133,25 +133,6 @@ export interface PairingTokensTable {
   expires_at: Timestamp;
   used_at: Timestamp | null;
   used_by_cosigner_id: string | null;
-  /** When a failed exchange of this token was first audited (audited once per token). */
-  failed_at: Timestamp | null;
-}
-
-/** The poll token a co-signer waits with while the Owner decides its pairing. */
-export interface CosignerPairingPollsTable {
-  pairing_id: string;
-  token_hash: string;
-  starts_family: boolean;
-  expires_at: Timestamp;
-  delivered_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-}
-
-/** Nonces of identity-key-signed recovery requests, kept until the request expires. */
-export interface CosignerRecoveryNoncesTable {
-  cosigner_id: string;
-  nonce: string;
-  expires_at: Timestamp;
 }
 
 export interface CosignerTokenFamiliesTable {
@@ -192,14 +173,14 @@ export interface Database {
   cosigner_token_families: CosignerTokenFamiliesTable;
   cosigner_refresh_tokens: CosignerRefreshTokensTable;
   cosigner_access_tokens: CosignerAccessTokensTable;
-  cosigner_pairing_polls: CosignerPairingPollsTable;
-  cosigner_recovery_nonces: CosignerRecoveryNoncesTable;
   cloud_pairing_tokens: CloudPairingTokensTable;
   mpc_sessions: MpcSessionsTable;
   mpc_session_parties: MpcSessionPartiesTable;
   mpc_messages: MpcMessagesTable;
   cosigner_jobs: CosignerJobsTable;
   root_keys: RootKeysTable;
+  transactions: TransactionsTable;
+  transaction_messages: TransactionMessagesTable;
 }
 
 export interface CloudPairingTokensTable {
@@ -224,6 +205,8 @@ export interface MpcSessionsTable {
   threshold: number;
   /** base64 of `roster ‖ signature`. */
   signed_roster: string;
+  /** SIGN only: base64 of `authorization ‖ signature` (countersign/signing-authorization/v1). */
+  signed_authorization: string | null;
   status: MpcSessionStatus;
   failure_reason: string | null;
   expires_at: Timestamp;
@@ -251,7 +234,7 @@ export type CosignerJobStatus = 'PENDING' | 'LEASED' | 'DONE' | 'FAILED';
 export interface CosignerJobsTable {
   id: string;
   cosigner_id: string;
-  type: 'KEYGEN';
+  type: 'KEYGEN' | 'SIGN';
   session_id: string;
   status: CosignerJobStatus;
   lease_id: string | null;
@@ -270,4 +253,39 @@ export interface RootKeysTable {
   chain_code: string | null;
   session_id: string;
   created_at: Timestamp;
+}
+
+export type TransactionStatus = 'SUBMITTED' | 'PENDING_SIGNATURE' | 'COMPLETED' | 'FAILED';
+
+export interface TransactionsTable {
+  id: string;
+  workspace_id: string;
+  created_by: string;
+  operation: 'RAW';
+  status: TransactionStatus;
+  sub_status: string;
+  algorithm: string;
+  asset_id: string | null;
+  /** Decimal digits, as the request's source.id. */
+  source_vault_account_id: string;
+  note: string;
+  external_tx_id: string | null;
+  customer_ref_id: string | null;
+  extra_parameters: unknown;
+  idempotency_key: string | null;
+  request_hash: string;
+  signer_api_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TransactionMessagesTable {
+  transaction_id: string;
+  message_index: number;
+  content: string;
+  derivation_path: unknown;
+  status: 'PENDING' | 'SIGNED' | 'FAILED';
+  session_id: string | null;
+  attempts: Generated<number>;
+  result: unknown;
 }

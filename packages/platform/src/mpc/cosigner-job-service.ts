@@ -13,10 +13,25 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
-import { leaseNotHeld } from './relay-errors.js';
+import { leaseNotHeld, resultRefused } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
 export const MAX_ATTEMPTS = 3;
+
+/** The results the parties of a session reported (JSON values), one per DONE job. */
+export async function jobResults(
+  trx: Transaction<Database>,
+  sessionId: string,
+): Promise<unknown[]> {
+  const jobs = await trx
+    .selectFrom('cosigner_jobs')
+    .select('result')
+    .where('session_id', '=', sessionId)
+    .execute();
+  return jobs.map(
+    (j) => (typeof j.result === 'string' ? JSON.parse(j.result) : j.result) as unknown,
+  );
+}
 
 export interface JobCompletion {
   sessionId: string;
@@ -129,12 +144,16 @@ export class CosignerJobService {
       const now = this.clock();
       const job = await trx
         .selectFrom('cosigner_jobs')
-        .select(['id', 'session_id', 'status', 'lease_id', 'cosigner_id'])
+        .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
         .where('id', '=', jobId)
         .forUpdate()
         .executeTakeFirst();
       if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
       if (job.status !== 'LEASED' || job.lease_id !== body.leaseId) throw leaseNotHeld();
+      if (body.status === 'DONE' && 'signature' in body.result !== (job.type === 'SIGN'))
+        throw resultRefused(
+          `a ${job.type} job reports a ${job.type === 'SIGN' ? 'signature' : 'public key and chain code'}`,
+        );
       if (body.status === 'FAILED') {
         await this.failJob(trx, job.id, job.session_id, body.reason);
         return { sessionId: job.session_id, status: 'FAILED' as const };

@@ -15,6 +15,7 @@ import { sql, type Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
+import { jobResults } from './cosigner-job-service.js';
 import type { MpcSessionService } from './mpc-session-service.js';
 
 export const KEYGEN_ALGORITHMS: readonly KeyAlgorithm[] = ['EDDSA_ED25519', 'ECDSA_SECP256K1'];
@@ -133,12 +134,7 @@ export class KeygenOrchestrator {
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
     if (session.purpose !== 'KEYGEN') return;
-    const jobs = await trx
-      .selectFrom('cosigner_jobs')
-      .select('result')
-      .where('session_id', '=', sessionId)
-      .execute();
-    const results = jobs.map((j) => parseResult(j.result));
+    const results = (await jobResults(trx, sessionId)).map(parseResult);
     const first = results[0];
     const agree =
       first !== undefined &&
@@ -186,7 +182,7 @@ export class KeygenOrchestrator {
 }
 
 function parseResult(value: unknown): KeygenResult | undefined {
-  const v = (typeof value === 'string' ? JSON.parse(value) : value) as Partial<KeygenResult> | null;
+  const v = value as Partial<KeygenResult> | null;
   if (v === null || typeof v !== 'object' || typeof v.publicKey !== 'string') return undefined;
   return {
     publicKey: v.publicKey,

@@ -11,6 +11,7 @@ import {
   encodeRoster,
   MAX_MESSAGES_PER_ANSWER,
   MAX_RELAY_MESSAGE_BYTES,
+  type JobType,
   type MessagesResponse,
   type PostMessagesRequest,
   type RosterPurpose,
@@ -41,6 +42,17 @@ export interface NewSession {
   threshold: number;
   parties: SessionParty[];
   ttlMs: number;
+  /**
+   * SIGN sessions: the canonical signing authorization for this session's sid and deadline
+   * (countersign/signing-authorization/v1); the platform signs it with its authorization key.
+   */
+  authorization?: (sessionId: Uint8Array, expiresAt: number) => Uint8Array;
+}
+
+/** The job each party of a session gets: the session's purpose, for the purposes that run. */
+function jobTypeOf(purpose: RosterPurpose): JobType {
+  if (purpose === 'KEYGEN' || purpose === 'SIGN') return purpose;
+  throw new Error(`no job runs ${purpose} sessions yet`);
 }
 
 export class MpcSessionService {
@@ -58,6 +70,7 @@ export class MpcSessionService {
    */
   async create(trx: Transaction<Database>, spec: NewSession): Promise<string> {
     const now = this.clock();
+    const jobType = jobTypeOf(spec.purpose);
     const sessionId = randomBytes(32).toString('hex');
     const expiresAt = new Date(now.getTime() + spec.ttlMs);
     const cosigners = await trx
@@ -86,7 +99,13 @@ export class MpcSessionService {
         };
       }),
     });
-    const signature = await this.authorizationKey.sign(roster);
+    const signature = await this.authorizationKey.sign(roster, trx);
+    let signedAuthorization: string | null = null;
+    if (spec.authorization) {
+      const bytes = spec.authorization(Buffer.from(sessionId, 'hex'), expiresAt.getTime());
+      const authSignature = await this.authorizationKey.sign(bytes, trx);
+      signedAuthorization = Buffer.concat([bytes, authSignature]).toString('base64');
+    }
     await trx
       .insertInto('mpc_sessions')
       .values({
@@ -98,6 +117,7 @@ export class MpcSessionService {
         share_set_id: spec.shareSetId,
         threshold: spec.threshold,
         signed_roster: Buffer.concat([roster, signature]).toString('base64'),
+        signed_authorization: signedAuthorization,
         status: 'OPEN',
         failure_reason: null,
         expires_at: expiresAt,
@@ -114,7 +134,7 @@ export class MpcSessionService {
         .values({
           id: randomUUID(),
           cosigner_id: p.cosignerId,
-          type: 'KEYGEN',
+          type: jobType,
           session_id: sessionId,
           status: 'PENDING',
           lease_id: null,
@@ -156,13 +176,16 @@ export class MpcSessionService {
     await this.seatOf(sessionId, cosignerId);
     const row = await this.db
       .selectFrom('mpc_sessions')
-      .select(['id', 'status', 'signed_roster', 'expires_at'])
+      .select(['id', 'status', 'signed_roster', 'signed_authorization', 'expires_at'])
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
     return {
       sessionId: row.id,
       status: this.effectiveStatus(row.status, row.expires_at),
       signedRoster: row.signed_roster,
+      ...(row.signed_authorization === null
+        ? {}
+        : { signedAuthorization: row.signed_authorization }),
       expiresAt: row.expires_at.getTime(),
     };
   }

@@ -31,3 +31,7 @@ export function leaseNotHeld(): PlatformError {
 export function messageRefused(why: string): PlatformError {
   return new PlatformError('ERR_RELAY_MESSAGE_REFUSED', 'MESSAGE_REFUSED', 400, why);
 }
+
+export function resultRefused(why: string): PlatformError {
+  return new PlatformError('ERR_RELAY_RESULT_REFUSED', 'INVALID_REQUEST', 400, why);
+}

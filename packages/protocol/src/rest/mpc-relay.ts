@@ -31,7 +31,7 @@ export const WaitQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const JobTypeSchema = Type.Union([Type.Literal('KEYGEN')]);
+export const JobTypeSchema = Type.Union([Type.Literal('KEYGEN'), Type.Literal('SIGN')]);
 export type JobType = Static<typeof JobTypeSchema>;
 
 export const KeyAlgorithmSchema = Type.Union([
@@ -83,6 +83,11 @@ export const SessionResponseSchema = Type.Object(
     ]),
     /** `roster ‖ Ed25519 signature` (countersign/roster/v1), base64. Verify before use. */
     signedRoster: Base64Schema(64 * 1024),
+    /**
+     * SIGN sessions: `authorization ‖ Ed25519 signature` (countersign/signing-authorization/v1),
+     * base64 — what the platform authorizes this session to sign. Verify before use.
+     */
+    signedAuthorization: Type.Optional(Base64Schema(80 * 1024)),
     expiresAt: Type.Number(),
   },
   { additionalProperties: false },
@@ -163,12 +168,27 @@ export const KeygenResultSchema = Type.Object(
 );
 export type KeygenResult = Static<typeof KeygenResultSchema>;
 
+/**
+ * SIGN output, verified by the party against the derived public key before it reports it:
+ * the signature (Ed25519: R ‖ S; ECDSA: r ‖ s, low-s), hex; the derived public key (Ed25519:
+ * 32 bytes; secp256k1: 33-byte compressed), hex; ECDSA's recovery id.
+ */
+export const SignResultSchema = Type.Object(
+  {
+    signature: Type.String({ pattern: '^[0-9a-f]{128}$' }),
+    publicKey: HexKeySchema,
+    recoveryId: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type SignResult = Static<typeof SignResultSchema>;
+
 export const JobResultRequestSchema = Type.Union([
   Type.Object(
     {
       leaseId: Type.String({ format: 'uuid' }),
       status: Type.Literal('DONE'),
-      result: KeygenResultSchema,
+      result: Type.Union([KeygenResultSchema, SignResultSchema]),
     },
     { additionalProperties: false },
   ),

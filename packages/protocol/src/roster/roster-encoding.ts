@@ -28,6 +28,8 @@
  * @module
  */
 
+import { CanonicalReader } from './canonical-reader.js';
+
 /** Domain tag at the start of every roster encoding. */
 export const ROSTER_DOMAIN_TAG = 'countersign/roster/v1';
 export const ROSTER_MIN_SESSION_ID_LENGTH = 16;
@@ -96,6 +98,8 @@ export class RosterFormatError extends Error {
   }
 }
 
+const malformed = (detail: string): RosterFormatError =>
+  new RosterFormatError('ERR_ROSTER_MALFORMED', detail);
 const encoder = new TextEncoder();
 const TAG_BYTES = encoder.encode(ROSTER_DOMAIN_TAG);
 
@@ -158,7 +162,7 @@ export function encodeRoster(roster: Roster): Uint8Array {
 
 /** Strict decoder of {@link encodeRoster}'s output: `ERR_ROSTER_MALFORMED` on any deviation. */
 export function decodeRoster(bytes: Uint8Array): Roster {
-  const r = new Reader(bytes, 'roster');
+  const r = new CanonicalReader(bytes, 'roster', malformed);
   const roster = readRoster(r);
   r.end();
   return roster;
@@ -166,7 +170,7 @@ export function decodeRoster(bytes: Uint8Array): Roster {
 
 /** Strict decoder of signed roster bytes (`roster ‖ signature`). Verifies nothing. */
 export function decodeSignedRoster(bytes: Uint8Array): SignedRoster {
-  const r = new Reader(bytes, 'signed roster');
+  const r = new CanonicalReader(bytes, 'signed roster', malformed);
   const roster = readRoster(r);
   const signedBytes = bytes.slice(0, r.position);
   const signature = r.take(ROSTER_SIGNATURE_LENGTH);
@@ -174,7 +178,7 @@ export function decodeSignedRoster(bytes: Uint8Array): SignedRoster {
   return { roster, signedBytes, signature };
 }
 
-function readRoster(r: Reader): Roster {
+function readRoster(r: CanonicalReader): Roster {
   const tag = r.bytes8(TAG_BYTES.length, TAG_BYTES.length);
   // The tag is public: a plain comparison is fine.
   if (!tag.every((b, i) => b === TAG_BYTES[i])) r.fail('domain tag');
@@ -196,65 +200,4 @@ function readRoster(r: Reader): Roster {
     parties.push({ index, cosignerId, identityKey, agreementKey });
   }
   return { sessionId, shareSetId, purpose, parties, expiresAt };
-}
-
-/** Reads fields; throws `ERR_ROSTER_MALFORMED` on any short read, bad value or trailing byte. */
-class Reader {
-  private offset = 0;
-
-  constructor(
-    private readonly data: Uint8Array,
-    private readonly what: string,
-  ) {
-    if (!(data instanceof Uint8Array)) this.fail('not bytes');
-  }
-
-  fail(detail: string): never {
-    throw new RosterFormatError('ERR_ROSTER_MALFORMED', `${this.what}: ${detail}`);
-  }
-
-  get position(): number {
-    return this.offset;
-  }
-
-  take(n: number): Uint8Array {
-    if (this.offset + n > this.data.length) this.fail('short read');
-    const out = this.data.slice(this.offset, this.offset + n);
-    this.offset += n;
-    return out;
-  }
-
-  u8(): number {
-    return this.take(1)[0] ?? this.fail('short read');
-  }
-
-  u16(): number {
-    const b = this.take(2);
-    return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
-  }
-
-  u64(): number {
-    const b = this.take(8);
-    const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail('integer too large');
-    return Number(v);
-  }
-
-  bytes8(min: number, max: number): Uint8Array {
-    const n = this.u8();
-    if (n < min || n > max) this.fail('length out of range');
-    return this.take(n);
-  }
-
-  ascii8(pattern: RegExp, field: string): string {
-    const b = this.take(this.u8());
-    for (const c of b) if (c < 0x20 || c > 0x7e) this.fail(`${field}: non-printable`);
-    const s = String.fromCharCode(...b);
-    if (!pattern.test(s)) this.fail(`${field}: not allowed`);
-    return s;
-  }
-
-  end(): void {
-    if (this.offset !== this.data.length) this.fail('trailing bytes');
-  }
 }

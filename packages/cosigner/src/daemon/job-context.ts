@@ -1,0 +1,14 @@
+/** What every job of the daemon works with: the platform, the store, this party's keys. */
+import type { PartyIdentity } from '../channel/identity.js';
+import type { PlatformClient } from '../platform/platform-client.js';
+import type { CosignerStore } from '../store/cosigner-store.js';
+
+export interface JobContext {
+  readonly client: PlatformClient;
+  readonly accessToken: () => Promise<string>;
+  readonly store: CosignerStore;
+  readonly identity: PartyIdentity;
+  /** The platform's authorization key, pinned at pairing. */
+  readonly platformKey: Uint8Array;
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,37 @@
+/**
+ * A job's session as the platform publishes it, verified: the roster against the pinned platform
+ * key and the job (this session, share set and purpose; this party exactly once), and the job's
+ * threshold against the roster — the parties come from the signed roster only.
+ * @module
+ */
+import type { LeasedJob, RosterPurpose, SessionResponse } from '@countersign/protocol';
+import { verifyRoster, type VerifiedRoster } from '../channel/roster.js';
+import { CosignerError } from '../errors.js';
+import type { JobContext } from './job-context.js';
+
+export interface PublishedSession {
+  /** The MPC sid (the roster's session id). */
+  readonly sid: Uint8Array;
+  readonly roster: VerifiedRoster;
+  /** The platform's answer, for what a purpose adds (a SIGN session's authorization). */
+  readonly published: SessionResponse;
+}
+
+export async function publishedSession(
+  ctx: JobContext,
+  job: LeasedJob,
+  purpose: RosterPurpose,
+): Promise<PublishedSession> {
+  const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
+  const published = await ctx.client.session(await ctx.accessToken(), job.sessionId);
+  const roster = verifyRoster(Uint8Array.from(Buffer.from(published.signedRoster, 'base64')), {
+    platformKey: ctx.platformKey,
+    me: ctx.identity.publicKeys(),
+    expected: { sessionId: sid, shareSetId: job.shareSetId, purpose },
+  });
+  if (job.threshold !== roster.indices.length)
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+      detail: 'job threshold differs from the roster',
+    });
+  return { sid, roster, published };
+}

@@ -1,0 +1,86 @@
+// Signing records and presign claims survive a restart: the store refuses a second signature
+// for a message whose share may have left, and a presign sid claimed once is never claimed
+// again — reopened from disk, as after a crash.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openLocalKms } from '../src/kms/local-kms.js';
+import { initStore, openStore } from '../src/store/cosigner-store.js';
+import { cleanupTempDirs, tempDir, testLocalKms, TEST_PASSPHRASE } from './store-helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const claim = (sessionId: string, messageIndex = 0) => ({
+  transactionId: '5f0c6f9e-4b8a-4f55-9a43-1d2f3e4a5b6c',
+  messageIndex,
+  shareSetId: 'share-set-1',
+  sessionId,
+});
+
+async function freshStore() {
+  const dir = await tempDir();
+  const kms = await testLocalKms(dir);
+  const store = await initStore({ dir: join(dir, 'store'), kms });
+  const reopen = async () => {
+    store.close();
+    return openStore({
+      dir: join(dir, 'store'),
+      kms: await openLocalKms({ keyFile: join(dir, 'kms.key'), passphrase: TEST_PASSPHRASE }),
+    });
+  };
+  return { store, reopen };
+}
+
+describe('signing records', () => {
+  it('a fresh session may run until a share left; never after, not even across a restart', async () => {
+    const { store, reopen } = await freshStore();
+    expect(store.signingRecords.claim(claim('s1'))).toEqual({ kind: 'claimed' });
+    // The same session offered again: its nonces are gone.
+    expect(store.signingRecords.claim(claim('s1'))).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/cannot resume/),
+    });
+    // A fresh session before any share left: allowed (the earlier one provably released none).
+    expect(store.signingRecords.claim(claim('s2'))).toEqual({ kind: 'claimed' });
+    store.signingRecords.markShareSent(claim('s2'));
+    // Only the session holding the claim advances it.
+    expect(() => store.signingRecords.markShareSent(claim('s1'))).toThrow(/not STARTED/);
+
+    const reopened = await reopen();
+    expect(reopened.signingRecords.state(claim('s2').transactionId, 0)).toBe('SHARE_SENT');
+    expect(reopened.signingRecords.claim(claim('s3'))).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/already released/),
+    });
+    // Another message of the same transaction is its own record.
+    expect(reopened.signingRecords.claim(claim('s3', 1))).toEqual({ kind: 'claimed' });
+    reopened.close();
+  });
+
+  it('a signed message answers its own session from the store, and refuses any other', async () => {
+    const { store, reopen } = await freshStore();
+    store.signingRecords.claim(claim('s1'));
+    store.signingRecords.markShareSent(claim('s1'));
+    store.signingRecords.markSigned(claim('s1'), '{"signature":"ab","publicKey":"cd"}');
+    const reopened = await reopen();
+    expect(reopened.signingRecords.claim(claim('s1'))).toEqual({
+      kind: 'signed',
+      result: '{"signature":"ab","publicKey":"cd"}',
+    });
+    expect(reopened.signingRecords.claim(claim('s2')).kind).toBe('refused');
+    expect(
+      reopened.signingRecords.claim({ ...claim('s1'), shareSetId: 'share-set-2' }),
+    ).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/another share set/) });
+    reopened.close();
+  });
+
+  it('a presign sid is claimed once, durably', async () => {
+    const { store, reopen } = await freshStore();
+    const id = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(await store.presignSessions.claim(id)).toBe(true);
+    expect(await store.presignSessions.claim(id)).toBe(false);
+    const reopened = await reopen();
+    expect(await reopened.presignSessions.claim(id)).toBe(false);
+    expect(await reopened.presignSessions.claim(id.map((b) => b ^ 1))).toBe(true);
+    reopened.close();
+  });
+});

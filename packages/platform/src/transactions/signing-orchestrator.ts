@@ -1,0 +1,320 @@
+/**
+ * SIGN orchestration (ARCHITECTURE §4, §8): each message of a transaction is signed in its own
+ * MPC session by the three parties of the signer's share set — cloud-1, cloud-2 and the signer's
+ * co-signer — under a signing authorization the platform signs with its authorization key
+ * (`countersign/signing-authorization/v1`). Until the policy engine lands, the signer is the
+ * workspace's first signer: the one whose share set KEYGEN made.
+ *
+ * A session that fails or expires is replaced by a fresh one (new sid, fresh nonces — never a
+ * resumed one), at most MAX_SIGN_ATTEMPTS per message; the co-signers refuse a fresh session for
+ * a message they already released a signature share for (never two signatures, docs
+ * /transactions.md). When every party reports DONE, the platform requires the three results to
+ * agree and verifies the signature itself before the message counts as signed.
+ */
+import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
+import type { Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
+import { jobResults } from '../mpc/cosigner-job-service.js';
+import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
+import { signatureVerifies } from './signature-check.js';
+
+export const MAX_SIGN_ATTEMPTS = 3;
+
+/** Why a transaction failed (its `subStatus`). */
+export type SigningFailure = 'SIGNER_NOT_FOUND' | 'SIGNING_ERROR' | 'INVALID_SIGNATURE';
+
+interface SignerShareSet {
+  shareSetId: string;
+  apiUserId: string;
+  parties: SessionParty[];
+}
+
+interface StoredResult {
+  signature: string;
+  publicKey: string;
+  recoveryId?: number;
+}
+
+export class SigningOrchestrator {
+  constructor(
+    private readonly sessions: MpcSessionService,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly sessionTtlMs: number,
+  ) {}
+
+  /**
+   * Starts signing a SUBMITTED transaction inside `trx`: one SIGN session per message, status
+   * PENDING_SIGNATURE. Returns the co-signers to wake once `trx` commits (none if it failed).
+   */
+  async start(trx: Transaction<Database>, transactionId: string): Promise<string[]> {
+    const tx = await trx
+      .selectFrom('transactions')
+      .select(['workspace_id', 'algorithm'])
+      .where('id', '=', transactionId)
+      .executeTakeFirstOrThrow();
+    const signer = await this.signerShareSet(trx, tx.workspace_id, tx.algorithm as KeyAlgorithm);
+    if (!signer) {
+      await this.fail(trx, transactionId, 'SIGNER_NOT_FOUND', 'no paired signer holds a key');
+      return [];
+    }
+    await trx
+      .updateTable('transactions')
+      .set({
+        status: 'PENDING_SIGNATURE',
+        signer_api_user_id: signer.apiUserId,
+        updated_at: this.clock(),
+      })
+      .where('id', '=', transactionId)
+      .execute();
+    const messages = await trx
+      .selectFrom('transaction_messages')
+      .select('message_index')
+      .where('transaction_id', '=', transactionId)
+      .orderBy('message_index')
+      .execute();
+    for (const m of messages) await this.startMessage(trx, transactionId, m.message_index, signer);
+    return signer.parties.map((p) => p.cosignerId);
+  }
+
+  /** The job service's session-end handler: ignores sessions that sign no message. */
+  async sessionEnded(
+    trx: Transaction<Database>,
+    sessionId: string,
+    status: 'DONE' | 'FAILED' | 'EXPIRED',
+  ): Promise<void> {
+    const message = await trx
+      .selectFrom('transaction_messages as m')
+      .innerJoin('transactions as t', 't.id', 'm.transaction_id')
+      .select([
+        'm.transaction_id',
+        'm.message_index',
+        'm.content',
+        'm.attempts',
+        't.algorithm',
+        't.workspace_id',
+        't.status as transaction_status',
+      ])
+      .where('m.session_id', '=', sessionId)
+      .where('m.status', '=', 'PENDING')
+      .forUpdate()
+      .executeTakeFirst();
+    if (!message || message.transaction_status !== 'PENDING_SIGNATURE') return;
+    const { transaction_id: transactionId, message_index: index } = message;
+    if (status !== 'DONE') {
+      if (message.attempts >= MAX_SIGN_ATTEMPTS) {
+        await this.failMessage(trx, transactionId, index, 'SIGNING_ERROR');
+        return;
+      }
+      const signer = await this.signerShareSet(
+        trx,
+        message.workspace_id,
+        message.algorithm as KeyAlgorithm,
+      );
+      if (!signer) await this.failMessage(trx, transactionId, index, 'SIGNER_NOT_FOUND');
+      else await this.startMessage(trx, transactionId, index, signer);
+      return;
+    }
+    const result = await this.agreedResult(trx, sessionId);
+    const verified =
+      result !== undefined &&
+      signatureVerifies(message.algorithm as KeyAlgorithm, Buffer.from(message.content, 'hex'), {
+        signature: Buffer.from(result.signature, 'hex'),
+        publicKey: Buffer.from(result.publicKey, 'hex'),
+        recoveryId: result.recoveryId,
+      });
+    if (!verified) {
+      await this.failMessage(trx, transactionId, index, 'INVALID_SIGNATURE');
+      return;
+    }
+    await trx
+      .updateTable('transaction_messages')
+      .set({ status: 'SIGNED', result: JSON.stringify(result) })
+      .where('transaction_id', '=', transactionId)
+      .where('message_index', '=', index)
+      .execute();
+    const unsigned = await trx
+      .selectFrom('transaction_messages')
+      .select('message_index')
+      .where('transaction_id', '=', transactionId)
+      .where('status', '<>', 'SIGNED')
+      .executeTakeFirst();
+    if (unsigned) return;
+    await trx
+      .updateTable('transactions')
+      .set({ status: 'COMPLETED', sub_status: 'COMPLETED', updated_at: this.clock() })
+      .where('id', '=', transactionId)
+      .execute();
+    await this.audit.appendIn(trx, {
+      workspaceId: message.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'transaction.completed',
+      subject: transactionId,
+    });
+  }
+
+  /** A fresh SIGN session (new sid) for one message, with its signed authorization. */
+  private async startMessage(
+    trx: Transaction<Database>,
+    transactionId: string,
+    messageIndex: number,
+    signer: SignerShareSet,
+  ): Promise<void> {
+    const row = await trx
+      .selectFrom('transaction_messages as m')
+      .innerJoin('transactions as t', 't.id', 'm.transaction_id')
+      .select(['m.content', 'm.derivation_path', 't.algorithm', 't.workspace_id'])
+      .where('m.transaction_id', '=', transactionId)
+      .where('m.message_index', '=', messageIndex)
+      .executeTakeFirstOrThrow();
+    const algorithm = row.algorithm as KeyAlgorithm;
+    const derivationPath = parsePath(row.derivation_path);
+    const sessionId = await this.sessions.create(trx, {
+      workspaceId: row.workspace_id,
+      apiUserId: signer.apiUserId,
+      purpose: 'SIGN',
+      algorithm,
+      shareSetId: signer.shareSetId,
+      threshold: signer.parties.length,
+      parties: signer.parties,
+      ttlMs: this.sessionTtlMs,
+      authorization: (sid, expiresAt) =>
+        encodeSigningAuthorization({
+          sessionId: sid,
+          shareSetId: signer.shareSetId,
+          algorithm,
+          transactionId,
+          messageIndex,
+          derivationPath,
+          content: Buffer.from(row.content, 'hex'),
+          expiresAt,
+        }),
+    });
+    await trx
+      .updateTable('transaction_messages')
+      .set((eb) => ({ session_id: sessionId, attempts: eb('attempts', '+', 1) }))
+      .where('transaction_id', '=', transactionId)
+      .where('message_index', '=', messageIndex)
+      .execute();
+  }
+
+  /**
+   * The share set that signs: the one KEYGEN made for the workspace's first signer, while that
+   * signer is still paired and every party is a live co-signer.
+   */
+  private async signerShareSet(
+    trx: Transaction<Database>,
+    workspaceId: string,
+    algorithm: KeyAlgorithm,
+  ): Promise<SignerShareSet | undefined> {
+    const root = await trx
+      .selectFrom('root_keys as r')
+      .innerJoin('mpc_sessions as s', 's.id', 'r.session_id')
+      .select(['s.id as session_id', 's.share_set_id', 's.api_user_id'])
+      .where('r.workspace_id', '=', workspaceId)
+      .where('r.algorithm', '=', algorithm)
+      .executeTakeFirst();
+    if (!root) return undefined;
+    const paired = await trx
+      .selectFrom('cosigner_api_keys')
+      .select('cosigner_id')
+      .where('api_user_id', '=', root.api_user_id)
+      .where('status', '=', 'PAIRED')
+      .executeTakeFirst();
+    const parties = await trx
+      .selectFrom('mpc_session_parties as p')
+      .innerJoin('cosigners as c', 'c.id', 'p.cosigner_id')
+      .select(['p.party_index', 'p.cosigner_id', 'c.archived', 'c.mode'])
+      .where('p.session_id', '=', root.session_id)
+      .orderBy('p.party_index')
+      .execute();
+    const live = parties.every(
+      (p) => !p.archived && (p.mode === 'CLOUD' || p.cosigner_id === paired?.cosigner_id),
+    );
+    if (!paired || !live) return undefined;
+    return {
+      shareSetId: root.share_set_id,
+      apiUserId: root.api_user_id,
+      parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
+    };
+  }
+
+  /** Every party's result, if all report the same signature and public key. */
+  private async agreedResult(
+    trx: Transaction<Database>,
+    sessionId: string,
+  ): Promise<StoredResult | undefined> {
+    const results = (await jobResults(trx, sessionId)).map(parseResult);
+    const first = results[0];
+    if (first === undefined) return undefined;
+    const same = results.every(
+      (r) =>
+        r !== undefined &&
+        r.signature === first.signature &&
+        r.publicKey === first.publicKey &&
+        r.recoveryId === first.recoveryId,
+    );
+    return same ? first : undefined;
+  }
+
+  private async failMessage(
+    trx: Transaction<Database>,
+    transactionId: string,
+    messageIndex: number,
+    why: SigningFailure,
+  ): Promise<void> {
+    await trx
+      .updateTable('transaction_messages')
+      .set({ status: 'FAILED' })
+      .where('transaction_id', '=', transactionId)
+      .where('message_index', '=', messageIndex)
+      .execute();
+    await this.fail(trx, transactionId, why, `message ${messageIndex}`);
+  }
+
+  /** The transaction ends FAILED; sessions of its other messages finish unheeded. */
+  private async fail(
+    trx: Transaction<Database>,
+    transactionId: string,
+    why: SigningFailure,
+    detail: string,
+  ): Promise<void> {
+    const changed = await trx
+      .updateTable('transactions')
+      .set({ status: 'FAILED', sub_status: why, updated_at: this.clock() })
+      .where('id', '=', transactionId)
+      .where('status', 'in', ['SUBMITTED', 'PENDING_SIGNATURE'])
+      .returning('workspace_id')
+      .executeTakeFirst();
+    if (!changed) return;
+    await this.audit.appendIn(trx, {
+      workspaceId: changed.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'transaction.failed',
+      subject: transactionId,
+      details: { subStatus: why, detail },
+    });
+  }
+}
+
+function parsePath(value: unknown): number[] {
+  const v = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i)))
+    throw new Error('stored derivation path is not a list of integers');
+  return v as number[];
+}
+
+function parseResult(value: unknown): StoredResult | undefined {
+  const v = value as Partial<StoredResult> | null;
+  if (v === null || typeof v !== 'object') return undefined;
+  if (typeof v.signature !== 'string' || typeof v.publicKey !== 'string') return undefined;
+  return {
+    signature: v.signature,
+    publicKey: v.publicKey,
+    ...(typeof v.recoveryId === 'number' ? { recoveryId: v.recoveryId } : {}),
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * Transactions (RAW signing) on the platform: a request is checked and stored before the answer,
+ * `Idempotency-Key` answers the same transaction for the same body, each message gets a SIGN
+ * session among the signer's share-set parties with a signing authorization signed by the
+ * platform key, and the transaction is COMPLETED only once every party reports the same
+ * signature and the platform verified it. Parties here are HTTP clients of the co-signer protocol
+ * (the real daemons sign in packages/cli/test/cosigner-sign.test.ts); their "signature" is made
+ * with an Ed25519 key of the test, standing in for the derived key.
+ */
+import { generateKeyPairSync, sign, verify, createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  decodeSignedSigningAuthorization,
+  decodeSignedRoster,
+  type CreateTransactionRequest,
+} from '@countersign/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../src/services.js';
+import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
+
+interface Party {
+  cosignerId: string;
+  accessToken: string;
+}
+
+interface Job {
+  jobId: string;
+  type: string;
+  leaseId: string;
+  sessionId: string;
+  algorithm: string;
+  shareSetId: string;
+}
+
+const eddsaRequest = (content: string, extra: Record<string, unknown> = {}) => ({
+  operation: 'RAW',
+  source: { type: 'VAULT_ACCOUNT', id: '7' },
+  note: 'platform test',
+  extraParameters: {
+    rawMessageData: { algorithm: 'MPC_EDDSA_ED25519', messages: [{ content, ...extra }] },
+  },
+});
+
+describe('transactions: RAW signing orchestration', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+  let viewer: TestApiUser;
+  let parties: Party[];
+  let signerUserId: string;
+  let derivedKey: { privateKey: KeyObject; publicKeyHex: string };
+
+  const call = (who: Party, method: 'GET' | 'POST', url: string, payload?: object) =>
+    p.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${who.accessToken}` },
+      ...(payload ? { payload: payload as Record<string, unknown> } : {}),
+    });
+  const accessFor = async (refreshToken: string): Promise<string> =>
+    (await refresh(p, refreshToken)).json<{ accessToken: string }>().accessToken;
+  const nextJob = async (who: Party): Promise<Job | undefined> =>
+    (await call(who, 'GET', '/cosigner/v1/work?wait=0')).json<{ jobs: Job[] }>().jobs[0];
+  const report = (who: Party, job: Job, body: object) =>
+    call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, { leaseId: job.leaseId, ...body });
+  const create = (body: object, headers: Record<string, string> = {}) =>
+    signedRequest(p, admin, 'POST', '/v1/transactions', { body, headers });
+  const read = async (id: string) =>
+    (await signedRequest(p, admin, 'GET', `/v1/transactions/${id}`)).json<{
+      status: string;
+      subStatus: string;
+      signedMessages: { content: string; signature: { fullSig: string }; publicKey: string }[];
+      signedBy: string[];
+    }>();
+  /** Each party's SIGN job, in party order. */
+  const signJobs = async (): Promise<Job[]> => {
+    const jobs = await Promise.all(parties.map(nextJob));
+    for (const j of jobs) expect(j?.type).toBe('SIGN');
+    return jobs as Job[];
+  };
+  const platformKey = async () =>
+    createPublicKey({
+      key: Buffer.concat([
+        Buffer.from('302a300506032b6570032100', 'hex'),
+        await p.app.services.authorizationKey.publicKey(),
+      ]),
+      format: 'der',
+      type: 'spki',
+    });
+  const ed25519Signature = (content: string) =>
+    sign(null, Buffer.from(content, 'hex'), derivedKey.privateKey).toString('hex');
+
+  beforeAll(async () => {
+    p = await startTestPlatform();
+    admin = await createApiUser(p, 'tx-admin', 'ADMIN');
+    viewer = await createApiUser(p, 'tx-viewer', 'VIEWER');
+    const signer = await createApiUser(p, 'tx-signer', 'SIGNER');
+    signerUserId = signer.id;
+    const paired = await pairNewCosigner(p, admin, signer.id);
+    const clouds: Party[] = [];
+    for (const slot of [1, 2] as const) {
+      const { token } = await p.app.services.cloudCosigners.issueToken(slot);
+      const res = await pair(p, {
+        pairingToken: token,
+        identity: newIdentity(),
+        cosignerName: `cloud-${slot}`,
+        version: '0.1.0',
+      });
+      const body = res.json<{ cosignerId: string; refreshToken: string }>();
+      clouds.push({ cosignerId: body.cosignerId, accessToken: await accessFor(body.refreshToken) });
+    }
+    parties = [
+      ...clouds,
+      { cosignerId: paired.cosignerId, accessToken: await accessFor(paired.refreshToken) },
+    ];
+    // KEYGEN: every party reports the same root keys.
+    for (const party of parties) {
+      for (;;) {
+        const job = await nextJob(party);
+        if (!job) break;
+        const publicKey = (job.algorithm === 'EDDSA_ED25519' ? '11' : '22').repeat(32);
+        const res = await report(party, job, {
+          status: 'DONE',
+          result: { publicKey, chainCode: 'cc'.repeat(32) },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    derivedKey = {
+      privateKey,
+      publicKeyHex: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString(
+        'hex',
+      ),
+    };
+  });
+  afterAll(() => p.close());
+
+  it('refuses what it cannot sign, with a clear error', async () => {
+    const cases: [object, RegExp][] = [
+      [eddsaRequest('00', { derivationPath: [44, 0x80000000, 0, 0, 0] }), /non-hardened/],
+      [
+        { ...eddsaRequest('00'), assetId: 'ETH' },
+        /rawMessageData.algorithm does not match asset ETH/,
+      ],
+      [
+        {
+          ...eddsaRequest('00'),
+          extraParameters: {
+            rawMessageData: { algorithm: 'MPC_ECDSA_SECP256K1', messages: [{ content: 'abcd' }] },
+          },
+        },
+        /32-byte digest/,
+      ],
+      [{ ...eddsaRequest('00'), assetId: 'DOGE_NOT_KNOWN' }, /not one raw signing knows/],
+      [{ ...eddsaRequest('00'), operation: 'TRANSFER' }, /./],
+      [{ ...eddsaRequest('0g') }, /./],
+    ];
+    for (const [body, message] of cases) {
+      const res = await create(body);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ message: string }>().message).toMatch(message);
+    }
+    const forbidden = await signedRequest(p, viewer, 'POST', '/v1/transactions', {
+      body: eddsaRequest('00'),
+    });
+    expect(forbidden.statusCode).toBe(403);
+    // Nothing was stored.
+    const rows = await p.app.services.database.db.selectFrom('transactions').select('id').execute();
+    expect(rows).toEqual([]);
+  });
+
+  it('signs under a platform-signed authorization; COMPLETED once the platform verified', async () => {
+    const content = Buffer.from('hello countersign').toString('hex');
+    const created = await create({ ...eddsaRequest(content), externalTxId: 'ext-1' });
+    expect(created.statusCode, created.body).toBe(200);
+    const { id, status } = created.json<{ id: string; status: string }>();
+    expect(status).toBe('PENDING_SIGNATURE');
+    expect((await read(id)).signedMessages).toEqual([]);
+
+    const jobs = await signJobs();
+    expect(new Set(jobs.map((j) => j.sessionId)).size).toBe(1);
+    const session = await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${jobs[0]!.sessionId}`);
+    const published = session.json<{ signedRoster: string; signedAuthorization: string }>();
+    const roster = decodeSignedRoster(Buffer.from(published.signedRoster, 'base64')).roster;
+    expect(roster.purpose).toBe('SIGN');
+    expect(roster.parties.map((x) => x.cosignerId)).toEqual(parties.map((x) => x.cosignerId));
+    const auth = decodeSignedSigningAuthorization(
+      Buffer.from(published.signedAuthorization, 'base64'),
+    );
+    expect(auth.authorization).toMatchObject({
+      shareSetId: jobs[0]!.shareSetId,
+      algorithm: 'EDDSA_ED25519',
+      transactionId: id,
+      messageIndex: 0,
+      derivationPath: [44, 0, 7, 0, 0],
+      expiresAt: roster.expiresAt,
+    });
+    expect(Buffer.from(auth.authorization.content).toString('hex')).toBe(content);
+    expect(Buffer.from(auth.authorization.sessionId).toString('hex')).toBe(jobs[0]!.sessionId);
+    // Signed by the platform's authorization key (the one co-signers pin).
+    expect(verify(null, auth.signedBytes, await platformKey(), auth.signature)).toBe(true);
+
+    const result = { signature: ed25519Signature(content), publicKey: derivedKey.publicKeyHex };
+    for (const [i, job] of jobs.entries()) {
+      expect((await report(parties[i]!, job, { status: 'DONE', result })).statusCode).toBe(200);
+      if (i < 2) expect((await read(id)).status).toBe('PENDING_SIGNATURE');
+    }
+    const tx = await read(id);
+    expect(tx).toMatchObject({ status: 'COMPLETED', subStatus: 'COMPLETED' });
+    expect(tx.signedBy).toEqual([signerUserId]);
+    expect(tx.signedMessages).toEqual([
+      {
+        content,
+        algorithm: 'MPC_EDDSA_ED25519',
+        derivationPath: [44, 0, 7, 0, 0],
+        signature: { fullSig: result.signature },
+        publicKey: derivedKey.publicKeyHex,
+      },
+    ]);
+    const byExternal = await signedRequest(
+      p,
+      viewer,
+      'GET',
+      '/v1/transactions/external_tx_id/ext-1',
+    );
+    expect(byExternal.json<{ id: string }>().id).toBe(id);
+    // externalTxId is unique per workspace.
+    expect((await create({ ...eddsaRequest(content), externalTxId: 'ext-1' })).statusCode).toBe(
+      409,
+    );
+  });
+
+  it('Idempotency-Key: same body → same transaction; another body → 409', async () => {
+    const headers = { 'Idempotency-Key': 'idem-1' };
+    const first = await create(eddsaRequest('aa'), headers);
+    const second = await create(eddsaRequest('aa'), headers);
+    expect(first.statusCode).toBe(200);
+    expect(second.json<{ id: string }>().id).toBe(first.json<{ id: string }>().id);
+    const other = await create(eddsaRequest('bb'), headers);
+    expect(other.statusCode).toBe(409);
+    // One SIGN session only, and it still runs (finish it off: a bad signature fails it).
+    const jobs = await signJobs();
+    for (const [i, job] of jobs.entries())
+      await report(parties[i]!, job, {
+        status: 'DONE',
+        result: { signature: ed25519Signature('ab'), publicKey: derivedKey.publicKeyHex },
+      });
+    const tx = await read(first.json<{ id: string }>().id);
+    expect(tx).toMatchObject({ status: 'FAILED', subStatus: 'INVALID_SIGNATURE' });
+    expect(tx.signedMessages).toEqual([]);
+    expect(await nextJob(parties[0]!)).toBeUndefined();
+  });
+
+  it('parties that disagree fail the transaction; a KEYGEN result for a SIGN job is refused', async () => {
+    const created = await create(eddsaRequest('cc'));
+    const jobs = await signJobs();
+    const good = { signature: ed25519Signature('cc'), publicKey: derivedKey.publicKeyHex };
+    const refused = await report(parties[0]!, jobs[0]!, {
+      status: 'DONE',
+      result: { publicKey: derivedKey.publicKeyHex },
+    });
+    expect(refused.statusCode).toBe(400);
+    for (const [i, job] of jobs.entries()) {
+      const result = i === 1 ? { ...good, publicKey: '44'.repeat(32) } : good;
+      await report(parties[i]!, job, { status: 'DONE', result });
+    }
+    expect(await read(created.json<{ id: string }>().id)).toMatchObject({
+      status: 'FAILED',
+      subStatus: 'INVALID_SIGNATURE',
+    });
+  });
+
+  it('a failed session is replaced by a fresh one (new sid), up to 3 attempts, then FAILED', async () => {
+    const created = await create(eddsaRequest('dd'));
+    const id = created.json<{ id: string }>().id;
+    const sids: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const jobs = await signJobs();
+      sids.push(jobs[0]!.sessionId);
+      const res = await report(parties[2]!, jobs[2]!, {
+        status: 'FAILED',
+        reason: 'ERR_COSIGNER_CONFLICT: a signature share for this message was already released',
+      });
+      expect(res.statusCode).toBe(200);
+      // The other parties' jobs of that session are over.
+      expect(
+        (await report(parties[0]!, jobs[0]!, { status: 'FAILED', reason: 'x' })).statusCode,
+      ).toBe(409);
+      if (attempt < 3) expect((await read(id)).status).toBe('PENDING_SIGNATURE');
+    }
+    expect(new Set(sids).size).toBe(3);
+    expect(await read(id)).toMatchObject({ status: 'FAILED', subStatus: 'SIGNING_ERROR' });
+    expect(await nextJob(parties[0]!)).toBeUndefined();
+  });
+
+  it('signs the authorization inside the transaction before the key was ever loaded (PGlite: one connection)', async () => {
+    // A fresh set of services over the same database: its authorization key is not loaded yet.
+    const fresh = createServices(p.app.services.database, { clockSkewSeconds: 0 });
+    const principal = {
+      kind: 'api_user' as const,
+      id: admin.id,
+      workspaceId: p.workspaceId,
+      role: 'ADMIN' as const,
+      name: 'tx-admin',
+    };
+    const created = await fresh.transactions.create(
+      principal,
+      eddsaRequest('ff') as CreateTransactionRequest,
+      undefined,
+    );
+    expect(created.status).toBe('PENDING_SIGNATURE');
+    const jobs = await signJobs();
+    const published = (
+      await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${jobs[0]!.sessionId}`)
+    ).json<{ signedAuthorization: string }>();
+    const auth = decodeSignedSigningAuthorization(
+      Buffer.from(published.signedAuthorization, 'base64'),
+    );
+    expect(auth.authorization.transactionId).toBe(created.id);
+    expect(verify(null, auth.signedBytes, await platformKey(), auth.signature)).toBe(true);
+    for (const [i, job] of jobs.entries())
+      await report(parties[i]!, job, { status: 'FAILED', reason: 'test over' });
+  });
+
+  it('without a root key for the algorithm the transaction fails at once (SIGNER_NOT_FOUND)', async () => {
+    await p.app.services.database.db
+      .deleteFrom('root_keys')
+      .where('workspace_id', '=', p.workspaceId)
+      .where('algorithm', '=', 'EDDSA_ED25519')
+      .execute();
+    const created = await create(eddsaRequest('ee'));
+    expect(created.json<{ status: string }>().status).toBe('FAILED');
+    expect(await read(created.json<{ id: string }>().id)).toMatchObject({
+      status: 'FAILED',
+      subStatus: 'SIGNER_NOT_FOUND',
+    });
+  });
+});
