@@ -1,8 +1,9 @@
 /**
  * Key generation end to end with real processes on loopback: `countersign dev` (the platform),
  * two Cloud Co-signers registered with cloud pairing tokens and one API co-signer paired to a
- * Signer, each a separate `cosigner start` process with its own store. After the pairing, both
- * root keys (EDDSA_ED25519 by FROST, ECDSA_SECP256K1 by DKLs23) are generated through the relay:
+ * Signer, each a separate `cosigner start` process with its own store. The API co-signer's pairing
+ * waits for the workspace Owner, who approves it while the platform is stopped (the Owner acts on
+ * the embedded database; see helpers.ts). After the pairing, both root keys (EDDSA_ED25519 by FROST, ECDSA_SECP256K1 by DKLs23) are generated through the relay:
  * every party holds a share set of each with the same group public key, and the platform
  * recorded the same keys.
  */
@@ -10,11 +11,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exitOf, runCli, startCli } from './helpers.js';
-
-const COSIGNER = fileURLToPath(new URL('../../cosigner/bin/cosigner.js', import.meta.url));
+import {
+  COSIGNER_BIN as COSIGNER,
+  decideAsDevOwner,
+  exitOf,
+  runCli,
+  startDev,
+  type DevPlatform,
+} from './helpers.js';
 const PASSPHRASE = 'keygen test passphrase';
 const env = { ...process.env, COSIGNER_PASSPHRASE: PASSPHRASE };
 
@@ -69,9 +74,8 @@ describe('KEYGEN through the relay, every party a process', () => {
   it('generates both root keys among cloud-1, cloud-2 and the API co-signer', async () => {
     // First run creates the workspace; stopped so the operator can mint cloud tokens (PGlite is
     // locked while the platform runs).
-    const first = await startCli(['dev', '--port', '0'], cwd, /Press Ctrl\+C to stop\./);
-    first.child.kill('SIGTERM');
-    await exitOf(first.child);
+    const first = await startDev(cwd);
+    await first.stop();
     const tokens = [1, 2].map((slot) => {
       const r = runCli(
         [
@@ -89,11 +93,10 @@ describe('KEYGEN through the relay, every party a process', () => {
       return (JSON.parse(r.stdout) as { pairingToken: string }).pairingToken;
     });
 
-    const dev = await startCli(['dev', '--port', '0'], cwd, /Press Ctrl\+C to stop\./);
+    let dev: DevPlatform = await startDev(cwd);
     try {
-      const platformUrl = /Base URL: +(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(dev.output())?.[1];
-      expect(platformUrl).toBeDefined();
-
+      const { platformUrl } = dev;
+      const cloudHomes: string[] = [];
       for (const [i, token] of tokens.entries()) {
         const home = `cloud-${i + 1}`;
         const setup = cosigner(
@@ -102,11 +105,11 @@ describe('KEYGEN through the relay, every party a process', () => {
         );
         expect(setup.status, setup.stderr).toBe(0);
         const paired = cosigner(
-          ['pair', '--home', home, '--pairing-token', token, '--platform-url', platformUrl!],
+          ['pair', '--home', home, '--pairing-token', token, '--platform-url', platformUrl],
           cwd,
         );
         expect(paired.status, paired.stderr).toBe(0);
-        startDaemon(home, true);
+        cloudHomes.push(home);
       }
 
       const csr = runCli(['csr', '--name', 'signer', '--org', 'Acme', '--out', 'signer'], cwd);
@@ -147,11 +150,25 @@ describe('KEYGEN through the relay, every party a process', () => {
           '--pairing-token',
           pairingToken,
           '--platform-url',
-          platformUrl!,
+          platformUrl,
+          '--no-wait',
+          '--json',
         ],
         cwd,
       );
       expect(setup.status, setup.stderr).toBe(0);
+      const { requestId } = (JSON.parse(setup.stdout) as { pairing: { requestId: string } })
+        .pairing;
+      // The Owner approves (platform stopped, then started again where the co-signers expect it);
+      // the co-signer then collects its refresh token.
+      const port = dev.port;
+      await dev.stop();
+      await decideAsDevOwner(cwd, requestId);
+      dev = await startDev(cwd, port);
+      const approved = cosigner(['pair', '--home', 'api-cosigner', '--timeout', '60'], cwd);
+      expect(approved.status, approved.stderr).toBe(0);
+      expect(approved.stdout).toMatch(/^Paired\./);
+      for (const home of cloudHomes) startDaemon(home, true);
       startDaemon('api-cosigner', false);
 
       // Wait for every party to hold both share sets (no fixed sleep: poll the stores).
@@ -187,8 +204,7 @@ describe('KEYGEN through the relay, every party a process', () => {
         expect(await exitOf(d.child)).toBe(0);
       }
     } finally {
-      dev.child.kill('SIGTERM');
-      await exitOf(dev.child);
+      await dev.stop();
     }
   }, 400_000);
 });

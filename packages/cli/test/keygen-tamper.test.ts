@@ -38,7 +38,13 @@ describe('KEYGEN with a tampering relay', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const newCosigner = async (name: string, pairingToken: string, url: string) => {
+  const newCosigner = async (
+    name: string,
+    pairingToken: string,
+    url: string,
+    /** The workspace Owner's decision on an API co-signer's pairing. */
+    approve?: (requestId: string) => Promise<unknown>,
+  ) => {
     const home = join(dir, name);
     mkdirSync(home, { mode: 0o700 });
     const kms = await createLocalKmsKey({
@@ -49,7 +55,12 @@ describe('KEYGEN with a tampering relay', () => {
     const store = await initStore({ dir: join(home, 'store'), kms });
     stores.push(store);
     createStoredIdentity(store).dispose();
-    await pairApiKey(store, { pairingToken, platformUrl: url, name });
+    await pairApiKey(store, {
+      pairingToken,
+      platformUrl: url,
+      name,
+      wait: { timeoutMs: 60_000, pollIntervalMs: 50, onWaiting: (p) => approve?.(p.requestId) },
+    });
     daemons.push(
       runDaemon({
         store,
@@ -123,7 +134,9 @@ describe('KEYGEN with a tampering relay', () => {
       csrPem,
     });
     const { pairingToken } = await services.pairing.issuePairingToken(ws.owner, signer.user.id);
-    const apiStore = await newCosigner('api', pairingToken, url);
+    const apiStore = await newCosigner('api', pairingToken, url, (requestId) =>
+      services.approvals.decide(ws.owner, requestId, 'APPROVE'),
+    );
 
     const sessions = () =>
       services.database.db

@@ -102,8 +102,18 @@ describe('relay and secure channel', () => {
           version: 'test',
         },
       });
-      expect(paired.statusCode, paired.body).toBe(200);
-      const body = paired.json<{ cosignerId: string; refreshToken: string; platformKey: string }>();
+      // Every pairing waits for the workspace Owner's approval; the co-signer then collects its
+      // first refresh token with its poll token.
+      expect(paired.statusCode, paired.body).toBe(202);
+      const pending = paired.json<{ requestId: string; pollToken: string }>();
+      await app.services.approvals.decide(owner, pending.requestId, 'APPROVE');
+      const polled = await app.inject({
+        method: 'GET',
+        url: `/cosigner/v1/pairings/${pending.requestId}`,
+        headers: { authorization: `Bearer ${pending.pollToken}` },
+      });
+      expect(polled.statusCode, polled.body).toBe(200);
+      const body = polled.json<{ cosignerId: string; refreshToken: string; platformKey: string }>();
       const tokens = await app.inject({
         method: 'POST',
         url: '/cosigner/v1/token',

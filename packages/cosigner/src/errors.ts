@@ -44,7 +44,9 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_NO_PRESIGNATURE'
   | 'ERR_COSIGNER_BACKUP_INVALID'
   | 'ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY'
-  | 'ERR_COSIGNER_PLATFORM_KEY_CHANGED';
+  | 'ERR_COSIGNER_PLATFORM_KEY_CHANGED'
+  | 'ERR_COSIGNER_PAIRING_REJECTED'
+  | 'ERR_COSIGNER_PAIRING_TIMEOUT';
 
 const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_INVALID_ARGUMENT: 'invalid argument',
@@ -81,6 +83,8 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY: 'restore target directory is not empty',
   ERR_COSIGNER_PLATFORM_KEY_CHANGED:
     'the platform reports another authorization key than the one pinned at the first pairing; refusing it',
+  ERR_COSIGNER_PAIRING_REJECTED: 'the workspace Owner rejected the pairing',
+  ERR_COSIGNER_PAIRING_TIMEOUT: 'the pairing still waits for the workspace Owner’s approval',
 };
 
 /** Options of {@link CosignerError}. */

@@ -15,6 +15,7 @@ import { cosignerApprovalKinds } from './cosigners/cosigner-approvals.js';
 import { CosignerRepository } from './cosigners/cosigner-repository.js';
 import { CosignerService } from './cosigners/cosigner-service.js';
 import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
+import { PairingPolls } from './cosigners/pairing-polls.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
@@ -39,6 +40,7 @@ export interface PlatformServices {
   workspaces: WorkspaceService;
   cosigners: CosignerService;
   pairing: PairingService;
+  pairingPolls: PairingPolls;
   cosignerTokens: CosignerTokenService;
   /** Signs MPC session rosters; co-signers pin its public key at pairing. */
   authorizationKey: PlatformAuthorizationKey;
@@ -81,6 +83,7 @@ export function createServices(
   const apiUsers = new ApiUserService(db, apiUserRepository, approvals, audit);
   const cosignerRepository = new CosignerRepository(db);
   const cosignerTokens = new CosignerTokenService(db, cosignerRepository, audit, clock);
+  const pairingPolls = new PairingPolls(db, cosignerTokens, clock);
   const secrets = new PlatformSecrets(db);
   const authorizationKey = new PlatformAuthorizationKey(secrets);
   const relayNotifier = new RelayNotifier(relay.recheckMs);
@@ -125,14 +128,14 @@ export function createServices(
     pairing: new PairingService(
       db,
       cosignerRepository,
-      cosignerTokens,
       apiUsers,
       approvals,
+      pairingPolls,
       secrets,
       audit,
       clock,
-      (trx, workspaceId) => keygen.ensureForWorkspace(trx, workspaceId),
     ),
+    pairingPolls,
     cosignerTokens,
     authorizationKey,
     relayNotifier,

@@ -1,19 +1,25 @@
 /**
  * Pairing tokens and `/cosigner/v1/pair`: who may issue a token, for whom,
- * single use under concurrency, expiry, forgeries, and pairing an additional
- * API user to an existing co-signer (Owner approval).
+ * single use under concurrency, expiry, forgeries; every pairing — a new
+ * co-signer's included — waits for the Owner's approval, which shows the
+ * identity-key fingerprint, and the co-signer collects its refresh token with
+ * its poll token only once approved (pairing review H1).
  */
 import { createHmac } from 'node:crypto';
+import { identityFingerprint } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cosignerApiKeys,
+  decideAsOwner,
   fakeClock,
   issuePairingToken,
   newIdentity,
   pair,
   pairNewCosigner,
   pairingTokenFor,
+  pollPairing,
   refresh,
+  type PendingPairing,
 } from './helpers/cosigner.js';
 import {
   createApiUser,
@@ -71,32 +77,138 @@ describe('co-signer pairing', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('pairs a SIGNER: token issued and exchanged, both audited without the secrets', async () => {
+  it('pairs a SIGNER only once the Owner approves; the co-signer waits with its poll token', async () => {
     const issued = await issuePairingToken(p, admin, signers[0]!.id);
     expect(issued.statusCode).toBe(200);
     expect(issued.headers['cache-control']).toBe('no-store');
     const { pairingToken, expiresAt } = issued.json<{ pairingToken: string; expiresAt: number }>();
     expect(expiresAt).toBe(Math.floor((clock.now().getTime() + 10 * 60_000) / 1000) * 1000);
-    const res = await pair(p, body(pairingToken));
-    expect(res.statusCode).toBe(200);
-    const paired = res.json<{ cosignerId: string; apiKeyId: string; refreshToken: string }>();
-    expect(paired).toMatchObject({ status: 'PAIRED', apiKeyId: signers[0]!.id });
+    const request = body(pairingToken);
+    const res = await pair(p, request);
+    expect(res.statusCode, res.body).toBe(202);
+    const pending = res.json<PendingPairing>();
+    expect(res.headers['location']).toBe(`/cosigner/v1/pairings/${pending.requestId}`);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(pending).toMatchObject({ status: 'WAITING_FOR_APPROVAL', apiKeyId: signers[0]!.id });
+    expect(pending).not.toHaveProperty('refreshToken');
+    expect(pending.pollToken).toMatch(/^cspt_[A-Za-z0-9_-]{43}$/);
+    const fingerprint = identityFingerprint(Buffer.from(request.identity.ed25519, 'base64url'));
+    expect(fingerprint).toMatch(/^([0-9a-f]{4} ){7}[0-9a-f]{4}$/);
+    expect(pending.identityFingerprint).toBe(fingerprint);
+
+    // Not paired yet: the workspace lists no paired key and the poll says so.
+    const waiting = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(waiting.json()).toMatchObject({ status: 'WAITING_FOR_APPROVAL' });
+    expect(waiting.json()).not.toHaveProperty('refreshToken');
+    expect(await p.app.services.cosigners.pairingsOf(pending.cosignerId)).toMatchObject([
+      { status: 'WAITING_FOR_APPROVAL' },
+    ]);
+    // The approval request shows the Owner what to compare with the co-signer's operator.
+    const shown = await signedRequest(
+      p,
+      admin,
+      'GET',
+      `/v1/countersign/approval_requests/${pending.requestId}`,
+    );
+    expect(shown.json()).toMatchObject({
+      kind: 'COSIGNER_PAIR',
+      status: 'PENDING',
+      payload: { identityFingerprint: fingerprint, newCosigner: true, cosignerName: 'co-signer A' },
+    });
+    // The issuing admin cannot approve it.
+    const byAdmin = await signedRequest(
+      p,
+      admin,
+      'POST',
+      `/v1/countersign/approval_requests/${pending.requestId}/approve`,
+    );
+    expect(byAdmin.statusCode).toBe(403);
+
+    await decideAsOwner(p, pending.requestId);
+    const approved = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(approved.statusCode).toBe(200);
+    expect(approved.headers['cache-control']).toBe('no-store');
+    const paired = approved.json<{ status: string; refreshToken: string }>();
+    expect(paired).toMatchObject({
+      status: 'PAIRED',
+      cosignerId: pending.cosignerId,
+      apiKeyId: signers[0]!.id,
+    });
     expect(paired.refreshToken).toMatch(/^csrt_[A-Za-z0-9_-]{43}$/);
+    expect((await refresh(p, paired.refreshToken)).statusCode).toBe(200);
+    // The answer is given once: the poll token is spent.
+    const again = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(again.statusCode).toBe(401);
+    expect(again.json()).toMatchObject({ code: 1314 });
 
     const entries = await auditActions();
     const actions = entries.map((e) => e.action);
     expect(actions).toContain('cosigner.pairing_token_issued');
-    expect(actions).toContain('cosigner.paired');
+    expect(actions).toContain('cosigner.pair_requested');
+    expect(actions).toContain('cosigner.api_key_paired');
     const everything = JSON.stringify(entries);
     expect(everything).not.toContain(pairingToken);
     expect(everything).not.toContain(pairingToken.split('.')[2]);
     expect(everything).not.toContain(paired.refreshToken);
+    expect(everything).not.toContain(pending.pollToken);
     // The database keeps only hashes.
     const rows = await p.app.services.database.db
       .selectFrom('pairing_tokens')
       .selectAll()
       .execute();
     expect(JSON.stringify(rows)).not.toContain(pairingToken);
+    const polls = await p.app.services.database.db
+      .selectFrom('cosigner_pairing_polls')
+      .selectAll()
+      .execute();
+    expect(JSON.stringify(polls)).not.toContain(pending.pollToken);
+  });
+
+  it('one ADMIN alone cannot mint a paired signer: its own SIGNER from its own key waits for the Owner (review H1)', async () => {
+    const created = await signedRequest(p, admin, 'POST', '/v1/management/api_users', {
+      body: { name: 'self-made-signer', role: 'SIGNER', csrPem: admin.key.csrPem },
+    });
+    expect(created.statusCode, created.body).toBe(200);
+    const selfMade = created.json<{ id: string }>().id;
+    const res = await pair(p, body(await pairingTokenFor(p, admin, selfMade)));
+    expect(res.statusCode).toBe(202);
+    const pending = res.json<PendingPairing>();
+    // No credentials for the co-signer, no paired key for the API user.
+    const polled = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(polled.json()).toMatchObject({ status: 'WAITING_FOR_APPROVAL' });
+    expect(
+      (await p.app.services.cosigners.pairingsOf(pending.cosignerId)).map((k) => k.status),
+    ).toEqual(['WAITING_FOR_APPROVAL']);
+    // The Owner rejects: the co-signer is told once, and never gets a refresh token.
+    await decideAsOwner(p, pending.requestId, 'REJECT');
+    const rejected = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(rejected.json()).toMatchObject({ status: 'REJECTED' });
+    expect(rejected.json()).not.toHaveProperty('refreshToken');
+    expect((await pollPairing(p, pending.requestId, pending.pollToken)).statusCode).toBe(401);
+  });
+
+  it('a poll token answers only for its own request', async () => {
+    const a = (
+      await pair(p, body(await pairingTokenFor(p, admin, signers[2]!.id)))
+    ).json<PendingPairing>();
+    const other = '00000000-0000-4000-8000-000000000000';
+    for (const [requestId, token] of [
+      [other, a.pollToken],
+      [a.requestId, `cspt_${'A'.repeat(43)}`],
+      [a.requestId, 'not-a-token'],
+    ] as const) {
+      const res = await pollPairing(p, requestId, token);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 1314 });
+    }
+    // Lower-case scheme works (RFC 9110), and the request still waits.
+    const lower = await p.app.inject({
+      method: 'GET',
+      url: `/cosigner/v1/pairings/${a.requestId}`,
+      headers: { authorization: `bearer ${a.pollToken}` },
+    });
+    expect(lower.json()).toMatchObject({ status: 'WAITING_FOR_APPROVAL' });
+    await decideAsOwner(p, a.requestId, 'REJECT');
   });
 
   it('an ADMIN API user can be paired too; identity keys in hex, base64 or base64url', async () => {
@@ -110,7 +222,7 @@ describe('co-signer pairing', () => {
         ...body(await pairingTokenFor(p, admin, user.id)),
         identity: { ed25519, x25519: newIdentity().x25519.toUpperCase() },
       });
-      expect(res.statusCode, res.body).toBe(200);
+      expect(res.statusCode, res.body).toBe(202);
       const stored = await p.app.services.database.db
         .selectFrom('cosigners')
         .select(['identity_ed25519', 'identity_x25519'])
@@ -123,7 +235,7 @@ describe('co-signer pairing', () => {
     }
   });
 
-  it('a paired API user gets no second token', async () => {
+  it('a paired or waiting API user gets no second token', async () => {
     const res = await issuePairingToken(p, admin, signers[0]!.id);
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ code: 1312 });
@@ -133,7 +245,7 @@ describe('co-signer pairing', () => {
     const token = await pairingTokenFor(p, admin, signers[1]!.id);
     const results = await Promise.all(Array.from({ length: 6 }, () => pair(p, body(token))));
     const codes = results.map((r) => r.statusCode).sort();
-    expect(codes).toEqual([200, 401, 401, 401, 401, 401]);
+    expect(codes).toEqual([202, 401, 401, 401, 401, 401]);
     for (const r of results.filter((x) => x.statusCode === 401)) {
       expect(r.json()).toMatchObject({ code: 1303 });
     }
@@ -164,7 +276,7 @@ describe('co-signer pairing', () => {
     }
     const unknownField = await pair(p, { ...body(token), attestation: 'x' });
     expect(unknownField.statusCode).toBe(400);
-    expect((await pair(p, body(token))).statusCode).toBe(200);
+    expect((await pair(p, body(token))).statusCode).toBe(202);
   });
 
   describe('forged tokens', () => {
@@ -225,7 +337,7 @@ describe('co-signer pairing', () => {
       await expectInvalid('not-a-jwt');
       await expectInvalid(`${h}.${c}`);
       // The genuine token still works after all that.
-      expect((await pair(p, body(genuine))).statusCode).toBe(200);
+      expect((await pair(p, body(genuine))).statusCode).toBe(202);
     });
   });
 
@@ -254,7 +366,10 @@ describe('co-signer pairing', () => {
 
     const res = await pair(p, request, tokens.accessToken);
     expect(res.statusCode).toBe(202);
-    const pending = res.json<{ requestId: string }>();
+    const pending = res.json<PendingPairing>();
+    expect(pending.identityFingerprint).toBe(
+      identityFingerprint(Buffer.from(first.identity.ed25519, 'base64url')),
+    );
     expect(pending).toMatchObject({
       status: 'WAITING_FOR_APPROVAL',
       cosignerId: first.cosignerId,
@@ -277,6 +392,10 @@ describe('co-signer pairing', () => {
     const decided = await p.app.services.approvals.decide(p.owner, pending.requestId, 'APPROVE');
     expect(decided.status).toBe('APPROVED');
     expect(await statusOf()).toBe('PAIRED');
+    // The co-signer's own tokens cover the new key: the poll reports it without a refresh token.
+    const polled = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(polled.json()).toMatchObject({ status: 'PAIRED', apiKeyId: signers[5]!.id });
+    expect(polled.json()).not.toHaveProperty('refreshToken');
     expect((await auditActions()).map((e) => e.action)).toContain('cosigner.api_key_paired');
   });
 

@@ -59,7 +59,13 @@ describe('co-signer tokens', () => {
     expect(res.json()).toEqual({
       cosignerId: c.cosignerId,
       apiKeys: [
-        { apiKeyId: signers[0]!.id, workspaceId: p.workspaceId, status: 'PAIRED', requestId: null },
+        {
+          apiKeyId: signers[0]!.id,
+          workspaceId: p.workspaceId,
+          status: 'PAIRED',
+          // The Owner's approval of the pairing (every pairing has one).
+          requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
       ],
     });
   });

@@ -9,8 +9,10 @@ export const ExitCode = {
   LOCKED: 3,
   /** The store or configuration is missing, exists already, or is damaged. */
   STORE: 4,
-  /** The platform refused the request (e.g. an invalid or used pairing token). */
+  /** The platform refused the request (e.g. an invalid or used pairing token), or the Owner rejected the pairing. */
   PLATFORM: 5,
+  /** The pairing still waits for the Owner's approval when --timeout ran out (run pair again to keep waiting). */
+  PENDING: 6,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

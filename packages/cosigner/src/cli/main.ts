@@ -83,6 +83,7 @@ export function exitCodeOf(error: unknown): number {
     if (LOCKED.includes(error.code)) return ExitCode.LOCKED;
     if (USAGE.includes(error.code)) return ExitCode.USAGE;
     if (PLATFORM.includes(error.code)) return ExitCode.PLATFORM;
+    if (error.code === 'ERR_COSIGNER_PAIRING_TIMEOUT') return ExitCode.PENDING;
     if (error.code.startsWith('ERR_COSIGNER_STORE_') || STORE_CODES.includes(error.code)) {
       return ExitCode.STORE;
     }
@@ -94,6 +95,7 @@ const PLATFORM: readonly CosignerErrorCode[] = [
   'ERR_COSIGNER_PLATFORM_REFUSED',
   'ERR_COSIGNER_PLATFORM_RESPONSE',
   'ERR_COSIGNER_PLATFORM_KEY_CHANGED',
+  'ERR_COSIGNER_PAIRING_REJECTED',
 ];
 
 const STORE_CODES: readonly CosignerErrorCode[] = [

@@ -1,14 +1,27 @@
 /**
  * Pairing an API key with this co-signer (ARCHITECTURE.md §5, packages/platform/docs/pairing.md).
- * The first pairing registers the co-signer (its identity keys and name) and returns its refresh
- * token, stored sealed at once. A co-signer already paired asks, with its access token, to add
- * another API key; the workspace Owner must approve, and nothing is stored until then.
+ * Every pairing through a pairing token waits for the workspace Owner's approval, which shows the
+ * Owner this co-signer's identity-key fingerprint: the platform answers with a request id and a
+ * poll token, stored sealed (pending-pairings.ts) before anything else, and the co-signer waits
+ * on that request. Once approved, the first pairing's answer carries the co-signer's refresh
+ * token, stored sealed at once; a later pairing is covered by the co-signer's own tokens. A Cloud
+ * Co-signer's operator token (`cscp_…`) registers it at once.
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { PairingPollResponse } from '@countersign/protocol';
+
 import { CosignerError } from '../errors.js';
 import { storedPublicKeys } from '../identity/stored-identity.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 import { COSIGNER_VERSION } from '../version.js';
+import {
+  addPendingPairing,
+  pendingPairings,
+  removePendingPairing,
+  type PendingPairing,
+} from './pending-pairings.js';
 import { PlatformClient } from './platform-client.js';
 import { checkPlatformKey, pinPlatformKey } from './platform-key.js';
 import {
@@ -23,8 +36,24 @@ export interface PairOutcome {
   readonly cosignerId: string;
   readonly apiKeyId: string;
   readonly platformUrl: string;
-  /** The approval request to watch, when waiting. */
+  /** The COSIGNER_PAIR approval request (absent for a Cloud Co-signer). */
   readonly requestId?: string;
+  /** The fingerprint of this co-signer's identity key, as the Owner sees it. */
+  readonly identityFingerprint?: string;
+}
+
+/** How to wait for the Owner's decision. */
+export interface PairingWait {
+  /** Give up waiting after this long (the pairing stays pending; wait again later). */
+  readonly timeoutMs: number;
+  /** Pause between two polls; default 2 s. */
+  readonly pollIntervalMs?: number;
+  /** Called once the pairing waits, with what to tell the Owner. */
+  readonly onWaiting?: (pending: Omit<PendingPairing, 'pollToken'>) => unknown;
+  /** Called after each poll that found it still waiting; `unreachable` when the platform was. */
+  readonly onProgress?: (waitedMs: number, unreachable: boolean) => void;
+  /** Stops waiting early (Ctrl+C). */
+  readonly signal?: AbortSignal;
 }
 
 /** Options of {@link pairApiKey}. */
@@ -34,86 +63,181 @@ export interface PairOptions {
   readonly platformUrl?: string | undefined;
   /** The co-signer's name, shown to admins. */
   readonly name: string;
+  /** Wait for the Owner's decision; without it the outcome is WAITING_FOR_APPROVAL. */
+  readonly wait?: PairingWait | undefined;
 }
 
-/** Exchanges `pairingToken` with the platform. */
+/** Exchanges `pairingToken` with the platform, and waits for the Owner if asked to. */
 export async function pairApiKey(store: CosignerStore, options: PairOptions): Promise<PairOutcome> {
   const keys = storedPublicKeys(store);
-  const identity = {
-    ed25519: Buffer.from(keys.identityKey).toString('hex'),
-    x25519: Buffer.from(keys.agreementKey).toString('hex'),
-  };
   const request = {
     pairingToken: options.pairingToken,
-    identity,
+    identity: {
+      ed25519: Buffer.from(keys.identityKey).toString('hex'),
+      x25519: Buffer.from(keys.agreementKey).toString('hex'),
+    },
     cosignerName: options.name,
     version: COSIGNER_VERSION,
   };
-  if (platformRegistration(store) === undefined) {
+  const registration = platformRegistration(store);
+  let client: PlatformClient;
+  let answer;
+  if (registration === undefined) {
     if (options.platformUrl === undefined) {
       throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
         detail: 'the first pairing needs the platform URL',
       });
     }
-    const client = new PlatformClient(options.platformUrl);
-    const answer = await client.pair(request);
-    if (answer.status !== 'PAIRED') {
+    const first = pendingPairings(store)[0];
+    if (first !== undefined) {
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+        detail: `this co-signer's first pairing (request ${first.requestId}) still waits for the Owner; run cosigner pair without a token to keep waiting`,
+      });
+    }
+    client = new PlatformClient(options.platformUrl);
+    answer = await client.pair(request);
+    if (answer.status === 'PAIRED') {
+      // A Cloud Co-signer's operator token: registered at once. Pinned before the refresh token
+      // is stored: a co-signer with credentials always has a key. The credential is stored
+      // before the API key's record: losing the record costs a re-read, losing the credential
+      // the pairing.
+      pinPlatformKey(store, answer.platformKey);
+      saveCredential(store, {
+        platformUrl: client.baseUrl,
+        cosignerId: answer.cosignerId,
+        refreshToken: answer.refreshToken,
+      });
+      store.pairedApiKeys.addPairedApiKey({
+        apiKeyId: answer.apiKeyId,
+        cosignerId: answer.cosignerId,
+        platformUrl: client.baseUrl,
+      });
+      return {
+        status: 'PAIRED',
+        cosignerId: answer.cosignerId,
+        apiKeyId: answer.apiKeyId,
+        platformUrl: client.baseUrl,
+      };
+    }
+  } else {
+    const credentials = new PlatformCredentials(store);
+    client = credentials.client;
+    if (
+      options.platformUrl !== undefined &&
+      new PlatformClient(options.platformUrl).baseUrl !== client.baseUrl
+    ) {
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+        detail: `this co-signer is paired with ${client.baseUrl}`,
+      });
+    }
+    const accessToken = await credentials.accessToken();
+    answer = await client.pair({ ...request, cosignerId: credentials.cosignerId }, accessToken);
+    if (answer.status === 'PAIRED') {
       throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'pair' });
     }
-    // Pinned before the refresh token is stored: a co-signer with credentials always has a key.
-    // The credential is stored before the API key's record: losing the record only costs a
-    // re-read from the platform, losing the credential costs the pairing.
-    pinPlatformKey(store, answer.platformKey);
-    saveCredential(store, {
-      platformUrl: client.baseUrl,
-      cosignerId: answer.cosignerId,
-      refreshToken: answer.refreshToken,
-    });
-    store.pairedApiKeys.addPairedApiKey({
-      apiKeyId: answer.apiKeyId,
-      cosignerId: answer.cosignerId,
-      platformUrl: client.baseUrl,
-    });
-    return { ...pick(answer), platformUrl: client.baseUrl };
+    // Refuse, before storing anything, a platform that now signs with another key.
+    checkPlatformKey(store, answer.platformKey);
   }
-  const credentials = new PlatformCredentials(store);
-  if (
-    options.platformUrl !== undefined &&
-    new PlatformClient(options.platformUrl).baseUrl !== credentials.client.baseUrl
-  ) {
-    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
-      detail: `this co-signer is paired with ${credentials.client.baseUrl}`,
-    });
-  }
-  const accessToken = await credentials.accessToken();
-  const answer = await credentials.client.pair(
-    { ...request, cosignerId: credentials.cosignerId },
-    accessToken,
-  );
-  // Refuse, before storing anything, a platform that now signs with another key. Co-signers
-  // paired before keys were pinned pin it here.
-  if (checkPlatformKey(store, answer.platformKey)) pinPlatformKey(store, answer.platformKey);
-  if (answer.status === 'PAIRED') {
-    // The platform may pair at once (no approval needed); the co-signer's own tokens cover it.
-    store.pairedApiKeys.addPairedApiKey({
-      apiKeyId: answer.apiKeyId,
-      cosignerId: answer.cosignerId,
-      platformUrl: credentials.client.baseUrl,
-    });
-  }
-  return { ...pick(answer), platformUrl: credentials.client.baseUrl };
-}
-
-function pick(answer: {
-  status: 'PAIRED' | 'WAITING_FOR_APPROVAL';
-  cosignerId: string;
-  apiKeyId: string;
-  requestId?: string;
-}): Omit<PairOutcome, 'platformUrl'> {
-  return {
-    status: answer.status,
+  const pending: PendingPairing = {
+    platformUrl: client.baseUrl,
     cosignerId: answer.cosignerId,
     apiKeyId: answer.apiKeyId,
-    ...(answer.requestId === undefined ? {} : { requestId: answer.requestId }),
+    requestId: answer.requestId,
+    pollToken: answer.pollToken,
+    identityFingerprint: answer.identityFingerprint,
+  };
+  addPendingPairing(store, pending);
+  const waiting = waitingOutcome(pending);
+  if (options.wait === undefined) return waiting;
+  await options.wait.onWaiting?.(waiting as Omit<PendingPairing, 'pollToken'>);
+  return waitForPairing(store, pending.requestId, options.wait);
+}
+
+/**
+ * Waits for the Owner's decision on a pending pairing of this store. Resolves PAIRED (storing
+ * the co-signer's first refresh token when the answer carries one); throws
+ * ERR_COSIGNER_PAIRING_REJECTED, or ERR_COSIGNER_PAIRING_TIMEOUT with the pairing still pending.
+ * An unreachable platform is waited out like an undecided request.
+ */
+export async function waitForPairing(
+  store: CosignerStore,
+  requestId: string,
+  wait: PairingWait,
+): Promise<PairOutcome> {
+  const pending = pendingPairings(store).find((p) => p.requestId === requestId);
+  if (pending === undefined) {
+    throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `pending pairing ${requestId}` });
+  }
+  const client = new PlatformClient(pending.platformUrl);
+  const started = Date.now();
+  for (;;) {
+    let answer: PairingPollResponse | undefined;
+    try {
+      answer = await client.pairingStatus(pending.requestId, pending.pollToken);
+    } catch (e) {
+      if (!(e instanceof CosignerError && e.code === 'ERR_COSIGNER_PLATFORM_UNAVAILABLE')) throw e;
+    }
+    if (answer !== undefined && answer.status !== 'WAITING_FOR_APPROVAL') {
+      return settle(store, pending, answer);
+    }
+    const waited = Date.now() - started;
+    if (waited >= wait.timeoutMs) {
+      throw new CosignerError('ERR_COSIGNER_PAIRING_TIMEOUT', {
+        detail: `request ${pending.requestId}; run cosigner pair again (without a token) to keep waiting`,
+      });
+    }
+    wait.onProgress?.(waited, answer === undefined);
+    await sleep(
+      Math.min(wait.pollIntervalMs ?? 2000, wait.timeoutMs - waited),
+      undefined,
+      wait.signal === undefined ? undefined : { signal: wait.signal },
+    );
+  }
+}
+
+/** Records the decision: credential first (losing it costs the pairing), then the key, then forgets the request. */
+function settle(
+  store: CosignerStore,
+  pending: PendingPairing,
+  answer: PairingPollResponse,
+): PairOutcome {
+  if (answer.status !== 'PAIRED') {
+    removePendingPairing(store, pending.requestId);
+    throw new CosignerError('ERR_COSIGNER_PAIRING_REJECTED', {
+      detail: `request ${pending.requestId} for API key ${pending.apiKeyId} is ${answer.status}`,
+    });
+  }
+  if (answer.cosignerId !== pending.cosignerId || answer.apiKeyId !== pending.apiKeyId) {
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'pairings' });
+  }
+  // Pinned (first pairing) or checked before any credential is stored.
+  pinPlatformKey(store, answer.platformKey);
+  if (answer.refreshToken !== undefined) {
+    if (platformRegistration(store) !== undefined) {
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'pairings' });
+    }
+    saveCredential(store, {
+      platformUrl: pending.platformUrl,
+      cosignerId: pending.cosignerId,
+      refreshToken: answer.refreshToken,
+    });
+  }
+  store.pairedApiKeys.addPairedApiKey({
+    apiKeyId: pending.apiKeyId,
+    cosignerId: pending.cosignerId,
+    platformUrl: pending.platformUrl,
+  });
+  removePendingPairing(store, pending.requestId);
+  return { ...waitingOutcome(pending), status: 'PAIRED' };
+}
+
+function waitingOutcome(pending: PendingPairing): PairOutcome {
+  return {
+    status: 'WAITING_FOR_APPROVAL',
+    cosignerId: pending.cosignerId,
+    apiKeyId: pending.apiKeyId,
+    platformUrl: pending.platformUrl,
+    requestId: pending.requestId,
+    identityFingerprint: pending.identityFingerprint,
   };
 }

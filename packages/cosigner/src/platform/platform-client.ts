@@ -12,6 +12,7 @@ import {
   MessagesResponseSchema,
   PairPendingResponseSchema,
   PairResponseSchema,
+  PairingPollResponseSchema,
   PostMessagesResponseSchema,
   SessionResponseSchema,
   TokenResponseSchema,
@@ -25,6 +26,7 @@ import type {
   PostMessagesRequest,
   SessionResponse,
   PairPendingResponse,
+  PairingPollResponse,
   PairRequest,
   PairResponse,
   TokenResponse,
@@ -83,6 +85,19 @@ export class PlatformClient {
     return status === 202
       ? checked(PairPendingResponseSchema, body, 'pair')
       : checked(PairResponseSchema, body, 'pair');
+  }
+
+  /** A waiting pairing's state, with its poll token; once decided, answered once. */
+  async pairingStatus(requestId: string, pollToken: string): Promise<PairingPollResponse> {
+    if (!/^[0-9a-f-]{36}$/.test(requestId))
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'requestId' });
+    const { body } = await this.#call(
+      'GET',
+      `/cosigner/v1/pairings/${requestId}`,
+      undefined,
+      pollToken,
+    );
+    return checked(PairingPollResponseSchema, body, 'pairings');
   }
 
   /** Exchanges a refresh token (spent by this call) for an access token and its successor. */

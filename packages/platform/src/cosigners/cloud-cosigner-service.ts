@@ -17,7 +17,7 @@ import type { CosignerRepository } from './cosigner-repository.js';
 import type { CosignerTokenService } from './cosigner-token-service.js';
 import { parseCosignerIdentity } from './identity-keys.js';
 import { newOpaqueToken, presentedTokenHash } from './opaque-token.js';
-import type { PairInput, PairOutcome } from './pairing-service.js';
+import type { PairInput } from './pairing-service.js';
 
 export const CLOUD_PAIRING_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -70,9 +70,10 @@ export class CloudCosignerService {
    * Registers a cloud co-signer. The answer names the co-signer's id as its `apiKeyId`: a cloud
    * co-signer serves every workspace, and its credentials are filed under its own id.
    */
-  async register(
-    input: PairInput,
-  ): Promise<{ outcome: Extract<PairOutcome, { status: 'PAIRED' }>; wake: string[] }> {
+  async register(input: PairInput): Promise<{
+    outcome: { status: 'PAIRED'; cosignerId: string; apiKeyId: string; refreshToken: string };
+    wake: string[];
+  }> {
     const identity = parseCosignerIdentity(input.identity);
     const hash = presentedTokenHash('cloudPairing', input.pairingToken);
     const invalid = () =>

@@ -16,6 +16,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { CosignerTokenError } from '../errors.js';
+import { bearerToken } from './bearer.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 import { newOpaqueToken, presentedTokenHash } from './opaque-token.js';
 
@@ -157,8 +158,8 @@ export class CosignerTokenService {
 
   /** The co-signer a bearer access token speaks for; refreshes its lastSeen. */
   async authenticate(authorization: string | undefined): Promise<CosignerCaller> {
-    const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
-    const hash = match ? presentedTokenHash('access', match[1]!) : undefined;
+    const presented = bearerToken(authorization);
+    const hash = presented === undefined ? undefined : presentedTokenHash('access', presented);
     if (!hash) throw accessInvalid();
     const now = this.clock();
     const row = await this.db

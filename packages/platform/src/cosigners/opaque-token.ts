@@ -1,15 +1,16 @@
 /**
- * Opaque bearer secrets (co-signer refresh, access and cloud pairing tokens): 256 random
+ * Opaque bearer secrets (co-signer refresh, access, pairing-poll and cloud pairing tokens): 256 random
  * bits, shown to the co-signer once, stored only as their SHA-256. A lookup
  * by hash is the comparison, so no secret is ever compared in memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export type OpaqueTokenKind = 'refresh' | 'access' | 'cloudPairing';
+export type OpaqueTokenKind = 'refresh' | 'access' | 'pairingPoll' | 'cloudPairing';
 
 const PREFIX: Record<OpaqueTokenKind, string> = {
   refresh: 'csrt_',
   access: 'csat_',
+  pairingPoll: 'cspt_',
   cloudPairing: 'cscp_',
 };
 /** 32 bytes in base64url without padding. */

@@ -1,12 +1,16 @@
 /**
  * Pairing (ARCHITECTURE §5): an admin gets a single-use pairing token for a
  * SIGNER or ADMIN API user; a co-signer exchanges it, registering its identity
- * keys, for a refresh token. An already paired co-signer that pairs another
- * API user proves itself with its access token, and the pairing waits for the
- * workspace Owner's approval (a `COSIGNER_PAIR` approval request).
+ * keys (or, already paired, proving itself with its access token). Every such
+ * pairing waits for the workspace Owner's approval — a `COSIGNER_PAIR` request
+ * that shows the co-signer's identity-key fingerprint — and the co-signer waits
+ * with a poll token (pairing-polls.ts), which hands a new co-signer its first
+ * refresh token once approved. No admin alone can mint a paired signer
+ * (pairing review H1).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { identityFingerprint } from '@countersign/protocol';
 import type { ApiUserRow } from '../api-users/api-user-repository.js';
 import type { ApiUserService } from '../api-users/api-user-service.js';
 import type { ApprovalService } from '../approvals/approval-service.js';
@@ -23,9 +27,9 @@ import {
 } from '../errors.js';
 import { COSIGNER_PAIR } from './cosigner-approvals.js';
 import type { CosignerRepository } from './cosigner-repository.js';
-import type { CosignerTokenService } from './cosigner-token-service.js';
 import { parseCosignerIdentity } from './identity-keys.js';
 import { tokenHash } from './opaque-token.js';
+import type { PairingPolls } from './pairing-polls.js';
 import { signPairingToken, verifyPairingToken, type PairingTokenClaims } from './pairing-token.js';
 import type { PlatformSecrets } from './platform-secrets.js';
 
@@ -43,9 +47,14 @@ export interface PairInput {
   cosignerId?: string | undefined;
 }
 
-export type PairOutcome =
-  | { status: 'PAIRED'; cosignerId: string; apiKeyId: string; refreshToken: string }
-  | { status: 'WAITING_FOR_APPROVAL'; cosignerId: string; apiKeyId: string; requestId: string };
+export interface PairOutcome {
+  status: 'WAITING_FOR_APPROVAL';
+  cosignerId: string;
+  apiKeyId: string;
+  requestId: string;
+  pollToken: string;
+  identityFingerprint: string;
+}
 
 interface PairingTokenIssuer {
   issued_by_kind: string;
@@ -56,17 +65,12 @@ export class PairingService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly cosigners: CosignerRepository,
-    private readonly tokens: CosignerTokenService,
     private readonly apiUsers: ApiUserService,
     private readonly approvals: ApprovalService,
+    private readonly polls: PairingPolls,
     private readonly secrets: PlatformSecrets,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-    /** Runs in the pairing transaction once an API user is PAIRED (KEYGEN of a first signer). */
-    private readonly onSignerPaired?: (
-      trx: Transaction<Database>,
-      workspaceId: string,
-    ) => Promise<unknown>,
   ) {}
 
   async issuePairingToken(
@@ -151,7 +155,7 @@ export class PairingService {
         assertPairable(user);
         if (await this.cosigners.livePairingOf(user.id, trx)) throw alreadyPaired();
         return input.cosignerId === undefined
-          ? this.pairNew(trx, claims, user, { identity, cosignerName, version }, now)
+          ? this.pairNew(trx, claims, issuer, user, { identity, cosignerName, version }, now)
           : this.pairExisting(
               trx,
               claims,
@@ -222,9 +226,11 @@ export class PairingService {
     );
   }
 
+  /** Registers the co-signer; its pairing waits for the Owner like any other (review H1). */
   private async pairNew(
     trx: Transaction<Database>,
     claims: PairingTokenClaims,
+    issuer: PairingTokenIssuer,
     user: ApiUserRow,
     details: {
       identity: { ed25519: string; x25519: string };
@@ -237,7 +243,7 @@ export class PairingService {
       throw new ConflictError(
         'ERR_COSIGNER_ALREADY_REGISTERED',
         'CONFLICT',
-        'A co-signer with this identity key is already registered; pair with its cosignerId and access token',
+        'This identity key cannot be registered; an already paired co-signer pairs with its cosignerId and access token',
       );
     }
     const cosignerId = randomUUID();
@@ -251,38 +257,13 @@ export class PairingService {
       identity_x25519: details.identity.x25519,
       version: details.version,
     });
-    await this.cosigners.insertPairing(trx, {
-      id: randomUUID(),
-      cosigner_id: cosignerId,
-      api_user_id: user.id,
-      workspace_id: user.workspace_id,
-      status: 'PAIRED',
-      approval_request_id: null,
+    return this.requestPairing(trx, claims, issuer, user, {
+      cosignerId,
+      cosignerName: details.cosignerName,
+      identity: details.identity,
+      newCosigner: true,
+      now,
     });
-    await trx
-      .updateTable('pairing_tokens')
-      .set({ used_by_cosigner_id: cosignerId })
-      .where('id', '=', claims.jti)
-      .execute();
-    const { refreshToken } = await this.tokens.startFamily(trx, cosignerId);
-    await this.onSignerPaired?.(trx, user.workspace_id);
-    await this.audit.appendIn(trx, {
-      workspaceId: user.workspace_id,
-      actorKind: 'system',
-      actorId: null,
-      action: 'cosigner.paired',
-      subject: cosignerId,
-      details: {
-        apiUserId: user.id,
-        pairingTokenId: claims.jti,
-        name: details.cosignerName,
-        version: details.version,
-        identityEd25519: details.identity.ed25519,
-        identityX25519: details.identity.x25519,
-        at: now.toISOString(),
-      },
-    });
-    return { status: 'PAIRED', cosignerId, apiKeyId: user.id, refreshToken };
   }
 
   private async pairExisting(
@@ -306,10 +287,33 @@ export class PairingService {
         'identity does not match the identity this co-signer registered',
       );
     }
+    return this.requestPairing(trx, claims, issuer, user, {
+      cosignerId,
+      cosignerName: cosigner.name,
+      identity,
+      newCosigner: false,
+      now,
+    });
+  }
+
+  /** The waiting pairing, its COSIGNER_PAIR request for the Owner, and the co-signer's poll token. */
+  private async requestPairing(
+    trx: Transaction<Database>,
+    claims: PairingTokenClaims,
+    issuer: PairingTokenIssuer,
+    user: ApiUserRow,
+    c: {
+      cosignerId: string;
+      cosignerName: string;
+      identity: { ed25519: string; x25519: string };
+      newCosigner: boolean;
+      now: Date;
+    },
+  ): Promise<PairOutcome> {
     const pairingId = randomUUID();
     await this.cosigners.insertPairing(trx, {
       id: pairingId,
-      cosigner_id: cosignerId,
+      cosigner_id: c.cosignerId,
       api_user_id: user.id,
       workspace_id: user.workspace_id,
       status: 'WAITING_FOR_APPROVAL',
@@ -317,16 +321,29 @@ export class PairingService {
     });
     await trx
       .updateTable('pairing_tokens')
-      .set({ used_by_cosigner_id: cosignerId })
+      .set({ used_by_cosigner_id: c.cosignerId })
       .where('id', '=', claims.jti)
       .execute();
+    const fingerprint = identityFingerprint(Buffer.from(c.identity.ed25519, 'hex'));
     // Raised by the co-signer on the strength of the issuer's token: filed
-    // under the issuer, but never carrying its vote — the Owner decides.
+    // under the issuer, but never carrying its vote — the Owner decides, having
+    // compared the fingerprint with the co-signer's operator (the name is only
+    // what the co-signer or an admin chose: review N2).
     const request = await this.approvals.open(trx, {
       workspaceId: user.workspace_id,
       kind: COSIGNER_PAIR,
       subjectId: user.id,
-      payload: { cosignerId, apiKeyId: user.id, pairingId, via: 'pairing_token' },
+      payload: {
+        cosignerId: c.cosignerId,
+        apiKeyId: user.id,
+        pairingId,
+        via: 'pairing_token',
+        newCosigner: c.newCosigner,
+        cosignerName: c.cosignerName,
+        identityFingerprint: fingerprint,
+        identityEd25519: c.identity.ed25519,
+        identityX25519: c.identity.x25519,
+      },
       createdBy: {
         kind: issuer.issued_by_kind as Principal['kind'],
         id: issuer.issued_by_id,
@@ -334,24 +351,32 @@ export class PairingService {
       requiredApprovals: 1,
     });
     await this.cosigners.setApprovalRequest(trx, pairingId, request.id);
+    const pollToken = await this.polls.open(trx, pairingId, c.newCosigner, c.now);
     await this.audit.appendIn(trx, {
       workspaceId: user.workspace_id,
       actorKind: 'system',
       actorId: null,
       action: 'cosigner.pair_requested',
-      subject: cosignerId,
+      subject: c.cosignerId,
       details: {
         apiUserId: user.id,
         pairingTokenId: claims.jti,
         approvalRequestId: request.id,
-        at: now.toISOString(),
+        newCosigner: c.newCosigner,
+        name: c.cosignerName,
+        identityFingerprint: fingerprint,
+        identityEd25519: c.identity.ed25519,
+        identityX25519: c.identity.x25519,
+        at: c.now.toISOString(),
       },
     });
     return {
       status: 'WAITING_FOR_APPROVAL',
-      cosignerId,
+      cosignerId: c.cosignerId,
       apiKeyId: user.id,
       requestId: request.id,
+      pollToken,
+      identityFingerprint: fingerprint,
     };
   }
 }

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-audit-append-only.js';
 import * as m0003 from './migrations/0003-cosigners.js';
 import * as m0004 from './migrations/0004-mpc-relay.js';
+import * as m0005 from './migrations/0005-pairing-approval.js';
 import * as m0006 from './migrations/0006-transactions.js';
 
 /** Every migration, in order. Names are permanent once released. */
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002-audit-append-only': m0002,
   '0003-cosigners': m0003,
   '0004-mpc-relay': m0004,
+  '0005-pairing-approval': m0005,
   '0006-transactions': m0006,
 };
 

@@ -133,6 +133,25 @@ export interface PairingTokensTable {
   expires_at: Timestamp;
   used_at: Timestamp | null;
   used_by_cosigner_id: string | null;
+  /** When a failed exchange of this token was first audited (audited once per token). */
+  failed_at: Timestamp | null;
+}
+
+/** The poll token a co-signer waits with while the Owner decides its pairing. */
+export interface CosignerPairingPollsTable {
+  pairing_id: string;
+  token_hash: string;
+  starts_family: boolean;
+  expires_at: Timestamp;
+  delivered_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+/** Nonces of identity-key-signed recovery requests, kept until the request expires. */
+export interface CosignerRecoveryNoncesTable {
+  cosigner_id: string;
+  nonce: string;
+  expires_at: Timestamp;
 }
 
 export interface CosignerTokenFamiliesTable {
@@ -173,6 +192,8 @@ export interface Database {
   cosigner_token_families: CosignerTokenFamiliesTable;
   cosigner_refresh_tokens: CosignerRefreshTokensTable;
   cosigner_access_tokens: CosignerAccessTokensTable;
+  cosigner_pairing_polls: CosignerPairingPollsTable;
+  cosigner_recovery_nonces: CosignerRecoveryNoncesTable;
   cloud_pairing_tokens: CloudPairingTokensTable;
   mpc_sessions: MpcSessionsTable;
   mpc_session_parties: MpcSessionPartiesTable;

@@ -8,6 +8,8 @@ import {
   ErrorBodySchema,
   PairPendingResponseSchema,
   PairRequestSchema,
+  PairingPollParamsSchema,
+  PairingPollResponseSchema,
   PairResponseSchema,
   TokenRequestSchema,
   TokenResponseSchema,
@@ -31,7 +33,7 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
       schema: {
         tags,
         summary:
-          'Exchange a pairing token: 200 with a refresh token for a new co-signer; 202 while the Owner approves an additional API user',
+          "Exchange a pairing token: 202 while the workspace Owner approves (poll the Location with pollToken); 200 only for a Cloud Co-signer's operator token",
         // No API-user credentials: the pairing token (and, for an existing co-signer, its access token).
         security: [],
         body: PairRequestSchema,
@@ -60,9 +62,32 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
       // pairing) or check it is unchanged (later ones).
       const platformKey = (await app.services.authorizationKey.publicKey()).toString('hex');
       reply.header('cache-control', 'no-store');
-      return outcome.status === 'PAIRED'
-        ? reply.status(200).send({ ...outcome, platformKey })
-        : reply.status(202).send({ ...outcome, platformKey });
+      reply.header('location', `/cosigner/v1/pairings/${outcome.requestId}`);
+      return reply.status(202).send({ ...outcome, platformKey });
+    },
+  );
+
+  r.get(
+    '/cosigner/v1/pairings/:requestId',
+    {
+      config: { permission: 'cosignerCredential' },
+      schema: {
+        tags,
+        summary:
+          "A waiting pairing's state (Authorization: Bearer <pollToken>); once decided, answered once, with a new co-signer's first refresh token",
+        security: [],
+        params: PairingPollParamsSchema,
+        response: { 200: PairingPollResponseSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const answer = await app.services.pairingPolls.poll(
+        request.params.requestId,
+        request.headers.authorization,
+      );
+      const platformKey = (await app.services.authorizationKey.publicKey()).toString('hex');
+      reply.header('cache-control', 'no-store');
+      return { ...answer, platformKey };
     },
   );
 

@@ -52,6 +52,39 @@ export function pair(
   });
 }
 
+/** Polls a waiting pairing with its poll token (`GET /cosigner/v1/pairings/{requestId}`). */
+export function pollPairing(
+  p: TestPlatform,
+  requestId: string,
+  pollToken: string,
+): Promise<LightMyRequestResponse> {
+  return p.app.inject({
+    method: 'GET',
+    url: `/cosigner/v1/pairings/${requestId}`,
+    headers: { authorization: `Bearer ${pollToken}` },
+  });
+}
+
+/** What `POST /cosigner/v1/pair` answers (202) while the Owner decides. */
+export interface PendingPairing {
+  cosignerId: string;
+  apiKeyId: string;
+  requestId: string;
+  pollToken: string;
+  identityFingerprint: string;
+  platformKey: string;
+}
+
+/** The workspace Owner decides a COSIGNER_PAIR request (as the approval API would). */
+export async function decideAsOwner(
+  p: TestPlatform,
+  requestId: string,
+  decision: 'APPROVE' | 'REJECT' = 'APPROVE',
+): Promise<void> {
+  const decided = await p.app.services.approvals.decide(p.owner, requestId, decision);
+  if (decided.status === 'PENDING') throw new Error('the Owner decided, but the request waits');
+}
+
 export function refresh(p: TestPlatform, refreshToken: string): Promise<LightMyRequestResponse> {
   return p.app.inject({
     method: 'POST',
@@ -79,27 +112,36 @@ export interface PairedCosigner {
   platformKey: string;
 }
 
-/** Issues a token for `apiUserId` as `admin` and pairs a new co-signer with it. */
+/**
+ * Issues a token for `apiUserId` as `admin`, pairs a new co-signer with it, has the workspace
+ * Owner approve the pairing, and collects the co-signer's first refresh token from its poll.
+ */
 export async function pairNewCosigner(
   p: TestPlatform,
   admin: TestApiUser,
   apiUserId: string,
   name = 'test co-signer',
+  identity: TestIdentity = newIdentity(),
 ): Promise<PairedCosigner> {
-  const identity = newIdentity();
   const res = await pair(p, {
     pairingToken: await pairingTokenFor(p, admin, apiUserId),
     identity,
     cosignerName: name,
     version: '0.1.0',
   });
-  if (res.statusCode !== 200) throw new Error(`pair: ${res.statusCode} ${res.body}`);
-  const body = res.json<{ cosignerId: string; refreshToken: string; platformKey: string }>();
+  if (res.statusCode !== 202) throw new Error(`pair: ${res.statusCode} ${res.body}`);
+  const pending = res.json<PendingPairing>();
+  await decideAsOwner(p, pending.requestId);
+  const polled = await pollPairing(p, pending.requestId, pending.pollToken);
+  const body = polled.json<{ status: string; refreshToken?: string }>();
+  if (body.status !== 'PAIRED' || body.refreshToken === undefined) {
+    throw new Error(`poll: ${polled.statusCode} ${polled.body}`);
+  }
   return {
-    cosignerId: body.cosignerId,
+    cosignerId: pending.cosignerId,
     identity,
     refreshToken: body.refreshToken,
-    platformKey: body.platformKey,
+    platformKey: pending.platformKey,
   };
 }
 

@@ -4,7 +4,19 @@
  * own calls (`/cosigner/v1/pair`, `/cosigner/v1/token`,
  * `/cosigner/v1/api_keys`). See packages/platform/docs/pairing.md.
  */
+import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
+
+/**
+ * The fingerprint of a co-signer's Ed25519 identity key that the Owner compares with the
+ * co-signer's operator before approving its pairing: the first 128 bits of SHA-256 over the raw
+ * 32-byte key, as eight groups of four hex digits (short enough to read out, long enough that
+ * nobody can make another key match it).
+ */
+export function identityFingerprint(identityKey: Uint8Array): string {
+  const digest = createHash('sha256').update(identityKey).digest('hex').slice(0, 32);
+  return digest.match(/.{4}/g)!.join(' ');
+}
 
 export const ApiKeyParamsSchema = Type.Object(
   { apiKey: Type.String({ format: 'uuid' }) },
@@ -58,7 +70,7 @@ const PlatformKeySchema = Type.String({
   description: "The platform's Ed25519 authorization key (hex); pin it at the first pairing",
 });
 
-/** 200: a new co-signer, paired at once. */
+/** 200: a Cloud Co-signer registered with an operator's cloud pairing token. */
 export const PairResponseSchema = Type.Object(
   {
     status: Type.Literal('PAIRED'),
@@ -71,18 +83,57 @@ export const PairResponseSchema = Type.Object(
 );
 export type PairResponse = Static<typeof PairResponseSchema>;
 
-/** 202: an existing co-signer asked for another API user; the Owner must approve. */
+/**
+ * 202: every pairing through a pairing token waits for the workspace Owner's approval (a
+ * COSIGNER_PAIR request that shows `identityFingerprint`). The co-signer waits on
+ * `GET /cosigner/v1/pairings/{requestId}` (the `Location` header) with `pollToken`.
+ */
 export const PairPendingResponseSchema = Type.Object(
   {
     status: Type.Literal('WAITING_FOR_APPROVAL'),
     cosignerId: Type.String(),
     apiKeyId: Type.String(),
-    requestId: Type.String({ description: 'The approval request; poll GET /cosigner/v1/api_keys' }),
+    requestId: Type.String({ description: 'The COSIGNER_PAIR approval request' }),
+    pollToken: Type.String({
+      description:
+        'Bearer credential for GET /cosigner/v1/pairings/{requestId}; spent once the decision is reported',
+    }),
+    identityFingerprint: Type.String({
+      description: 'What the Owner sees in the approval request; compare it before approving',
+    }),
     platformKey: PlatformKeySchema,
   },
   { additionalProperties: false },
 );
 export type PairPendingResponse = Static<typeof PairPendingResponseSchema>;
+
+export const PairingPollParamsSchema = Type.Object(
+  { requestId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+
+/**
+ * The state of a pairing the co-signer waits for. Once it is decided the answer is given once:
+ * `PAIRED` carries the new co-signer's first refresh token (none when an already paired
+ * co-signer added an API user: its own tokens cover it), and the poll token is then spent.
+ */
+export const PairingPollResponseSchema = Type.Object(
+  {
+    status: Type.Union([
+      Type.Literal('WAITING_FOR_APPROVAL'),
+      Type.Literal('PAIRED'),
+      Type.Literal('REJECTED'),
+      Type.Literal('UNPAIRED'),
+    ]),
+    cosignerId: Type.String(),
+    apiKeyId: Type.String(),
+    requestId: Type.String(),
+    refreshToken: Type.Optional(Type.String()),
+    platformKey: PlatformKeySchema,
+  },
+  { additionalProperties: false },
+);
+export type PairingPollResponse = Static<typeof PairingPollResponseSchema>;
 
 export const TokenRequestSchema = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 256 }) },

@@ -30,6 +30,7 @@ import {
   PAIRING_HELP,
   describePairing,
   pairingToken,
+  pairingWait,
   platformUrl,
 } from '../pairing-flags.js';
 import { pathExists } from '../path-exists.js';
@@ -39,8 +40,9 @@ export const help = `Usage: cosigner setup --kms <provider> [--pairing-token <jw
 
 Creates a co-signer: a KMS-wrapped data key, the encrypted store, the co-signer's
 Ed25519/X25519 party identity and RSA callback key, and <home>/cosigner.json. Refuses a home that is
-already set up. With a pairing token, then pairs it with the platform (as
-cosigner pair does); if only the pairing fails, the co-signer stays set up.
+already set up. With a pairing token, then pairs it with the platform and waits
+for the workspace Owner's approval (as cosigner pair does); if only the pairing
+fails or is still pending, the co-signer stays set up.
 
 Options:
   --home <dir>           co-signer home (default: $COSIGNER_HOME or ./.cosigner)
@@ -79,6 +81,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
   const mode: CosignerMode = values.cloud === true ? 'cloud' : 'api';
   const kmsConfig = kmsConfigFromFlags(values, home);
   const token = await pairingToken(values, io.env);
+  const wait = pairingWait(values, io);
   const platform = platformUrl(values, io.env);
   if (token !== undefined && platform === undefined) {
     throw new UsageError('pairing at setup needs --platform-url (or COSIGNER_PLATFORM_URL)');
@@ -132,14 +135,14 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
     token === undefined
       ? undefined
       : await withCosigner(home, values, io.env, ({ store }) =>
-          pairApiKey(store, { pairingToken: token, platformUrl: platform, name }),
+          pairApiKey(store, { pairingToken: token, platformUrl: platform, name, wait }),
         ).catch((e: unknown) => {
           throw new CosignerError(
             e instanceof CosignerError ? e.code : 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
             {
-              detail: `the co-signer is set up in ${home.dir}, but pairing failed (${
+              detail: `the co-signer is set up in ${home.dir}, but pairing did not complete (${
                 e instanceof Error ? e.message : String(e)
-              }); run cosigner pair with a new token`,
+              }); ${setupPairingAdvice(e)}`,
             },
           );
         });
@@ -172,6 +175,17 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
     );
   }
   return ExitCode.OK;
+}
+
+/** What to do when the pairing at setup did not complete. */
+function setupPairingAdvice(e: unknown): string {
+  const code = e instanceof CosignerError ? e.code : undefined;
+  if (code === 'ERR_COSIGNER_PAIRING_TIMEOUT') return 'run cosigner pair to keep waiting';
+  if (code === 'ERR_COSIGNER_PAIRING_REJECTED') {
+    return 'ask an admin for a new pairing token and run cosigner pair';
+  }
+  // Asked, but its answer was lost: the pending pairing (if any) can be waited for again.
+  return 'run cosigner pair (without a token) if the pairing was requested, else with a new token';
 }
 
 async function removeStaleStaging(dir: string): Promise<void> {
