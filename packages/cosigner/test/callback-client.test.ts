@@ -21,6 +21,7 @@ import { CallbackClient, type CallbackClientOptions } from '../src/callback/call
 import { askStoredCallbackHandler } from '../src/callback/callback-gate.js';
 import {
   parseCallbackHandler,
+  type CallbackHandlerConfig,
   type StoredCallbackHandler,
 } from '../src/callback/callback-handler-config.js';
 import type { CallbackFailureSubStatus } from '../src/callback/callback-outcome.js';
@@ -57,8 +58,12 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-async function served(listener: RequestListener, identity?: TlsIdentity): Promise<Served> {
-  const server = await serve(listener, identity);
+async function served(
+  listener: RequestListener,
+  identity?: TlsIdentity,
+  host?: string,
+): Promise<Served> {
+  const server = await serve(listener, identity, host);
   servers.push(server);
   return server;
 }
@@ -154,6 +159,7 @@ describe('JWT mode', () => {
         configChangePayload(),
       );
       expect(attempt.outcome).toEqual({ action: 'IGNORE' });
+      expect(attempt.url).toBe(`${server.url}/hooks/cb/v2/config_change_sign_request`);
     }
     expect(paths).toEqual([
       '/hooks/cb/v2/config_change_sign_request',
@@ -283,6 +289,56 @@ describe('JWT mode', () => {
     const bad = { ...txPayload(), unexpected: true } as TxSignRequest;
     await expect(jwtClient(server).ask('tx_sign_request', bad)).rejects.toThrow(/protocol schema/);
     expect(server.requests()).toBe(0);
+  });
+});
+
+describe('the handler URL`s path never names another host (review F1)', () => {
+  it('refuses URLs whose path has an empty segment or a backslash, in both modes', () => {
+    for (const url of [
+      'http://127.0.0.1//evil.example/',
+      'http://127.0.0.1/\\evil.example/',
+      'http://127.0.0.1/.//evil.example/',
+      'https://cb.example//attacker.example/hook',
+      'https://cb.example//',
+      'https://cb.example/hook//v1',
+      'http://127.0.0.1//[x/',
+    ]) {
+      expect(
+        () => parseCallbackHandler({ mode: 'jwt', url, publicKey: handlerKeys.publicPem }),
+        url,
+      ).toThrow(/backslash|empty path segment/);
+      if (url.startsWith('https:')) {
+        expect(
+          () => parseCallbackHandler({ mode: 'pinned-tls', url, cert: tls.cert }),
+          url,
+        ).toThrow(/empty path segment/);
+      }
+    }
+  });
+
+  it('a configuration that got past the checks is not sent, neither to the named host nor to the configured one', async () => {
+    const configured = await served(jwtHandler(() => approve()));
+    const elsewhere = await served(
+      jwtHandler(() => approve()),
+      undefined,
+      '127.0.0.2',
+    );
+    const checked = parseCallbackHandler({
+      mode: 'jwt',
+      url: configured.url,
+      publicKey: handlerKeys.publicPem,
+    });
+    for (const path of [`//${new URL(elsewhere.url).host}/`, '//[x/']) {
+      const handler: CallbackHandlerConfig = { ...checked, url: new URL(configured.url + path) };
+      const attempt = await new CallbackClient({ handler, cosignerKey: cosigner.privateKey }).ask(
+        'tx_sign_request',
+        txPayload(),
+      );
+      expectFailure(attempt.outcome, 'CALLBACK_CONFIG_INVALID');
+      expect(attempt.url.startsWith(configured.url)).toBe(true);
+    }
+    expect(elsewhere.requests()).toBe(0);
+    expect(configured.requests()).toBe(0);
   });
 });
 

@@ -97,7 +97,11 @@ export interface Served {
 }
 
 /** Serves `listener` over http, or over https with `tls`, on a port the OS picks. */
-export async function serve(listener: RequestListener, tls?: TlsIdentity): Promise<Served> {
+export async function serve(
+  listener: RequestListener,
+  tls?: TlsIdentity,
+  host = '127.0.0.1',
+): Promise<Served> {
   let seen = 0;
   const counting: RequestListener = (request, response) => {
     seen += 1;
@@ -107,10 +111,10 @@ export async function serve(listener: RequestListener, tls?: TlsIdentity): Promi
     tls === undefined
       ? createHttpServer(counting)
       : createHttpsServer({ key: tls.key, cert: tls.cert }, counting);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${host}:${port}`,
     requests: () => seen,
     close: async () => {
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

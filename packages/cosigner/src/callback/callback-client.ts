@@ -36,7 +36,7 @@ import {
 import { Value } from 'typebox/value';
 
 import { CosignerError } from '../errors.js';
-import type { CallbackHandlerConfig } from './callback-handler-config.js';
+import { callbackRequestUrl, type CallbackHandlerConfig } from './callback-handler-config.js';
 import { postToCallbackHandler } from './callback-http.js';
 import {
   failed,
@@ -120,10 +120,24 @@ export class CallbackClient {
     }
     const handler = this.#handler;
     const startedAt = this.#now();
+    const target = callbackRequestUrl(handler.url, PATHS[kind]);
+    const attempt = {
+      requestId: payload.requestId,
+      kind,
+      url: (target ?? handler.url).href,
+      mode: handler.mode,
+      attempt: options.attempt ?? 1,
+      startedAt,
+    };
+    if (target === undefined) {
+      // Only a configuration that bypassed parseCallbackHandler gets here: send nothing.
+      const outcome = failed('CALLBACK_CONFIG_INVALID', 'the callback URL path is unusable');
+      return { ...attempt, finishedAt: this.#now(), outcome };
+    }
     const agent = handler.mode === 'pinned-tls' ? createPinnedAgent(handler.pin) : undefined;
     try {
       const result = await postToCallbackHandler({
-        url: new URL(handler.url.pathname.replace(/\/$/, '') + PATHS[kind], handler.url),
+        url: target,
         body:
           handler.mode === 'jwt'
             ? signCallbackRequest(payload, this.#cosignerKey, Math.floor(startedAt / 1000))
@@ -138,12 +152,7 @@ export class CallbackClient {
       const outcome =
         result.kind === 'failure' ? result.outcome : this.#read(result.body, payload.requestId);
       return {
-        requestId: payload.requestId,
-        kind,
-        url: handler.url.href,
-        mode: handler.mode,
-        attempt: options.attempt ?? 1,
-        startedAt,
+        ...attempt,
         finishedAt: this.#now(),
         ...(result.status === undefined ? {} : { httpStatus: result.status }),
         outcome,

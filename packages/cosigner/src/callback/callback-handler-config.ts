@@ -55,10 +55,16 @@ export function parseCallbackUrl(value: string, mode: StoredCallbackHandler['mod
   if (value.length > MAX_URL_LENGTH || !URL.canParse(value)) {
     throw invalid('the callback URL is not a URL');
   }
+  if (value.includes('\\')) {
+    // WHATWG parsing turns '\' into '/' in http(s) URLs: what is read is not what is written.
+    throw invalid('the callback URL must not contain a backslash');
+  }
   const url = new URL(value);
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
     throw invalid('the callback URL takes no credentials, query or fragment');
   }
+  const pathProblem = callbackPathProblem(url);
+  if (pathProblem !== undefined) throw invalid(`the callback URL path: ${pathProblem}`);
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && mode === 'jwt' && isLoopbackLiteral(url.hostname)) return url;
   throw invalid(
@@ -66,6 +72,30 @@ export function parseCallbackUrl(value: string, mode: StoredCallbackHandler['mod
       ? 'the callback URL must be https (plain http only to 127.0.0.1 or [::1])'
       : 'the callback URL must be https in pinned-TLS mode',
   );
+}
+
+/**
+ * Why `url`'s path cannot carry the request paths, or undefined. An empty segment (`//`, also
+ * what `/.//` and `/\` normalise to) is refused: resolved as a relative reference, `//host/…`
+ * names another host (review 2026-11-27 F1), and no handler needs one.
+ */
+export function callbackPathProblem(url: URL): string | undefined {
+  if (url.pathname.includes('\\')) return 'backslash';
+  if (url.pathname.includes('//')) return 'empty path segment';
+  return undefined;
+}
+
+/**
+ * The URL a request of `path` (`/v2/…`) goes to: the handler's URL with only its path replaced,
+ * so scheme, host and port are the configured ones whatever the path holds. Undefined if the
+ * configured path is unusable or the origin would differ (a configuration that got past the
+ * checks): the caller fails the ask without sending.
+ */
+export function callbackRequestUrl(handlerUrl: URL, path: string): URL | undefined {
+  if (callbackPathProblem(handlerUrl) !== undefined) return undefined;
+  const target = new URL(handlerUrl.href);
+  target.pathname = handlerUrl.pathname.replace(/\/+$/, '') + path;
+  return target.origin === handlerUrl.origin && target.search === '' ? target : undefined;
 }
 
 function isLoopbackLiteral(hostname: string): boolean {

@@ -53,7 +53,7 @@ export type CallbackOutcome =
 export interface CallbackAttempt {
   readonly requestId: string;
   readonly kind: CallbackRequestKind;
-  /** The handler's base URL (no credentials: the URL rules refuse them). */
+  /** The URL asked: the handler's URL plus the request path (no credentials, no query). */
   readonly url: string;
   readonly mode: 'jwt' | 'pinned-tls';
   /** 1 for the first ask, 2 for the first re-ask after RETRY, … */
