@@ -11,3 +11,4 @@ export * from './rest/mpc-relay.js';
 export * from './callback.js';
 export * from './roster/signing-authorization.js';
 export * from './rest/transactions.js';
+export * from './rest/policy.js';
