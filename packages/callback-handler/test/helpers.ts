@@ -161,12 +161,14 @@ export const EXAMPLE_RULES = {
 };
 
 /**
- * A self-signed RSA-2048 certificate for 127.0.0.1 made by the real `openssl` binary (required),
+ * A self-signed certificate for 127.0.0.1 (RSA-2048 unless `newKey` says otherwise) made by the
+ * real `openssl` binary (required),
  * written as `<dir>/<name>.key` and `<dir>/<name>.crt`; returns the two paths.
  */
 export function opensslSelfSigned(
   dir: string,
   name: string,
+  newKey: readonly string[] = ['-newkey', 'rsa:2048'],
 ): { keyFile: string; certFile: string } {
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
@@ -175,8 +177,7 @@ export function opensslSelfSigned(
     [
       'req',
       '-x509',
-      '-newkey',
-      'rsa:2048',
+      ...newKey,
       '-nodes',
       '-days',
       '1',

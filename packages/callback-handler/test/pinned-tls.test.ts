@@ -24,8 +24,11 @@ import { close, listen, opensslSelfSigned, post, txSignRequest } from './helpers
 const dir = mkdtempSync(join(tmpdir(), 'callback-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function selfSigned(name: string): { key: string; cert: string; opensslPin: string } {
-  const { keyFile: key, certFile: cert } = opensslSelfSigned(dir, name);
+function selfSigned(
+  name: string,
+  newKey?: readonly string[],
+): { key: string; cert: string; opensslPin: string } {
+  const { keyFile: key, certFile: cert } = opensslSelfSigned(dir, name, newKey);
   // The pin as openssl computes it (an independent implementation): SHA-256 of the DER SPKI.
   const spki = execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
   const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: spki });
@@ -124,6 +127,49 @@ describe('pinned-TLS mode', () => {
     );
     expect(extra.status).toBe(400);
     expect(JSON.parse(extra.body).message).toMatch(/unknown field "iat"/);
+  });
+
+  it('pins EC P-256 and Ed25519 certificates too: the openssl pin connects, another key of the type does not (review F2)', async () => {
+    const keyTypes: [string, string[]][] = [
+      ['ec-p256', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']],
+      ['ed25519', ['-newkey', 'ed25519']],
+    ];
+    for (const [name, newKey] of keyTypes) {
+      const identity = selfSigned(`handler-${name}`, newKey);
+      const impostorIdentity = selfSigned(`impostor-${name}`, newKey);
+      expect(spkiSha256FromCertificatePem(identity.cert), name).toBe(identity.opensslPin);
+      const typed: TxSignRequest[] = [];
+      const typedServer = tlsServer(identity, typed);
+      const typedImpostor = tlsServer(impostorIdentity, []);
+      let impostorSeen = 0;
+      typedImpostor.on('request', () => (impostorSeen += 1));
+      try {
+        const port = await listen(typedServer);
+        const payload = txSignRequest({ requestedAmountStr: '0.01' });
+        const answer = await post(
+          `https://127.0.0.1:${port}/v2/tx_sign_request`,
+          JSON.stringify(payload),
+          pinned(identity.opensslPin),
+        );
+        expect(answer.status, name).toBe(200);
+        expect(checkCallbackResponse(JSON.parse(answer.body), payload.requestId).action).toBe(
+          'APPROVE',
+        );
+        expect(typed).toHaveLength(1);
+        const impostorPort = await listen(typedImpostor);
+        await expect(
+          post(
+            `https://127.0.0.1:${impostorPort}/v2/tx_sign_request`,
+            JSON.stringify(payload),
+            pinned(identity.opensslPin),
+          ),
+        ).rejects.toThrow(/does not match the pinned key/);
+        expect(impostorSeen).toBe(0);
+      } finally {
+        await close(typedServer);
+        await close(typedImpostor);
+      }
+    }
   });
 
   it('refuses a malformed pin', () => {

@@ -363,6 +363,31 @@ describe('pinned-TLS mode', () => {
     });
   });
 
+  it('gets APPROVE from handlers with EC P-256 and Ed25519 certificates, and refuses another key of the same type (review F2)', async () => {
+    const dir = await tempDir('cosigner-callback-keytypes-');
+    for (const keyType of ['ec-p256', 'ed25519'] as const) {
+      const identity = tlsIdentity(dir, `handler-${keyType}`, keyType);
+      const impostorIdentity = tlsIdentity(dir, `impostor-${keyType}`, keyType);
+      const server = await served(
+        pinnedHandler(() => approve()),
+        identity,
+      );
+      const attempt = await pinnedClient(server, identity.cert).ask('tx_sign_request', txPayload());
+      expect(attempt.outcome, keyType).toEqual({ action: 'APPROVE' });
+      expect(server.requests()).toBe(1);
+      const impostor = await served(
+        pinnedHandler(() => approve()),
+        impostorIdentity,
+      );
+      const refused = await pinnedClient(impostor, identity.cert).ask(
+        'tx_sign_request',
+        txPayload(),
+      );
+      expectFailure(refused.outcome, 'CALLBACK_TLS_PIN_MISMATCH');
+      expect(impostor.requests()).toBe(0);
+    }
+  });
+
   it('fails with CALLBACK_TLS_PIN_MISMATCH against another certificate, before sending a byte', async () => {
     const impostor = await served(
       pinnedHandler(() => approve()),

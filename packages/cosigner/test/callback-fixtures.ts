@@ -32,14 +32,23 @@ export interface TlsIdentity {
   certFile: string;
 }
 
+/** The key types of test certificates, as `openssl req -newkey` arguments. */
+const NEWKEY = {
+  rsa: ['-newkey', 'rsa:2048'],
+  'ec-p256': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  ed25519: ['-newkey', 'ed25519'],
+} as const;
+
+export type TlsKeyType = keyof typeof NEWKEY;
+
 /** A self-signed certificate for 127.0.0.1, made by the openssl binary. */
-export function tlsIdentity(dir: string, name: string): TlsIdentity {
+export function tlsIdentity(dir: string, name: string, keyType: TlsKeyType = 'rsa'): TlsIdentity {
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
   const subject = ['-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1'];
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject].concat([
+    ['req', '-x509', ...NEWKEY[keyType], '-nodes', '-days', '1', ...subject].concat([
       '-keyout',
       keyFile,
       '-out',

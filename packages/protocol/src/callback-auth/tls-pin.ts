@@ -71,7 +71,12 @@ class PinnedAgent extends Agent {
       callback?.(error, socket);
     };
     socket.once('secureConnect', () => {
-      const ok = spkiMatchesPin(socket.getPeerCertificate().pubkey, this.#pinHex);
+      // The DER SPKI, as spkiSha256FromCertificatePem hashes it. Not getPeerCertificate().pubkey:
+      // that is the SPKI for RSA only — the raw point for EC, absent for Ed25519 (review F2).
+      const spki = socket
+        .getPeerX509Certificate()
+        ?.publicKey.export({ type: 'spki', format: 'der' });
+      const ok = spkiMatchesPin(spki, this.#pinHex);
       settle(
         ok
           ? null
