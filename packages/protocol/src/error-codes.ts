@@ -60,6 +60,11 @@ export const ApiErrorCode = {
   LEASE_NOT_HELD: 1603, // HTTP 409: the job is not leased to the caller under this lease id
   MESSAGE_REFUSED: 1604, // HTTP 400: bad recipient, round, encoding, size, or the session's message cap
 
+  // Vault accounts, asset wallets and addresses (`/v1/vault/...`).
+  ASSET_NOT_SUPPORTED: 1701, // HTTP 400: the asset id is not in this platform's asset configuration
+  VAULT_ASSET_EXISTS: 1702, // HTTP 409: the vault account already holds a wallet of this asset
+  ROOT_KEY_MISSING: 1703, // HTTP 409: the workspace has no root key of the asset's algorithm yet
+
   // Generic.
   NOT_FOUND: 1404, // HTTP 404
   CONFLICT: 1409, // HTTP 409, e.g. a concurrent write of the same unique value

@@ -12,3 +12,4 @@ export * from './callback.js';
 export * from './roster/signing-authorization.js';
 export * from './rest/transactions.js';
 export * from './rest/policy.js';
+export * from './rest/vaults.js';
