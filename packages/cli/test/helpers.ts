@@ -1,7 +1,15 @@
 /** Runs the built `countersign` binary as a user would, in a scratch directory. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  createLocalKmsKey,
+  createStoredIdentity,
+  initStore,
+  type CosignerStore,
+} from '@countersign/cosigner';
 import { createServices, openDatabase } from '@countersign/platform';
 
 export const BIN = fileURLToPath(new URL('../bin/countersign.js', import.meta.url));
@@ -117,4 +125,33 @@ export async function decideAsDevOwner(
   } finally {
     await database.close();
   }
+}
+
+/** A CSR (openssl) of a fresh RSA key written to `<dir>/<name>.key`, for an API user in process. */
+export function freshCsrPem(dir: string, name: string): string {
+  const keyFile = join(dir, `${name}.key`);
+  writeFileSync(
+    keyFile,
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }),
+    { mode: 0o600 },
+  );
+  return execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`], {
+    encoding: 'utf8',
+  });
+}
+
+/** A co-signer store with its party identity in a new `home` (local KMS, fast scrypt for tests). */
+export async function newCosignerStore(home: string, passphrase: string): Promise<CosignerStore> {
+  mkdirSync(home, { mode: 0o700 });
+  const kms = await createLocalKmsKey({
+    keyFile: join(home, 'kms.key'),
+    passphrase,
+    unsafeScryptLogN: 10,
+  });
+  const store = await initStore({ dir: join(home, 'store'), kms });
+  createStoredIdentity(store).dispose();
+  return store;
 }

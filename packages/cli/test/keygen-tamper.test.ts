@@ -5,20 +5,14 @@
  * receiving parties refuse the altered messages and abort: the KEYGEN sessions fail, nobody
  * stores a share. Once the relay behaves, the platform's fresh attempts generate both root keys.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createLocalKmsKey,
-  createStoredIdentity,
-  initStore,
-  pairApiKey,
-  runDaemon,
-  type CosignerStore,
-} from '@countersign/cosigner';
+import { pairApiKey, runDaemon, type CosignerStore } from '@countersign/cosigner';
 import { buildApp, defaultConfig, openDatabase } from '@countersign/platform';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freshCsrPem, newCosignerStore } from './helpers.js';
 
 describe('KEYGEN with a tampering relay', () => {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-tamper-'));
@@ -45,16 +39,8 @@ describe('KEYGEN with a tampering relay', () => {
     /** The workspace Owner's decision on an API co-signer's pairing. */
     approve?: (requestId: string) => Promise<unknown>,
   ) => {
-    const home = join(dir, name);
-    mkdirSync(home, { mode: 0o700 });
-    const kms = await createLocalKmsKey({
-      keyFile: join(home, 'kms.key'),
-      passphrase: 'tamper test',
-      unsafeScryptLogN: 10,
-    });
-    const store = await initStore({ dir: join(home, 'store'), kms });
+    const store = await newCosignerStore(join(dir, name), 'tamper test');
     stores.push(store);
-    createStoredIdentity(store).dispose();
     await pairApiKey(store, {
       pairingToken,
       platformUrl: url,
@@ -109,25 +95,7 @@ describe('KEYGEN with a tampering relay', () => {
       const { token } = await services.cloudCosigners.issueToken(slot);
       await newCosigner(`cloud-${slot}`, token, url);
     }
-    const { generateKeyPairSync } = await import('node:crypto');
-    const { execFileSync } = await import('node:child_process');
-    const { writeFileSync } = await import('node:fs');
-    const keyFile = join(dir, 'signer.key');
-    writeFileSync(
-      keyFile,
-      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-        type: 'pkcs8',
-        format: 'pem',
-      }),
-      { mode: 0o600 },
-    );
-    const csrPem = execFileSync(
-      'openssl',
-      ['req', '-new', '-key', keyFile, '-subj', '/CN=signer'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const csrPem = freshCsrPem(dir, 'signer');
     const signer = await services.apiUsers.create(ws.owner, {
       name: 'signer',
       role: 'SIGNER',

@@ -40,6 +40,13 @@ export type { RestoreOptions, RestoreResult } from './store/restore-store.js';
 
 // The daemon, for embedding (e.g. `countersign dev` running co-signers in its process tree).
 export { runDaemon, type DaemonLog, type DaemonOptions } from './daemon/cosigner-daemon.js';
-export { pairApiKey, type PairOptions, type PairOutcome } from './platform/pairing.js';
+export {
+  pairApiKey,
+  waitForPairing,
+  type PairOptions,
+  type PairOutcome,
+  type PairingWait,
+} from './platform/pairing.js';
+export { PlatformCredentials } from './platform/platform-credentials.js';
 export { pinnedPlatformKey } from './platform/platform-key.js';
 export { createStoredIdentity, loadStoredIdentity } from './identity/stored-identity.js';

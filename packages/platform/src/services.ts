@@ -6,7 +6,6 @@ import { ApiUserRepository } from './api-users/api-user-repository.js';
 import { ApiUserService } from './api-users/api-user-service.js';
 import { ApprovalRequestRepository } from './approvals/approval-request-repository.js';
 import { ApprovalService } from './approvals/approval-service.js';
-import { loadAssetCatalog, type AssetCatalog } from './assets/asset-catalog.js';
 import { AuditLog } from './audit/audit-log.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { RequestAuthenticator } from './auth/request-authenticator.js';
@@ -16,6 +15,7 @@ import { cosignerApprovalKinds } from './cosigners/cosigner-approvals.js';
 import { CosignerRepository } from './cosigners/cosigner-repository.js';
 import { CosignerService } from './cosigners/cosigner-service.js';
 import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
+import { CosignerRecovery } from './cosigners/cosigner-recovery.js';
 import { PairingPolls } from './cosigners/pairing-polls.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
@@ -27,8 +27,6 @@ import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
-import { VaultRepository } from './vaults/vault-repository.js';
-import { VaultService } from './vaults/vault-service.js';
 import { SigningOrchestrator } from './transactions/signing-orchestrator.js';
 import { TransactionService } from './transactions/transaction-service.js';
 
@@ -44,6 +42,7 @@ export interface PlatformServices {
   cosigners: CosignerService;
   pairing: PairingService;
   pairingPolls: PairingPolls;
+  cosignerRecovery: CosignerRecovery;
   cosignerTokens: CosignerTokenService;
   /** Signs MPC session rosters; co-signers pin its public key at pairing. */
   authorizationKey: PlatformAuthorizationKey;
@@ -53,9 +52,6 @@ export interface PlatformServices {
   keygen: KeygenOrchestrator;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
-  /** The configured assets and networks (read once, at start). */
-  assets: AssetCatalog;
-  vaults: VaultService;
 }
 
 /** Timing of the MPC relay (docs/mpc-relay.md). */
@@ -76,10 +72,9 @@ export const defaultRelayOptions: RelayOptions = {
 
 export function createServices(
   database: PlatformDatabase,
-  config: Pick<PlatformConfig, 'clockSkewSeconds' | 'assetsFile'>,
+  config: Pick<PlatformConfig, 'clockSkewSeconds'>,
   clock: Clock = systemClock,
   relay: RelayOptions = defaultRelayOptions,
-  assets: AssetCatalog = loadAssetCatalog(config.assetsFile),
 ): PlatformServices {
   const db = database.db;
   const audit = new AuditLog(db);
@@ -143,6 +138,14 @@ export function createServices(
       clock,
     ),
     pairingPolls,
+    cosignerRecovery: new CosignerRecovery(
+      db,
+      cosignerRepository,
+      cosignerTokens,
+      authorizationKey,
+      audit,
+      clock,
+    ),
     cosignerTokens,
     authorizationKey,
     relayNotifier,
@@ -158,7 +161,5 @@ export function createServices(
       clock,
     ),
     transactions: new TransactionService(db, signing, mpcSessions, audit, clock),
-    assets,
-    vaults: new VaultService(db, new VaultRepository(db), assets, audit, clock),
   };
 }

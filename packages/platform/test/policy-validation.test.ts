@@ -245,16 +245,6 @@ describe('validatePolicy', () => {
       expected: [[0, 'RULE_NEVER_MATCHES', 'dstAddressType']],
     },
     {
-      name: 'a destination on raw message signing',
-      rules: [rule({ transactionType: 'RAW', dst: { ids: [['*', 'VAULT']] } })],
-      expected: [[0, 'RULE_NEVER_MATCHES', 'dst']],
-    },
-    {
-      name: 'an address type on typed message signing',
-      rules: [rule({ transactionType: 'TYPED_MESSAGE', dstAddressType: 'WHITELISTED' })],
-      expected: [[0, 'RULE_NEVER_MATCHES', 'dstAddressType']],
-    },
-    {
       name: 'a rule shadowed by an earlier catch-all',
       rules: [rule({ action: 'BLOCK' }), rule({ asset: 'BTC', src: exchangeSource })],
       expected: [[1, 'RULE_SHADOWED', 'rule']],
@@ -372,10 +362,6 @@ describe('validatePolicy', () => {
     {
       name: 'an earlier range that does not contain the later one',
       rules: [rule({ amount: '10', amountMax: '100' }), rule({ amount: '50', amountMax: '150' })],
-    },
-    {
-      name: 'raw signing with an all-wildcard destination entry',
-      rules: [rule({ transactionType: 'RAW', dst: { ids: [['*']] }, dstAddressType: '*' })],
     },
     {
       name: 'a group as initiator set, then anyone',

@@ -53,6 +53,7 @@ export const ApiErrorCode = {
   API_KEY_ALREADY_PAIRED: 1312, // HTTP 409
   API_KEY_NOT_PAIRED: 1313, // HTTP 409
   PAIRING_POLL_TOKEN_INVALID: 1314, // missing, unknown, expired or already spent poll token
+  COSIGNER_RECOVERY_REFUSED: 1315, // identity-key recovery: bad signature, stale, replayed, or not approved
 
   // MPC relay: jobs and sessions (`/cosigner/v1/work|jobs|sessions`).
   NOT_SESSION_PARTY: 1601, // HTTP 403: the caller is not in the session's roster

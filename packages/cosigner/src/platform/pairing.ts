@@ -23,12 +23,17 @@ import {
   type PendingPairing,
 } from './pending-pairings.js';
 import { PlatformClient } from './platform-client.js';
-import { checkPlatformKey, pinPlatformKey } from './platform-key.js';
+import { checkPlatformKey, pinPlatformKey, pinnedPlatformKey } from './platform-key.js';
 import {
   PlatformCredentials,
   platformRegistration,
   saveCredential,
 } from './platform-credentials.js';
+import { recoverRefreshToken } from './recovery.js';
+
+/** Platform codes: the poll token is no longer valid; identity-key recovery refused. */
+const POLL_TOKEN_INVALID = 1314;
+const RECOVERY_REFUSED = 1315;
 
 /** What {@link pairApiKey} did. */
 export interface PairOutcome {
@@ -145,6 +150,7 @@ export async function pairApiKey(store: CosignerStore, options: PairOptions): Pr
     requestId: answer.requestId,
     pollToken: answer.pollToken,
     identityFingerprint: answer.identityFingerprint,
+    platformKey: answer.platformKey,
   };
   addPendingPairing(store, pending);
   const waiting = waitingOutcome(pending);
@@ -175,6 +181,10 @@ export async function waitForPairing(
     try {
       answer = await client.pairingStatus(pending.requestId, pending.pollToken);
     } catch (e) {
+      if (e instanceof CosignerError && e.platformCode === POLL_TOKEN_INVALID) {
+        // The decisive answer was lost (or the poll token expired): ask what is left to know.
+        return settleWithoutPoll(store, pending);
+      }
       if (!(e instanceof CosignerError && e.code === 'ERR_COSIGNER_PLATFORM_UNAVAILABLE')) throw e;
     }
     if (answer !== undefined && answer.status !== 'WAITING_FOR_APPROVAL') {
@@ -193,6 +203,50 @@ export async function waitForPairing(
       wait.signal === undefined ? undefined : { signal: wait.signal },
     );
   }
+}
+
+/**
+ * The poll token is spent or expired. A co-signer with a credential reads the pairing's state
+ * from its API key listing; a new co-signer, whose first refresh token was in the lost answer,
+ * recovers one with its identity key — which the platform grants only once the Owner approved.
+ */
+async function settleWithoutPoll(
+  store: CosignerStore,
+  pending: PendingPairing,
+): Promise<PairOutcome> {
+  let status: PairingPollResponse['status'];
+  let refreshToken: string | undefined;
+  const platformKey = pending.platformKey ?? pinnedKeyHex(store);
+  if (platformRegistration(store) === undefined) {
+    try {
+      refreshToken = await recoverRefreshToken(store, pending, platformKey);
+      status = 'PAIRED';
+    } catch (e) {
+      if (!(e instanceof CosignerError && e.platformCode === RECOVERY_REFUSED)) throw e;
+      removePendingPairing(store, pending.requestId);
+      throw new CosignerError('ERR_COSIGNER_PAIRING_REJECTED', {
+        detail: `request ${pending.requestId} was not approved (rejected, or still undecided when its poll token expired); ask for a new pairing token`,
+      });
+    }
+  } else {
+    const credentials = new PlatformCredentials(store);
+    const listed = await credentials.client.apiKeys(await credentials.accessToken());
+    const mine = listed.apiKeys.find((k) => k.requestId === pending.requestId);
+    status = mine?.status ?? 'REJECTED';
+    if (status === 'WAITING_FOR_APPROVAL') {
+      throw new CosignerError('ERR_COSIGNER_PAIRING_TIMEOUT', {
+        detail: `request ${pending.requestId}: the poll token expired; ask for a new pairing token`,
+      });
+    }
+  }
+  return settle(store, pending, {
+    status,
+    cosignerId: pending.cosignerId,
+    apiKeyId: pending.apiKeyId,
+    requestId: pending.requestId,
+    platformKey,
+    ...(refreshToken === undefined ? {} : { refreshToken }),
+  });
 }
 
 /** Records the decision: credential first (losing it costs the pairing), then the key, then forgets the request. */
@@ -229,6 +283,10 @@ function settle(
   });
   removePendingPairing(store, pending.requestId);
   return { ...waitingOutcome(pending), status: 'PAIRED' };
+}
+
+function pinnedKeyHex(store: CosignerStore): string {
+  return Buffer.from(pinnedPlatformKey(store)).toString('hex');
 }
 
 function waitingOutcome(pending: PendingPairing): PairOutcome {

@@ -21,6 +21,11 @@ export interface PendingPairing {
   readonly pollToken: string;
   /** The identity-key fingerprint the Owner sees in the approval request. */
   readonly identityFingerprint: string;
+  /**
+   * The platform's authorization key named in the pairing answer (hex): pinned only once the
+   * pairing is approved, and what a recovery request is bound to if the decision is lost.
+   */
+  readonly platformKey?: string;
 }
 
 const FIELDS = [
@@ -44,7 +49,10 @@ export function pendingPairings(store: CosignerStore): PendingPairing[] {
     if (value.v !== PENDING_VERSION || !Array.isArray(value.pairings)) throw corrupt();
     return value.pairings.map((p: Record<string, unknown>) => {
       if (FIELDS.some((f) => typeof p[f] !== 'string')) throw corrupt();
-      return Object.fromEntries(FIELDS.map((f) => [f, p[f]])) as unknown as PendingPairing;
+      if (p['platformKey'] !== undefined && typeof p['platformKey'] !== 'string') throw corrupt();
+      return Object.fromEntries(
+        [...FIELDS, 'platformKey'].filter((f) => p[f] !== undefined).map((f) => [f, p[f]]),
+      ) as unknown as PendingPairing;
     });
   } finally {
     bytes.fill(0);

@@ -14,6 +14,7 @@ import {
   PairResponseSchema,
   PairingPollResponseSchema,
   PostMessagesResponseSchema,
+  RecoverResponseSchema,
   SessionResponseSchema,
   TokenResponseSchema,
   WorkResponseSchema,
@@ -29,6 +30,8 @@ import type {
   PairingPollResponse,
   PairRequest,
   PairResponse,
+  RecoverRequest,
+  RecoverResponse,
   TokenResponse,
 } from '@countersign/protocol';
 import type { Static, TSchema } from 'typebox';
@@ -98,6 +101,12 @@ export class PlatformClient {
       pollToken,
     );
     return checked(PairingPollResponseSchema, body, 'pairings');
+  }
+
+  /** A new token family for this co-signer, by a request signed with its identity key. */
+  async recover(request: RecoverRequest): Promise<RecoverResponse> {
+    const { body } = await this.#call('POST', '/cosigner/v1/recover', request);
+    return checked(RecoverResponseSchema, body, 'recover');
   }
 
   /** Exchanges a refresh token (spent by this call) for an access token and its successor. */

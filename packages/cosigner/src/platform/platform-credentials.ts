@@ -10,7 +10,9 @@
  * family. So every rotation runs under an exclusive lock (file-lock.ts) beside the store (no two
  * processes of this co-signer rotate at once), and the new refresh token is written to the store
  * durably *before* the access token is used. A crash between the platform's answer and that
- * write loses the family; the co-signer must then be paired again.
+ * write (or a lost answer, or a restored backup) leaves a spent token: the platform revokes the
+ * family, and the co-signer recovers a new one with its identity key (recovery.ts) — under the
+ * same lock — instead of being paired again.
  * @module
  */
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { CosignerError } from '../errors.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 import { withFileLock } from './file-lock.js';
 import { PlatformClient } from './platform-client.js';
+import { recoverRefreshToken, tokenLost } from './recovery.js';
 
 /** Refresh this long before the access token expires, so no call carries an expired one. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -112,7 +115,19 @@ export class PlatformCredentials {
       // Read under the lock: another process may have rotated since this one last looked.
       const credential = readCredential(this.#store);
       if (credential === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
-      const answer = await this.client.token(credential.refreshToken);
+      let answer;
+      try {
+        answer = await this.client.token(credential.refreshToken);
+      } catch (e) {
+        if (!(e instanceof CosignerError) || !tokenLost(e.platformCode)) throw e;
+        // The token is spent, unknown or its family revoked: the identity key gets a new family.
+        // If the platform refuses that too, the original refusal is what the caller acts on.
+        const recovered = await recoverRefreshToken(this.#store, credential).catch((r: unknown) => {
+          throw r instanceof CosignerError && r.code === 'ERR_COSIGNER_PLATFORM_REFUSED' ? e : r;
+        });
+        saveCredential(this.#store, { ...credential, refreshToken: recovered });
+        answer = await this.client.token(recovered);
+      }
       saveCredential(this.#store, { ...credential, refreshToken: answer.refreshToken });
       return { token: answer.accessToken, expiresAt: answer.expiresAt };
     });

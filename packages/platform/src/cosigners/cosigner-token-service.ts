@@ -105,7 +105,7 @@ export class CosignerTokenService {
           error: new CosignerTokenError(
             'ERR_REFRESH_TOKEN_REUSED',
             'REFRESH_TOKEN_REUSED',
-            'Refresh token was already used; every token of this co-signer session is now revoked. Pair again.',
+            'Refresh token was already used; every token of this co-signer session is now revoked. Recover with the identity key (POST /cosigner/v1/recover).',
           ),
         };
       }
@@ -182,6 +182,23 @@ export class CosignerTokenService {
     return { cosignerId: row.cosigner_id, familyId: row.family_id };
   }
 
+  /** Revokes every live family of a co-signer (a recovery replaces them); returns how many. */
+  async revokeAllOf(
+    trx: Transaction<Database>,
+    cosignerId: string,
+    reason: string,
+    now: Date,
+  ): Promise<number> {
+    const revoked = await trx
+      .updateTable('cosigner_token_families')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('cosigner_id', '=', cosignerId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    await trx.deleteFrom('cosigner_access_tokens').where('cosigner_id', '=', cosignerId).execute();
+    return Number(revoked.numUpdatedRows);
+  }
+
   private async revokeFamily(
     trx: Transaction<Database>,
     familyId: string,
@@ -232,6 +249,6 @@ function familyRevoked(): CosignerTokenError {
   return new CosignerTokenError(
     'ERR_TOKEN_FAMILY_REVOKED',
     'TOKEN_FAMILY_REVOKED',
-    'This co-signer session was revoked; pair the co-signer again',
+    'This co-signer session was revoked; recover with the identity key (POST /cosigner/v1/recover)',
   );
 }

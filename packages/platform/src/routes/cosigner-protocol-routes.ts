@@ -10,6 +10,8 @@ import {
   PairRequestSchema,
   PairingPollParamsSchema,
   PairingPollResponseSchema,
+  RecoverRequestSchema,
+  RecoverResponseSchema,
   PairResponseSchema,
   TokenRequestSchema,
   TokenResponseSchema,
@@ -113,6 +115,29 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
         expiresAt: t.accessTokenExpiresAt.getTime(),
         refreshToken: t.refreshToken,
         refreshTokenExpiresAt: t.refreshTokenExpiresAt.getTime(),
+      };
+    },
+  );
+
+  r.post(
+    '/cosigner/v1/recover',
+    {
+      config: { permission: 'cosignerCredential' },
+      schema: {
+        tags,
+        summary:
+          'A new token family for a co-signer that lost its refresh token, by a request signed with its identity key',
+        security: [],
+        body: RecoverRequestSchema,
+        response: { 200: RecoverResponseSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const issued = await app.services.cosignerRecovery.recover(request.body);
+      reply.header('cache-control', 'no-store');
+      return {
+        refreshToken: issued.refreshToken,
+        refreshTokenExpiresAt: issued.expiresAt.getTime(),
       };
     },
   );

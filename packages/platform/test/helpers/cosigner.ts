@@ -3,6 +3,7 @@
  * identity keys, and the calls the daemon makes to `/cosigner/v1`.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import type { LightMyRequestResponse } from 'fastify';
 import { signedRequest, type TestApiUser, type TestPlatform } from './test-platform.js';
 
@@ -19,6 +20,24 @@ export function newIdentity(): TestIdentity {
       'base64url',
     );
   return { ed25519: raw('ed25519').toString('base64url'), x25519: raw('x25519').toString('hex') };
+}
+
+/** An identity whose Ed25519 key can sign (recovery requests), as a co-signer's would. */
+export interface SigningIdentity {
+  identity: TestIdentity;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+export function signingIdentity(): SigningIdentity {
+  const secret = ed25519.utils.randomSecretKey();
+  const agreement = x25519.utils.randomSecretKey();
+  return {
+    identity: {
+      ed25519: Buffer.from(ed25519.getPublicKey(secret)).toString('hex'),
+      x25519: Buffer.from(x25519.getPublicKey(agreement)).toString('hex'),
+    },
+    sign: (message) => ed25519.sign(message, secret),
+  };
 }
 
 export async function issuePairingToken(

@@ -179,3 +179,62 @@ export const CosignerApiKeysResponseSchema = Type.Object(
   { additionalProperties: false },
 );
 export type CosignerApiKeysResponse = Static<typeof CosignerApiKeysResponseSchema>;
+
+/**
+ * Recovery with the identity key (packages/platform/docs/pairing.md, "Recovery"): a co-signer
+ * that lost its refresh token signs this request with its Ed25519 identity key and gets a new
+ * token family. Accepted once per nonce, within its expiry.
+ */
+export const RecoverRequestSchema = Type.Object(
+  {
+    cosignerId: Type.String({ format: 'uuid' }),
+    nonce: Type.String({ pattern: '^[A-Za-z0-9_-]{22,86}$', description: 'Random, base64url' }),
+    issuedAt: Type.Integer({ description: 'Milliseconds since the epoch' }),
+    expiresAt: Type.Integer({
+      description: 'Milliseconds since the epoch; at most 5 minutes after issuedAt',
+    }),
+    signature: Type.String({
+      pattern: '^[0-9a-f]{128}$',
+      description: 'Ed25519 signature (hex) of recoveryMessage(...) by the identity key',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RecoverRequest = Static<typeof RecoverRequestSchema>;
+
+export const RecoverResponseSchema = Type.Object(
+  {
+    refreshToken: Type.String({ description: 'The first of a new token family' }),
+    refreshTokenExpiresAt: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type RecoverResponse = Static<typeof RecoverResponseSchema>;
+
+/** Longest accepted lifetime of a recovery request. */
+export const RECOVERY_MAX_LIFETIME_MS = 5 * 60 * 1000;
+
+/**
+ * The bytes a recovery request's signature covers: a domain label, then the co-signer id, the
+ * nonce, both times and the platform's authorization key (hex) — each of a fixed alphabet that
+ * has no newline, so the lines cannot be shifted into one another. The platform key binds the
+ * request to one platform.
+ */
+export function recoveryMessage(r: {
+  cosignerId: string;
+  nonce: string;
+  issuedAt: number;
+  expiresAt: number;
+  platformKey: string;
+}): Uint8Array {
+  return new TextEncoder().encode(
+    [
+      'countersign/cosigner-recover/v1',
+      r.cosignerId.toLowerCase(),
+      r.nonce,
+      String(r.issuedAt),
+      String(r.expiresAt),
+      r.platformKey.toLowerCase(),
+    ].join('\n'),
+  );
+}
