@@ -69,21 +69,28 @@ describe('decodePolicyRules', () => {
       json: { rules: [rule({ amount: '1e5' })] },
       path: '/rules/0/amount',
       ruleIndex: 0,
-      says: '/rules/0/amount',
+      says: 'must be a non-negative decimal (string or number) without exponent',
     },
     {
       name: 'amount with an exponent (number)',
       json: { rules: [rule({ amount: 1e-7 })] },
       path: '/rules/0/amount',
       ruleIndex: 0,
-      says: 'must be a non-negative decimal without exponent',
+      says: 'without exponent',
     },
     {
       name: 'negative amountMax',
       json: { rules: [rule({ amountMax: -1 })] },
       path: '/rules/0/amountMax',
       ruleIndex: 0,
-      says: '/rules/0/amountMax',
+      says: 'must be a non-negative decimal',
+    },
+    {
+      name: 'transaction type outside the list',
+      json: { rules: [rule({ transactionType: 'SWAP' as never })] },
+      path: '/rules/0/transactionType',
+      ruleIndex: 0,
+      says: '"RAW", "TYPED_MESSAGE", "PROGRAM_CALL"',
     },
     {
       name: 'unknown account type',
@@ -245,6 +252,16 @@ describe('validatePolicy', () => {
       expected: [[0, 'RULE_NEVER_MATCHES', 'dstAddressType']],
     },
     {
+      name: 'a destination on raw message signing',
+      rules: [rule({ transactionType: 'RAW', dst: { ids: [['*', 'VAULT']] } })],
+      expected: [[0, 'RULE_NEVER_MATCHES', 'dst']],
+    },
+    {
+      name: 'an address type on typed message signing',
+      rules: [rule({ transactionType: 'TYPED_MESSAGE', dstAddressType: 'WHITELISTED' })],
+      expected: [[0, 'RULE_NEVER_MATCHES', 'dstAddressType']],
+    },
+    {
       name: 'a rule shadowed by an earlier catch-all',
       rules: [rule({ action: 'BLOCK' }), rule({ asset: 'BTC', src: exchangeSource })],
       expected: [[1, 'RULE_SHADOWED', 'rule']],
@@ -362,6 +379,10 @@ describe('validatePolicy', () => {
     {
       name: 'an earlier range that does not contain the later one',
       rules: [rule({ amount: '10', amountMax: '100' }), rule({ amount: '50', amountMax: '150' })],
+    },
+    {
+      name: 'raw signing with an all-wildcard destination entry',
+      rules: [rule({ transactionType: 'RAW', dst: { ids: [['*']] }, dstAddressType: '*' })],
     },
     {
       name: 'a group as initiator set, then anyone',

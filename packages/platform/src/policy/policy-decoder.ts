@@ -36,6 +36,8 @@ function decodeRule(input: PolicyRuleInput, path: string): PolicyRule {
   return rule;
 }
 
+const AMOUNT_PROBLEM = 'must be a non-negative decimal (string or number) without exponent';
+
 /**
  * A JSON number is accepted only when its shortest decimal text is plain (`12.5`, not `1e-7`):
  * that text is what the sender wrote in every case that matters, and no float survives decoding.
@@ -43,7 +45,7 @@ function decodeRule(input: PolicyRuleInput, path: string): PolicyRule {
 function amountText(value: string | number, path: string): string {
   const text = typeof value === 'number' ? String(value) : value;
   if (parseDecimalAmount(text) === undefined) {
-    throw new PolicyDecodeError(path, 'must be a non-negative decimal without exponent');
+    throw new PolicyDecodeError(path, AMOUNT_PROBLEM);
   }
   return text;
 }
@@ -84,6 +86,19 @@ function quoted(names: unknown[]): string {
     .join(', ');
 }
 
+/** The node of the draft schema at a schema pointer (`#/properties/rules/items/...`). */
+function schemaAt(pointer: string): Record<string, unknown> | undefined {
+  let node: unknown = PolicyRulesSchema;
+  for (const token of pointer
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((t) => t !== '')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
+}
+
 /**
  * The first schema failure, said plainly. TypeBox reports an unknown property twice (a `false`
  * schema at the property, and `additionalProperties` at its parent naming it); the parent's entry
@@ -103,11 +118,16 @@ function firstProblem(json: unknown): { path: string; problem: string } {
   if (first.keyword === 'required' && Array.isArray(missing)) {
     return { path: first.instancePath || '/', problem: `missing field ${quoted(missing)}` };
   }
+  if (/\/amount(Max)?$/.test(first.instancePath)) {
+    // A string-or-number union fails on both members; neither message alone says what is wanted.
+    return { path: first.instancePath, problem: AMOUNT_PROBLEM };
+  }
   if (first.keyword === 'const') {
-    const allowed = errors
-      .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
-      .map((e) => (e.params as Record<string, unknown>)['allowedValue']);
-    return { path: first.instancePath, problem: `must be one of ${quoted(allowed)}` };
+    // A failed union of literals: list the union's members (TypeBox stops reporting after 8).
+    const union = schemaAt(first.schemaPath.replace(/\/anyOf\/\d+$/, ''));
+    const allowed = (union?.['anyOf'] as Array<{ const?: unknown }> | undefined) ?? [];
+    const names = allowed.map((member) => JSON.stringify(member.const));
+    return { path: first.instancePath, problem: `must be one of ${names.join(', ')}` };
   }
   return { path: first.instancePath || '/', problem: first.message };
 }
