@@ -23,7 +23,7 @@ export interface ApprovalRequirement {
 
 export interface ResolvedApprovals {
   requirement: ApprovalRequirement;
-  /** Problems with the group at `groupIndex` (unknown users, threshold beyond its approvers). */
+  /** Unknown users or groups, empty groups, unreachable thresholds, no group at all. */
   problems: Array<PartyProblem | { code: 'INVALID_APPROVALS'; message: string }>;
 }
 

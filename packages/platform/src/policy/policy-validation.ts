@@ -19,7 +19,7 @@ import { isUnconditionalAmount } from './amount-match.js';
 import { resolveApprovals } from './approval-requirement.js';
 import type { PolicyDirectory, PolicyUserKind } from './policy-context.js';
 import { ruleCovers } from './rule-coverage.js';
-import { isExchangeOrFiat } from './rule-fields.js';
+import { isExchangeOrFiat, isWildcardEntry, ruleOperations } from './rule-fields.js';
 import { resolveDesignatedSigners } from './rule-parties.js';
 
 /** Stable numeric codes of `PolicyRuleError.errorCode`, by `errorCodeName`. */
@@ -68,6 +68,7 @@ export function validatePolicy(policy: PolicyRules, directory: PolicyDirectory):
 function checkRule(rule: PolicyRule, directory: PolicyDirectory, report: Report): void {
   checkInitiators(rule, directory, report);
   checkAccounts(rule, directory, report);
+  checkDestinationless(rule, report);
   checkAmounts(rule, report);
   checkOperations(rule, report);
   checkVerdict(rule, directory, report);
@@ -150,6 +151,24 @@ function checkAccounts(rule: PolicyRule, directory: PolicyDirectory, report: Rep
       'dstAddressType',
       'RULE_NEVER_MATCHES',
       `dstAddressType ${wanted} contradicts every dst entry`,
+    );
+  }
+}
+
+/** Message signing (RAW, TYPED_MESSAGE) has no destination: a destination condition excludes it. */
+const DESTINATIONLESS: ReadonlySet<string> = new Set(['RAW', 'TYPED_MESSAGE']);
+
+function checkDestinationless(rule: PolicyRule, report: Report): void {
+  if (![...ruleOperations(rule)].every((op) => DESTINATIONLESS.has(op))) return;
+  const dst = rule.dst?.ids;
+  if (dst !== undefined && dst.length > 0 && !dst.some(isWildcardEntry)) {
+    report('dst', 'RULE_NEVER_MATCHES', 'message signing has no destination to match dst');
+  }
+  if (rule.dstAddressType === 'WHITELISTED' || rule.dstAddressType === 'ONE_TIME') {
+    report(
+      'dstAddressType',
+      'RULE_NEVER_MATCHES',
+      `message signing has no destination to be ${rule.dstAddressType}`,
     );
   }
 }
