@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -169,6 +170,29 @@ describe('pinned-TLS mode', () => {
         await close(typedServer);
         await close(typedImpostor);
       }
+    }
+  });
+
+  it('gives up a TLS handshake that never completes and closes its socket (review F3)', async () => {
+    let closed!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+    const stalled = createTcpServer((socket) => {
+      socket.resume(); // reads the ClientHello, never answers
+      socket.on('error', () => undefined);
+      socket.on('close', () => closed());
+    });
+    const port = await listen(stalled);
+    try {
+      const agent = createPinnedAgent(good.opensslPin, { handshakeTimeoutMs: 200 });
+      await expect(
+        post(`https://127.0.0.1:${port}/v2/tx_sign_request`, '{}', { tls: { agent } }),
+      ).rejects.toThrow(/TLS handshake timed out/);
+      await serverSawClose; // the client closed it: this server never does
+      expect(() => createPinnedAgent(good.opensslPin, { handshakeTimeoutMs: 0 })).toThrow(
+        /handshakeTimeoutMs/,
+      );
+    } finally {
+      await close(stalled);
     }
   });
 

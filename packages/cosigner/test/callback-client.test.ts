@@ -31,6 +31,7 @@ import {
   hangingAnswer,
   rsaKeyPair,
   serve,
+  stalledTlsServer,
   tlsIdentity,
   txPayload,
   type Served,
@@ -385,6 +386,26 @@ describe('pinned-TLS mode', () => {
       );
       expectFailure(refused.outcome, 'CALLBACK_TLS_PIN_MISMATCH');
       expect(impostor.requests()).toBe(0);
+    }
+  });
+
+  it('closes the socket of a TLS handshake that never completes when the ask times out (review F3)', async () => {
+    const stalled = await stalledTlsServer();
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const attempt = await pinnedClient(stalled, tls.cert, { timeoutMs: 300 }).ask(
+          'tx_sign_request',
+          txPayload(),
+        );
+        expectFailure(attempt.outcome, 'CALLBACK_TIMEOUT');
+      }
+      expect(stalled.requests()).toBe(3);
+      // Closed by the co-signer, not by the server (which never closes): the wait is bounded
+      // only so that a leak fails with the count instead of the test's timeout.
+      await Promise.race([stalled.allClosed(), new Promise((r) => setTimeout(r, 5000))]);
+      expect(stalled.open()).toBe(0);
+    } finally {
+      await stalled.close();
     }
   });
 

@@ -6,7 +6,12 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Server } from 'node:net';
+import {
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
 import { join } from 'node:path';
 
 import type { ConfigChangeSignRequest, TxSignRequest } from '@countersign/protocol';
@@ -147,3 +152,44 @@ export function fixedAnswer(status: number, contentType: string, body: string): 
 export const hangingAnswer: RequestListener = (request) => {
   request.resume();
 };
+
+/**
+ * A TCP server that reads what it is sent (a ClientHello) and never answers: a TLS handshake
+ * that never completes. `open()` counts its connections the client has not closed;
+ * `allClosed()` resolves once every connection so far has been closed by the client.
+ */
+export async function stalledTlsServer(): Promise<
+  Served & {
+    open: () => number;
+    allClosed: () => Promise<void>;
+  }
+> {
+  let seen = 0;
+  let open = 0;
+  const waiters: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    seen += 1;
+    open += 1;
+    socket.resume();
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      open -= 1;
+      if (open === 0) for (const wake of waiters.splice(0)) wake();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    requests: () => seen,
+    open: () => open,
+    allClosed: () =>
+      open === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

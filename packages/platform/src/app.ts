@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { loadAssetCatalog } from './assets/asset-catalog.js';
 import type { Clock } from './clock.js';
 import type { PlatformConfig } from './config.js';
 import type { PlatformDatabase } from './db/connect.js';
@@ -25,6 +26,8 @@ import { opsRoutes } from './routes/ops-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { mpcRelayRoutes } from './routes/mpc-relay-routes.js';
 import { transactionRoutes } from './routes/transaction-routes.js';
+import { assetRoutes } from './routes/asset-routes.js';
+import { vaultRoutes } from './routes/vault-routes.js';
 import { createServices, defaultRelayOptions, type RelayOptions } from './services.js';
 
 /** Never log credentials: request logs carry method, URL and address only, and these are redacted anyway. */
@@ -48,6 +51,8 @@ export interface BuildAppOptions {
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config, database } = options;
+  // Checked before anything starts: a bad assets file stops the platform with its reason.
+  const assets = loadAssetCatalog(config.assetsFile);
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -68,10 +73,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       (instance: FastifyInstance) => {
         instance.decorate(
           'services',
-          createServices(database, config, options.clock, {
-            ...defaultRelayOptions,
-            ...options.relay,
-          }),
+          createServices(
+            database,
+            config,
+            options.clock,
+            {
+              ...defaultRelayOptions,
+              ...options.relay,
+            },
+            assets,
+          ),
         );
         return Promise.resolve();
       },
@@ -116,6 +127,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   cosignerProtocolRoutes(app);
   mpcRelayRoutes(app);
   transactionRoutes(app);
+  assetRoutes(app);
+  vaultRoutes(app);
 
   // Graceful close: in-flight requests finish; their connections are then
   // closed rather than kept alive, so closing never waits on idle clients.

@@ -22,6 +22,8 @@ export interface PlatformConfig {
   metrics: boolean;
   /** Failed authentications audited per client address per minute; beyond it, 429. */
   authFailuresPerMinute: number;
+  /** The assets and networks file (docs/vaults.md); unset: the shipped `assets.default.json`. */
+  assetsFile?: string;
 }
 
 /** Largest COUNTERSIGN_CLOCK_SKEW_SECONDS: beyond it a captured JWT stays replayable too long. */
@@ -54,6 +56,7 @@ export const defaultConfig: PlatformConfig = {
  * - COUNTERSIGN_TRUST_PROXY: hop count or proxy address(es), `false`; never `true`;
  * - COUNTERSIGN_CLOCK_SKEW_SECONDS: integer 0–300;
  * - COUNTERSIGN_METRICS: `true` (default) or `false` (no /metrics route);
+ * - COUNTERSIGN_ASSETS_FILE: the assets and networks file, checked when the app is built;
  * - LOG_LEVEL: a pino level.
  */
 export function configFromEnv(
@@ -64,6 +67,7 @@ export function configFromEnv(
   const trustProxy = env['COUNTERSIGN_TRUST_PROXY'];
   const metrics = env['COUNTERSIGN_METRICS'];
   const logLevel = env['LOG_LEVEL'];
+  const assetsFile = env['COUNTERSIGN_ASSETS_FILE'];
   return {
     ...base,
     database: {
@@ -77,6 +81,7 @@ export function configFromEnv(
       ? { metrics: parseBoolean('COUNTERSIGN_METRICS', metrics) }
       : {}),
     ...(logLevel ? { logLevel: parseLogLevel(logLevel) } : {}),
+    ...(assetsFile ? { assetsFile } : {}),
   };
 }
 

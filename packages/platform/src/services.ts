@@ -6,6 +6,7 @@ import { ApiUserRepository } from './api-users/api-user-repository.js';
 import { ApiUserService } from './api-users/api-user-service.js';
 import { ApprovalRequestRepository } from './approvals/approval-request-repository.js';
 import { ApprovalService } from './approvals/approval-service.js';
+import { loadAssetCatalog, type AssetCatalog } from './assets/asset-catalog.js';
 import { AuditLog } from './audit/audit-log.js';
 import { NonceStore } from './auth/nonce-store.js';
 import { RequestAuthenticator } from './auth/request-authenticator.js';
@@ -27,6 +28,8 @@ import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
+import { VaultRepository } from './vaults/vault-repository.js';
+import { VaultService } from './vaults/vault-service.js';
 import { SigningOrchestrator } from './transactions/signing-orchestrator.js';
 import { TransactionService } from './transactions/transaction-service.js';
 
@@ -52,6 +55,9 @@ export interface PlatformServices {
   keygen: KeygenOrchestrator;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
+  /** The configured assets and networks (read once, at start). */
+  assets: AssetCatalog;
+  vaults: VaultService;
 }
 
 /** Timing of the MPC relay (docs/mpc-relay.md). */
@@ -72,9 +78,10 @@ export const defaultRelayOptions: RelayOptions = {
 
 export function createServices(
   database: PlatformDatabase,
-  config: Pick<PlatformConfig, 'clockSkewSeconds'>,
+  config: Pick<PlatformConfig, 'clockSkewSeconds' | 'assetsFile'>,
   clock: Clock = systemClock,
   relay: RelayOptions = defaultRelayOptions,
+  assets: AssetCatalog = loadAssetCatalog(config.assetsFile),
 ): PlatformServices {
   const db = database.db;
   const audit = new AuditLog(db);
@@ -161,5 +168,7 @@ export function createServices(
       clock,
     ),
     transactions: new TransactionService(db, signing, mpcSessions, audit, clock),
+    assets,
+    vaults: new VaultService(db, new VaultRepository(db), assets, audit, clock),
   };
 }

@@ -134,7 +134,10 @@ export class CallbackClient {
       const outcome = failed('CALLBACK_CONFIG_INVALID', 'the callback URL path is unusable');
       return { ...attempt, finishedAt: this.#now(), outcome };
     }
-    const agent = handler.mode === 'pinned-tls' ? createPinnedAgent(handler.pin) : undefined;
+    const agent =
+      handler.mode === 'pinned-tls'
+        ? createPinnedAgent(handler.pin, { handshakeTimeoutMs: this.#timeoutMs })
+        : undefined;
     try {
       const result = await postToCallbackHandler({
         url: target,
@@ -158,6 +161,7 @@ export class CallbackClient {
         outcome,
       };
     } finally {
+      // With it go the sockets still in a TLS handshake the deadline cut short.
       agent?.destroy();
     }
   }

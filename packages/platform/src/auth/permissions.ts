@@ -22,6 +22,9 @@ const EVERYONE = [
   'VIEWER',
 ] as const satisfies readonly Role[];
 
+/** Who may create and hide vault accounts and wallets: every role but VIEWER. */
+const VAULT_EDITORS = EVERYONE.filter((role) => role !== 'VIEWER');
+
 export const permissionTable = {
   /** Who am I: any authenticated caller may read its own identity. */
   'session:read': EVERYONE,
@@ -46,6 +49,13 @@ export const permissionTable = {
   /** Create a transaction (RAW signing); the policy will decide who signs it. */
   'transactions:create': ['OWNER', 'ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'EDITOR'],
   'transactions:read': EVERYONE,
+  /** Vault accounts, wallets and addresses (Fireblocks: every role reads). */
+  'vaults:read': EVERYONE,
+  /** Create vault accounts and asset wallets; the permission lists of the Fireblocks API. */
+  'vaults:create': VAULT_EDITORS,
+  'vaults:hide': VAULT_EDITORS,
+  'vaults:rename': ['OWNER', 'ADMIN', 'NON_SIGNING_ADMIN', 'SIGNER', 'APPROVER'],
+  'assets:read': EVERYONE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissionTable;

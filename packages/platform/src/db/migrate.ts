@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-cosigners.js';
 import * as m0004 from './migrations/0004-mpc-relay.js';
 import * as m0005 from './migrations/0005-pairing-approval.js';
 import * as m0006 from './migrations/0006-transactions.js';
+import * as m0007 from './migrations/0007-vault-accounts.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004-mpc-relay': m0004,
   '0005-pairing-approval': m0005,
   '0006-transactions': m0006,
+  '0007-vault-accounts': m0007,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -202,6 +202,10 @@ export interface Database {
   root_keys: RootKeysTable;
   transactions: TransactionsTable;
   transaction_messages: TransactionMessagesTable;
+  vault_account_counters: VaultAccountCountersTable;
+  vault_accounts: VaultAccountsTable;
+  vault_wallets: VaultWalletsTable;
+  vault_addresses: VaultAddressesTable;
 }
 
 export interface CloudPairingTokensTable {
@@ -309,4 +313,37 @@ export interface TransactionMessagesTable {
   session_id: string | null;
   attempts: Generated<number>;
   result: unknown;
+}
+
+/** The next vault account id of a workspace (ids are BIP44 path indices, sequential). */
+export interface VaultAccountCountersTable {
+  workspace_id: string;
+  next_id: number;
+}
+
+export interface VaultAccountsTable {
+  workspace_id: string;
+  id: number;
+  name: string;
+  hidden_on_ui: Generated<boolean>;
+  customer_ref_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface VaultWalletsTable {
+  workspace_id: string;
+  vault_account_id: number;
+  asset_id: string;
+  created_at: Timestamp;
+}
+
+export interface VaultAddressesTable {
+  workspace_id: string;
+  vault_account_id: number;
+  asset_id: string;
+  bip44_change: number;
+  bip44_address_index: number;
+  address: string;
+  created_at: Timestamp;
 }

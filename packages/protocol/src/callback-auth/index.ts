@@ -30,4 +30,9 @@ export {
   type PrivateKeyInput,
   type PublicKeyInput,
 } from './rsa-keys.js';
-export { createPinnedAgent, spkiMatchesPin, spkiSha256FromCertificatePem } from './tls-pin.js';
+export {
+  createPinnedAgent,
+  spkiMatchesPin,
+  spkiSha256FromCertificatePem,
+  type PinnedAgentOptions,
+} from './tls-pin.js';

@@ -40,18 +40,47 @@ export function spkiMatchesPin(spkiDer: Uint8Array | undefined, pinHex: string):
  *
  * (`checkServerIdentity` cannot do this: Node skips it when `rejectUnauthorized` is false.)
  */
-export function createPinnedAgent(pinHex: string, options: AgentOptions = {}): Agent {
+export function createPinnedAgent(pinHex: string, options: PinnedAgentOptions = {}): Agent {
   parsePin(pinHex);
-  return new PinnedAgent(pinHex, options);
+  const { handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS, ...agentOptions } = options;
+  if (!Number.isSafeInteger(handshakeTimeoutMs) || handshakeTimeoutMs <= 0) {
+    throw new CallbackError(
+      'ERR_CALLBACK_INVALID_OPTIONS',
+      'handshakeTimeoutMs must be a positive integer',
+    );
+  }
+  return new PinnedAgent(pinHex, handshakeTimeoutMs, agentOptions);
+}
+
+/** The co-signer's whole-request deadline (CALLBACK_RESPONSE_TIMEOUT_SECONDS). */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export interface PinnedAgentOptions extends AgentOptions {
+  /**
+   * A TLS handshake not complete by then is abandoned and its socket destroyed (default 30 s):
+   * until it completes, the socket belongs to no request, so nothing else would close it.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 class PinnedAgent extends Agent {
   readonly #pinHex: string;
+  readonly #handshakeTimeoutMs: number;
+  /** Sockets still in their handshake: neither a request nor the agent's lists hold them. */
+  readonly #handshaking = new Set<Duplex>();
 
-  constructor(pinHex: string, options: AgentOptions) {
+  constructor(pinHex: string, handshakeTimeoutMs: number, options: AgentOptions) {
     // No session resumption: a resumed session skips the certificate exchange we check.
     super({ ...options, maxCachedSessions: 0 });
     this.#pinHex = pinHex;
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
+  }
+
+  /** Also destroys the sockets still in their handshake (review 2026-11-27 F3). */
+  override destroy(): void {
+    for (const socket of this.#handshaking) socket.destroy();
+    this.#handshaking.clear();
+    super.destroy();
   }
 
   override createConnection(
@@ -63,10 +92,17 @@ class PinnedAgent extends Agent {
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
+    this.#handshaking.add(socket);
+    socket.setTimeout(this.#handshakeTimeoutMs, () =>
+      settle(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+    );
+    socket.once('close', () => this.#handshaking.delete(socket));
     let settled = false;
     const settle = (error: Error | null) => {
       if (settled) return;
       settled = true;
+      this.#handshaking.delete(socket);
+      socket.setTimeout(0);
       if (error !== null) socket.destroy();
       callback?.(error, socket);
     };
