@@ -73,7 +73,7 @@ describe('signing records', () => {
     reopened.close();
   });
 
-  it('a presign sid is claimed once, durably', async () => {
+  it('a presign sid is claimed once and a presignature spent once, durably', async () => {
     const { store, reopen } = await freshStore();
     const id = Uint8Array.from({ length: 32 }, (_, i) => i);
     expect(await store.presignSessions.claim(id)).toBe(true);
@@ -81,6 +81,9 @@ describe('signing records', () => {
     const reopened = await reopen();
     expect(await reopened.presignSessions.claim(id)).toBe(false);
     expect(await reopened.presignSessions.claim(id.map((b) => b ^ 1))).toBe(true);
+    // Spent presignatures are their own claims: the same bytes are a different id there.
+    expect(await reopened.spentPresignatures.markSpent(id)).toBe(true);
+    expect(await reopened.spentPresignatures.markSpent(id)).toBe(false);
     reopened.close();
   });
 });

@@ -7,12 +7,20 @@
  * (the real daemons sign in packages/cli/test/cosigner-sign.test.ts); their "signature" is made
  * with an Ed25519 key of the test, standing in for the derived key.
  */
-import { generateKeyPairSync, sign, verify, createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import {
   decodeSignedSigningAuthorization,
   decodeSignedRoster,
   type CreateTransactionRequest,
 } from '@countersign/protocol';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/services.js';
 import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
@@ -234,6 +242,50 @@ describe('transactions: RAW signing orchestration', () => {
     expect((await create({ ...eddsaRequest(content), externalTxId: 'ext-1' })).statusCode).toBe(
       409,
     );
+  });
+
+  it('ECDSA: {r, s, v} once the signature verifies and v recovers the reported key', async () => {
+    const secret = secp256k1.utils.randomSecretKey();
+    const publicKey = Buffer.from(secp256k1.getPublicKey(secret, true)).toString('hex');
+    const ecdsaRequest = (digest: string) => ({
+      operation: 'RAW',
+      assetId: 'ETH',
+      source: { type: 'VAULT_ACCOUNT', id: '2' },
+      extraParameters: { rawMessageData: { messages: [{ content: digest }] } },
+    });
+    const signDigest = (digest: string) => {
+      const recovered = secp256k1.sign(Buffer.from(digest, 'hex'), secret, {
+        prehash: false,
+        format: 'recovered',
+      });
+      return { signature: Buffer.from(recovered.slice(1)).toString('hex'), v: recovered[0]! };
+    };
+    for (const wrongV of [false, true]) {
+      const digest = randomBytes(32).toString('hex');
+      const created = await create(ecdsaRequest(digest));
+      expect(created.statusCode, created.body).toBe(200);
+      const jobs = await signJobs();
+      expect(jobs[0]!.algorithm).toBe('ECDSA_SECP256K1');
+      const { signature, v } = signDigest(digest);
+      const result = { signature, publicKey, recoveryId: wrongV ? 1 - v : v };
+      for (const [i, job] of jobs.entries())
+        expect((await report(parties[i]!, job, { status: 'DONE', result })).statusCode).toBe(200);
+      const tx = await read(created.json<{ id: string }>().id);
+      if (wrongV) {
+        expect(tx).toMatchObject({ status: 'FAILED', subStatus: 'INVALID_SIGNATURE' });
+        continue;
+      }
+      expect(tx.status).toBe('COMPLETED');
+      expect(tx.signedMessages).toEqual([
+        {
+          content: digest,
+          algorithm: 'MPC_ECDSA_SECP256K1',
+          derivationPath: [44, 60, 2, 0, 0],
+          signature: { r: signature.slice(0, 64), s: signature.slice(64), v, fullSig: signature },
+          publicKey,
+        },
+      ]);
+    }
   });
 
   it('Idempotency-Key: same body → same transaction; another body → 409', async () => {

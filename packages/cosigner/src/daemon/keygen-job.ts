@@ -58,7 +58,7 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
   const params = { sid, parties, me: roster.myIndex, threshold: parties.length };
   const session: Session<KeyShare | Dkls23KeyShare> =
     job.algorithm === 'EDDSA_ED25519' ? dkg({ ...params, curve: 'ed25519' }) : dkls23Dkg(params);
-  const share = await runOverRelay(ctx, job, roster, session);
+  const { result: share } = await runOverRelay(ctx, job, roster, session);
   const outcome: KeygenOutcome = {
     publicKey: Buffer.from(share.publicKey).toString('hex'),
     chainCode: Buffer.from(share.chainCode).toString('hex'),

@@ -9,31 +9,56 @@
  *    nonces died with a crash, or a fresh session for a message this party already released a
  *    signature share for, is refused — a transaction is signed at most once.
  * 3. Run the protocol; before the signature share leaves, record SHARE_SENT durably.
- *    EDDSA_ED25519: FROST (RFC 9591) with the Ed25519 tweak derivation; nonces live in memory
- *    only, so a crash before the share means a fresh session, never a replay.
- * 4. Verify the signature against the public key derived here from the share set's root and
- *    the path (independently of the protocol's own check), store it, then report it.
+ *    - EDDSA_ED25519: FROST (RFC 9591) with the Ed25519 tweak derivation; nonces live in memory
+ *      only, so a crash before the share means a fresh session, never a replay.
+ *    - ECDSA_SECP256K1: DKLs23 — a presignature made in this session (its sid claimed durably
+ *      in the store before the presign session exists), then the online round: the
+ *      presignature is marked spent durably before its share exists, re-randomised and tweaked
+ *      by the BIP32 path (mpc dkls23/sign.ts); every party combines the broadcast shares.
+ *      (A presignature pool made ahead of time is later work.)
+ * 4. Verify the signature against the public key derived here from the share set's root and the
+ *    path (@noble/curves, independently of the protocol's own check), store it, report it.
  * @module
  */
 import {
+  combineSignatureShares,
+  createSignatureShare,
   derivePublicKey,
+  dkls23Presign,
+  importDkls23KeyShare,
   importKeyShare,
   sign,
+  wipeDkls23KeyShare,
   wipeKeyShare,
   type ProtocolMessage,
 } from '@countersign/mpc';
-import type { LeasedJob, SignResult } from '@countersign/protocol';
+import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
 import type { SigningClaim } from '../store/signing-record-repository.js';
 import type { JobContext } from './job-context.js';
 import { publishedSession } from './published-session.js';
-import { runOverRelay } from './relay-session.js';
+import { RelayPhase, runOverRelay } from './relay-session.js';
 import { verifySigningAuthorization } from './signing-authorization.js';
 
 /** FROST signing: round 1 broadcasts nonce commitments, round 2 the signature shares. */
 const FROST_SHARE_ROUND = 2;
+/** The DKLs23 online round's channel protocol: one broadcast of each signer's share. */
+const DKLS23_ONLINE_PROTOCOL = 'dkls23-secp256k1/sign/v1';
+
+/** What both algorithms work from. */
+interface SignInput {
+  readonly ctx: JobContext;
+  readonly job: LeasedJob;
+  readonly sid: Uint8Array;
+  readonly roster: VerifiedRoster;
+  readonly authorization: SigningAuthorization;
+  /** Records SHARE_SENT; call right before the signature share leaves. */
+  readonly shareLeaving: () => void;
+}
 
 export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignResult> {
   const { sid, roster, published } = await publishedSession(ctx, job, 'SIGN');
@@ -62,14 +87,36 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
   if (outcome.kind === 'refused')
     throw new CosignerError('ERR_COSIGNER_CONFLICT', { detail: outcome.reason });
 
-  if (job.algorithm !== 'EDDSA_ED25519')
-    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
-      detail: `${job.algorithm} signing is not supported by this co-signer`,
-    });
+  let shareSent = false;
+  const input: SignInput = {
+    ctx,
+    job,
+    sid,
+    roster,
+    authorization,
+    shareLeaving: () => {
+      if (shareSent) return;
+      ctx.store.signingRecords.markShareSent(claim);
+      shareSent = true;
+    },
+  };
+  const result =
+    job.algorithm === 'EDDSA_ED25519' ? await signEddsa(input) : await signEcdsa(input);
+  ctx.store.signingRecords.markSigned(claim, JSON.stringify(result));
+  return result;
+}
+
+function signatureInvalid(): CosignerError {
+  return new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+    detail: 'the signature does not verify against the derived public key',
+  });
+}
+
+async function signEddsa(input: SignInput): Promise<SignResult> {
+  const { ctx, job, sid, roster, authorization } = input;
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importKeyShare(bytes);
   bytes.fill(0);
-  let result: SignResult;
   try {
     const session = sign({
       sid,
@@ -78,12 +125,9 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
       message: authorization.content,
       path: authorization.derivationPath,
     });
-    let shareSent = false;
-    const signed = await runOverRelay(ctx, job, roster, session, {
+    const { result: signed } = await runOverRelay(ctx, job, roster, session, {
       beforeSend: (messages: readonly ProtocolMessage[]) => {
-        if (shareSent || !messages.some((m) => m.round >= FROST_SHARE_ROUND)) return;
-        ctx.store.signingRecords.markShareSent(claim);
-        shareSent = true;
+        if (messages.some((m) => m.round >= FROST_SHARE_ROUND)) input.shareLeaving();
       },
     });
     const derived = derivePublicKey(
@@ -95,17 +139,84 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
       ed25519.verify(signed.signature, authorization.content, derived.publicKey, {
         zip215: false,
       });
-    if (!verifies)
-      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
-        detail: 'the signature does not verify against the derived public key',
-      });
-    result = {
+    if (!verifies) throw signatureInvalid();
+    return {
       signature: Buffer.from(signed.signature).toString('hex'),
       publicKey: Buffer.from(derived.publicKey).toString('hex'),
     };
   } finally {
     wipeKeyShare(keyShare);
   }
-  ctx.store.signingRecords.markSigned(claim, JSON.stringify(result));
-  return result;
+}
+
+async function signEcdsa(input: SignInput): Promise<SignResult> {
+  const { ctx, job, sid, roster, authorization } = input;
+  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  const keyShare = importDkls23KeyShare(bytes);
+  bytes.fill(0);
+  try {
+    const presign = await dkls23Presign({
+      sid,
+      keyShare,
+      signers: roster.indices,
+      registry: ctx.store.presignSessions,
+    });
+    const { result: presignature, after } = await runOverRelay(ctx, job, roster, presign);
+    const online = new RelayPhase(ctx, job, roster, DKLS23_ONLINE_PROTOCOL, {
+      beforeSend: input.shareLeaving,
+    });
+    try {
+      // Marks the presignature spent in the store before the share exists (and wipes it).
+      const { share, context } = await createSignatureShare({
+        presignature,
+        shareSet: keyShare,
+        messageHash: authorization.content,
+        path: authorization.derivationPath,
+        store: ctx.store.spentPresignatures,
+      });
+      await online.send([
+        {
+          sid,
+          protocol: DKLS23_ONLINE_PROTOCOL,
+          round: 1,
+          from: roster.myIndex,
+          to: 'broadcast',
+          payload: share,
+        },
+      ]);
+      const shares = [share];
+      const waiting = new Set(roster.indices.filter((i) => i !== roster.myIndex));
+      await online.receiveUntil(after, (m) => {
+        if (m.round !== 1 || m.to !== 'broadcast' || !waiting.delete(m.from))
+          throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+            detail: `unexpected signing message from party ${m.from}`,
+          });
+        shares.push(m.payload.slice());
+        return Promise.resolve(waiting.size === 0);
+      });
+      // Verified by the library against the derived key (throws otherwise), low-s.
+      const signature = combineSignatureShares(context, shares);
+      const derived = derivePublicKey(
+        { curve: 'secp256k1', publicKey: keyShare.publicKey, chainCode: keyShare.chainCode },
+        authorization.derivationPath,
+      );
+      const verifies =
+        signature.recovery <= 1 &&
+        constantTimeEqual(signature.publicKey, derived.publicKey) &&
+        secp256k1.verify(signature.compact, authorization.content, derived.publicKey, {
+          prehash: false,
+          lowS: true,
+        });
+      if (!verifies) throw signatureInvalid();
+      return {
+        signature: Buffer.from(signature.compact).toString('hex'),
+        publicKey: Buffer.from(derived.publicKey).toString('hex'),
+        recoveryId: signature.recovery,
+      };
+    } finally {
+      online.dispose();
+    }
+  } finally {
+    wipeDkls23KeyShare(keyShare);
+  }
 }

@@ -26,7 +26,7 @@ import { PresignatureRepository } from './presignature-repository.js';
 import { ProtocolStateRepository } from './protocol-state-repository.js';
 import { SecretRepository } from './secret-repository.js';
 import { SigningRecordRepository } from './signing-record-repository.js';
-import { PresignSessionRepository } from './presign-session-repository.js';
+import { OneTimeClaimRepository } from './one-time-claim-repository.js';
 import { ShareSetRepository } from './share-set-repository.js';
 import type { StoreContext } from './store-context.js';
 import { guarded } from './store-context.js';
@@ -73,7 +73,10 @@ export class CosignerStore {
   readonly pairedApiKeys: PairedApiKeyRepository;
   readonly secrets: SecretRepository;
   readonly signingRecords: SigningRecordRepository;
-  readonly presignSessions: PresignSessionRepository;
+  /** DKLs23 presign sids claimed (never run twice). */
+  readonly presignSessions: OneTimeClaimRepository;
+  /** Presignatures made inside SIGN sessions, spent before their online round. */
+  readonly spentPresignatures: OneTimeClaimRepository;
   readonly #context: StoreContext;
   readonly #header: StoreHeader;
   #closed = false;
@@ -90,7 +93,8 @@ export class CosignerStore {
     this.pairedApiKeys = new PairedApiKeyRepository(this.#context);
     this.secrets = new SecretRepository(this.#context);
     this.signingRecords = new SigningRecordRepository(this.#context);
-    this.presignSessions = new PresignSessionRepository(this.#context);
+    this.presignSessions = new OneTimeClaimRepository(this.#context, 'presign_sessions');
+    this.spentPresignatures = new OneTimeClaimRepository(this.#context, 'spent_presignatures');
   }
 
   /** The header (with the wrapped data key) of this store. */

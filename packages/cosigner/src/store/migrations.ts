@@ -106,6 +106,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'spent presignatures of SIGN sessions',
+    sql: `
+      -- Presignatures made inside a SIGN session: hex of @countersign/mpc presignatureId,
+      -- recorded before the online round's share exists. Never spent twice.
+      CREATE TABLE spent_presignatures (
+        claim_id   TEXT PRIMARY KEY,
+        claimed_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this release writes. */

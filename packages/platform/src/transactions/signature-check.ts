@@ -1,12 +1,17 @@
 /**
  * The platform's own check of a signature the parties report (ARCHITECTURE §4 step 6), before a
- * transaction is COMPLETED: Ed25519 with node:crypto (RFC 8032 §5.1.7). The public key is the
+ * transaction is COMPLETED: Ed25519 with node:crypto (RFC 8032 §5.1.7); ECDSA over secp256k1
+ * with @noble/curves on the 32-byte digest as signed (SEC 1 §4.1.4; node:crypto hashes what it
+ * verifies), low-s, and the recovery id must recover the reported key. The public key is the
  * derived key all three parties reported alike; each party derived it from its share set and
  * verified the signature itself before reporting (docs/transactions.md).
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { KeyAlgorithm } from '@countersign/protocol';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 
+/** The content is the digest itself (no hashing); only low-s signatures (BIP62, EIP-2). */
+const ECDSA_RAW = { prehash: false, lowS: true } as const;
 /** SubjectPublicKeyInfo DER prefix of an Ed25519 key (RFC 8410 §4): the 32-byte key follows. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -32,7 +37,15 @@ export function signatureVerifies(
       });
       return verify(null, content, key, reported.signature);
     }
-    return false;
+    const { recoveryId } = reported;
+    if (reported.publicKey.length !== 33 || reported.signature.length !== 64) return false;
+    if (recoveryId !== 0 && recoveryId !== 1) return false;
+    if (!secp256k1.verify(reported.signature, content, reported.publicKey, ECDSA_RAW)) return false;
+    const recovered = secp256k1.Signature.fromBytes(reported.signature, 'compact')
+      .addRecoveryBit(recoveryId)
+      .recoverPublicKey(content)
+      .toBytes(true);
+    return Buffer.from(recovered).equals(reported.publicKey);
   } catch {
     return false;
   }
