@@ -150,6 +150,9 @@ describe('GF(2^128) primitives against the schoolbook reference', () => {
     // A second call sees the same answer: the shared scratch was wiped.
     expect(hex(gfToBytes(gfInnerProduct(chis, rows, 4)))).toBe(expected);
     expect(() => gfInnerProduct(chis, rows, 5)).toThrow(RangeError);
+    expect(() => gfInnerProduct(chis, rows, 2.5)).toThrow(RangeError);
+    expect(() => gfInnerProduct(chis, rows, -1)).toThrow(RangeError);
+    expect(hex(gfToBytes(gfInnerProduct(chis, rows, 4)))).toBe(expected);
   });
 
   it('gfSelectSum', () => {

@@ -75,15 +75,31 @@ const nibbleSlices = new Uint32Array(32 * 16 * 4);
  * `Σ_k χ_k·r_k` for public `χ_k` and (possibly secret) rows `r_k`, both given as
  * concatenated 16-byte elements. Bit-sliced on 4-bit windows of the public χ:
  * `Σ_k χ_k·r_k = Σ_p x^{4p}·Σ_v v(x)·S_{p,v}` with `S_{p,v} = ⊕_{k: nibble p of χ_k = v} r_k`,
- * so each row is XORed into 32 slots chosen by χ (its secret bits select nothing: no branch
- * or index depends on them), then the slots are folded into `x^b` coefficients and 128 steps of
- * Horner. A quarter of the XORs of one slot per set bit of χ.
+ * so each row is XORed into 32 slots chosen by χ (the rows' secret bits select nothing: no
+ * branch or index depends on them), then the slots are folded into `x^b` coefficients and 128 steps of
+ * Horner: 32 slot updates per row instead of one per set bit of χ (≈ 64), with no branch.
  */
 export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number): Gf128 {
-  if (chis.length < count * 16 || rows.length < count * 16) throw new RangeError('length');
+  checkCount(chis, count);
+  checkCount(rows, count);
   const s = nibbleSlices;
   const cv = new DataView(chis.buffer, chis.byteOffset, count * 16);
   const rv = new DataView(rows.buffer, rows.byteOffset, count * 16);
+  try {
+    accumulateSlices(s, cv, rv, count);
+    return foldSlices(s);
+  } finally {
+    s.fill(0); // also on a throw: the next call must start from zero, and no secret stays
+  }
+}
+
+function checkCount(elements: Uint8Array, count: number): void {
+  if (!Number.isInteger(count) || count < 0 || elements.length < count * 16)
+    throw new RangeError('length');
+}
+
+/** `S_{p,v} ^= r_k` for every row k and nibble position p, v = nibble p of χ_k. */
+function accumulateSlices(s: Uint32Array, cv: DataView, rv: DataView, count: number): void {
   for (let k = 0; k < count; k++) {
     const r0 = rv.getUint32(16 * k, true);
     const r1 = rv.getUint32(16 * k + 4, true);
@@ -101,6 +117,10 @@ export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number
       }
     }
   }
+}
+
+/** `Σ_p x^{4p}·Σ_v v(x)·S_{p,v}`. */
+function foldSlices(s: Uint32Array): Gf128 {
   // Coefficient of x^(4p + i): ⊕ of S_{p,v} over the values v with bit i set. Slot (p, 0) is
   // the rows whose nibble p is zero; it contributes nothing and is only wiped.
   const coefficients = new Uint32Array(128 * 4);
@@ -116,7 +136,6 @@ export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number
         coefficients[to + 3] = (coefficients[to + 3] ?? 0) ^ (s[at + 3] ?? 0);
       }
     }
-  s.fill(0);
   const acc = new Uint32Array(4);
   for (let b = 127; b >= 0; b--) {
     mulXInPlace(acc);
@@ -128,7 +147,8 @@ export function gfInnerProduct(chis: Uint8Array, rows: Uint8Array, count: number
 
 /** `Σ_k w_k·χ_k` for secret bits `w_k` (bit k of `bits`), branch-free. */
 export function gfSelectSum(chis: Uint8Array, bits: Uint8Array, count: number): Gf128 {
-  if (chis.length < count * 16 || bits.length * 8 < count) throw new RangeError('length');
+  checkCount(chis, count);
+  if (bits.length * 8 < count) throw new RangeError('length');
   const cv = new DataView(chis.buffer, chis.byteOffset, count * 16);
   let a0 = 0;
   let a1 = 0;
