@@ -11,11 +11,14 @@ import {
   createCallbackHandler,
   createNodeRequestListener,
   reject,
+  retry,
   spkiSha256FromCertificatePem,
+  type CallbackDecision,
 } from '@countersign/callback-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { askCallbackHandler, type CallbackGateResult } from '../src/callback/callback-gate.js';
+import type { CosignerStore } from '../src/store/cosigner-store.js';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { cosignerHome } from '../src/cli/home.js';
 import { main } from '../src/cli/main.js';
@@ -64,6 +67,24 @@ function ask(): Promise<CallbackGateResult> {
   );
 }
 
+/** A genuine JWT handler on loopback, signing with `keys`, verifying with print-public-key. */
+async function jwtHandlerServer(keys: typeof handlerKeys, decide: () => CallbackDecision) {
+  const server = await serve(
+    createNodeRequestListener(
+      createCallbackHandler({
+        mode: {
+          type: 'jwt',
+          cosignerPublicKey: cosignerPublicPem,
+          handlerPrivateKey: keys.privateKey,
+        },
+        onTxSignRequest: decide,
+      }),
+    ),
+  );
+  servers.push(server);
+  return server;
+}
+
 beforeAll(async () => {
   dir = await tempDir('cosigner-callback-cli-');
   home = join(dir, 'home');
@@ -101,19 +122,7 @@ describe('cosigner callback', () => {
   });
 
   it('set JWT mode: a genuine handler verifying with print-public-key answers, show describes it, clear removes it', async () => {
-    const server = await serve(
-      createNodeRequestListener(
-        createCallbackHandler({
-          mode: {
-            type: 'jwt',
-            cosignerPublicKey: cosignerPublicPem,
-            handlerPrivateKey: handlerKeys.privateKey,
-          },
-          onTxSignRequest: () => reject('daily limit reached'),
-        }),
-      ),
-    );
-    servers.push(server);
+    const server = await jwtHandlerServer(handlerKeys, () => reject('daily limit reached'));
     const keyFile = await file('handler-public.pem', handlerKeys.publicPem);
     const set = await cosigner(
       'callback',
@@ -253,5 +262,88 @@ describe('cosigner callback', () => {
     expect(set.stderr).toMatch(/not found: API key api-key-9/);
     expect((await cosigner('callback', 'show', 'api-key-9')).code).toBe(ExitCode.FAILURE);
     expect((await cosigner('callback', 'clear', 'api-key-9')).code).toBe(ExitCode.FAILURE);
+  });
+});
+
+describe('a request waiting on RETRY follows the stored settings (review F4)', () => {
+  const rotatedKeys = rsaKeyPair();
+
+  const settings = (server: Served, keys: typeof handlerKeys) => ({
+    mode: 'jwt' as const,
+    url: server.url,
+    publicKey: keys.publicPem,
+  });
+
+  /** askCallbackHandler on the real store; `duringWait` runs in place of the 3-minute sleep. */
+  function askWhile(
+    first: ReturnType<typeof settings>,
+    duringWait: (store: CosignerStore) => void,
+    opened: (store: CosignerStore) => void = () => undefined,
+  ): Promise<CallbackGateResult> {
+    return withCosigner(cosignerHome(home, {}), {}, ENV, ({ store }) => {
+      opened(store);
+      store.pairedApiKeys.setCallbackHandler(API_KEY, first);
+      return askCallbackHandler(store, API_KEY, 'tx_sign_request', txPayload(), {
+        sleep: () => {
+          duringWait(store);
+          return Promise.resolve();
+        },
+      }).finally(() => store.pairedApiKeys.setCallbackHandler(API_KEY, null));
+    });
+  }
+
+  it('rotated to a new handler and key while waiting: the old handler is not asked again, FAILED CALLBACK_CONFIG_CHANGED', async () => {
+    let asked = 0;
+    const old = await jwtHandlerServer(handlerKeys, () => (++asked === 1 ? retry() : approve()));
+    const rotated = await jwtHandlerServer(rotatedKeys, () => approve());
+    const result = await askWhile(settings(old, handlerKeys), (store) =>
+      store.pairedApiKeys.setCallbackHandler(API_KEY, settings(rotated, rotatedKeys)),
+    );
+    expect(result.outcome).toMatchObject({
+      action: 'FAILED',
+      subStatus: 'CALLBACK_CONFIG_CHANGED',
+      detail: 'the Callback Handler settings were changed',
+    });
+    expect(result.attempts.map((a) => a.outcome.action)).toEqual(['RETRY']);
+    expect([old.requests(), rotated.requests()]).toEqual([1, 0]);
+  });
+
+  it('cleared while waiting: FAILED CALLBACK_CONFIG_CHANGED, not an automatic APPROVE', async () => {
+    let asked = 0;
+    const old = await jwtHandlerServer(handlerKeys, () => (++asked === 1 ? retry() : approve()));
+    const result = await askWhile(settings(old, handlerKeys), (store) =>
+      store.pairedApiKeys.setCallbackHandler(API_KEY, null),
+    );
+    expect(result.handlerConfigured).toBe(true);
+    expect(result.outcome).toMatchObject({
+      action: 'FAILED',
+      subStatus: 'CALLBACK_CONFIG_CHANGED',
+      detail: 'the Callback Handler was cleared',
+    });
+    expect(old.requests()).toBe(1);
+  });
+
+  it('changed while an ask was in flight: that APPROVE does not count', async () => {
+    let store!: CosignerStore;
+    const rotated = await jwtHandlerServer(rotatedKeys, () => approve());
+    const old = await jwtHandlerServer(handlerKeys, () => {
+      store.pairedApiKeys.setCallbackHandler(API_KEY, settings(rotated, rotatedKeys));
+      return approve();
+    });
+    const result = await askWhile(
+      settings(old, handlerKeys),
+      () => undefined,
+      (opened) => (store = opened),
+    );
+    expect(result.outcome).toMatchObject({ subStatus: 'CALLBACK_CONFIG_CHANGED' });
+    expect(result.attempts.map((a) => a.outcome.action)).toEqual(['APPROVE']);
+  });
+
+  it('unchanged settings: the re-ask goes to the same handler and its APPROVE counts', async () => {
+    let asked = 0;
+    const same = await jwtHandlerServer(handlerKeys, () => (++asked === 1 ? retry() : approve()));
+    const result = await askWhile(settings(same, handlerKeys), () => undefined);
+    expect(result.outcome).toEqual({ action: 'APPROVE' });
+    expect(same.requests()).toBe(2);
   });
 });

@@ -4,6 +4,11 @@
  * again on RETRY per the retry policy, and return the final outcome with every ask. Only an
  * APPROVE outcome may lead to a signature or an approval.
  *
+ * The settings are read again after every answer and before every re-ask: if they were changed
+ * or cleared, or the API key unpaired, meanwhile, the request ends FAILED with
+ * CALLBACK_CONFIG_CHANGED — an answer signed with a rotated-out key, or from a handler that was
+ * removed, never counts (a RETRY loop can last about 70 minutes).
+ *
  * The co-signer store has no audit log yet, so nothing is written here: each ask is handed to
  * `onAttempt` as it completes and all of them come back in `attempts`, with what an audit entry
  * needs (request id, kind, URL, mode, attempt number, times, HTTP status, outcome, sub-status).
@@ -20,7 +25,7 @@ import {
 } from './callback-client.js';
 import { parseCallbackHandler, type CallbackHandlerConfig } from './callback-handler-config.js';
 import { loadCallbackKey } from './callback-key.js';
-import { failed, type CallbackRequestKind } from './callback-outcome.js';
+import { failed, type CallbackOutcome, type CallbackRequestKind } from './callback-outcome.js';
 import { askUntilDecided, type RetryLoopOptions, type RetryLoopResult } from './callback-retry.js';
 
 export interface CallbackGateOptions extends RetryLoopOptions {
@@ -49,8 +54,16 @@ export async function askCallbackHandler<K extends CallbackRequestKind>(
   if (paired === undefined) {
     throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `API key ${apiKeyId}` });
   }
-  return askStoredCallbackHandler(
+  // Read again after every answer and before every re-ask (review 2026-11-27 F4).
+  const readSettings = (): unknown => {
+    const current = store.pairedApiKeys.getPairedApiKey(apiKeyId);
+    return current === undefined || current.unpairedAt !== null
+      ? UNPAIRED
+      : current.callbackHandler;
+  };
+  return askWithSettings(
     paired.callbackHandler,
+    readSettings,
     () => loadCallbackKey(store),
     kind,
     payload,
@@ -58,13 +71,31 @@ export async function askCallbackHandler<K extends CallbackRequestKind>(
   );
 }
 
-/** The same, given the stored settings (null: none) and the callback key. */
+/**
+ * The same, given the stored settings (null: none) and the callback key. `readSettings`, when
+ * given, returns the settings as stored now; see askCallbackHandler.
+ */
 export async function askStoredCallbackHandler<K extends CallbackRequestKind>(
   storedHandler: unknown,
   cosignerKey: () => KeyObject,
   kind: K,
   payload: CallbackPayload<K>,
-  options: CallbackGateOptions = {},
+  options: CallbackGateOptions & { readonly readSettings?: () => unknown } = {},
+): Promise<CallbackGateResult> {
+  const { readSettings = () => storedHandler, ...gateOptions } = options;
+  return askWithSettings(storedHandler, readSettings, cosignerKey, kind, payload, gateOptions);
+}
+
+/** What a re-read finds when the API key is no longer paired here. */
+const UNPAIRED: unique symbol = Symbol('unpaired');
+
+async function askWithSettings<K extends CallbackRequestKind>(
+  storedHandler: unknown,
+  readSettings: () => unknown,
+  cosignerKey: () => KeyObject,
+  kind: K,
+  payload: CallbackPayload<K>,
+  options: CallbackGateOptions,
 ): Promise<CallbackGateResult> {
   if (storedHandler === null || storedHandler === undefined) {
     return { outcome: { action: 'APPROVE' }, attempts: [], handlerConfigured: false };
@@ -86,10 +117,22 @@ export async function askStoredCallbackHandler<K extends CallbackRequestKind>(
     handler,
     cosignerKey: cosignerKey(),
   });
+  const asked = JSON.stringify(storedHandler);
+  const stillCurrent = (): CallbackOutcome | undefined => {
+    const now = readSettings();
+    if (now === UNPAIRED) return failed('CALLBACK_CONFIG_CHANGED', 'the API key was unpaired');
+    if (now === null || now === undefined) {
+      return failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler was cleared');
+    }
+    return JSON.stringify(now) === asked
+      ? undefined
+      : failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler settings were changed');
+  };
   const result = await askUntilDecided(
     (attempt, signal) =>
       client.ask(kind, payload, signal === undefined ? { attempt } : { attempt, signal }),
     options,
+    stillCurrent,
   );
   return { ...result, handlerConfigured: true };
 }

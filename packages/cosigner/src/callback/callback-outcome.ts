@@ -34,7 +34,13 @@ export type CallbackFailureSubStatus =
   /** The caller gave up (its AbortSignal fired), e.g. the co-signer is stopping. */
   | 'CALLBACK_ABORTED'
   /** The stored handler settings are unreadable: failing is the only safe answer. */
-  | 'CALLBACK_CONFIG_INVALID';
+  | 'CALLBACK_CONFIG_INVALID'
+  /**
+   * While the request was being asked or waited on RETRY, its handler settings were changed or
+   * cleared, or the API key unpaired: answers from the old settings count for nothing, and the
+   * request is not asked again (the job may be offered anew under the new settings).
+   */
+  | 'CALLBACK_CONFIG_CHANGED';
 
 /** The result of one ask. IGNORE leaves the decision to others: no signature, no approval. */
 export type CallbackOutcome =

@@ -52,10 +52,16 @@ export interface RetryLoopResult {
   readonly attempts: readonly CallbackAttempt[];
 }
 
-/** Runs `ask(attemptNumber, signal)` until the answer is not RETRY or the budget is spent. */
+/**
+ * Runs `ask(attemptNumber, signal)` until the answer is not RETRY or the budget is spent.
+ * `stillCurrent`, if given, is called after every answer and before every re-ask: a FAILED
+ * outcome from it ends the loop with that outcome — the settings the asks were made with are
+ * no longer the configured ones, so neither their answers nor another ask may count.
+ */
 export async function askUntilDecided(
   ask: (attempt: number, signal: AbortSignal | undefined) => Promise<CallbackAttempt>,
   options: RetryLoopOptions = {},
+  stillCurrent: () => CallbackOutcome | undefined = () => undefined,
 ): Promise<RetryLoopResult> {
   const policy = checkPolicy(options.policy ?? DEFAULT_CALLBACK_RETRY_POLICY);
   const sleep = options.sleep ?? realSleep;
@@ -68,9 +74,13 @@ export async function askUntilDecided(
   for (let number = 1; number <= policy.maxRetries + 1; number += 1) {
     if (number > 1) await sleep(policy.intervalMs, signal);
     if (signal?.aborted === true) return aborted();
+    const staleBeforeAsk = number > 1 ? stillCurrent() : undefined;
+    if (staleBeforeAsk !== undefined) return { outcome: staleBeforeAsk, attempts };
     const attempt = await ask(number, signal);
     attempts.push(attempt);
     await options.onAttempt?.(attempt);
+    const staleAnswer = stillCurrent();
+    if (staleAnswer !== undefined) return { outcome: staleAnswer, attempts };
     if (attempt.outcome.action !== 'RETRY') return { outcome: attempt.outcome, attempts };
   }
   return {

@@ -2,8 +2,8 @@
  * `cosigner callback set|show|clear <apiKeyId>`: the Callback Handler of one paired API user
  * (ARCHITECTURE.md §7). Settings are checked before the store is opened — https URL (plain http
  * only to a loopback literal), an RSA ≥ 2048 public key or one X.509 certificate — so a wrong
- * file fails at once with exit 2. Signing jobs read the settings on every request: a change
- * applies to the next one.
+ * file fails at once with exit 2. Signing jobs read the settings before and after every ask: a
+ * change applies at once, and requests waiting on the old settings fail (CALLBACK_CONFIG_CHANGED).
  * @module
  */
 import { createHash, X509Certificate } from 'node:crypto';
