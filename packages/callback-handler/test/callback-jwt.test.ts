@@ -196,6 +196,43 @@ describe('co-signer side: signed request, verified response', () => {
   });
 });
 
+describe('time check options (review F5)', () => {
+  it('a year-old genuine APPROVE is stale, and NaN, Infinity or out-of-range skews and clocks are refused, never lenient', () => {
+    const yearAgo = nowSeconds() - 365 * 24 * 3600;
+    const approval = signCallbackResponse(
+      { action: 'APPROVE', requestId: 'req-1' },
+      handler.privateKey,
+      yearAgo,
+    );
+    const verifyWith =
+      (clockSkewSeconds: number, now = nowSeconds()) =>
+      () =>
+        verifyCallbackResponse(approval, handler.publicKey, {
+          nowSeconds: now,
+          clockSkewSeconds,
+          requireTimestamps: true,
+          expectedRequestId: 'req-1',
+        });
+    expect(verifyWith(30)).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_JWT_EXPIRED' }));
+    for (const skew of [NaN, Infinity, -1, 301, 1.5]) {
+      expect(verifyWith(skew), String(skew)).toThrow(
+        expect.objectContaining({ code: 'ERR_CALLBACK_INVALID_OPTIONS' }),
+      );
+    }
+    for (const now of [NaN, Infinity, -1, 1.5]) {
+      expect(verifyWith(30, now), String(now)).toThrow(
+        expect.objectContaining({ code: 'ERR_CALLBACK_INVALID_OPTIONS' }),
+      );
+    }
+    expect(() =>
+      checkTimeClaims(
+        {},
+        { nowSeconds: nowSeconds(), clockSkewSeconds: NaN, requireTimestamps: false },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_CALLBACK_INVALID_OPTIONS' }));
+  });
+});
+
 describe('key loading', () => {
   it('accepts RSA ≥ 2048 PEM keys and refuses small, non-RSA, PSS and swapped keys', () => {
     expect(loadRsaPublicKey(cosigner.publicPem, 'k').asymmetricKeyType).toBe('rsa');

@@ -285,6 +285,24 @@ describe('JWT mode', () => {
     expectFailure((await pending).outcome, 'CALLBACK_ABORTED');
   });
 
+  it('refuses a clock skew that is not an integer 0..300, so a year-old APPROVE stays stale (review F5)', async () => {
+    const tx = txPayload();
+    const yearOld = signCallbackResponse(
+      { action: 'APPROVE', requestId: tx.requestId },
+      handlerKeys.privateKey,
+      nowSeconds() - 365 * 24 * 3600,
+    );
+    const server = await served(fixedAnswer(200, 'application/jwt', yearOld));
+    for (const clockSkewSeconds of [NaN, Infinity, -1, 301, 2.5]) {
+      expect(() => jwtClient(server, { clockSkewSeconds }), String(clockSkewSeconds)).toThrow(
+        expect.objectContaining({ code: 'ERR_COSIGNER_INVALID_ARGUMENT' }),
+      );
+    }
+    const attempt = await jwtClient(server, { clockSkewSeconds: 300 }).ask('tx_sign_request', tx);
+    expectFailure(attempt.outcome, 'CALLBACK_STALE_RESPONSE');
+    expect(server.requests()).toBe(1);
+  });
+
   it('refuses to send a payload that breaks the protocol schema', async () => {
     const server = await served(jwtHandler(() => approve()));
     const bad = { ...txPayload(), unexpected: true } as TxSignRequest;

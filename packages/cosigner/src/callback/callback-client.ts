@@ -27,6 +27,7 @@ import {
 import {
   CallbackError,
   checkCallbackResponse,
+  checkClockSkewSeconds,
   createPinnedAgent,
   DEFAULT_CLOCK_SKEW_SECONDS,
   signCallbackRequest,
@@ -100,7 +101,7 @@ export class CallbackClient {
       options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       'maxResponseBytes',
     );
-    this.#clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    this.#clockSkewSeconds = clockSkew(options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
     this.#now = options.now ?? Date.now;
   }
 
@@ -227,6 +228,16 @@ function refusal(error: CallbackError<string>): CallbackOutcome {
       return failed('CALLBACK_REQUEST_ID_MISMATCH', 'the answer is for another requestId');
     default:
       return failed('CALLBACK_MALFORMED_RESPONSE', error.message);
+  }
+}
+
+/** The handler's rule, with the co-signer's error: 0..MAX_CLOCK_SKEW_SECONDS, an integer. */
+function clockSkew(value: number): number {
+  try {
+    return checkClockSkewSeconds(value);
+  } catch (error) {
+    if (!(error instanceof CallbackError)) throw error;
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: error.message });
   }
 }
 

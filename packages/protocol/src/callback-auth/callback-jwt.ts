@@ -38,6 +38,12 @@ export interface TimeCheckOptions {
  * after the signature check, so the distinct errors tell only the real co-signer what was wrong.
  */
 export function checkTimeClaims(claims: JwtClaims, options: TimeCheckOptions): JwtClaims {
+  // NaN would make every comparison below false and Infinity would widen both windows without
+  // end: either switches the freshness checks off (review 2026-11-27 F5).
+  if (!isSeconds(options.nowSeconds)) {
+    throw new CallbackError('ERR_CALLBACK_INVALID_OPTIONS', 'nowSeconds must be an integer ≥ 0');
+  }
+  checkClockSkewSeconds(options.clockSkewSeconds);
   const { iat, exp, ...rest } = claims;
   const hasIat = iat !== undefined;
   const hasExp = exp !== undefined;
@@ -56,6 +62,17 @@ export function checkTimeClaims(claims: JwtClaims, options: TimeCheckOptions): J
     throw new CallbackError('ERR_CALLBACK_JWT_EXPIRED', 'token expired');
   }
   return rest;
+}
+
+/** Throws ERR_CALLBACK_INVALID_OPTIONS unless `value` is an integer 0..MAX_CLOCK_SKEW_SECONDS. */
+export function checkClockSkewSeconds(value: unknown): number {
+  if (!isSeconds(value) || value > MAX_CLOCK_SKEW_SECONDS) {
+    throw new CallbackError(
+      'ERR_CALLBACK_INVALID_OPTIONS',
+      `clockSkewSeconds must be an integer 0..${MAX_CLOCK_SKEW_SECONDS}`,
+    );
+  }
+  return value;
 }
 
 function isSeconds(value: unknown): value is number {

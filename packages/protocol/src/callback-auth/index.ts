@@ -12,6 +12,7 @@
 export { CallbackError, type CallbackAuthErrorCode } from './callback-auth-error.js';
 export {
   checkCallbackResponse,
+  checkClockSkewSeconds,
   checkTimeClaims,
   DEFAULT_CLOCK_SKEW_SECONDS,
   MAX_CLOCK_SKEW_SECONDS,
