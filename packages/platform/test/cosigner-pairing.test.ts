@@ -214,9 +214,10 @@ describe('co-signer pairing', () => {
   it('an ADMIN API user can be paired too; identity keys in hex, base64 or base64url', async () => {
     const otherAdmin = await createApiUser(p, 'pairing-admin-2', 'ADMIN');
     const raw = Buffer.from(newIdentity().ed25519, 'base64url');
+    const rawHex = Buffer.from(newIdentity().ed25519, 'base64url');
     for (const [user, ed25519] of [
       [otherAdmin, raw.toString('base64')], // padded standard base64
-      [await createApiUser(p, 'pairing-signer-hex', 'SIGNER'), raw.reverse().toString('hex')],
+      [await createApiUser(p, 'pairing-signer-hex', 'SIGNER'), rawHex.toString('hex')],
     ] as const) {
       const res = await pair(p, {
         ...body(await pairingTokenFor(p, admin, user.id)),
@@ -262,7 +263,7 @@ describe('co-signer pairing', () => {
     expect(res.json()).toMatchObject({ code: 1302 });
   });
 
-  it('bad input does not burn the token', async () => {
+  it('bad input, weak identity keys included, does not burn the token', async () => {
     const token = await pairingTokenFor(p, admin, signers[2]!.id);
     for (const identity of [
       { ed25519: 'ab'.repeat(31), x25519: 'cd'.repeat(32) }, // 31 bytes
@@ -273,6 +274,36 @@ describe('co-signer pairing', () => {
       const res = await pair(p, { ...body(token), identity });
       expect(res.statusCode, JSON.stringify(identity)).toBe(400);
       expect([1310, 1003]).toContain(res.json<{ code: number }>().code);
+    }
+    // Weak keys (pairing review L1): small-order and non-canonical Ed25519 points, low-order and
+    // non-canonical X25519 u-coordinates. Each would make signatures forgeable or the shared
+    // secret a constant.
+    const good = newIdentity();
+    const le = (n: bigint) => Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse();
+    const p25519 = (1n << 255n) - 19n;
+    for (const ed25519 of [
+      '01' + '00'.repeat(31), // the identity point (order 1)
+      'ec' + 'ff'.repeat(30) + '7f', // order 2
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+      'ed' + 'ff'.repeat(30) + '7f', // y = p: non-canonical
+      le(2n).toString('hex'), // y = 2: not on the curve
+    ]) {
+      const res = await pair(p, { ...body(token), identity: { ...good, ed25519 } });
+      expect(res.statusCode, ed25519).toBe(400);
+      expect(res.json()).toMatchObject({ code: 1310, message: expect.stringMatching(/ed25519/) });
+    }
+    for (const x25519 of [
+      le(1n).toString('hex'), // u = 1 (order 4)
+      le(p25519 - 1n).toString('hex'), // u = p - 1 (order 2)
+      le(p25519).toString('hex'), // u = p: a non-canonical 0
+      'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', // order 8
+      Buffer.from(good.x25519, 'hex')
+        .map((b, i) => (i === 31 ? b | 0x80 : b))
+        .toString('hex'),
+    ]) {
+      const res = await pair(p, { ...body(token), identity: { ...good, x25519 } });
+      expect(res.statusCode, x25519).toBe(400);
+      expect(res.json()).toMatchObject({ code: 1310, message: expect.stringMatching(/x25519/) });
     }
     const unknownField = await pair(p, { ...body(token), attestation: 'x' });
     expect(unknownField.statusCode).toBe(400);
@@ -434,5 +465,89 @@ describe('co-signer pairing', () => {
       identity: { ed25519: existing.identity_ed25519, x25519: existing.identity_x25519 },
     });
     expect(res.statusCode).toBe(409);
+  });
+
+  it('a pairing whose API user changed while it waited is rejected by the approval (review L3)', async () => {
+    const user = await createApiUser(p, 'pairing-disabled-later', 'SIGNER');
+    const pending = (
+      await pair(p, body(await pairingTokenFor(p, admin, user.id)))
+    ).json<PendingPairing>();
+    // Disabled while the Owner had not decided yet.
+    await p.app.services.database.db
+      .updateTable('api_users')
+      .set({ enabled: false })
+      .where('id', '=', user.id)
+      .execute();
+    const decided = await p.app.services.approvals.decide(p.owner, pending.requestId, 'APPROVE');
+    expect(decided.status).toBe('REJECTED');
+    const polled = await pollPairing(p, pending.requestId, pending.pollToken);
+    expect(polled.json()).toMatchObject({ status: 'REJECTED' });
+    expect(polled.json()).not.toHaveProperty('refreshToken');
+    const rejected = (await auditActions()).find(
+      (e) => e.action === 'approval_request.rejected' && e.subject === pending.requestId,
+    );
+    expect(rejected?.details).toMatchObject({ refusal: expect.stringMatching(/no longer/) });
+  });
+
+  it('another workspace sees a co-signer only while a pairing it asked for is live, and cannot attach more users to it (review M3)', async () => {
+    const home = await pairNewCosigner(p, admin, (await createApiUser(p, 'm3-a', 'SIGNER')).id);
+    const access = (await refresh(p, home.refreshToken)).json<{ accessToken: string }>()
+      .accessToken;
+    const wsB = await p.app.services.workspaces.create({
+      name: 'Workspace B',
+      ownerEmail: 'b-owner@example.test',
+    });
+    const inB = async (name: string, role: 'ADMIN' | 'SIGNER') => {
+      const created = await p.app.services.apiUsers.create(wsB.owner, {
+        name,
+        role,
+        csrPem: admin.key.csrPem,
+      });
+      return { id: created.user.id, role, key: admin.key };
+    };
+    const bAdmin = await inB('m3-b-admin', 'ADMIN');
+    const bSigners = [await inB('m3-b-1', 'SIGNER'), await inB('m3-b-2', 'SIGNER')];
+    const askFromB = async (signer: TestApiUser) =>
+      (
+        await pair(
+          p,
+          {
+            pairingToken: await pairingTokenFor(p, bAdmin, signer.id),
+            identity: home.identity,
+            cosignerName: 'x',
+            version: '0.1.0',
+            cosignerId: home.cosignerId,
+          },
+          access,
+        )
+      ).json<PendingPairing>();
+    const attachFromB = () =>
+      signedRequest(
+        p,
+        bAdmin,
+        'PUT',
+        `/v1/cosigners/${home.cosignerId}/api_keys/${bSigners[1]!.id}`,
+        { body: {} },
+      );
+    const seenByB = async () =>
+      (await signedRequest(p, bAdmin, 'GET', `/v1/cosigners/${home.cosignerId}`)).statusCode;
+
+    // The co-signer asks to join B; B sees it while the request is live.
+    const first = await askFromB(bSigners[0]!);
+    expect(await seenByB()).toBe(200);
+    // B's Owner rejects: nothing of it stays visible in B.
+    await p.app.services.approvals.decide(wsB.owner, first.requestId, 'REJECT');
+    expect(await seenByB()).toBe(404);
+    const list = await signedRequest(p, bAdmin, 'GET', '/v1/cosigners');
+    expect(list.json()).toEqual({ data: [], next: null });
+    expect((await attachFromB()).statusCode).toBe(404);
+
+    // Approved this time: B sees it, but still cannot attach its users from B's side.
+    const second = await askFromB(bSigners[0]!);
+    await p.app.services.approvals.decide(wsB.owner, second.requestId, 'APPROVE');
+    expect(await seenByB()).toBe(200);
+    expect((await attachFromB()).statusCode).toBe(403);
+    const keys = (await cosignerApiKeys(p, access)).json<{ apiKeys: { apiKeyId: string }[] }>();
+    expect(keys.apiKeys.map((k) => k.apiKeyId)).not.toContain(bSigners[1]!.id);
   });
 });

@@ -22,6 +22,12 @@ export interface ApprovalKind {
   kind: string;
   /** What a voter must be allowed to do. */
   deciderPermission: Permission;
+  /**
+   * Checked when the last approval arrives, before the effect: a reason why
+   * the change can no longer take effect (its subject changed while the
+   * request waited) turns the approval into a rejection carrying that reason.
+   */
+  refusal?(trx: Transaction<Database>, request: ApprovalRequestRow): Promise<string | undefined>;
   onApproved(trx: Transaction<Database>, request: ApprovalRequestRow): Promise<void>;
   onRejected(trx: Transaction<Database>, request: ApprovalRequestRow): Promise<void>;
 }
@@ -166,8 +172,10 @@ export class ApprovalService {
     const votes = await this.requests.votes(trx, requestId);
     const approvals = votes.filter((v) => v.decision === 'APPROVE').length;
     // One rejection ends the request: an approval quorum is a set of vetoes.
-    const outcome =
+    let outcome: 'APPROVED' | 'REJECTED' | null =
       decision === 'REJECT' ? 'REJECTED' : approvals >= row.required_approvals ? 'APPROVED' : null;
+    const refusal = outcome === 'APPROVED' ? await kind.refusal?.(trx, row) : undefined;
+    if (refusal !== undefined) outcome = 'REJECTED';
     if (outcome) {
       await this.requests.setStatus(trx, requestId, outcome);
       const decided = (await this.requests.lockById(trx, requestId))!;
@@ -179,7 +187,7 @@ export class ApprovalService {
         actorId: null,
         action: outcome === 'APPROVED' ? 'approval_request.completed' : 'approval_request.rejected',
         subject: requestId,
-        details: { kind: row.kind, approvals },
+        details: { kind: row.kind, approvals, ...(refusal === undefined ? {} : { refusal }) },
       });
       return decided;
     }

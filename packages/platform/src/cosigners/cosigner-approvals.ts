@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { CosignerRepository } from './cosigner-repository.js';
+import { isPairable, lockApiUser } from './pairable.js';
 
 /** Pair an API user with an existing co-signer: the workspace Owner approves. */
 export const COSIGNER_PAIR = 'COSIGNER_PAIR';
@@ -50,6 +51,18 @@ export function cosignerApprovalKinds(
     {
       kind: COSIGNER_PAIR,
       deciderPermission: 'cosigners:approvePairing',
+      // The API user or the co-signer may have changed while the request waited (pairing review
+      // L3): the Owner's approval then rejects it instead of pairing what is no longer pairable.
+      refusal: async (trx, request) => {
+        const p = pairingPayload(request.payload);
+        const user = await lockApiUser(trx, p.apiKeyId);
+        if (!user || !isPairable(user)) {
+          return 'the API user is no longer an enabled, ready SIGNER or ADMIN';
+        }
+        const cosigner = await cosigners.findById(p.cosignerId, trx);
+        if (!cosigner || cosigner.archived) return 'the co-signer is archived';
+        return undefined;
+      },
       onApproved: async (trx, request) => {
         const p = pairingPayload(request.payload);
         const moved = await cosigners.transition(

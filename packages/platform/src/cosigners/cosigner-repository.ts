@@ -44,7 +44,10 @@ export class CosignerRepository {
 
   /**
    * A co-signer the workspace may see: it registered there, or one of the
-   * workspace's API users is (or was asked to be) paired to it.
+   * workspace's API users is paired to it or waits for that pairing. A pairing
+   * from another workspace is always the co-signer's own request (its operator
+   * used a pairing token; see CosignerService.requestPair), and a rejected or
+   * ended one leaves nothing visible (pairing review M3).
    */
   async findVisible(workspaceId: string, id: string): Promise<CosignerRow | undefined> {
     return this.visible(workspaceId).where('id', '=', id).executeTakeFirst();
@@ -80,7 +83,8 @@ export class CosignerRepository {
               .selectFrom('cosigner_api_keys as k')
               .select(sql`1`.as('one'))
               .whereRef('k.cosigner_id', '=', 'cosigners.id')
-              .where('k.workspace_id', '=', workspaceId),
+              .where('k.workspace_id', '=', workspaceId)
+              .where('k.status', 'in', LIVE_PAIRING),
           ),
         ]),
       );

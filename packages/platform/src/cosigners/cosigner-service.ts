@@ -112,8 +112,11 @@ export class CosignerService {
   }
 
   /**
-   * Asks to pair an API user of the workspace with a co-signer it can see.
-   * The Owner approves; an Owner asking approves at once.
+   * Asks to pair an API user of the workspace with a co-signer the workspace
+   * registered. The Owner approves; an Owner asking approves at once. A
+   * co-signer of another workspace (or a Cloud Co-signer) is never attached
+   * from here: its operator pairs it with a pairing token, so the co-signer
+   * itself agrees (pairing review M3).
    */
   async requestPair(
     actor: Principal,
@@ -122,6 +125,11 @@ export class CosignerService {
   ): Promise<CosignerCommand> {
     const cosigner = await this.get(actor.workspaceId, cosignerId);
     if (cosigner.archived) throw new NotFoundError('Co-signer');
+    if (cosigner.workspace_id !== actor.workspaceId) {
+      throw new ForbiddenError(
+        'This co-signer was registered by another workspace: give its operator a pairing token for the API user instead, so the co-signer itself asks',
+      );
+    }
     const user = await this.apiUsers.get(actor.workspaceId, apiKeyId);
     assertPairable(user);
     return this.db.transaction().execute(async (trx) => {

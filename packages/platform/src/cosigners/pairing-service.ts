@@ -28,6 +28,7 @@ import {
 import { COSIGNER_PAIR } from './cosigner-approvals.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 import { parseCosignerIdentity } from './identity-keys.js';
+import { isPairable, lockApiUser } from './pairable.js';
 import { tokenHash } from './opaque-token.js';
 import type { PairingPolls } from './pairing-polls.js';
 import { signPairingToken, verifyPairingToken, type PairingTokenClaims } from './pairing-token.js';
@@ -35,8 +36,6 @@ import type { PlatformSecrets } from './platform-secrets.js';
 
 export const PAIRING_TOKEN_TTL_MS = 10 * 60 * 1000;
 const PAIRING_KEY_NAME = 'pairing-token-hs256';
-/** Roles whose API users hold MPC key shares (the docs: Signer or Admin). */
-const PAIRABLE_ROLES = ['SIGNER', 'ADMIN'];
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
 
 export interface PairInput {
@@ -145,12 +144,7 @@ export class PairingService {
       return await this.db.transaction().execute(async (trx) => {
         const now = this.clock();
         const issuer = await this.consume(trx, claims, tokenHash(input.pairingToken), now);
-        const user = await trx
-          .selectFrom('api_users')
-          .selectAll()
-          .where('id', '=', claims.sub)
-          .forUpdate()
-          .executeTakeFirst();
+        const user = await lockApiUser(trx, claims.sub);
         if (!user || user.workspace_id !== claims.wid) throw new NotFoundError('API user');
         assertPairable(user);
         if (await this.cosigners.livePairingOf(user.id, trx)) throw alreadyPaired();
@@ -383,7 +377,7 @@ export class PairingService {
 
 /** Only a ready SIGNER or ADMIN API user holds key shares, so only it may be paired. */
 export function assertPairable(user: ApiUserRow): void {
-  if (!PAIRABLE_ROLES.includes(user.role) || user.status !== 'READY' || !user.enabled) {
+  if (!isPairable(user)) {
     throw new ConflictError(
       'ERR_API_USER_CANNOT_SIGN',
       'API_USER_CANNOT_SIGN',
