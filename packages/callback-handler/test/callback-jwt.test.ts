@@ -1,6 +1,14 @@
 // The protocol's JWTs with real RSA keys: round trips, and every forgery we know of refused
 // with one and the same error (no oracle).
-import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
@@ -253,6 +261,51 @@ describe('key loading', () => {
     expect(code(() => loadRsaPublicKey(pss.publicKey, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
     expect(code(() => loadRsaPrivateKey(cosigner.publicPem, 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
     expect(code(() => loadRsaPublicKey('not a key', 'k'))).toBe('ERR_CALLBACK_INVALID_KEY');
+  });
+
+  it('refuses degenerate public exponents (a forgery with e = 1 needs no private key) and huge moduli (review F6)', () => {
+    const { n } = handler.publicKey.export({ format: 'jwk' });
+    const hexToB64url = (hex: string) =>
+      Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex').toString('base64url');
+    const withExponent = (e: bigint) =>
+      createPublicKey({
+        key: { kty: 'RSA', n: n!, e: hexToB64url(e.toString(16)) },
+        format: 'jwk',
+      }).export({ type: 'spki', format: 'pem' });
+    const eOne = withExponent(1n);
+    for (const e of [1n, 3n, 65539n]) {
+      expect(() => loadRsaPublicKey(withExponent(e), 'handler public key'), String(e)).toThrow(
+        /handler public key: RSA public exponent must be 65537/,
+      );
+    }
+    expect(loadRsaPublicKey(withExponent(65537n), 'handler public key').type).toBe('public');
+    // The forgery the exponent check stops: with e = 1 the PKCS#1 v1.5 encoding is the signature.
+    const signingInput = `${b64({ alg: 'RS256' })}.${b64({ action: 'APPROVE', requestId: 'r1', iat: nowSeconds(), exp: nowSeconds() })}`;
+    const digestInfo = Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update(signingInput).digest(),
+    ]);
+    const k = Buffer.from(n!, 'base64url').length;
+    const encoded = Buffer.concat([
+      Buffer.from([0, 1]),
+      Buffer.alloc(k - digestInfo.length - 3, 0xff),
+      Buffer.from([0]),
+      digestInfo,
+    ]);
+    const forged = `${signingInput}.${encoded.toString('base64url')}`;
+    const raw = createPublicKey(eOne);
+    expect(() => verifyRs256Jwt(forged, raw)).not.toThrow(); // what the unchecked key would allow
+    expect(() => verifyRs256Jwt(forged, loadRsaPublicKey(eOne, 'handler public key'))).toThrow(
+      /exponent/,
+    );
+    const hugeN = randomBytes(16392 / 8);
+    hugeN[0]! |= 0x80;
+    hugeN[hugeN.length - 1]! |= 1;
+    const huge = createPublicKey({
+      key: { kty: 'RSA', n: hugeN.toString('base64url'), e: 'AQAB' },
+      format: 'jwk',
+    });
+    expect(() => loadRsaPublicKey(huge, 'handler public key')).toThrow(/16392 bits, at most 16384/);
   });
 
   it('never quotes private key material in an error', () => {

@@ -2,6 +2,7 @@
 // handlers built with @countersign/callback-handler (which verify the co-signer's signed
 // requests), and raw servers that hang, fail, answer HTML, forge, replay, or present another
 // TLS certificate. Every failure must come back as its own FAILED sub-status, never an APPROVE.
+import { createPublicKey } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 
 import {
@@ -308,6 +309,18 @@ describe('JWT mode', () => {
     const bad = { ...txPayload(), unexpected: true } as TxSignRequest;
     await expect(jwtClient(server).ask('tx_sign_request', bad)).rejects.toThrow(/protocol schema/);
     expect(server.requests()).toBe(0);
+  });
+});
+
+describe('handler settings checks', () => {
+  it('refuse a handler key with public exponent 1, with which anyone could forge an APPROVE (review F6)', () => {
+    const { n } = handlerKeys.publicKey.export({ format: 'jwk' });
+    const eOne = createPublicKey({ key: { kty: 'RSA', n: n!, e: 'AQ' }, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    expect(() =>
+      parseCallbackHandler({ mode: 'jwt', url: 'https://cb.example/hook', publicKey: eOne }),
+    ).toThrow(/RSA public exponent must be 65537/);
   });
 });
 

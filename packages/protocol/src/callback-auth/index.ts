@@ -26,6 +26,7 @@ export { MAX_JWT_LENGTH, signRs256Jwt, verifyRs256Jwt, type JwtClaims } from './
 export {
   loadRsaPrivateKey,
   loadRsaPublicKey,
+  MAX_RSA_MODULUS_BITS,
   MIN_RSA_MODULUS_BITS,
   rsaSignatureLength,
   type PrivateKeyInput,

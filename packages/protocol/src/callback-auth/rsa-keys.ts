@@ -9,6 +9,10 @@ import { CallbackError } from './callback-auth-error.js';
 
 /** RFC 7518 §3.3: a key of size 2048 bits or larger MUST be used with RS256. */
 export const MIN_RSA_MODULUS_BITS = 2048;
+/** Far above any real key; a larger one would only make every verification slow. */
+export const MAX_RSA_MODULUS_BITS = 16384;
+/** F4 = 65537, what every mainstream tool makes (NIST SP 800-56B allows odd e ≥ 65537). */
+const RSA_PUBLIC_EXPONENT = 65537n;
 
 /** A PEM string (SPKI or PKCS#1) or a public `KeyObject`; a private key is reduced to its public half. */
 export type PublicKeyInput = string | KeyObject;
@@ -60,6 +64,20 @@ function checkRsa(key: KeyObject, what: string): void {
     throw new CallbackError(
       'ERR_CALLBACK_INVALID_KEY',
       `${what}: RSA key of ${bits} bits, at least ${MIN_RSA_MODULUS_BITS} required`,
+    );
+  }
+  if (bits > MAX_RSA_MODULUS_BITS) {
+    throw new CallbackError(
+      'ERR_CALLBACK_INVALID_KEY',
+      `${what}: RSA key of ${bits} bits, at most ${MAX_RSA_MODULUS_BITS} accepted`,
+    );
+  }
+  // With e = 1 a "signature" is the padded message itself, so anyone could forge one; any other
+  // odd exponent is legal but unused in practice, so only F4 is accepted (review 2026-11-27 F6).
+  if (key.asymmetricKeyDetails?.publicExponent !== RSA_PUBLIC_EXPONENT) {
+    throw new CallbackError(
+      'ERR_CALLBACK_INVALID_KEY',
+      `${what}: RSA public exponent must be 65537`,
     );
   }
 }
