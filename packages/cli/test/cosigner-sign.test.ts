@@ -10,6 +10,11 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk';
 import { derivePublicKey } from '@countersign/mpc';
+import {
+  CountersignClient,
+  createPemRequestSigner,
+  type CreateTransactionInput,
+} from '@countersign/sdk';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
@@ -126,6 +131,21 @@ describe('RAW signing through the relay, every party a process', () => {
       externalTxId: 'e2e-eddsa-1',
     });
     expect(byExternal.data.id).toBe(created.data.id);
+
+    // Our SDK reads the same transaction, and its Idempotency-Key answers the same one too.
+    const ours = new CountersignClient({
+      baseUrl: stack.platformUrl,
+      apiKey: stack.devApiKey,
+      signer: createPemRequestSigner(stack.devPrivateKeyPem),
+    });
+    const read = await ours.getTransaction(created.data.id!);
+    expect(read.signedMessages).toEqual(tx.signedMessages);
+    const replayed = await ours.createTransaction({
+      ...(transactionRequest as CreateTransactionInput),
+      idempotencyKey: 'e2e-eddsa-key',
+    });
+    expect(replayed).toEqual({ id: created.data.id, status: 'COMPLETED' });
+    expect((await ours.getTransactionByExternalId('e2e-eddsa-1')).id).toBe(created.data.id);
     // Still every party's share sets, nothing else changed.
     for (const home of PARTY_HOMES) expect(shareSetsOf(home, stack.cwd)).toHaveLength(2);
   }, 200_000);

@@ -187,7 +187,9 @@ export async function startSigningStack(prefix: string): Promise<SigningStack> {
     await dev.stop();
     await decideAsDevOwner(cwd, requestId);
     dev = await startDev(cwd, port);
-    check(cosigner(['pair', '--home', 'api-cosigner', '--timeout', '60'], cwd), 'pair approved');
+    const approved = cosigner(['pair', '--home', 'api-cosigner', '--timeout', '60'], cwd);
+    check(approved, 'pair approved');
+    if (!/^Paired\./.test(approved.stdout)) throw new Error(`not paired: ${approved.stdout}`);
     for (const home of PARTY_HOMES) startDaemon(home, home !== 'api-cosigner');
 
     // Every party holds both share sets (no fixed sleep: poll the stores).

@@ -21,6 +21,7 @@ import {
   type CreateTransactionRequest,
 } from '@countersign/protocol';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/services.js';
 import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
@@ -51,7 +52,12 @@ const eddsaRequest = (content: string, extra: Record<string, unknown> = {}) => (
   source: { type: 'VAULT_ACCOUNT', id: '7' },
   note: 'platform test',
   extraParameters: {
-    rawMessageData: { algorithm: 'MPC_EDDSA_ED25519', messages: [{ content, ...extra }] },
+    // The root key itself (empty path): the test signs with it. The default path is checked
+    // where nothing is signed, and end to end with real co-signers.
+    rawMessageData: {
+      algorithm: 'MPC_EDDSA_ED25519',
+      messages: [{ content, derivationPath: [], ...extra }],
+    },
   },
 });
 
@@ -62,6 +68,7 @@ describe('transactions: RAW signing orchestration', () => {
   let parties: Party[];
   let signerUserId: string;
   let derivedKey: { privateKey: KeyObject; publicKeyHex: string };
+  let ecdsaRoot: HDKey;
 
   const call = (who: Party, method: 'GET' | 'POST', url: string, payload?: object) =>
     p.app.inject({
@@ -126,19 +133,7 @@ describe('transactions: RAW signing orchestration', () => {
       ...clouds,
       { cosignerId: paired.cosignerId, accessToken: await accessFor(paired.refreshToken) },
     ];
-    // KEYGEN: every party reports the same root keys.
-    for (const party of parties) {
-      for (;;) {
-        const job = await nextJob(party);
-        if (!job) break;
-        const publicKey = (job.algorithm === 'EDDSA_ED25519' ? '11' : '22').repeat(32);
-        const res = await report(party, job, {
-          status: 'DONE',
-          result: { publicKey, chainCode: 'cc'.repeat(32) },
-        });
-        expect(res.statusCode, res.body).toBe(200);
-      }
-    }
+    // Root keys the test holds whole (the parties' MPC is not under test here).
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     derivedKey = {
       privateKey,
@@ -146,6 +141,23 @@ describe('transactions: RAW signing orchestration', () => {
         'hex',
       ),
     };
+    ecdsaRoot = HDKey.fromMasterSeed(randomBytes(32));
+    // KEYGEN: every party reports the same root keys.
+    for (const party of parties) {
+      for (;;) {
+        const job = await nextJob(party);
+        if (!job) break;
+        const result =
+          job.algorithm === 'EDDSA_ED25519'
+            ? { publicKey: derivedKey.publicKeyHex, chainCode: 'cc'.repeat(32) }
+            : {
+                publicKey: Buffer.from(ecdsaRoot.publicKey!).toString('hex'),
+                chainCode: Buffer.from(ecdsaRoot.chainCode!).toString('hex'),
+              };
+        const res = await report(party, job, { status: 'DONE', result });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+    }
   });
   afterAll(() => p.close());
 
@@ -206,7 +218,7 @@ describe('transactions: RAW signing orchestration', () => {
       algorithm: 'EDDSA_ED25519',
       transactionId: id,
       messageIndex: 0,
-      derivationPath: [44, 0, 7, 0, 0],
+      derivationPath: [],
       expiresAt: roster.expiresAt,
     });
     expect(Buffer.from(auth.authorization.content).toString('hex')).toBe(content);
@@ -226,7 +238,7 @@ describe('transactions: RAW signing orchestration', () => {
       {
         content,
         algorithm: 'MPC_EDDSA_ED25519',
-        derivationPath: [44, 0, 7, 0, 0],
+        derivationPath: [],
         signature: { fullSig: result.signature },
         publicKey: derivedKey.publicKeyHex,
       },
@@ -244,9 +256,48 @@ describe('transactions: RAW signing orchestration', () => {
     );
   });
 
+  it('several messages: one session each, offered to every party in the same order', async () => {
+    const contents = ['0a', '0b', '0c', '0d'];
+    const created = await create({
+      ...eddsaRequest('00'),
+      extraParameters: {
+        rawMessageData: {
+          algorithm: 'MPC_EDDSA_ED25519',
+          messages: contents.map((content) => ({ content, derivationPath: [] })),
+        },
+      },
+    });
+    const id = created.json<{ id: string }>().id;
+    const signed: string[] = [];
+    for (let n = 0; n < contents.length; n++) {
+      const jobs = await signJobs();
+      // Each daemon runs one job at a time: the parties must all be on the same session.
+      expect(new Set(jobs.map((j) => j.sessionId)).size).toBe(1);
+      const published = (
+        await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${jobs[0]!.sessionId}`)
+      ).json<{ signedAuthorization: string }>();
+      const { authorization } = decodeSignedSigningAuthorization(
+        Buffer.from(published.signedAuthorization, 'base64'),
+      );
+      const content = Buffer.from(authorization.content).toString('hex');
+      expect(content).toBe(contents[authorization.messageIndex]);
+      signed.push(content);
+      const result = { signature: ed25519Signature(content), publicKey: derivedKey.publicKeyHex };
+      for (const [i, job] of jobs.entries())
+        await report(parties[i]!, job, { status: 'DONE', result });
+      if (n < contents.length - 1) expect((await read(id)).status).toBe('PENDING_SIGNATURE');
+    }
+    expect(signed.sort()).toEqual(contents);
+    const tx = await read(id);
+    expect(tx.status).toBe('COMPLETED');
+    expect(tx.signedMessages.map((m) => m.content)).toEqual(contents);
+  });
+
   it('ECDSA: {r, s, v} once the signature verifies and v recovers the reported key', async () => {
-    const secret = secp256k1.utils.randomSecretKey();
-    const publicKey = Buffer.from(secp256k1.getPublicKey(secret, true)).toString('hex');
+    // The key at the default path, derived from the root's private key by @scure/bip32.
+    const child = ecdsaRoot.derive('m/44/60/2/0/0');
+    const secret = child.privateKey!;
+    const publicKey = Buffer.from(child.publicKey!).toString('hex');
     const ecdsaRequest = (digest: string) => ({
       operation: 'RAW',
       assetId: 'ETH',
@@ -328,6 +379,24 @@ describe('transactions: RAW signing orchestration', () => {
     });
   });
 
+  it('a valid signature under another key than the one the platform derives is refused', async () => {
+    const created = await create(eddsaRequest('c1'));
+    const jobs = await signJobs();
+    const other = generateKeyPairSync('ed25519');
+    const result = {
+      signature: sign(null, Buffer.from('c1', 'hex'), other.privateKey).toString('hex'),
+      publicKey: Buffer.from(other.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString(
+        'hex',
+      ),
+    };
+    for (const [i, job] of jobs.entries())
+      await report(parties[i]!, job, { status: 'DONE', result });
+    expect(await read(created.json<{ id: string }>().id)).toMatchObject({
+      status: 'FAILED',
+      subStatus: 'INVALID_SIGNATURE',
+    });
+  });
+
   it('a failed session is replaced by a fresh one (new sid), up to 3 attempts, then FAILED', async () => {
     const created = await create(eddsaRequest('dd'));
     const id = created.json<{ id: string }>().id;
@@ -363,7 +432,8 @@ describe('transactions: RAW signing orchestration', () => {
     };
     const created = await fresh.transactions.create(
       principal,
-      eddsaRequest('ff') as CreateTransactionRequest,
+      // No path: the default one, from the vault account.
+      eddsaRequest('ff', { derivationPath: undefined }) as CreateTransactionRequest,
       undefined,
     );
     expect(created.status).toBe('PENDING_SIGNATURE');
@@ -375,6 +445,7 @@ describe('transactions: RAW signing orchestration', () => {
       Buffer.from(published.signedAuthorization, 'base64'),
     );
     expect(auth.authorization.transactionId).toBe(created.id);
+    expect(auth.authorization.derivationPath).toEqual([44, 0, 7, 0, 0]);
     expect(verify(null, auth.signedBytes, await platformKey(), auth.signature)).toBe(true);
     for (const [i, job] of jobs.entries())
       await report(parties[i]!, job, { status: 'FAILED', reason: 'test over' });

@@ -5,16 +5,29 @@
  */
 import type {
   CreateApiUserRequest,
+  CreateTransactionRequest,
   GetApiUsersResponse,
   GetAuditLogsResponse,
 } from '@countersign/protocol';
 
-export type { ApiUser, AuditLogEntry, CreateApiUserResponse } from '@countersign/protocol';
+export type {
+  ApiUser,
+  AuditLogEntry,
+  CreateApiUserResponse,
+  CreateTransactionResponse,
+  SignedMessage,
+  TransactionResponse,
+} from '@countersign/protocol';
 
 export type ListApiUsersResponse = GetApiUsersResponse;
 
 export type CreateApiUserInput = CreateApiUserRequest & {
   /** Sent as the `Idempotency-Key` header: makes the POST safe to retry. */
+  idempotencyKey?: string;
+};
+
+export type CreateTransactionInput = CreateTransactionRequest & {
+  /** Sent as the `Idempotency-Key` header: the same key and body answer the same transaction. */
   idempotencyKey?: string;
 };
 

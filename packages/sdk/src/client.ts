@@ -13,8 +13,11 @@ import type {
   AuditLogsPage,
   CreateApiUserInput,
   CreateApiUserResponse,
+  CreateTransactionInput,
+  CreateTransactionResponse,
   ListApiUsersResponse,
   ListAuditLogsInput,
+  TransactionResponse,
 } from './api-types.js';
 import {
   CountersignApiError,
@@ -157,8 +160,53 @@ export class CountersignClient {
     input: CreateApiUserInput,
     options: { signal?: AbortSignal } = {},
   ): Promise<CreateApiUserResponse> {
+    return this.#idempotentPost<CreateApiUserResponse>('/v1/management/api_users', input, options);
+  }
+
+  // --- Transactions --------------------------------------------------------
+
+  /**
+   * Creates a transaction (RAW signing): answered once stored, `{id, status}`; read it with
+   * {@link getTransaction} until COMPLETED or FAILED. With an `idempotencyKey` a retried
+   * request answers the same transaction.
+   */
+  createTransaction(
+    input: CreateTransactionInput,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CreateTransactionResponse> {
+    return this.#idempotentPost<CreateTransactionResponse>('/v1/transactions', input, options);
+  }
+
+  getTransaction(
+    txId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TransactionResponse> {
+    return this.request<TransactionResponse>(
+      'GET',
+      `/v1/transactions/${encodeURIComponent(txId)}`,
+      options,
+    );
+  }
+
+  getTransactionByExternalId(
+    externalTxId: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<TransactionResponse> {
+    return this.request<TransactionResponse>(
+      'GET',
+      `/v1/transactions/external_tx_id/${encodeURIComponent(externalTxId)}`,
+      options,
+    );
+  }
+
+  /** A POST whose body may carry `idempotencyKey`, sent as the `Idempotency-Key` header. */
+  #idempotentPost<T>(
+    path: string,
+    input: { idempotencyKey?: string },
+    options: { signal?: AbortSignal },
+  ): Promise<T> {
     const { idempotencyKey, ...body } = input;
-    return this.request<CreateApiUserResponse>('POST', '/v1/management/api_users', {
+    return this.request<T>('POST', path, {
       ...options,
       body,
       ...(idempotencyKey === undefined ? {} : { headers: { 'Idempotency-Key': idempotencyKey } }),

@@ -47,6 +47,10 @@ export type {
   AuditLogTimePeriod,
   CreateApiUserInput,
   CreateApiUserResponse,
+  CreateTransactionInput,
+  CreateTransactionResponse,
   ListApiUsersResponse,
   ListAuditLogsInput,
+  SignedMessage,
+  TransactionResponse,
 } from './api-types.js';

@@ -21,7 +21,10 @@
  * @module
  */
 import {
+  applyDkls23Ban,
   combineSignatureShares,
+  Dkls23CheckError,
+  exportDkls23KeyShare,
   createSignatureShare,
   derivePublicKey,
   dkls23Presign,
@@ -30,6 +33,7 @@ import {
   sign,
   wipeDkls23KeyShare,
   wipeKeyShare,
+  type Dkls23KeyShare,
   type ProtocolMessage,
 } from '@countersign/mpc';
 import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
@@ -151,7 +155,7 @@ async function signEddsa(input: SignInput): Promise<SignResult> {
 
 async function signEcdsa(input: SignInput): Promise<SignResult> {
   const { ctx, job, sid, roster, authorization } = input;
-  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  const { record, share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importDkls23KeyShare(bytes);
   bytes.fill(0);
   try {
@@ -161,7 +165,15 @@ async function signEcdsa(input: SignInput): Promise<SignResult> {
       signers: roster.indices,
       registry: ctx.store.presignSessions,
     });
-    const { result: presignature, after } = await runOverRelay(ctx, job, roster, presign);
+    let presigned;
+    try {
+      presigned = await runOverRelay(ctx, job, roster, presign);
+    } catch (error) {
+      if (error instanceof Dkls23CheckError)
+        persistBan(ctx, job.shareSetId, record.version, keyShare, error);
+      throw error;
+    }
+    const { result: presignature, after } = presigned;
     const online = new RelayPhase(ctx, job, roster, DKLS23_ONLINE_PROTOCOL, {
       beforeSend: input.shareLeaving,
     });
@@ -218,5 +230,31 @@ async function signEcdsa(input: SignInput): Promise<SignResult> {
     }
   } finally {
     wipeDkls23KeyShare(keyShare);
+  }
+}
+
+/**
+ * A failed OT check destroyed setups in this key share object (mpc dkls23/ban.ts, review H2):
+ * the stored copy must say so too, or the next presign with that party would reuse them. The
+ * share set is rewritten under a new version (its presignatures discarded); a refresh builds
+ * fresh setups.
+ */
+function persistBan(
+  ctx: JobContext,
+  shareSetId: string,
+  version: number,
+  keyShare: Dkls23KeyShare,
+  error: Dkls23CheckError,
+): void {
+  if (applyDkls23Ban(keyShare, error).length === 0 && error.otSetupDestroyed.length === 0) return;
+  const bytes = exportDkls23KeyShare(keyShare);
+  try {
+    ctx.store.shareSets.replaceShare(shareSetId, {
+      expectedVersion: version,
+      version: version + 1,
+      share: bytes,
+    });
+  } finally {
+    bytes.fill(0);
   }
 }

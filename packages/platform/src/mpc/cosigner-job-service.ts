@@ -97,7 +97,11 @@ export class CosignerJobService {
           )
           .where('s.status', '=', 'OPEN')
           .where('s.expires_at', '>', now)
+          // Every party takes its jobs in one global order (a daemon runs one job at a time):
+          // sessions created in the same instant (a transaction's messages) must not be taken
+          // in different orders by different parties, each waiting for the others.
           .orderBy('j.created_at')
+          .orderBy('j.session_id')
           .limit(1)
           .forUpdate('j')
           .skipLocked()

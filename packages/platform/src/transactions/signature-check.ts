@@ -2,9 +2,9 @@
  * The platform's own check of a signature the parties report (ARCHITECTURE §4 step 6), before a
  * transaction is COMPLETED: Ed25519 with node:crypto (RFC 8032 §5.1.7); ECDSA over secp256k1
  * with @noble/curves on the 32-byte digest as signed (SEC 1 §4.1.4; node:crypto hashes what it
- * verifies), low-s, and the recovery id must recover the reported key. The public key is the
- * derived key all three parties reported alike; each party derived it from its share set and
- * verified the signature itself before reporting (docs/transactions.md).
+ * verifies), low-s, and the recovery id must recover the reported key. The caller has checked
+ * that the key is the one it derives from the root key and the path (signing-orchestrator.ts);
+ * each party derived it too and verified the signature before reporting (docs/transactions.md).
  */
 import { createPublicKey, verify } from 'node:crypto';
 import type { KeyAlgorithm } from '@countersign/protocol';

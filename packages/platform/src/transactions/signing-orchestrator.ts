@@ -9,8 +9,10 @@
  * resumed one), at most MAX_SIGN_ATTEMPTS per message; the co-signers refuse a fresh session for
  * a message they already released a signature share for (never two signatures, docs
  * /transactions.md). When every party reports DONE, the platform requires the three results to
- * agree and verifies the signature itself before the message counts as signed.
+ * agree, derives the expected public key itself from the root key and the path, and verifies
+ * the signature under it before the message counts as signed.
  */
+import { derivePublicKey } from '@countersign/mpc/derivation';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -118,9 +120,13 @@ export class SigningOrchestrator {
       return;
     }
     const result = await this.agreedResult(trx, sessionId);
+    const algorithm = message.algorithm as KeyAlgorithm;
+    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
     const verified =
       result !== undefined &&
-      signatureVerifies(message.algorithm as KeyAlgorithm, Buffer.from(message.content, 'hex'), {
+      expectedKey !== undefined &&
+      result.publicKey === expectedKey &&
+      signatureVerifies(algorithm, Buffer.from(message.content, 'hex'), {
         signature: Buffer.from(result.signature, 'hex'),
         publicKey: Buffer.from(result.publicKey, 'hex'),
         recoveryId: result.recoveryId,
@@ -240,6 +246,45 @@ export class SigningOrchestrator {
       apiUserId: root.api_user_id,
       parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
     };
+  }
+
+  /**
+   * The public key the session's message must verify under, derived here from the workspace's
+   * root key and the path the authorization named (the same public derivation the parties
+   * apply, `@countersign/mpc/derivation`), hex.
+   */
+  private async derivedKey(
+    trx: Transaction<Database>,
+    workspaceId: string,
+    algorithm: KeyAlgorithm,
+    sessionId: string,
+  ): Promise<string | undefined> {
+    const root = await trx
+      .selectFrom('root_keys')
+      .select(['public_key', 'chain_code'])
+      .where('workspace_id', '=', workspaceId)
+      .where('algorithm', '=', algorithm)
+      .executeTakeFirst();
+    const message = await trx
+      .selectFrom('transaction_messages')
+      .select('derivation_path')
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    if (!root || root.chain_code === null) return undefined;
+    try {
+      const { publicKey } = derivePublicKey(
+        {
+          curve: algorithm === 'EDDSA_ED25519' ? 'ed25519' : 'secp256k1',
+          publicKey: Buffer.from(root.public_key, 'hex'),
+          chainCode: Buffer.from(root.chain_code, 'hex'),
+        },
+        parsePath(message.derivation_path),
+      );
+      return Buffer.from(publicKey).toString('hex');
+    } catch {
+      // A root that cannot be derived from (not a point, invalid child) signs nothing.
+      return undefined;
+    }
   }
 
   /** Every party's result, if all report the same signature and public key. */
