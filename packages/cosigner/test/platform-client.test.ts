@@ -65,6 +65,10 @@ describe('PlatformClient', () => {
 
   it('refuses plain http except to a loopback address, and URLs with credentials', () => {
     expect(() => new PlatformClient('http://platform.example')).toThrow(/https/);
+    // Only loopback literals: `localhost` is a name the resolver may map anywhere.
+    expect(() => new PlatformClient('http://localhost:8080')).toThrow(/127\.0\.0\.1/);
+    expect(new PlatformClient('http://127.0.0.1:8080').baseUrl).toBe('http://127.0.0.1:8080');
+    expect(new PlatformClient('http://[::1]:8080').baseUrl).toBe('http://[::1]:8080');
     expect(() => new PlatformClient('https://user:pw@platform.example')).toThrow(/credentials/);
     expect(new PlatformClient('https://platform.example/').baseUrl).toBe(
       'https://platform.example',

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cosignerApiKeys,
   fakeClock,
+  newIdentity,
+  pair,
   pairNewCosigner,
+  pairingTokenFor,
   refresh,
   type PairedCosigner,
 } from './helpers/cosigner.js';
@@ -163,5 +166,74 @@ describe('co-signer tokens', () => {
     await cosignerApiKeys(p, t.accessToken);
     const after = await signedRequest(p, admin, 'GET', url);
     expect(after.json()).toEqual({ id: user.id, lastSeen: clock.now().toISOString() });
+  });
+
+  it('refused co-signer credentials are audited and bounded per address (review L2)', async () => {
+    const from = '198.51.100.7';
+    const attempt = (url: string, payload?: Record<string, unknown>) =>
+      p.app.inject({
+        method: payload ? 'POST' : 'GET',
+        url,
+        remoteAddress: from,
+        headers: { authorization: `Bearer csat_${'B'.repeat(43)}` },
+        ...(payload ? { payload } : {}),
+      });
+    const codes: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await (i % 2 === 0
+        ? attempt('/cosigner/v1/token', { refreshToken: `csrt_${'A'.repeat(43)}` })
+        : attempt('/cosigner/v1/api_keys'));
+      codes.push(res.statusCode);
+    }
+    expect(codes.every((c) => c === 401)).toBe(true);
+    // Over the limit: refused before any lookup, even with a good token.
+    const c = await pairNewCosigner(p, admin, (await createApiUser(p, 'l2-signer', 'SIGNER')).id);
+    const blocked = await p.app.inject({
+      method: 'POST',
+      url: '/cosigner/v1/token',
+      remoteAddress: from,
+      payload: { refreshToken: c.refreshToken },
+    });
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toMatchObject({ code: 1429 });
+    // Another address is not affected, and the good token was not spent by the refusal.
+    expect((await refresh(p, c.refreshToken)).statusCode).toBe(200);
+    const entries = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'details'])
+      .where('action', 'in', ['cosigner.auth_failed', 'cosigner.rate_limited'])
+      .execute();
+    const mine = entries.filter((e) => JSON.stringify(e.details).includes(from));
+    expect(mine.filter((e) => e.action === 'cosigner.auth_failed')).toHaveLength(59);
+    expect(mine.filter((e) => e.action === 'cosigner.rate_limited')).toHaveLength(1);
+    expect(JSON.stringify(mine)).not.toContain('csrt_');
+  });
+
+  it('a leaked, used pairing token is audited as failed once, however often it is tried (review L2)', async () => {
+    const user = await createApiUser(p, 'l2-used-token', 'SIGNER');
+    const token = await pairingTokenFor(p, admin, user.id);
+    const request = () => ({
+      pairingToken: token,
+      identity: newIdentity(),
+      cosignerName: 'x',
+      version: '0.1.0',
+    });
+    expect((await pair(p, request())).statusCode).toBe(202);
+    for (let i = 0; i < 20; i++) {
+      const res = await p.app.inject({
+        method: 'POST',
+        url: '/cosigner/v1/pair',
+        remoteAddress: `203.0.113.${i + 1}`,
+        payload: request(),
+      });
+      expect(res.json()).toMatchObject({ code: 1303 });
+    }
+    const failed = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'cosigner.pairing_failed')
+      .where('subject', '=', user.id)
+      .execute();
+    expect(failed).toHaveLength(1);
   });
 });

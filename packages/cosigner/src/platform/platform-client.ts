@@ -45,8 +45,12 @@ export interface PlatformClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** Loopback hosts, the only ones plain HTTP is allowed to (tokens travel in every call). */
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * Loopback addresses, the only hosts plain HTTP is allowed to (tokens travel in every call). Only
+ * literals: the name `localhost` goes through the system resolver and /etc/hosts like any other
+ * name (pairing review L5), so it may not be loopback at all.
+ */
+const LOOPBACK = new Set(['127.0.0.1', '[::1]']);
 
 /** Validates a platform base URL: https, or http to a loopback address. */
 export function parsePlatformUrl(value: string): URL {
@@ -58,7 +62,7 @@ export function parsePlatformUrl(value: string): URL {
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
-      detail: 'the platform URL must be https (plain http only to localhost)',
+      detail: 'the platform URL must be https (plain http only to 127.0.0.1 or [::1])',
     });
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {

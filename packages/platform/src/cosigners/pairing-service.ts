@@ -161,8 +161,12 @@ export class PairingService {
             );
       });
     } catch (error) {
-      // A genuine token that could not be used: worth a trail in its workspace.
-      if (error instanceof CosignerTokenError || error instanceof ConflictError) {
+      // A genuine token that could not be used: worth a trail in its workspace — once per
+      // token, so a leaked, used token cannot flood that workspace's audit log (review L2).
+      if (
+        (error instanceof CosignerTokenError || error instanceof ConflictError) &&
+        (await this.firstFailure(claims.jti))
+      ) {
         await this.audit.append({
           workspaceId: claims.wid,
           actorKind: 'anonymous',
@@ -174,6 +178,18 @@ export class PairingService {
       }
       throw error;
     }
+  }
+
+  /** True for the first failed exchange of this token (marks it). */
+  private async firstFailure(jti: string): Promise<boolean> {
+    const marked = await this.db
+      .updateTable('pairing_tokens')
+      .set({ failed_at: this.clock() })
+      .where('id', '=', jti)
+      .where('failed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return marked !== undefined;
   }
 
   /** Marks the token used, atomically: of concurrent exchanges exactly one gets a row. */
