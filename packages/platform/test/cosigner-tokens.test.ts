@@ -236,4 +236,32 @@ describe('co-signer tokens', () => {
       .execute();
     expect(failed).toHaveLength(1);
   });
+
+  it('a token family ends 90 days after it started, however often it rotates; spent tokens past expiry are purged (review L4)', async () => {
+    const c = await pairNewCosigner(p, admin, (await createApiUser(p, 'l4-signer', 'SIGNER')).id);
+    const familyRows = async () =>
+      p.app.services.database.db
+        .selectFrom('cosigner_refresh_tokens as t')
+        .innerJoin('cosigner_token_families as f', 'f.id', 't.family_id')
+        .select('t.token_hash')
+        .where('f.cosigner_id', '=', c.cosignerId)
+        .execute();
+    const start = clock.now().getTime();
+    let token = c.refreshToken;
+    let last: Tokens | undefined;
+    // Rotating every 20 days keeps each token fresh, but not the family.
+    for (let day = 20; day < 90; day += 20) {
+      clock.advance(20 * 24 * 3600_000);
+      last = await rotate(token);
+      token = last.refreshToken;
+      expect(last.refreshTokenExpiresAt).toBeLessThanOrEqual(start + 90 * 24 * 3600_000);
+    }
+    expect(last!.refreshTokenExpiresAt).toBe(start + 90 * 24 * 3600_000);
+    // Tokens spent more than 30 days ago are gone; the recent ones stay for reuse detection.
+    expect((await familyRows()).length).toBeLessThan(5);
+    clock.advance(90 * 24 * 3600_000 - 80 * 24 * 3600_000);
+    const ended = await refresh(p, token);
+    expect(ended.statusCode).toBe(401);
+    expect(ended.json()).toMatchObject({ code: 1305 });
+  });
 });

@@ -22,6 +22,12 @@ import { newOpaqueToken, presentedTokenHash } from './opaque-token.js';
 
 export const ACCESS_TOKEN_TTL_MS = 5 * 60 * 1000;
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * A token family's absolute lifetime (pairing review L4): rotation renews a refresh token's 30
+ * days, but never past this, so a stolen token kept alive by rotation dies anyway. The co-signer
+ * then recovers a new family with its identity key (cosigner-recovery.ts).
+ */
+export const FAMILY_MAX_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
 /** lastSeen is written at most this often per co-signer. */
 const LAST_SEEN_GRANULARITY_MS = 15_000;
 
@@ -61,7 +67,12 @@ export class CosignerTokenService {
       .insertInto('cosigner_token_families')
       .values({ id: familyId, cosigner_id: cosignerId, created_at: now })
       .execute();
-    return this.issueRefreshToken(trx, familyId, now);
+    return this.issueRefreshToken(
+      trx,
+      familyId,
+      now,
+      new Date(now.getTime() + FAMILY_MAX_LIFETIME_MS),
+    );
   }
 
   /** Exchanges a refresh token for an access token and its successor. */
@@ -82,6 +93,7 @@ export class CosignerTokenService {
           't.rotated_at',
           'f.cosigner_id',
           'f.revoked_at',
+          'f.created_at as family_created_at',
           'c.workspace_id',
           'c.archived',
         ])
@@ -115,7 +127,7 @@ export class CosignerTokenService {
           error: new CosignerTokenError(
             'ERR_REFRESH_TOKEN_EXPIRED',
             'REFRESH_TOKEN_EXPIRED',
-            'Refresh token has expired; pair the co-signer again',
+            'Refresh token has expired (30 days unused, or the session reached its 90-day limit); recover with the identity key (POST /cosigner/v1/recover)',
           ),
         };
       }
@@ -124,7 +136,19 @@ export class CosignerTokenService {
         .set({ rotated_at: now })
         .where('token_hash', '=', hash)
         .execute();
-      const next = await this.issueRefreshToken(trx, row.family_id, now);
+      // Rotated tokens matter for reuse detection only until they expire: drop older ones.
+      await trx
+        .deleteFrom('cosigner_refresh_tokens')
+        .where('family_id', '=', row.family_id)
+        .where('rotated_at', 'is not', null)
+        .where('expires_at', '<', now)
+        .execute();
+      const next = await this.issueRefreshToken(
+        trx,
+        row.family_id,
+        now,
+        new Date(row.family_created_at.getTime() + FAMILY_MAX_LIFETIME_MS),
+      );
       const access = newOpaqueToken('access');
       const accessTokenExpiresAt = new Date(now.getTime() + ACCESS_TOKEN_TTL_MS);
       await trx
@@ -218,9 +242,13 @@ export class CosignerTokenService {
     trx: Transaction<Database>,
     familyId: string,
     now: Date,
+    /** The family's absolute end: no token of it outlives this. */
+    familyEndsAt: Date,
   ): Promise<IssuedRefreshToken> {
     const { token, hash } = newOpaqueToken('refresh');
-    const expiresAt = new Date(now.getTime() + REFRESH_TOKEN_TTL_MS);
+    const expiresAt = new Date(
+      Math.min(now.getTime() + REFRESH_TOKEN_TTL_MS, familyEndsAt.getTime()),
+    );
     await trx
       .insertInto('cosigner_refresh_tokens')
       .values({ token_hash: hash, family_id: familyId, issued_at: now, expires_at: expiresAt })
