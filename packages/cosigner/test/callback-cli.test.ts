@@ -2,7 +2,7 @@
 // what a signing job then gets from askCallbackHandler: settings written by the command, the
 // co-signer's own callback key from its store, and genuine handlers on loopback that verify
 // the co-signer's requests with the key `cosigner print-public-key` printed.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -206,6 +206,7 @@ describe('cosigner callback', () => {
       ec.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     );
     const garbage = await file('garbage.pem', '<html>not a certificate</html>');
+    const certAndKey = await file('cert-and-key.pem', handlerTls.cert + handlerTls.key);
     const https = 'https://handler.example/callback';
     const cases: [string[], RegExp][] = [
       [
@@ -227,6 +228,7 @@ describe('cosigner callback', () => {
       [['--url', https, '--public-key', privateFile], /holds a private key/],
       [['--url', https, '--cert', garbage], /exactly one PEM certificate/],
       [['--url', https, '--cert', keyFile], /exactly one PEM certificate/],
+      [['--url', https, '--cert', certAndKey], /holds a private key; give the certificate alone/],
       [
         ['--url', https, '--public-key', join(dir, 'missing.pem')],
         /cannot read .*missing\.pem \(ENOENT\)/,
@@ -244,6 +246,34 @@ describe('cosigner callback', () => {
     expect((await cosigner('callback', 'show', API_KEY, '--url', https)).code).toBe(ExitCode.USAGE);
     expect((await cosigner('callback', 'frob', API_KEY)).code).toBe(ExitCode.USAGE);
     expect((await cosigner('callback', 'show')).code).toBe(ExitCode.USAGE);
+  });
+
+  it('stores and shows the re-encoded certificate, not the operator`s file (review F7)', async () => {
+    const bagged = await file(
+      'bagged.crt',
+      `Bag Attributes\n    friendlyName: handler\nsubject=CN = handler\n${handlerTls.cert}`,
+    );
+    const set = await cosigner(
+      'callback',
+      'set',
+      API_KEY,
+      '--url',
+      'https://cb.example/hook',
+      '--cert',
+      bagged,
+    );
+    expect(set.code).toBe(ExitCode.OK);
+    const shown = await cosigner('callback', 'show', API_KEY, '--json');
+    const view = (JSON.parse(shown.stdout) as { callbackHandler: { cert: string } })
+      .callbackHandler;
+    expect(view.cert).toBe(new X509Certificate(handlerTls.cert).toString());
+    expect(shown.stdout).not.toContain('Bag Attributes');
+    const stored = await withCosigner(cosignerHome(home, {}), {}, ENV, ({ store }) =>
+      JSON.stringify(store.pairedApiKeys.getPairedApiKey(API_KEY)?.callbackHandler),
+    );
+    expect(stored).not.toContain('Bag Attributes');
+    expect(stored).not.toContain('PRIVATE KEY');
+    expect((await cosigner('callback', 'clear', API_KEY)).code).toBe(ExitCode.OK);
   });
 
   it('an API key that is not paired here fails with exit 1', async () => {

@@ -5,7 +5,7 @@
  * when a signing job reads it back, so a damaged row can only ever fail a request, never sign.
  * @module
  */
-import type { KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 
 import {
@@ -128,6 +128,21 @@ export function parseCallbackHandler(value: unknown): CallbackHandlerConfig {
     : { mode: 'pinned-tls', url: parsedUrl, pin: pinOf(pem) };
 }
 
+/**
+ * What to store for checked settings: not the operator's file but its canonical re-encoding —
+ * the SPKI PEM of the key, or the one certificate re-encoded — so nothing else that sat in the
+ * file (comments, bag attributes, another PEM block) is kept or shown (review 2026-11-27 F7).
+ */
+export function canonicalCallbackHandler(stored: StoredCallbackHandler): StoredCallbackHandler {
+  const handler = parseCallbackHandler(stored);
+  if (handler.mode === 'jwt') {
+    const publicKey = handler.handlerPublicKey.export({ type: 'spki', format: 'pem' }).toString();
+    return { mode: 'jwt', url: stored.url, publicKey };
+  }
+  const cert = new X509Certificate((stored as { cert: string }).cert).toString();
+  return { mode: 'pinned-tls', url: stored.url, cert };
+}
+
 /** The handler's public key: RSA of at least 2048 bits (RFC 7518 §3.3 for RS256). */
 function publicKeyOf(pem: string): KeyObject {
   if (pem.includes('PRIVATE KEY')) {
@@ -138,6 +153,10 @@ function publicKeyOf(pem: string): KeyObject {
 }
 
 function pinOf(pem: string): string {
+  if (pem.includes('PRIVATE KEY')) {
+    // A combined certificate + key file: the TLS private key must not reach the store.
+    throw invalid('the handler certificate file holds a private key; give the certificate alone');
+  }
   const certificates = pem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
   if (certificates !== 1) {
     throw invalid('the handler certificate file must hold exactly one PEM certificate');

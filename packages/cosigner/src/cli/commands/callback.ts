@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 import {
+  canonicalCallbackHandler,
   parseCallbackHandler,
   type StoredCallbackHandler,
 } from '../../callback/callback-handler-config.js';
@@ -128,8 +129,8 @@ async function settingsFromFlags(values: {
     keyFile !== undefined
       ? { mode: 'jwt', url, publicKey: await readPem(keyFile) }
       : { mode: 'pinned-tls', url, cert: await readPem(certFile as string) };
-  parseCallbackHandler(stored); // the same checks a signing job applies when it reads them back
-  return stored;
+  // The same checks a signing job applies when it reads them back; stored re-encoded.
+  return canonicalCallbackHandler(stored);
 }
 
 async function readPem(file: string): Promise<string> {
@@ -182,7 +183,8 @@ function describeSettings(stored: unknown): SettingsView | null {
         ...base,
         publicKeySha256: createHash('sha256').update(spki).digest('hex'),
         publicKeyBits: handler.handlerPublicKey.asymmetricKeyDetails?.modulusLength ?? 0,
-        publicKey: raw['publicKey'] as string,
+        // Re-encoded from what was checked, never the stored text as is.
+        publicKey: handler.handlerPublicKey.export({ type: 'spki', format: 'pem' }).toString(),
       };
     }
     const certificate = new X509Certificate(raw['cert'] as string);
@@ -191,7 +193,7 @@ function describeSettings(stored: unknown): SettingsView | null {
       certificatePin: handler.pin,
       certificateSubject: certificate.subject.replace(/\n/g, ', '),
       certificateNotAfter: new Date(certificate.validTo).toISOString(),
-      cert: raw['cert'] as string,
+      cert: certificate.toString(),
     };
   } catch (error) {
     if (!(error instanceof CosignerError)) throw error;
