@@ -97,7 +97,7 @@ const LOADERS: ReadonlyArray<[RegExp, ProtocolLoader<unknown>, FailureLoader?]> 
   [/^frost-(ed25519|secp256k1)\/(reshare|refresh)\/v1$/, loadReshare],
   [/^frost-(ed25519|secp256k1-bip340|secp256k1-rfc9591)\/sign\/v1$/, loadSign],
   [/^dkls23-secp256k1\/(dkg|reshare|refresh)\/v1$/, loadDkls23Keygen, restoreDkls23CheckError],
-  [/^dkls23-secp256k1\/presign\/v1$/, loadDkls23Presign, restoreDkls23CheckError],
+  [/^dkls23-secp256k1\/presign\/v2$/, loadDkls23Presign, restoreDkls23CheckError],
 ];
 
 /**

@@ -38,7 +38,7 @@ export const dkls23ProtocolIds = {
   dkg: 'dkls23-secp256k1/dkg/v1',
   reshare: 'dkls23-secp256k1/reshare/v1',
   refresh: 'dkls23-secp256k1/refresh/v1',
-  presign: 'dkls23-secp256k1/presign/v1',
+  presign: 'dkls23-secp256k1/presign/v2',
 } as const;
 
 /** First hash fields of every DKLs23 hash in a session: protocol id and sid. */

@@ -22,13 +22,13 @@ import { ByteReader, ByteWriter, wipe } from '../bytes.js';
 import { secp256k1Suite } from '../curve-suite.js';
 import { MpcError } from '../errors.js';
 import {
-  checkKeyShare,
   encodePublicShareSet,
   publicShareSet,
   redactKeyShare,
   type KeyShare,
   type PublicShareSet,
 } from '../key-share.js';
+import { checkKeyShareCached } from '../frost-share-set.js';
 import { MAX_PARTIES } from '../party-set.js';
 import { BASE_OT_COUNT, BASE_OT_KEY_LENGTH } from './base-ot.js';
 import { dkls23Hasher } from './hashing.js';
@@ -102,7 +102,8 @@ function pairIsWellFormed(p: Dkls23Pair, index: number, party: number | undefine
 export function checkDkls23KeyShare(share: Dkls23KeyShare): bigint {
   if (share.curve !== 'secp256k1')
     throw new MpcError('ERR_MPC_KEY_SHARE', { detail: 'DKLs23 shares are secp256k1' });
-  const { secret } = checkKeyShare(share);
+  // Public part memoised per share set; x_i·G = X_i is still checked on every call.
+  const { secret } = checkKeyShareCached(share);
   const others = share.parties.filter((p) => p !== share.index);
   const pairs: readonly Dkls23Pair[] = Array.isArray(share.pairs) ? share.pairs : [];
   let ok = pairs.length === others.length;

@@ -63,6 +63,7 @@ import {
   type SessionHeader,
 } from '../session.js';
 import { Dkls23CheckError } from './check-error.js';
+import { SecretScalar } from './native-ecdh.js';
 import {
   dkls23Hasher,
   dkls23ProtocolIds,
@@ -86,7 +87,7 @@ import {
   type Dkls23Presignature,
 } from './presignature.js';
 import {
-  decodeAliceMessage,
+  checkAliceMessage,
   gadget,
   rvoleAliceRespond,
   rvoleBobFinish,
@@ -183,8 +184,16 @@ interface OneTime {
   readonly r: bigint;
   readonly phi: bigint;
   readonly sk: bigint;
-  /** R_i = r_i·G. */
+  /** R_i = r_i·G, and its encoding. */
   readonly R: GroupPoint;
+  readonly RBytes: Uint8Array;
+  /**
+   * My fixed-base multiplications (r_i, sk_i, c_u, c_v, then the Γ checks' d_u + ρ·d_v) in one
+   * OpenSSL context, each scalar overwriting the last, wiped once in #dropSecrets: natively
+   * 0.28 ms each against noble's 0.40 ms plus 0.09 ms for the encoding, and the wipe (itself a
+   * multiplication) paid once instead of per scalar (native-ecdh.ts).
+   */
+  readonly base: SecretScalar;
   /** pk_i = sk_i·G, once computed in round 2. */
   pk: GroupPoint | undefined;
   readonly salt: Uint8Array;
@@ -341,9 +350,12 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     this.#secret = undefined;
     const r = suite.randomScalar(this.#random);
     const phi = suite.randomScalar(this.#random);
-    const R = suite.G.multiply(r);
-    const c = commit(dkls23Hasher, this.#context, this.#header.me, R.toBytes(), this.#random);
-    this.#oneTime = { r, phi, sk: this.#signingKey(secret), R, pk: undefined, salt: c.salt };
+    const base = new SecretScalar(r);
+    const RBytes = base.publicKey();
+    const R = base.publicPoint();
+    const c = commit(dkls23Hasher, this.#context, this.#header.me, RBytes, this.#random);
+    const sk = this.#signingKey(secret);
+    this.#oneTime = { r, phi, sk, R, RBytes, base, pk: undefined, salt: c.salt };
     const out: Outgoing[] = [{ to: 'broadcast', payload: c.commitment }];
     for (const j of this.#others) {
       const sidPair = this.#sidOf(j, this.#header.me);
@@ -379,7 +391,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
       });
     } else {
       if (payload.length !== R2_P2P) bad('multiplication');
-      decodeAliceMessage(payload.subarray(0, RVOLE_ALICE_MESSAGE_LENGTH), from);
+      // Range checks only: round 3 decodes τ once, into the BigInts it needs.
+      checkAliceMessage(payload.subarray(0, RVOLE_ALICE_MESSAGE_LENGTH), from);
       const rest = payload.subarray(RVOLE_ALICE_MESSAGE_LENGTH);
       const points = [
         suite.decodePoint(rest.subarray(0, POINT), from),
@@ -416,11 +429,15 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   #round2(input: RoundMessages): Outgoing[] {
     const mine = this.#current();
     for (const [j, c] of input.broadcast) this.#commitments.set(j, c.slice());
-    const pk = (mine.pk = suite.G.multiply(mine.sk));
+    mine.pk = mine.base.replace(mine.sk).publicPoint();
     const out: Outgoing[] = [
       {
         to: 'broadcast',
-        payload: new ByteWriter().raw(pk.toBytes()).raw(mine.R.toBytes()).raw(mine.salt).finish(),
+        payload: new ByteWriter()
+          .raw(mine.base.publicKey())
+          .raw(mine.RBytes)
+          .raw(mine.salt)
+          .finish(),
       },
     ];
     for (const j of this.#others) {
@@ -443,8 +460,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
         to: j,
         payload: new ByteWriter()
           .raw(message)
-          .raw(suite.G.multiply(c[0]).toBytes())
-          .raw(suite.G.multiply(c[1]).toBytes())
+          .raw(mine.base.replace(c[0]).publicKey())
+          .raw(mine.base.replace(c[1]).publicKey())
           .raw(suite.encodeScalar(psi))
           .finish(),
       });
@@ -555,7 +572,8 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
     const rho = batchCoefficient(this.#random);
     // ρ is only a random combination coefficient (not a key): public-time arithmetic is fine.
     const lhs = Rj.add(pkj.multiplyUnsafe(rho)).multiply(chi);
-    const rhs = mulG(modQ(du + rho * dv))
+    const k = modQ(du + rho * dv);
+    const rhs = (k === 0n ? suite.ZERO : this.#current().base.replace(k).publicPoint())
       .add(gammaU)
       .add(gammaV.multiplyUnsafe(rho));
     if (lhs.equals(rhs)) return;
@@ -576,7 +594,10 @@ class Dkls23Presign implements RoundProtocol<Dkls23Presignature> {
   /** Drops every one-time value (bigints cannot be overwritten: their references go). */
   #dropSecrets(): void {
     this.#secret = undefined;
-    if (this.#oneTime !== undefined) wipe(this.#oneTime.salt);
+    if (this.#oneTime !== undefined) {
+      wipe(this.#oneTime.salt);
+      this.#oneTime.base.wipe();
+    }
     this.#oneTime = undefined;
     for (const b of this.#bob.values()) wipe(b.state.choices, b.state.rows);
     this.#bob.clear();

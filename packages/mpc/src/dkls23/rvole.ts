@@ -33,7 +33,9 @@ import {
   modQ,
   Q,
   scalarToBytes,
+  scalarBelowQAt,
   uint256At,
+  writeUint256,
 } from './hashing.js';
 import {
   destroyOtSetup,
@@ -61,14 +63,14 @@ export function gadget(sidPair: Uint8Array): bigint[] {
   return hashToScalars('gadget', sidPair, RVOLE_XI);
 }
 
-/** Writes a scalar (< q) as 32 bytes big-endian at `offset` of `out` (a Buffer view). */
-function writeScalar(out: Buffer, k: bigint, offset: number): void {
-  out.write(k.toString(16).padStart(64, '0'), offset, 32, 'hex');
+/** Writes a scalar (< q) as 32 bytes big-endian at `offset` of `out` (no hex string). */
+function writeScalar(out: DataView, k: bigint, offset: number): void {
+  writeUint256(out, offset, k);
 }
 
-/** A Buffer over the same memory, for {@link writeScalar}. */
-function bufferView(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** A view over the same memory, for {@link writeScalar}. */
+function bufferView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function bitAt(bits: Uint8Array, k: number): bigint {
@@ -236,4 +238,17 @@ export function decodeAliceMessage(
     eta,
     mu: message.subarray(OT_NONCE_LENGTH + TAU_LENGTH + 32),
   };
+}
+
+/**
+ * The checks of {@link decodeAliceMessage} (exact length, every scalar of τ and η < q) without
+ * building the 1,537 BigInts: for the check on arrival, so that round 3 decodes once.
+ */
+export function checkAliceMessage(message: Uint8Array, alice: number): void {
+  if (message.length !== RVOLE_ALICE_MESSAGE_LENGTH)
+    throw new MpcError('ERR_MPC_MALFORMED', { culprit: alice, detail: 'RVOLE message' });
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  for (let i = 0; i < RVOLE_XI * WIDTH + 1; i++)
+    if (!scalarBelowQAt(view, OT_NONCE_LENGTH + 32 * i))
+      throw new MpcError('ERR_MPC_INVALID_SCALAR', { culprit: alice, detail: 'RVOLE' });
 }
