@@ -167,7 +167,7 @@ export function createServices(
       audit,
       clock,
     ),
-    transactions: new TransactionService(db, signing, mpcSessions, audit, clock),
+    transactions: new TransactionService(db, signing, mpcSessions, assets, audit, clock),
     assets,
     vaults: new VaultService(db, new VaultRepository(db), assets, audit, clock),
   };

@@ -177,7 +177,7 @@ describe('transactions: RAW signing orchestration', () => {
         },
         /32-byte digest/,
       ],
-      [{ ...eddsaRequest('00'), assetId: 'DOGE_NOT_KNOWN' }, /not one raw signing knows/],
+      [{ ...eddsaRequest('00'), assetId: 'DOGE_NOT_KNOWN' }, /is not configured here/],
       [{ ...eddsaRequest('00'), operation: 'TRANSFER' }, /./],
       [{ ...eddsaRequest('0g') }, /./],
     ];

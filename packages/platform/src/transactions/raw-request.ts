@@ -3,7 +3,9 @@
  * algorithm (from `extraParameters.rawMessageData.algorithm`, or the asset), each message's bytes
  * and its full derivation path. Default path: `[44, coinType, vaultAccountId, change, index]`
  * (BIP44 shape, every index non-hardened: hardened derivation needs the whole key, ARCHITECTURE
- * §3). The request hash is what an `Idempotency-Key` is bound to.
+ * §3), with the coin type of the configured asset — the path of its vault addresses
+ * (docs/vaults.md) — or 0 without an asset. The request hash is what an `Idempotency-Key` is
+ * bound to.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -13,18 +15,9 @@ import {
   type KeyAlgorithm,
   type RawSigningAlgorithm,
 } from '@countersign/protocol';
+import type { AssetCatalog } from '../assets/asset-catalog.js';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { invalidTransaction } from './transaction-errors.js';
-
-/** The assets raw signing knows: their key algorithm and SLIP-44 coin type. */
-const ASSETS: Readonly<Record<string, { algorithm: KeyAlgorithm; coinType: number }>> = {
-  BTC: { algorithm: 'ECDSA_SECP256K1', coinType: 0 },
-  BTC_TEST: { algorithm: 'ECDSA_SECP256K1', coinType: 1 },
-  ETH: { algorithm: 'ECDSA_SECP256K1', coinType: 60 },
-  ETH_TEST5: { algorithm: 'ECDSA_SECP256K1', coinType: 1 },
-  SOL: { algorithm: 'EDDSA_ED25519', coinType: 501 },
-  SOL_TEST: { algorithm: 'EDDSA_ED25519', coinType: 1 },
-};
 
 const KEY_ALGORITHM: Record<RawSigningAlgorithm, KeyAlgorithm> = {
   MPC_ECDSA_SECP256K1: 'ECDSA_SECP256K1',
@@ -51,12 +44,12 @@ export interface RawRequest {
   readonly requestHash: string;
 }
 
-export function parseRawRequest(body: CreateTransactionRequest): RawRequest {
+export function parseRawRequest(body: CreateTransactionRequest, assets: AssetCatalog): RawRequest {
   const raw = body.extraParameters.rawMessageData;
-  const asset = body.assetId === undefined ? undefined : ASSETS[body.assetId];
+  const asset = body.assetId === undefined ? undefined : assets.find(body.assetId);
   if (body.assetId !== undefined && asset === undefined)
     throw invalidTransaction(
-      `assetId ${body.assetId} is not one raw signing knows (${Object.keys(ASSETS).join(', ')}); give extraParameters.rawMessageData.algorithm without an assetId instead`,
+      `assetId ${body.assetId} is not configured here (${assets.assets.map((a) => a.id).join(', ')}); give extraParameters.rawMessageData.algorithm without an assetId instead`,
     );
   const named = raw.algorithm === undefined ? undefined : KEY_ALGORITHM[raw.algorithm];
   if (named !== undefined && asset !== undefined && named !== asset.algorithm)

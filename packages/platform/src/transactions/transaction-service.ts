@@ -16,6 +16,7 @@ import type {
   TransactionResponse,
 } from '@countersign/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AssetCatalog } from '../assets/asset-catalog.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
@@ -31,6 +32,7 @@ export class TransactionService {
     private readonly db: Kysely<Database>,
     private readonly signing: SigningOrchestrator,
     private readonly sessions: MpcSessionService,
+    private readonly assets: AssetCatalog,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -40,7 +42,7 @@ export class TransactionService {
     body: CreateTransactionRequest,
     idempotencyKey: string | undefined,
   ): Promise<CreateTransactionResponse> {
-    const request = parseRawRequest(body);
+    const request = parseRawRequest(body, this.assets);
     const workspaceId = principal.workspaceId;
     const { answer, wake } = await this.db.transaction().execute(async (trx) => {
       if (idempotencyKey !== undefined) {
