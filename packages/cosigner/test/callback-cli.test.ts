@@ -276,6 +276,20 @@ describe('cosigner callback', () => {
     expect((await cosigner('callback', 'clear', API_KEY)).code).toBe(ExitCode.OK);
   });
 
+  it('an unpaired API key gets no answer from the gate, not even the automatic APPROVE (review F8)', async () => {
+    await withCosigner(cosignerHome(home, {}), {}, ENV, async ({ store }) => {
+      store.pairedApiKeys.addPairedApiKey({
+        apiKeyId: 'api-key-gone',
+        cosignerId: 'cosigner-1',
+        platformUrl: 'https://platform.example',
+      });
+      store.pairedApiKeys.markUnpaired('api-key-gone');
+      await expect(
+        askCallbackHandler(store, 'api-key-gone', 'tx_sign_request', txPayload()),
+      ).rejects.toMatchObject({ code: 'ERR_COSIGNER_NOT_FOUND' });
+    });
+  });
+
   it('an API key that is not paired here fails with exit 1', async () => {
     const keyFile = await file('handler-public.pem', handlerKeys.publicPem);
     const url = 'https://handler.example';

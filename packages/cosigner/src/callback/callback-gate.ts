@@ -41,7 +41,8 @@ export interface CallbackGateResult extends RetryLoopResult {
 /**
  * Before the co-signer signs (`tx_sign_request`) or approves (`config_change_sign_request`) for
  * `apiKeyId`: the decision of its Callback Handler, read from the store with the co-signer's
- * callback key. Throws ERR_COSIGNER_NOT_FOUND for an API key that was never paired here.
+ * callback key. Throws ERR_COSIGNER_NOT_FOUND for an API key that was never paired here or was
+ * unpaired.
  */
 export async function askCallbackHandler<K extends CallbackRequestKind>(
   store: CosignerStore,
@@ -53,6 +54,12 @@ export async function askCallbackHandler<K extends CallbackRequestKind>(
   const paired = store.pairedApiKeys.getPairedApiKey(apiKeyId);
   if (paired === undefined) {
     throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `API key ${apiKeyId}` });
+  }
+  if (paired.unpairedAt !== null) {
+    // An unpaired API user gets nothing here, not even the automatic APPROVE (review F8).
+    throw new CosignerError('ERR_COSIGNER_NOT_FOUND', {
+      detail: `API key ${apiKeyId} was unpaired`,
+    });
   }
   // Read again after every answer and before every re-ask (review 2026-11-27 F4).
   const readSettings = (): unknown => {

@@ -14,7 +14,12 @@ export interface PairedApiKeyRecord {
   readonly apiKeyId: string;
   readonly cosignerId: string;
   readonly platformUrl: string;
-  /** Callback Handler settings as JSON (shape owned by the callback module), or null. */
+  /**
+   * Callback Handler settings (shape owned by the callback module): null only when none is set
+   * (SQL NULL); the parsed JSON object otherwise. Stored text that is not a JSON object (not
+   * JSON, JSON `null`, an array…) comes back as that text, which the callback module refuses
+   * (CALLBACK_CONFIG_INVALID): damaged settings never read as "no handler", nor throw.
+   */
   readonly callbackHandler: unknown;
   readonly hasRefreshToken: boolean;
   readonly pairedAt: number;
@@ -36,8 +41,7 @@ function recordOf(row: Row): PairedApiKeyRecord {
     apiKeyId: row.api_key_id,
     cosignerId: row.cosigner_id,
     platformUrl: row.platform_url,
-    callbackHandler:
-      row.callback_handler === null ? null : (JSON.parse(row.callback_handler) as unknown),
+    callbackHandler: row.callback_handler === null ? null : callbackOf(row.callback_handler),
     hasRefreshToken: row.sealed_refresh_token !== null,
     pairedAt: row.paired_at,
     unpairedAt: row.unpaired_at,
@@ -58,9 +62,30 @@ function assertToken(value: unknown): asserts value is string {
   }
 }
 
+function callbackOf(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isJsonObject(value) ? value : text;
+  } catch {
+    return text;
+  }
+}
+
+function isJsonObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** SQL NULL only for an explicit null (or absent); anything else must be a JSON object. */
 function callbackJson(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  const text = JSON.stringify(value);
+  // Checked after serialising: NaN, or an object whose toJSON() gives null, would otherwise be
+  // stored as the text `null` (review 2026-11-27 F8).
+  const text: unknown = isJsonObject(value) ? JSON.stringify(value) : undefined;
+  if (typeof text !== 'string' || !isJsonObject(JSON.parse(text))) {
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'callbackHandler must be a JSON object or null',
+    });
+  }
   if (text.length > 64 * 1024) {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
       detail: 'callbackHandler too large',
