@@ -204,6 +204,49 @@ describe('co-signer side: signed request, verified response', () => {
   });
 });
 
+describe('duplicate member names (review F9)', () => {
+  /** A token over exactly these header and claims texts, properly signed with `key`. */
+  function signedText(header: string, claims: string, key: KeyObject): string {
+    const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(claims).toString('base64url')}`;
+    return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+  }
+  const now = nowSeconds();
+  const opts = {
+    nowSeconds: now,
+    clockSkewSeconds: 30,
+    requireTimestamps: true,
+    expectedRequestId: 'r1',
+  };
+  const tail = `"requestId":"r1","iat":${now},"exp":${now + 60}`;
+
+  it('refuses genuinely signed tokens that repeat a name in the claims or the header', () => {
+    const good = signedText('{"alg":"RS256"}', `{"action":"REJECT",${tail}}`, handler.privateKey);
+    expect(verifyCallbackResponse(good, handler.publicKey, opts).action).toBe('REJECT');
+    for (const [header, claims] of [
+      ['{"alg":"RS256"}', `{"action":"REJECT",${tail},"action":"APPROVE"}`],
+      ['{"alg":"RS256"}', `{"action":"REJECT","\u0061ction":"APPROVE",${tail}}`],
+      ['{"alg":"RS256"}', `{"action":"APPROVE",${tail},"x":{"a":1,"a":2}}`],
+      ['{"alg":"none","alg":"RS256"}', `{"action":"APPROVE",${tail}}`],
+      ['{"alg":"RS256","typ":"JWT","typ":"JWT"}', `{"action":"APPROVE",${tail}}`],
+    ]) {
+      expectInvalid(() =>
+        verifyCallbackResponse(
+          signedText(header!, claims!, handler.privateKey),
+          handler.publicKey,
+          opts,
+        ),
+      );
+    }
+  });
+
+  it('still accepts the same name in different objects, in values and in arrays', () => {
+    const claims = `{"action":"APPROVE",${tail},"a":{"action":"x","b":[{"a":1},{"a":2}]},"c":"action"}`;
+    expect(() =>
+      verifyRs256Jwt(signedText('{"alg":"RS256"}', claims, handler.privateKey), handler.publicKey),
+    ).not.toThrow();
+  });
+});
+
 describe('time check options (review F5)', () => {
   it('a year-old genuine APPROVE is stale, and NaN, Infinity or out-of-range skews and clocks are refused, never lenient', () => {
     const yearAgo = nowSeconds() - 365 * 24 * 3600;

@@ -450,6 +450,20 @@ describe('pinned-TLS mode', () => {
     expect(impostor.requests()).toBe(0);
   });
 
+  it('fails with CALLBACK_MALFORMED_RESPONSE on an answer that repeats a member name (review F9)', async () => {
+    const tx = txPayload();
+    const server = await served(
+      fixedAnswer(
+        200,
+        'application/json',
+        `{"action":"REJECT","requestId":${JSON.stringify(tx.requestId)},"action":"APPROVE"}`,
+      ),
+      tls,
+    );
+    const attempt = await pinnedClient(server).ask('tx_sign_request', tx);
+    expectFailure(attempt.outcome, 'CALLBACK_MALFORMED_RESPONSE');
+  });
+
   it('fails on a replayed answer, an HTML page, a 5xx and a hang', async () => {
     const earlier = txPayload();
     const replay = await served(

@@ -30,6 +30,7 @@ import {
   checkClockSkewSeconds,
   createPinnedAgent,
   DEFAULT_CLOCK_SKEW_SECONDS,
+  hasDuplicateMemberNames,
   signCallbackRequest,
   verifyCallbackResponse,
   type VerifyResponseOptions,
@@ -213,6 +214,10 @@ function parseJson(text: string, requestId: string): CallbackResponse {
     value = JSON.parse(text);
   } catch {
     throw new CallbackError('ERR_CALLBACK_INVALID_PAYLOAD', 'the answer is not JSON');
+  }
+  if (hasDuplicateMemberNames(text)) {
+    // As for JWT claims: no answer that a first-wins reader would read otherwise.
+    throw new CallbackError('ERR_CALLBACK_INVALID_PAYLOAD', 'the answer repeats a member name');
   }
   return checkCallbackResponse(value, requestId);
 }

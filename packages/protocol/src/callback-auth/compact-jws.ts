@@ -74,16 +74,61 @@ function decodeBytes(segment: string): Buffer | null {
   return bytes.toString('base64url') === segment ? bytes : null;
 }
 
-/** A segment that is base64url of a JSON object (not an array, not null). */
+/**
+ * A segment that is base64url of a JSON object (not an array, not null) without a repeated
+ * member name anywhere: RFC 7515 §4 / RFC 7519 §4 allow "last one wins", but then
+ * `{"action":"REJECT","action":"APPROVE"}` is an APPROVE here and a REJECT to a first-wins
+ * reader of the same signed token, so duplicates are refused (review 2026-11-27 F9).
+ */
 function decodeSegment(segment: string): JwtClaims | null {
   const bytes = decodeBytes(segment);
   if (bytes === null) return null;
   try {
-    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const value: unknown = JSON.parse(text);
+    return value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      !hasDuplicateMemberNames(text)
       ? (value as JwtClaims)
       : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether JSON `text` (already accepted by JSON.parse) has an object with two members of the
+ * same name, compared after unescaping (`"a"` and `"\u0061"` are the same name).
+ */
+export function hasDuplicateMemberNames(text: string): boolean {
+  const objects: (Set<string> | null)[] = []; // one entry per open object (a Set) or array (null)
+  let nameNext = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const names = objects.at(-1);
+      if (nameNext && names) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        if (names.has(name)) return true;
+        names.add(name);
+        nameNext = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      objects.push(new Set());
+      nameNext = true;
+    } else if (c === '[') {
+      objects.push(null);
+      nameNext = false;
+    } else if (c === '}' || c === ']') {
+      objects.pop();
+      nameNext = false;
+    } else if (c === ',') {
+      nameNext = objects.at(-1) instanceof Set;
+    }
+  }
+  return false;
 }

@@ -22,7 +22,13 @@ export {
   type TimeCheckOptions,
   type VerifyResponseOptions,
 } from './callback-jwt.js';
-export { MAX_JWT_LENGTH, signRs256Jwt, verifyRs256Jwt, type JwtClaims } from './compact-jws.js';
+export {
+  hasDuplicateMemberNames,
+  MAX_JWT_LENGTH,
+  signRs256Jwt,
+  verifyRs256Jwt,
+  type JwtClaims,
+} from './compact-jws.js';
 export {
   loadRsaPrivateKey,
   loadRsaPublicKey,
