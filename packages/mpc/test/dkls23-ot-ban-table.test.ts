@@ -118,86 +118,98 @@ describe('DKLs23 process-wide OT ban table (review 2026-11-27, F1)', () => {
     }
   });
 
-  it('appendix A inverted: a batch of 128 sessions on separate copies stops at the first KOS failure', async () => {
-    const shares = dealDkls23Shares([1, 2], 2);
-    const delta = pairWith(shares.get(1)!, 2).otSender.delta.slice();
-    const bobSetup = pairWith(shares.get(2)!, 1).otReceiver;
-    const setId = shareSetId(shares.get(1)!);
-    // The co-signer's durable copy; every session loads its own object from it.
-    let stored = exportDkls23KeyShare(shares.get(1)!);
-    const original = stored.slice();
-    const batch: { sid: Uint8Array; session: Session<Dkls23Presignature> }[] = [];
-    for (let l = 0; l < KAPPA; l++) {
-      const sid = freshSid('batch');
-      const session = await dkls23Presign({
-        sid,
-        keyShare: copyOf(stored),
-        signers: [1, 2],
-        registry: testRegistry,
-      });
-      session.start(); // all started (round 1 sent) before any probe lands
-      batch.push({ sid, session });
-    }
+  // Two callers: a perfect one that applies every ban to storage at once, and a silent one that
+  // does nothing — then only the failing session's own write to the table stops the batch.
+  it.each(['perfect', 'silent'] as const)(
+    'appendix A inverted (%s caller): a batch of 128 sessions on separate copies stops at the first KOS failure',
+    async (caller) => {
+      const shares = dealDkls23Shares([1, 2], 2);
+      const delta = pairWith(shares.get(1)!, 2).otSender.delta.slice();
+      const bobSetup = pairWith(shares.get(2)!, 1).otReceiver;
+      const setId = shareSetId(shares.get(1)!);
+      // The co-signer's durable copy; every session loads its own object from it.
+      let stored = exportDkls23KeyShare(shares.get(1)!);
+      const original = stored.slice();
+      const batch: { sid: Uint8Array; session: Session<Dkls23Presignature> }[] = [];
+      for (let l = 0; l < KAPPA; l++) {
+        const sid = freshSid('batch');
+        const session = await dkls23Presign({
+          sid,
+          keyShare: copyOf(stored),
+          signers: [1, 2],
+          registry: testRegistry,
+        });
+        session.start(); // all started (round 1 sent) before any probe lands
+        batch.push({ sid, session });
+      }
 
-    // Party 2 probes Δ_l in session l; party 1 is a perfect caller (applies every ban to storage).
-    const outcomes: ('pass' | 'kos' | 'refused')[] = [];
-    let answeredAfterFailure = 0;
-    for (const [l, { sid, session }] of batch.entries()) {
-      const sidPair = pairSessionId(presignContext(sid, setId), 1, 2, 'rvole');
-      const [broadcast, probe] = round1From2(sid, kosProbe(bobSetup, sidPair, l));
-      session.receive(broadcast!);
-      try {
-        const answer = session.receive(probe!);
-        // Round 2 left: Alice's KOS check passed (Δ_l = 0 learned) and she answered.
-        expect(answer.some((m) => m.to === 2)).toBe(true);
-        outcomes.push('pass');
-        if (outcomes.includes('kos')) answeredAfterFailure++;
-      } catch (e) {
-        if (e instanceof Dkls23CheckError) {
-          expect(e).toMatchObject({ code: 'ERR_MPC_OT_CHECK', check: 'kos', banned: 2 });
-          outcomes.push('kos');
-          const fromStorage = copyOf(stored);
-          applyDkls23Ban(fromStorage, e);
-          stored = exportDkls23KeyShare(fromStorage);
-        } else {
-          expect(isMpcError(e) && e).toMatchObject({
-            code: 'ERR_MPC_OT_SETUP_DESTROYED',
-            culprit: 2,
-          });
-          outcomes.push('refused');
+      // Party 2 probes Δ_l in session l; party 1 is the caller under test.
+      const outcomes: ('pass' | 'kos' | 'refused')[] = [];
+      let answeredAfterFailure = 0;
+      for (const [l, { sid, session }] of batch.entries()) {
+        const sidPair = pairSessionId(presignContext(sid, setId), 1, 2, 'rvole');
+        const [broadcast, probe] = round1From2(sid, kosProbe(bobSetup, sidPair, l));
+        session.receive(broadcast!);
+        try {
+          const answer = session.receive(probe!);
+          // Round 2 left: Alice's KOS check passed (Δ_l = 0 learned) and she answered.
+          expect(answer.some((m) => m.to === 2)).toBe(true);
+          outcomes.push('pass');
+          if (outcomes.includes('kos')) answeredAfterFailure++;
+        } catch (e) {
+          if (e instanceof Dkls23CheckError) {
+            expect(e).toMatchObject({ code: 'ERR_MPC_OT_CHECK', check: 'kos', banned: 2 });
+            outcomes.push('kos');
+            if (caller === 'perfect') {
+              const fromStorage = copyOf(stored);
+              applyDkls23Ban(fromStorage, e);
+              stored = exportDkls23KeyShare(fromStorage);
+            }
+          } else {
+            expect(isMpcError(e) && e).toMatchObject({
+              code: 'ERR_MPC_OT_SETUP_DESTROYED',
+              culprit: 2,
+            });
+            outcomes.push('refused');
+          }
         }
       }
-    }
 
-    const firstFailure = outcomes.indexOf('kos');
-    // The probes that ran are exactly those up to Δ's first set bit (≈ 2 on average) …
-    let firstOne = 0;
-    while (bit(delta, firstOne) === 0) firstOne++;
-    expect(firstFailure).toBe(firstOne);
-    expect(outcomes.slice(0, firstFailure).every((o) => o === 'pass')).toBe(true);
-    // … and every session after the first failure refused at round 2, before Alice's check:
-    // no answer, no further bit. The prober holds firstOne + 1 bits of Δ, not 128.
-    expect(answeredAfterFailure).toBe(0);
-    expect(outcomes.slice(firstFailure + 1)).toEqual(
-      new Array<string>(KAPPA - firstFailure - 1).fill('refused'),
-    );
-    for (const { session } of batch.slice(firstFailure + 1)) {
-      expect(session.status).toBe('failed');
-      expect(session.error).toMatchObject({ code: 'ERR_MPC_OT_SETUP_DESTROYED', culprit: 2 });
-    }
-    // A new session is refused at creation: on storage (flags), and even on a copy of the
-    // share as stored before the ban (the table), whose object then carries the flags too.
-    for (const bytes of [stored, original]) {
-      const copy = copyOf(bytes);
-      await expect(
-        dkls23Presign({ sid: freshSid(), keyShare: copy, signers: [1, 2], registry: testRegistry }),
-      ).rejects.toMatchObject({ code: 'ERR_MPC_OT_SETUP_DESTROYED', culprit: 2 });
-      expect([
-        pairWith(copy, 2).otSender.destroyed,
-        pairWith(copy, 2).otReceiver.destroyed,
-      ]).toEqual([true, true]);
-    }
-  });
+      const firstFailure = outcomes.indexOf('kos');
+      // The probes that ran are exactly those up to Δ's first set bit (≈ 2 on average) …
+      let firstOne = 0;
+      while (bit(delta, firstOne) === 0) firstOne++;
+      expect(firstFailure).toBe(firstOne);
+      expect(outcomes.slice(0, firstFailure).every((o) => o === 'pass')).toBe(true);
+      // … and every session after the first failure refused at round 2, before Alice's check:
+      // no answer, no further bit. The prober holds firstOne + 1 bits of Δ, not 128.
+      expect(answeredAfterFailure).toBe(0);
+      expect(outcomes.slice(firstFailure + 1)).toEqual(
+        new Array<string>(KAPPA - firstFailure - 1).fill('refused'),
+      );
+      for (const { session } of batch.slice(firstFailure + 1)) {
+        expect(session.status).toBe('failed');
+        expect(session.error).toMatchObject({ code: 'ERR_MPC_OT_SETUP_DESTROYED', culprit: 2 });
+      }
+      // A new session is refused at creation: on storage (flags), and even on a copy of the
+      // share as stored before the ban (the table), whose object then carries the flags too.
+      for (const bytes of [stored, original]) {
+        const copy = copyOf(bytes);
+        await expect(
+          dkls23Presign({
+            sid: freshSid(),
+            keyShare: copy,
+            signers: [1, 2],
+            registry: testRegistry,
+          }),
+        ).rejects.toMatchObject({ code: 'ERR_MPC_OT_SETUP_DESTROYED', culprit: 2 });
+        expect([
+          pairWith(copy, 2).otSender.destroyed,
+          pairWith(copy, 2).otReceiver.destroyed,
+        ]).toEqual([true, true]);
+      }
+    },
+  );
 
   it('Bob stops before round 1: a ban applied to another copy after creation fails start()', async () => {
     const shares = dealDkls23Shares([1, 2, 3], 2);

@@ -13,13 +13,14 @@
  * moment each setup is used (Bob before his extension message, Alice before her answer), so every
  * session of this process, on any copy, stops at the first failure.
  *
- * Scope: one JavaScript module instance, i.e. one process (two copies of the package in one
- * process would hold two tables). Other processes sharing the share set learn of a ban only
- * through the durable key share, which they cannot consult synchronously; the caller bounds what
- * slips through by capping in-flight presigning sessions (docs/dkls23-notes.md, "Requirements on
- * the caller"). Memory: two 64-character keys per ban, never evicted — evicting would revive a
- * setup — and bans are rare (each needs a misbehaving peer, and is followed by a refresh, which
- * builds setups under a new share-set id).
+ * Scope: one JavaScript module instance — one process, or one worker thread, which has its own
+ * module instances (two copies of the package in one process would also hold two tables). Other
+ * processes and threads sharing the share set learn of a ban only through the durable key share,
+ * which they cannot consult synchronously; the caller bounds what slips through by capping
+ * in-flight presigning sessions (docs/dkls23-notes.md, "Requirements on the caller").
+ * Memory: two 64-character keys per ban, never evicted — evicting would revive a setup — and
+ * bans are rare (each needs a misbehaving peer, and is followed by a refresh, which builds
+ * setups under a new share-set id).
  * @module
  */
 import { MpcError } from '../errors.js';
