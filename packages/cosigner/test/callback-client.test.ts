@@ -19,7 +19,7 @@ import type { ConfigChangeSignRequest, TxSignRequest } from '@countersign/protoc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CallbackClient, type CallbackClientOptions } from '../src/callback/callback-client.js';
-import { askStoredCallbackHandler } from '../src/callback/callback-gate.js';
+import { askStoredCallbackHandler, CallbackHandlerSlots } from '../src/callback/callback-gate.js';
 import {
   parseCallbackHandler,
   type CallbackHandlerConfig,
@@ -549,6 +549,45 @@ describe('the gate a signing job calls', () => {
     expect(audited).toEqual(['1:RETRY', '2:RETRY', '3:APPROVE']);
     expect(slept).toEqual([180_000, 180_000]);
     expect(result.attempts).toHaveLength(3);
+  });
+
+  it('caps the requests in progress per handler: past the cap CALLBACK_HANDLER_BUSY, nothing sent; a freed slot is reused (F11)', async () => {
+    let asked = 0;
+    const server = await served(jwtHandler(() => (++asked === 1 ? retry() : approve())));
+    const stored = { mode: 'jwt' as const, url: server.url, publicKey: handlerKeys.publicPem };
+    const slots = new CallbackHandlerSlots(1);
+    let wake!: () => void;
+    let waiting!: () => void;
+    const inWait = new Promise<void>((resolve) => (waiting = resolve));
+    const first = askStoredCallbackHandler(stored, key, 'tx_sign_request', txPayload(), {
+      slots,
+      sleep: () => {
+        waiting();
+        return new Promise<void>((resolve) => (wake = resolve));
+      },
+    });
+    await inWait; // the first request is waiting on RETRY, holding the one slot
+    const second = await askStoredCallbackHandler(stored, key, 'tx_sign_request', txPayload(), {
+      slots,
+    });
+    expect(second).toEqual({
+      outcome: {
+        action: 'FAILED',
+        subStatus: 'CALLBACK_HANDLER_BUSY',
+        detail: 'too many requests in progress for this handler',
+      },
+      attempts: [],
+      handlerConfigured: true,
+    });
+    expect(server.requests()).toBe(1);
+    wake();
+    expect((await first).outcome).toEqual({ action: 'APPROVE' });
+    const third = await askStoredCallbackHandler(stored, key, 'tx_sign_request', txPayload(), {
+      slots,
+    });
+    expect(third.outcome).toEqual({ action: 'APPROVE' });
+    expect(server.requests()).toBe(3);
+    expect(() => new CallbackHandlerSlots(0)).toThrow(/positive integer/);
   });
 
   it('pinned-TLS RETRY until the budget is spent ends FAILED with CALLBACK_RETRIES_EXHAUSTED', async () => {

@@ -31,7 +31,48 @@ import { askUntilDecided, type RetryLoopOptions, type RetryLoopResult } from './
 export interface CallbackGateOptions extends RetryLoopOptions {
   /** Timeout, response limit, clock skew and clock of each ask (defaults: 30 s, 64 KiB, 30 s). */
   readonly client?: Omit<CallbackClientOptions, 'handler' | 'cosignerKey'>;
+  /** The cap on requests in progress per handler; default: one shared by the whole process. */
+  readonly slots?: CallbackHandlerSlots;
 }
+
+/** Requests one handler may have in progress (asked or waiting on RETRY) at a time, by default. */
+export const DEFAULT_MAX_REQUESTS_PER_HANDLER = 16;
+
+/**
+ * Caps the requests in progress per handler URL (review 2026-11-27 F11). A RETRY loop lasts up
+ * to about 70 minutes and each holds its job and whatever the job reserved; past the cap a
+ * request fails at once with CALLBACK_HANDLER_BUSY instead of joining the queue.
+ */
+export class CallbackHandlerSlots {
+  readonly #max: number;
+  readonly #inUse = new Map<string, number>();
+
+  constructor(maxPerHandler = DEFAULT_MAX_REQUESTS_PER_HANDLER) {
+    if (!Number.isSafeInteger(maxPerHandler) || maxPerHandler < 1) {
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+        detail: 'maxPerHandler must be a positive integer',
+      });
+    }
+    this.#max = maxPerHandler;
+  }
+
+  /** Takes a slot for `handlerUrl`: the function that gives it back, or undefined if none is free. */
+  take(handlerUrl: string): (() => void) | undefined {
+    const used = this.#inUse.get(handlerUrl) ?? 0;
+    if (used >= this.#max) return undefined;
+    this.#inUse.set(handlerUrl, used + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inUse.get(handlerUrl) ?? 1) - 1;
+      if (left === 0) this.#inUse.delete(handlerUrl);
+      else this.#inUse.set(handlerUrl, left);
+    };
+  }
+}
+
+const sharedSlots = new CallbackHandlerSlots();
 
 export interface CallbackGateResult extends RetryLoopResult {
   /** False when no handler is configured: the outcome is an automatic APPROVE, nothing was sent. */
@@ -119,27 +160,39 @@ async function askWithSettings<K extends CallbackRequestKind>(
       handlerConfigured: true,
     };
   }
-  const client = new CallbackClient({
-    ...options.client,
-    handler,
-    cosignerKey: cosignerKey(),
-  });
-  const asked = JSON.stringify(storedHandler);
-  const stillCurrent = (): CallbackOutcome | undefined => {
-    const now = readSettings();
-    if (now === UNPAIRED) return failed('CALLBACK_CONFIG_CHANGED', 'the API key was unpaired');
-    if (now === null || now === undefined) {
-      return failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler was cleared');
-    }
-    return JSON.stringify(now) === asked
-      ? undefined
-      : failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler settings were changed');
-  };
-  const result = await askUntilDecided(
-    (attempt, signal) =>
-      client.ask(kind, payload, signal === undefined ? { attempt } : { attempt, signal }),
-    options,
-    stillCurrent,
-  );
-  return { ...result, handlerConfigured: true };
+  const release = (options.slots ?? sharedSlots).take(handler.url.href);
+  if (release === undefined) {
+    return {
+      outcome: failed('CALLBACK_HANDLER_BUSY', 'too many requests in progress for this handler'),
+      attempts: [],
+      handlerConfigured: true,
+    };
+  }
+  try {
+    const client = new CallbackClient({
+      ...options.client,
+      handler,
+      cosignerKey: cosignerKey(),
+    });
+    const asked = JSON.stringify(storedHandler);
+    const stillCurrent = (): CallbackOutcome | undefined => {
+      const now = readSettings();
+      if (now === UNPAIRED) return failed('CALLBACK_CONFIG_CHANGED', 'the API key was unpaired');
+      if (now === null || now === undefined) {
+        return failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler was cleared');
+      }
+      return JSON.stringify(now) === asked
+        ? undefined
+        : failed('CALLBACK_CONFIG_CHANGED', 'the Callback Handler settings were changed');
+    };
+    const result = await askUntilDecided(
+      (attempt, signal) =>
+        client.ask(kind, payload, signal === undefined ? { attempt } : { attempt, signal }),
+      options,
+      stillCurrent,
+    );
+    return { ...result, handlerConfigured: true };
+  } finally {
+    release();
+  }
 }

@@ -40,7 +40,9 @@ export type CallbackFailureSubStatus =
    * cleared, or the API key unpaired: answers from the old settings count for nothing, and the
    * request is not asked again (the job may be offered anew under the new settings).
    */
-  | 'CALLBACK_CONFIG_CHANGED';
+  | 'CALLBACK_CONFIG_CHANGED'
+  /** Too many requests already in progress for this handler (the per-handler cap); not sent. */
+  | 'CALLBACK_HANDLER_BUSY';
 
 /** The result of one ask. IGNORE leaves the decision to others: no signature, no approval. */
 export type CallbackOutcome =
