@@ -297,9 +297,10 @@ describe('co-signer pairing', () => {
       le(p25519 - 1n).toString('hex'), // u = p - 1 (order 2)
       le(p25519).toString('hex'), // u = p: a non-canonical 0
       'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', // order 8
-      Buffer.from(good.x25519, 'hex')
-        .map((b, i) => (i === 31 ? b | 0x80 : b))
-        .toString('hex'),
+      // A good key with the unused top bit set: u >= p.
+      Buffer.from(
+        Buffer.from(good.x25519, 'hex').map((b, i) => (i === 31 ? b | 0x80 : b)),
+      ).toString('hex'),
     ]) {
       const res = await pair(p, { ...body(token), identity: { ...good, x25519 } });
       expect(res.statusCode, x25519).toBe(400);

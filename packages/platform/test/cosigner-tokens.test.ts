@@ -26,6 +26,7 @@ interface Tokens {
   refreshToken: string;
   expiresIn: number;
   expiresAt: number;
+  refreshTokenExpiresAt: number;
 }
 
 const clock = fakeClock();
