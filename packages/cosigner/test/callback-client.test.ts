@@ -254,10 +254,64 @@ describe('JWT mode', () => {
     expect(server.requests()).toBe(1);
   });
 
-  it('fails with CALLBACK_RESPONSE_TOO_LARGE without reading past the limit', async () => {
-    const server = await served(fixedAnswer(200, 'application/jwt', 'a'.repeat(200_000)));
-    const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
-    expectFailure(attempt.outcome, 'CALLBACK_RESPONSE_TOO_LARGE');
+  it('fails with CALLBACK_RESPONSE_TOO_LARGE without reading past the limit, declared or streamed (F10)', async () => {
+    /** Answers 200 with 16 KiB chunks for as long as the client reads (declared: 1 GiB). */
+    const endless =
+      (declared: boolean, closed: () => void): RequestListener =>
+      (request, response) => {
+        request.resume();
+        request.on('end', () => {
+          const chunk = 'a'.repeat(16 * 1024);
+          response.writeHead(200, {
+            'content-type': 'application/jwt',
+            ...(declared ? { 'content-length': String(2 ** 30) } : {}),
+          });
+          // The body never ends: only the co-signer hanging up closes this response.
+          response.on('close', closed);
+          const more = () => {
+            while (!response.destroyed) {
+              if (!response.write(chunk)) return void response.once('drain', more);
+            }
+          };
+          more();
+        });
+      };
+    for (const declared of [true, false]) {
+      let hungUp!: () => void;
+      const cut = new Promise<void>((resolve) => (hungUp = resolve));
+      const server = await served(endless(declared, hungUp));
+      const attempt = await jwtClient(server).ask('tx_sign_request', txPayload());
+      expectFailure(attempt.outcome, 'CALLBACK_RESPONSE_TOO_LARGE');
+      expect(attempt.httpStatus).toBe(200);
+      expect(server.requests()).toBe(1);
+      await cut; // closed by the co-signer, which stopped reading at the limit
+    }
+  });
+
+  it('does not follow a redirect: a 307 to a genuine handler is CALLBACK_HTTP_ERROR and the target sees nothing (F10)', async () => {
+    const target = await served(jwtHandler(() => approve()));
+    const redirect = await served((request, response) => {
+      request.resume();
+      response.writeHead(307, { location: `${target.url}/v2/tx_sign_request` });
+      response.end();
+    });
+    const attempt = await jwtClient(redirect).ask('tx_sign_request', txPayload());
+    expect(attempt.outcome).toEqual({
+      action: 'FAILED',
+      subStatus: 'CALLBACK_HTTP_ERROR',
+      detail: 'HTTP 307',
+    });
+    expect(target.requests()).toBe(0);
+    const pinnedRedirect = await served((request, response) => {
+      request.resume();
+      response.writeHead(307, { location: `${target.url}/v2/tx_sign_request` });
+      response.end();
+    }, tls);
+    expectFailure(
+      (await pinnedClient(pinnedRedirect).ask('tx_sign_request', txPayload())).outcome,
+      'CALLBACK_HTTP_ERROR',
+    );
+    expect(target.requests()).toBe(0);
   });
 
   it('fails with CALLBACK_UNREACHABLE when nothing listens, and CALLBACK_TLS_ERROR for an untrusted https certificate', async () => {
