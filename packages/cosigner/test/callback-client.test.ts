@@ -27,6 +27,7 @@ import {
 } from '../src/callback/callback-handler-config.js';
 import type { CallbackFailureSubStatus } from '../src/callback/callback-outcome.js';
 import {
+  caIssuedIdentity,
   configChangePayload,
   fixedAnswer,
   hangingAnswer,
@@ -328,6 +329,36 @@ describe('JWT mode', () => {
     const attempt = await jwtClient(selfSigned).ask('tx_sign_request', txPayload());
     expectFailure(attempt.outcome, 'CALLBACK_TLS_ERROR');
     expect(selfSigned.requests()).toBe(0);
+  });
+
+  it('over https: APPROVE from a handler whose certificate a trusted CA issued for 127.0.0.1; CALLBACK_TLS_ERROR for one issued to another name (F10)', async () => {
+    const dir = await tempDir('cosigner-callback-ca-');
+    const right = caIssuedIdentity(dir, 'handler-ip', 'IP:127.0.0.1');
+    const server = await served(
+      jwtHandler(() => approve()),
+      right,
+    );
+    const attempt = await jwtClient(server, { trustedCertificates: [right.caCert] }).ask(
+      'tx_sign_request',
+      txPayload(),
+    );
+    expect(attempt).toMatchObject({ httpStatus: 200, outcome: { action: 'APPROVE' } });
+    expect(server.requests()).toBe(1);
+    const wrongName = caIssuedIdentity(dir, 'handler-other', 'DNS:elsewhere.example');
+    const other = await served(
+      jwtHandler(() => approve()),
+      wrongName,
+    );
+    const refused = await jwtClient(other, { trustedCertificates: [wrongName.caCert] }).ask(
+      'tx_sign_request',
+      txPayload(),
+    );
+    expect(refused.outcome).toMatchObject({
+      action: 'FAILED',
+      subStatus: 'CALLBACK_TLS_ERROR',
+      detail: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+    expect(other.requests()).toBe(0);
   });
 
   it('fails with CALLBACK_ABORTED when the caller has given up', async () => {

@@ -3,7 +3,7 @@
 // ones that misbehave on purpose.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import {
@@ -62,6 +62,47 @@ export function tlsIdentity(dir: string, name: string, keyType: TlsKeyType = 'rs
     { stdio: 'pipe' },
   );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+/** A test CA (openssl) and a server certificate it issued for `subjectAltName`. */
+export function caIssuedIdentity(
+  dir: string,
+  name: string,
+  subjectAltName: string,
+): TlsIdentity & { caCert: string } {
+  const ca = tlsIdentity(dir, `${name}-ca`);
+  const keyFile = join(dir, `${name}.key`);
+  const csrFile = join(dir, `${name}.csr`);
+  const certFile = join(dir, `${name}.crt`);
+  const extFile = join(dir, `${name}.ext`);
+  writeFileSync(extFile, `subjectAltName=${subjectAltName}\n`);
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(
+    ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`].concat([
+      '-keyout',
+      keyFile,
+      '-out',
+      csrFile,
+    ]),
+  );
+  run(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csrFile,
+      '-CA',
+      ca.certFile,
+      '-CAkey',
+      join(dir, `${name}-ca.key`),
+    ].concat(['-CAcreateserial', '-days', '1', '-extfile', extFile, '-out', certFile]),
+  );
+  return {
+    key: readFileSync(keyFile, 'utf8'),
+    cert: readFileSync(certFile, 'utf8'),
+    certFile,
+    caCert: ca.cert,
+  };
 }
 
 let sequence = 0;

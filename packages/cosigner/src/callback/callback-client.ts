@@ -11,6 +11,7 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
+import { Agent as HttpsAgent } from 'node:https';
 
 import {
   CALLBACK_CONFIG_CHANGE_SIGN_REQUEST_PATH,
@@ -62,6 +63,11 @@ export interface CallbackClientOptions {
   readonly clockSkewSeconds?: number;
   /** Milliseconds since the epoch; injected by tests. */
   readonly now?: () => number;
+  /**
+   * JWT mode over https: the CA certificates (PEM) to trust instead of the system's — a
+   * private CA, or a test's. Host-name and expiry checks stay on. Default: the system CAs.
+   */
+  readonly trustedCertificates?: readonly string[];
 }
 
 /** The payload of each kind of request. */
@@ -90,8 +96,10 @@ export class CallbackClient {
   readonly #maxResponseBytes: number;
   readonly #clockSkewSeconds: number;
   readonly #now: () => number;
+  readonly #trustedCertificates: readonly string[] | undefined;
 
   constructor(options: CallbackClientOptions) {
+    this.#trustedCertificates = options.trustedCertificates;
     this.#handler = options.handler;
     this.#cosignerKey = options.cosignerKey;
     this.#timeoutMs = positive(
@@ -139,7 +147,9 @@ export class CallbackClient {
     const agent =
       handler.mode === 'pinned-tls'
         ? createPinnedAgent(handler.pin, { handshakeTimeoutMs: this.#timeoutMs })
-        : undefined;
+        : this.#trustedCertificates !== undefined && target.protocol === 'https:'
+          ? new HttpsAgent({ ca: [...this.#trustedCertificates], maxCachedSessions: 0 })
+          : undefined;
     try {
       const result = await postToCallbackHandler({
         url: target,
