@@ -248,11 +248,17 @@ describe('JWT mode', () => {
     );
   });
 
-  it('fails with CALLBACK_TIMEOUT when the handler hangs (short configured timeout)', async () => {
-    const server = await served(hangingAnswer);
+  it('fails with CALLBACK_TIMEOUT when the handler hangs (short configured timeout), and hangs up', async () => {
+    let hungUp!: () => void;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
+    const server = await served((request) => {
+      request.resume(); // never answers
+      request.socket.on('close', hungUp);
+    });
     const attempt = await jwtClient(server, { timeoutMs: 300 }).ask('tx_sign_request', txPayload());
     expectFailure(attempt.outcome, 'CALLBACK_TIMEOUT');
     expect(server.requests()).toBe(1);
+    await closed; // closed by the co-signer: this server never closes it
   });
 
   it('fails with CALLBACK_RESPONSE_TOO_LARGE without reading past the limit, declared or streamed (F10)', async () => {
