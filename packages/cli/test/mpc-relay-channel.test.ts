@@ -18,6 +18,7 @@ import {
   verifyRoster,
 } from '@countersign/cosigner';
 import { buildApp, openDatabase, type Principal } from '@countersign/platform';
+import { pairingProofMessage } from '@countersign/protocol';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,6 +101,20 @@ describe('relay and secure channel', () => {
           },
           cosignerName: `party ${i + 1}`,
           version: 'test',
+          // Proof of possession of the identity key, bound to this pairing token.
+          proof: Buffer.from(
+            identity.sign(
+              pairingProofMessage({
+                jti: (
+                  JSON.parse(Buffer.from(pairingToken.split('.')[1]!, 'base64url').toString()) as {
+                    jti: string;
+                  }
+                ).jti,
+                ed25519: Buffer.from(keys.identityKey).toString('hex'),
+                x25519: Buffer.from(keys.agreementKey).toString('hex'),
+              }),
+            ),
+          ).toString('hex'),
         },
       });
       // Every pairing waits for the workspace Owner's approval; the co-signer then collects its

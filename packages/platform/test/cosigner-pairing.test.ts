@@ -6,7 +6,7 @@
  * its poll token only once approved (pairing review H1).
  */
 import { createHmac } from 'node:crypto';
-import { identityFingerprint } from '@countersign/protocol';
+import { identityFingerprint, pairingProofMessage } from '@countersign/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cosignerApiKeys,
@@ -19,8 +19,12 @@ import {
   pairingTokenFor,
   pollPairing,
   refresh,
+  signingIdentity,
   type PendingPairing,
 } from './helpers/cosigner.js';
+
+const jtiOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
 import {
   createApiUser,
   signedRequest,
@@ -305,6 +309,24 @@ describe('co-signer pairing', () => {
       const res = await pair(p, { ...body(token), identity: { ...good, x25519 } });
       expect(res.statusCode, x25519).toBe(400);
       expect(res.json()).toMatchObject({ code: 1310, message: expect.stringMatching(/x25519/) });
+    }
+    // No proof of possession, a proof by another key, a proof for another token (review L1).
+    const other = signingIdentity();
+    for (const proof of [
+      undefined,
+      Buffer.from(
+        other.sign(pairingProofMessage({ jti: jtiOf(token), ...other.identity })),
+      ).toString('hex'),
+      '00'.repeat(64),
+    ]) {
+      // Sent as is: pair() would add a proof of its own.
+      const res = await p.app.inject({
+        method: 'POST',
+        url: '/cosigner/v1/pair',
+        payload: { ...body(token), ...(proof === undefined ? {} : { proof }) },
+      });
+      expect(res.statusCode, String(proof)).toBe(400);
+      expect(res.json()).toMatchObject({ code: 1310, message: expect.stringMatching(/proof/) });
     }
     const unknownField = await pair(p, { ...body(token), attestation: 'x' });
     expect(unknownField.statusCode).toBe(400);

@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { PairingPollResponse } from '@countersign/protocol';
+import { pairingProofMessage, type PairingPollResponse } from '@countersign/protocol';
 
 import { CosignerError } from '../errors.js';
 import { storedPublicKeys } from '../identity/stored-identity.js';
@@ -29,7 +29,7 @@ import {
   platformRegistration,
   saveCredential,
 } from './platform-credentials.js';
-import { recoverRefreshToken } from './recovery.js';
+import { recoverRefreshToken, signedByIdentity } from './recovery.js';
 
 /** Platform codes: the poll token is no longer valid; identity-key recovery refused. */
 const POLL_TOKEN_INVALID = 1314;
@@ -75,14 +75,20 @@ export interface PairOptions {
 /** Exchanges `pairingToken` with the platform, and waits for the Owner if asked to. */
 export async function pairApiKey(store: CosignerStore, options: PairOptions): Promise<PairOutcome> {
   const keys = storedPublicKeys(store);
+  const identity = {
+    ed25519: Buffer.from(keys.identityKey).toString('hex'),
+    x25519: Buffer.from(keys.agreementKey).toString('hex'),
+  };
+  const jti = pairingTokenId(options.pairingToken);
   const request = {
     pairingToken: options.pairingToken,
-    identity: {
-      ed25519: Buffer.from(keys.identityKey).toString('hex'),
-      x25519: Buffer.from(keys.agreementKey).toString('hex'),
-    },
+    identity,
     cosignerName: options.name,
     version: COSIGNER_VERSION,
+    // Proof that this co-signer holds the identity key it registers, bound to this token.
+    ...(jti === undefined
+      ? {}
+      : { proof: signedByIdentity(store, pairingProofMessage({ jti, ...identity })) }),
   };
   const registration = platformRegistration(store);
   let client: PlatformClient;
@@ -283,6 +289,23 @@ function settle(
   });
   removePendingPairing(store, pending.requestId);
   return { ...waitingOutcome(pending), status: 'PAIRED' };
+}
+
+/**
+ * The `jti` of a pairing JWT, read without verifying it (only the platform can; a wrong one just
+ * makes the proof useless), or undefined for a Cloud Co-signer's operator token.
+ */
+function pairingTokenId(token: string): string | undefined {
+  const [, payload] = token.split('.');
+  if (payload === undefined) return undefined;
+  try {
+    const jti = (
+      JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti?: unknown }
+    ).jti;
+    return typeof jti === 'string' ? jti : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pinnedKeyHex(store: CosignerStore): string {

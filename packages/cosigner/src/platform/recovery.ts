@@ -45,18 +45,20 @@ export async function recoverRefreshToken(
     issuedAt,
     expiresAt: issuedAt + REQUEST_LIFETIME_MS,
   };
-  const identity = loadStoredIdentity(store);
-  let signature: string;
-  try {
-    signature = Buffer.from(identity.sign(recoveryMessage({ ...unsigned, platformKey }))).toString(
-      'hex',
-    );
-  } finally {
-    identity.dispose();
-  }
+  const signature = signedByIdentity(store, recoveryMessage({ ...unsigned, platformKey }));
   const answer = await new PlatformClient(registration.platformUrl).recover({
     ...unsigned,
     signature,
   });
   return answer.refreshToken;
+}
+
+/** The stored identity key's Ed25519 signature of `message`, hex; the secret key is wiped after. */
+export function signedByIdentity(store: CosignerStore, message: Uint8Array): string {
+  const identity = loadStoredIdentity(store);
+  try {
+    return Buffer.from(identity.sign(message)).toString('hex');
+  } finally {
+    identity.dispose();
+  }
 }

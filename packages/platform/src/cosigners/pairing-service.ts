@@ -10,7 +10,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { identityFingerprint } from '@countersign/protocol';
+import { identityFingerprint, pairingProofMessage } from '@countersign/protocol';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import type { ApiUserRow } from '../api-users/api-user-repository.js';
 import type { ApiUserService } from '../api-users/api-user-service.js';
 import type { ApprovalService } from '../approvals/approval-service.js';
@@ -44,6 +45,7 @@ export interface PairInput {
   cosignerName: string;
   version: string;
   cosignerId?: string | undefined;
+  proof?: string | undefined;
 }
 
 export interface PairOutcome {
@@ -146,6 +148,8 @@ export class PairingService {
         const issuer = await this.consume(trx, claims, tokenHash(input.pairingToken), now);
         const user = await lockApiUser(trx, claims.sub);
         if (!user || user.workspace_id !== claims.wid) throw new NotFoundError('API user');
+        // Checked in the transaction: a bad proof rolls back and leaves the token usable.
+        assertPossession(input.proof, claims.jti, identity);
         assertPairable(user);
         if (await this.cosigners.livePairingOf(user.id, trx)) throw alreadyPaired();
         return input.cosignerId === undefined
@@ -388,6 +392,32 @@ export class PairingService {
       pollToken,
       identityFingerprint: fingerprint,
     };
+  }
+}
+
+/**
+ * The co-signer proves it holds the identity key it registers (pairing review L1): without it
+ * anyone holding a pairing token could register someone else's public keys.
+ */
+function assertPossession(
+  proof: string | undefined,
+  jti: string,
+  identity: { ed25519: string; x25519: string },
+): void {
+  const valid =
+    proof !== undefined &&
+    ed25519.verify(
+      Buffer.from(proof, 'hex'),
+      pairingProofMessage({ jti, ...identity }),
+      Buffer.from(identity.ed25519, 'hex'),
+      { zip215: false },
+    );
+  if (!valid) {
+    throw new ValidationError(
+      'ERR_COSIGNER_PROOF',
+      'COSIGNER_IDENTITY_INVALID',
+      'proof must be the signature by identity.ed25519 of this pairing (pairingProofMessage)',
+    );
   }
 }
 

@@ -2,7 +2,7 @@
  * A stand-in for the co-signer's side of pairing: real Ed25519 and X25519
  * identity keys, and the calls the daemon makes to `/cosigner/v1`.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { pairingProofMessage } from '@countersign/protocol';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import type { LightMyRequestResponse } from 'fastify';
 import { signedRequest, type TestApiUser, type TestPlatform } from './test-platform.js';
@@ -12,14 +12,16 @@ export interface TestIdentity {
   x25519: string;
 }
 
+/** Secret Ed25519 keys of the identities made here, by public key (hex): pair() signs with them. */
+const identitySecrets = new Map<string, Uint8Array>();
+
 /** Raw public keys, base64url for Ed25519 and hex for X25519 (both encodings are accepted). */
 export function newIdentity(): TestIdentity {
-  const raw = (type: 'ed25519' | 'x25519') =>
-    Buffer.from(
-      generateKeyPairSync(type as 'ed25519').publicKey.export({ format: 'jwk' }).x!,
-      'base64url',
-    );
-  return { ed25519: raw('ed25519').toString('base64url'), x25519: raw('x25519').toString('hex') };
+  const { identity } = signingIdentity();
+  return {
+    ed25519: Buffer.from(identity.ed25519, 'hex').toString('base64url'),
+    x25519: identity.x25519,
+  };
 }
 
 /** An identity whose Ed25519 key can sign (recovery requests), as a co-signer's would. */
@@ -31,13 +33,52 @@ export interface SigningIdentity {
 export function signingIdentity(): SigningIdentity {
   const secret = ed25519.utils.randomSecretKey();
   const agreement = x25519.utils.randomSecretKey();
+  const publicKey = Buffer.from(ed25519.getPublicKey(secret)).toString('hex');
+  identitySecrets.set(publicKey, secret);
   return {
     identity: {
-      ed25519: Buffer.from(ed25519.getPublicKey(secret)).toString('hex'),
+      ed25519: publicKey,
       x25519: Buffer.from(x25519.getPublicKey(agreement)).toString('hex'),
     },
     sign: (message) => ed25519.sign(message, secret),
   };
+}
+
+/** A raw 32-byte key given in any accepted encoding, as lower-case hex. */
+function keyHex(value: string): string {
+  return /^[0-9a-fA-F]{64}$/.test(value)
+    ? value.toLowerCase()
+    : Buffer.from(value.replace(/=$/, ''), 'base64url').toString('hex');
+}
+
+/**
+ * The proof of possession a co-signer adds to a pairing: made here when the identity's secret
+ * key is known and the token is a pairing JWT; otherwise none (the platform then refuses).
+ */
+function proofFor(body: Record<string, unknown>): string | undefined {
+  const identity = body['identity'] as TestIdentity | undefined;
+  const token = body['pairingToken'];
+  if (identity === undefined || typeof token !== 'string') return undefined;
+  let ed: string;
+  let x: string;
+  try {
+    ed = keyHex(identity.ed25519);
+    x = keyHex(identity.x25519);
+  } catch {
+    return undefined;
+  }
+  const secret = identitySecrets.get(ed);
+  const payload = token.split('.')[1];
+  if (secret === undefined || payload === undefined) return undefined;
+  let jti: unknown;
+  try {
+    jti = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { jti?: unknown }).jti;
+  } catch {
+    return undefined;
+  }
+  if (typeof jti !== 'string') return undefined;
+  const message = pairingProofMessage({ jti, ed25519: ed, x25519: x });
+  return Buffer.from(ed25519.sign(message, secret)).toString('hex');
 }
 
 export async function issuePairingToken(
@@ -58,16 +99,18 @@ export async function pairingTokenFor(
   return res.json<{ pairingToken: string }>().pairingToken;
 }
 
+/** POST /cosigner/v1/pair, with the identity's proof of possession unless the body has one. */
 export function pair(
   p: TestPlatform,
   body: Record<string, unknown>,
   accessToken?: string,
 ): Promise<LightMyRequestResponse> {
+  const proof = 'proof' in body ? undefined : proofFor(body);
   return p.app.inject({
     method: 'POST',
     url: '/cosigner/v1/pair',
     headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
-    payload: body,
+    payload: proof === undefined ? body : { ...body, proof },
   });
 }
 

@@ -56,10 +56,36 @@ export const PairRequestSchema = Type.Object(
           'Set by an already paired co-signer adding an API user; the call must then carry its access token',
       }),
     ),
+    proof: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{128}$',
+        description:
+          "Ed25519 signature (hex) by identity.ed25519 of pairingProofMessage(...): the co-signer holds the key it registers. Required with a pairing token; a Cloud Co-signer's operator token needs none",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type PairRequest = Static<typeof PairRequestSchema>;
+
+/**
+ * What a pairing's proof of possession signs: a domain label, the pairing token's `jti` (so a
+ * proof serves one exchange) and both identity keys as lower-case hex, one per line.
+ */
+export function pairingProofMessage(p: {
+  jti: string;
+  ed25519: string;
+  x25519: string;
+}): Uint8Array {
+  return new TextEncoder().encode(
+    [
+      'countersign/pair/v1',
+      p.jti.toLowerCase(),
+      p.ed25519.toLowerCase(),
+      p.x25519.toLowerCase(),
+    ].join('\n'),
+  );
+}
 
 /**
  * The platform's Ed25519 authorization key (raw 32 bytes, hex), which signs session rosters.
