@@ -83,9 +83,9 @@ describe('daemon', () => {
     const { runDaemon } = await import('../src/daemon/cosigner-daemon.js');
     const { createStoredIdentity } = await import('../src/identity/stored-identity.js');
     const { pinPlatformKey } = await import('../src/platform/platform-key.js');
-    let calls = 0;
-    const server = createServer((_req, res) => {
-      calls++;
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: 'Token family revoked', code: 1307 }));
     });
@@ -114,7 +114,9 @@ describe('daemon', () => {
         refused = e;
       }
       expect(isCosignerError(refused, 'ERR_COSIGNER_PLATFORM_REFUSED')).toBe(true);
-      expect(calls).toBe(1);
+      // One token request, refused; one recovery with the identity key (pairing review H2),
+      // refused too; then it stops rather than retry.
+      expect(paths).toEqual(['/cosigner/v1/token', '/cosigner/v1/recover']);
     } finally {
       store.close();
       server.close();
