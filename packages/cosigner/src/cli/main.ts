@@ -60,7 +60,8 @@ ${Object.entries(commands)
 
 Exit codes: 0 success, 1 failure, 2 usage error, 3 store locked (wrong passphrase
 or PIN, KMS refused or unreachable), 4 store or configuration missing, existing
-or damaged, 5 the platform refused.`;
+or damaged, 5 the platform refused, 6 a pairing still waits for the Owner's approval
+(setup and pair --timeout).`;
 
 const LOCKED: readonly CosignerErrorCode[] = [
   'ERR_COSIGNER_DECRYPTION_FAILED',
