@@ -86,9 +86,11 @@ export const TxSignRequestSchema = Type.Object(
     /** TRANSFER, RAW, CONTRACT_CALL, TYPED_MESSAGE, … */
     operation: Token,
     asset: Id(),
-    sourceType: Token,
+    /** Empty when the co-signer does not know it (a RAW request's authorization names no source). */
+    sourceType: Type.Union([Token, Type.Literal('')]),
     sourceId: Id(),
-    destType: Token,
+    /** Empty when the co-signer does not know it (RAW). */
+    destType: Type.Union([Token, Type.Literal('')]),
     destId: Id(),
     destAddress: Id(1024),
     amountStr: DecimalAmountSchema,

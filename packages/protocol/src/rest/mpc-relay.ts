@@ -197,6 +197,16 @@ export const JobResultRequestSchema = Type.Union([
       leaseId: Type.String({ format: 'uuid' }),
       status: Type.Literal('FAILED'),
       reason: Type.String({ minLength: 1, maxLength: 500 }),
+      /**
+       * An API co-signer's Callback Handler did not approve (REJECTED_BY_CALLBACK,
+       * IGNORED_BY_CALLBACK, CALLBACK_*): the platform ends the transaction with this sub-status
+       * and `reason` as its detail instead of retrying.
+       */
+      subStatus: Type.Optional(
+        Type.String({
+          pattern: '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60})$',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -70,6 +70,8 @@ export const TransactionStatusSchema = Type.Union([
   Type.Literal('PENDING_SIGNATURE'),
   Type.Literal('COMPLETED'),
   Type.Literal('FAILED'),
+  /** The signer's Callback Handler refused (subStatus REJECTED_BY_CALLBACK). */
+  Type.Literal('REJECTED'),
 ]);
 export type TransactionStatus = Static<typeof TransactionStatusSchema>;
 
@@ -108,6 +110,8 @@ export const TransactionResponseSchema = Type.Object(
     customerRefId: Type.Optional(Type.String()),
     status: TransactionStatusSchema,
     subStatus: Type.String(),
+    /** For a Callback Handler's refusal or failure: its reason (REJECT's rejectionReason). */
+    subStatusDetail: Type.Optional(Type.String()),
     operation: Type.Literal('RAW'),
     note: Type.String(),
     assetId: Type.Optional(Type.String()),
