@@ -111,9 +111,9 @@ export function createServices(
     approvals.register(kind);
   }
   const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
-  cosignerJobs.whenSessionEnds(async (trx, sessionId, status) => {
+  cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
     await keygen.sessionEnded(trx, sessionId, status);
-    await signing.sessionEnded(trx, sessionId, status);
+    await signing.sessionEnded(trx, sessionId, status, refusal);
   });
   return {
     database,

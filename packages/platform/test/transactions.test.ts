@@ -420,6 +420,59 @@ describe('transactions: RAW signing orchestration', () => {
     expect(await nextJob(parties[0]!)).toBeUndefined();
   });
 
+  it("the signer's Callback Handler refused: REJECTED with the reason at once, no fresh session", async () => {
+    const created = await create(eddsaRequest('de'));
+    const id = created.json<{ id: string }>().id;
+    const jobs = await signJobs();
+    // Not a callback sub-status: refused by the schema.
+    const bad = await report(parties[2]!, jobs[2]!, {
+      status: 'FAILED',
+      reason: 'x',
+      subStatus: 'COMPLETED',
+    });
+    expect(bad.statusCode).toBe(400);
+    const res = await report(parties[2]!, jobs[2]!, {
+      status: 'FAILED',
+      reason: 'destination not on the allowlist',
+      subStatus: 'REJECTED_BY_CALLBACK',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await read(id)).toMatchObject({
+      status: 'REJECTED',
+      subStatus: 'REJECTED_BY_CALLBACK',
+      subStatusDetail: 'destination not on the allowlist',
+      signedMessages: [],
+    });
+    expect(await nextJob(parties[0]!)).toBeUndefined();
+  });
+
+  it('a callback sub-status counts only from the API co-signer; a busy handler is retried', async () => {
+    const created = await create(eddsaRequest('df'));
+    const id = created.json<{ id: string }>().id;
+    // A cloud co-signer has no handler: its sub-status is ignored, the session is retried.
+    let jobs = await signJobs();
+    await report(parties[0]!, jobs[0]!, {
+      status: 'FAILED',
+      reason: 'x',
+      subStatus: 'REJECTED_BY_CALLBACK',
+    });
+    expect(await read(id)).toMatchObject({ status: 'PENDING_SIGNATURE' });
+    // CALLBACK_HANDLER_BUSY may pass: a fresh session; the last attempt ends with the sub-status.
+    for (let attempt = 2; attempt <= 3; attempt++) {
+      jobs = await signJobs();
+      await report(parties[2]!, jobs[2]!, {
+        status: 'FAILED',
+        reason: 'too many requests in progress for this handler',
+        subStatus: 'CALLBACK_HANDLER_BUSY',
+      });
+    }
+    expect(await read(id)).toMatchObject({
+      status: 'FAILED',
+      subStatus: 'CALLBACK_HANDLER_BUSY',
+      subStatusDetail: 'too many requests in progress for this handler',
+    });
+  });
+
   it('signs the authorization inside the transaction before the key was ever loaded (PGlite: one connection)', async () => {
     // A fresh set of services over the same database: its authorization key is not loaded yet.
     const fresh = createServices(p.app.services.database, { clockSkewSeconds: 0 });

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-mpc-relay.js';
 import * as m0005 from './migrations/0005-pairing-approval.js';
 import * as m0006 from './migrations/0006-transactions.js';
 import * as m0007 from './migrations/0007-vault-accounts.js';
+import * as m0008 from './migrations/0008-transaction-rejection.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-pairing-approval': m0005,
   '0006-transactions': m0006,
   '0007-vault-accounts': m0007,
+  '0008-transaction-rejection': m0008,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

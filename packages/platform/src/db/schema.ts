@@ -280,7 +280,12 @@ export interface RootKeysTable {
   created_at: Timestamp;
 }
 
-export type TransactionStatus = 'SUBMITTED' | 'PENDING_SIGNATURE' | 'COMPLETED' | 'FAILED';
+export type TransactionStatus =
+  | 'SUBMITTED'
+  | 'PENDING_SIGNATURE'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'REJECTED';
 
 export interface TransactionsTable {
   id: string;
@@ -289,6 +294,8 @@ export interface TransactionsTable {
   operation: 'RAW';
   status: TransactionStatus;
   sub_status: string;
+  /** Why, in words, for a callback sub-status (the handler's rejectionReason); else null. */
+  sub_status_detail: ColumnType<string | null, string | null | undefined, string | null>;
   algorithm: string;
   asset_id: string | null;
   /** Decimal digits, as the request's source.id. */

@@ -46,7 +46,17 @@ export type SessionEndHandler = (
   trx: Transaction<Database>,
   sessionId: string,
   status: 'DONE' | 'FAILED' | 'EXPIRED',
+  failure?: PartyRefusal,
 ) => Promise<void>;
+
+/**
+ * An API co-signer's report that its Callback Handler did not approve (raw-signing review C1):
+ * the sub-status it names and its reason. Only taken from a non-cloud co-signer's job.
+ */
+export interface PartyRefusal {
+  subStatus: string;
+  detail: string;
+}
 
 export class CosignerJobService {
   private onSessionEnd: SessionEndHandler | undefined;
@@ -159,7 +169,11 @@ export class CosignerJobService {
           `a ${job.type} job reports a ${job.type === 'SIGN' ? 'signature' : 'public key and chain code'}`,
         );
       if (body.status === 'FAILED') {
-        await this.failJob(trx, job.id, job.session_id, body.reason);
+        const refusal =
+          body.subStatus !== undefined && (await this.isApiCosigner(trx, cosignerId))
+            ? { subStatus: body.subStatus, detail: body.reason }
+            : undefined;
+        await this.failJob(trx, job.id, job.session_id, body.reason, refusal);
         return { sessionId: job.session_id, status: 'FAILED' as const };
       }
       await trx
@@ -194,6 +208,7 @@ export class CosignerJobService {
     jobId: string,
     sessionId: string,
     reason: string,
+    refusal?: PartyRefusal,
   ): Promise<void> {
     const now = this.clock();
     await trx
@@ -201,7 +216,17 @@ export class CosignerJobService {
       .set({ status: 'FAILED', failure_reason: reason, updated_at: now })
       .where('id', '=', jobId)
       .execute();
-    await this.failSession(trx, sessionId, 'FAILED', `a party failed: ${reason}`);
+    await this.failSession(trx, sessionId, 'FAILED', `a party failed: ${reason}`, refusal);
+  }
+
+  /** Callback sub-statuses count only from an API co-signer: cloud co-signers have no handler. */
+  private async isApiCosigner(trx: Transaction<Database>, cosignerId: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('cosigners')
+      .select('mode')
+      .where('id', '=', cosignerId)
+      .executeTakeFirst();
+    return row !== undefined && row.mode !== 'CLOUD';
   }
 
   private async failSession(
@@ -209,6 +234,7 @@ export class CosignerJobService {
     sessionId: string,
     status: 'FAILED' | 'EXPIRED',
     reason: string,
+    refusal?: PartyRefusal,
   ): Promise<void> {
     const now = this.clock();
     const changed = await trx
@@ -225,7 +251,7 @@ export class CosignerJobService {
       .where('status', 'in', ['PENDING', 'LEASED'])
       .execute();
     if (changed) {
-      await this.onSessionEnd?.(trx, sessionId, status);
+      await this.onSessionEnd?.(trx, sessionId, status, refusal);
       await this.audit.appendIn(trx, {
         workspaceId: changed.workspace_id,
         actorKind: 'system',

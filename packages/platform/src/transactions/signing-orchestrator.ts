@@ -18,7 +18,7 @@ import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { jobResults } from '../mpc/cosigner-job-service.js';
+import { jobResults, type PartyRefusal } from '../mpc/cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
 import { signatureVerifies } from './signature-check.js';
 
@@ -26,6 +26,19 @@ export const MAX_SIGN_ATTEMPTS = 3;
 
 /** Why a transaction failed (its `subStatus`). */
 export type SigningFailure = 'SIGNER_NOT_FOUND' | 'SIGNING_ERROR' | 'INVALID_SIGNATURE';
+
+/**
+ * Callback sub-statuses after which a fresh session may be answered otherwise (the handler was
+ * busy or re-configured, the co-signer stopped, the session ran out while the handler answered
+ * RETRY): retried like any failed session. Every other callback sub-status is the handler's
+ * decision (or a handler that cannot be trusted to answer) and ends the transaction at once.
+ */
+const RETRIED_CALLBACK_FAILURES = new Set([
+  'CALLBACK_HANDLER_BUSY',
+  'CALLBACK_CONFIG_CHANGED',
+  'CALLBACK_ABORTED',
+  'CALLBACK_SESSION_DEADLINE',
+]);
 
 interface SignerShareSet {
   shareSetId: string;
@@ -86,6 +99,7 @@ export class SigningOrchestrator {
     trx: Transaction<Database>,
     sessionId: string,
     status: 'DONE' | 'FAILED' | 'EXPIRED',
+    refusal?: PartyRefusal,
   ): Promise<void> {
     const message = await trx
       .selectFrom('transaction_messages as m')
@@ -106,8 +120,10 @@ export class SigningOrchestrator {
     if (!message || message.transaction_status !== 'PENDING_SIGNATURE') return;
     const { transaction_id: transactionId, message_index: index } = message;
     if (status !== 'DONE') {
-      if (message.attempts >= MAX_SIGN_ATTEMPTS) {
-        await this.failMessage(trx, transactionId, index, 'SIGNING_ERROR');
+      // The handler's decision is final; the last attempt ends with its sub-status too.
+      const final = refusal !== undefined && !RETRIED_CALLBACK_FAILURES.has(refusal.subStatus);
+      if (final || message.attempts >= MAX_SIGN_ATTEMPTS) {
+        await this.failMessage(trx, transactionId, index, refusal ?? 'SIGNING_ERROR');
         return;
       }
       const signer = await this.signerShareSet(
@@ -305,11 +321,16 @@ export class SigningOrchestrator {
     return same ? first : undefined;
   }
 
+  /**
+   * The message and its transaction end FAILED with `why`; for a refusal of the signer's Callback
+   * Handler (review C1) with its sub-status and reason instead — REJECTED for
+   * REJECTED_BY_CALLBACK.
+   */
   private async failMessage(
     trx: Transaction<Database>,
     transactionId: string,
     messageIndex: number,
-    why: SigningFailure,
+    why: SigningFailure | PartyRefusal,
   ): Promise<void> {
     await trx
       .updateTable('transaction_messages')
@@ -320,16 +341,24 @@ export class SigningOrchestrator {
     await this.fail(trx, transactionId, why, `message ${messageIndex}`);
   }
 
-  /** The transaction ends FAILED; sessions of its other messages finish unheeded. */
+  /** The transaction ends FAILED (or REJECTED); sessions of its other messages finish unheeded. */
   private async fail(
     trx: Transaction<Database>,
     transactionId: string,
-    why: SigningFailure,
+    why: SigningFailure | PartyRefusal,
     detail: string,
   ): Promise<void> {
+    const refusal = typeof why === 'string' ? undefined : why;
+    const subStatus = refusal?.subStatus ?? (why as SigningFailure);
+    const rejected = subStatus === 'REJECTED_BY_CALLBACK';
     const changed = await trx
       .updateTable('transactions')
-      .set({ status: 'FAILED', sub_status: why, updated_at: this.clock() })
+      .set({
+        status: rejected ? 'REJECTED' : 'FAILED',
+        sub_status: subStatus,
+        sub_status_detail: refusal === undefined ? null : refusal.detail.slice(0, 1024),
+        updated_at: this.clock(),
+      })
       .where('id', '=', transactionId)
       .where('status', 'in', ['SUBMITTED', 'PENDING_SIGNATURE'])
       .returning('workspace_id')
@@ -339,9 +368,9 @@ export class SigningOrchestrator {
       workspaceId: changed.workspace_id,
       actorKind: 'system',
       actorId: null,
-      action: 'transaction.failed',
+      action: rejected ? 'transaction.rejected' : 'transaction.failed',
       subject: transactionId,
-      details: { subStatus: why, detail },
+      details: { subStatus, detail },
     });
   }
 }

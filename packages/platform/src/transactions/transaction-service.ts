@@ -173,6 +173,7 @@ export class TransactionService {
       ...(row.customer_ref_id === null ? {} : { customerRefId: row.customer_ref_id }),
       status: row.status,
       subStatus: row.sub_status,
+      ...(row.sub_status_detail === null ? {} : { subStatusDetail: row.sub_status_detail }),
       operation: 'RAW',
       note: row.note,
       ...(row.asset_id === null ? {} : { assetId: row.asset_id }),
