@@ -50,6 +50,8 @@ describe('KEYGEN with a tampering relay', () => {
     daemons.push(
       runDaemon({
         store,
+        // Cloud Co-signers have no Callback Handlers; the API co-signer asks (none configured).
+        mode: name.startsWith('cloud') ? 'cloud' : 'api',
         signal: stop.signal,
         log: {
           info: (m, f) => logs.push(`${name} ${m} ${JSON.stringify(f ?? {})}`),

@@ -49,6 +49,8 @@ describe('a message is signed once', () => {
     daemons.push(
       runDaemon({
         store,
+        // Cloud Co-signers have no Callback Handlers; the API co-signer asks (none configured).
+        mode: name.startsWith('cloud') ? 'cloud' : 'api',
         signal: stop.signal,
         log: {
           info: (m, f) => logs.push(`${name} ${m} ${JSON.stringify(f ?? {})}`),

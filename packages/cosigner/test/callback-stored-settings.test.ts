@@ -5,27 +5,14 @@
 import { describe, expect, it } from 'vitest';
 
 import { askStoredCallbackHandler } from '../src/callback/callback-gate.js';
-import type { BlobSealer } from '../src/store/blob-sealer.js';
-import { PairedApiKeyRepository } from '../src/store/paired-api-key-repository.js';
-import { sqliteDatabase } from '../src/store/sqlite-driver.js';
 import { rsaKeyPair, txPayload } from './callback-fixtures.js';
+import { pairedApiKeysTable } from './paired-api-keys-table.js';
 
 const cosigner = rsaKeyPair(3072);
 
 /** The repository over a real SQLite database with the store's paired_api_keys table. */
 function repository() {
-  const Database = sqliteDatabase();
-  const db = new Database(':memory:');
-  db.exec(`CREATE TABLE paired_api_keys (
-    api_key_id TEXT PRIMARY KEY, cosigner_id TEXT NOT NULL, platform_url TEXT NOT NULL,
-    sealed_refresh_token BLOB, callback_handler TEXT, paired_at INTEGER NOT NULL,
-    unpaired_at INTEGER) STRICT`);
-  const repo = new PairedApiKeyRepository({
-    db,
-    sealer: {} as BlobSealer, // no refresh token is stored here
-    now: () => Date.now(),
-    isClosed: () => false,
-  });
+  const { db, repo } = pairedApiKeysTable();
   repo.addPairedApiKey({ apiKeyId: 'ak-1', cosignerId: 'cs-1', platformUrl: 'https://p.example' });
   /** Writes the column as a damaged store would hold it. */
   const writeRaw = (text: string | null) =>

@@ -14,6 +14,7 @@ import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
+import { SignRefusedByCallback } from './sign-callback.js';
 import { runSignJob } from './sign-job.js';
 
 /** Long-poll length for work, seconds. */
@@ -30,11 +31,13 @@ export interface DaemonOptions {
   readonly store: CosignerStore;
   readonly signal: AbortSignal;
   readonly log: DaemonLog;
+  /** `api` (default) asks Callback Handlers before signing; `cloud` has none. */
+  readonly mode?: 'api' | 'cloud';
 }
 
 /** Runs until `signal` aborts. */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { store, signal, log } = options;
+  const { store, signal, log, mode = 'api' } = options;
   const credentials = new PlatformCredentials(store);
   const identity = loadStoredIdentity(store);
   const ctx: JobContext = {
@@ -44,6 +47,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     identity,
     platformKey: pinnedPlatformKey(store),
     signal,
+    mode,
   };
   log.info('polling for work', {
     platform: credentials.client.baseUrl,
@@ -93,13 +97,18 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
       log.info('job abandoned at shutdown; its lease will expire', fields);
       return;
     }
-    const reason = describe(error);
+    const reason =
+      error instanceof SignRefusedByCallback
+        ? (error.detail === '' ? error.subStatus : error.detail).slice(0, 500)
+        : describe(error);
     log.warn('job failed', { ...fields, reason });
     try {
       await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
         leaseId: job.leaseId,
         status: 'FAILED',
         reason,
+        // The Callback Handler's decision: the platform ends the transaction with it.
+        ...(error instanceof SignRefusedByCallback ? { subStatus: error.subStatus } : {}),
       });
     } catch (reportError) {
       log.warn('could not report the failure; the lease will expire', {

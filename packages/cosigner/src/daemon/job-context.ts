@@ -11,4 +11,9 @@ export interface JobContext {
   /** The platform's authorization key, pinned at pairing. */
   readonly platformKey: Uint8Array;
   readonly signal: AbortSignal;
+  /**
+   * `api` (default): ask the API key's Callback Handler before signing (sign-callback.ts);
+   * `cloud`: a Cloud Co-signer, which has no handlers.
+   */
+  readonly mode?: 'api' | 'cloud';
 }

@@ -5,10 +5,12 @@
  * 1. Verify the roster (purpose SIGN, this session and share set) and the signing authorization
  *    (signing-authorization.ts) against the pinned platform key; the message and the derivation
  *    path come from the verified authorization, never from the job's unsigned fields.
- * 2. Claim the message in the store (signing-record-repository.ts): a re-offered session whose
+ * 2. API co-signer: ask the API key's Callback Handler (sign-callback.ts) and go on only on
+ *    APPROVE, with the authorization still unexpired; an API key not paired here gets nothing.
+ * 3. Claim the message in the store (signing-record-repository.ts): a re-offered session whose
  *    nonces died with a crash, or a fresh session for a message this party already released a
  *    signature share for, is refused — a transaction is signed at most once.
- * 3. Run the protocol; before the signature share leaves, record SHARE_SENT durably.
+ * 4. Run the protocol; before the signature share leaves, record SHARE_SENT durably.
  *    - EDDSA_ED25519: FROST (RFC 9591) with the Ed25519 tweak derivation; nonces live in memory
  *      only, so a crash before the share means a fresh session, never a replay.
  *    - ECDSA_SECP256K1: DKLs23 — a presignature made in this session (its sid claimed durably
@@ -16,7 +18,7 @@
  *      presignature is marked spent durably before its share exists, re-randomised and tweaked
  *      by the BIP32 path (mpc dkls23/sign.ts); every party combines the broadcast shares.
  *      (A presignature pool made ahead of time is later work.)
- * 4. Verify the signature against the public key derived here from the share set's root and the
+ * 5. Verify the signature against the public key derived here from the share set's root and the
  *    path (@noble/curves, independently of the protocol's own check), store it, report it.
  * @module
  */
@@ -46,6 +48,7 @@ import type { SigningClaim } from '../store/signing-record-repository.js';
 import type { JobContext } from './job-context.js';
 import { publishedSession } from './published-session.js';
 import { RelayPhase, runOverRelay } from './relay-session.js';
+import { approveByCallback } from './sign-callback.js';
 import { verifySigningAuthorization } from './signing-authorization.js';
 
 /** FROST signing: round 1 broadcasts nonce commitments, round 2 the signature shares. */
@@ -80,6 +83,8 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     throw new CosignerError('ERR_COSIGNER_NOT_FOUND', {
       detail: `no ${job.algorithm} share set ${job.shareSetId} for this API user`,
     });
+  // Before any claim or MPC message (review C1, L4).
+  await approveByCallback(ctx, job, authorization);
   const claim: SigningClaim = {
     transactionId: authorization.transactionId,
     messageIndex: authorization.messageIndex,

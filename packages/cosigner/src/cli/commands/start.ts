@@ -46,6 +46,7 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
         );
       await runDaemon({
         store,
+        mode: config.mode,
         signal: stop.signal,
         log: {
           info: (message, fields) => line('info', message, fields),
