@@ -3,7 +3,7 @@
 // the vitest suite. Ends with a plain summary line that CI reads:
 //   "tests: N passed, N failed, N skipped"
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,13 @@ if (!quick) {
     '-p',
     'tsconfig.tools.json',
   ]);
+  // Tests are typed code too: tsc --build compiles src/ only, so each package's lint project
+  // (src and test) is checked on its own.
+  for (const pkg of readdirSync('packages')) {
+    const project = join('packages', pkg, 'tsconfig.lint.json');
+    if (existsSync(project))
+      step(`typecheck tests (${pkg})`, 'npx', ['tsc', '--noEmit', '-p', project]);
+  }
   step('lint (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']);
   step('format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level=warn']);
 }

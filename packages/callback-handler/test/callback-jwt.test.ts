@@ -314,7 +314,9 @@ describe('key loading', () => {
       createPublicKey({
         key: { kty: 'RSA', n: n!, e: hexToB64url(e.toString(16)) },
         format: 'jwk',
-      }).export({ type: 'spki', format: 'pem' });
+      })
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
     const eOne = withExponent(1n);
     for (const e of [1n, 3n, 65539n]) {
       expect(() => loadRsaPublicKey(withExponent(e), 'handler public key'), String(e)).toThrow(

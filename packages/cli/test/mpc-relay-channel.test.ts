@@ -224,7 +224,7 @@ describe('relay and secure channel', () => {
       .where('round', '=', 2)
       .executeTakeFirstOrThrow();
     const tampered = Buffer.from(stored.payload);
-    tampered[tampered.length - 80] ^= 0x01;
+    tampered[tampered.length - 80]! ^= 0x01;
     await db
       .updateTable('mpc_messages')
       .set({ payload: tampered })

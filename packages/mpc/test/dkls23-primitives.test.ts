@@ -85,8 +85,12 @@ function fieldsRef(fields: readonly Uint8Array[]): Uint8Array {
 }
 
 /** `H(tag, fields…)` of specs/dkls23.md "Conventions", on noble's SHA-2. */
-const hRef = (hash: typeof sha256, prefix: string, tag: string, fields: Uint8Array[]) =>
-  hash(concat(utf8(prefix + tag), fieldsRef(fields)));
+const hRef = (
+  hash: (message: Uint8Array) => Uint8Array,
+  prefix: string,
+  tag: string,
+  fields: Uint8Array[],
+) => hash(concat(utf8(prefix + tag), fieldsRef(fields)));
 
 /** `Hq(tag, fields…)`: RFC 9380 §5.2 hash_to_field, expand_message_xmd with noble's SHA-256. */
 function hqRef(tag: string, fields: Uint8Array[]): bigint {

@@ -411,7 +411,7 @@ describe('parseApiUserCsr — refused', () => {
 
   it('refuses a CSR whose signature byte was corrupted: CSR_BAD_SIGNATURE', () => {
     const bytes = der(rsa4096.csr);
-    bytes[bytes.length - 1] ^= 0x01; // last byte of the signature BIT STRING
+    bytes[bytes.length - 1]! ^= 0x01; // last byte of the signature BIT STRING
     expectRefused(pem(bytes), 'ERR_CSR_BAD_SIGNATURE', ApiErrorCode.CSR_BAD_SIGNATURE);
   });
 
