@@ -6,6 +6,7 @@ export * from './rest/approvals.js';
 export * from './rest/audit-logs.js';
 export * from './rest/cosigners.js';
 export * from './rest/cosigner-pairing.js';
+export { CanonicalReader } from './roster/canonical-reader.js';
 export * from './roster/roster-encoding.js';
 export * from './rest/mpc-relay.js';
 export * from './callback.js';

@@ -7,11 +7,11 @@
  * Also the small shared byte helpers: constant-time equality and wiping.
  * @module
  */
+import { CanonicalReader } from '@countersign/protocol';
 import { equalBytes } from '@noble/curves/utils.js';
 import { ChannelError } from './channel-errors.js';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Accumulates fields and returns one `Uint8Array`. */
 export class WireWriter {
@@ -78,91 +78,23 @@ function checkUint(v: number, max: number): number {
   return v;
 }
 
-/** Reads fields and throws `ERR_CHANNEL_MALFORMED` on any short read or trailing byte. */
-export class WireReader {
-  private offset = 0;
+/**
+ * Reads fields and throws `ERR_CHANNEL_MALFORMED` on any short read or trailing byte: the
+ * platform's canonical reader with the channel's error, naming the claimed sender once known.
+ */
+export class WireReader extends CanonicalReader {
   /** Set by a decoder once the header's sender is read, so later failures can name it. */
   claimedSender: number | undefined;
 
-  constructor(
-    private readonly data: Uint8Array,
-    readonly what: string,
-  ) {
-    if (!(data instanceof Uint8Array)) this.fail('not bytes');
+  constructor(data: Uint8Array, what: string) {
+    super(data, what, (detail) => new Error(detail));
   }
 
-  fail(detail: string): never {
+  override fail(detail: string): never {
     throw new ChannelError('ERR_CHANNEL_MALFORMED', {
       claimedSender: this.claimedSender,
       detail: `${this.what}: ${detail}`,
     });
-  }
-
-  /** How many bytes were consumed so far. */
-  get position(): number {
-    return this.offset;
-  }
-
-  get remaining(): number {
-    return this.data.length - this.offset;
-  }
-
-  u8(): number {
-    return this.take(1)[0] ?? this.fail('short read');
-  }
-
-  u16(): number {
-    const b = this.take(2);
-    return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
-  }
-
-  u32(): number {
-    const b = this.take(4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
-  }
-
-  /** 8 bytes that must hold an integer up to 2^53 - 1. */
-  u64(): number {
-    const b = this.take(8);
-    const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail('integer too large');
-    return Number(v);
-  }
-
-  /** Exactly `n` bytes, copied (the caller may wipe or reuse its input). */
-  take(n: number): Uint8Array {
-    if (n < 0 || this.offset + n > this.data.length) this.fail('short read');
-    const out = this.data.slice(this.offset, this.offset + n);
-    this.offset += n;
-    return out;
-  }
-
-  /** 1-byte length prefix within [min, max], then that many bytes. */
-  bytes8(min: number, max: number): Uint8Array {
-    const n = this.u8();
-    if (n < min || n > max) this.fail('length out of range');
-    return this.take(n);
-  }
-
-  /** 4-byte length prefix within [min, max], then that many bytes. */
-  bytes32(min: number, max: number): Uint8Array {
-    const n = this.u32();
-    if (n < min || n > max) this.fail('length out of range');
-    return this.take(n);
-  }
-
-  /** 1-byte length prefix, then ASCII matching `pattern`. */
-  ascii8(pattern: RegExp, field: string): string {
-    const b = this.take(this.u8());
-    for (const c of b) if (c < 0x20 || c > 0x7e) this.fail(`${field}: non-printable`);
-    const s = decoder.decode(b);
-    if (!pattern.test(s)) this.fail(`${field}: not allowed`);
-    return s;
-  }
-
-  /** Asserts that every byte was consumed. */
-  end(): void {
-    if (this.offset !== this.data.length) this.fail('trailing bytes');
   }
 }
 

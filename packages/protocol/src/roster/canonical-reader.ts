@@ -2,6 +2,7 @@
  * Strict reader of the canonical encodings the platform signs (the roster, the signing
  * authorization): big-endian integers, length-prefixed fields, no trailing byte. Every deviation
  * throws the error the caller's format names, with a short public detail (the field at fault).
+ * The co-signer's channel reader extends it with its own error.
  * @module
  */
 
@@ -10,7 +11,7 @@ export class CanonicalReader {
 
   constructor(
     private readonly data: Uint8Array,
-    private readonly what: string,
+    readonly what: string,
     private readonly error: (detail: string) => Error,
   ) {
     if (!(data instanceof Uint8Array)) this.fail('not bytes');
@@ -20,12 +21,18 @@ export class CanonicalReader {
     throw this.error(`${this.what}: ${detail}`);
   }
 
+  /** How many bytes were consumed so far. */
   get position(): number {
     return this.offset;
   }
 
+  get remaining(): number {
+    return this.data.length - this.offset;
+  }
+
+  /** Exactly `n` bytes, copied (the caller may wipe or reuse its input). */
   take(n: number): Uint8Array {
-    if (this.offset + n > this.data.length) this.fail('short read');
+    if (n < 0 || this.offset + n > this.data.length) this.fail('short read');
     const out = this.data.slice(this.offset, this.offset + n);
     this.offset += n;
     return out;
@@ -45,6 +52,7 @@ export class CanonicalReader {
     return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
   }
 
+  /** 8 bytes that must hold an integer up to 2^53 - 1. */
   u64(): number {
     const b = this.take(8);
     const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
@@ -52,8 +60,16 @@ export class CanonicalReader {
     return Number(v);
   }
 
+  /** 1-byte length prefix within [min, max], then that many bytes. */
   bytes8(min: number, max: number): Uint8Array {
     const n = this.u8();
+    if (n < min || n > max) this.fail('length out of range');
+    return this.take(n);
+  }
+
+  /** 4-byte length prefix within [min, max], then that many bytes. */
+  bytes32(min: number, max: number): Uint8Array {
+    const n = this.u32();
     if (n < min || n > max) this.fail('length out of range');
     return this.take(n);
   }
@@ -66,6 +82,7 @@ export class CanonicalReader {
     return s;
   }
 
+  /** Asserts that every byte was consumed. */
   end(): void {
     if (this.offset !== this.data.length) this.fail('trailing bytes');
   }
