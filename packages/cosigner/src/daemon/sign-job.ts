@@ -23,10 +23,8 @@
  * @module
  */
 import {
-  applyDkls23Ban,
   combineSignatureShares,
   Dkls23CheckError,
-  exportDkls23KeyShare,
   createSignatureShare,
   derivePublicKey,
   dkls23Presign,
@@ -35,7 +33,6 @@ import {
   sign,
   wipeDkls23KeyShare,
   wipeKeyShare,
-  type Dkls23KeyShare,
   type ProtocolMessage,
 } from '@countersign/mpc';
 import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
@@ -45,6 +42,7 @@ import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
 import type { SigningClaim } from '../store/signing-record-repository.js';
+import { assertPresignAllowed, persistDkls23Ban } from './dkls23-ban.js';
 import type { JobContext } from './job-context.js';
 import { publishedSession } from './published-session.js';
 import { RelayPhase, runOverRelay } from './relay-session.js';
@@ -160,7 +158,8 @@ async function signEddsa(input: SignInput): Promise<SignResult> {
 
 async function signEcdsa(input: SignInput): Promise<SignResult> {
   const { ctx, job, sid, roster, authorization } = input;
-  const { record, share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  assertPresignAllowed(ctx.store, job.shareSetId);
+  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importDkls23KeyShare(bytes);
   bytes.fill(0);
   try {
@@ -174,8 +173,8 @@ async function signEcdsa(input: SignInput): Promise<SignResult> {
     try {
       presigned = await runOverRelay(ctx, job, roster, presign);
     } catch (error) {
-      if (error instanceof Dkls23CheckError)
-        persistBan(ctx, job.shareSetId, record.version, keyShare, error);
+      // Durable before the job reports, or presigning stops here (review M2).
+      if (error instanceof Dkls23CheckError) persistDkls23Ban(ctx.store, job.shareSetId, error);
       throw error;
     }
     const { result: presignature, after } = presigned;
@@ -235,31 +234,5 @@ async function signEcdsa(input: SignInput): Promise<SignResult> {
     }
   } finally {
     wipeDkls23KeyShare(keyShare);
-  }
-}
-
-/**
- * A failed OT check destroyed setups in this key share object (mpc dkls23/ban.ts, review H2):
- * the stored copy must say so too, or the next presign with that party would reuse them. The
- * share set is rewritten under a new version (its presignatures discarded); a refresh builds
- * fresh setups.
- */
-function persistBan(
-  ctx: JobContext,
-  shareSetId: string,
-  version: number,
-  keyShare: Dkls23KeyShare,
-  error: Dkls23CheckError,
-): void {
-  if (applyDkls23Ban(keyShare, error).length === 0 && error.otSetupDestroyed.length === 0) return;
-  const bytes = exportDkls23KeyShare(keyShare);
-  try {
-    ctx.store.shareSets.replaceShare(shareSetId, {
-      expectedVersion: version,
-      version: version + 1,
-      share: bytes,
-    });
-  } finally {
-    bytes.fill(0);
   }
 }

@@ -210,6 +210,58 @@ export class ShareSetRepository {
     );
   }
 
+  /**
+   * Rewrites the share from the **stored** one, in one write transaction: `update` gets the
+   * current share (zeroed afterwards) and returns its replacement, or `undefined` to leave the
+   * row alone. The replacement is written under version + 1 and the set's available
+   * presignatures are discarded. Unlike {@link replaceShare} there is no compare-and-swap on a
+   * copy read earlier: a change that must survive whatever happened to the row meanwhile (a
+   * DKLs23 ban, review M2) is applied to what is there now. `update` must be synchronous.
+   */
+  updateShare(
+    id: string,
+    update: (share: Uint8Array, record: ShareSetRecord) => Uint8Array | undefined,
+  ): ShareSetRecord | undefined {
+    assertId(id, 'id');
+    return guarded(this.#c, () =>
+      this.#c.db
+        .transaction(() => {
+          const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
+            | Row
+            | undefined;
+          if (row === undefined || row.sealed_blob === null) {
+            throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
+          }
+          const current = recordOf(row);
+          const share = this.#c.sealer.open(
+            'share-set',
+            shareSetIdentity(current),
+            blobOf(row.sealed_blob),
+          );
+          let replacement: Uint8Array | undefined;
+          try {
+            replacement = update(share, current);
+          } finally {
+            share.fill(0);
+          }
+          if (replacement === undefined) return undefined;
+          try {
+            assertBlob(replacement, 'share');
+            const record: ShareSetRecord = { ...current, version: current.version + 1 };
+            const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), replacement);
+            this.#c.db
+              .prepare('UPDATE share_sets SET version = ?, sealed_blob = ? WHERE id = ?')
+              .run(record.version, sealed, id);
+            discardAvailable(this.#c.db, this.#c.now(), id);
+            return record;
+          } finally {
+            replacement.fill(0);
+          }
+        })
+        .immediate(),
+    );
+  }
+
   /** Destroys the share (the row stays, as a tombstone) and discards its presignatures. */
   destroyShareSet(id: string): void {
     assertId(id, 'id');
