@@ -7,10 +7,15 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { exportDkls23KeyShare, importDkls23KeyShare } from '@countersign/mpc';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { main } from '../src/cli/main.js';
+import { persistDkls23Ban } from '../src/daemon/dkls23-ban.js';
+import { openLocalKms } from '../src/kms/local-kms.js';
+import { openStore } from '../src/store/cosigner-store.js';
+import { dkls23KeyShares, kosFailureAtParty1, setupsDestroyed } from './dkls23-fixtures.js';
 import { softHsmToken } from './softhsm.js';
 import { cleanupTempDirs, snapshotDir, tempDir, TEST_PASSPHRASE } from './store-helpers.js';
 
@@ -229,6 +234,93 @@ describe('cosigner backup / restore', () => {
     const twice = await cosigner(['backup', file, '--home', home], PASS);
     expect(twice.code).not.toBe(ExitCode.OK);
   });
+});
+
+/**
+ * Tries a DKLs23 presign with `share` in a fresh Node process (a process of this test has the
+ * ban in its in-memory table already, which would refuse whatever the stored flags say) and
+ * returns the error code, or 'created' and whether the sid registry was asked.
+ */
+function presignInFreshProcess(share: Uint8Array): string {
+  const script = `
+    import { dkls23Presign, importDkls23KeyShare } from '@countersign/mpc';
+    let claimed = false;
+    const registry = { claim: async () => (claimed = true) };
+    const keyShare = importDkls23KeyShare(Buffer.from(process.env.SHARE, 'hex'));
+    try {
+      await dkls23Presign({ sid: new Uint8Array(32).fill(7), keyShare, signers: [1, 2, 3], registry });
+      console.log('created claimed=' + claimed);
+    } catch (e) {
+      console.log(e.code + ' claimed=' + claimed);
+    }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, SHARE: Buffer.from(share).toString('hex') },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
+
+describe('cosigner restore after a DKLs23 ban (review M3)', () => {
+  it('backup, then a ban, then restore: every OT setup of the restored share is destroyed and presigning is refused', async () => {
+    const dir = await tempDir('cosigner-cli-');
+    const home = join(dir, 'old');
+    expect(
+      (await cosigner(['setup', '--home', home, '--kms', 'local', '--name', 'banned'], PASS)).code,
+    ).toBe(ExitCode.OK);
+    const keyFile = join(home, 'local-kms.key');
+    const kms = await openLocalKms({ keyFile, passphrase: TEST_PASSPHRASE });
+    const shares = dkls23KeyShares();
+    const live = exportDkls23KeyShare(shares.get(1)!);
+    const failure = await kosFailureAtParty1(shares);
+    const store = await openStore({ dir: join(home, 'store'), kms });
+    try {
+      store.shareSets.putShareSet({
+        id: 'ss-ecdsa',
+        apiKeyId: 'ak-1',
+        algorithm: 'ECDSA_SECP256K1',
+        share: live,
+      });
+    } finally {
+      store.close();
+    }
+    // A live share presigns (as far as creation) in a fresh process.
+    expect(presignInFreshProcess(live)).toBe('created claimed=true');
+
+    const file = join(dir, 'cosigner.backup');
+    expect((await cosigner(['backup', file, '--home', home], PASS)).code).toBe(ExitCode.OK);
+    // After the backup, party 2 fails a KOS check: the old store bans it.
+    const old = await openStore({ dir: join(home, 'store'), kms });
+    try {
+      persistDkls23Ban(old, 'ss-ecdsa', failure);
+      const banned = importDkls23KeyShare(old.shareSets.readShare('ss-ecdsa').share);
+      expect(setupsDestroyed(banned)).toEqual({ 2: true, 3: false });
+    } finally {
+      old.close();
+    }
+
+    const target = join(dir, 'new');
+    const restore = await cosigner(
+      ['restore', file, '--home', target, '--kms', 'local', '--key-file', keyFile, '--json'],
+      PASS,
+    );
+    expect(restore.stderr).toBe('');
+    expect(JSON.parse(restore.stdout)).toMatchObject({ dkls23ShareSetsNeedingRefresh: 1 });
+    const status = await cosigner(['status', '--home', target, '--json'], PASS);
+    expect(JSON.parse(status.stdout)).toMatchObject({ restoredFromBackupAt: expect.any(String) });
+
+    const restored = await openStore({ dir: join(target, 'store'), kms });
+    let share: Uint8Array;
+    try {
+      share = restored.shareSets.readShare('ss-ecdsa').share;
+    } finally {
+      restored.close();
+    }
+    // The backup had party 2's setups live; the restored share has none live.
+    expect(setupsDestroyed(importDkls23KeyShare(share))).toEqual({ 2: true, 3: true });
+    expect(presignInFreshProcess(share)).toBe('ERR_MPC_OT_SETUP_DESTROYED claimed=false');
+  }, 120_000);
 });
 
 describe('cosigner with an HSM (SoftHSM2)', () => {

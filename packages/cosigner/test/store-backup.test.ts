@@ -1,8 +1,10 @@
 // Backup and restore: one file carrying the encrypted database and the wrapped key; restore needs
-// the same KMS key, refuses a non-empty target, and never brings back an available presignature.
+// the same KMS key, refuses a non-empty target, never brings back an available presignature, a
+// live DKLs23 OT setup, or a STARTED signing record (review M3).
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { exportDkls23KeyShare, importDkls23KeyShare } from '@countersign/mpc';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { openLocalKms } from '../src/kms/local-kms.js';
@@ -18,8 +20,16 @@ import {
   testLocalKms,
   TEST_PASSPHRASE,
 } from './store-helpers.js';
+import { dkls23KeyShares, setupsDestroyed } from './dkls23-fixtures.js';
 
 afterAll(cleanupTempDirs);
+
+/** One real DKLs23 share (party 1 of a 3-of-3 DKG), made once for the file. */
+let ecdsaShare: Uint8Array | undefined;
+function realEcdsaShare(): Uint8Array {
+  ecdsaShare ??= exportDkls23KeyShare(dkls23KeyShares().get(1)!);
+  return ecdsaShare;
+}
 
 const MARKER = 'BACKUP-PLAINTEXT-MARKER-94c2';
 
@@ -38,14 +48,19 @@ async function populatedStoreWithBackup() {
     id: 'ss-ecdsa',
     apiKeyId: 'ak-1',
     algorithm: 'ECDSA_SECP256K1',
-    share: Buffer.from(`${MARKER}-ecdsa`),
+    share: realEcdsaShare(),
   });
   store.shareSets.putShareSet({
     id: 'ss-eddsa',
     apiKeyId: 'ak-1',
     algorithm: 'EDDSA_ED25519',
-    share: pattern(64, 9),
+    share: Buffer.from(`${MARKER}-eddsa`),
   });
+  // Message 0 was being signed at backup time, message 1 was already released.
+  const claim = { transactionId: 'tx-1', shareSetId: 'ss-eddsa', sessionId: 'sess-a' };
+  store.signingRecords.claim({ ...claim, messageIndex: 0 });
+  store.signingRecords.claim({ ...claim, messageIndex: 1 });
+  store.signingRecords.markShareSent({ ...claim, messageIndex: 1 });
   store.presignatures.addPresignatures(
     'ss-ecdsa',
     Array.from({ length: 5 }, (_, i) => ({ id: `p-${i}`, presignature: pattern(32, i) })),
@@ -77,14 +92,36 @@ describe('backup and restore', () => {
       storeId: store.storeId,
       discardedPresignatures: 4,
       discardedProtocolStates: 1,
+      signingRecordsClosed: 1,
+      dkls23ShareSetsNeedingRefresh: 1,
     });
 
     const reopened = await openStore({ dir: target, kms });
     expect(reopened.storeId).toBe(store.storeId);
-    expect(Buffer.from(reopened.shareSets.readShare('ss-ecdsa').share).toString()).toBe(
-      `${MARKER}-ecdsa`,
+    // The ECDSA share is the same key share with every OT setup destroyed, under a new version.
+    const ecdsa = reopened.shareSets.readShare('ss-ecdsa');
+    expect(ecdsa.record.version).toBe(2);
+    const restoredShare = importDkls23KeyShare(ecdsa.share);
+    const original = importDkls23KeyShare(realEcdsaShare());
+    expect(restoredShare.publicKey).toEqual(original.publicKey);
+    expect(setupsDestroyed(original)).toEqual({ 2: false, 3: false });
+    expect(setupsDestroyed(restoredShare)).toEqual({ 2: true, 3: true });
+    expect(Buffer.from(reopened.shareSets.readShare('ss-eddsa').share).toString()).toBe(
+      `${MARKER}-eddsa`,
     );
-    expect(reopened.shareSets.readShare('ss-eddsa').share).toEqual(pattern(64, 9));
+    // Neither message can be signed again in a fresh session.
+    for (const messageIndex of [0, 1])
+      expect(
+        reopened.signingRecords.claim({
+          transactionId: 'tx-1',
+          messageIndex,
+          shareSetId: 'ss-eddsa',
+          sessionId: 'sess-b',
+        }),
+      ).toEqual({
+        kind: 'refused',
+        reason: 'a signature share for this message was already released',
+      });
     expect(reopened.pairedApiKeys.readRefreshToken('ak-1')).toBe('rt-1');
     expect(reopened.secrets.getSecret('identity-ed25519')).toEqual(pattern(32, 3));
     expect(reopened.presignatures.countAvailablePresignatures('ss-ecdsa')).toBe(0);
@@ -98,6 +135,9 @@ describe('backup and restore', () => {
       expect(reopened.presignatures.getPresignatureState(`p-${i}`)).toBe('SPENT');
     expect(reopened.protocolStates.listProtocolSessions()).toEqual([]);
     expect(reopened.getMeta('restored_at')).toMatch(/^\d{4}-/);
+    expect(Date.parse(reopened.getMeta('restored_from_backup_at')!)).toBeLessThanOrEqual(
+      Date.parse(reopened.getMeta('restored_at')!),
+    );
     expect(reopened.integrityCheck()).toEqual([]);
     reopened.close();
     store.close();

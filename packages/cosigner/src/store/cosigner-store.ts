@@ -59,6 +59,7 @@ export const RESERVED_META_KEYS: readonly string[] = [
   META_STORE_ID,
   META_CREATED_AT,
   'restored_at',
+  'restored_from_backup_at',
 ];
 
 /** An open co-signer store. Not thread-safe; one per process is the rule, more are safe. */

@@ -8,7 +8,15 @@
  * A backup is an old snapshot: presignatures that were available then may have been spent since.
  * So restore marks **every available presignature spent** (erasing it) and deletes every saved
  * MPC session state (resuming from old state could replay nonces) before the store can be used.
- * Spent markers stay. Share sets, pairings and secrets are kept.
+ * Spent markers stay. Share sets, pairings and secrets are kept. Review M3 adds two things the
+ * old store may have done after the backup: a peer banned since would get its DKLs23 OT setups
+ * back, so every setup is marked destroyed (restored-dkls23-setups.ts; ECDSA presigning waits for
+ * a refresh); and a message STARTED then may have been released since, so its record becomes
+ * SHARE_SENT (a fresh session for it is refused). A message first claimed after the backup has no
+ * record here at all; it cannot be signed twice only because every other party of its share set
+ * kept its own record (3-of-3: a second signature needs each of them to release a share again,
+ * which they refuse) — so restore one party at a time, never all of a share set's parties from
+ * backups (docs/store.md).
  * @module
  */
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -22,7 +30,9 @@ import { decodeBackup } from './backup-container.js';
 import { openWithDataKey } from './cosigner-store.js';
 import { fsyncDirectory, storePaths, writeFileAtomic } from './store-files.js';
 import { serializeStoreHeader } from './store-header.js';
+import { destroyRestoredDkls23Setups } from './restored-dkls23-setups.js';
 import { discardAvailable } from './share-set-repository.js';
+import { markStartedAsReleased } from './signing-record-repository.js';
 
 /** Options of {@link restoreStore}. */
 export interface RestoreOptions {
@@ -38,6 +48,10 @@ export interface RestoreResult {
   readonly storeId: string;
   readonly discardedPresignatures: number;
   readonly discardedProtocolStates: number;
+  /** Messages STARTED at backup time, now refused a fresh session (SHARE_SENT). */
+  readonly signingRecordsClosed: number;
+  /** ECDSA share sets whose DKLs23 OT setups were all marked destroyed (refresh needed). */
+  readonly dkls23ShareSetsNeedingRefresh: number;
 }
 
 const MAX_BACKUP_BYTES = 1024 * 1024 * 1024;
@@ -70,6 +84,8 @@ export async function restoreStore(file: string, options: RestoreOptions): Promi
     const store = openWithDataKey(staging, header, dataKey, { create: false });
     let discardedPresignatures: number;
     let discardedProtocolStates: number;
+    let signingRecordsClosed: number;
+    let dkls23ShareSetsNeedingRefresh: number;
     try {
       const problems = store.integrityCheck();
       if (problems.length > 0) {
@@ -78,18 +94,23 @@ export async function restoreStore(file: string, options: RestoreOptions): Promi
         });
       }
       const db = store.connection();
-      [discardedPresignatures, discardedProtocolStates] = db
-        .transaction((): [number, number] => {
+      [discardedPresignatures, discardedProtocolStates, signingRecordsClosed] = db
+        .transaction((): [number, number, number] => {
           const now = Date.now();
           const presignatures = discardAvailable(db, now);
           const states = db.prepare('DELETE FROM protocol_state').run().changes;
-          db.prepare(
-            `INSERT INTO meta (key, value) VALUES ('restored_at', ?)
+          const records = markStartedAsReleased(db, now);
+          const upsert = db.prepare(
+            `INSERT INTO meta (key, value) VALUES (?, ?)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          ).run(new Date(now).toISOString());
-          return [presignatures, states];
+          );
+          upsert.run('restored_at', new Date(now).toISOString());
+          upsert.run('restored_from_backup_at', contents.createdAt);
+          return [presignatures, states, records];
         })
         .immediate();
+      // Before the store is moved into place: a failure here leaves no restored store.
+      dkls23ShareSetsNeedingRefresh = destroyRestoredDkls23Setups(store);
     } finally {
       store.close();
     }
@@ -110,7 +131,14 @@ export async function restoreStore(file: string, options: RestoreOptions): Promi
     }
     staging = undefined;
     await fsyncDirectory(dirname(dir));
-    return { dir, storeId: header.storeId, discardedPresignatures, discardedProtocolStates };
+    return {
+      dir,
+      storeId: header.storeId,
+      discardedPresignatures,
+      discardedProtocolStates,
+      signingRecordsClosed,
+      dkls23ShareSetsNeedingRefresh,
+    };
   } finally {
     zeroize(dataKey);
     if (staging !== undefined) await rm(staging, { recursive: true, force: true });

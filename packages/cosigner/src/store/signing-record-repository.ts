@@ -14,6 +14,7 @@
  * @module
  */
 import { CosignerError } from '../errors.js';
+import type { Database } from './sqlite-driver.js';
 import type { StoreContext } from './store-context.js';
 import { assertId, guarded } from './store-context.js';
 
@@ -141,4 +142,18 @@ export class SigningRecordRepository {
         });
     });
   }
+}
+
+/**
+ * Restore from backup (review M3): a message STARTED at backup time may have had its share
+ * released since, and the record of that is gone with the old store. Such records become
+ * SHARE_SENT, so a fresh session for the message is refused ("already released") instead of
+ * signing it a second time. Returns how many records changed.
+ */
+export function markStartedAsReleased(db: Database, now: number): number {
+  return db
+    .prepare(
+      `UPDATE signing_records SET state = 'SHARE_SENT', updated_at = ? WHERE state = 'STARTED'`,
+    )
+    .run(now).changes;
 }

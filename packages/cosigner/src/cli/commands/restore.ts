@@ -2,6 +2,7 @@
  * `cosigner restore <file>`: a backup into a new home (a new machine). Presignatures that were
  * available at backup time are discarded and saved protocol states dropped, so nothing the old
  * co-signer may have used after the backup can be used again (docs/store.md); the pool refills.
+ * What else a restore closes (review M3) is in store/restore-store.ts.
  */
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -24,7 +25,10 @@ export const help = `Usage: cosigner restore <file> --kms <provider> [options]
 Restores a backup into a home that is not set up yet, and writes its
 cosigner.json. Give the KMS key that wrapped the backup's data key. Available
 presignatures are discarded (spent markers are kept) and saved MPC session
-states dropped, so a restored co-signer never reuses one.
+states dropped, so a restored co-signer never reuses one. Messages that were
+being signed at backup time are refused a fresh session (their share may have
+been released since), and every ECDSA share set's OT setups are marked
+destroyed: ECDSA signing waits for a refresh of the share set.
 
 Options:
 ${OPEN_HELP}
@@ -83,6 +87,8 @@ export async function restoreCommand(args: string[], io: CommandIo): Promise<num
           ['name', name],
           ['discarded presignatures', String(restored.discardedPresignatures)],
           ['dropped session states', String(restored.discardedProtocolStates)],
+          ['messages refused a fresh session', String(restored.signingRecordsClosed)],
+          ['ECDSA share sets needing a refresh', String(restored.dkls23ShareSetsNeedingRefresh)],
         ]),
     );
   }

@@ -53,6 +53,7 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       storeId: store.storeId,
       identityKey: hex(identityKey),
       restoredAt: store.getMeta('restored_at') ?? null,
+      restoredFromBackupAt: store.getMeta('restored_from_backup_at') ?? null,
       platform: platformRegistration(store) ?? null,
       pairedApiKeys,
       shareSets,
@@ -77,6 +78,9 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
           : `${status.platform.platformUrl} (co-signer ${status.platform.cosignerId})`,
       ],
       ...(status.restoredAt === null ? [] : [['restored at', status.restoredAt] as const]),
+      ...(status.restoredFromBackupAt === null
+        ? []
+        : [['restored from a backup of', status.restoredFromBackupAt] as const]),
       ['paired API keys', String(status.pairedApiKeys.length)],
       ['share sets', String(status.shareSets.length)],
     ]),
