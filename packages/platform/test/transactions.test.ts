@@ -360,8 +360,17 @@ describe('transactions: RAW signing orchestration', () => {
     expect(await nextJob(parties[0]!)).toBeUndefined();
   });
 
-  it('parties that disagree fail the transaction; a KEYGEN result for a SIGN job is refused', async () => {
+  const anomalies = (transactionId: string) =>
+    p.app.services.database.db
+      .selectFrom('audit_log')
+      .select(['details'])
+      .where('action', '=', 'transaction.signing_anomaly')
+      .where('subject', '=', transactionId)
+      .execute();
+
+  it('a party that disagrees does not discard a verifying signature: COMPLETED, the disagreement audited (review M1)', async () => {
     const created = await create(eddsaRequest('cc'));
+    const id = created.json<{ id: string }>().id;
     const jobs = await signJobs();
     const good = { signature: ed25519Signature('cc'), publicKey: derivedKey.publicKeyHex };
     const refused = await report(parties[0]!, jobs[0]!, {
@@ -373,10 +382,47 @@ describe('transactions: RAW signing orchestration', () => {
       const result = i === 1 ? { ...good, publicKey: '44'.repeat(32) } : good;
       await report(parties[i]!, job, { status: 'DONE', result });
     }
-    expect(await read(created.json<{ id: string }>().id)).toMatchObject({
+    const tx = await read(id);
+    expect(tx).toMatchObject({ status: 'COMPLETED', subStatus: 'COMPLETED' });
+    expect(tx.signedMessages[0]!.signature.fullSig).toBe(good.signature);
+    expect(await anomalies(id)).toHaveLength(1);
+  });
+
+  it('two parties DONE with a verifying signature, the third FAILED after them: COMPLETED, no fresh session (review M1)', async () => {
+    const created = await create(eddsaRequest('c2'));
+    const id = created.json<{ id: string }>().id;
+    const jobs = await signJobs();
+    const good = { signature: ed25519Signature('c2'), publicKey: derivedKey.publicKeyHex };
+    await report(parties[0]!, jobs[0]!, { status: 'DONE', result: good });
+    await report(parties[1]!, jobs[1]!, { status: 'DONE', result: good });
+    // The API co-signer crashed after SHARE_SENT; its re-offered job refuses.
+    const res = await report(parties[2]!, jobs[2]!, {
       status: 'FAILED',
-      subStatus: 'INVALID_SIGNATURE',
+      reason: 'an interrupted signing session cannot resume',
+      subStatus: 'SIGNATURE_MAY_EXIST',
     });
+    expect(res.statusCode).toBe(200);
+    expect(await read(id)).toMatchObject({ status: 'COMPLETED', subStatus: 'COMPLETED' });
+    expect(await anomalies(id)).toEqual([
+      { details: expect.objectContaining({ sessionStatus: 'FAILED' }) },
+    ]);
+    for (const party of parties) expect(await nextJob(party)).toBeUndefined();
+  });
+
+  it('a party that already released its share, with no verifying result: FAILED/SIGNATURE_MAY_EXIST at once (review M1)', async () => {
+    const created = await create(eddsaRequest('c3'));
+    const id = created.json<{ id: string }>().id;
+    const jobs = await signJobs();
+    // From a cloud co-signer too: a released share is a fact about any party.
+    const res = await report(parties[0]!, jobs[0]!, {
+      status: 'FAILED',
+      reason: 'a signature share for this message was already released',
+      subStatus: 'SIGNATURE_MAY_EXIST',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(await read(id)).toMatchObject({ status: 'FAILED', subStatus: 'SIGNATURE_MAY_EXIST' });
+    // Not retried: every fresh session would be refused the same way.
+    for (const party of parties) expect(await nextJob(party)).toBeUndefined();
   });
 
   it('a valid signature under another key than the one the platform derives is refused', async () => {

@@ -50,13 +50,18 @@ export type SessionEndHandler = (
 ) => Promise<void>;
 
 /**
- * An API co-signer's report that its Callback Handler did not approve (raw-signing review C1):
- * the sub-status it names and its reason. Only taken from a non-cloud co-signer's job.
+ * A party's reason not to sign that a fresh session would not change: an API co-signer's
+ * Callback Handler did not approve (raw-signing review C1; only taken from a non-cloud
+ * co-signer's job), or SIGNATURE_MAY_EXIST from any party (review M1) — the sub-status it names
+ * and its reason.
  */
 export interface PartyRefusal {
   subStatus: string;
   detail: string;
 }
+
+/** A party already released a signature share for the message (review M1). */
+export const SIGNATURE_MAY_EXIST = 'SIGNATURE_MAY_EXIST';
 
 export class CosignerJobService {
   private onSessionEnd: SessionEndHandler | undefined;
@@ -169,8 +174,11 @@ export class CosignerJobService {
           `a ${job.type} job reports a ${job.type === 'SIGN' ? 'signature' : 'public key and chain code'}`,
         );
       if (body.status === 'FAILED') {
+        // A released share is a fact about any party; a callback decision only the API
+        // co-signer's (cloud co-signers have no handler).
         const refusal =
-          body.subStatus !== undefined && (await this.isApiCosigner(trx, cosignerId))
+          body.subStatus !== undefined &&
+          (body.subStatus === SIGNATURE_MAY_EXIST || (await this.isApiCosigner(trx, cosignerId)))
             ? { subStatus: body.subStatus, detail: body.reason }
             : undefined;
         await this.failJob(trx, job.id, job.session_id, body.reason, refusal);

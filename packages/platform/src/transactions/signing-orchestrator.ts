@@ -5,12 +5,15 @@
  * (`countersign/signing-authorization/v1`). Until the policy engine lands, the signer is the
  * workspace's first signer: the one whose share set KEYGEN made.
  *
- * A session that fails or expires is replaced by a fresh one (new sid, fresh nonces — never a
- * resumed one), at most MAX_SIGN_ATTEMPTS per message; the co-signers refuse a fresh session for
- * a message they already released a signature share for (never two signatures, docs
- * /transactions.md). When every party reports DONE, the platform requires the three results to
- * agree, derives the expected public key itself from the root key and the path, and verifies
- * the signature under it before the message counts as signed.
+ * However a session ends, a party's DONE result whose signature verifies under the public key
+ * the platform derives itself from the root key and the path signs the message: a signature
+ * that exists is never thrown away because another party failed or disagreed (raw-signing
+ * review M1; the failure or disagreement is audited as `transaction.signing_anomaly`). Without
+ * one, a session that fails or expires is replaced by a fresh one (new sid, fresh nonces —
+ * never a resumed one), at most MAX_SIGN_ATTEMPTS per message — except when a party refuses
+ * because it already released a signature share for the message (SIGNATURE_MAY_EXIST): every
+ * fresh session would be refused the same way, and a signature may exist, so the transaction
+ * ends FAILED/SIGNATURE_MAY_EXIST at once (docs/transactions.md: do not re-sign on it).
  */
 import { derivePublicKey } from '@countersign/mpc/derivation';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
@@ -119,38 +122,65 @@ export class SigningOrchestrator {
       .executeTakeFirst();
     if (!message || message.transaction_status !== 'PENDING_SIGNATURE') return;
     const { transaction_id: transactionId, message_index: index } = message;
-    if (status !== 'DONE') {
-      // The handler's decision is final; the last attempt ends with its sub-status too.
+    const algorithm = message.algorithm as KeyAlgorithm;
+    const results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
+    const content = Buffer.from(message.content, 'hex');
+    // Any one verifying result will do: a party cannot forge a signature under the derived key.
+    const result = results.map(parseResult).find(
+      (r) =>
+        r !== undefined &&
+        expectedKey !== undefined &&
+        r.publicKey === expectedKey &&
+        signatureVerifies(algorithm, content, {
+          signature: Buffer.from(r.signature, 'hex'),
+          publicKey: Buffer.from(r.publicKey, 'hex'),
+          recoveryId: r.recoveryId,
+        }),
+    );
+    if (result === undefined) {
+      if (status === 'DONE') {
+        await this.failMessage(trx, transactionId, index, 'INVALID_SIGNATURE');
+        return;
+      }
+      // The handler's decision is final, and so is a released share (SIGNATURE_MAY_EXIST); the
+      // last attempt ends with its sub-status too.
       const final = refusal !== undefined && !RETRIED_CALLBACK_FAILURES.has(refusal.subStatus);
       if (final || message.attempts >= MAX_SIGN_ATTEMPTS) {
         await this.failMessage(trx, transactionId, index, refusal ?? 'SIGNING_ERROR');
         return;
       }
-      const signer = await this.signerShareSet(
-        trx,
-        message.workspace_id,
-        message.algorithm as KeyAlgorithm,
-      );
+      const signer = await this.signerShareSet(trx, message.workspace_id, algorithm);
       if (!signer) await this.failMessage(trx, transactionId, index, 'SIGNER_NOT_FOUND');
       else await this.startMessage(trx, transactionId, index, signer);
       return;
     }
-    const result = await this.agreedResult(trx, sessionId);
-    const algorithm = message.algorithm as KeyAlgorithm;
-    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
-    const verified =
-      result !== undefined &&
-      expectedKey !== undefined &&
-      result.publicKey === expectedKey &&
-      signatureVerifies(algorithm, Buffer.from(message.content, 'hex'), {
-        signature: Buffer.from(result.signature, 'hex'),
-        publicKey: Buffer.from(result.publicKey, 'hex'),
-        recoveryId: result.recoveryId,
+    const unanimous =
+      status === 'DONE' &&
+      results.every((r) => {
+        const parsed = parseResult(r);
+        return (
+          parsed !== undefined &&
+          parsed.signature === result.signature &&
+          parsed.publicKey === result.publicKey &&
+          parsed.recoveryId === result.recoveryId
+        );
       });
-    if (!verified) {
-      await this.failMessage(trx, transactionId, index, 'INVALID_SIGNATURE');
-      return;
-    }
+    if (!unanimous)
+      await this.audit.appendIn(trx, {
+        workspaceId: message.workspace_id,
+        actorKind: 'system',
+        actorId: null,
+        action: 'transaction.signing_anomaly',
+        subject: transactionId,
+        details: {
+          messageIndex: index,
+          sessionId,
+          sessionStatus: status,
+          ...(refusal === undefined ? {} : { subStatus: refusal.subStatus }),
+          doneResults: results.length,
+        },
+      });
     await trx
       .updateTable('transaction_messages')
       .set({ status: 'SIGNED', result: JSON.stringify(result) })
@@ -301,24 +331,6 @@ export class SigningOrchestrator {
       // A root that cannot be derived from (not a point, invalid child) signs nothing.
       return undefined;
     }
-  }
-
-  /** Every party's result, if all report the same signature and public key. */
-  private async agreedResult(
-    trx: Transaction<Database>,
-    sessionId: string,
-  ): Promise<StoredResult | undefined> {
-    const results = (await jobResults(trx, sessionId)).map(parseResult);
-    const first = results[0];
-    if (first === undefined) return undefined;
-    const same = results.every(
-      (r) =>
-        r !== undefined &&
-        r.signature === first.signature &&
-        r.publicKey === first.publicKey &&
-        r.recoveryId === first.recoveryId,
-    );
-    return same ? first : undefined;
   }
 
   /**

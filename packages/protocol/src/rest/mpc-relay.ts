@@ -200,11 +200,14 @@ export const JobResultRequestSchema = Type.Union([
       /**
        * An API co-signer's Callback Handler did not approve (REJECTED_BY_CALLBACK,
        * IGNORED_BY_CALLBACK, CALLBACK_*): the platform ends the transaction with this sub-status
-       * and `reason` as its detail instead of retrying.
+       * and `reason` as its detail instead of retrying. SIGNATURE_MAY_EXIST (any co-signer): it
+       * refuses because it already released a signature share for this message, so a fresh
+       * session is futile and a signature may exist (raw-signing review M1).
        */
       subStatus: Type.Optional(
         Type.String({
-          pattern: '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60})$',
+          pattern:
+            '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60}|SIGNATURE_MAY_EXIST)$',
         }),
       ),
     },
