@@ -43,6 +43,7 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_CONFLICT'
   | 'ERR_COSIGNER_NO_PRESIGNATURE'
   | 'ERR_COSIGNER_PRESIGN_BLOCKED'
+  | 'ERR_COSIGNER_SHARE_RELEASED'
   | 'ERR_COSIGNER_BACKUP_INVALID'
   | 'ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY'
   | 'ERR_COSIGNER_PLATFORM_KEY_CHANGED'
@@ -81,6 +82,8 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_CONFLICT: 'record already exists',
   ERR_COSIGNER_NO_PRESIGNATURE: 'no presignature available for this share set',
   ERR_COSIGNER_PRESIGN_BLOCKED: 'presigning is stopped for this share set',
+  ERR_COSIGNER_SHARE_RELEASED:
+    'this party already released a signature share for the message; a signature may exist',
   ERR_COSIGNER_BACKUP_INVALID: 'backup file is malformed, truncated or altered',
   ERR_COSIGNER_RESTORE_TARGET_NOT_EMPTY: 'restore target directory is not empty',
   ERR_COSIGNER_PLATFORM_KEY_CHANGED:

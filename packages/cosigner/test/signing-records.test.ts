@@ -38,6 +38,7 @@ describe('signing records', () => {
     expect(store.signingRecords.claim(claim('s1'))).toMatchObject({
       kind: 'refused',
       reason: expect.stringMatching(/cannot resume/),
+      shareReleased: false,
     });
     // A fresh session before any share left: allowed (the earlier one provably released none).
     expect(store.signingRecords.claim(claim('s2'))).toEqual({ kind: 'claimed' });
@@ -50,6 +51,13 @@ describe('signing records', () => {
     expect(reopened.signingRecords.claim(claim('s3'))).toMatchObject({
       kind: 'refused',
       reason: expect.stringMatching(/already released/),
+      shareReleased: true,
+    });
+    // The session that released it, offered again after a crash: refused, and the share is out.
+    expect(reopened.signingRecords.claim(claim('s2'))).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/cannot resume/),
+      shareReleased: true,
     });
     // Another message of the same transaction is its own record.
     expect(reopened.signingRecords.claim(claim('s3', 1))).toEqual({ kind: 'claimed' });

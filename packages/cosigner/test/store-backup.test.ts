@@ -121,6 +121,7 @@ describe('backup and restore', () => {
       ).toEqual({
         kind: 'refused',
         reason: 'a signature share for this message was already released',
+        shareReleased: true,
       });
     expect(reopened.pairedApiKeys.readRefreshToken('ak-1')).toBe('rt-1');
     expect(reopened.secrets.getSecret('identity-ed25519')).toEqual(pattern(32, 3));

@@ -107,8 +107,12 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
         leaseId: job.leaseId,
         status: 'FAILED',
         reason,
-        // The Callback Handler's decision: the platform ends the transaction with it.
+        // The Callback Handler's decision, or a released share: the platform ends the
+        // transaction with it instead of retrying.
         ...(error instanceof SignRefusedByCallback ? { subStatus: error.subStatus } : {}),
+        ...(isCosignerError(error, 'ERR_COSIGNER_SHARE_RELEASED')
+          ? { subStatus: 'SIGNATURE_MAY_EXIST' }
+          : {}),
       });
     } catch (reportError) {
       log.warn('could not report the failure; the lease will expire', {

@@ -92,7 +92,12 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
   const outcome = ctx.store.signingRecords.claim(claim);
   if (outcome.kind === 'signed') return JSON.parse(outcome.result) as SignResult;
   if (outcome.kind === 'refused')
-    throw new CosignerError('ERR_COSIGNER_CONFLICT', { detail: outcome.reason });
+    // A released share makes every fresh session futile; the platform ends the message with
+    // SIGNATURE_MAY_EXIST instead of retrying (review M1).
+    throw new CosignerError(
+      outcome.shareReleased ? 'ERR_COSIGNER_SHARE_RELEASED' : 'ERR_COSIGNER_CONFLICT',
+      { detail: outcome.reason },
+    );
 
   let shareSent = false;
   const input: SignInput = {

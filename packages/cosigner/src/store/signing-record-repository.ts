@@ -31,7 +31,12 @@ export interface SigningClaim {
 export type ClaimOutcome =
   | { readonly kind: 'claimed' }
   | { readonly kind: 'signed'; readonly result: string }
-  | { readonly kind: 'refused'; readonly reason: string };
+  | {
+      readonly kind: 'refused';
+      readonly reason: string;
+      /** A signature share of this party for the message may be out (SHARE_SENT or later). */
+      readonly shareReleased: boolean;
+    };
 
 interface Row {
   session_id: string;
@@ -64,19 +69,25 @@ export class SigningRecordRepository {
         .transaction((): ClaimOutcome => {
           const row = this.#select(c);
           if (row !== undefined && row.share_set_id !== c.shareSetId)
-            return { kind: 'refused', reason: 'this message was claimed under another share set' };
+            return {
+              kind: 'refused',
+              reason: 'this message was claimed under another share set',
+              shareReleased: row.state !== 'STARTED',
+            };
           if (row?.session_id === c.sessionId) {
             if (row.state === 'SIGNED' && row.result !== null)
               return { kind: 'signed', result: row.result };
             return {
               kind: 'refused',
               reason: 'an interrupted signing session cannot resume; a fresh session is needed',
+              shareReleased: row.state !== 'STARTED',
             };
           }
           if (row !== undefined && row.state !== 'STARTED')
             return {
               kind: 'refused',
               reason: 'a signature share for this message was already released',
+              shareReleased: true,
             };
           this.#c.db
             .prepare(
