@@ -30,6 +30,7 @@ export type CosignerErrorCode =
   | 'ERR_COSIGNER_STORE_CORRUPT'
   | 'ERR_COSIGNER_STORE_FULL'
   | 'ERR_COSIGNER_STORE_BUSY'
+  | 'ERR_COSIGNER_STORE_IN_USE'
   | 'ERR_COSIGNER_STORE_BINDING'
   | 'ERR_COSIGNER_CONFIG_INVALID'
   | 'ERR_COSIGNER_SECRET_MISSING'
@@ -69,6 +70,8 @@ const MESSAGES: Record<CosignerErrorCode, string> = {
   ERR_COSIGNER_STORE_CORRUPT: 'store database is damaged or does not match its header',
   ERR_COSIGNER_STORE_FULL: 'store is full (disk full or size limit reached); nothing was written',
   ERR_COSIGNER_STORE_BUSY: 'store is locked by another process',
+  ERR_COSIGNER_STORE_IN_USE:
+    'another co-signer daemon (cosigner start) is running on this store; stop it first',
   ERR_COSIGNER_CONFIG_INVALID: 'co-signer configuration (cosigner.json) is invalid',
   ERR_COSIGNER_SECRET_MISSING: 'a passphrase or PIN is needed and none was given',
   ERR_COSIGNER_PLATFORM_REFUSED: 'the platform refused the request',

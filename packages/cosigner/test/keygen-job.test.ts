@@ -6,6 +6,7 @@ import type { LeasedJob } from '@countersign/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PartyIdentity } from '../src/channel/identity.js';
 import { runKeygenJob, shareSetPublicMetaKey, type JobContext } from '../src/daemon/keygen-job.js';
+import { KeyedSlots } from '../src/daemon/slots.js';
 import { isCosignerError } from '../src/errors.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
 import { initStore } from '../src/store/cosigner-store.js';
@@ -50,6 +51,7 @@ describe('KEYGEN job restarts', () => {
       identity,
       platformKey: new Uint8Array(32).fill(7),
       signal: new AbortController().signal,
+      presignSlots: new KeyedSlots(8),
     };
     try {
       let refused: unknown;

@@ -13,6 +13,8 @@ export const ExitCode = {
   PLATFORM: 5,
   /** The pairing still waits for the Owner's approval when --timeout ran out (run pair again to keep waiting). */
   PENDING: 6,
+  /** `start`: another daemon already runs on this store (one daemon per store, docs/cli.md). */
+  IN_USE: 7,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

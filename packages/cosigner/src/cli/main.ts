@@ -61,7 +61,7 @@ ${Object.entries(commands)
 Exit codes: 0 success, 1 failure, 2 usage error, 3 store locked (wrong passphrase
 or PIN, KMS refused or unreachable), 4 store or configuration missing, existing
 or damaged, 5 the platform refused, 6 a pairing still waits for the Owner's approval
-(setup and pair --timeout).`;
+(setup and pair --timeout), 7 another daemon already runs on this store (start).`;
 
 const LOCKED: readonly CosignerErrorCode[] = [
   'ERR_COSIGNER_DECRYPTION_FAILED',
@@ -85,6 +85,7 @@ export function exitCodeOf(error: unknown): number {
     if (USAGE.includes(error.code)) return ExitCode.USAGE;
     if (PLATFORM.includes(error.code)) return ExitCode.PLATFORM;
     if (error.code === 'ERR_COSIGNER_PAIRING_TIMEOUT') return ExitCode.PENDING;
+    if (error.code === 'ERR_COSIGNER_STORE_IN_USE') return ExitCode.IN_USE;
     if (error.code.startsWith('ERR_COSIGNER_STORE_') || STORE_CODES.includes(error.code)) {
       return ExitCode.STORE;
     }

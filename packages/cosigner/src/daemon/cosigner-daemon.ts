@@ -1,14 +1,29 @@
 /**
  * The co-signer daemon (`cosigner start`, ARCHITECTURE §5): long-polls the platform for work with
- * its access token, runs each job and reports the outcome, until stopped. API and cloud
- * co-signers run the same code. Stopping (SIGTERM) ends the long poll and abandons a running job
- * at its next message wait without reporting it: its lease expires and the platform re-offers it,
- * so nothing accepted is lost and nothing is reported twice.
+ * its access token, runs up to `concurrency` jobs at once and reports each outcome, until
+ * stopped. API and cloud co-signers run the same code.
+ *
+ * Concurrency (raw-signing review H2): the Cloud Co-signers serve every workspace, so one job at
+ * a time would make every workspace wait for the slowest session of any other. Each poll leases
+ * one job; a poll is made only while a job slot is free, so no job is leased that cannot start.
+ * DKLs23 presigning sessions are capped per share set (dkls23-notes.md "Requirements on the
+ * caller": at most 8 in flight per share set and peer; in a 3-party share set every session
+ * involves both peers, so the cap per share set is the cap per peer).
+ *
+ * One daemon per store (review L1): the daemon holds an exclusive lock on the store directory
+ * for its whole life, so the presign cap and the ban table of this process are the only ones
+ * for the store's share sets; a second `cosigner start` on the same home is refused.
+ *
+ * Stopping (SIGTERM) ends the polls and abandons running jobs at their next message wait without
+ * reporting them: their leases expire and the platform re-offers them, so nothing accepted is
+ * lost and nothing is reported twice. The daemon returns once every job has let go.
  * @module
  */
+import { join } from 'node:path';
 import type { LeasedJob } from '@countersign/protocol';
-import { isCosignerError } from '../errors.js';
+import { CosignerError, isCosignerError } from '../errors.js';
 import { loadStoredIdentity } from '../identity/stored-identity.js';
+import { tryFileLock } from '../platform/file-lock.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
@@ -16,11 +31,32 @@ import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
 import { SignRefusedByCallback } from './sign-callback.js';
 import { runSignJob } from './sign-job.js';
+import { runJobLoop } from './job-loop.js';
+import { KeyedSlots } from './slots.js';
 
 /** Long-poll length for work, seconds. */
 const WORK_WAIT_SECONDS = 25;
 /** Pause after a failed poll (platform down), milliseconds. */
 const RETRY_DELAY_MS = 2_000;
+/**
+ * Polls open at once while slots are free. Two keep a burst of jobs leasing without a gap (one
+ * poll answers while the next is already asked); more would only multiply idle long polls, each
+ * of which the platform re-checks every second.
+ */
+const POLLS_IN_FLIGHT = 2;
+/** DKLs23 presigning sessions in flight per share set (mpc dkls23-notes.md, review F1). */
+export const PRESIGNS_PER_SHARE_SET = 8;
+/** Name of the daemon's lock database in the store directory. */
+export const DAEMON_LOCK_FILE = 'daemon.lockdb';
+
+/**
+ * Jobs run at once unless `--concurrency` says otherwise. An API co-signer serves its own
+ * workspace; a Cloud Co-signer serves every workspace and mostly waits on the other parties'
+ * messages, so it runs more.
+ */
+export const DEFAULT_CONCURRENCY = { api: 8, cloud: 32 } as const;
+/** The most `--concurrency` accepts. */
+export const MAX_CONCURRENCY = 256;
 
 export interface DaemonLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -33,11 +69,37 @@ export interface DaemonOptions {
   readonly log: DaemonLog;
   /** `api` (default) asks Callback Handlers before signing; `cloud` has none. */
   readonly mode?: 'api' | 'cloud';
+  /** Jobs run at once, 1..MAX_CONCURRENCY; DEFAULT_CONCURRENCY[mode] when absent. */
+  readonly concurrency?: number;
 }
 
-/** Runs until `signal` aborts. */
+/** Runs until `signal` aborts; throws at once if another daemon holds the store. */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { store, signal, log, mode = 'api' } = options;
+  const { store, mode = 'api' } = options;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY[mode];
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY)
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: `concurrency must be an integer from 1 to ${MAX_CONCURRENCY}`,
+    });
+  const lock = tryFileLock(join(store.dir, DAEMON_LOCK_FILE));
+  if (lock === undefined) throw new CosignerError('ERR_COSIGNER_STORE_IN_USE');
+  try {
+    await runLocked(options, mode, concurrency);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  { store, signal, log }: DaemonOptions,
+  mode: 'api' | 'cloud',
+  concurrency: number,
+): Promise<void> {
+  // Aborted by the caller's signal, or by the loop when the platform refuses the credentials.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) stop.abort();
   const credentials = new PlatformCredentials(store);
   const identity = loadStoredIdentity(store);
   const ctx: JobContext = {
@@ -46,30 +108,34 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     store,
     identity,
     platformKey: pinnedPlatformKey(store),
-    signal,
+    signal: stop.signal,
     mode,
+    presignSlots: new KeyedSlots(PRESIGNS_PER_SHARE_SET),
   };
+
   log.info('polling for work', {
     platform: credentials.client.baseUrl,
     cosignerId: credentials.cosignerId,
+    concurrency,
   });
   try {
-    while (!signal.aborted) {
-      let job: LeasedJob | undefined;
-      try {
-        job = await ctx.client.work(await ctx.accessToken(), WORK_WAIT_SECONDS, signal);
-      } catch (error) {
-        if (signal.aborted) break;
+    await runJobLoop<LeasedJob>({
+      concurrency,
+      pollsInFlight: POLLS_IN_FLIGHT,
+      stop,
+      poll: async (pollSignal) =>
+        ctx.client.work(await ctx.accessToken(), WORK_WAIT_SECONDS, pollSignal),
+      run: (job) => runJob(ctx, job, log),
+      pollFailed: async (error) => {
         // Credentials the platform refuses (unknown, expired, reused, revoked) never come back:
         // stop for the operator to pair again rather than hammer the platform (docs/pairing.md).
         if (isCredentialRefusal(error)) throw error;
         log.warn('work poll failed', { error: describe(error) });
-        await delay(RETRY_DELAY_MS, signal);
-        continue;
-      }
-      if (job !== undefined) await runJob(ctx, job, log);
-    }
+        await delay(RETRY_DELAY_MS, stop.signal);
+      },
+    });
   } finally {
+    signal.removeEventListener('abort', onAbort);
     identity.dispose();
   }
   log.info('stopped');

@@ -2,6 +2,7 @@
 import type { PartyIdentity } from '../channel/identity.js';
 import type { PlatformClient } from '../platform/platform-client.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
+import type { KeyedSlots } from './slots.js';
 
 export interface JobContext {
   readonly client: PlatformClient;
@@ -16,4 +17,6 @@ export interface JobContext {
    * `cloud`: a Cloud Co-signer, which has no handlers.
    */
   readonly mode?: 'api' | 'cloud';
+  /** DKLs23 presigning sessions in flight, per share set (cosigner-daemon.ts). */
+  readonly presignSlots: KeyedSlots;
 }

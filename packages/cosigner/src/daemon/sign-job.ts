@@ -161,7 +161,17 @@ async function signEddsa(input: SignInput): Promise<SignResult> {
   }
 }
 
-async function signEcdsa(input: SignInput): Promise<SignResult> {
+/**
+ * At most PRESIGNS_PER_SHARE_SET ECDSA sessions of one share set at once (cosigner-daemon.ts):
+ * each presign lets a cheating peer probe one bit of Δ before a ban can be recorded. The share
+ * is read inside the slot, so a ban persisted by an earlier session is seen at creation.
+ */
+function signEcdsa(input: SignInput): Promise<SignResult> {
+  const { ctx, job } = input;
+  return ctx.presignSlots.run(job.shareSetId, () => presignAndSign(input), ctx.signal);
+}
+
+async function presignAndSign(input: SignInput): Promise<SignResult> {
   const { ctx, job, sid, roster, authorization } = input;
   assertPresignAllowed(ctx.store, job.shareSetId);
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);

@@ -96,6 +96,8 @@ export class PlatformCredentials {
   readonly client: PlatformClient;
   readonly #store: CosignerStore;
   #access: { token: string; expiresAt: number } | undefined;
+  /** The rotation under way: concurrent jobs wait for it rather than rotate once each. */
+  #rotating: Promise<{ token: string; expiresAt: number }> | undefined;
 
   constructor(store: CosignerStore) {
     const registration = platformRegistration(store);
@@ -110,8 +112,14 @@ export class PlatformCredentials {
     if (this.#access !== undefined && this.#access.expiresAt - EXPIRY_MARGIN_MS > now) {
       return this.#access.token;
     }
+    this.#rotating ??= this.#rotate().finally(() => (this.#rotating = undefined));
+    this.#access = await this.#rotating;
+    return this.#access.token;
+  }
+
+  #rotate(): Promise<{ token: string; expiresAt: number }> {
     const lock = join(this.#store.dir, TOKEN_LOCK_FILE);
-    this.#access = await withFileLock(lock, async () => {
+    return withFileLock(lock, async () => {
       // Read under the lock: another process may have rotated since this one last looked.
       const credential = readCredential(this.#store);
       if (credential === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
@@ -131,6 +139,5 @@ export class PlatformCredentials {
       saveCredential(this.#store, { ...credential, refreshToken: answer.refreshToken });
       return { token: answer.accessToken, expiresAt: answer.expiresAt };
     });
-    return this.#access.token;
   }
 }

@@ -1,33 +1,35 @@
 /** `cosigner start`: the daemon — polls the platform for work and runs it until SIGTERM/SIGINT. */
 import { parseArgs } from 'node:util';
 
-import { runDaemon } from '../../daemon/cosigner-daemon.js';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY, runDaemon } from '../../daemon/cosigner-daemon.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { cosignerHome } from '../home.js';
 import type { CommandIo } from '../io.js';
 import { withCosigner } from '../open-cosigner.js';
 import { OPEN_FLAGS, OPEN_HELP, printedHelp } from './common-flags.js';
 
-export const help = `Usage: cosigner start [--cloud] [options]
+export const help = `Usage: cosigner start [--cloud] [--concurrency <n>] [options]
 
 Runs the co-signer: long-polls the platform it is paired with for work (key
-generation today), takes part in each MPC session over the platform relay with
-end-to-end sealed messages, stores the resulting share set sealed in its store,
-and reports the outcome. Outbound HTTPS only. Logs are JSON lines on stderr.
-SIGTERM or SIGINT stops it: a job in progress is abandoned, its lease expires
-and the platform offers it again.
+generation, signing), takes part in each MPC session over the platform relay
+with end-to-end sealed messages, and reports the outcome. Outbound HTTPS only.
+Logs are JSON lines on stderr. SIGTERM or SIGINT stops it: jobs in progress are
+abandoned, their leases expire and the platform offers them again. One daemon
+per home: a second start on the same store exits with code 7.
 
 Options:
 ${OPEN_HELP}
-  --cloud                  run as a Cloud Co-signer (the home must be set up with --cloud)`;
+  --cloud                  run as a Cloud Co-signer (the home must be set up with --cloud)
+  --concurrency <n>        jobs run at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY.api}, or ${DEFAULT_CONCURRENCY.cloud} with --cloud)`;
 
 export async function startCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { ...OPEN_FLAGS, cloud: { type: 'boolean' } },
+    options: { ...OPEN_FLAGS, cloud: { type: 'boolean' }, concurrency: { type: 'string' } },
   });
   if (printedHelp(values, help, io)) return ExitCode.OK;
+  const concurrency = parseConcurrency(values.concurrency);
   const home = cosignerHome(values.home, io.env);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -47,6 +49,7 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
       await runDaemon({
         store,
         mode: config.mode,
+        ...(concurrency === undefined ? {} : { concurrency }),
         signal: stop.signal,
         log: {
           info: (message, fields) => line('info', message, fields),
@@ -59,4 +62,13 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
     process.off('SIGINT', onSignal);
   }
   return ExitCode.OK;
+}
+
+/** `--concurrency`: a decimal integer in 1..MAX_CONCURRENCY, checked before the store opens. */
+function parseConcurrency(flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const n = /^[0-9]{1,4}$/.test(flag) ? Number(flag) : NaN;
+  if (!(n >= 1 && n <= MAX_CONCURRENCY))
+    throw new UsageError(`--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}`);
+  return n;
 }
