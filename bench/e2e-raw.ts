@@ -1,0 +1,258 @@
+// End-to-end RAW signing latency (issue #5): every party a separate process on loopback — the
+// platform (`countersign dev`, PGlite), two Cloud Co-signers and the API co-signer (`cosigner
+// start`), built from dist/ — with transactions created and read through the REST API, as a
+// client sees them: from the POST to the first GET that answers COMPLETED. ECDSA (DKLs23,
+// presign made in the session) and EdDSA (FROST), sequential and with IN_FLIGHT at once.
+// Baseline, measured in the same run: the same protocols with the three parties in this one
+// process and no relay, so the difference is the relay, the processes and the REST API.
+// Prints one JSON document.
+//
+// Run: npm run build && npm run bench -- e2e-raw
+// Longer runs: E2E_RAW_SEQUENTIAL (per algorithm, default 8), E2E_RAW_CONCURRENT (per
+// algorithm, default 32), E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll
+// interval, default 5).
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  combineSignatureShares,
+  createSignatureShare,
+  dkg,
+  dkls23Dkg,
+  dkls23Presign,
+  InMemoryPresignatureStore,
+  NonDurablePresignSessionRegistry,
+  publicShareSet,
+  sign,
+  type Dkls23Presignature,
+  type Session,
+} from '@countersign/mpc';
+import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
+import { startSigningStack } from '../packages/cli/testing/signing-stack.js';
+import { run, sid } from './mpc-harness.js';
+
+const SEQUENTIAL = positive('E2E_RAW_SEQUENTIAL', 8);
+const CONCURRENT = positive('E2E_RAW_CONCURRENT', 32);
+const IN_FLIGHT = positive('E2E_RAW_IN_FLIGHT', 16);
+const POLL_MS = positive('E2E_RAW_POLL_MS', 5);
+/** Issue #5 targets for the p50 of a sequential RAW transaction, milliseconds. */
+const TARGET_P50_MS = { ecdsa: 150, eddsa: 50 } as const;
+
+type Algorithm = keyof typeof TARGET_P50_MS;
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+const round = (x: number): number => Number(x.toFixed(1));
+
+/** Nearest-rank percentiles of `samples` (milliseconds). */
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number): number =>
+    round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return {
+    n: sorted.length,
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    max: at(100),
+    mean: round(mean),
+  };
+}
+
+// ---- baseline: the three parties in this process, no relay -------------------------------
+
+const parties = [1, 2, 3];
+const digest = new Uint8Array(32).fill(0x42);
+
+async function baselineEcdsa(iterations: number): Promise<number[]> {
+  const id = sid();
+  const shares = run(
+    new Map(parties.map((me) => [me, dkls23Dkg({ sid: id, parties, me, threshold: 3 })])),
+  ).results;
+  const shareSet = publicShareSet(shares.get(1)!);
+  const registries = new Map(parties.map((me) => [me, new NonDurablePresignSessionRegistry()]));
+  const spent = new Map(parties.map((me) => [me, new InMemoryPresignatureStore()]));
+  const once = async (): Promise<void> => {
+    const presignSid = sid();
+    const sessions = new Map<number, Session<Dkls23Presignature>>();
+    for (const me of parties)
+      sessions.set(
+        me,
+        await dkls23Presign({
+          sid: presignSid,
+          keyShare: shares.get(me)!,
+          signers: parties,
+          registry: registries.get(me)!,
+        }),
+      );
+    const presignatures = run(sessions).results;
+    const outs = [];
+    for (const me of parties)
+      outs.push(
+        await createSignatureShare({
+          presignature: presignatures.get(me)!,
+          shareSet,
+          messageHash: digest,
+          path: 'm/44/60/0/0/0',
+          store: spent.get(me)!,
+        }),
+      );
+    combineSignatureShares(
+      outs[0]!.context,
+      outs.map((o) => o.share),
+    );
+  };
+  return timeEach(iterations, once);
+}
+
+async function baselineEddsa(iterations: number): Promise<number[]> {
+  const id = sid();
+  const shares = run(
+    new Map(
+      parties.map((me) => [me, dkg({ curve: 'ed25519', sid: id, parties, me, threshold: 3 })]),
+    ),
+  ).results;
+  return timeEach(iterations, () => {
+    const signing = sid();
+    run(
+      new Map(
+        parties.map((me) => [
+          me,
+          sign({
+            sid: signing,
+            keyShare: shares.get(me)!,
+            signers: parties,
+            message: digest,
+            path: 'm/44/0/0/0/0',
+          }),
+        ]),
+      ),
+    );
+  });
+}
+
+/** Wall time of each call, after one warm-up call. */
+async function timeEach(iterations: number, f: () => unknown): Promise<number[]> {
+  await f();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    await f();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+// ---- end to end: every party a process ----------------------------------------------------
+
+const loadBefore = loadavg();
+const baseline = {
+  ecdsa: summary(await baselineEcdsa(SEQUENTIAL)),
+  eddsa: summary(await baselineEddsa(SEQUENTIAL)),
+};
+
+const startedAt = performance.now();
+const stack = await startSigningStack('countersign-bench-', { concurrency: IN_FLIGHT });
+const stackStartMs = round(performance.now() - startedAt);
+let report: unknown;
+try {
+  const client = new CountersignClient({
+    baseUrl: stack.platformUrl,
+    apiKey: stack.devApiKey,
+    signer: createPemRequestSigner(stack.devPrivateKeyPem),
+  });
+  let counter = 0;
+  /** One RAW transaction from the POST to the first GET that answers COMPLETED, ms. */
+  const signOnce = async (algorithm: Algorithm): Promise<number> => {
+    const n = ++counter;
+    const content = Buffer.alloc(32, 0)
+      .fill(n % 256, 0, 4)
+      .toString('hex');
+    const start = performance.now();
+    const created = await client.createTransaction({
+      operation: 'RAW',
+      ...(algorithm === 'ecdsa' ? { assetId: 'ETH' } : {}),
+      source: { type: 'VAULT_ACCOUNT', id: '0' },
+      externalTxId: `bench-${process.pid}-${n}`,
+      extraParameters: {
+        rawMessageData: {
+          ...(algorithm === 'eddsa' ? { algorithm: 'MPC_EDDSA_ED25519' } : {}),
+          messages: [{ content, bip44addressIndex: n }],
+        },
+      },
+    });
+    for (;;) {
+      const tx = await client.getTransaction(created.id);
+      if (tx.status === 'COMPLETED') return performance.now() - start;
+      if (tx.status === 'FAILED' || tx.status === 'REJECTED')
+        throw new Error(`transaction ${created.id} ended ${tx.status}:\n${stack.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
+  const sequential = async (algorithm: Algorithm) => {
+    await signOnce(algorithm); // warm-up: first use of the share set in each process
+    const times: number[] = [];
+    for (let i = 0; i < SEQUENTIAL; i++) times.push(await signOnce(algorithm));
+    return summary(times);
+  };
+  const concurrent = async (algorithm: Algorithm) => {
+    const times: number[] = [];
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < CONCURRENT) {
+          next += 1;
+          times.push(await signOnce(algorithm));
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    return { ...summary(times), signaturesPerSecond: round(times.length / seconds) };
+  };
+  const results: Record<Algorithm, unknown> = { ecdsa: undefined, eddsa: undefined };
+  for (const algorithm of ['ecdsa', 'eddsa'] as const) {
+    const seq = await sequential(algorithm);
+    const conc = await concurrent(algorithm);
+    results[algorithm] = {
+      targetP50Ms: TARGET_P50_MS[algorithm],
+      meetsTarget: seq.p50 <= TARGET_P50_MS[algorithm],
+      sequential: { ...seq, signaturesPerSecond: round(1000 / seq.mean) },
+      [`inFlight${IN_FLIGHT}`]: conc,
+      baselineInProcess: baseline[algorithm],
+      overheadP50Ms: round(seq.p50 - baseline[algorithm].p50),
+    };
+  }
+  report = {
+    bench: 'e2e-raw',
+    node: process.version,
+    note:
+      'latency = POST /v1/transactions to the first GET answering COMPLETED (REST status polled ' +
+      `every ${POLL_MS} ms); every party a process on loopback, platform on PGlite; baseline = ` +
+      'the same protocol with the three parties in this process, no relay (ECDSA: presign + ' +
+      'online round + combine; EdDSA: FROST sign)',
+    parameters: {
+      sequentialPerAlgorithm: SEQUENTIAL,
+      concurrentPerAlgorithm: CONCURRENT,
+      inFlight: IN_FLIGHT,
+      cosignerConcurrency: IN_FLIGHT,
+      pollMs: POLL_MS,
+    },
+    loadAverage1m: {
+      before: Number(loadBefore[0]?.toFixed(2)),
+      after: Number(loadavg()[0]?.toFixed(2)),
+    },
+    stackStartMs,
+    ...results,
+  };
+} finally {
+  await stack.stop();
+  stack.remove();
+}
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');
