@@ -68,12 +68,20 @@ export interface RelayOptions {
   recheckMs: number;
   /** A session's deadline, from its creation. */
   sessionTtlMs: number;
+  /**
+   * Jobs of one workspace a Cloud Co-signer may hold leased at once (raw-signing review H2):
+   * the cloud co-signers serve every workspace, and one workspace whose sessions stall (its API
+   * co-signer offline or cheating) must not take all their slots (`cosigner start --concurrency`,
+   * 32 by default) until its sessions expire.
+   */
+  cloudLeasesPerWorkspace: number;
 }
 
 export const defaultRelayOptions: RelayOptions = {
   leaseMs: 60_000,
   recheckMs: 1_000,
   sessionTtlMs: 10 * 60_000,
+  cloudLeasesPerWorkspace: 16,
 };
 
 export function createServices(
@@ -103,7 +111,14 @@ export function createServices(
     clock,
     relay.leaseMs,
   );
-  const cosignerJobs = new CosignerJobService(db, relayNotifier, audit, clock, relay.leaseMs);
+  const cosignerJobs = new CosignerJobService(
+    db,
+    relayNotifier,
+    audit,
+    clock,
+    relay.leaseMs,
+    relay.cloudLeasesPerWorkspace,
+  );
   const keygen = new KeygenOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
   for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, (trx, workspaceId) =>
     keygen.ensureForWorkspace(trx, workspaceId),

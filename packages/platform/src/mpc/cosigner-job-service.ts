@@ -72,6 +72,8 @@ export class CosignerJobService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly leaseMs: number,
+    /** Leased jobs of one workspace a Cloud Co-signer may hold at once (services.ts). */
+    private readonly cloudLeasesPerWorkspace: number,
   ) {}
 
   /** Registers what happens when a session ends (one handler: the orchestrator). */
@@ -88,6 +90,7 @@ export class CosignerJobService {
     await this.expireSessions();
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
+      const cloud = !(await this.isApiCosigner(trx, cosignerId));
       for (;;) {
         const job = await trx
           .selectFrom('cosigner_jobs as j')
@@ -112,9 +115,27 @@ export class CosignerJobService {
           )
           .where('s.status', '=', 'OPEN')
           .where('s.expires_at', '>', now)
-          // Every party takes its jobs in one global order (a daemon runs one job at a time):
-          // sessions created in the same instant (a transaction's messages) must not be taken
-          // in different orders by different parties, each waiting for the others.
+          // A Cloud Co-signer serves every workspace: a workspace holding its share of the
+          // cloud's leases waits, the others go ahead (raw-signing review H2).
+          .$if(cloud, (qb) =>
+            qb.where((eb) =>
+              eb(
+                eb
+                  .selectFrom('cosigner_jobs as held')
+                  .innerJoin('mpc_sessions as hs', 'hs.id', 'held.session_id')
+                  .select(eb.fn.countAll().as('n'))
+                  .whereRef('hs.workspace_id', '=', 's.workspace_id')
+                  .where('held.cosigner_id', '=', cosignerId)
+                  .where('held.status', '=', 'LEASED')
+                  .where('held.lease_expires_at', '>', now),
+                '<',
+                this.cloudLeasesPerWorkspace,
+              ),
+            ),
+          )
+          // Every party takes its jobs in one global order (a daemon runs a bounded number of
+          // jobs at once): sessions created in the same instant (a transaction's messages) must
+          // not be taken in different orders by different parties, each waiting for the others.
           .orderBy('j.created_at')
           .orderBy('j.session_id')
           .limit(1)
