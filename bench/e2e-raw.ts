@@ -9,7 +9,7 @@
 //
 // Run: npm run build && npm run bench -- e2e-raw
 // Longer runs: E2E_RAW_SEQUENTIAL (per algorithm, default 8), E2E_RAW_CONCURRENT (per
-// algorithm, default 32), E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll
+// algorithm, default 16), E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll
 // interval, default 5).
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +31,7 @@ import { startSigningStack } from '../packages/cli/testing/signing-stack.js';
 import { run, sid } from './mpc-harness.js';
 
 const SEQUENTIAL = positive('E2E_RAW_SEQUENTIAL', 8);
-const CONCURRENT = positive('E2E_RAW_CONCURRENT', 32);
+const CONCURRENT = positive('E2E_RAW_CONCURRENT', 16);
 const IN_FLIGHT = positive('E2E_RAW_IN_FLIGHT', 16);
 const POLL_MS = positive('E2E_RAW_POLL_MS', 5);
 /** Issue #5 targets for the p50 of a sequential RAW transaction, milliseconds. */
