@@ -18,17 +18,14 @@ import {
   createSignatureShare,
   dkg,
   dkls23Dkg,
-  dkls23Presign,
   InMemoryPresignatureStore,
   NonDurablePresignSessionRegistry,
   publicShareSet,
   sign,
-  type Dkls23Presignature,
-  type Session,
 } from '@countersign/mpc';
 import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
 import { startSigningStack } from '../packages/cli/testing/signing-stack.js';
-import { run, sid } from './mpc-harness.js';
+import { presignAll, run, sid } from './mpc-harness.js';
 
 const SEQUENTIAL = positive('E2E_RAW_SEQUENTIAL', 8);
 const CONCURRENT = positive('E2E_RAW_CONCURRENT', 16);
@@ -79,19 +76,7 @@ async function baselineEcdsa(iterations: number): Promise<number[]> {
   const registries = new Map(parties.map((me) => [me, new NonDurablePresignSessionRegistry()]));
   const spent = new Map(parties.map((me) => [me, new InMemoryPresignatureStore()]));
   const once = async (): Promise<void> => {
-    const presignSid = sid();
-    const sessions = new Map<number, Session<Dkls23Presignature>>();
-    for (const me of parties)
-      sessions.set(
-        me,
-        await dkls23Presign({
-          sid: presignSid,
-          keyShare: shares.get(me)!,
-          signers: parties,
-          registry: registries.get(me)!,
-        }),
-      );
-    const presignatures = run(sessions).results;
+    const presignatures = (await presignAll(shares, registries)).results;
     const outs = [];
     for (const me of parties)
       outs.push(

@@ -9,16 +9,14 @@ import {
   combineSignatureShares,
   createSignatureShare,
   dkls23Dkg,
-  dkls23Presign,
   dkls23Refresh,
   dkls23Reshare,
   InMemoryPresignatureStore,
   NonDurablePresignSessionRegistry,
   publicShareSet,
   type Dkls23Presignature,
-  type Session,
 } from '@countersign/mpc';
-import { run, sid, type Run } from './mpc-harness.js';
+import { presignAll, run, sid, type Run } from './mpc-harness.js';
 
 /**
  * Mean wall time and process CPU time per iteration, after one warm-up unless `cold`, and the
@@ -70,21 +68,7 @@ const shareSet = publicShareSet(shares.get(1)!);
 // Each co-signer claims presigning sids in its own durable registry; in memory here (one
 // process, fresh sids), and the claim is inside the timed presign.
 const registries = new Map(parties.map((me) => [me, new NonDurablePresignSessionRegistry()]));
-const presignOnce = async (): Promise<Run<Dkls23Presignature>> => {
-  const id = sid();
-  const sessions = new Map<number, Session<Dkls23Presignature>>();
-  for (const me of parties)
-    sessions.set(
-      me,
-      await dkls23Presign({
-        sid: id,
-        keyShare: shares.get(me)!,
-        signers: parties,
-        registry: registries.get(me)!,
-      }),
-    );
-  return run(sessions);
-};
+const presignOnce = (): Promise<Run<Dkls23Presignature>> => presignAll(shares, registries);
 const presign = await timeIt(20, presignOnce);
 
 // Online round: every party's share from a fresh presignature (the presign is outside the timer).

@@ -1,6 +1,14 @@
 // Shared by the MPC benchmarks: runs a set of sessions in one process to completion,
 // delivering every message, and counts the bytes each round puts on the wire.
-import { encodeMessage, type ProtocolMessage, type Session } from '@countersign/mpc';
+import {
+  dkls23Presign,
+  encodeMessage,
+  type Dkls23KeyShare,
+  type Dkls23Presignature,
+  type PresignSessionRegistry,
+  type ProtocolMessage,
+  type Session,
+} from '@countersign/mpc';
 
 export interface Run<R> {
   results: Map<number, R>;
@@ -36,3 +44,22 @@ export const sid = (): Uint8Array => {
   new DataView(out.buffer).setUint32(0, ++counter);
   return out;
 };
+
+/**
+ * One DKLs23 presigning run among the holders of `shares` under a fresh sid, each party claiming
+ * it in its own registry (each co-signer has its own durable one).
+ */
+export async function presignAll(
+  shares: ReadonlyMap<number, Dkls23KeyShare>,
+  registries: ReadonlyMap<number, PresignSessionRegistry>,
+): Promise<Run<Dkls23Presignature>> {
+  const id = sid();
+  const signers = [...shares.keys()];
+  const sessions = new Map<number, Session<Dkls23Presignature>>();
+  for (const [me, keyShare] of shares)
+    sessions.set(
+      me,
+      await dkls23Presign({ sid: id, keyShare, signers, registry: registries.get(me)! }),
+    );
+  return run(sessions);
+}
