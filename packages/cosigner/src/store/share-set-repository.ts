@@ -152,21 +152,7 @@ export class ShareSetRepository {
   /** The share of a live share set; the caller owns (and should zero) the returned bytes. */
   readShare(id: string): { record: ShareSetRecord; share: Uint8Array } {
     assertId(id, 'id');
-    return guarded(this.#c, () => {
-      const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
-        | Row
-        | undefined;
-      if (row === undefined || row.sealed_blob === null) {
-        throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
-      }
-      const record = recordOf(row);
-      const share = this.#c.sealer.open(
-        'share-set',
-        shareSetIdentity(record),
-        blobOf(row.sealed_blob),
-      );
-      return { record, share };
-    });
+    return guarded(this.#c, () => this.#open(id));
   }
 
   /**
@@ -187,24 +173,14 @@ export class ShareSetRepository {
     return guarded(this.#c, () =>
       this.#c.db
         .transaction(() => {
-          const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
-            | Row
-            | undefined;
-          if (row === undefined || row.sealed_blob === null) {
-            throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
-          }
-          if (row.version !== input.expectedVersion) {
+          const { record: current, share } = this.#open(id);
+          share.fill(0);
+          if (current.version !== input.expectedVersion) {
             throw new CosignerError('ERR_COSIGNER_CONFLICT', {
               detail: `share set ${id} version changed`,
             });
           }
-          const record: ShareSetRecord = { ...recordOf(row), version: input.version };
-          const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), input.share);
-          this.#c.db
-            .prepare('UPDATE share_sets SET version = ?, sealed_blob = ? WHERE id = ?')
-            .run(input.version, sealed, id);
-          discardAvailable(this.#c.db, this.#c.now(), id);
-          return record;
+          return this.#write(current, input.version, input.share);
         })
         .immediate(),
     );
@@ -226,18 +202,7 @@ export class ShareSetRepository {
     return guarded(this.#c, () =>
       this.#c.db
         .transaction(() => {
-          const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
-            | Row
-            | undefined;
-          if (row === undefined || row.sealed_blob === null) {
-            throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
-          }
-          const current = recordOf(row);
-          const share = this.#c.sealer.open(
-            'share-set',
-            shareSetIdentity(current),
-            blobOf(row.sealed_blob),
-          );
+          const { record: current, share } = this.#open(id);
           let replacement: Uint8Array | undefined;
           try {
             replacement = update(share, current);
@@ -247,19 +212,41 @@ export class ShareSetRepository {
           if (replacement === undefined) return undefined;
           try {
             assertBlob(replacement, 'share');
-            const record: ShareSetRecord = { ...current, version: current.version + 1 };
-            const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), replacement);
-            this.#c.db
-              .prepare('UPDATE share_sets SET version = ?, sealed_blob = ? WHERE id = ?')
-              .run(record.version, sealed, id);
-            discardAvailable(this.#c.db, this.#c.now(), id);
-            return record;
+            return this.#write(current, current.version + 1, replacement);
           } finally {
             replacement.fill(0);
           }
         })
         .immediate(),
     );
+  }
+
+  /** A live share set's record and opened share (call inside `guarded`). */
+  #open(id: string): { record: ShareSetRecord; share: Uint8Array } {
+    const row = this.#c.db.prepare('SELECT * FROM share_sets WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    if (row === undefined || row.sealed_blob === null) {
+      throw new CosignerError('ERR_COSIGNER_NOT_FOUND', { detail: `share set ${id}` });
+    }
+    const record = recordOf(row);
+    const share = this.#c.sealer.open(
+      'share-set',
+      shareSetIdentity(record),
+      blobOf(row.sealed_blob),
+    );
+    return { record, share };
+  }
+
+  /** Writes `share` as `version` of the set and discards its presignatures (in a transaction). */
+  #write(current: ShareSetRecord, version: number, share: Uint8Array): ShareSetRecord {
+    const record: ShareSetRecord = { ...current, version };
+    const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), share);
+    this.#c.db
+      .prepare('UPDATE share_sets SET version = ?, sealed_blob = ? WHERE id = ?')
+      .run(version, sealed, current.id);
+    discardAvailable(this.#c.db, this.#c.now(), current.id);
+    return record;
   }
 
   /** Destroys the share (the row stays, as a tombstone) and discards its presignatures. */
