@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { PlatformConfig } from './config.js';
 import { cosignerApprovalKinds } from './cosigners/cosigner-approvals.js';
 import { CosignerRepository } from './cosigners/cosigner-repository.js';
+import { CosignerSelfService } from './cosigners/cosigner-self-service.js';
 import { CosignerService } from './cosigners/cosigner-service.js';
 import { CosignerTokenService } from './cosigners/cosigner-token-service.js';
 import { CosignerRecovery } from './cosigners/cosigner-recovery.js';
@@ -43,6 +44,8 @@ export interface PlatformServices {
   apiUsers: ApiUserService;
   workspaces: WorkspaceService;
   cosigners: CosignerService;
+  /** A co-signer's changes to itself from its host (unpair, rename). */
+  cosignerSelf: CosignerSelfService;
   pairing: PairingService;
   pairingPolls: PairingPolls;
   cosignerRecovery: CosignerRecovery;
@@ -149,6 +152,7 @@ export function createServices(
       approvalRequests,
       audit,
     ),
+    cosignerSelf: new CosignerSelfService(db, audit, clock),
     pairing: new PairingService(
       db,
       cosignerRepository,

@@ -12,7 +12,8 @@ import { normaliseJson } from './canonical-json.js';
 /** Arbitrary, fixed: the advisory lock key that serialises audit appends. */
 const AUDIT_LOCK_KEY = 7_301_001;
 
-export type ActorKind = 'api_user' | 'console_user' | 'system' | 'anonymous';
+/** `cosigner`: a co-signer acting on its own behalf (unpair or rename from its host). */
+export type ActorKind = 'api_user' | 'console_user' | 'system' | 'anonymous' | 'cosigner';
 
 export interface AuditEvent {
   workspaceId: string | null;

@@ -21,6 +21,19 @@ import { alreadyPaired, assertPairable } from './pairing-service.js';
 const DEFAULT_PAGE_SIZE = 10;
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;
 
+/** A co-signer name as stored: trimmed, 1 to 100 printable characters (else a 400). */
+export function cosignerName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 100 || !PRINTABLE.test(trimmed)) {
+    throw new ValidationError(
+      'ERR_COSIGNER_NAME',
+      'INVALID_REQUEST',
+      'name must be 1 to 100 printable characters',
+    );
+  }
+  return trimmed;
+}
+
 export interface Page<T> {
   rows: T[];
   next: string | null;
@@ -61,14 +74,7 @@ export class CosignerService {
     if (cosigner.workspace_id !== actor.workspaceId) {
       throw new ForbiddenError('Only the workspace that registered this co-signer may rename it');
     }
-    const trimmed = name.trim();
-    if (trimmed.length === 0 || trimmed.length > 100 || !PRINTABLE.test(trimmed)) {
-      throw new ValidationError(
-        'ERR_COSIGNER_NAME',
-        'INVALID_REQUEST',
-        'name must be 1 to 100 printable characters',
-      );
-    }
+    const trimmed = cosignerName(name);
     return this.db.transaction().execute(async (trx) => {
       const renamed = await trx
         .updateTable('cosigners')

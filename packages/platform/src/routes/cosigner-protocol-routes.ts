@@ -5,6 +5,10 @@
  */
 import {
   CosignerApiKeysResponseSchema,
+  CosignerRenameRequestSchema,
+  CosignerRenameResponseSchema,
+  CosignerUnpairParamsSchema,
+  CosignerUnpairResponseSchema,
   ErrorBodySchema,
   PairPendingResponseSchema,
   PairRequestSchema,
@@ -165,6 +169,45 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
           requestId: row.approval_request_id,
         })),
       };
+    },
+  );
+
+  r.post(
+    '/cosigner/v1/api_keys/:apiKeyId/unpair',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        summary:
+          'The co-signer stopped serving this API key and destroyed its shares: the pairing ends at once (audited; repeatable)',
+        security: [{ cosignerAccessToken: [] }],
+        params: CosignerUnpairParamsSchema,
+        response: { 200: CosignerUnpairResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { cosignerId } = callerOf(request);
+      await app.services.cosignerSelf.unpair(cosignerId, request.params.apiKeyId);
+      return { apiKeyId: request.params.apiKeyId, status: 'UNPAIRED' as const };
+    },
+  );
+
+  r.put(
+    '/cosigner/v1/name',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        summary: "Rename the calling co-signer (its name in the platform's records; audited)",
+        security: [{ cosignerAccessToken: [] }],
+        body: CosignerRenameRequestSchema,
+        response: { 200: CosignerRenameResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { cosignerId } = callerOf(request);
+      const name = await app.services.cosignerSelf.rename(cosignerId, request.body.name);
+      return { cosignerId, name };
     },
   );
 }

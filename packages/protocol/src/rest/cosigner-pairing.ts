@@ -206,6 +206,34 @@ export const CosignerApiKeysResponseSchema = Type.Object(
 );
 export type CosignerApiKeysResponse = Static<typeof CosignerApiKeysResponseSchema>;
 
+/** `POST /cosigner/v1/api_keys/{apiKeyId}/unpair`: the co-signer stopped serving the API key. */
+export const CosignerUnpairParamsSchema = Type.Object(
+  { apiKeyId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+
+export const CosignerUnpairResponseSchema = Type.Object(
+  {
+    apiKeyId: Type.String(),
+    status: Type.Literal('UNPAIRED'),
+  },
+  { additionalProperties: false },
+);
+export type CosignerUnpairResponse = Static<typeof CosignerUnpairResponseSchema>;
+
+/** `PUT /cosigner/v1/name`: the co-signer renamed itself on its host. */
+export const CosignerRenameRequestSchema = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+export type CosignerRenameRequest = Static<typeof CosignerRenameRequestSchema>;
+
+export const CosignerRenameResponseSchema = Type.Object(
+  { cosignerId: Type.String(), name: Type.String() },
+  { additionalProperties: false },
+);
+export type CosignerRenameResponse = Static<typeof CosignerRenameResponseSchema>;
+
 /**
  * Recovery with the identity key (packages/platform/docs/pairing.md, "Recovery"): a co-signer
  * that lost its refresh token signs this request with its Ed25519 identity key and gets a new
