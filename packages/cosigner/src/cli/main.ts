@@ -35,6 +35,15 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'callback set|show|clear <apiKeyId>: the Callback Handler asked before signing',
     load: async () => (await import('./commands/callback.js')).callbackCommand,
   },
+  unpair: {
+    summary:
+      "unpair <apiKeyId> --yes: stop serving an API key, destroy this co-signer's shares of it",
+    load: async () => (await import('./commands/unpair.js')).unpairCommand,
+  },
+  rename: {
+    summary: "rename <name>: this co-signer's name, here and on the platform",
+    load: async () => (await import('./commands/rename.js')).renameCommand,
+  },
   'api-keys': {
     summary: 'api-keys list: the API keys paired to this co-signer',
     load: async () => (await import('./commands/api-keys.js')).apiKeysCommand,

@@ -8,6 +8,8 @@
  */
 import {
   CosignerApiKeysResponseSchema,
+  CosignerRenameResponseSchema,
+  CosignerUnpairResponseSchema,
   JobResultResponseSchema,
   MessagesResponseSchema,
   PairPendingResponseSchema,
@@ -51,6 +53,8 @@ export interface PlatformClientOptions {
  * name (pairing review L5), so it may not be loopback at all.
  */
 const LOOPBACK = new Set(['127.0.0.1', '[::1]']);
+/** Ids the platform hands out (job ids, API user ids): lower-case UUIDs, safe in a path. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Validates a platform base URL: https, or http to a loopback address. */
 export function parsePlatformUrl(value: string): URL {
@@ -125,6 +129,25 @@ export class PlatformClient {
     return checked(CosignerApiKeysResponseSchema, body, 'api_keys');
   }
 
+  /** Tells the platform this co-signer stopped serving `apiKeyId` (repeatable). */
+  async unpairApiKey(accessToken: string, apiKeyId: string): Promise<void> {
+    if (!UUID.test(apiKeyId))
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'apiKeyId' });
+    const { body } = await this.#call(
+      'POST',
+      `/cosigner/v1/api_keys/${apiKeyId}/unpair`,
+      undefined,
+      accessToken,
+    );
+    checked(CosignerUnpairResponseSchema, body, 'unpair');
+  }
+
+  /** Renames this co-signer in the platform's records; returns the name stored there. */
+  async rename(accessToken: string, name: string): Promise<string> {
+    const { body } = await this.#call('PUT', '/cosigner/v1/name', { name }, accessToken);
+    return checked(CosignerRenameResponseSchema, body, 'name').name;
+  }
+
   /** Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. */
   async work(
     accessToken: string,
@@ -189,7 +212,7 @@ export class PlatformClient {
 
   /** Reports a leased job's outcome. */
   async reportResult(accessToken: string, jobId: string, request: JobResultRequest): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/.test(jobId))
+    if (!UUID.test(jobId))
       throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'jobId' });
     const { body } = await this.#call(
       'POST',
@@ -201,7 +224,7 @@ export class PlatformClient {
   }
 
   async #call(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     payload?: unknown,
     accessToken?: string,
