@@ -1,6 +1,7 @@
 // Raw-signing review M2: a DKLs23 ban from a failed KOS check reaches the stored share even when
 // the share set was rewritten since the job read it (no compare-and-swap on a stale copy), and a
-// ban that cannot be stored stops presigning for that share set in this process.
+// ban that cannot be stored stops presigning for that share set, durably when the store still
+// takes a small write.
 import { join } from 'node:path';
 
 import { exportDkls23KeyShare, importDkls23KeyShare } from '@countersign/mpc';
@@ -8,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { assertPresignAllowed, persistDkls23Ban } from '../src/daemon/dkls23-ban.js';
 import { isCosignerError } from '../src/errors.js';
-import { initStore, type CosignerStore } from '../src/store/cosigner-store.js';
+import { initStore, openStore, type CosignerStore } from '../src/store/cosigner-store.js';
 import { dkls23KeyShares, kosFailureAtParty1, setupsDestroyed } from './dkls23-fixtures.js';
 import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
 
@@ -97,6 +98,40 @@ describe('persistDkls23Ban (review M2)', () => {
     } finally {
       store.close();
       other.close();
+    }
+  });
+
+  it('when only the share write fails, the block is durable: a reopened store still refuses', async () => {
+    const dir = await tempDir();
+    const kms = await testLocalKms(dir);
+    const storeDir = join(dir, 'store');
+    const store = await initStore({ dir: storeDir, kms });
+    store.shareSets.putShareSet({
+      id: 'ss-ecdsa',
+      apiKeyId: 'ak-1',
+      algorithm: 'ECDSA_SECP256K1',
+      share: stored,
+    });
+    // The share row cannot be rewritten (as a damaged page or a full disk would make that write
+    // fail), while a small write elsewhere still goes through.
+    store.connection().exec(
+      `CREATE TEMP TRIGGER refuse_share_write BEFORE UPDATE ON main.share_sets
+         BEGIN SELECT RAISE(ABORT, 'share write refused'); END`,
+    );
+    expect(() => persistDkls23Ban(store, 'ss-ecdsa', failure)).toThrow(
+      /presigning is stopped for this share set/,
+    );
+    store.close();
+
+    // Another process (here: a new store object) opening the store sees the block.
+    const reopened = await openStore({ dir: storeDir, kms });
+    try {
+      expect(storedFlags(reopened)).toEqual({ 2: false, 3: false });
+      expect(() => assertPresignAllowed(reopened, 'ss-ecdsa')).toThrow(
+        /ss-ecdsa: an earlier ban could not be stored; the share set needs a refresh/,
+      );
+    } finally {
+      reopened.close();
     }
   });
 });

@@ -9,13 +9,18 @@
  * transaction (`ShareSetRepository.updateShare`): a refresh or another daemon's ban written
  * meanwhile is kept, and ours is added to it — there is no stale copy to conflict with.
  *
- * If that write fails (disk full, store busy past its timeout, closed store), the ban is not
- * durable, so this process stops presigning for the share set altogether (fail closed) until it
- * restarts: `assertPresignAllowed` refuses with `ERR_COSIGNER_PRESIGN_BLOCKED`. The block is kept
- * per store object, not per process, because one process may hold several parties' stores (the
- * embedded default), and the same share set id names every party's share.
+ * If that write fails (disk full, store busy past its timeout, a damaged row), the ban is not
+ * durable, so presigning for the share set stops altogether (fail closed):
+ * `assertPresignAllowed` refuses with `ERR_COSIGNER_PRESIGN_BLOCKED`. The block is recorded in
+ * memory, per store object (one process may hold several parties' stores — the embedded default
+ * — and the same share set id names every party's share), and, by a separate tiny write, in the
+ * store's meta table, so that it survives a restart and other processes on the store see it. A
+ * blocked share set stays blocked: it needs a refresh, which makes a new share set id. If even
+ * the tiny write fails, only the in-memory block holds, until this process ends.
  * @module
  */
+import { createHash } from 'node:crypto';
+
 import {
   applyDkls23Ban,
   exportDkls23KeyShare,
@@ -27,6 +32,11 @@ import { CosignerError } from '../errors.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 
 const blocked = new WeakMap<CosignerStore, Set<string>>();
+
+/** The meta key of a durable block (hashed: meta keys are at most 128 characters). */
+function blockKey(shareSetId: string): string {
+  return `presign_blocked:${createHash('sha256').update(shareSetId).digest('hex')}`;
+}
 
 /**
  * Applies `error`'s ban to the stored share of `shareSetId` (a new version; its presignatures are
@@ -53,6 +63,14 @@ export function persistDkls23Ban(
     let sets = blocked.get(store);
     if (sets === undefined) blocked.set(store, (sets = new Set()));
     sets.add(shareSetId);
+    try {
+      store.setMeta(
+        blockKey(shareSetId),
+        JSON.stringify({ shareSetId, blockedAt: new Date().toISOString() }),
+      );
+    } catch {
+      // The store refuses writes altogether: the in-memory block is all that is left.
+    }
     throw new CosignerError('ERR_COSIGNER_PRESIGN_BLOCKED', {
       detail: `share set ${shareSetId}: the ban of a failed OT check could not be stored`,
       cause,
@@ -60,10 +78,13 @@ export function persistDkls23Ban(
   }
 }
 
-/** Throws `ERR_COSIGNER_PRESIGN_BLOCKED` if a ban of `shareSetId` failed to persist here. */
+/** Throws `ERR_COSIGNER_PRESIGN_BLOCKED` if a ban of `shareSetId` failed to persist. */
 export function assertPresignAllowed(store: CosignerStore, shareSetId: string): void {
-  if (blocked.get(store)?.has(shareSetId) === true)
+  if (
+    blocked.get(store)?.has(shareSetId) === true ||
+    store.getMeta(blockKey(shareSetId)) !== undefined
+  )
     throw new CosignerError('ERR_COSIGNER_PRESIGN_BLOCKED', {
-      detail: `share set ${shareSetId}: an earlier ban could not be stored; restart after fixing the store`,
+      detail: `share set ${shareSetId}: an earlier ban could not be stored; the share set needs a refresh`,
     });
 }
