@@ -76,13 +76,17 @@ export interface DevPlatform {
 }
 
 /**
- * Starts `countersign dev` in `cwd` (port 0 picks one; pass the previous port to restart the
- * same platform where its co-signers expect it). The Owner's password is DEV_OWNER_PASSWORD.
+ * Starts `countersign dev --platform-only` in `cwd` (port 0 picks one; pass the previous port to
+ * restart the same platform where its co-signers expect it): the callers register their own
+ * co-signers, each a process. The Owner's password is DEV_OWNER_PASSWORD.
  */
 export async function startDev(cwd: string, port = 0): Promise<DevPlatform> {
-  const dev = await startCli(['dev', '--port', String(port)], cwd, /Press Ctrl\+C to stop\./, {
-    COUNTERSIGN_OWNER_PASSWORD: DEV_OWNER_PASSWORD,
-  });
+  const dev = await startCli(
+    ['dev', '--port', String(port), '--platform-only'],
+    cwd,
+    /Press Ctrl\+C to stop\./,
+    { COUNTERSIGN_OWNER_PASSWORD: DEV_OWNER_PASSWORD },
+  );
   const platformUrl = /Base URL: +(http:\/\/127\.0\.0\.1:(\d+))\/v1/.exec(dev.output());
   if (!platformUrl) throw new Error(`no base URL in:\n${dev.output()}`);
   return {

@@ -1,7 +1,9 @@
 /**
- * `countersign dev`: the embedded default. Starts the platform on PGlite in
- * .countersign/, with a workspace, its Owner and an admin API user ready on
- * first run (credentials printed once), then prints what to do next.
+ * `countersign dev`: the embedded default (ARCHITECTURE §11). Starts the platform on PGlite in
+ * .countersign/, with a workspace, its Owner and an admin API user ready on first run
+ * (credentials printed once); then, unless --platform-only, two cloud co-signers and an API
+ * co-signer in the same process (dev/dev-stack.ts) until both root keys exist, and prints how
+ * to sign a RAW message.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -15,19 +17,32 @@ import {
   type PlatformDatabase,
 } from '@countersign/platform';
 import { devDir, readDevState, writeDevState, type DevState } from '../dev-state.js';
+import { startDevStack, type DevStack } from '../dev/dev-stack.js';
+import { cosignerPlatformUrl, runningMessage } from '../dev/dev-output.js';
 import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../parse-port.js';
 import { writeKeyAndCsr } from './csr.js';
 
-export const devHelp = `Usage: countersign dev [--home <dir>] [--host <addr>] [--port <n>]
+export const devHelp = `Usage: countersign dev [--home <dir>] [--host <addr>] [--port <n>] [--platform-only]
 
-Runs Countersign locally on the embedded database (PGlite), zero setup. The
-first run creates a workspace, its Owner and an ADMIN API user whose key is
-written to <home>/dev/api_private.key; later runs reuse them. Ctrl+C stops it.
+Runs Countersign locally, zero setup: the platform on the embedded database
+(PGlite), two Cloud Co-signers and one API co-signer, all in this process. The
+first run creates a workspace, its Owner, an ADMIN API user whose key is
+written to <home>/dev/api_private.key, and a SIGNER API user "dev-signer"
+paired with the API co-signer; it waits until KEYGEN has made the root keys
+(secp256k1 and Ed25519), then prints how to sign a RAW message. Later runs
+reuse all of it; restart on the same --port (the co-signers are paired with
+that address). Ctrl+C stops it.
 
-  --home <dir>    state directory (default .countersign; $COUNTERSIGN_HOME)
-  --host <addr>   listen address (default 127.0.0.1)
-  --port <n>      listen port (default 8080; 0 picks a free port)`;
+Each co-signer has its own store under <home>/cosigners/<name> (local KMS);
+their passphrase is generated once into <home>/dev/cosigner-passphrase (mode
+0600) — for development only.
+
+  --home <dir>       state directory (default .countersign; $COUNTERSIGN_HOME)
+  --host <addr>      listen address (default 127.0.0.1; the co-signers use loopback)
+  --port <n>         listen port (default 8080; 0 picks a free port)
+  --platform-only    run only the platform, as before co-signers existed here
+                     (register your own with cloud-cosigner token and cosigner pair)`;
 
 const OWNER_EMAIL = 'owner@countersign.local';
 
@@ -39,6 +54,7 @@ export async function devCommand(args: string[]): Promise<number> {
       home: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      'platform-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,6 +65,9 @@ export async function devCommand(args: string[]): Promise<number> {
   const home = values.home ?? process.env['COUNTERSIGN_HOME'] ?? '.countersign';
   const host = values.host ?? '127.0.0.1';
   const port = parsePort(values.port ?? '8080');
+  const platformOnly = values['platform-only'] === true;
+  // Checked before anything starts: the co-signers need a loopback address to reach.
+  if (!platformOnly) cosignerPlatformUrl(host, port);
   const dataDir = join(home, 'db');
 
   step(`Opening the embedded database in ${dataDir} (first start takes a few seconds)`);
@@ -66,11 +85,14 @@ export async function devCommand(args: string[]): Promise<number> {
     logLevel: 'warn' as const,
   };
   const app = await buildApp({ config, database });
-  // Before anything is announced: a Ctrl+C at any moment from here closes cleanly.
-  closeOnSignals(
-    () => app.close(),
-    (m) => console.log(m),
-  );
+  let stack: DevStack | undefined;
+  // Before anything is announced: a Ctrl+C at any moment from here closes cleanly, the
+  // co-signers first (their long polls end), then the platform and its database.
+  const close = async (): Promise<void> => {
+    await stack?.stop();
+    await app.close();
+  };
+  closeOnSignals(close, (m) => console.log(m));
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -88,25 +110,46 @@ export async function devCommand(args: string[]): Promise<number> {
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   writeDevState({ ...state, baseUrl }, home);
 
+  if (!platformOnly) {
+    try {
+      stack = await startDevStack({
+        services: app.services,
+        home,
+        workspaceId: state.workspaceId,
+        platformUrl: cosignerPlatformUrl(host, boundPort),
+        step,
+        log: (line) => console.log(line),
+      });
+      await stack.rootKeys();
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
   const keyPath = relative(process.cwd(), state.privateKeyPath) || state.privateKeyPath;
-  console.log(`
-Countersign is running (embedded database, workspace ${state.workspaceId})
-
-  Base URL:      ${baseUrl}/v1
-  API key:       ${state.apiKey}   (role ADMIN)
-  Private key:   ${keyPath}
-  OpenAPI:       ${baseUrl}/docs/json
-
-Next steps (in another terminal):
-  npx countersign api GET /v1/management/api_users
-  npx countersign csr --name my-bot --org "My Company" --out ./my-bot
-  npx countersign api-user create --name my-bot --role VIEWER --csr ./my-bot/api_user.csr
-  npx countersign api GET /v1/management/audit_logs
-
-Press Ctrl+C to stop.`);
-  return new Promise<number>(() => {
-    /* runs until a signal closes it */
-  });
+  console.log(
+    runningMessage({
+      workspaceId: state.workspaceId,
+      baseUrl,
+      apiKey: state.apiKey,
+      keyPath,
+      stackHome: platformOnly ? undefined : home,
+    }),
+  );
+  if (stack === undefined) {
+    return new Promise<number>(() => {
+      /* runs until a signal closes it */
+    });
+  }
+  // Runs until a signal closes it, or a co-signer stops on its own: then the stack is broken.
+  try {
+    await stack.stopped;
+  } catch (error) {
+    console.error(`countersign dev: ${(error as Error).message}; shutting down`);
+  }
+  await close();
+  return ExitCode.FAILURE;
 }
 
 function step(message: string): void {

@@ -1,0 +1,180 @@
+/**
+ * The signing half of `countersign dev` (ARCHITECTURE §11): two Cloud Co-signers and one API
+ * co-signer, run inside the dev process by the co-signer library — the same code as `cosigner
+ * setup/pair/start` — each with its own store under <home>/cosigners/<name>, talking to the
+ * platform over HTTP on loopback. The API co-signer is paired to the SIGNER API user
+ * "dev-signer"; the first run ends with both root keys made by KEYGEN, later runs reuse it all.
+ */
+import { join, resolve } from 'node:path';
+import { runDaemon, type DaemonLog } from '@countersign/cosigner';
+import type { PlatformServices } from '@countersign/platform';
+import { devPassphrase } from './dev-passphrase.js';
+import { moveAside, openDevCosigner, type DevCosigner } from './dev-cosigner-home.js';
+import { knownHere, pairSigner, registerCloudCosigner, registrationOf } from './dev-pairing.js';
+import { devOwner, ensureDevSigner } from './dev-signer.js';
+import { ROOT_KEY_ALGORITHMS, rootKeysOf, waitForRootKeys } from './root-keys.js';
+
+/** The co-signers of the embedded default, in roster order (cloud-1, cloud-2, the signer's). */
+const PARTIES = [
+  { name: 'cloud-1', mode: 'cloud', slot: 1 },
+  { name: 'cloud-2', mode: 'cloud', slot: 2 },
+  { name: 'dev-api', mode: 'api' },
+] as const;
+
+/** Both DKGs on a slow machine take well under this; beyond it something is stuck. */
+const KEYGEN_TIMEOUT_MS = 5 * 60_000;
+
+export interface DevStackOptions {
+  readonly services: PlatformServices;
+  readonly home: string;
+  readonly workspaceId: string;
+  /** The platform as the co-signers reach it (loopback). */
+  readonly platformUrl: string;
+  /** Progress lines ("• …"). */
+  readonly step: (message: string) => void;
+  /** What the co-signers report while running. */
+  readonly log: (line: string) => void;
+}
+
+export interface DevStack {
+  /** Rejects, with the reason, if a co-signer stops on its own. */
+  readonly stopped: Promise<never>;
+  /** Resolves once both root keys exist (made now by KEYGEN, or by an earlier run). */
+  rootKeys(): Promise<void>;
+  /** Stops the co-signers (their jobs' leases expire and are offered again) and closes their stores. */
+  stop(): Promise<void>;
+}
+
+/** Opens the co-signers, pairs what is not paired yet, and starts their daemons. */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const { services, home, workspaceId, platformUrl, step } = options;
+  const { passphrase } = devPassphrase(home);
+  const cosigners: DevCosigner[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of cosigners.splice(0)) await c.close();
+  };
+  try {
+    step(
+      `Opening the co-signer stores in ${join(home, 'cosigners')} (local KMS, development only)`,
+    );
+    for (const party of PARTIES) {
+      cosigners.push(await openCurrent(options, party.name, party.mode, passphrase));
+    }
+    const [cloud1, cloud2, api] = cosigners as [DevCosigner, DevCosigner, DevCosigner];
+    for (const [cosigner, slot] of [
+      [cloud1, 1],
+      [cloud2, 2],
+    ] as const) {
+      if (registrationOf(cosigner.store) !== undefined) continue;
+      step(`Registering ${cosigner.name} as cloud co-signer ${slot}`);
+      await registerCloudCosigner(services, cosigner, slot, platformUrl);
+    }
+    const owner = await devOwner(services.database, workspaceId);
+    const signerId = await ensureDevSigner(services, owner, home);
+    if (api.store.pairedApiKeys.getPairedApiKey(signerId) === undefined) {
+      step('Pairing the API co-signer with the SIGNER API user dev-signer (approved as the Owner)');
+      await pairSigner(services, api, owner, signerId, platformUrl);
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  const abort = new AbortController();
+  const daemons = cosigners.map((c) =>
+    runDaemon({
+      store: c.store,
+      mode: c.mode,
+      signal: abort.signal,
+      log: daemonLog(c.name, options.log),
+    }),
+  );
+  const stopped = new Promise<never>((_, reject) => {
+    daemons.forEach((daemon, i) => {
+      const name = cosigners[i]!.name;
+      daemon.then(
+        () => {
+          if (!abort.signal.aborted) reject(new Error(`co-signer ${name} stopped`));
+        },
+        (error: unknown) => reject(new Error(`co-signer ${name} stopped: ${describe(error)}`)),
+      );
+    });
+  });
+  // Whoever needs it awaits `stopped`; an unobserved rejection must not end the process.
+  stopped.catch(() => undefined);
+  return {
+    stopped,
+    stop: async () => {
+      abort.abort();
+      await Promise.allSettled(daemons);
+      await closeAll();
+    },
+    rootKeys: async () => {
+      const have = await rootKeysOf(services.database, workspaceId);
+      if (have.length === ROOT_KEY_ALGORITHMS.length) {
+        step('Reusing the root keys (secp256k1 and Ed25519)');
+        return;
+      }
+      step('Generating root keys (secp256k1 and Ed25519) … the first run takes a minute or so');
+      const started = Date.now();
+      await waitForRootKeys(services.database, workspaceId, {
+        timeoutMs: KEYGEN_TIMEOUT_MS,
+        abandoned: stopped,
+      });
+      step(`Root keys ready in ${Math.round((Date.now() - started) / 1000)} s`);
+    },
+  };
+}
+
+/**
+ * Opens a co-signer and checks it belongs to this platform: a store registered with a co-signer
+ * the database does not know (the database was removed, the store kept) is moved aside and made
+ * again; one registered at another address is refused with what to do.
+ */
+async function openCurrent(
+  options: DevStackOptions,
+  name: string,
+  mode: 'api' | 'cloud',
+  passphrase: string,
+): Promise<DevCosigner> {
+  const { services, home, workspaceId, platformUrl, step } = options;
+  const cosigner = await openDevCosigner(home, name, mode, passphrase, step);
+  const registration = registrationOf(cosigner.store);
+  if (registration === undefined) return cosigner;
+  if (!(await knownHere(services, cosigner, registration.cosignerId, workspaceId))) {
+    await cosigner.close();
+    step(`${name}: its store belongs to an earlier database; moved to ${moveAside(cosigner.dir)}`);
+    return openDevCosigner(home, name, mode, passphrase, step);
+  }
+  if (registration.platformUrl !== new URL(platformUrl).href.replace(/\/$/, '')) {
+    await cosigner.close();
+    const port = new URL(registration.platformUrl).port;
+    throw new Error(
+      `the development co-signers are paired with the platform at ${registration.platformUrl}; ` +
+        `run countersign dev --port ${port} (or move ${resolve(home)} away to start over)`,
+    );
+  }
+  return cosigner;
+}
+
+/** The co-signers' job outcomes and warnings, one line each; routine polling stays quiet. */
+function daemonLog(name: string, write: (line: string) => void): DaemonLog {
+  const line = (message: string, fields: Record<string, unknown> = {}): void => {
+    const detail = ['type', 'algorithm', 'reason', 'error']
+      .map((k) => fields[k])
+      .filter((v) => typeof v === 'string')
+      .join(' ');
+    write(`  [${name}] ${message}${detail ? `: ${detail}` : ''}`);
+  };
+  return {
+    info: (message, fields) => {
+      if (message === 'job done') line(message, fields);
+    },
+    warn: line,
+  };
+}
+
+function describe(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  return [e.code, e.message].filter((v) => typeof v === 'string').join(': ') || String(error);
+}
