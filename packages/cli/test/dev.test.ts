@@ -1,19 +1,33 @@
 /**
  * The README's run command, end to end: `countersign dev` as a real process,
- * then the CLI against it as a newcomer would use it.
+ * then the CLI against it as a newcomer would use it — the platform alone
+ * (--platform-only), and the whole signing stack signing the README's RAW
+ * messages, verified with @noble/curves and @scure/bip32 against the root keys
+ * the API co-signer's store holds.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { derivePublicKey } from '@countersign/mpc';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli, startCli } from './helpers.js';
+import { cosigner, type ShareSetStatus } from './signing-stack.js';
 
-describe('countersign dev', () => {
+describe('countersign dev --platform-only', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'countersign-dev-'));
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('starts, serves signed requests, creates API users, verifies the audit log, and stops cleanly', async () => {
-    const dev = await startCli(['dev', '--port', '0'], cwd, /Press Ctrl\+C to stop\./);
+    const dev = await startCli(
+      ['dev', '--port', '0', '--platform-only'],
+      cwd,
+      /Press Ctrl\+C to stop\./,
+    );
     const out = dev.output();
     expect(out).toMatch(/password: \S{16,}/);
     const baseUrl = /Base URL: +(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(out)?.[1];
@@ -64,11 +78,195 @@ describe('countersign dev', () => {
     expect(verify.stdout).toMatch(/Audit chain intact: \d+ entries verified/);
 
     // A second start reuses the workspace and key: no new Owner password.
-    const again = await startCli(['dev', '--port', '0'], cwd, /Press Ctrl\+C to stop\./);
+    const again = await startCli(
+      ['dev', '--port', '0', '--platform-only'],
+      cwd,
+      /Press Ctrl\+C to stop\./,
+    );
     expect(again.output()).toMatch(/Reusing the workspace/);
     expect(again.output()).not.toMatch(/password:/);
     expect(again.output()).toContain(apiKey);
     again.child.kill('SIGINT');
     expect(await exitOf(again.child)).toBe(0);
   });
+});
+
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const READY = /Press Ctrl\+C to stop\./;
+
+/** The README's RAW-signing commands, in order, split into arguments as a shell would. */
+function readmeSignCommands(): { line: string; args: string[] }[] {
+  return readFileSync(README, 'utf8')
+    .split('\n')
+    .filter((l) => /^npx countersign api (POST|GET) \/v1\/transactions/.test(l))
+    .map((line) => ({
+      line,
+      args: [...line.slice('npx countersign '.length).matchAll(/'([^']*)'|(\S+)/g)].map(
+        (m) => m[1] ?? m[2]!,
+      ),
+    }));
+}
+
+interface SignedMessage {
+  content: string;
+  algorithm: string;
+  derivationPath: number[];
+  signature: { fullSig: string; r?: string; s?: string; v?: number };
+  publicKey: string;
+}
+
+describe('countersign dev: the signing stack', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'countersign-dev-stack-'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  /** Runs the README's commands (with `rename` applied to the ids) and waits for COMPLETED. */
+  const signAsReadme = async (rename: (arg: string) => string = (a) => a) => {
+    const commands = readmeSignCommands();
+    const results: SignedMessage[] = [];
+    for (const { args } of commands.filter((c) => c.args[1] === 'POST')) {
+      const created = runCli(args.map(rename), cwd);
+      expect(created.status, created.stderr).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ id: expect.any(String) });
+    }
+    for (const { args } of commands.filter((c) => c.args[1] === 'GET')) {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const read = runCli(args.map(rename), cwd);
+        expect(read.status, read.stderr).toBe(0);
+        const tx = JSON.parse(read.stdout) as { status: string; signedMessages?: SignedMessage[] };
+        expect(['SUBMITTED', 'PENDING_SIGNATURE', 'COMPLETED']).toContain(tx.status);
+        if (tx.status === 'COMPLETED') {
+          expect(tx.signedMessages).toHaveLength(1);
+          results.push(tx.signedMessages![0]!);
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`still ${tx.status}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    return results;
+  };
+
+  /** The API co-signer's root keys, read from its store with the `cosigner` command. */
+  const rootKeys = (): ShareSetStatus[] => {
+    const r = cosigner(
+      [
+        'status',
+        '--home',
+        '.countersign/cosigners/dev-api',
+        '--passphrase-file',
+        '.countersign/dev/cosigner-passphrase',
+        '--json',
+      ],
+      cwd,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
+  };
+
+  /** Both signatures verify under the key derived from the root along their path. */
+  const verifySignatures = (signed: SignedMessage[], roots: ShareSetStatus[]): void => {
+    const [eddsa, ecdsa] = signed;
+    const message = Buffer.from('Hello, Countersign');
+    expect(eddsa).toMatchObject({
+      algorithm: 'MPC_EDDSA_ED25519',
+      content: message.toString('hex'),
+    });
+    expect(eddsa!.derivationPath).toEqual([44, 0, 0, 0, 0]);
+    const edRoot = roots.find((s) => s.algorithm === 'EDDSA_ED25519')!;
+    const edKey = derivePublicKey(
+      {
+        curve: 'ed25519',
+        publicKey: Buffer.from(edRoot.publicKey!, 'hex'),
+        chainCode: Buffer.from(edRoot.chainCode!, 'hex'),
+      },
+      eddsa!.derivationPath,
+    ).publicKey;
+    expect(eddsa!.publicKey).toBe(Buffer.from(edKey).toString('hex'));
+    const edSig = Buffer.from(eddsa!.signature.fullSig, 'hex');
+    expect(ed25519.verify(edSig, message, edKey, { zip215: false })).toBe(true);
+    expect(ed25519.verify(edSig, Buffer.from('another message'), edKey)).toBe(false);
+
+    const digest = createHash('sha256').update(message).digest();
+    expect(ecdsa).toMatchObject({
+      algorithm: 'MPC_ECDSA_SECP256K1',
+      content: digest.toString('hex'),
+    });
+    const ecRoot = roots.find((s) => s.algorithm === 'ECDSA_SECP256K1')!;
+    const child = new HDKey({
+      publicKey: Buffer.from(ecRoot.publicKey!, 'hex'),
+      chainCode: Buffer.from(ecRoot.chainCode!, 'hex'),
+    }).derive(`m/${ecdsa!.derivationPath.join('/')}`);
+    expect(ecdsa!.publicKey).toBe(Buffer.from(child.publicKey!).toString('hex'));
+    const ecSig = Buffer.from(ecdsa!.signature.fullSig, 'hex');
+    expect(secp256k1.verify(ecSig, digest, child.publicKey!, { prehash: false, lowS: true })).toBe(
+      true,
+    );
+  };
+
+  it("signs the README's RAW messages with both root keys, and signs again after a restart without a new KEYGEN", async () => {
+    const readme = readmeSignCommands();
+    expect(readme.map((c) => c.args.slice(1, 3))).toEqual([
+      ['POST', '/v1/transactions'],
+      ['POST', '/v1/transactions'],
+      ['GET', '/v1/transactions/external_tx_id/hello-ed25519'],
+      ['GET', '/v1/transactions/external_tx_id/hello-secp256k1'],
+    ]);
+
+    const dev = await startCli(['dev', '--port', '0'], cwd, READY);
+    const out = dev.output();
+    expect(out).toMatch(/Generating root keys \(secp256k1 and Ed25519\)/);
+    expect(out).toMatch(/Root keys ready in \d+ s/);
+    // What dev prints is what the README shows, command for command.
+    for (const { line } of readme) expect(out).toContain(line);
+    expect(statSync(join(cwd, '.countersign/dev/cosigner-passphrase')).mode & 0o777).toBe(0o600);
+    const port = /Base URL: +http:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]!;
+    const users = JSON.parse(runCli(['api', 'GET', '/v1/management/api_users'], cwd).stdout) as {
+      users: { name: string; role: string }[];
+    };
+    expect(users.users).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'dev-signer', role: 'SIGNER' })]),
+    );
+
+    const first = await signAsReadme();
+    dev.child.kill('SIGINT');
+    expect(await exitOf(dev.child)).toBe(0);
+    const roots = rootKeys();
+    expect(roots.map((s) => s.algorithm).sort()).toEqual(['ECDSA_SECP256K1', 'EDDSA_ED25519']);
+    verifySignatures(first, roots);
+
+    // Second run on the same port: everything reused, no KEYGEN, and it signs again.
+    const again = await startCli(['dev', '--port', port], cwd, READY);
+    expect(again.output()).toMatch(/Reusing the root keys/);
+    expect(again.output()).not.toMatch(/Generating root keys|password:|KEYGEN/);
+    const second = await signAsReadme((a) => a.replaceAll('hello-', 'again-'));
+    again.child.kill('SIGTERM');
+    expect(await exitOf(again.child)).toBe(0);
+    expect(rootKeys()).toEqual(roots);
+    verifySignatures(second, roots);
+    // Same message, same path, same key: both runs signed with the same root keys.
+    expect(second.map((m) => m.publicKey)).toEqual(first.map((m) => m.publicKey));
+
+    // Started on another port, the paired co-signers would not find their platform: refused.
+    const moved = runCli(['dev', '--port', '0'], cwd);
+    expect(moved.status).toBe(1);
+    expect(moved.stderr).toContain(
+      `paired with the platform at http://127.0.0.1:${port}; run countersign dev --port ${port}`,
+    );
+  }, 400_000);
+
+  it('a database removed while the stores stay: the stores are moved aside, new ones make new root keys', async () => {
+    rmSync(join(cwd, '.countersign/db'), { recursive: true, force: true });
+    const dev = await startCli(['dev', '--port', '0'], cwd, READY);
+    const out = dev.output();
+    expect(out).toMatch(/does not match the database: creating a new workspace/);
+    for (const name of ['cloud-1', 'cloud-2', 'dev-api'])
+      expect(out).toContain(`${name}: its store belongs to an earlier database; moved to`);
+    expect(out).toMatch(/Root keys ready/);
+    const entries = readdirSync(join(cwd, '.countersign/cosigners'));
+    expect(entries.filter((e) => e.includes('.stale-'))).toHaveLength(3);
+    expect(existsSync(join(cwd, '.countersign/cosigners/dev-api/cosigner.json'))).toBe(true);
+    dev.child.kill('SIGTERM');
+    expect(await exitOf(dev.child)).toBe(0);
+  }, 400_000);
 });
