@@ -166,7 +166,22 @@ describe('co-signer tokens', () => {
     const t = await rotate(c.refreshToken);
     await cosignerApiKeys(p, t.accessToken);
     const after = await signedRequest(p, admin, 'GET', url);
-    expect(after.json()).toEqual({ id: user.id, lastSeen: clock.now().toISOString() });
+    const seen = clock.now().toISOString();
+    expect(after.json()).toEqual({ id: user.id, lastSeen: seen });
+    // Written at most every 15 s per co-signer: a call 5 s later leaves it, one more than 15 s
+    // after the write moves it.
+    clock.advance(5_000);
+    await cosignerApiKeys(p, t.accessToken);
+    expect((await signedRequest(p, admin, 'GET', url)).json()).toEqual({
+      id: user.id,
+      lastSeen: seen,
+    });
+    clock.advance(10_001);
+    await cosignerApiKeys(p, t.accessToken);
+    expect((await signedRequest(p, admin, 'GET', url)).json()).toEqual({
+      id: user.id,
+      lastSeen: clock.now().toISOString(),
+    });
   });
 
   it('refused co-signer credentials are audited and bounded per address (review L2)', async () => {

@@ -52,6 +52,13 @@ export interface CosignerCaller {
 type RefreshOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; error: CosignerTokenError };
 
 export class CosignerTokenService {
+  /**
+   * When this instance last wrote each co-signer's lastSeen. Every relay call authenticates, a
+   * signing session makes dozens of them, and the conditional UPDATE costs a database round
+   * trip even when it changes nothing; within the granularity it would not write anyway.
+   */
+  private readonly lastSeenWritten = new Map<string, number>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly cosigners: CosignerRepository,
@@ -202,7 +209,11 @@ export class CosignerTokenService {
         'Access token has expired; get a new one from /cosigner/v1/token',
       );
     }
-    await this.cosigners.touchLastSeen(row.cosigner_id, now, LAST_SEEN_GRANULARITY_MS);
+    const written = this.lastSeenWritten.get(row.cosigner_id);
+    if (written === undefined || now.getTime() - written >= LAST_SEEN_GRANULARITY_MS) {
+      await this.cosigners.touchLastSeen(row.cosigner_id, now, LAST_SEEN_GRANULARITY_MS);
+      this.lastSeenWritten.set(row.cosigner_id, now.getTime());
+    }
     return { cosignerId: row.cosigner_id, familyId: row.family_id };
   }
 
