@@ -242,6 +242,20 @@ describe('MPC relay', () => {
     expect((await report(reoffered!.leaseId)).statusCode).toBe(409);
   });
 
+  it('a co-signer that hung up mid-poll is leased nothing: the job waits for its next poll', async () => {
+    const a = parties[0]!;
+    while ((await work(a)) !== undefined); // older sessions' jobs
+    const hungUp = new AbortController();
+    const abandoned = p.app.services.cosignerJobs.next(a.cosignerId, 30_000, hungUp.signal);
+    hungUp.abort();
+    // Work arrives while the abandoned poll is still winding down: it must not take it.
+    const sessionId = await newSession();
+    p.app.services.mpcSessions.announce(parties.map((x) => x.cosignerId));
+    expect(await abandoned).toBeUndefined();
+    const job = await work(a);
+    expect(job).toMatchObject({ sessionId, attempt: 1 });
+  });
+
   it('a party that fails its job fails the session for everyone', async () => {
     const sessionId = await newSession();
     const b = parties[1]!;

@@ -81,12 +81,28 @@ export class CosignerJobService {
     this.onSessionEnd = handler;
   }
 
-  /** Long poll: leases the caller's oldest available job, waiting up to `waitMs` for one. */
-  async next(cosignerId: string, waitMs: number): Promise<LeasedJob | undefined> {
-    return this.notifier.poll(workKey(cosignerId), waitMs, () => this.leaseNext(cosignerId));
+  /**
+   * Long poll: leases the caller's oldest available job, waiting up to `waitMs` for one. Nothing
+   * is leased once `signal` aborts: a co-signer that hung up (stopped, restarted) would hold the
+   * job, unseen, until its lease expired.
+   */
+  async next(
+    cosignerId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<LeasedJob | undefined> {
+    return this.notifier.poll(
+      workKey(cosignerId),
+      waitMs,
+      () => this.leaseNext(cosignerId, signal),
+      signal,
+    );
   }
 
-  private async leaseNext(cosignerId: string): Promise<LeasedJob | undefined> {
+  private async leaseNext(
+    cosignerId: string,
+    signal?: AbortSignal,
+  ): Promise<LeasedJob | undefined> {
     await this.expireSessions();
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
@@ -142,7 +158,8 @@ export class CosignerJobService {
           .forUpdate('j')
           .skipLocked()
           .executeTakeFirst();
-        if (!job) return undefined;
+        // Checked last, with the job in hand: a hang-up during this check still leases nothing.
+        if (!job || signal?.aborted) return undefined;
         if (job.attempts >= MAX_ATTEMPTS) {
           await this.failJob(trx, job.id, job.session_id, 'lease expired too many times');
           continue;

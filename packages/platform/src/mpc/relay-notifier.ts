@@ -27,22 +27,26 @@ export class RelayNotifier {
   /**
    * Runs `check` until it returns a value or `waitMs` has passed, sleeping between checks until
    * `key` is notified or `recheckMs` passes. Returns the last `check` result (undefined on timeout).
+   * Once `signal` aborts (the asker hung up), `check` runs no more: a check with side effects,
+   * such as leasing a job, must not act for someone who can no longer receive its answer.
    */
   async poll<T>(
     key: string,
     waitMs: number,
     check: () => Promise<T | undefined>,
+    signal?: AbortSignal,
   ): Promise<T | undefined> {
     const deadline = Date.now() + waitMs;
     for (;;) {
+      if (signal?.aborted) return undefined;
       const found = await check();
       const left = deadline - Date.now();
       if (found !== undefined || left <= 0 || this.closed) return found;
-      await this.sleep(key, Math.min(left, this.recheckMs));
+      await this.sleep(key, Math.min(left, this.recheckMs), signal);
     }
   }
 
-  private sleep(key: string, ms: number): Promise<void> {
+  private sleep(key: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiters.get(key);
       if (!set) {
@@ -51,11 +55,13 @@ export class RelayNotifier {
       }
       const wake = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
         this.waiters.get(key)?.delete(wake);
         resolve();
       };
       const timer = setTimeout(wake, ms);
       set.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }

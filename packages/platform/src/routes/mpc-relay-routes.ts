@@ -48,8 +48,15 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         response: { 200: WorkResponseSchema, ...errors },
       },
     },
-    async (request) => {
-      const job = await cosignerJobs.next(callerOf(request), (request.query.wait ?? 0) * 1000);
+    async (request, reply) => {
+      // The response's close: answered, or the co-signer hung up mid-wait.
+      const hungUp = new AbortController();
+      reply.raw.once('close', () => hungUp.abort());
+      const job = await cosignerJobs.next(
+        callerOf(request),
+        (request.query.wait ?? 0) * 1000,
+        hungUp.signal,
+      );
       return { jobs: job ? [job] : [] };
     },
   );
