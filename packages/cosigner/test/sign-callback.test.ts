@@ -135,4 +135,11 @@ describe('the SIGN job asks the Callback Handler', () => {
       approveByCallback(ctx, job(), authorization({ expiresAt: soon })),
     ).rejects.toMatchObject({ subStatus: 'CALLBACK_SESSION_DEADLINE' });
   });
+
+  it('with no handler a short lease does not matter: nobody is asked, nothing waits', async () => {
+    const soon = Date.now() + 10_000;
+    await expect(
+      approveByCallback(context('api', paired), job({ leaseExpiresAt: soon }), authorization()),
+    ).resolves.toBeUndefined();
+  });
 });
