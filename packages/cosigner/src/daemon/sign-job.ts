@@ -44,6 +44,7 @@ import { CosignerError } from '../errors.js';
 import type { SigningClaim } from '../store/signing-record-repository.js';
 import { assertPresignAllowed, persistDkls23Ban } from './dkls23-ban.js';
 import type { JobContext } from './job-context.js';
+import { crashPoint } from './crash-points.js';
 import { publishedSession } from './published-session.js';
 import { RelayPhase, runOverRelay } from './relay-session.js';
 import { approveByCallback } from './sign-callback.js';
@@ -98,6 +99,7 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
       outcome.shareReleased ? 'ERR_COSIGNER_SHARE_RELEASED' : 'ERR_COSIGNER_CONFLICT',
       { detail: outcome.reason },
     );
+  crashPoint('sign:claimed');
 
   let shareSent = false;
   const input: SignInput = {
@@ -110,11 +112,13 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
       if (shareSent) return;
       ctx.store.signingRecords.markShareSent(claim);
       shareSent = true;
+      crashPoint('sign:share-sent');
     },
   };
   const result =
     job.algorithm === 'EDDSA_ED25519' ? await signEddsa(input) : await signEcdsa(input);
   ctx.store.signingRecords.markSigned(claim, JSON.stringify(result));
+  crashPoint('sign:signed');
   return result;
 }
 
@@ -193,6 +197,7 @@ async function presignAndSign(input: SignInput): Promise<SignResult> {
       throw error;
     }
     const { result: presignature, after } = presigned;
+    crashPoint('sign:presigned');
     const online = new RelayPhase(ctx, job, roster, DKLS23_ONLINE_PROTOCOL, {
       beforeSend: input.shareLeaving,
     });
@@ -205,6 +210,7 @@ async function presignAndSign(input: SignInput): Promise<SignResult> {
         path: authorization.derivationPath,
         store: ctx.store.spentPresignatures,
       });
+      crashPoint('sign:spent');
       await online.send([
         {
           sid,

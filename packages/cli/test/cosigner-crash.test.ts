@@ -1,0 +1,310 @@
+/**
+ * Kill -9 of the API co-signer at every durable step of a signing (issue: "after restart the job
+ * either completes or fails cleanly, no presignature is used twice, no transaction is signed
+ * twice"). The API co-signer is a real `cosigner start` process that sends itself SIGKILL at a
+ * named crash point (src/daemon/crash-points.ts); it is then started again, as an operator or a
+ * supervisor would, and the transaction must reach an end the point allows:
+ *
+ * - before any share of its exists (claimed; ECDSA presigned or spent): its lease expires, the
+ *   restarted daemon refuses the interrupted session (its nonces died), and a fresh session
+ *   signs — or, where a cloud co-signer had already released its share in the dead session,
+ *   every fresh session is refused and the transaction FAILS with no signature;
+ * - SHARE_SENT recorded (the share may have left): never signed again — FAILED, no signature;
+ * - SIGNED recorded (the report was lost): the re-offered session answers from the store —
+ *   COMPLETED with that one signature.
+ *
+ * The platform and the two cloud co-signers run in this process (their state is read directly);
+ * the platform keeps its production lease/long-poll relation (lease > message wait), shortened.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  openLocalKms,
+  openStore,
+  pairApiKey,
+  runDaemon,
+  type CosignerStore,
+} from '@countersign/cosigner';
+import { buildApp, defaultConfig, openDatabase, type Principal } from '@countersign/platform';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COSIGNER_BIN, freshCsrPem, newCosignerStore } from './helpers.js';
+
+const PASSPHRASE = 'crash test passphrase';
+type Algorithm = 'EDDSA_ED25519' | 'ECDSA_SECP256K1';
+type End = 'COMPLETED' | 'FAILED' | 'EITHER';
+
+const CASES: { point: string; algorithm: Algorithm; end: End }[] = [
+  { point: 'sign:claimed', algorithm: 'EDDSA_ED25519', end: 'COMPLETED' },
+  { point: 'sign:share-sent', algorithm: 'EDDSA_ED25519', end: 'FAILED' },
+  { point: 'sign:signed', algorithm: 'EDDSA_ED25519', end: 'COMPLETED' },
+  { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', end: 'COMPLETED' },
+  // The clouds may or may not have released their shares when the API co-signer dies here.
+  { point: 'sign:presigned', algorithm: 'ECDSA_SECP256K1', end: 'EITHER' },
+  { point: 'sign:spent', algorithm: 'ECDSA_SECP256K1', end: 'EITHER' },
+  { point: 'sign:share-sent', algorithm: 'ECDSA_SECP256K1', end: 'FAILED' },
+  { point: 'sign:signed', algorithm: 'ECDSA_SECP256K1', end: 'COMPLETED' },
+];
+
+/** Runs `cosigner …` without blocking this process (the platform answers from here). */
+function cosigner(
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): {
+  child: ChildProcess;
+  output: () => string;
+  done: Promise<{ code: number | null; signal: string | null }>;
+} {
+  const child = spawn(process.execPath, [COSIGNER_BIN, ...args], {
+    cwd,
+    env: { ...process.env, COSIGNER_PASSPHRASE: PASSPHRASE, ...extraEnv },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => out, done };
+}
+
+async function succeeded(run: ReturnType<typeof cosigner>, what: string): Promise<string> {
+  const { code } = await run.done;
+  if (code !== 0) throw new Error(`${what} exited ${String(code)}:\n${run.output()}`);
+  return run.output();
+}
+
+describe.sequential('kill -9 of the API co-signer during a signing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-crash-'));
+  const stop = new AbortController();
+  const stores: CosignerStore[] = [];
+  const daemons: Promise<void>[] = [];
+  const logs: string[] = [];
+  let app: FastifyInstance;
+  let principal: Principal;
+  let apiDaemon: ReturnType<typeof cosigner> | undefined;
+
+  const apiHome = join(dir, 'api');
+  const startApi = (crashAt?: string) =>
+    (apiDaemon = cosigner(
+      ['start', '--home', apiHome],
+      dir,
+      crashAt === undefined ? {} : { COUNTERSIGN_CRASH_AT: crashAt },
+    ));
+  const allLogs = () => `${logs.join('\n')}\n--- api co-signer:\n${apiDaemon?.output() ?? ''}`;
+
+  const waitFor = async (what: () => Promise<boolean>, ms: number): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > deadline) throw new Error(`timed out; logs:\n${allLogs()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  afterAll(async () => {
+    stop.abort();
+    if (apiDaemon !== undefined && apiDaemon.child.exitCode === null) {
+      apiDaemon.child.kill('SIGTERM');
+      await apiDaemon.done;
+    }
+    await Promise.allSettled(daemons);
+    for (const s of stores) s.close();
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeAll(async () => {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    app = await buildApp({
+      config: { ...defaultConfig, logLevel: 'silent', database: {} },
+      database,
+      // The co-signer's message long poll waits 20 s and renews the lease at each call, so a
+      // lease must outlast it (production: 60 s); 25 s keeps each crash case short.
+      relay: { recheckMs: 200, leaseMs: 25_000, sessionTtlMs: 180_000 },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const { services } = app;
+    const ws = await services.workspaces.create({ name: 'Crash', ownerEmail: 'o@crash.test' });
+    for (const slot of [1, 2] as const) {
+      const name = `cloud-${slot}`;
+      const store = await newCosignerStore(join(dir, name), PASSPHRASE);
+      stores.push(store);
+      const { token } = await services.cloudCosigners.issueToken(slot);
+      await pairApiKey(store, { pairingToken: token, platformUrl: url, name });
+      daemons.push(
+        runDaemon({
+          store,
+          mode: 'cloud',
+          signal: stop.signal,
+          log: {
+            info: (m, f) =>
+              logs.push(`${new Date().toISOString()} ${name} ${m} ${JSON.stringify(f ?? {})}`),
+            warn: (m, f) =>
+              logs.push(`${new Date().toISOString()} ${name} WARN ${m} ${JSON.stringify(f ?? {})}`),
+          },
+        }),
+      );
+    }
+    const signer = await services.apiUsers.create(ws.owner, {
+      name: 'signer',
+      role: 'SIGNER',
+      csrPem: freshCsrPem(dir, 'signer'),
+    });
+    principal = {
+      kind: 'api_user',
+      id: signer.user.id,
+      workspaceId: ws.workspaceId,
+      role: 'SIGNER',
+      name: 'signer',
+    };
+    const { pairingToken } = await services.pairing.issuePairingToken(ws.owner, signer.user.id);
+    // The API co-signer as its operator sets it up: `cosigner setup`, the Owner approves, `pair`.
+    const setup = await succeeded(
+      cosigner(
+        [
+          'setup',
+          '--home',
+          apiHome,
+          '--kms',
+          'local',
+          '--name',
+          'api',
+          '--pairing-token',
+          pairingToken,
+          '--platform-url',
+          url,
+          '--no-wait',
+          '--json',
+        ],
+        dir,
+      ),
+      'cosigner setup',
+    );
+    const { requestId } = (JSON.parse(setup) as { pairing: { requestId: string } }).pairing;
+    await services.approvals.decide(ws.owner, requestId, 'APPROVE');
+    await succeeded(cosigner(['pair', '--home', apiHome, '--timeout', '60'], dir), 'cosigner pair');
+    startApi();
+    await waitFor(async () => {
+      const keys = await services.database.db
+        .selectFrom('root_keys')
+        .select('algorithm')
+        .where('workspace_id', '=', ws.workspaceId)
+        .execute();
+      return keys.length === 2;
+    }, 240_000);
+  }, 400_000);
+
+  const sessionsOf = async (algorithm: Algorithm) =>
+    app.services.database.db
+      .selectFrom('mpc_sessions')
+      .select(['id', 'status'])
+      .where('purpose', '=', 'SIGN')
+      .where('algorithm', '=', algorithm)
+      .where('workspace_id', '=', principal.workspaceId)
+      .execute();
+
+  it.each(CASES)(
+    'dies at $point ($algorithm): after a restart it ends $end, signed at most once',
+    async ({ point, algorithm, end }) => {
+      const { services } = app;
+      // A clean daemon stops with SIGTERM (exit 0); the next one dies at the point.
+      if (apiDaemon !== undefined && apiDaemon.child.exitCode === null) {
+        apiDaemon.child.kill('SIGTERM');
+        expect((await apiDaemon.done).code).toBe(0);
+      }
+      const before = new Set((await sessionsOf(algorithm)).map((s) => s.id));
+      const dying = startApi(point);
+      const content = Buffer.from(
+        secp256k1.utils.randomSecretKey().slice(0, algorithm === 'ECDSA_SECP256K1' ? 32 : 24),
+      ).toString('hex');
+      const { id } = await services.transactions.create(
+        principal,
+        {
+          operation: 'RAW',
+          source: { type: 'VAULT_ACCOUNT', id: '0' },
+          extraParameters: {
+            rawMessageData: {
+              algorithm:
+                algorithm === 'ECDSA_SECP256K1' ? 'MPC_ECDSA_SECP256K1' : 'MPC_EDDSA_ED25519',
+              messages: [{ content }],
+            },
+          },
+        },
+        undefined,
+      );
+      // It really died there, by SIGKILL — not an error path that cleaned up.
+      const died = await Promise.race([
+        dying.done,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`did not reach ${point}:\n${allLogs()}`)), 120_000),
+        ),
+      ]);
+      expect(died).toEqual({ code: null, signal: 'SIGKILL' });
+
+      startApi();
+      let tx = await services.transactions.get(principal.workspaceId, id);
+      await waitFor(async () => {
+        tx = await services.transactions.get(principal.workspaceId, id);
+        return tx.status === 'COMPLETED' || tx.status === 'FAILED';
+      }, 240_000);
+      if (end !== 'EITHER') expect(tx.status, allLogs()).toBe(end);
+
+      const sessions = (await sessionsOf(algorithm)).filter((s) => !before.has(s.id));
+      const done = sessions.filter((s) => s.status === 'DONE');
+      if (tx.status === 'COMPLETED') {
+        // One session signed; its one signature verifies under the key the platform reports.
+        expect(done).toHaveLength(1);
+        expect(tx.signedMessages).toHaveLength(1);
+        const signed = tx.signedMessages[0]!;
+        const publicKey = Buffer.from(signed.publicKey, 'hex');
+        const signature = Buffer.from(signed.signature.fullSig, 'hex');
+        const message = Buffer.from(content, 'hex');
+        expect(
+          algorithm === 'ECDSA_SECP256K1'
+            ? secp256k1.verify(signature, message, publicKey, { prehash: false })
+            : ed25519.verify(signature, message, publicKey),
+        ).toBe(true);
+      } else {
+        // Failed cleanly: no session finished, nothing signed, a sub-status says why.
+        expect(done).toEqual([]);
+        expect(tx.signedMessages ?? []).toEqual([]);
+        expect(tx.subStatus).toBeTruthy();
+      }
+      // Every later session was a fresh one, never the dead session resumed.
+      expect(new Set(sessions.map((s) => s.id)).size).toBe(sessions.length);
+    },
+    400_000,
+  );
+
+  it('the API co-signer’s store agrees: one signing record per message, none half-done', async () => {
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    const kms = await openLocalKms({
+      keyFile: join(apiHome, 'local-kms.key'),
+      passphrase: PASSPHRASE,
+    });
+    const store = await openStore({ dir: join(apiHome, 'store'), kms });
+    stores.push(store);
+    const txs = await app.services.database.db
+      .selectFrom('transactions')
+      .select(['id', 'status'])
+      .where('workspace_id', '=', principal.workspaceId)
+      .execute();
+    expect(txs).toHaveLength(CASES.length);
+    for (const tx of txs) {
+      const state = store.signingRecords.state(tx.id, 0);
+      // COMPLETED: this party signed it. FAILED: it either never released a share (STARTED) or
+      // released one that no session combined (SHARE_SENT) — never SIGNED without the platform
+      // knowing.
+      if (tx.status === 'COMPLETED') expect(state).toBe('SIGNED');
+      else expect(['STARTED', 'SHARE_SENT', undefined]).toContain(state);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,30 @@
+/**
+ * Named points of a SIGN job where the kill -9 tests stop the co-signer dead. When the
+ * environment variable `COUNTERSIGN_CRASH_AT` names a point, the process sends itself SIGKILL
+ * there: no `finally`, no flush, no report — only what the store already committed survives, as
+ * after a power cut. Unset (always, outside those tests), a point is a no-op.
+ *
+ * Each point sits right after a durable step of the signing sequence (sign-job.ts), so the tests
+ * can show that every such step is safe to die after: the job then either completes or fails
+ * cleanly, and nothing is signed twice.
+ * @module
+ */
+
+export type CrashPoint =
+  /** The message is claimed (STARTED); no MPC message sent yet. */
+  | 'sign:claimed'
+  /** ECDSA: the presignature exists (its sid claimed); not yet spent. */
+  | 'sign:presigned'
+  /** ECDSA: the presignature is spent and the signature share computed; SHARE_SENT not yet recorded. */
+  | 'sign:spent'
+  /** SHARE_SENT is recorded; the signature share has not left. */
+  | 'sign:share-sent'
+  /** SIGNED is recorded with the verified signature; the platform has not been told. */
+  | 'sign:signed';
+
+// Read once: a point is armed for the life of the process or not at all.
+const armed = process.env['COUNTERSIGN_CRASH_AT'];
+
+export function crashPoint(point: CrashPoint): void {
+  if (armed === point) process.kill(process.pid, 'SIGKILL');
+}
