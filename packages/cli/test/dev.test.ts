@@ -15,7 +15,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exitOf, runCli, startCli } from './helpers.js';
+import { COSIGNER_BIN, exitOf, runCli, startCli } from './helpers.js';
 import { cosigner, type ShareSetStatus } from './signing-stack.js';
 
 describe('countersign dev --platform-only', () => {
@@ -255,7 +255,7 @@ describe('countersign dev: the signing stack', () => {
     );
   }, 400_000);
 
-  it('a database removed while the stores stay: the stores are moved aside, new ones make new root keys', async () => {
+  it('a database removed while the stores stay: the stores are moved aside, new ones make new root keys; a store another daemon holds stops dev with a clear error', async () => {
     rmSync(join(cwd, '.countersign/db'), { recursive: true, force: true });
     const dev = await startCli(['dev', '--port', '0'], cwd, READY);
     const out = dev.output();
@@ -266,7 +266,32 @@ describe('countersign dev: the signing stack', () => {
     const entries = readdirSync(join(cwd, '.countersign/cosigners'));
     expect(entries.filter((e) => e.includes('.stale-'))).toHaveLength(3);
     expect(existsSync(join(cwd, '.countersign/cosigners/dev-api/cosigner.json'))).toBe(true);
+    const port = /Base URL: +http:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]!;
     dev.child.kill('SIGTERM');
     expect(await exitOf(dev.child)).toBe(0);
+
+    // The API co-signer's store held by a `cosigner start` of its own: dev says so and exits 1.
+    const other = await startCli(
+      [
+        'start',
+        '--home',
+        '.countersign/cosigners/dev-api',
+        '--passphrase-file',
+        '.countersign/dev/cosigner-passphrase',
+      ],
+      cwd,
+      /polling for work/,
+      {},
+      COSIGNER_BIN,
+    );
+    const refused = runCli(['dev', '--port', port], cwd);
+    other.child.kill('SIGTERM');
+    expect(await exitOf(other.child)).toBe(0);
+    expect(refused.status, refused.stdout).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^countersign dev: co-signer dev-api stopped: ERR_COSIGNER_STORE_IN_USE/,
+    );
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(refused.stdout).not.toMatch(/Countersign is running/);
   }, 400_000);
 });

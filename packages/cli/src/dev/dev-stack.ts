@@ -112,6 +112,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     rootKeys: async () => {
       const have = await rootKeysOf(services.database, workspaceId);
       if (have.length === ROOT_KEY_ALGORITHMS.length) {
+        // A co-signer that could not start at all (another daemon holds its store) has failed
+        // by now: say so before announcing a stack that cannot sign.
+        await Promise.race([stopped, Promise.resolve()]);
         step('Reusing the root keys (secp256k1 and Ed25519)');
         return;
       }
