@@ -256,6 +256,35 @@ describe('MPC relay', () => {
     expect(job).toMatchObject({ sessionId, attempt: 1 });
   });
 
+  it("a starting daemon hands back its predecessor's leases: offered again at once, others' untouched", async () => {
+    const [a, b] = [parties[0]!, parties[1]!];
+    while ((await work(a)) !== undefined); // older sessions' jobs
+    while ((await work(b)) !== undefined);
+    const sessionId = await newSession();
+    const first = await work(a);
+    const other = await work(b);
+    expect(first).toMatchObject({ sessionId, attempt: 1 });
+    expect(other).toMatchObject({ sessionId, attempt: 1 });
+    expect(await work(a)).toBeUndefined();
+
+    const release = await call(a, 'POST', '/cosigner/v1/leases/release');
+    expect(release.statusCode, release.body).toBe(200);
+    // Earlier tests' leases of a's are handed back too.
+    expect(release.json<{ released: number }>().released).toBeGreaterThanOrEqual(1);
+    let again = await work(a);
+    while (again && again.sessionId !== sessionId) again = await work(a);
+    expect(again).toMatchObject({ jobId: first!.jobId, attempt: 2 });
+    expect(again!.leaseId).not.toBe(first!.leaseId);
+    // b's lease still holds: b reports with it.
+    expect(await work(b)).toBeUndefined();
+    const report = await call(b, 'POST', `/cosigner/v1/jobs/${other!.jobId}/result`, {
+      leaseId: other!.leaseId,
+      status: 'FAILED',
+      reason: 'test',
+    });
+    expect(report.statusCode, report.body).toBe(200);
+  });
+
   it('a party that fails its job fails the session for everyone', async () => {
     const sessionId = await newSession();
     const b = parties[1]!;

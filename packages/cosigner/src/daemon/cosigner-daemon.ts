@@ -119,6 +119,7 @@ async function runLocked(
     concurrency,
   });
   try {
+    await releasePredecessorLeases(ctx, log);
     await runJobLoop<LeasedJob>({
       concurrency,
       pollsInFlight: POLLS_IN_FLIGHT,
@@ -139,6 +140,21 @@ async function runLocked(
     identity.dispose();
   }
   log.info('stopped');
+}
+
+/**
+ * This daemon holds the store exclusively, so any job still leased to this co-signer was leased
+ * by a predecessor that died or was stopped mid-job: hand those back now rather than leave them
+ * until their leases expire (60 s). Best effort — the platform may be down; expiry still applies.
+ */
+async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promise<void> {
+  try {
+    const released = await ctx.client.releaseLeases(await ctx.accessToken());
+    if (released > 0) log.info("handed back a previous run's leases", { released });
+  } catch (error) {
+    if (isCredentialRefusal(error)) throw error;
+    log.warn('could not hand back earlier leases; they will expire', { error: describe(error) });
+  }
 }
 
 async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<void> {

@@ -17,6 +17,7 @@ import {
   PairingPollResponseSchema,
   PostMessagesResponseSchema,
   RecoverResponseSchema,
+  ReleaseLeasesResponseSchema,
   SessionResponseSchema,
   TokenResponseSchema,
   WorkResponseSchema,
@@ -146,6 +147,17 @@ export class PlatformClient {
   async rename(accessToken: string, name: string): Promise<string> {
     const { body } = await this.#call('PUT', '/cosigner/v1/name', { name }, accessToken);
     return checked(CosignerRenameResponseSchema, body, 'name').name;
+  }
+
+  /** Hands back this co-signer's leases (its daemon starting); returns how many there were. */
+  async releaseLeases(accessToken: string): Promise<number> {
+    const { body } = await this.#call(
+      'POST',
+      '/cosigner/v1/leases/release',
+      undefined,
+      accessToken,
+    );
+    return checked(ReleaseLeasesResponseSchema, body, 'leases').released;
   }
 
   /** Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. */

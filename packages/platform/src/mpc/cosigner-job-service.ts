@@ -99,6 +99,25 @@ export class CosignerJobService {
     );
   }
 
+  /**
+   * Hands back every unexpired lease of the co-signer: offered again at once, attempt + 1. Its
+   * daemon calls this as it starts — it holds its store exclusively, so a lease it finds was
+   * its dead predecessor's, which nobody works on (docs/mpc-relay.md, Leases).
+   */
+  async releaseLeases(cosignerId: string): Promise<number> {
+    const now = this.clock();
+    const released = await this.db
+      .updateTable('cosigner_jobs')
+      .set({ lease_expires_at: now, updated_at: now })
+      .where('cosigner_id', '=', cosignerId)
+      .where('status', '=', 'LEASED')
+      .where('lease_expires_at', '>', now)
+      .executeTakeFirst();
+    const count = Number(released.numUpdatedRows);
+    if (count > 0) this.notifier.notify(workKey(cosignerId));
+    return count;
+  }
+
   private async leaseNext(
     cosignerId: string,
     signal?: AbortSignal,

@@ -12,6 +12,7 @@ import {
   MessagesResponseSchema,
   PostMessagesRequestSchema,
   PostMessagesResponseSchema,
+  ReleaseLeasesResponseSchema,
   SessionParamsSchema,
   SessionResponseSchema,
   WaitQuerySchema,
@@ -59,6 +60,21 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
       );
       return { jobs: job ? [job] : [] };
     },
+  );
+
+  r.post(
+    '/cosigner/v1/leases/release',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary:
+          "Hand back the caller's leases (a daemon starting: its predecessor's jobs are offered again at once)",
+        response: { 200: ReleaseLeasesResponseSchema, ...errors },
+      },
+    },
+    async (request) => ({ released: await cosignerJobs.releaseLeases(callerOf(request)) }),
   );
 
   r.get(

@@ -216,6 +216,13 @@ export const JobResultRequestSchema = Type.Union([
 ]);
 export type JobResultRequest = Static<typeof JobResultRequestSchema>;
 
+/** `POST /cosigner/v1/leases/release`: how many leases of the caller's were handed back. */
+export const ReleaseLeasesResponseSchema = Type.Object(
+  { released: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type ReleaseLeasesResponse = Static<typeof ReleaseLeasesResponseSchema>;
+
 export const JobResultResponseSchema = Type.Object(
   {
     jobId: Type.String(),
