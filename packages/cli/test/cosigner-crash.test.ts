@@ -5,16 +5,17 @@
  * named crash point (src/daemon/crash-points.ts); it is then started again, as an operator or a
  * supervisor would, and the transaction must reach an end the point allows:
  *
- * - before any share of its exists (claimed; ECDSA presigned or spent): its lease expires, the
- *   restarted daemon refuses the interrupted session (its nonces died), and a fresh session
- *   signs — or, where a cloud co-signer had already released its share in the dead session,
- *   every fresh session is refused and the transaction FAILS with no signature;
+ * - before any share of its exists (claimed; ECDSA presigned or spent): the restarted daemon
+ *   hands back the dead one's lease, refuses the interrupted session (its nonces died), and a
+ *   fresh session signs — or, where a cloud co-signer had already released its share in the dead
+ *   session, the transaction FAILS (SIGNATURE_MAY_EXIST) with no signature;
  * - SHARE_SENT recorded (the share may have left): never signed again — FAILED, no signature;
  * - SIGNED recorded (the report was lost): the re-offered session answers from the store —
  *   COMPLETED with that one signature.
  *
- * The platform and the two cloud co-signers run in this process (their state is read directly);
- * the platform keeps its production lease/long-poll relation (lease > message wait), shortened.
+ * The platform and the two cloud co-signers run in this process (their state is read directly),
+ * with the production lease (60 s): each case ends in seconds only because a starting daemon
+ * hands its predecessor's leases back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -123,9 +124,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     app = await buildApp({
       config: { ...defaultConfig, logLevel: 'silent', database: {} },
       database,
-      // The co-signer's message long poll waits 20 s and renews the lease at each call, so a
-      // lease must outlast it (production: 60 s); 25 s keeps each crash case short.
-      relay: { recheckMs: 200, leaseMs: 25_000, sessionTtlMs: 180_000 },
+      relay: { recheckMs: 200, sessionTtlMs: 180_000 },
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
