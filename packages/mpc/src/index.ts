@@ -38,6 +38,8 @@ export {
   type DerivedPublicKey,
 } from './derivation.js';
 export {
+  decodePublicShareSet,
+  encodePublicShareSet,
   exportKeyShare,
   importKeyShare,
   publicShareSet,

@@ -11,6 +11,7 @@ export * from './roster/roster-encoding.js';
 export * from './rest/mpc-relay.js';
 export * from './callback.js';
 export * from './roster/signing-authorization.js';
+export * from './roster/reshare-authorization.js';
 export * from './rest/transactions.js';
 export * from './rest/policy.js';
 export * from './rest/vaults.js';

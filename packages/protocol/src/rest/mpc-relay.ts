@@ -31,7 +31,11 @@ export const WaitQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const JobTypeSchema = Type.Union([Type.Literal('KEYGEN'), Type.Literal('SIGN')]);
+export const JobTypeSchema = Type.Union([
+  Type.Literal('KEYGEN'),
+  Type.Literal('RESHARE'),
+  Type.Literal('SIGN'),
+]);
 export type JobType = Static<typeof JobTypeSchema>;
 
 export const KeyAlgorithmSchema = Type.Union([
@@ -85,7 +89,9 @@ export const SessionResponseSchema = Type.Object(
     signedRoster: Base64Schema(64 * 1024),
     /**
      * SIGN sessions: `authorization ‖ Ed25519 signature` (countersign/signing-authorization/v1),
-     * base64 — what the platform authorizes this session to sign. Verify before use.
+     * base64 — what the platform authorizes this session to sign; RESHARE sessions: the same
+     * shape of countersign/reshare-authorization/v1 — who re-deals which share set to whom, and
+     * the pairing that authorized it. Verify before use.
      */
     signedAuthorization: Type.Optional(Base64Schema(80 * 1024)),
     expiresAt: Type.Number(),
@@ -158,11 +164,16 @@ export const JobParamsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** KEYGEN output: the group public key (compressed point, hex) and the chain code. */
+/**
+ * KEYGEN and RESHARE output: the group public key (compressed point, hex) and the chain code;
+ * a party that holds a share of the new share set adds its public part (`shareSet`, the mpc
+ * package's `encodePublicShareSet`, hex), which the platform hands a later reshare's new member.
+ */
 export const KeygenResultSchema = Type.Object(
   {
     publicKey: HexKeySchema,
     chainCode: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+    shareSet: Type.Optional(Type.String({ pattern: '^([0-9a-f][0-9a-f])+$', maxLength: 8192 })),
   },
   { additionalProperties: false },
 );
