@@ -2,6 +2,7 @@
  * The platform's services, built once per app from one database handle.
  * Routes reach them through `app.services`.
  */
+import type { Transaction } from 'kysely';
 import { ApiUserRepository } from './api-users/api-user-repository.js';
 import { ApiUserService } from './api-users/api-user-service.js';
 import { ApprovalRequestRepository } from './approvals/approval-request-repository.js';
@@ -22,9 +23,11 @@ import { PairingPolls } from './cosigners/pairing-polls.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
 import type { PlatformDatabase } from './db/connect.js';
+import type { Database } from './db/schema.js';
 import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
 import { CosignerJobService } from './mpc/cosigner-job-service.js';
 import { KeygenOrchestrator } from './mpc/keygen-orchestrator.js';
+import { ReshareOrchestrator } from './mpc/reshare-orchestrator.js';
 import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
@@ -56,6 +59,7 @@ export interface PlatformServices {
   mpcSessions: MpcSessionService;
   cosignerJobs: CosignerJobService;
   keygen: KeygenOrchestrator;
+  reshare: ReshareOrchestrator;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
   /** The configured assets and networks (read once, at start). */
@@ -123,14 +127,19 @@ export function createServices(
     relay.cloudLeasesPerWorkspace,
   );
   const keygen = new KeygenOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
-  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, (trx, workspaceId) =>
-    keygen.ensureForWorkspace(trx, workspaceId),
-  )) {
+  const reshare = new ReshareOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  // A paired signer gets its share sets: by KEYGEN if it is the first, else by RESHARE.
+  const ensureShareSets = async (trx: Transaction<Database>, workspaceId: string) => [
+    ...(await keygen.ensureForWorkspace(trx, workspaceId)),
+    ...(await reshare.ensureForWorkspace(trx, workspaceId)),
+  ];
+  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, ensureShareSets)) {
     approvals.register(kind);
   }
   const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
   cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
     await keygen.sessionEnded(trx, sessionId, status);
+    await reshare.sessionEnded(trx, sessionId, status);
     await signing.sessionEnded(trx, sessionId, status, refusal);
   });
   return {
@@ -178,6 +187,7 @@ export function createServices(
     mpcSessions,
     cosignerJobs,
     keygen,
+    reshare,
     cloudCosigners: new CloudCosignerService(
       db,
       cosignerRepository,

@@ -200,6 +200,7 @@ export interface Database {
   mpc_messages: MpcMessagesTable;
   cosigner_jobs: CosignerJobsTable;
   root_keys: RootKeysTable;
+  share_sets: ShareSetsTable;
   transactions: TransactionsTable;
   transaction_messages: TransactionMessagesTable;
   vault_account_counters: VaultAccountCountersTable;
@@ -232,6 +233,8 @@ export interface MpcSessionsTable {
   signed_roster: string;
   /** SIGN only: base64 of `authorization ‖ signature` (countersign/signing-authorization/v1). */
   signed_authorization: string | null;
+  /** RESHARE only: the existing signer whose share set the session re-deals. */
+  dealer_api_user_id: Generated<string | null>;
   status: MpcSessionStatus;
   failure_reason: string | null;
   expires_at: Timestamp;
@@ -259,7 +262,7 @@ export type CosignerJobStatus = 'PENDING' | 'LEASED' | 'DONE' | 'FAILED';
 export interface CosignerJobsTable {
   id: string;
   cosigner_id: string;
-  type: 'KEYGEN' | 'SIGN';
+  type: 'KEYGEN' | 'RESHARE' | 'SIGN';
   session_id: string;
   status: CosignerJobStatus;
   lease_id: string | null;
@@ -277,6 +280,21 @@ export interface RootKeysTable {
   public_key: string;
   chain_code: string | null;
   session_id: string;
+  created_at: Timestamp;
+}
+
+/** One signer's share set of a root key: made by KEYGEN (the first signer) or RESHARE. */
+export interface ShareSetsTable {
+  id: string;
+  workspace_id: string;
+  algorithm: string;
+  api_user_id: string;
+  cosigner_id: string;
+  session_id: string;
+  /** The signer's party index (cloud-1 and cloud-2 are 1 and 2). */
+  signer_index: number;
+  /** Hex of the public share set; null for share sets made before it was recorded. */
+  public_share_set: string | null;
   created_at: Timestamp;
 }
 

@@ -17,13 +17,10 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { jobResults } from './cosigner-job-service.js';
 import type { MpcSessionService } from './mpc-session-service.js';
+import { CLOUD_1, CLOUD_2, FIRST_SIGNER, recordShareSet } from './share-sets.js';
 
 export const KEYGEN_ALGORITHMS: readonly KeyAlgorithm[] = ['EDDSA_ED25519', 'ECDSA_SECP256K1'];
 export const MAX_KEYGEN_ATTEMPTS = 5;
-/** Party indices: Shamir evaluation points fixed by role. */
-const CLOUD_1 = 1;
-const CLOUD_2 = 2;
-const SIGNER = 3;
 
 export class KeygenOrchestrator {
   constructor(
@@ -60,7 +57,7 @@ export class KeygenOrchestrator {
     const parties = [
       { index: CLOUD_1, cosignerId: cloud1 },
       { index: CLOUD_2, cosignerId: cloud2 },
-      { index: SIGNER, cosignerId: signer.cosigner_id },
+      { index: FIRST_SIGNER, cosignerId: signer.cosigner_id },
     ];
     const created: string[] = [];
     for (const algorithm of KEYGEN_ALGORITHMS) {
@@ -130,17 +127,20 @@ export class KeygenOrchestrator {
   async completeSession(trx: Transaction<Database>, sessionId: string): Promise<void> {
     const session = await trx
       .selectFrom('mpc_sessions')
-      .select(['workspace_id', 'purpose', 'algorithm'])
+      .select(['workspace_id', 'purpose', 'algorithm', 'api_user_id', 'share_set_id'])
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
     if (session.purpose !== 'KEYGEN') return;
-    const results = (await jobResults(trx, sessionId)).map(parseResult);
+    const results = (await jobResults(trx, sessionId)).map(parseKeygenResult);
     const first = results[0];
     const agree =
       first !== undefined &&
       results.every(
         (r) =>
-          r !== undefined && r.publicKey === first.publicKey && r.chainCode === first.chainCode,
+          r !== undefined &&
+          r.publicKey === first.publicKey &&
+          r.chainCode === first.chainCode &&
+          r.shareSet === first.shareSet,
       );
     if (!agree) {
       await trx
@@ -170,6 +170,23 @@ export class KeygenOrchestrator {
       })
       .onConflict((oc) => oc.columns(['workspace_id', 'algorithm']).doNothing())
       .execute();
+    const signer = await trx
+      .selectFrom('mpc_session_parties')
+      .select('cosigner_id')
+      .where('session_id', '=', sessionId)
+      .where('party_index', '=', FIRST_SIGNER)
+      .executeTakeFirstOrThrow();
+    await recordShareSet(trx, {
+      id: session.share_set_id,
+      workspace_id: session.workspace_id,
+      algorithm: session.algorithm,
+      api_user_id: session.api_user_id,
+      cosigner_id: signer.cosigner_id,
+      session_id: sessionId,
+      signer_index: FIRST_SIGNER,
+      public_share_set: first.shareSet ?? null,
+      created_at: this.clock(),
+    });
     await this.audit.appendIn(trx, {
       workspaceId: session.workspace_id,
       actorKind: 'system',
@@ -181,11 +198,13 @@ export class KeygenOrchestrator {
   }
 }
 
-function parseResult(value: unknown): KeygenResult | undefined {
+/** A KEYGEN or RESHARE job's reported result (validated by the route's schema), or undefined. */
+export function parseKeygenResult(value: unknown): KeygenResult | undefined {
   const v = value as Partial<KeygenResult> | null;
   if (v === null || typeof v !== 'object' || typeof v.publicKey !== 'string') return undefined;
   return {
     publicKey: v.publicKey,
     ...(typeof v.chainCode === 'string' ? { chainCode: v.chainCode } : {}),
+    ...(typeof v.shareSet === 'string' ? { shareSet: v.shareSet } : {}),
   };
 }

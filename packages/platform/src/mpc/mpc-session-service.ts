@@ -44,14 +44,17 @@ export interface NewSession {
   ttlMs: number;
   /**
    * SIGN sessions: the canonical signing authorization for this session's sid and deadline
-   * (countersign/signing-authorization/v1); the platform signs it with its authorization key.
+   * (countersign/signing-authorization/v1); RESHARE sessions: the reshare authorization
+   * (countersign/reshare-authorization/v1). The platform signs it with its authorization key.
    */
   authorization?: (sessionId: Uint8Array, expiresAt: number) => Uint8Array;
+  /** RESHARE sessions: the existing signer whose share set is re-dealt. */
+  dealerApiUserId?: string;
 }
 
 /** The job each party of a session gets: the session's purpose, for the purposes that run. */
 function jobTypeOf(purpose: RosterPurpose): JobType {
-  if (purpose === 'KEYGEN' || purpose === 'SIGN') return purpose;
+  if (purpose === 'KEYGEN' || purpose === 'RESHARE' || purpose === 'SIGN') return purpose;
   throw new Error(`no job runs ${purpose} sessions yet`);
 }
 
@@ -118,6 +121,7 @@ export class MpcSessionService {
         threshold: spec.threshold,
         signed_roster: Buffer.concat([roster, signature]).toString('base64'),
         signed_authorization: signedAuthorization,
+        dealer_api_user_id: spec.dealerApiUserId ?? null,
         status: 'OPEN',
         failure_reason: null,
         expires_at: expiresAt,

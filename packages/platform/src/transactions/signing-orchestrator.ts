@@ -3,7 +3,8 @@
  * MPC session by the three parties of the signer's share set — cloud-1, cloud-2 and the signer's
  * co-signer — under a signing authorization the platform signs with its authorization key
  * (`countersign/signing-authorization/v1`). Until the policy engine lands, the signer is the
- * workspace's first signer: the one whose share set KEYGEN made.
+ * workspace's first available signer (share-sets.ts): each signer has its own share set of the
+ * same root key, the first by KEYGEN, later ones by RESHARE.
  *
  * However a session ends, a party's DONE result whose signature verifies under the public key
  * the platform derives itself from the root key and the path signs the message: a signature
@@ -23,6 +24,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { jobResults, type PartyRefusal } from '../mpc/cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
+import { liveShareSets } from '../mpc/share-sets.js';
 import { signatureVerifies } from './signature-check.js';
 
 export const MAX_SIGN_ATTEMPTS = 3;
@@ -254,44 +256,18 @@ export class SigningOrchestrator {
   }
 
   /**
-   * The share set that signs: the one KEYGEN made for the workspace's first signer, while that
-   * signer is still paired and every party is a live co-signer.
+   * The share set that signs: the first available signer's (share-sets.ts — the first signer's
+   * by KEYGEN or a later one's by RESHARE, each the same root key), else the first live one.
    */
   private async signerShareSet(
     trx: Transaction<Database>,
     workspaceId: string,
     algorithm: KeyAlgorithm,
   ): Promise<SignerShareSet | undefined> {
-    const root = await trx
-      .selectFrom('root_keys as r')
-      .innerJoin('mpc_sessions as s', 's.id', 'r.session_id')
-      .select(['s.id as session_id', 's.share_set_id', 's.api_user_id'])
-      .where('r.workspace_id', '=', workspaceId)
-      .where('r.algorithm', '=', algorithm)
-      .executeTakeFirst();
-    if (!root) return undefined;
-    const paired = await trx
-      .selectFrom('cosigner_api_keys')
-      .select('cosigner_id')
-      .where('api_user_id', '=', root.api_user_id)
-      .where('status', '=', 'PAIRED')
-      .executeTakeFirst();
-    const parties = await trx
-      .selectFrom('mpc_session_parties as p')
-      .innerJoin('cosigners as c', 'c.id', 'p.cosigner_id')
-      .select(['p.party_index', 'p.cosigner_id', 'c.archived', 'c.mode'])
-      .where('p.session_id', '=', root.session_id)
-      .orderBy('p.party_index')
-      .execute();
-    const live = parties.every(
-      (p) => !p.archived && (p.mode === 'CLOUD' || p.cosigner_id === paired?.cosigner_id),
+    const [first] = await liveShareSets(trx, workspaceId, algorithm, this.clock());
+    return (
+      first && { shareSetId: first.shareSetId, apiUserId: first.apiUserId, parties: first.parties }
     );
-    if (!paired || !live) return undefined;
-    return {
-      shareSetId: root.share_set_id,
-      apiUserId: root.api_user_id,
-      parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
-    };
   }
 
   /**

@@ -1,0 +1,139 @@
+/**
+ * The share sets of a workspace's root key (ARCHITECTURE §3, §8): one per signer, each held by
+ * cloud-1, cloud-2 and the signer's co-signer. A share set is *live* while its signer is still
+ * paired to that co-signer and every party is a live co-signer; a live share set is *available*
+ * while its co-signer is seen polling (its `lastSeen`, written at most every 15 s by each
+ * authenticated call while it long-polls every 25 s). Signing picks the first available signer,
+ * a reshare the first available existing signer as its third dealer; both fall back to the
+ * others.
+ */
+import type { Insertable, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { SessionParty } from './mpc-session-service.js';
+
+/** Party indices fixed by role: the cloud co-signers' Shamir evaluation points. */
+export const CLOUD_1 = 1;
+export const CLOUD_2 = 2;
+/** The first signer's index (KEYGEN); later signers take the next index free in the workspace. */
+export const FIRST_SIGNER = 3;
+
+/** A co-signer seen this recently holds an open poll (or works on a session). */
+export const AVAILABLE_WITHIN_MS = 60_000;
+
+export interface LiveShareSet {
+  readonly shareSetId: string;
+  readonly apiUserId: string;
+  readonly cosignerId: string;
+  readonly signerIndex: number;
+  /** Hex of the public share set; null for a share set made before it was recorded. */
+  readonly publicShareSet: string | null;
+  /** cloud-1, cloud-2 and the signer's co-signer, by index. */
+  readonly parties: SessionParty[];
+  readonly available: boolean;
+}
+
+/** Records a share set the parties of `sessionId` made for `apiUserId`'s pairing. */
+export async function recordShareSet(
+  trx: Transaction<Database>,
+  row: Insertable<Database['share_sets']>,
+): Promise<void> {
+  await trx
+    .insertInto('share_sets')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+/**
+ * The live share sets of a root key, available ones first, each group in pairing order (the
+ * order of `cosigner_api_keys.seq`: the first signer first).
+ */
+export async function liveShareSets(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  algorithm: string,
+  now: Date,
+): Promise<LiveShareSet[]> {
+  const rows = await trx
+    .selectFrom('share_sets as s')
+    .innerJoin('cosigner_api_keys as k', (join) =>
+      join
+        .onRef('k.api_user_id', '=', 's.api_user_id')
+        .onRef('k.cosigner_id', '=', 's.cosigner_id'),
+    )
+    .innerJoin('cosigners as c', 'c.id', 's.cosigner_id')
+    // Share sets of the workspace's root key only (none while it has no root key).
+    .innerJoin('root_keys as r', (join) =>
+      join.onRef('r.workspace_id', '=', 's.workspace_id').onRef('r.algorithm', '=', 's.algorithm'),
+    )
+    .select([
+      's.id',
+      's.api_user_id',
+      's.cosigner_id',
+      's.session_id',
+      's.signer_index',
+      's.public_share_set',
+      'c.last_seen_at',
+    ])
+    .where('s.workspace_id', '=', workspaceId)
+    .where('s.algorithm', '=', algorithm)
+    .where('k.status', '=', 'PAIRED')
+    .where('c.archived', '=', false)
+    .orderBy('k.seq')
+    .orderBy('s.created_at')
+    .execute();
+  const live: LiveShareSet[] = [];
+  for (const row of rows) {
+    const indices = [CLOUD_1, CLOUD_2, row.signer_index];
+    const parties = await trx
+      .selectFrom('mpc_session_parties as p')
+      .innerJoin('cosigners as c', 'c.id', 'p.cosigner_id')
+      .select(['p.party_index', 'p.cosigner_id', 'c.archived', 'c.mode'])
+      .where('p.session_id', '=', row.session_id)
+      .where('p.party_index', 'in', indices)
+      .orderBy('p.party_index')
+      .execute();
+    const whole =
+      parties.length === indices.length &&
+      parties.every(
+        (p) =>
+          !p.archived &&
+          (p.party_index === row.signer_index
+            ? p.cosigner_id === row.cosigner_id
+            : p.mode === 'CLOUD'),
+      );
+    if (!whole) continue;
+    const seen = row.last_seen_at?.getTime();
+    live.push({
+      shareSetId: row.id,
+      apiUserId: row.api_user_id,
+      cosignerId: row.cosigner_id,
+      signerIndex: row.signer_index,
+      publicShareSet: row.public_share_set,
+      parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
+      available: seen !== undefined && now.getTime() - seen <= AVAILABLE_WITHIN_MS,
+    });
+  }
+  // Stable: pairing order within each group.
+  return [...live.filter((s) => s.available), ...live.filter((s) => !s.available)];
+}
+
+/**
+ * The party index a new signer of the workspace takes for `algorithm`: above every index any of
+ * its sessions used, so it is no dealer's index and never one an earlier share set had.
+ */
+export async function nextSignerIndex(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  algorithm: string,
+): Promise<number> {
+  const row = await trx
+    .selectFrom('mpc_session_parties as p')
+    .innerJoin('mpc_sessions as s', 's.id', 'p.session_id')
+    .select((eb) => eb.fn.max('p.party_index').as('top'))
+    .where('s.workspace_id', '=', workspaceId)
+    .where('s.algorithm', '=', algorithm)
+    .executeTakeFirst();
+  const top = row?.top === null || row?.top === undefined ? 0 : Number(row.top);
+  return Math.max(top, FIRST_SIGNER) + 1;
+}
