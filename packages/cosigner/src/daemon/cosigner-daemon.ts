@@ -29,6 +29,7 @@ import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
+import { runReshareJob } from './reshare-job.js';
 import { SignRefusedByCallback } from './sign-callback.js';
 import { runSignJob } from './sign-job.js';
 import { runJobLoop } from './job-loop.js';
@@ -166,7 +167,12 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
   };
   log.info('job leased', fields);
   try {
-    const outcome = job.type === 'SIGN' ? await runSignJob(ctx, job) : await runKeygenJob(ctx, job);
+    const outcome =
+      job.type === 'SIGN'
+        ? await runSignJob(ctx, job)
+        : job.type === 'RESHARE'
+          ? await runReshareJob(ctx, job)
+          : await runKeygenJob(ctx, job);
     await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
       leaseId: job.leaseId,
       status: 'DONE',

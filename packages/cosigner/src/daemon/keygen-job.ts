@@ -15,10 +15,12 @@
 import {
   dkg,
   dkls23Dkg,
+  encodePublicShareSet,
   exportDkls23KeyShare,
   exportKeyShare,
   wipeDkls23KeyShare,
   wipeKeyShare,
+  publicShareSet,
   type Dkls23KeyShare,
   type KeyShare,
   type Session,
@@ -34,6 +36,20 @@ export type { JobContext } from './job-context.js';
 export interface KeygenOutcome {
   readonly publicKey: string;
   readonly chainCode: string;
+  /**
+   * The new share set's public part (mpc `encodePublicShareSet`, hex): the platform hands it to
+   * a later reshare's new member, which holds no old share (ARCHITECTURE §3 "Next signer").
+   */
+  readonly shareSet?: string;
+}
+
+/** The public outcome of a share set this party now holds (never a secret). */
+export function shareSetOutcome(share: KeyShare): KeygenOutcome {
+  return {
+    publicKey: Buffer.from(share.publicKey).toString('hex'),
+    chainCode: Buffer.from(share.chainCode).toString('hex'),
+    shareSet: Buffer.from(encodePublicShareSet(publicShareSet(share))).toString('hex'),
+  };
 }
 
 /** Meta key holding a share set's public key and chain code (public values, for `status`). */
@@ -59,10 +75,7 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
   const session: Session<KeyShare | Dkls23KeyShare> =
     job.algorithm === 'EDDSA_ED25519' ? dkg({ ...params, curve: 'ed25519' }) : dkls23Dkg(params);
   const { result: share } = await runOverRelay(ctx, job, roster, session);
-  const outcome: KeygenOutcome = {
-    publicKey: Buffer.from(share.publicKey).toString('hex'),
-    chainCode: Buffer.from(share.chainCode).toString('hex'),
-  };
+  const outcome = shareSetOutcome(share);
   const bytes =
     job.algorithm === 'EDDSA_ED25519'
       ? exportKeyShare(share)

@@ -1,7 +1,7 @@
 /**
  * A job's session as the platform publishes it, verified: the roster against the pinned platform
  * key and the job (this session, share set and purpose; this party exactly once), and the job's
- * threshold against the roster — the parties come from the signed roster only.
+ * threshold against the roster (but for RESHARE) — the parties come from the signed roster only.
  * @module
  */
 import type { LeasedJob, RosterPurpose, SessionResponse } from '@countersign/protocol';
@@ -29,7 +29,9 @@ export async function publishedSession(
     me: ctx.identity.publicKeys(),
     expected: { sessionId: sid, shareSetId: job.shareSetId, purpose },
   });
-  if (job.threshold !== roster.indices.length)
+  // A reshare's roster holds its dealers and its receivers: its threshold is checked against the
+  // receivers of its signed authorization (reshare-authorization.ts).
+  if (purpose !== 'RESHARE' && job.threshold !== roster.indices.length)
     throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
       detail: 'job threshold differs from the roster',
     });

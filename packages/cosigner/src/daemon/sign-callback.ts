@@ -29,8 +29,9 @@ import {
   type SigningAuthorization,
   type TxSignRequest,
 } from '@countersign/protocol';
+import type { CallbackPayload } from '../callback/callback-client.js';
 import { askCallbackHandler, type CallbackGateOptions } from '../callback/callback-gate.js';
-import type { CallbackOutcome } from '../callback/callback-outcome.js';
+import type { CallbackOutcome, CallbackRequestKind } from '../callback/callback-outcome.js';
 import { realSleep, type Sleep } from '../callback/callback-retry.js';
 import { CosignerError } from '../errors.js';
 import type { JobContext } from './job-context.js';
@@ -117,12 +118,48 @@ export async function approveByCallback(
   authorization: SigningAuthorization,
   options: SignCallbackOptions = {},
 ): Promise<void> {
+  await decideByCallback(
+    ctx,
+    {
+      apiKeyId: job.apiKeyId,
+      kind: 'tx_sign_request',
+      payload: txSignRequestFor(authorization, job.apiKeyId),
+      expiresAt: authorization.expiresAt,
+      leaseExpiresAt: job.leaseExpiresAt,
+      what: 'signing authorization',
+    },
+    options,
+  );
+}
+
+/** One question to the Callback Handler of `apiKeyId`, bounded by the session's deadline. */
+export interface CallbackQuestion<K extends CallbackRequestKind> {
+  readonly apiKeyId: string;
+  readonly kind: K;
+  readonly payload: CallbackPayload<K>;
+  /** When the platform's authorization ends (ms since the epoch). */
+  readonly expiresAt: number;
+  readonly leaseExpiresAt: number;
+  /** The authorization's name, for the error when it ends while the handler is asked. */
+  readonly what: string;
+}
+
+/**
+ * The gate around any job's Callback Handler step (SIGN: tx_sign_request; RESHARE:
+ * config_change_sign_request): API mode only; returns on APPROVE, throws SignRefusedByCallback
+ * otherwise, with RETRY re-asked only while an answer can still come before the deadline.
+ */
+export async function decideByCallback<K extends CallbackRequestKind>(
+  ctx: JobContext,
+  question: CallbackQuestion<K>,
+  options: SignCallbackOptions = {},
+): Promise<void> {
   if (ctx.mode === 'cloud') return;
   const now = options.now ?? Date.now;
-  const deadline = Math.min(authorization.expiresAt, job.leaseExpiresAt) - DEADLINE_MARGIN_MS;
+  const deadline = Math.min(question.expiresAt, question.leaseExpiresAt) - DEADLINE_MARGIN_MS;
   // Time for an answer is needed only where there is someone to ask: with no handler the gate
   // approves at once (after its pairing checks), whatever the lease length.
-  const handler = ctx.store.pairedApiKeys.getPairedApiKey(job.apiKeyId)?.callbackHandler;
+  const handler = ctx.store.pairedApiKeys.getPairedApiKey(question.apiKeyId)?.callbackHandler;
   if (handler !== undefined && handler !== null && now() >= deadline)
     throw new SignRefusedByCallback('CALLBACK_SESSION_DEADLINE', 'the session expires too soon');
   const stop = new AbortController();
@@ -143,9 +180,9 @@ export async function approveByCallback(
   try {
     const { outcome } = await askCallbackHandler(
       ctx.store,
-      job.apiKeyId,
-      'tx_sign_request',
-      txSignRequestFor(authorization, job.apiKeyId),
+      question.apiKeyId,
+      question.kind,
+      question.payload,
       { ...options.gate, sleep: boundedSleep, signal: stop.signal },
     );
     switch (outcome.action) {
@@ -170,8 +207,8 @@ export async function approveByCallback(
     ctx.signal.removeEventListener('abort', onAbort);
   }
   // A late APPROVE counts only while the platform's authorization still holds.
-  if (now() >= authorization.expiresAt)
+  if (now() >= question.expiresAt)
     throw new CosignerError('ERR_COSIGNER_CONFLICT', {
-      detail: 'the signing authorization expired while the Callback Handler was asked',
+      detail: `the ${question.what} expired while the Callback Handler was asked`,
     });
 }

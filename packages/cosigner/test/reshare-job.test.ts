@@ -1,0 +1,144 @@
+// The RESHARE job refuses before any MPC message leaves: a roster not signed by the pinned
+// platform key, a roster of another purpose (a KEYGEN roster replayed for a reshare), and an
+// authorization not signed by the platform; a re-offered lease without a stored outcome fails
+// instead of re-running; a finished run is answered from the store. The platform is a stub that
+// answers the session and records every other call (there must be none). The full protocol run
+// is tested end to end in packages/cli/test/cosigner-reshare.test.ts.
+import { join } from 'node:path';
+import {
+  encodeReshareAuthorization,
+  encodeRoster,
+  type LeasedJob,
+  type RosterPurpose,
+  type SessionResponse,
+} from '@countersign/protocol';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PartyIdentity } from '../src/channel/identity.js';
+import type { JobContext } from '../src/daemon/job-context.js';
+import { reshareOutcomeMetaKey, runReshareJob } from '../src/daemon/reshare-job.js';
+import type { PlatformClient } from '../src/platform/platform-client.js';
+import { initStore } from '../src/store/cosigner-store.js';
+import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const platformSecret = ed25519.utils.randomSecretKey();
+const platformKey = ed25519.getPublicKey(platformSecret);
+const sessionHex = 'ab'.repeat(32);
+const identities = [1, 2, 3, 4].map(() => PartyIdentity.generate());
+afterAll(() => identities.forEach((i) => i.dispose()));
+
+const job: LeasedJob = {
+  jobId: '00000000-0000-4000-8000-000000000001',
+  type: 'RESHARE',
+  leaseId: '00000000-0000-4000-8000-000000000002',
+  leaseExpiresAt: Date.now() + 60_000,
+  attempt: 1,
+  sessionId: sessionHex,
+  workspaceId: '00000000-0000-4000-8000-000000000003',
+  apiKeyId: '00000000-0000-4000-8000-000000000004',
+  algorithm: 'EDDSA_ED25519',
+  shareSetId: 'share-set-new',
+  threshold: 3,
+};
+
+const signedBy = (bytes: Uint8Array, key: Uint8Array): string =>
+  Buffer.concat([bytes, ed25519.sign(bytes, key)]).toString('base64');
+
+function published(options: {
+  purpose?: RosterPurpose;
+  rosterKey?: Uint8Array;
+  authorizationKey?: Uint8Array;
+}): SessionResponse {
+  const expiresAt = Date.now() + 60_000;
+  const roster = encodeRoster({
+    sessionId: Buffer.from(sessionHex, 'hex'),
+    shareSetId: job.shareSetId,
+    purpose: options.purpose ?? 'RESHARE',
+    expiresAt,
+    parties: identities.map((id, k) => ({
+      index: k + 1,
+      cosignerId: `cosigner-${k + 1}`,
+      ...id.publicKeys(),
+    })),
+  });
+  const authorization = encodeReshareAuthorization({
+    sessionId: Buffer.from(sessionHex, 'hex'),
+    algorithm: 'EDDSA_ED25519',
+    oldShareSetId: 'share-set-old',
+    newShareSetId: job.shareSetId,
+    oldSignerId: '00000000-0000-4000-8000-00000000000a',
+    newSignerId: job.apiKeyId,
+    newCosignerId: 'cosigner-4',
+    approvalRequestId: '00000000-0000-4000-8000-00000000000c',
+    dealers: [1, 2, 3],
+    receivers: [1, 2, 4],
+    threshold: 3,
+    oldShareSet: new Uint8Array(8).fill(1),
+    expiresAt,
+  });
+  return {
+    sessionId: sessionHex,
+    status: 'OPEN',
+    signedRoster: signedBy(roster, options.rosterKey ?? platformSecret),
+    signedAuthorization: signedBy(authorization, options.authorizationKey ?? platformSecret),
+    expiresAt,
+  };
+}
+
+describe('RESHARE job refusals', () => {
+  it('refuses a roster or authorization the platform did not sign, and a roster of another purpose', async () => {
+    const dir = await tempDir();
+    const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+    const calls: string[] = [];
+    let answer: SessionResponse | undefined;
+    // Only the session is answered; anything else (a message sent, a result) is recorded.
+    const client = new Proxy(
+      {},
+      {
+        get: (_t, name) =>
+          name === 'session'
+            ? () => Promise.resolve(answer)
+            : () => {
+                calls.push(String(name));
+                throw new Error('no other platform call expected');
+              },
+      },
+    ) as PlatformClient;
+    // The new signer's co-signer (index 4): a receiver that holds no old share.
+    const ctx: JobContext = {
+      client,
+      accessToken: () => Promise.resolve('csat_test'),
+      store,
+      identity: identities[3]!,
+      platformKey,
+      signal: new AbortController().signal,
+    };
+    const other = ed25519.utils.randomSecretKey();
+    const cases: [Parameters<typeof published>[0], RegExp][] = [
+      // The channel's one fixed message for every cryptographic failure (no oracle).
+      [{ rosterKey: other }, /cryptographic verification failed/],
+      [{ purpose: 'KEYGEN' }, /purpose/i],
+      [{ authorizationKey: other }, /reshare authorization: signature does not verify/],
+    ];
+    try {
+      for (const [options, message] of cases) {
+        answer = published(options);
+        await expect(runReshareJob(ctx, job)).rejects.toThrow(message);
+      }
+      expect(calls).toEqual([]);
+      expect(store.shareSets.getShareSet(job.shareSetId)).toBeUndefined();
+
+      // A re-offered lease never re-runs; a stored outcome answers without the platform.
+      answer = undefined;
+      await expect(runReshareJob(ctx, { ...job, attempt: 2 })).rejects.toThrow(/cannot resume/);
+      const outcome = { publicKey: 'cd'.repeat(32), chainCode: 'ef'.repeat(32) };
+      store.setMeta(reshareOutcomeMetaKey(job.sessionId), JSON.stringify(outcome));
+      expect(await runReshareJob(ctx, { ...job, attempt: 2 })).toEqual(outcome);
+      expect(calls).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});
