@@ -41,6 +41,12 @@ export interface SigningStack {
   readonly shareSets: ShareSetStatus[][];
   /** The daemons' combined output, for failure messages. */
   logs(): string;
+  /** Pairs a new SIGNER API user to a new API co-signer in `home` (not started); its id. */
+  pairSigner(name: string, home: string): Promise<string>;
+  /** Starts the daemon of an API co-signer's `home`. */
+  startDaemon(home: string): void;
+  /** Stops the daemons of `home` (SIGTERM); their exit codes. */
+  stopDaemon(home: string): Promise<number[]>;
   /** Stops the daemons (expecting exit 0) and the platform. */
   stop(): Promise<number[]>;
   /** Removes the scratch directory (after stop). */
@@ -77,7 +83,7 @@ export async function startSigningStack(
   options: SigningStackOptions = {},
 ): Promise<SigningStack> {
   const cwd = mkdtempSync(join(tmpdir(), prefix));
-  const daemons: { child: ChildProcess; log: () => string }[] = [];
+  const daemons: { home: string; child: ChildProcess; log: () => string }[] = [];
   const logs = () => daemons.map((d) => d.log()).join('\n---\n');
   const startDaemon = (home: string, cloud: boolean): void => {
     const child = spawn(
@@ -97,7 +103,7 @@ export async function startSigningStack(
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    daemons.push({ child, log: () => out });
+    daemons.push({ home, child, log: () => out });
   };
 
   // First run creates the workspace; stopped so the operator can mint cloud tokens (PGlite is
@@ -134,6 +140,60 @@ export async function startSigningStack(
     await dev.stop();
     return codes;
   };
+  /**
+   * A new SIGNER API user paired to a new API co-signer in `home`: the Owner approves the pairing
+   * (platform stopped: PGlite admits one process), then the platform starts again where the
+   * co-signers expect it and the co-signer collects its token. Returns the API user's id.
+   */
+  const pairSigner = async (name: string, home: string): Promise<string> => {
+    check(runCli(['csr', '--name', name, '--org', 'Acme', '--out', name], cwd), 'csr');
+    check(
+      runCli(
+        ['api-user', 'create', '--name', name, '--role', 'SIGNER', '--csr', `${name}/api_user.csr`],
+        cwd,
+      ),
+      'api-user create',
+    );
+    const users = JSON.parse(runCli(['api', 'GET', '/v1/management/api_users'], cwd).stdout) as {
+      users: { id: string; name: string }[];
+    };
+    const signerId = users.users.find((u) => u.name === name)!.id;
+    const issued = runCli(
+      ['api', 'POST', `/v1/countersign/api_users/${signerId}/pairing_token`],
+      cwd,
+    );
+    check(issued, 'pairing token');
+    const pairingToken = (JSON.parse(issued.stdout) as { pairingToken: string }).pairingToken;
+    const apiSetup = cosigner(
+      [
+        'setup',
+        '--home',
+        home,
+        '--kms',
+        'local',
+        '--name',
+        name,
+        '--pairing-token',
+        pairingToken,
+        '--platform-url',
+        dev.platformUrl,
+        '--no-wait',
+        '--json',
+      ],
+      cwd,
+    );
+    check(apiSetup, 'api co-signer setup');
+    const { requestId } = (JSON.parse(apiSetup.stdout) as { pairing: { requestId: string } })
+      .pairing;
+    const port = dev.port;
+    await dev.stop();
+    await decideAsDevOwner(cwd, requestId);
+    dev = await startDev(cwd, port);
+    const approved = cosigner(['pair', '--home', home, '--timeout', '60'], cwd);
+    check(approved, 'pair approved');
+    if (!/^Paired\./.test(approved.stdout)) throw new Error(`not paired: ${approved.stdout}`);
+    return signerId;
+  };
   try {
     const { platformUrl } = dev;
     for (const [i, token] of tokens.entries()) {
@@ -150,63 +210,7 @@ export async function startSigningStack(
         'cloud pair',
       );
     }
-    check(runCli(['csr', '--name', 'signer', '--org', 'Acme', '--out', 'signer'], cwd), 'csr');
-    check(
-      runCli(
-        [
-          'api-user',
-          'create',
-          '--name',
-          'signer',
-          '--role',
-          'SIGNER',
-          '--csr',
-          'signer/api_user.csr',
-        ],
-        cwd,
-      ),
-      'api-user create',
-    );
-    const users = JSON.parse(runCli(['api', 'GET', '/v1/management/api_users'], cwd).stdout) as {
-      users: { id: string; name: string }[];
-    };
-    const signerId = users.users.find((u) => u.name === 'signer')!.id;
-    const issued = runCli(
-      ['api', 'POST', `/v1/countersign/api_users/${signerId}/pairing_token`],
-      cwd,
-    );
-    check(issued, 'pairing token');
-    const pairingToken = (JSON.parse(issued.stdout) as { pairingToken: string }).pairingToken;
-    const apiSetup = cosigner(
-      [
-        'setup',
-        '--home',
-        'api-cosigner',
-        '--kms',
-        'local',
-        '--name',
-        'treasury',
-        '--pairing-token',
-        pairingToken,
-        '--platform-url',
-        platformUrl,
-        '--no-wait',
-        '--json',
-      ],
-      cwd,
-    );
-    check(apiSetup, 'api co-signer setup');
-    // The Owner approves the pairing (platform stopped: PGlite admits one process), then the
-    // platform starts again where the co-signers expect it and the co-signer collects its token.
-    const { requestId } = (JSON.parse(apiSetup.stdout) as { pairing: { requestId: string } })
-      .pairing;
-    const port = dev.port;
-    await dev.stop();
-    await decideAsDevOwner(cwd, requestId);
-    dev = await startDev(cwd, port);
-    const approved = cosigner(['pair', '--home', 'api-cosigner', '--timeout', '60'], cwd);
-    check(approved, 'pair approved');
-    if (!/^Paired\./.test(approved.stdout)) throw new Error(`not paired: ${approved.stdout}`);
+    const signerId = await pairSigner('signer', 'api-cosigner');
     for (const home of PARTY_HOMES) startDaemon(home, home !== 'api-cosigner');
 
     // Every party holds both share sets (no fixed sleep: poll the stores).
@@ -230,6 +234,16 @@ export async function startSigningStack(
       signerId,
       shareSets,
       logs,
+      pairSigner,
+      startDaemon: (home) => startDaemon(home, false),
+      stopDaemon: async (home) => {
+        const codes: number[] = [];
+        for (const d of daemons.filter((x) => x.home === home && x.child.exitCode === null)) {
+          d.child.kill('SIGTERM');
+          codes.push((await exitOf(d.child)) ?? -1);
+        }
+        return codes;
+      },
       stop,
       remove: () => rmSync(cwd, { recursive: true, force: true }),
     };
