@@ -75,6 +75,14 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
   const session: Session<KeyShare | Dkls23KeyShare> =
     job.algorithm === 'EDDSA_ED25519' ? dkg({ ...params, curve: 'ed25519' }) : dkls23Dkg(params);
   const { result: share } = await runOverRelay(ctx, job, roster, session);
+  return storeShareSet(ctx, job, share);
+}
+
+/**
+ * Stores `share` sealed as the job's share set (of the job's API key), then its public outcome
+ * (so a crash before the report is answered from the store), and wipes it either way.
+ */
+export function storeShareSet(ctx: JobContext, job: LeasedJob, share: AnyKeyShare): KeygenOutcome {
   const outcome = shareSetOutcome(share);
   const bytes =
     job.algorithm === 'EDDSA_ED25519'
@@ -90,8 +98,15 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
     ctx.store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
   } finally {
     bytes.fill(0);
-    if (job.algorithm === 'EDDSA_ED25519') wipeKeyShare(share);
-    else wipeDkls23KeyShare(share as Dkls23KeyShare);
+    wipeAnyKeyShare(job, share);
   }
   return outcome;
+}
+
+export type AnyKeyShare = KeyShare | Dkls23KeyShare;
+
+/** Wipes a key share of the job's algorithm. */
+export function wipeAnyKeyShare(job: LeasedJob, share: AnyKeyShare): void {
+  if (job.algorithm === 'EDDSA_ED25519') wipeKeyShare(share);
+  else wipeDkls23KeyShare(share as Dkls23KeyShare);
 }

@@ -14,10 +14,10 @@ import {
   type LeasedJob,
   type ReshareAuthorization,
 } from '@countersign/protocol';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
+import { verifyPlatformSigned } from './platform-signed.js';
 
 function refused(detail: string): CosignerError {
   return new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
@@ -33,23 +33,12 @@ export function verifyReshareAuthorization(
   platformKey: Uint8Array,
   now: number = Date.now(),
 ): ReshareAuthorization {
-  if (signedAuthorization === undefined) throw refused('missing');
-  let decoded;
-  try {
-    decoded = decodeSignedReshareAuthorization(
-      Uint8Array.from(Buffer.from(signedAuthorization, 'base64')),
-    );
-  } catch {
-    throw refused('malformed');
-  }
-  const { authorization: a, signedBytes, signature } = decoded;
-  let valid = false;
-  try {
-    valid = ed25519.verify(signature, signedBytes, platformKey, { zip215: false });
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw refused('signature does not verify against the pinned platform key');
+  const { authorization: a } = verifyPlatformSigned(
+    signedAuthorization,
+    decodeSignedReshareAuthorization,
+    platformKey,
+    refused,
+  );
   const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
   if (a.sessionId.length !== sid.length || !constantTimeEqual(a.sessionId, sid))
     throw refused('another session');

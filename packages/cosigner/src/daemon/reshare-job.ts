@@ -23,16 +23,11 @@ import {
   decodePublicShareSet,
   dkls23Reshare,
   encodePublicShareSet,
-  exportDkls23KeyShare,
-  exportKeyShare,
   importDkls23KeyShare,
   importKeyShare,
   publicShareSet,
   reshare,
-  wipeDkls23KeyShare,
-  wipeKeyShare,
   type Dkls23KeyShare,
-  type KeyShare,
   type PublicShareSet,
   type Session,
 } from '@countersign/mpc';
@@ -46,7 +41,12 @@ import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
 import type { JobContext } from './job-context.js';
-import { shareSetOutcome, shareSetPublicMetaKey, type KeygenOutcome } from './keygen-job.js';
+import {
+  storeShareSet,
+  wipeAnyKeyShare,
+  type AnyKeyShare,
+  type KeygenOutcome,
+} from './keygen-job.js';
 import { publishedSession } from './published-session.js';
 import { runOverRelay } from './relay-session.js';
 import { verifyReshareAuthorization } from './reshare-authorization.js';
@@ -54,8 +54,6 @@ import { decideByCallback } from './sign-callback.js';
 
 /** Meta key holding a finished reshare's outcome (public values), by session. */
 export const reshareOutcomeMetaKey = (sessionId: string): string => `reshare_done:${sessionId}`;
-
-type AnyKeyShare = KeyShare | Dkls23KeyShare;
 
 export async function runReshareJob(ctx: JobContext, job: LeasedJob): Promise<KeygenOutcome> {
   // Already done before a crash: the stored outcome answers (never a second run of a session).
@@ -101,7 +99,7 @@ export async function runReshareJob(ctx: JobContext, job: LeasedJob): Promise<Ke
       result: { keyShare: newShare },
     } = await runOverRelay(ctx, job, roster, session));
   } finally {
-    if (dealerShare !== undefined) wipe(job, dealerShare);
+    if (dealerShare !== undefined) wipeAnyKeyShare(job, dealerShare);
   }
   const outcome =
     newShare === null ? publicOutcome(oldShareSet) : storeNewShare(ctx, job, newShare, oldShareSet);
@@ -155,7 +153,7 @@ async function dealerKeyShare(
   // The new member checks the dealers against this public part: it must be what I hold.
   const mine = encodePublicShareSet(publicShareSet(share));
   if (mine.length !== a.oldShareSet.length || !constantTimeEqual(mine, a.oldShareSet)) {
-    wipe(job, share);
+    wipeAnyKeyShare(job, share);
     throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
       detail: 'reshare authorization: the old share set is not the one stored here',
     });
@@ -214,34 +212,14 @@ function storeNewShare(
   share: AnyKeyShare,
   old: PublicShareSet,
 ): KeygenOutcome {
-  const bytes =
-    job.algorithm === 'EDDSA_ED25519'
-      ? exportKeyShare(share)
-      : exportDkls23KeyShare(share as Dkls23KeyShare);
-  try {
-    if (
-      !constantTimeEqual(share.publicKey, old.publicKey) ||
-      !constantTimeEqual(share.chainCode, old.chainCode)
-    )
-      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
-        detail: 'the reshared key differs from the old share set',
-      });
-    const outcome = shareSetOutcome(share);
-    ctx.store.shareSets.putShareSet({
-      id: job.shareSetId,
-      apiKeyId: job.apiKeyId,
-      algorithm: job.algorithm,
-      share: bytes,
+  if (
+    !constantTimeEqual(share.publicKey, old.publicKey) ||
+    !constantTimeEqual(share.chainCode, old.chainCode)
+  ) {
+    wipeAnyKeyShare(job, share);
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+      detail: 'the reshared key differs from the old share set',
     });
-    ctx.store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
-    return outcome;
-  } finally {
-    bytes.fill(0);
-    wipe(job, share);
   }
-}
-
-function wipe(job: LeasedJob, share: AnyKeyShare): void {
-  if (job.algorithm === 'EDDSA_ED25519') wipeKeyShare(share);
-  else wipeDkls23KeyShare(share as Dkls23KeyShare);
+  return storeShareSet(ctx, job, share);
 }

@@ -11,9 +11,9 @@ import {
   type LeasedJob,
   type SigningAuthorization,
 } from '@countersign/protocol';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
+import { verifyPlatformSigned } from './platform-signed.js';
 
 function refused(detail: string): CosignerError {
   return new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
@@ -28,23 +28,12 @@ export function verifySigningAuthorization(
   platformKey: Uint8Array,
   now: number = Date.now(),
 ): SigningAuthorization {
-  if (signedAuthorization === undefined) throw refused('missing');
-  let decoded;
-  try {
-    decoded = decodeSignedSigningAuthorization(
-      Uint8Array.from(Buffer.from(signedAuthorization, 'base64')),
-    );
-  } catch {
-    throw refused('malformed');
-  }
-  const { authorization, signedBytes, signature } = decoded;
-  let valid = false;
-  try {
-    valid = ed25519.verify(signature, signedBytes, platformKey, { zip215: false });
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw refused('signature does not verify against the pinned platform key');
+  const { authorization } = verifyPlatformSigned(
+    signedAuthorization,
+    decodeSignedSigningAuthorization,
+    platformKey,
+    refused,
+  );
   const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
   if (
     authorization.sessionId.length !== sid.length ||
