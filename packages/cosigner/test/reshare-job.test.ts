@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PartyIdentity } from '../src/channel/identity.js';
 import type { JobContext } from '../src/daemon/job-context.js';
 import { reshareOutcomeMetaKey, runReshareJob } from '../src/daemon/reshare-job.js';
+import { KeyedSlots } from '../src/daemon/slots.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
 import { initStore } from '../src/store/cosigner-store.js';
 import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
@@ -114,6 +115,7 @@ describe('RESHARE job refusals', () => {
       identity: identities[3]!,
       platformKey,
       signal: new AbortController().signal,
+      presignSlots: new KeyedSlots(8),
     };
     const other = ed25519.utils.randomSecretKey();
     const cases: [Parameters<typeof published>[0], RegExp][] = [
