@@ -51,6 +51,6 @@ export { PlatformCredentials } from './platform/platform-credentials.js';
 export { pinnedPlatformKey } from './platform/platform-key.js';
 export { createStoredIdentity, loadStoredIdentity } from './identity/stored-identity.js';
 export { pendingPairings, type PendingPairing } from './platform/pending-pairings.js';
-export { createCallbackKey } from './callback/callback-key.js';
+export { provisionStore } from './store/provision-store.js';
 // A co-signer home's configuration, so an embedder's homes open with the `cosigner` command too.
 export { writeCosignerConfig, type CosignerConfig } from './cli/config.js';

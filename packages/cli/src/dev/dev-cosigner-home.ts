@@ -7,12 +7,11 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  createCallbackKey,
   createLocalKmsKey,
-  createStoredIdentity,
   initStore,
   openLocalKms,
   openStore,
+  provisionStore,
   writeCosignerConfig,
   type CosignerStore,
   type KmsProvider,
@@ -66,11 +65,7 @@ export async function openDevCosigner(
     kms = await createLocalKmsKey({ keyFile, passphrase });
     store = await initStore({ dir: storeDir, kms });
     try {
-      store.setMeta('name', name);
-      store.setMeta('mode', mode);
-      // Only an API co-signer asks a Callback Handler (`cosigner callback set` uses this key).
-      if (mode === 'api') await createCallbackKey(store);
-      createStoredIdentity(store).dispose();
+      await provisionStore(store, name, mode);
       await writeCosignerConfig(
         configFile,
         { name, mode, kms: { provider: 'local', keyFile } },

@@ -10,12 +10,11 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createCallbackKey } from '../../callback/callback-key.js';
 import { CosignerError } from '../../errors.js';
-import { createStoredIdentity } from '../../identity/stored-identity.js';
 import { pairApiKey } from '../../platform/pairing.js';
 import { parsePlatformUrl } from '../../platform/platform-client.js';
 import { initStore } from '../../store/cosigner-store.js';
+import { provisionStore } from '../../store/provision-store.js';
 import { fsyncDirectory } from '../../store/store-files.js';
 import type { CosignerConfig, CosignerMode } from '../config.js';
 import { MAX_NAME_LENGTH, assertCosignerName, writeCosignerConfig } from '../config.js';
@@ -114,12 +113,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
     const staging = join(home.dir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
     const store = await initStore({ dir: staging, kms });
     try {
-      store.setMeta('name', name);
-      store.setMeta('mode', mode);
-      await createCallbackKey(store);
-      const identity = createStoredIdentity(store);
-      const keys = identity.publicKeys();
-      identity.dispose();
+      const keys = await provisionStore(store, name, mode);
       result = { storeId: store.storeId, ...keys, kms: kms.describe() };
     } finally {
       store.close();
