@@ -23,8 +23,7 @@ import {
   publicShareSet,
   sign,
 } from '@countersign/mpc';
-import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
-import { startSigningStack } from '../packages/cli/testing/signing-stack.js';
+import { devClient, startSigningStack } from '../packages/cli/testing/signing-stack.js';
 import { presignAll, run, sid } from './mpc-harness.js';
 
 const SEQUENTIAL = positive('E2E_RAW_SEQUENTIAL', 8);
@@ -147,11 +146,7 @@ const stack = await startSigningStack('countersign-bench-', { concurrency: IN_FL
 const stackStartMs = round(performance.now() - startedAt);
 let report: unknown;
 try {
-  const client = new CountersignClient({
-    baseUrl: stack.platformUrl,
-    apiKey: stack.devApiKey,
-    signer: createPemRequestSigner(stack.devPrivateKeyPem),
-  });
+  const client = devClient(stack);
   let counter = 0;
   /** One RAW transaction from the POST to the first GET that answers COMPLETED, ms. */
   const signOnce = async (algorithm: Algorithm): Promise<number> => {

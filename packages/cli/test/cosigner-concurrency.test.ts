@@ -5,11 +5,17 @@
  * shows jobs overlapping), and a second `cosigner start` on a home whose daemon runs is refused
  * with exit code 7, leaving the running daemon untouched.
  */
-import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
+import type { CountersignClient } from '@countersign/sdk';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosigner, PARTY_HOMES, startSigningStack, type SigningStack } from './signing-stack.js';
+import {
+  cosigner,
+  devClient,
+  PARTY_HOMES,
+  startSigningStack,
+  type SigningStack,
+} from './signing-stack.js';
 
 /** Transactions per algorithm, all created before any is awaited. */
 const PER_ALGORITHM = 5;
@@ -20,11 +26,7 @@ describe('a co-signer daemon runs several jobs at once; one daemon per store', (
 
   beforeAll(async () => {
     stack = await startSigningStack('countersign-concurrency-');
-    client = new CountersignClient({
-      baseUrl: stack.platformUrl,
-      apiKey: stack.devApiKey,
-      signer: createPemRequestSigner(stack.devPrivateKeyPem),
-    });
+    client = devClient(stack);
   }, 400_000);
   afterAll(async () => {
     if (!stack) return;

@@ -12,15 +12,12 @@ import { derivePublicKey } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { createHash } from 'node:crypto';
-import {
-  CountersignClient,
-  createPemRequestSigner,
-  type TransactionResponse,
-} from '@countersign/sdk';
+import type { CountersignClient, TransactionResponse } from '@countersign/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 import {
   cosigner,
+  devClient,
   PARTY_HOMES,
   shareSetsOf,
   startSigningStack,
@@ -38,11 +35,7 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
 
   beforeAll(async () => {
     stack = await startSigningStack('countersign-reshare-');
-    client = new CountersignClient({
-      baseUrl: stack.platformUrl,
-      apiKey: stack.devApiKey,
-      signer: createPemRequestSigner(stack.devPrivateKeyPem),
-    });
+    client = devClient(stack);
   }, 400_000);
   afterAll(async () => {
     if (!stack) return;

@@ -10,18 +10,20 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { Fireblocks, type TransactionResponse } from '@fireblocks/ts-sdk';
 import { derivePublicKey } from '@countersign/mpc';
-import {
-  CountersignClient,
-  createPemRequestSigner,
-  type CreateTransactionInput,
-} from '@countersign/sdk';
+import type { CreateTransactionInput } from '@countersign/sdk';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { publicKeyToAddress } from 'viem/accounts';
 import { recoverAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARTY_HOMES, shareSetsOf, startSigningStack, type SigningStack } from './signing-stack.js';
+import {
+  devClient,
+  PARTY_HOMES,
+  shareSetsOf,
+  startSigningStack,
+  type SigningStack,
+} from './signing-stack.js';
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** SubjectPublicKeyInfo DER prefix of a compressed secp256k1 key (RFC 5480). */
@@ -133,11 +135,7 @@ describe('RAW signing through the relay, every party a process', () => {
     expect(byExternal.data.id).toBe(created.data.id);
 
     // Our SDK reads the same transaction, and its Idempotency-Key answers the same one too.
-    const ours = new CountersignClient({
-      baseUrl: stack.platformUrl,
-      apiKey: stack.devApiKey,
-      signer: createPemRequestSigner(stack.devPrivateKeyPem),
-    });
+    const ours = devClient(stack);
     const read = await ours.getTransaction(created.data.id!);
     expect(read.signedMessages).toEqual(tx.signedMessages);
     const replayed = await ours.createTransaction({

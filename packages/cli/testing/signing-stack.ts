@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
 import {
   COSIGNER_BIN as COSIGNER,
   decideAsDevOwner,
@@ -51,6 +52,15 @@ export interface SigningStack {
   stop(): Promise<number[]>;
   /** Removes the scratch directory (after stop). */
   remove(): void;
+}
+
+/** Our SDK, as the development API user (ADMIN) that `countersign dev` created. */
+export function devClient(stack: SigningStack): CountersignClient {
+  return new CountersignClient({
+    baseUrl: stack.platformUrl,
+    apiKey: stack.devApiKey,
+    signer: createPemRequestSigner(stack.devPrivateKeyPem),
+  });
 }
 
 export function cosigner(args: string[], cwd: string) {
