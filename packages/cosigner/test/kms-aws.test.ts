@@ -11,6 +11,7 @@ import { inspect } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { main } from '../src/cli/main.js';
 import type { AwsKmsOptions } from '../src/kms/aws-kms.js';
 import { createAwsKms } from '../src/kms/aws-kms.js';
 import { initStore, openStore } from '../src/store/cosigner-store.js';
@@ -213,5 +214,63 @@ describe('aws-kms provider (local fake of the JSON 1.1 API)', () => {
     const down = createAwsKms({ ...base, endpoint: 'http://127.0.0.1:9' });
     await expectCosignerError(down.wrapKey(pattern(32)), 'ERR_COSIGNER_KMS_UNAVAILABLE');
     await Promise.all([kms.close(), down.close()]);
+  });
+});
+
+describe('the cosigner command on aws-kms (the SDK is loaded only for this provider)', () => {
+  it('sets up a home whose store the fake KMS wraps, and status reopens it', async () => {
+    const home = join(await tempDir(), 'home');
+    const requestsBefore = fake.requests.length;
+    const run = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(args, {
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        // The SDK's default credential chain reads the process environment.
+        env: process.env,
+      });
+      return { code, stdout, stderr };
+    };
+    const saved = {
+      id: process.env['AWS_ACCESS_KEY_ID'],
+      key: process.env['AWS_SECRET_ACCESS_KEY'],
+    };
+    process.env['AWS_ACCESS_KEY_ID'] = 'AKIDFAKE';
+    process.env['AWS_SECRET_ACCESS_KEY'] = 'fake-secret';
+    try {
+      const setup = await run([
+        'setup',
+        '--home',
+        home,
+        '--kms',
+        'aws-kms',
+        '--aws-key-id',
+        'alias/cosigner',
+        '--aws-region',
+        REGION,
+        '--aws-endpoint',
+        fake.url(),
+        '--json',
+      ]);
+      expect(setup.stderr).toBe('');
+      expect(setup.code).toBe(0);
+      const status = await run(['status', '--home', home, '--json']);
+      expect(status.stderr).toBe('');
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ shareSets: [] });
+    } finally {
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.key],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    // Both commands went through the fake: the data key wrapped at setup, unwrapped at status.
+    expect(fake.requests.slice(requestsBefore).map((r) => r.target)).toEqual(
+      expect.arrayContaining(['TrentService.Encrypt', 'TrentService.Decrypt']),
+    );
   });
 });

@@ -8,8 +8,6 @@
 import { resolve } from 'node:path';
 
 import { CosignerError } from '../errors.js';
-import { createAwsKms } from '../kms/aws-kms.js';
-import { createGcpKms } from '../kms/gcp-kms.js';
 import type { KmsProvider } from '../kms/kms-provider.js';
 import { createLocalKmsKey, openLocalKms } from '../kms/local-kms.js';
 import { createPkcs11Key, openPkcs11Kms } from '../kms/pkcs11-kms.js';
@@ -157,16 +155,22 @@ export async function openKms(
       };
       return options.createHsmKey === true ? createPkcs11Key(options11) : openPkcs11Kms(options11);
     }
-    case 'aws-kms':
+    // The cloud SDKs are loaded only for their provider: importing both costs every `cosigner`
+    // command (status, pair, start…) about half a second of CPU on a local or PKCS#11 home.
+    case 'aws-kms': {
+      const { createAwsKms } = await import('../kms/aws-kms.js');
       return createAwsKms({
         keyId: config.keyId,
         region: config.region,
         ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       });
-    case 'gcp-kms':
+    }
+    case 'gcp-kms': {
+      const { createGcpKms } = await import('../kms/gcp-kms.js');
       return createGcpKms({
         keyName: config.keyName,
         ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       });
+    }
   }
 }
