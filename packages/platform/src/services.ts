@@ -22,6 +22,7 @@ import { CosignerRecovery } from './cosigners/cosigner-recovery.js';
 import { PairingPolls } from './cosigners/pairing-polls.js';
 import { PairingService } from './cosigners/pairing-service.js';
 import { PlatformSecrets } from './cosigners/platform-secrets.js';
+import { SandboxPairing } from './cosigners/sandbox-pairing.js';
 import type { PlatformDatabase } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
@@ -136,6 +137,9 @@ export function createServices(
   for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, ensureShareSets)) {
     approvals.register(kind);
   }
+  // A sandbox workspace's signer is paired to the communal test co-signer once it is ready.
+  const sandboxPairing = new SandboxPairing(cosignerRepository, audit, ensureShareSets);
+  apiUsers.whenReady((trx, apiUserId) => sandboxPairing.pairSigner(trx, apiUserId));
   const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
   cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
     await keygen.sessionEnded(trx, sessionId, status);
@@ -193,6 +197,7 @@ export function createServices(
       cosignerRepository,
       cosignerTokens,
       keygen,
+      sandboxPairing,
       audit,
       clock,
     ),

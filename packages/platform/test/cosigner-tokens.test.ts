@@ -66,6 +66,7 @@ describe('co-signer tokens', () => {
         {
           apiKeyId: signers[0]!.id,
           workspaceId: p.workspaceId,
+          workspaceSandbox: false,
           status: 'PAIRED',
           // The Owner's approval of the pairing (every pairing has one).
           requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isRole, type Role } from '@countersign/protocol';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { ApprovalKind, ApprovalService } from '../approvals/approval-service.js';
 import type { ApprovalRequestRow } from '../approvals/approval-request-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -59,7 +59,15 @@ export interface CreatedApiUser {
   warnings: string[];
 }
 
+/** Runs in the approving transaction once an API user is READY. */
+export type ApiUserReadyListener = (
+  trx: Transaction<Database>,
+  apiUserId: string,
+) => Promise<unknown>;
+
 export class ApiUserService {
+  private readonly readyListeners: ApiUserReadyListener[] = [];
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly apiUsers: ApiUserRepository,
@@ -142,6 +150,11 @@ export class ApiUserService {
     });
   }
 
+  /** `listener` runs in the deciding transaction of every approved creation (sandbox pairing). */
+  whenReady(listener: ApiUserReadyListener): void {
+    this.readyListeners.push(listener);
+  }
+
   async list(workspaceId: string): Promise<ApiUserRow[]> {
     return this.apiUsers.listByWorkspace(workspaceId);
   }
@@ -205,6 +218,7 @@ export class ApiUserService {
       deciderPermission: 'apiUsers:create',
       onApproved: async (trx, request) => {
         await this.apiUsers.setStatus(trx, request.subject_id, 'READY', true);
+        for (const listener of this.readyListeners) await listener(trx, request.subject_id);
       },
       onRejected: async (trx, request) => {
         await this.apiUsers.setStatus(trx, request.subject_id, 'REJECTED', false);

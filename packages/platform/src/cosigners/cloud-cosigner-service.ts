@@ -5,9 +5,13 @@
  * (`countersign cloud-cosigner token --slot 1`), which only someone with the platform's
  * database can do; the co-signer exchanges it through the ordinary `POST /cosigner/v1/pair`
  * (`cosigner pair --cloud …`) and gets the same rotating credentials as an API co-signer.
+ *
+ * The communal test co-signer of sandbox workspaces (sandbox-pairing.ts, docs/sandbox.md) is the
+ * operator's too and registers the same way, with a token minted for the `sandbox` seat
+ * (`countersign cloud-cosigner token --sandbox`): an API co-signer of no workspace, type SANDBOX.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -18,6 +22,7 @@ import type { CosignerTokenService } from './cosigner-token-service.js';
 import { parseCosignerIdentity } from './identity-keys.js';
 import { newOpaqueToken, presentedTokenHash } from './opaque-token.js';
 import type { PairInput } from './pairing-service.js';
+import { SANDBOX_COSIGNER_TYPE, type SandboxPairing } from './sandbox-pairing.js';
 
 export const CLOUD_PAIRING_TOKEN_TTL_MS = 60 * 60 * 1000;
 
@@ -26,20 +31,25 @@ export function isCloudPairingToken(token: string): boolean {
   return token.startsWith('cscp_');
 }
 
+/** What an operator token registers: cloud slot 1 or 2, or the communal test co-signer. */
+export type OperatorSeat = 1 | 2 | 'sandbox';
+
 export class CloudCosignerService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly cosigners: CosignerRepository,
     private readonly tokens: CosignerTokenService,
     private readonly keygen: KeygenOrchestrator,
+    private readonly sandbox: SandboxPairing,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
-  /** Mints a single-use token that registers the cloud co-signer of `slot`. */
-  async issueToken(slot: 1 | 2): Promise<{ token: string; expiresAt: Date }> {
-    if (slot !== 1 && slot !== 2)
+  /** Mints a single-use token that registers the cloud co-signer of `seat` (or the communal one). */
+  async issueToken(seat: OperatorSeat): Promise<{ token: string; expiresAt: Date }> {
+    if (seat !== 1 && seat !== 2 && seat !== 'sandbox')
       throw new ValidationError('ERR_CLOUD_SLOT', 'INVALID_REQUEST', 'slot must be 1 or 2');
+    const sandbox = seat === 'sandbox';
     const now = this.clock();
     const expiresAt = new Date(now.getTime() + CLOUD_PAIRING_TOKEN_TTL_MS);
     const { token, hash } = newOpaqueToken('cloudPairing');
@@ -49,7 +59,8 @@ export class CloudCosignerService {
         .values({
           id: randomUUID(),
           token_hash: hash,
-          cloud_slot: slot,
+          cloud_slot: sandbox ? null : seat,
+          sandbox,
           issued_at: now,
           expires_at: expiresAt,
         })
@@ -60,7 +71,7 @@ export class CloudCosignerService {
         actorId: null,
         action: 'cosigner.cloud_pairing_token_issued',
         subject: null,
-        details: { slot, expiresAt: expiresAt.toISOString() },
+        details: { slot: seat, expiresAt: expiresAt.toISOString() },
       });
     });
     return { token, expiresAt };
@@ -70,10 +81,7 @@ export class CloudCosignerService {
    * Registers a cloud co-signer. The answer names the co-signer's id as its `apiKeyId`: a cloud
    * co-signer serves every workspace, and its credentials are filed under its own id.
    */
-  async register(input: PairInput): Promise<{
-    outcome: { status: 'PAIRED'; cosignerId: string; apiKeyId: string; refreshToken: string };
-    wake: string[];
-  }> {
+  async register(input: PairInput): Promise<RegisteredOperatorCosigner> {
     const identity = parseCosignerIdentity(input.identity);
     const hash = presentedTokenHash('cloudPairing', input.pairingToken);
     const invalid = () =>
@@ -91,9 +99,11 @@ export class CloudCosignerService {
         .where('token_hash', '=', hash)
         .where('used_at', 'is', null)
         .where('expires_at', '>', now)
-        .returning(['id', 'cloud_slot'])
+        .returning(['id', 'cloud_slot', 'sandbox'])
         .executeTakeFirst();
       if (!token) throw invalid();
+      if (token.sandbox || token.cloud_slot === null)
+        return this.registerSandbox(trx, token.id, input, identity);
       const taken = await trx
         .selectFrom('cosigners')
         .select('id')
@@ -105,37 +115,13 @@ export class CloudCosignerService {
           'CONFLICT',
           `Cloud slot ${token.cloud_slot} is already registered`,
         );
-      if (await this.cosigners.findByIdentity(trx, identity.ed25519))
-        throw new ConflictError(
-          'ERR_COSIGNER_ALREADY_REGISTERED',
-          'CONFLICT',
-          'A co-signer with this identity key is already registered',
-        );
-      const cosignerId = randomUUID();
-      await this.cosigners.insertCosigner(trx, {
-        id: cosignerId,
-        workspace_id: null,
-        cloud_slot: token.cloud_slot,
-        name: printableOr(input.cosignerName, 100, `cloud-${token.cloud_slot}`),
+      const { cosignerId, refreshToken } = await this.enroll(trx, token.id, input, identity, {
+        cloudSlot: token.cloud_slot,
         type: 'PLAIN',
         mode: 'CLOUD',
-        identity_ed25519: identity.ed25519,
-        identity_x25519: identity.x25519,
-        version: printableOr(input.version, 64, 'unknown'),
-      });
-      await trx
-        .updateTable('cloud_pairing_tokens')
-        .set({ used_by_cosigner_id: cosignerId })
-        .where('id', '=', token.id)
-        .execute();
-      const { refreshToken } = await this.tokens.startFamily(trx, cosignerId);
-      await this.audit.appendIn(trx, {
-        workspaceId: null,
-        actorKind: 'system',
-        actorId: null,
+        defaultName: `cloud-${token.cloud_slot}`,
         action: 'cosigner.cloud_registered',
-        subject: cosignerId,
-        details: { slot: token.cloud_slot, identityEd25519: identity.ed25519 },
+        details: { slot: token.cloud_slot },
       });
       // Workspaces whose first signer paired before both cloud co-signers existed start now.
       const waiting = await trx
@@ -153,6 +139,95 @@ export class CloudCosignerService {
       };
     });
   }
+
+  /**
+   * The operator's new co-signer, under an identity key no co-signer has: recorded, the token
+   * marked as used by it, its first token family started, audited.
+   */
+  private async enroll(
+    trx: Transaction<Database>,
+    tokenId: string,
+    input: PairInput,
+    identity: { ed25519: string; x25519: string },
+    seat: {
+      cloudSlot: number | null;
+      type: string;
+      mode: 'API' | 'CLOUD';
+      defaultName: string;
+      action: string;
+      details: Record<string, unknown>;
+    },
+  ): Promise<{ cosignerId: string; refreshToken: string }> {
+    if (await this.cosigners.findByIdentity(trx, identity.ed25519))
+      throw new ConflictError(
+        'ERR_COSIGNER_ALREADY_REGISTERED',
+        'CONFLICT',
+        'A co-signer with this identity key is already registered',
+      );
+    const cosignerId = randomUUID();
+    await this.cosigners.insertCosigner(trx, {
+      id: cosignerId,
+      workspace_id: null,
+      cloud_slot: seat.cloudSlot,
+      name: printableOr(input.cosignerName, 100, seat.defaultName),
+      type: seat.type,
+      mode: seat.mode,
+      identity_ed25519: identity.ed25519,
+      identity_x25519: identity.x25519,
+      version: printableOr(input.version, 64, 'unknown'),
+    });
+    await trx
+      .updateTable('cloud_pairing_tokens')
+      .set({ used_by_cosigner_id: cosignerId })
+      .where('id', '=', tokenId)
+      .execute();
+    const { refreshToken } = await this.tokens.startFamily(trx, cosignerId);
+    await this.audit.appendIn(trx, {
+      workspaceId: null,
+      actorKind: 'system',
+      actorId: null,
+      action: seat.action,
+      subject: cosignerId,
+      details: { ...seat.details, identityEd25519: identity.ed25519 },
+    });
+    return { cosignerId, refreshToken };
+  }
+
+  /**
+   * Registers the communal test co-signer (one per platform), then pairs the sandbox workspaces'
+   * signers that were made before it existed.
+   */
+  private async registerSandbox(
+    trx: Transaction<Database>,
+    tokenId: string,
+    input: PairInput,
+    identity: { ed25519: string; x25519: string },
+  ): Promise<RegisteredOperatorCosigner> {
+    if (await this.sandbox.communalCosigner(trx))
+      throw new ConflictError(
+        'ERR_SANDBOX_COSIGNER_TAKEN',
+        'CONFLICT',
+        'The communal test co-signer is already registered',
+      );
+    const { cosignerId, refreshToken } = await this.enroll(trx, tokenId, input, identity, {
+      cloudSlot: null,
+      type: SANDBOX_COSIGNER_TYPE,
+      mode: 'API',
+      defaultName: 'communal-test-cosigner',
+      action: 'cosigner.sandbox_registered',
+      details: {},
+    });
+    const wake = await this.sandbox.pairWaiting(trx);
+    return {
+      outcome: { status: 'PAIRED', cosignerId, apiKeyId: cosignerId, refreshToken },
+      wake,
+    };
+  }
+}
+
+interface RegisteredOperatorCosigner {
+  outcome: { status: 'PAIRED'; cosignerId: string; apiKeyId: string; refreshToken: string };
+  wake: string[];
 }
 
 const PRINTABLE = /^[^\p{Cc}\p{Cs}]+$/u;

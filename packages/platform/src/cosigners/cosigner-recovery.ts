@@ -25,6 +25,7 @@ import { CosignerTokenError } from '../errors.js';
 import type { PlatformAuthorizationKey } from '../mpc/authorization-key.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 import type { CosignerTokenService, IssuedRefreshToken } from './cosigner-token-service.js';
+import { SANDBOX_COSIGNER_TYPE } from './sandbox-pairing.js';
 
 /** How far in the future a request may claim to have been made (clock skew). */
 const CLOCK_SKEW_MS = 60_000;
@@ -71,8 +72,10 @@ export class CosignerRecovery {
     }
     if (cosigner.archived) throw refused('This co-signer is archived');
     const outcome = await this.db.transaction().execute(async (trx) => {
+      // The operator's co-signers (cloud slots, the communal test co-signer) need no approval.
       const approved =
         cosigner.cloud_slot !== null ||
+        cosigner.type === SANDBOX_COSIGNER_TYPE ||
         (await trx
           .selectFrom('cosigner_api_keys')
           .select('id')

@@ -177,13 +177,20 @@ export class CosignerRepository {
       .execute();
   }
 
-  /** Every pairing of a co-signer, across workspaces: what the co-signer itself may see. */
-  async pairingsOfCosigner(cosignerId: string): Promise<CosignerPairingRow[]> {
+  /**
+   * Every pairing of a co-signer, across workspaces, with whether its workspace is a sandbox:
+   * what the co-signer itself may see.
+   */
+  async pairingsOfCosigner(
+    cosignerId: string,
+  ): Promise<(CosignerPairingRow & { workspace_sandbox: boolean })[]> {
     return this.db
-      .selectFrom('cosigner_api_keys')
-      .selectAll()
-      .where('cosigner_id', '=', cosignerId)
-      .orderBy('seq', 'asc')
+      .selectFrom('cosigner_api_keys as k')
+      .innerJoin('workspaces as w', 'w.id', 'k.workspace_id')
+      .selectAll('k')
+      .select('w.sandbox as workspace_sandbox')
+      .where('k.cosigner_id', '=', cosignerId)
+      .orderBy('k.seq', 'asc')
       .execute();
   }
 

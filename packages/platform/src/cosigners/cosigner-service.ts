@@ -194,7 +194,9 @@ export class CosignerService {
   }
 
   /** Every pairing of a co-signer, for the co-signer itself (it serves them all). */
-  async pairingsOf(cosignerId: string): Promise<CosignerPairingRow[]> {
+  async pairingsOf(
+    cosignerId: string,
+  ): Promise<(CosignerPairingRow & { workspace_sandbox: boolean })[]> {
     return this.cosigners.pairingsOfCosigner(cosignerId);
   }
 

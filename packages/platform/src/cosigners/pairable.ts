@@ -4,7 +4,7 @@ import type { ApiUserRow } from '../api-users/api-user-repository.js';
 import type { Database } from '../db/schema.js';
 
 /** Roles whose API users hold MPC key shares (the docs: Signer or Admin). */
-const PAIRABLE_ROLES = ['SIGNER', 'ADMIN'];
+export const PAIRABLE_ROLES: readonly string[] = ['SIGNER', 'ADMIN'];
 
 /** Only a ready, enabled SIGNER or ADMIN API user holds key shares, so only it may be paired. */
 export function isPairable(user: ApiUserRow): boolean {

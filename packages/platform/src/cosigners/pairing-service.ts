@@ -34,6 +34,7 @@ import { tokenHash } from './opaque-token.js';
 import type { PairingPolls } from './pairing-polls.js';
 import { signPairingToken, verifyPairingToken, type PairingTokenClaims } from './pairing-token.js';
 import type { PlatformSecrets } from './platform-secrets.js';
+import { SANDBOX_COSIGNER_TYPE } from './sandbox-pairing.js';
 
 export const PAIRING_TOKEN_TTL_MS = 10 * 60 * 1000;
 const PAIRING_KEY_NAME = 'pairing-token-hs256';
@@ -291,6 +292,9 @@ export class PairingService {
   ): Promise<PairOutcome> {
     const cosigner = await this.cosigners.findById(cosignerId, trx);
     if (!cosigner || cosigner.archived) throw new NotFoundError('Co-signer');
+    // The platform alone pairs the communal test co-signer, and only to sandbox signers.
+    if (cosigner.type === SANDBOX_COSIGNER_TYPE)
+      throw new ForbiddenError('The communal test co-signer is paired only by the platform');
     if (
       cosigner.identity_ed25519 !== identity.ed25519 ||
       cosigner.identity_x25519 !== identity.x25519

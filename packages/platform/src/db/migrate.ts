@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006-transactions.js';
 import * as m0007 from './migrations/0007-vault-accounts.js';
 import * as m0008 from './migrations/0008-transaction-rejection.js';
 import * as m0009 from './migrations/0009-share-sets.js';
+import * as m0010 from './migrations/0010-sandbox-workspaces.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007-vault-accounts': m0007,
   '0008-transaction-rejection': m0008,
   '0009-share-sets': m0009,
+  '0010-sandbox-workspaces': m0010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

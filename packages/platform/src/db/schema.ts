@@ -10,6 +10,8 @@ export interface WorkspacesTable {
   id: string;
   name: string;
   admin_quorum: Generated<number>;
+  /** Set at creation, never changed (a trigger refuses it): docs/sandbox.md. */
+  sandbox: Generated<boolean>;
   created_at: Generated<Date>;
 }
 
@@ -212,7 +214,10 @@ export interface Database {
 export interface CloudPairingTokensTable {
   id: string;
   token_hash: string;
-  cloud_slot: number;
+  /** 1 or 2; null for the communal test co-signer's token. */
+  cloud_slot: number | null;
+  /** A token that registers the communal test co-signer (docs/sandbox.md). */
+  sandbox: Generated<boolean>;
   issued_at: Timestamp;
   expires_at: Timestamp;
   used_at: Timestamp | null;

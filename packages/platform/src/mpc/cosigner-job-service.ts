@@ -13,6 +13,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
 import { leaseNotHeld, resultRefused } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
@@ -125,7 +126,7 @@ export class CosignerJobService {
     await this.expireSessions();
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
-      const cloud = !(await this.isApiCosigner(trx, cosignerId));
+      const { sharedByWorkspaces, sandboxOnly } = await this.servingOf(trx, cosignerId);
       for (;;) {
         const job = await trx
           .selectFrom('cosigner_jobs as j')
@@ -150,9 +151,23 @@ export class CosignerJobService {
           )
           .where('s.status', '=', 'OPEN')
           .where('s.expires_at', '>', now)
-          // A Cloud Co-signer serves every workspace: a workspace holding its share of the
-          // cloud's leases waits, the others go ahead (raw-signing review H2).
-          .$if(cloud, (qb) =>
+          // The communal test co-signer is offered sandbox workspaces' work only, whatever a
+          // session names (docs/sandbox.md): the operator, who runs it and both Cloud
+          // Co-signers, must never hold every share of a production workspace's key.
+          .$if(sandboxOnly, (qb) =>
+            qb.where((eb) =>
+              eb.exists(
+                eb
+                  .selectFrom('workspaces as w')
+                  .select('w.id')
+                  .whereRef('w.id', '=', 's.workspace_id')
+                  .where('w.sandbox', '=', true),
+              ),
+            ),
+          )
+          // A Cloud Co-signer (and the communal one) serves many workspaces: a workspace holding
+          // its share of the co-signer's leases waits, the others go ahead (raw-signing review H2).
+          .$if(sharedByWorkspaces, (qb) =>
             qb.where((eb) =>
               eb(
                 eb
@@ -292,6 +307,23 @@ export class CosignerJobService {
       .where('id', '=', cosignerId)
       .executeTakeFirst();
     return row !== undefined && row.mode !== 'CLOUD';
+  }
+
+  /** Whether the co-signer serves many workspaces, and whether only sandbox ones. */
+  private async servingOf(
+    trx: Transaction<Database>,
+    cosignerId: string,
+  ): Promise<{ sharedByWorkspaces: boolean; sandboxOnly: boolean }> {
+    const row = await trx
+      .selectFrom('cosigners')
+      .select(['mode', 'type'])
+      .where('id', '=', cosignerId)
+      .executeTakeFirst();
+    const sandboxOnly = row?.type === SANDBOX_COSIGNER_TYPE;
+    return {
+      sharedByWorkspaces: row === undefined || row.mode === 'CLOUD' || sandboxOnly,
+      sandboxOnly,
+    };
   }
 
   private async failSession(

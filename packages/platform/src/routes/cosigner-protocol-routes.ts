@@ -165,6 +165,7 @@ export function cosignerProtocolRoutes(app: FastifyInstance): void {
         apiKeys: rows.map((row) => ({
           apiKeyId: row.api_user_id,
           workspaceId: row.workspace_id,
+          workspaceSandbox: row.workspace_sandbox,
           status: row.status,
           requestId: row.approval_request_id,
         })),

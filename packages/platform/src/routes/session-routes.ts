@@ -1,4 +1,4 @@
-/** `GET /v1/countersign/session`: who the request authenticated as. */
+/** `GET /v1/countersign/session`: who the request authenticated as, and in what kind of workspace. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -11,6 +11,8 @@ const SessionSchema = Type.Object(
     id: Type.String(),
     name: Type.String(),
     workspaceId: Type.String(),
+    /** A sandbox workspace: test networks only, signers served by the communal test co-signer. */
+    workspaceSandbox: Type.Boolean(),
     role: RoleSchema,
   },
   { additionalProperties: false },
@@ -27,6 +29,12 @@ export function sessionRoutes(app: FastifyInstance): void {
         response: { 200: SessionSchema },
       },
     },
-    (request) => ({ ...principalOf(request) }),
+    async (request) => {
+      const principal = principalOf(request);
+      return {
+        ...principal,
+        workspaceSandbox: await app.services.workspaces.isSandbox(principal.workspaceId),
+      };
+    },
   );
 }

@@ -12,6 +12,8 @@ import { generatePassword, hashPassword, verifyPassword } from './password-hash.
 
 export interface CreatedWorkspace {
   workspaceId: string;
+  /** Fixed at creation (docs/sandbox.md). */
+  sandbox: boolean;
   owner: Principal & { email: string };
   /** Shown once, never stored in clear. */
   ownerPassword: string;
@@ -43,7 +45,13 @@ export class WorkspaceService {
     name: string;
     ownerEmail: string;
     ownerPassword?: string | undefined;
+    /**
+     * A sandbox workspace (test networks only): its signers are paired to the operator's communal
+     * test co-signer automatically. Chosen here once; it never changes (docs/sandbox.md).
+     */
+    sandbox?: boolean | undefined;
   }): Promise<CreatedWorkspace> {
+    const sandbox = input.sandbox === true;
     const name = input.name.trim();
     if (name.length === 0 || name.length > 100) {
       throw new ValidationError(
@@ -71,7 +79,7 @@ export class WorkspaceService {
     const workspaceId = randomUUID();
     const ownerId = randomUUID();
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('workspaces').values({ id: workspaceId, name }).execute();
+      await trx.insertInto('workspaces').values({ id: workspaceId, name, sandbox }).execute();
       await trx
         .insertInto('console_users')
         .values({
@@ -88,11 +96,12 @@ export class WorkspaceService {
         actorId: null,
         action: 'workspace.created',
         subject: workspaceId,
-        details: { name, ownerId, ownerEmail: input.ownerEmail },
+        details: { name, ownerId, ownerEmail: input.ownerEmail, sandbox },
       });
     });
     return {
       workspaceId,
+      sandbox,
       owner: {
         kind: 'console_user',
         id: ownerId,
@@ -105,12 +114,22 @@ export class WorkspaceService {
     };
   }
 
-  async list(): Promise<{ id: string; name: string; created_at: Date }[]> {
+  async list(): Promise<{ id: string; name: string; sandbox: boolean; created_at: Date }[]> {
     return this.db
       .selectFrom('workspaces')
-      .select(['id', 'name', 'created_at'])
+      .select(['id', 'name', 'sandbox', 'created_at'])
       .orderBy('created_at')
       .execute();
+  }
+
+  /** Whether the workspace is a sandbox (false for an unknown one). */
+  async isSandbox(workspaceId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('workspaces')
+      .select('sandbox')
+      .where('id', '=', workspaceId)
+      .executeTakeFirst();
+    return row?.sandbox === true;
   }
 
   /**

@@ -195,6 +195,11 @@ export const CosignerApiKeysResponseSchema = Type.Object(
         {
           apiKeyId: Type.String(),
           workspaceId: Type.String(),
+          /**
+           * A sandbox workspace (test networks only): the communal test co-signer serves these
+           * and refuses every other (packages/platform/docs/sandbox.md).
+           */
+          workspaceSandbox: Type.Boolean(),
           status: CosignerPairingStatusSchema,
           requestId: Type.Union([Type.String(), Type.Null()]),
         },
