@@ -30,6 +30,7 @@ import type { CosignerStore } from '../store/cosigner-store.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
 import { runReshareJob } from './reshare-job.js';
+import { assertSandboxJob } from './sandbox-job.js';
 import { SignRefusedByCallback } from './sign-callback.js';
 import { runSignJob } from './sign-job.js';
 import { runJobLoop } from './job-loop.js';
@@ -72,11 +73,17 @@ export interface DaemonOptions {
   readonly mode?: 'api' | 'cloud';
   /** Jobs run at once, 1..MAX_CONCURRENCY; DEFAULT_CONCURRENCY[mode] when absent. */
   readonly concurrency?: number;
+  /** Run as the communal test co-signer of sandbox workspaces (API mode only; sandbox-job.ts). */
+  readonly sandbox?: boolean;
 }
 
 /** Runs until `signal` aborts; throws at once if another daemon holds the store. */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { store, mode = 'api' } = options;
+  if (options.sandbox === true && mode !== 'api')
+    throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
+      detail: 'the communal test co-signer is an API co-signer, not a Cloud Co-signer',
+    });
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY[mode];
   if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY)
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
@@ -92,7 +99,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 }
 
 async function runLocked(
-  { store, signal, log }: DaemonOptions,
+  { store, signal, log, sandbox = false }: DaemonOptions,
   mode: 'api' | 'cloud',
   concurrency: number,
 ): Promise<void> {
@@ -111,6 +118,7 @@ async function runLocked(
     platformKey: pinnedPlatformKey(store),
     signal: stop.signal,
     mode,
+    sandbox,
     presignSlots: new KeyedSlots(PRESIGNS_PER_SHARE_SET),
   };
 
@@ -167,6 +175,7 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
   };
   log.info('job leased', fields);
   try {
+    if (ctx.sandbox === true) await assertSandboxJob(ctx, job);
     const outcome =
       job.type === 'SIGN'
         ? await runSignJob(ctx, job)

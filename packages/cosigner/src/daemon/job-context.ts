@@ -17,6 +17,11 @@ export interface JobContext {
    * `cloud`: a Cloud Co-signer, which has no handlers.
    */
   readonly mode?: 'api' | 'cloud';
+  /**
+   * The communal test co-signer of sandbox workspaces (an API co-signer): takes only sandbox
+   * workspaces' jobs, and learns its API keys from the platform (sandbox-job.ts).
+   */
+  readonly sandbox?: boolean;
   /** DKLs23 presigning sessions in flight, per share set (cosigner-daemon.ts). */
   readonly presignSlots: KeyedSlots;
 }

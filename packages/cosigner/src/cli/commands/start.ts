@@ -8,7 +8,7 @@ import type { CommandIo } from '../io.js';
 import { withCosigner } from '../open-cosigner.js';
 import { OPEN_FLAGS, OPEN_HELP, printedHelp } from './common-flags.js';
 
-export const help = `Usage: cosigner start [--cloud] [--concurrency <n>] [options]
+export const help = `Usage: cosigner start [--cloud | --sandbox] [--concurrency <n>] [options]
 
 Runs the co-signer: long-polls the platform it is paired with for work (key
 generation, signing), takes part in each MPC session over the platform relay
@@ -20,13 +20,22 @@ per home: a second start on the same store exits with code 7.
 Options:
 ${OPEN_HELP}
   --cloud                  run as a Cloud Co-signer (the home must be set up with --cloud)
+  --sandbox                run as the operator's communal test co-signer of sandbox
+                           workspaces (an API co-signer paired with a sandbox token from
+                           countersign cloud-cosigner token --sandbox): serves only
+                           sandbox workspaces' API keys, as the platform pairs them
   --concurrency <n>        jobs run at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY.api}, or ${DEFAULT_CONCURRENCY.cloud} with --cloud)`;
 
 export async function startCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { ...OPEN_FLAGS, cloud: { type: 'boolean' }, concurrency: { type: 'string' } },
+    options: {
+      ...OPEN_FLAGS,
+      cloud: { type: 'boolean' },
+      sandbox: { type: 'boolean' },
+      concurrency: { type: 'string' },
+    },
   });
   if (printedHelp(values, help, io)) return ExitCode.OK;
   const concurrency = parseConcurrency(values.concurrency);
@@ -46,9 +55,13 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
             ? 'this home is an API co-signer; start it without --cloud'
             : 'this home is a Cloud Co-signer; start it with --cloud',
         );
+      const sandbox = values.sandbox === true;
+      if (sandbox && config.mode === 'cloud')
+        throw new UsageError('--sandbox runs an API co-signer; this home is a Cloud Co-signer');
       await runDaemon({
         store,
         mode: config.mode,
+        sandbox,
         ...(concurrency === undefined ? {} : { concurrency }),
         signal: stop.signal,
         log: {
