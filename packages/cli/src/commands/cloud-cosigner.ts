@@ -8,13 +8,17 @@ import { createServices, openDatabase } from '@countersign/platform';
 import { databaseFlagHelp, databaseFlagOptions, databaseOptionsFrom } from '../database-flags.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
-export const cloudCosignerHelp = `Usage: countersign cloud-cosigner token --slot <1|2> [--json] [database flags]
+export const cloudCosignerHelp = `Usage: countersign cloud-cosigner token (--slot <1|2> | --sandbox) [--json] [database flags]
 
-Mints a single-use cloud pairing token (valid 1 hour) for cloud co-signer slot
-1 or 2. Give it to the cloud co-signer, which registers with it:
+Mints a single-use operator pairing token (valid 1 hour) for cloud co-signer
+slot 1 or 2. Give it to the cloud co-signer, which registers with it:
 
   cosigner setup --kms … --cloud
   cosigner pair --pairing-token-file <file> --platform-url <url>
+
+With --sandbox the token registers the communal test co-signer of sandbox
+workspaces instead (one per platform; an API co-signer set up without --cloud
+and run with cosigner start --sandbox). See packages/platform/docs/sandbox.md.
 
 Each slot takes one co-signer. The first workspace signer's key generation
 starts once both slots are registered. With the embedded database (PGlite),
@@ -35,6 +39,7 @@ export async function cloudCosignerCommand(args: string[]): Promise<number> {
     strict: true,
     options: {
       slot: { type: 'string' },
+      sandbox: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...databaseFlagOptions,
@@ -45,15 +50,20 @@ export async function cloudCosignerCommand(args: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const slot = values.slot === '1' ? 1 : values.slot === '2' ? 2 : undefined;
-  if (slot === undefined) throw new UsageError('--slot must be 1 or 2');
+  if (values.sandbox === true && values.slot !== undefined)
+    throw new UsageError('give --slot or --sandbox, not both');
+  const seat = values.sandbox === true ? ('sandbox' as const) : slot;
+  if (seat === undefined) throw new UsageError('--slot must be 1 or 2 (or --sandbox)');
   const database = await openDatabase(databaseOptionsFrom(values));
   try {
     const { cloudCosigners } = createServices(database, { clockSkewSeconds: 0 });
-    const { token, expiresAt } = await cloudCosigners.issueToken(slot);
+    const { token, expiresAt } = await cloudCosigners.issueToken(seat);
     if (values.json)
-      console.log(JSON.stringify({ slot, pairingToken: token, expiresAt: expiresAt.getTime() }));
+      console.log(
+        JSON.stringify({ slot: seat, pairingToken: token, expiresAt: expiresAt.getTime() }),
+      );
     else
-      console.log(`Cloud pairing token for slot ${slot} (single use, until ${expiresAt.toISOString()}):
+      console.log(`${seat === 'sandbox' ? 'Communal test co-signer pairing token' : `Cloud pairing token for slot ${seat}`} (single use, until ${expiresAt.toISOString()}):
 ${token}`);
     return ExitCode.OK;
   } finally {

@@ -4,11 +4,17 @@ import { createServices, openDatabase } from '@countersign/platform';
 import { databaseFlagHelp, databaseFlagOptions, databaseOptionsFrom } from '../database-flags.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
-export const workspaceHelp = `Usage: countersign workspace init --name <name> --owner-email <email> [database flags]
+export const workspaceHelp = `Usage: countersign workspace init --name <name> --owner-email <email> [--sandbox] [database flags]
 
 Creates a workspace and its Owner (a console user). The Owner's password is
 generated and printed once: store it in a password manager; it is kept only as
 a scrypt hash. Set COUNTERSIGN_OWNER_PASSWORD to choose it instead (12+ chars).
+
+  --sandbox   a sandbox workspace, for test networks only: its SIGNER and ADMIN
+              API users are paired automatically to the operator's communal
+              test co-signer, which holds their key shares (the operator then
+              holds every share of this workspace's keys). Chosen now, never
+              changed later. See packages/platform/docs/sandbox.md.
 
 ${databaseFlagHelp}`;
 
@@ -25,6 +31,7 @@ export async function workspaceCommand(args: string[]): Promise<number> {
     options: {
       name: { type: 'string' },
       'owner-email': { type: 'string' },
+      sandbox: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...databaseFlagOptions,
     },
@@ -42,13 +49,21 @@ export async function workspaceCommand(args: string[]): Promise<number> {
       name: values.name,
       ownerEmail: values['owner-email'],
       ownerPassword: process.env['COUNTERSIGN_OWNER_PASSWORD'],
+      sandbox: values.sandbox === true,
     });
-    console.log(`Workspace created in ${database.location}
+    console.log(`${created.sandbox ? 'Sandbox workspace' : 'Workspace'} created in ${database.location}
   workspace id:   ${created.workspaceId}
   owner email:    ${created.owner.email}
   owner password: ${process.env['COUNTERSIGN_OWNER_PASSWORD'] ? '(as given in COUNTERSIGN_OWNER_PASSWORD)' : created.ownerPassword}
 
-The password is shown only this once.`);
+The password is shown only this once.${
+      created.sandbox
+        ? `
+A sandbox is for test networks only: its signers are paired to the operator's
+communal test co-signer. To leave it, pair your own co-signer to a new API user
+and unpair (or disable) the API users the communal co-signer serves.`
+        : ''
+    }`);
     return ExitCode.OK;
   } finally {
     await database.close();
