@@ -79,6 +79,29 @@ export function shareSetsOf(home: string, cwd: string): ShareSetStatus[] {
   return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
 }
 
+/**
+ * The algorithms of the jobs of `type` a daemon's log reports done (`cosigner start` writes one
+ * JSON line per event; "job done" comes after the outcome is stored and the platform took it).
+ */
+function jobsDone(log: string, type: string): Set<string> {
+  const algorithms = new Set<string>();
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const event = JSON.parse(line) as { message?: unknown; type?: unknown; algorithm?: unknown };
+      if (
+        event.message === 'job done' &&
+        event.type === type &&
+        typeof event.algorithm === 'string'
+      )
+        algorithms.add(event.algorithm);
+    } catch {
+      // a line still being written
+    }
+  }
+  return algorithms;
+}
+
 function check(r: { status: number | null; stderr: string }, what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed (${String(r.status)}): ${r.stderr}`);
 }
@@ -223,14 +246,24 @@ export async function startSigningStack(
     const signerId = await pairSigner('signer', 'api-cosigner');
     for (const home of PARTY_HOMES) startDaemon(home, home !== 'api-cosigner');
 
-    // Every party holds both share sets (no fixed sleep: poll the stores).
+    // Every party holds both share sets. The stores are read once every daemon's log reports
+    // both KEYGEN jobs done (or every 10 s in case a log line was missed): reading them every
+    // second meant a `cosigner status` process per party — node start and the passphrase's
+    // scrypt each time — competing with the DKG for the CPU.
     let shareSets: ShareSetStatus[][] = [];
     const deadline = Date.now() + 240_000;
+    let nextRead = Date.now() + 10_000;
     for (;;) {
-      shareSets = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
-      if (shareSets.every((s) => s.length === 2)) break;
+      const logged = PARTY_HOMES.every(
+        (home) => jobsDone(daemons.find((d) => d.home === home)!.log(), 'KEYGEN').size === 2,
+      );
+      if (logged || Date.now() >= nextRead) {
+        shareSets = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
+        if (shareSets.every((s) => s.length === 2)) break;
+        nextRead = Date.now() + 10_000;
+      }
       if (Date.now() > deadline) throw new Error(`KEYGEN did not finish:\n${logs()}`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, logged ? 1000 : 200));
     }
     const state = JSON.parse(readFileSync(join(cwd, '.countersign/dev/state.json'), 'utf8')) as {
       apiKey: string;
