@@ -11,8 +11,10 @@
  * reach; that is the best this runtime allows.
  * @module
  */
+import type { KeyObject } from 'node:crypto';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { ChannelError } from './channel-errors.js';
+import { ed25519SigningKey, signEd25519 } from './ed25519-strict.js';
 import { wipe } from './wire-bytes.js';
 
 /** Length of every key of this module, secret or public. */
@@ -40,6 +42,8 @@ export class PartyIdentity {
   readonly #agreementSecretKey: Uint8Array;
   readonly #identityKey: Uint8Array;
   readonly #agreementKey: Uint8Array;
+  /** The identity key as OpenSSL holds it, for signing (ed25519-strict.ts); dropped at dispose. */
+  #signingKey: KeyObject | undefined;
   #disposed = false;
 
   private constructor(identitySecretKey: Uint8Array, agreementSecretKey: Uint8Array) {
@@ -48,6 +52,7 @@ export class PartyIdentity {
     try {
       this.#identityKey = ed25519.getPublicKey(identitySecretKey);
       this.#agreementKey = x25519.getPublicKey(agreementSecretKey);
+      this.#signingKey = ed25519SigningKey(identitySecretKey);
     } catch {
       wipe(identitySecretKey, agreementSecretKey);
       throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: 'secret key' });
@@ -84,7 +89,8 @@ export class PartyIdentity {
   /** Ed25519 signature (RFC 8032 §5.1.6) of `message`. */
   sign(message: Uint8Array): Uint8Array {
     this.assertUsable();
-    return ed25519.sign(message, this.#identitySecretKey);
+    if (this.#signingKey === undefined) throw new ChannelError('ERR_CHANNEL_DISPOSED');
+    return signEd25519(this.#signingKey, message);
   }
 
   /**
@@ -110,6 +116,8 @@ export class PartyIdentity {
   /** Zeroes the secret keys. Idempotent. */
   dispose(): void {
     wipe(this.#identitySecretKey, this.#agreementSecretKey);
+    // OpenSSL's copy cannot be zeroed from JavaScript; it is freed once unreferenced.
+    this.#signingKey = undefined;
     this.#disposed = true;
   }
 
@@ -124,25 +132,17 @@ function copyKey(key: unknown, field: string): Uint8Array {
   return key.slice();
 }
 
-/**
- * Asserts a canonical Ed25519 public key (RFC 8032 §5.1.3 strict decoding, not ZIP-215) of a
- * point that is not of small order, so no signature can verify under it for every message.
- */
-export function assertIdentityKey(key: unknown, field = 'identity key'): asserts key is Uint8Array {
-  let ok = false;
-  if (key instanceof Uint8Array && key.length === KEY_LENGTH) {
-    try {
-      ok = !ed25519.Point.fromBytes(key, false).isSmallOrder();
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: field });
-}
-
 // A fixed, public scalar: the trial multiplication below only tests the peer key for the
 // low-order points RFC 7748 §6.1 warns about (noble rejects them); it handles no secret.
 const PROBE_SCALAR = new Uint8Array(KEY_LENGTH).fill(0x5a);
+
+/**
+ * Agreement keys already found valid: every roster lists the same few parties, and the trial
+ * multiplication costs milliseconds. Validity is a property of the bytes alone; the bound is
+ * only a guard.
+ */
+const MAX_CHECKED_AGREEMENT_KEYS = 1024;
+const checkedAgreementKeys = new Set<string>();
 
 /** Asserts a 32-byte X25519 public key with a clear top bit that is not of low order. */
 export function assertAgreementKey(
@@ -151,11 +151,19 @@ export function assertAgreementKey(
 ): asserts key is Uint8Array {
   let ok = false;
   if (key instanceof Uint8Array && key.length === KEY_LENGTH && ((key[31] ?? 0) & 0x80) === 0) {
-    try {
-      x25519.getSharedSecret(PROBE_SCALAR, key);
-      ok = true;
-    } catch {
-      ok = false;
+    const hex = Buffer.from(key).toString('hex');
+    ok = checkedAgreementKeys.has(hex);
+    if (!ok) {
+      try {
+        x25519.getSharedSecret(PROBE_SCALAR, key);
+        ok = true;
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        if (checkedAgreementKeys.size >= MAX_CHECKED_AGREEMENT_KEYS) checkedAgreementKeys.clear();
+        checkedAgreementKeys.add(hex);
+      }
     }
   }
   if (!ok) throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: field });

@@ -12,9 +12,9 @@ export {
   type ChannelErrorCode,
   type ChannelErrorOptions,
 } from './channel-errors.js';
+export { assertIdentityKey } from './ed25519-strict.js';
 export {
   assertAgreementKey,
-  assertIdentityKey,
   PartyIdentity,
   type PartyPublicKeys,
   type PartySecretKeys,

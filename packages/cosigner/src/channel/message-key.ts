@@ -44,8 +44,16 @@ export function deriveMessageKey(
 ): Uint8Array {
   const shared = identity.agree(peerAgreementKey);
   try {
-    return hkdf(sha256, shared, header.sessionId, messageKeyInfo(header), KEY_LENGTH);
+    return messageKeyFromShared(shared, header);
   } finally {
     wipe(shared);
   }
+}
+
+/** The AEAD key for `header` from the X25519 shared secret of its two parties. */
+export function messageKeyFromShared(
+  shared: Uint8Array,
+  header: MessageHeader & { readonly to: number },
+): Uint8Array {
+  return hkdf(sha256, shared, header.sessionId, messageKeyInfo(header), KEY_LENGTH);
 }

@@ -22,12 +22,8 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ChannelError } from './channel-errors.js';
-import {
-  assertAgreementKey,
-  assertIdentityKey,
-  KEY_LENGTH,
-  type PartyPublicKeys,
-} from './identity.js';
+import { assertIdentityKey, verifyEd25519Strict } from './ed25519-strict.js';
+import { assertAgreementKey, KEY_LENGTH, type PartyPublicKeys } from './identity.js';
 import { constantTimeEqual, WireWriter } from './wire-bytes.js';
 
 export { ROSTER_DOMAIN_TAG } from '@countersign/protocol';
@@ -190,13 +186,8 @@ export function verifyRoster(
     throw new ChannelError('ERR_CHANNEL_INVALID_ARGUMENT', { detail: 'now' });
 
   const { roster, signedBytes, signature } = decodeSignedRoster(signedRoster);
-  let valid = false;
-  try {
-    valid = ed25519.verify(signature, signedBytes, platformKey, { zip215: false });
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new ChannelError('ERR_CHANNEL_ROSTER_SIGNATURE_INVALID');
+  if (!verifyEd25519Strict(signature, signedBytes, platformKey))
+    throw new ChannelError('ERR_CHANNEL_ROSTER_SIGNATURE_INVALID');
 
   if (now >= roster.expiresAt) throw new ChannelError('ERR_CHANNEL_ROSTER_EXPIRED');
   checkExpected(roster, expected);

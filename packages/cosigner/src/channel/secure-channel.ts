@@ -11,10 +11,11 @@
  * Opening checks, in this order, so nothing secret is touched before the sender is
  * authenticated: strict decoding; session and protocol; sender is another party of the roster;
  * recipient is me (point-to-point); exact copy of an accepted message (dropped); the signature
- * under the roster's identity key of the claimed sender (strict RFC 8032 §5.1.7, not ZIP-215);
+ * under the roster's identity key of the claimed sender (strict RFC 8032 §5.1.7, not ZIP-215:
+ * ed25519-strict.ts);
  * decryption; the seen-set (a second, different message for a slot fails, naming the sender).
  *
- * Why noble rather than node:crypto: Node 20 has no XChaCha20-Poly1305 (only the 12-byte-nonce
+ * Why noble rather than node:crypto for the AEAD: Node 20 has no XChaCha20-Poly1305 (only the 12-byte-nonce
  * ChaCha20-Poly1305), and a 24-byte random nonce is what lets every sender pick nonces with no
  * state to persist. @noble/ciphers is audited, dependency-free and from the same author as the
  * curves and hashes this package already uses.
@@ -23,10 +24,10 @@
 import type { ProtocolMessage } from '@countersign/mpc';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { ChannelError } from './channel-errors.js';
+import { verifyEd25519Strict } from './ed25519-strict.js';
 import type { PartyIdentity } from './identity.js';
-import { deriveMessageKey } from './message-key.js';
+import { messageKeyFromShared } from './message-key.js';
 import { ReplayGuard } from './replay-guard.js';
 import { VerifiedRoster } from './roster.js';
 import {
@@ -76,6 +77,12 @@ export class SecureChannel {
   readonly #protocol: string;
   readonly #now: () => number;
   readonly #seen = new ReplayGuard();
+  /**
+   * X25519 shared secret with each peer (by party index), computed on first use: a session
+   * seals and opens many point-to-point messages per peer, and the secret of two static keys
+   * is the same for all of them — only the HKDF info (slot) differs. Wiped at dispose.
+   */
+  readonly #shared = new Map<number, Uint8Array>();
   #disposed = false;
 
   constructor(options: SecureChannelOptions) {
@@ -140,7 +147,7 @@ export class SecureChannel {
         detail: 'recipient not another roster party',
       });
     const headerBytes = encodeMessageHeader(header);
-    const key = deriveMessageKey(this.#identity, peer.agreementKey, { ...header, to });
+    const key = messageKeyFromShared(this.sharedWith(to, peer.agreementKey), { ...header, to });
     try {
       const nonce = randomBytes(NONCE_LENGTH);
       const body = xchacha20poly1305(key, nonce, headerBytes).encrypt(payload);
@@ -172,20 +179,18 @@ export class SecureChannel {
       return { status: 'duplicate', from, round };
 
     const signed = new WireWriter().raw(TAG_BYTES).raw(message.signedBytes).finish();
-    let valid = false;
-    try {
-      valid = ed25519.verify(message.signature, signed, sender.identityKey, { zip215: false });
-    } catch {
-      valid = false;
-    }
-    if (!valid) throw new ChannelError('ERR_CHANNEL_SIGNATURE_INVALID', { claimedSender });
+    if (!verifyEd25519Strict(message.signature, signed, sender.identityKey))
+      throw new ChannelError('ERR_CHANNEL_SIGNATURE_INVALID', { claimedSender });
 
     // From here on the message is authentically the sender's: failures are its own.
     let payload: Uint8Array;
     if (to === 'broadcast' || message.nonce === undefined) {
       payload = message.body;
     } else {
-      const key = deriveMessageKey(this.#identity, sender.agreementKey, { ...header, to });
+      const key = messageKeyFromShared(this.sharedWith(from, sender.agreementKey), {
+        ...header,
+        to,
+      });
       try {
         payload = xchacha20poly1305(key, message.nonce, message.headerBytes).decrypt(message.body);
       } catch {
@@ -211,7 +216,18 @@ export class SecureChannel {
   /** Forgets the seen-set; the channel is unusable afterwards. The identity is not disposed. */
   dispose(): void {
     this.#seen.clear();
+    for (const shared of this.#shared.values()) wipe(shared);
+    this.#shared.clear();
     this.#disposed = true;
+  }
+
+  private sharedWith(index: number, agreementKey: Uint8Array): Uint8Array {
+    let shared = this.#shared.get(index);
+    if (shared === undefined) {
+      shared = this.#identity.agree(agreementKey);
+      this.#shared.set(index, shared);
+    }
+    return shared;
   }
 
   private sign(parts: { header: MessageHeader; nonce?: Uint8Array; body: Uint8Array }): Uint8Array {

@@ -5,7 +5,7 @@
  * strict: not ZIP-215) before any field is used; every failure is the caller's refusal.
  * @module
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { verifyEd25519Strict } from '../channel/ed25519-strict.js';
 import type { CosignerError } from '../errors.js';
 
 export interface PlatformSigned {
@@ -26,12 +26,7 @@ export function verifyPlatformSigned<T extends PlatformSigned>(
   } catch {
     throw refused('malformed');
   }
-  let valid = false;
-  try {
-    valid = ed25519.verify(decoded.signature, decoded.signedBytes, platformKey, { zip215: false });
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw refused('signature does not verify against the pinned platform key');
+  if (!verifyEd25519Strict(decoded.signature, decoded.signedBytes, platformKey))
+    throw refused('signature does not verify against the pinned platform key');
   return decoded;
 }

@@ -36,8 +36,8 @@ import {
   type ProtocolMessage,
 } from '@countersign/mpc';
 import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { verifyEd25519Strict } from '../channel/ed25519-strict.js';
 import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
@@ -152,9 +152,7 @@ async function signEddsa(input: SignInput): Promise<SignResult> {
     );
     const verifies =
       constantTimeEqual(signed.publicKey, derived.publicKey) &&
-      ed25519.verify(signed.signature, authorization.content, derived.publicKey, {
-        zip215: false,
-      });
+      verifyEd25519Strict(signed.signature, authorization.content, derived.publicKey);
     if (!verifies) throw signatureInvalid();
     return {
       signature: Buffer.from(signed.signature).toString('hex'),
