@@ -16,7 +16,7 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { bytesToNumberBE, bytesToNumberLE } from '@noble/curves/utils.js';
-import { u32be } from './bytes.js';
+import { toHex, u32be } from './bytes.js';
 import { curveSuite, type CurveName, type GroupPoint } from './curve-suite.js';
 import { MpcError } from './errors.js';
 
@@ -62,44 +62,99 @@ export function parsePath(path: DerivationPath): number[] {
   return parts as number[];
 }
 
+/** A node of a derivation: the point, its chain code and the tweak from the root. */
+interface DerivationNode {
+  readonly point: GroupPoint;
+  /** The point's encoding. */
+  readonly publicKey: Uint8Array;
+  readonly chainCode: Uint8Array;
+  readonly tweak: bigint;
+}
+
+/**
+ * Nodes already derived, by root and path. Every party derives each signing's path at least
+ * twice (the protocol's tweak, the check of the result), and addresses of one account share all
+ * but their last index; each level is a point multiplication and a point encoding, so the parent
+ * and the node of every path are kept. Only public values; the bound is a guard (a signer meets
+ * few roots and accounts), dropping the oldest first.
+ */
+const MAX_CACHED_NODES = 1024;
+const cachedNodes = new Map<string, DerivationNode>();
+
+function remember(key: string, node: DerivationNode): void {
+  if (cachedNodes.size >= MAX_CACHED_NODES) {
+    const oldest = cachedNodes.keys().next();
+    if (oldest.done !== true) cachedNodes.delete(oldest.value);
+  }
+  cachedNodes.set(key, node);
+}
+
 /** Derives the child key and total tweak along `path` from `root`. */
 export function deriveKey(root: DerivationRoot, path: DerivationPath): DerivedKey {
   const suite = curveSuite(root.curve);
   const indices = parsePath(path);
   if (!(root.chainCode instanceof Uint8Array) || root.chainCode.length !== 32)
     throw new MpcError('ERR_MPC_DERIVATION', { detail: 'chain code must be 32 bytes' });
-  let K: GroupPoint;
-  try {
-    K = suite.decodePoint(root.publicKey);
-  } catch (e) {
-    throw new MpcError('ERR_MPC_DERIVATION', { detail: 'root public key', cause: e });
+  if (!(root.publicKey instanceof Uint8Array))
+    throw new MpcError('ERR_MPC_DERIVATION', { detail: 'root public key' });
+  const rootId = `${suite.name}:${toHex(root.publicKey)}:${toHex(root.chainCode)}`;
+  const keyOf = (depth: number): string => `${rootId}/${indices.slice(0, depth).join('/')}`;
+  const parentDepth = Math.max(0, indices.length - 1);
+  const found = cachedNodes.get(keyOf(indices.length));
+  if (found !== undefined) return publicNode(found);
+  let node = cachedNodes.get(keyOf(parentDepth));
+  let depth = node === undefined ? 0 : parentDepth;
+  if (node === undefined) {
+    let point: GroupPoint;
+    try {
+      point = suite.decodePoint(root.publicKey);
+    } catch (e) {
+      throw new MpcError('ERR_MPC_DERIVATION', { detail: 'root public key', cause: e });
+    }
+    node = { point, publicKey: point.toBytes(), chainCode: root.chainCode.slice(), tweak: 0n };
   }
-  let chainCode: Uint8Array = root.chainCode.slice();
-  let tweak = 0n;
-  for (const i of indices) {
-    const serK = K.toBytes();
+  for (; depth < indices.length; depth++) {
+    const i = indices[depth]!;
+    const K: GroupPoint = node.point;
+    const serK = node.publicKey;
     let t: bigint;
     let nextChain: Uint8Array;
     if (suite.name === 'secp256k1') {
-      const I = hmac(sha512, chainCode, concat(serK, u32be(i)));
+      const I = hmac(sha512, node.chainCode, concat(serK, u32be(i)));
       t = bytesToNumberBE(I.subarray(0, 32));
       nextChain = I.slice(32);
       if (t >= suite.order)
         throw new MpcError('ERR_MPC_DERIVATION', { detail: 'invalid child (I_L >= n)' });
     } else {
-      const T = hmac(sha512, chainCode, concat(Uint8Array.of(0), serK, u32be(i)));
+      const T = hmac(sha512, node.chainCode, concat(Uint8Array.of(0), serK, u32be(i)));
       t = suite.mod(bytesToNumberLE(T));
-      nextChain = hmac(sha512, chainCode, concat(Uint8Array.of(1), serK, u32be(i))).slice(0, 32);
+      nextChain = hmac(sha512, node.chainCode, concat(Uint8Array.of(1), serK, u32be(i))).slice(
+        0,
+        32,
+      );
     }
     // t is computed from public data only (chain code, public key, index): variable-time
     // multiplication is safe, and 3–5× faster than the constant-time one (docs/constant-time.md).
-    const child = t === 0n ? K : K.add(suite.G.multiplyUnsafe(t));
+    const child: GroupPoint = t === 0n ? K : K.add(suite.G.multiplyUnsafe(t));
     if (child.is0()) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'invalid child' });
-    K = child;
-    chainCode = nextChain;
-    tweak = suite.mod(tweak + t);
+    node = {
+      point: child,
+      publicKey: child.toBytes(),
+      chainCode: nextChain,
+      tweak: suite.mod(node.tweak + t),
+    };
+    if (depth + 1 >= parentDepth) remember(keyOf(depth + 1), node);
   }
-  return { publicKey: K.toBytes(), chainCode, tweak };
+  return publicNode(node);
+}
+
+/** The caller's copy of a node: what is cached stays unaltered. */
+function publicNode(node: DerivationNode): DerivedKey {
+  return {
+    publicKey: node.publicKey.slice(),
+    chainCode: node.chainCode.slice(),
+    tweak: node.tweak,
+  };
 }
 
 /** Derives the public key (and chain code) at `path` from a share set's root. */

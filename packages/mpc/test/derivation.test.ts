@@ -111,6 +111,46 @@ describe('Ed25519: countersign-ed25519-v1 derivation', () => {
   });
 });
 
+describe('derived nodes kept between calls', () => {
+  const master = HDKey.fromMasterSeed(Uint8Array.from({ length: 32 }, (_, i) => 100 - i));
+  const root = {
+    curve: 'secp256k1' as const,
+    publicKey: master.publicKey!,
+    chainCode: master.chainCode!,
+  };
+
+  it('give the same keys as @scure/bip32 again and for sibling addresses', () => {
+    for (let round = 0; round < 2; round++)
+      for (let index = 0; index < 12; index++) {
+        const path = `m/44/60/3/0/${index}`;
+        expect(hex(derivePublicKey(root, path).publicKey)).toBe(
+          hex(master.derive(path).publicKey!),
+        );
+      }
+  });
+
+  it('are not altered through what a caller is handed', () => {
+    const path = 'm/44/60/4/0/1';
+    const first = derivePublicKey(root, path);
+    first.publicKey.fill(0);
+    first.chainCode.fill(0);
+    const again = derivePublicKey(root, path);
+    expect(hex(again.publicKey)).toBe(hex(master.derive(path).publicKey!));
+    expect(hex(again.chainCode)).toBe(hex(master.derive(path).chainCode!));
+  });
+
+  it('belong to their root only: another chain code derives other keys', () => {
+    const path = 'm/44/60/5/0/2';
+    derivePublicKey(root, path);
+    const other = HDKey.fromMasterSeed(Uint8Array.from({ length: 32 }, (_, i) => i * 3));
+    const sameKeyOtherChain = { ...root, chainCode: other.chainCode! };
+    const reference = new HDKey({ publicKey: root.publicKey, chainCode: other.chainCode! });
+    expect(hex(derivePublicKey(sameKeyOtherChain, path).publicKey)).toBe(
+      hex(reference.derive(path).publicKey!),
+    );
+  });
+});
+
 describe('paths', () => {
   it('parses non-hardened paths and refuses hardened or malformed ones with ERR_MPC_DERIVATION', () => {
     expect(parsePath('m/44/60/0/0/7')).toEqual([44, 60, 0, 0, 7]);
