@@ -242,6 +242,43 @@ describe('MPC relay', () => {
     expect((await report(reoffered!.leaseId)).statusCode).toBe(409);
   });
 
+  it("a read renews the reader's lease at most every 10 s; a post renews it every time", async () => {
+    const sessionId = await newSession();
+    const a = parties[0]!;
+    let job = await work(a);
+    while (job && job.sessionId !== sessionId) job = await work(a);
+    expect(job).toBeDefined();
+    const { db } = p.app.services.database;
+    const expiry = async (): Promise<number> =>
+      (
+        await db
+          .selectFrom('cosigner_jobs')
+          .select('lease_expires_at')
+          .where('id', '=', job!.jobId)
+          .executeTakeFirstOrThrow()
+      ).lease_expires_at!.getTime();
+    const read = async (): Promise<void> => {
+      const res = await call(a, 'GET', `/cosigner/v1/sessions/${sessionId}/messages?after=0`);
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    clock.advance(30_000);
+    await read();
+    const renewed = await expiry();
+    expect(renewed).toBe(clock.now().getTime() + 60_000);
+    clock.advance(5_000);
+    await read(); // within 10 s of the last renewal: the lease keeps its expiry
+    expect(await expiry()).toBe(renewed);
+    clock.advance(6_000);
+    await read();
+    expect(await expiry()).toBe(clock.now().getTime() + 60_000);
+    clock.advance(1_000);
+    const posted = await call(a, 'POST', `/cosigner/v1/sessions/${sessionId}/messages`, {
+      messages: [{ round: 1, to: null, payload: b64('renews') }],
+    });
+    expect(posted.statusCode, posted.body).toBe(200);
+    expect(await expiry()).toBe(clock.now().getTime() + 60_000);
+  });
+
   it('a co-signer that hung up mid-poll is leased nothing: the job waits for its next poll', async () => {
     const a = parties[0]!;
     while ((await work(a)) !== undefined); // older sessions' jobs

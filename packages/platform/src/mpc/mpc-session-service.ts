@@ -27,6 +27,13 @@ import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
 /** Beyond this many messages a session is misbehaving (a 3-party DKG sends a few dozen). */
 export const MAX_MESSAGES_PER_SESSION = 2048;
+/**
+ * A message read renews the reader's lease at most this often (per instance): a lease runs 60 s,
+ * and a party reads a session several times a second while it signs.
+ */
+export const READ_RENEWAL_GRANULARITY_MS = 10_000;
+/** Seats and renewal times kept in memory; past this they are forgotten and looked up again. */
+const MAX_REMEMBERED = 4096;
 
 export interface SessionParty {
   index: number;
@@ -59,6 +66,15 @@ function jobTypeOf(purpose: RosterPurpose): JobType {
 }
 
 export class MpcSessionService {
+  /**
+   * Seats found, by session and co-signer. A session's seats are written with it and never
+   * change (nor are sessions deleted), and every relay call checks the caller's: kept, a call
+   * saves two queries. A miss (unknown session, not a party) is looked up every time.
+   */
+  private readonly seats = new Map<string, number>();
+  /** When this instance last renewed a reader's lease on a session (clock ms). */
+  private readonly readRenewals = new Map<string, number>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly authorizationKey: PlatformAuthorizationKey,
@@ -160,6 +176,9 @@ export class MpcSessionService {
 
   /** The caller's seat in the session: 404 for an unknown session, 403 for a non-member. */
   async seatOf(sessionId: string, cosignerId: string): Promise<number> {
+    const key = `${sessionId}/${cosignerId}`;
+    const known = this.seats.get(key);
+    if (known !== undefined) return known;
     const session = await this.db
       .selectFrom('mpc_sessions')
       .select('id')
@@ -173,6 +192,8 @@ export class MpcSessionService {
       .where('cosigner_id', '=', cosignerId)
       .executeTakeFirst();
     if (!seat) throw notSessionParty();
+    if (this.seats.size >= MAX_REMEMBERED) this.seats.clear();
+    this.seats.set(key, seat.party_index);
     return seat.party_index;
   }
 
@@ -253,7 +274,7 @@ export class MpcSessionService {
     waitMs: number,
   ): Promise<MessagesResponse> {
     const me = await this.seatOf(sessionId, cosignerId);
-    await this.db.transaction().execute((trx) => this.renewLeases(trx, sessionId, cosignerId));
+    await this.renewOnRead(sessionId, cosignerId);
     const fetch = async (): Promise<MessagesResponse | undefined> => {
       const session = await this.db
         .selectFrom('mpc_sessions')
@@ -293,6 +314,21 @@ export class MpcSessionService {
    */
   private effectiveStatus(status: MpcSessionStatus, expiresAt: Date): MpcSessionStatus {
     return status === 'OPEN' && this.clock().getTime() >= expiresAt.getTime() ? 'EXPIRED' : status;
+  }
+
+  /**
+   * A read renews the reader's lease unless this instance did so within
+   * READ_RENEWAL_GRANULARITY_MS: the lease then still has most of its 60 s, and the renewal
+   * would cost a transaction of its own on every read of a signing.
+   */
+  private async renewOnRead(sessionId: string, cosignerId: string): Promise<void> {
+    const key = `${sessionId}/${cosignerId}`;
+    const now = this.clock().getTime();
+    const last = this.readRenewals.get(key);
+    if (last !== undefined && now - last < READ_RENEWAL_GRANULARITY_MS && now >= last) return;
+    await this.db.transaction().execute((trx) => this.renewLeases(trx, sessionId, cosignerId));
+    if (this.readRenewals.size >= MAX_REMEMBERED) this.readRenewals.clear();
+    this.readRenewals.set(key, now);
   }
 
   /** A party working on the session keeps its job's lease alive (docs/mpc-relay.md). */
