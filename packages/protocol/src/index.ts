@@ -12,6 +12,7 @@ export * from './rest/mpc-relay.js';
 export * from './callback.js';
 export * from './roster/signing-authorization.js';
 export * from './roster/reshare-authorization.js';
+export * from './roster/destroy-authorization.js';
 export * from './rest/transactions.js';
 export * from './rest/policy.js';
 export * from './rest/vaults.js';

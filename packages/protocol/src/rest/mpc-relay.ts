@@ -31,10 +31,15 @@ export const WaitQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * DESTROY: a Cloud Co-signer destroys its share of a share set whose pairing ended (the
+ * session's signed destroy authorization names it); it runs no MPC and sends no message.
+ */
 export const JobTypeSchema = Type.Union([
   Type.Literal('KEYGEN'),
   Type.Literal('RESHARE'),
   Type.Literal('SIGN'),
+  Type.Literal('DESTROY'),
 ]);
 export type JobType = Static<typeof JobTypeSchema>;
 
@@ -91,7 +96,8 @@ export const SessionResponseSchema = Type.Object(
      * SIGN sessions: `authorization ‖ Ed25519 signature` (countersign/signing-authorization/v1),
      * base64 — what the platform authorizes this session to sign; RESHARE sessions: the same
      * shape of countersign/reshare-authorization/v1 — who re-deals which share set to whom, and
-     * the pairing that authorized it. Verify before use.
+     * the pairing that authorized it; DESTROY sessions: countersign/destroy-authorization/v1 —
+     * the share set whose pairing ended. Verify before use.
      */
     signedAuthorization: Type.Optional(Base64Schema(80 * 1024)),
     expiresAt: Type.Number(),
@@ -194,12 +200,25 @@ export const SignResultSchema = Type.Object(
 );
 export type SignResult = Static<typeof SignResultSchema>;
 
+/**
+ * DESTROY output: the share set whose share this party no longer holds, and whether it held one
+ * until now (false: never held here, or destroyed earlier — the job is idempotent).
+ */
+export const DestroyResultSchema = Type.Object(
+  {
+    destroyedShareSetId: Type.String({ minLength: 1, maxLength: 128 }),
+    heldUntilNow: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type DestroyResult = Static<typeof DestroyResultSchema>;
+
 export const JobResultRequestSchema = Type.Union([
   Type.Object(
     {
       leaseId: Type.String({ format: 'uuid' }),
       status: Type.Literal('DONE'),
-      result: Type.Union([KeygenResultSchema, SignResultSchema]),
+      result: Type.Union([KeygenResultSchema, SignResultSchema, DestroyResultSchema]),
     },
     { additionalProperties: false },
   ),

@@ -12,7 +12,7 @@
  * roster       = u8 len ‖ "countersign/roster/v1"
  *              | u8 len ‖ sessionId            (16..64 bytes, the MPC sid)
  *              | u8 len ‖ shareSetId           (ASCII [A-Za-z0-9._:-], 1..128)
- *              | u8 len ‖ purpose              (KEYGEN | RESHARE | REFRESH | PRESIGN | SIGN)
+ *              | u8 len ‖ purpose              (KEYGEN | RESHARE | REFRESH | PRESIGN | SIGN | DESTROY)
  *              | u64 expiresAt                 (milliseconds since the Unix epoch)
  *              | u8 n                          (2..64)
  *              | n × ( u16 index               (1..65535, strictly ascending)
@@ -41,16 +41,21 @@ export const ROSTER_MAX_PARTY_INDEX = 0xffff;
 export const ROSTER_KEY_LENGTH = 32;
 export const ROSTER_SIGNATURE_LENGTH = 64;
 
-/** Why the session runs (the job kinds of ARCHITECTURE.md §5 that run MPC). */
-export type RosterPurpose = 'KEYGEN' | 'RESHARE' | 'REFRESH' | 'PRESIGN' | 'SIGN';
+/**
+ * Why the session runs: the job kinds of ARCHITECTURE.md §5 that run MPC, and DESTROY — the
+ * cloud co-signers' shares of an unpaired signer's share set, a session without messages
+ * (destroy-authorization.ts).
+ */
+export type RosterPurpose = 'KEYGEN' | 'RESHARE' | 'REFRESH' | 'PRESIGN' | 'SIGN' | 'DESTROY';
 export const ROSTER_PURPOSES: readonly RosterPurpose[] = [
   'KEYGEN',
   'RESHARE',
   'REFRESH',
   'PRESIGN',
   'SIGN',
+  'DESTROY',
 ];
-const PURPOSE_PATTERN = /^(KEYGEN|RESHARE|REFRESH|PRESIGN|SIGN)$/;
+const PURPOSE_PATTERN = /^(KEYGEN|RESHARE|REFRESH|PRESIGN|SIGN|DESTROY)$/;
 /** Share set and co-signer ids: what may appear in the signed bytes. */
 export const ROSTER_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
