@@ -27,6 +27,7 @@ import { tryFileLock } from '../platform/file-lock.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
+import { runDestroyJob } from './destroy-job.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
 import { runReshareJob } from './reshare-job.js';
@@ -181,14 +182,21 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
         ? await runSignJob(ctx, job)
         : job.type === 'RESHARE'
           ? await runReshareJob(ctx, job)
-          : await runKeygenJob(ctx, job);
+          : job.type === 'DESTROY'
+            ? await runDestroyJob(ctx, job)
+            : await runKeygenJob(ctx, job);
     await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
       leaseId: job.leaseId,
       status: 'DONE',
       result: outcome,
     });
-    // Public values only: the (derived) public key, never a share.
-    log.info('job done', { ...fields, publicKey: outcome.publicKey });
+    // Public values only: the (derived) public key or the destroyed share set's id, never a share.
+    log.info(
+      'job done',
+      'publicKey' in outcome
+        ? { ...fields, publicKey: outcome.publicKey }
+        : { ...fields, ...outcome },
+    );
   } catch (error) {
     if (ctx.signal.aborted) {
       log.info('job abandoned at shutdown; its lease will expire', fields);
