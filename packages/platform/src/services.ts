@@ -29,6 +29,7 @@ import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
 import { CosignerJobService } from './mpc/cosigner-job-service.js';
 import { KeygenOrchestrator } from './mpc/keygen-orchestrator.js';
 import { ReshareOrchestrator } from './mpc/reshare-orchestrator.js';
+import { ShareSetDestruction } from './mpc/share-set-destruction.js';
 import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
@@ -61,6 +62,8 @@ export interface PlatformServices {
   cosignerJobs: CosignerJobService;
   keygen: KeygenOrchestrator;
   reshare: ReshareOrchestrator;
+  /** The cloud co-signers' shares of an ended pairing's share sets (DESTROY jobs). */
+  destruction: ShareSetDestruction;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
   /** The configured assets and networks (read once, at start). */
@@ -129,12 +132,16 @@ export function createServices(
   );
   const keygen = new KeygenOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
   const reshare = new ReshareOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  const destruction = new ShareSetDestruction(mpcSessions, audit, clock);
   // A paired signer gets its share sets: by KEYGEN if it is the first, else by RESHARE.
   const ensureShareSets = async (trx: Transaction<Database>, workspaceId: string) => [
     ...(await keygen.ensureForWorkspace(trx, workspaceId)),
     ...(await reshare.ensureForWorkspace(trx, workspaceId)),
   ];
-  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, ensureShareSets)) {
+  for (const kind of cosignerApprovalKinds(cosignerRepository, audit, clock, {
+    onSignerPaired: ensureShareSets,
+    onPairingEnded: (trx, pairing) => destruction.pairingEnded(trx, pairing, 'UNPAIRED_BY_OWNER'),
+  })) {
     approvals.register(kind);
   }
   // A sandbox workspace's signer is paired to the communal test co-signer once it is ready.
@@ -145,7 +152,9 @@ export function createServices(
     await keygen.sessionEnded(trx, sessionId, status);
     await reshare.sessionEnded(trx, sessionId, status);
     await signing.sessionEnded(trx, sessionId, status, refusal);
+    await destruction.sessionEnded(trx, sessionId, status);
   });
+  cosignerJobs.whenJobEnds((trx, job) => destruction.jobEnded(trx, job));
   return {
     database,
     audit,
@@ -165,7 +174,7 @@ export function createServices(
       approvalRequests,
       audit,
     ),
-    cosignerSelf: new CosignerSelfService(db, audit, clock),
+    cosignerSelf: new CosignerSelfService(db, audit, clock, destruction, relayNotifier),
     pairing: new PairingService(
       db,
       cosignerRepository,
@@ -192,6 +201,7 @@ export function createServices(
     cosignerJobs,
     keygen,
     reshare,
+    destruction,
     cloudCosigners: new CloudCosignerService(
       db,
       cosignerRepository,

@@ -8,6 +8,7 @@ import type { ApprovalKind } from '../approvals/approval-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
+import type { EndedPairing } from '../mpc/share-set-destruction.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 import { isPairable, lockApiUser } from './pairable.js';
 
@@ -40,12 +41,19 @@ export function pairingPayload(payload: Record<string, unknown>): CosignerPairin
   return { cosignerId, apiKeyId, pairingId };
 }
 
+/** What else happens in the deciding transaction when a pairing starts or ends. */
+export interface PairingHooks {
+  /** Once an API user is PAIRED: its share sets (KEYGEN of a first signer, else RESHARE). */
+  onSignerPaired?: (trx: Transaction<Database>, workspaceId: string) => Promise<unknown>;
+  /** Once a pairing is UNPAIRED: the cloud co-signers destroy their shares of its share sets. */
+  onPairingEnded?: (trx: Transaction<Database>, pairing: EndedPairing) => Promise<unknown>;
+}
+
 export function cosignerApprovalKinds(
   cosigners: CosignerRepository,
   audit: AuditLog,
   clock: Clock,
-  /** Runs in the deciding transaction once an API user is PAIRED (KEYGEN of a first signer). */
-  onSignerPaired?: (trx: Transaction<Database>, workspaceId: string) => Promise<unknown>,
+  hooks: PairingHooks = {},
 ): ApprovalKind[] {
   return [
     {
@@ -73,7 +81,7 @@ export function cosignerApprovalKinds(
           clock(),
         );
         if (!moved) throw new Error('approved pairing is no longer waiting');
-        await onSignerPaired?.(trx, request.workspace_id);
+        await hooks.onSignerPaired?.(trx, request.workspace_id);
         await audit.appendIn(trx, {
           workspaceId: request.workspace_id,
           actorKind: 'system',
@@ -96,6 +104,12 @@ export function cosignerApprovalKinds(
         // Already unpaired by an earlier request: nothing left to do.
         const moved = await cosigners.transition(trx, p.pairingId, 'PAIRED', 'UNPAIRED', clock());
         if (moved) {
+          // The long polls see the DESTROY jobs within their recheck (docs/mpc-relay.md).
+          await hooks.onPairingEnded?.(trx, {
+            workspaceId: request.workspace_id,
+            apiUserId: p.apiKeyId,
+            cosignerId: p.cosignerId,
+          });
           await audit.appendIn(trx, {
             workspaceId: request.workspace_id,
             actorKind: 'system',

@@ -9,7 +9,8 @@
  *   UNPAIRED and the API user no longer signs through this co-signer. Calling again is answered
  *   the same (the host retries after a lost answer). Unpairing from the console or the API
  *   (`DELETE /v1/cosigners/…/api_keys/…`) still needs the admin quorum: there the co-signer's
- *   owner has not agreed.
+ *   owner has not agreed. In the same transaction the cloud co-signers are told to destroy
+ *   their shares of the pairing's share sets (share-set-destruction.ts).
  * - **Rename.** The co-signer's display name, under the rules of `PATCH /v1/cosigners/{id}`.
  */
 import type { Kysely } from 'kysely';
@@ -17,6 +18,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { workKey, type RelayNotifier } from '../mpc/relay-notifier.js';
+import type { ShareSetDestruction } from '../mpc/share-set-destruction.js';
 import { cosignerName } from './cosigner-service.js';
 
 export class CosignerSelfService {
@@ -24,11 +27,13 @@ export class CosignerSelfService {
     private readonly db: Kysely<Database>,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly destruction: ShareSetDestruction,
+    private readonly notifier: RelayNotifier,
   ) {}
 
   /** Ends the pairing of `apiKeyId` with the calling co-signer; 404 if it was never paired. */
   async unpair(cosignerId: string, apiKeyId: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const wake = await this.db.transaction().execute(async (trx): Promise<string[]> => {
       const pairing = await trx
         .selectFrom('cosigner_api_keys')
         .select(['id', 'status', 'workspace_id'])
@@ -39,12 +44,17 @@ export class CosignerSelfService {
         .forUpdate()
         .executeTakeFirst();
       if (!pairing) throw new NotFoundError('Paired API key');
-      if (pairing.status === 'UNPAIRED') return;
+      if (pairing.status === 'UNPAIRED') return [];
       await trx
         .updateTable('cosigner_api_keys')
         .set({ status: 'UNPAIRED', updated_at: this.clock() })
         .where('id', '=', pairing.id)
         .execute();
+      const clouds = await this.destruction.pairingEnded(
+        trx,
+        { workspaceId: pairing.workspace_id, apiUserId: apiKeyId, cosignerId },
+        'UNPAIRED_BY_COSIGNER',
+      );
       await this.audit.appendIn(trx, {
         workspaceId: pairing.workspace_id,
         actorKind: 'cosigner',
@@ -53,7 +63,9 @@ export class CosignerSelfService {
         subject: cosignerId,
         details: { apiUserId: apiKeyId, by: 'cosigner' },
       });
+      return clouds;
     });
+    for (const id of wake) this.notifier.notify(workKey(id));
   }
 
   /** Renames the calling co-signer; returns the stored name. */

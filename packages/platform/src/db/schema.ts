@@ -267,7 +267,7 @@ export type CosignerJobStatus = 'PENDING' | 'LEASED' | 'DONE' | 'FAILED';
 export interface CosignerJobsTable {
   id: string;
   cosigner_id: string;
-  type: 'KEYGEN' | 'RESHARE' | 'SIGN';
+  type: 'KEYGEN' | 'RESHARE' | 'SIGN' | 'DESTROY';
   session_id: string;
   status: CosignerJobStatus;
   lease_id: string | null;
@@ -301,6 +301,11 @@ export interface ShareSetsTable {
   /** Hex of the public share set; null for share sets made before it was recorded. */
   public_share_set: string | null;
   created_at: Timestamp;
+  /** Set when its pairing ended: the cloud co-signers were told to destroy their shares. */
+  destruction_requested_at: Timestamp | null;
+  /** When cloud-1 (party 1) and cloud-2 (party 2) confirmed they hold no share of it. */
+  cloud_1_destroyed_at: Timestamp | null;
+  cloud_2_destroyed_at: Timestamp | null;
 }
 
 export type TransactionStatus =

@@ -7,7 +7,7 @@
  * every state change is one conditional UPDATE in a transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { JobResultRequest, LeasedJob } from '@countersign/protocol';
+import type { JobResultRequest, JobType, LeasedJob } from '@countersign/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -50,6 +50,36 @@ export type SessionEndHandler = (
   failure?: PartyRefusal,
 ) => Promise<void>;
 
+/** A job that ended by its own report (or by running out of leases), for per-job bookkeeping. */
+export interface EndedJob {
+  jobId: string;
+  type: JobType;
+  sessionId: string;
+  cosignerId: string;
+  status: 'DONE' | 'FAILED';
+  /** DONE: the reported result (validated by the route's schema). */
+  result?: unknown;
+  /** FAILED: why. */
+  reason?: string;
+}
+
+/** Called in the deciding transaction when one job ends, before its session may end. */
+export type JobEndHandler = (trx: Transaction<Database>, job: EndedJob) => Promise<void>;
+
+/**
+ * Sessions whose parties do not depend on each other: a DESTROY session runs no MPC, each cloud
+ * co-signer destroys its own share. One party's failure fails only its own job; the session
+ * ends once no job is open (docs/mpc-relay.md "DESTROY").
+ */
+const INDEPENDENT_PURPOSES: readonly string[] = ['DESTROY'];
+
+/** The result shape each job type reports (the route's schema admits any of them). */
+function resultFits(type: JobType, result: object): boolean {
+  if (type === 'SIGN') return 'signature' in result;
+  if (type === 'DESTROY') return 'destroyedShareSetId' in result;
+  return 'publicKey' in result;
+}
+
 /**
  * A party's reason not to sign that a fresh session would not change: an API co-signer's
  * Callback Handler did not approve (raw-signing review C1; only taken from a non-cloud
@@ -66,6 +96,7 @@ export const SIGNATURE_MAY_EXIST = 'SIGNATURE_MAY_EXIST';
 
 export class CosignerJobService {
   private onSessionEnd: SessionEndHandler | undefined;
+  private onJobEnd: JobEndHandler | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -80,6 +111,11 @@ export class CosignerJobService {
   /** Registers what happens when a session ends (one handler: the orchestrator). */
   whenSessionEnds(handler: SessionEndHandler): void {
     this.onSessionEnd = handler;
+  }
+
+  /** Registers what happens when one job ends by itself (share set destruction's record). */
+  whenJobEnds(handler: JobEndHandler): void {
+    this.onJobEnd = handler;
   }
 
   /**
@@ -241,10 +277,8 @@ export class CosignerJobService {
         .executeTakeFirst();
       if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
       if (job.status !== 'LEASED' || job.lease_id !== body.leaseId) throw leaseNotHeld();
-      if (body.status === 'DONE' && 'signature' in body.result !== (job.type === 'SIGN'))
-        throw resultRefused(
-          `a ${job.type} job reports a ${job.type === 'SIGN' ? 'signature' : 'public key and chain code'}`,
-        );
+      if (body.status === 'DONE' && !resultFits(job.type, body.result))
+        throw resultRefused(`this is not the result of a ${job.type} job`);
       if (body.status === 'FAILED') {
         // A released share is a fact about any party; a callback decision only the API
         // co-signer's (cloud co-signers have no handler).
@@ -261,28 +295,25 @@ export class CosignerJobService {
         .set({ status: 'DONE', result: JSON.stringify(body.result), updated_at: now })
         .where('id', '=', job.id)
         .execute();
-      const open = await trx
-        .selectFrom('cosigner_jobs')
-        .select('id')
-        .where('session_id', '=', job.session_id)
-        .where('status', '<>', 'DONE')
-        .executeTakeFirst();
-      if (!open) {
-        await trx
-          .updateTable('mpc_sessions')
-          .set({ status: 'DONE' })
-          .where('id', '=', job.session_id)
-          .where('status', '=', 'OPEN')
-          .execute();
-        await this.onSessionEnd?.(trx, job.session_id, 'DONE');
-      }
+      await this.onJobEnd?.(trx, {
+        jobId: job.id,
+        type: job.type,
+        sessionId: job.session_id,
+        cosignerId,
+        status: 'DONE',
+        result: body.result,
+      });
+      await this.settleSession(trx, job.session_id);
       return { sessionId: job.session_id, status: 'DONE' as const };
     });
     this.notifier.notify(sessionKey(completion.sessionId));
     return completion;
   }
 
-  /** Fails a job and its session: the other parties see it and stop (a fresh session follows). */
+  /**
+   * Fails a job and its session: the other parties see it and stop (a fresh session follows). In
+   * a session of independent parties (DESTROY) only the job fails; the session ends with the last.
+   */
   async failJob(
     trx: Transaction<Database>,
     jobId: string,
@@ -291,12 +322,52 @@ export class CosignerJobService {
     refusal?: PartyRefusal,
   ): Promise<void> {
     const now = this.clock();
-    await trx
+    const job = await trx
       .updateTable('cosigner_jobs')
       .set({ status: 'FAILED', failure_reason: reason, updated_at: now })
       .where('id', '=', jobId)
+      .returning(['type', 'cosigner_id'])
+      .executeTakeFirstOrThrow();
+    await this.onJobEnd?.(trx, {
+      jobId,
+      type: job.type,
+      sessionId,
+      cosignerId: job.cosigner_id,
+      status: 'FAILED',
+      reason,
+    });
+    const session = await trx
+      .selectFrom('mpc_sessions')
+      .select('purpose')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    if (INDEPENDENT_PURPOSES.includes(session.purpose)) await this.settleSession(trx, sessionId);
+    else await this.failSession(trx, sessionId, 'FAILED', `a party failed: ${reason}`, refusal);
+  }
+
+  /**
+   * Ends an open session once none of its jobs is open: DONE when every job is DONE, else FAILED
+   * (only a session of independent parties gets here with a failed job: in the others a failed
+   * job has failed the session already).
+   */
+  private async settleSession(trx: Transaction<Database>, sessionId: string): Promise<void> {
+    const jobs = await trx
+      .selectFrom('cosigner_jobs')
+      .select('status')
+      .where('session_id', '=', sessionId)
       .execute();
-    await this.failSession(trx, sessionId, 'FAILED', `a party failed: ${reason}`, refusal);
+    if (jobs.some((j) => j.status === 'PENDING' || j.status === 'LEASED')) return;
+    const status = jobs.every((j) => j.status === 'DONE') ? 'DONE' : 'FAILED';
+    const ended = await trx
+      .updateTable('mpc_sessions')
+      .set({
+        status,
+        failure_reason: status === 'DONE' ? null : 'a party failed',
+      })
+      .where('id', '=', sessionId)
+      .where('status', '=', 'OPEN')
+      .executeTakeFirst();
+    if (ended.numUpdatedRows === 1n) await this.onSessionEnd?.(trx, sessionId, status);
   }
 
   /** Callback sub-statuses count only from an API co-signer: cloud co-signers have no handler. */

@@ -52,7 +52,8 @@ export interface NewSession {
   /**
    * SIGN sessions: the canonical signing authorization for this session's sid and deadline
    * (countersign/signing-authorization/v1); RESHARE sessions: the reshare authorization
-   * (countersign/reshare-authorization/v1). The platform signs it with its authorization key.
+   * (countersign/reshare-authorization/v1); DESTROY sessions: the destroy authorization
+   * (countersign/destroy-authorization/v1). The platform signs it with its authorization key.
    */
   authorization?: (sessionId: Uint8Array, expiresAt: number) => Uint8Array;
   /** RESHARE sessions: the existing signer whose share set is re-dealt. */
@@ -61,7 +62,8 @@ export interface NewSession {
 
 /** The job each party of a session gets: the session's purpose, for the purposes that run. */
 function jobTypeOf(purpose: RosterPurpose): JobType {
-  if (purpose === 'KEYGEN' || purpose === 'RESHARE' || purpose === 'SIGN') return purpose;
+  if (purpose === 'KEYGEN' || purpose === 'RESHARE' || purpose === 'SIGN' || purpose === 'DESTROY')
+    return purpose;
   throw new Error(`no job runs ${purpose} sessions yet`);
 }
 

@@ -1,7 +1,8 @@
 /**
  * The share sets of a workspace's root key (ARCHITECTURE §3, §8): one per signer, each held by
  * cloud-1, cloud-2 and the signer's co-signer. A share set is *live* while its signer is still
- * paired to that co-signer and every party is a live co-signer; a live share set is *available*
+ * paired to that co-signer, its destruction was never asked (share-set-destruction.ts: not even
+ * if the same API user and co-signer are paired again) and every party is a live co-signer; a live share set is *available*
  * while its co-signer is seen polling (its `lastSeen`, written at most every 15 s by each
  * authenticated call while it long-polls every 25 s). Signing picks the first available signer,
  * a reshare the first available existing signer as its third dealer; both fall back to the
@@ -78,6 +79,7 @@ export async function liveShareSets(
     .where('s.workspace_id', '=', workspaceId)
     .where('s.algorithm', '=', algorithm)
     .where('k.status', '=', 'PAIRED')
+    .where('s.destruction_requested_at', 'is', null)
     .where('c.archived', '=', false)
     .orderBy('k.seq')
     .orderBy('s.created_at')

@@ -1,0 +1,93 @@
+/**
+ * A co-signer driven by hand through the co-signer protocol (`/cosigner/v1`): its access token,
+ * the relay calls a daemon makes, and the registration of the operator's two cloud co-signers.
+ * For tests that play the parties' results without running MPC.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { newIdentity, pair, refresh } from './cosigner.js';
+import type { TestPlatform } from './test-platform.js';
+
+export interface RelayParty {
+  cosignerId: string;
+  accessToken: string;
+  /** Kept by parties that must authenticate again later (a fake clock moved past the token). */
+  refreshToken?: string;
+}
+
+/** A leased job as `GET /cosigner/v1/work` answers it. */
+export interface RelayJob {
+  jobId: string;
+  type: string;
+  leaseId: string;
+  sessionId: string;
+  workspaceId: string;
+  algorithm: string;
+  shareSetId: string;
+  threshold: number;
+  apiKeyId: string;
+}
+
+export interface RelayCalls {
+  call: (
+    who: RelayParty,
+    method: 'GET' | 'POST',
+    url: string,
+    payload?: object,
+  ) => Promise<LightMyRequestResponse>;
+  /** Leases every job available to `who` now. */
+  jobsOf: (who: RelayParty) => Promise<RelayJob[]>;
+  /** A fresh access token from the party's refresh token (rotating it), as a daemon does. */
+  reauthenticate: (who: RelayParty) => Promise<void>;
+}
+
+/** `platform` is read at each call: a describe block builds these before its platform starts. */
+export function relayCalls(platform: () => TestPlatform): RelayCalls {
+  const call: RelayCalls['call'] = (who, method, url, payload) =>
+    platform().app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${who.accessToken}` },
+      ...(payload ? { payload: payload as Record<string, unknown> } : {}),
+    });
+  return {
+    call,
+    jobsOf: async (who) => {
+      const jobs: RelayJob[] = [];
+      for (;;) {
+        const answer = await call(who, 'GET', '/cosigner/v1/work?wait=0');
+        const job = answer.json<{ jobs: RelayJob[] }>().jobs[0];
+        if (!job) return jobs;
+        jobs.push(job);
+      }
+    },
+    reauthenticate: async (who) => {
+      if (who.refreshToken === undefined) throw new Error('this party kept no refresh token');
+      const body = (await refresh(platform(), who.refreshToken)).json<{
+        accessToken: string;
+        refreshToken: string;
+      }>();
+      who.accessToken = body.accessToken;
+      who.refreshToken = body.refreshToken;
+    },
+  };
+}
+
+/** Registers cloud co-signers in slots 1 and 2 with operator tokens; authenticated, in order. */
+export async function registerClouds(p: TestPlatform): Promise<RelayParty[]> {
+  const { reauthenticate } = relayCalls(() => p);
+  const clouds: RelayParty[] = [];
+  for (const slot of [1, 2] as const) {
+    const { token } = await p.app.services.cloudCosigners.issueToken(slot);
+    const res = await pair(p, {
+      pairingToken: token,
+      identity: newIdentity(),
+      cosignerName: `cloud-${slot}`,
+      version: '0.1.0',
+    });
+    const body = res.json<{ cosignerId: string; refreshToken: string }>();
+    const cloud = { cosignerId: body.cosignerId, accessToken: '', refreshToken: body.refreshToken };
+    await reauthenticate(cloud);
+    clouds.push(cloud);
+  }
+  return clouds;
+}
