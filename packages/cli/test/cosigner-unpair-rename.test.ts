@@ -4,7 +4,9 @@
  * Co-signers, the API co-signer paired to a Signer, share sets from KEYGEN), then the commands
  * run beside the running daemons. Rename changes the name here and in the platform's record;
  * unpair destroys the API co-signer's shares, the platform records the pairing UNPAIRED (both
- * audited with the co-signer as actor), and the signer signs nothing any more.
+ * audited with the co-signer as actor), the signer signs nothing any more, and both running
+ * Cloud Co-signers destroy their shares of the signer's share sets (ARCHITECTURE §3 "Unpair"):
+ * their stores hold none of them, and the platform's audit log shows each confirmation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
@@ -94,8 +96,6 @@ describe('cosigner rename / unpair against the platform', () => {
     expect(outcome.platform).toBe('told');
     expect(outcome.destroyedShareSets.sort()).toEqual(stack.shareSets[2]!.map((s) => s.id).sort());
     expect(shareSetsOf('api-cosigner', stack.cwd)).toEqual([]);
-    // The cloud co-signers' shares are untouched (destroying them is the platform's follow-up).
-    expect(shareSetsOf('cloud-1', stack.cwd)).toHaveLength(2);
 
     expect(api('GET', `/v1/cosigners/${cosignerId}/api_keys/${signer}`).status).not.toBe(0);
     expect(audit('cosigner.api_key_unpaired')).toContainEqual(
@@ -132,5 +132,44 @@ describe('cosigner rename / unpair against the platform', () => {
       destroyedShareSets: [],
       platform: 'told',
     });
+  });
+
+  it('unpair: both Cloud Co-signers destroy their shares of the share sets, and the platform shows it', async () => {
+    const ids = stack.shareSets[2]!.map((s) => s.id).sort();
+    expect(ids).toHaveLength(2);
+    for (const home of ['cloud-1', 'cloud-2'])
+      expect(stack.shareSets[home === 'cloud-1' ? 0 : 1]!.map((s) => s.id).sort()).toEqual(ids);
+    // The daemons take their DESTROY jobs at their next poll: watch the stores (no fixed sleep).
+    const held = () =>
+      ['cloud-1', 'cloud-2'].flatMap((home) =>
+        shareSetsOf(home, stack.cwd)
+          .filter((s) => ids.includes(s.id))
+          .map((s) => `${home}:${s.id}`),
+      );
+    const deadline = Date.now() + 60_000;
+    while (held().length > 0) {
+      if (Date.now() > deadline)
+        throw new Error(`clouds still hold ${held().join(', ')}\n${stack.logs()}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Both clouds' confirmations, one per share set each, and the requests that caused them.
+    const confirmed = () => audit('mpc.share_set_destroyed').filter((e) => ids.includes(e.subject));
+    while (confirmed().length < 4) {
+      if (Date.now() > deadline) throw new Error(`confirmations: ${JSON.stringify(confirmed())}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(
+      confirmed()
+        .map(
+          (e) => `${e.subject}:${String(e.details['cloud'])}:${String(e.details['heldUntilNow'])}`,
+        )
+        .sort(),
+    ).toEqual(ids.flatMap((id) => [`${id}:1:true`, `${id}:2:true`]).sort());
+    expect(
+      audit('mpc.share_set_destruction_requested')
+        .filter((e) => ids.includes(e.subject))
+        .map((e) => e.details['reason']),
+    ).toEqual(['UNPAIRED_BY_COSIGNER', 'UNPAIRED_BY_COSIGNER']);
+    expect(audit('mpc.share_set_destruction_failed')).toEqual([]);
   });
 });
