@@ -260,11 +260,11 @@ describe('countersign dev: the signing stack', () => {
     const dev = await startCli(['dev', '--port', '0'], cwd, READY);
     const out = dev.output();
     expect(out).toMatch(/does not match the database: creating a new workspace/);
-    for (const name of ['cloud-1', 'cloud-2', 'dev-api'])
+    for (const name of ['cloud-1', 'cloud-2', 'dev-api', 'sandbox'])
       expect(out).toContain(`${name}: its store belongs to an earlier database; moved to`);
     expect(out).toMatch(/Root keys ready/);
     const entries = readdirSync(join(cwd, '.countersign/cosigners'));
-    expect(entries.filter((e) => e.includes('.stale-'))).toHaveLength(3);
+    expect(entries.filter((e) => e.includes('.stale-'))).toHaveLength(4);
     expect(existsSync(join(cwd, '.countersign/cosigners/dev-api/cosigner.json'))).toBe(true);
     const port = /Base URL: +http:\/\/127\.0\.0\.1:(\d+)\/v1/.exec(out)![1]!;
     dev.child.kill('SIGTERM');

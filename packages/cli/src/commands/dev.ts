@@ -26,7 +26,8 @@ import { writeKeyAndCsr } from './csr.js';
 export const devHelp = `Usage: countersign dev [--home <dir>] [--host <addr>] [--port <n>] [--platform-only]
 
 Runs Countersign locally, zero setup: the platform on the embedded database
-(PGlite), two Cloud Co-signers and one API co-signer, all in this process. The
+(PGlite), two Cloud Co-signers, one API co-signer and the communal test
+co-signer of sandbox workspaces (workspace init --sandbox), all in this process. The
 first run creates a workspace, its Owner, an ADMIN API user whose key is
 written to <home>/dev/api_private.key, and a SIGNER API user "dev-signer"
 paired with the API co-signer; it waits until KEYGEN has made the root keys

@@ -31,44 +31,52 @@ export function registrationOf(
   }
 }
 
+/** An operator's co-signer: cloud slot 1 or 2, or the communal test co-signer of sandboxes. */
+export type OperatorSeat = 1 | 2 | 'sandbox';
+
 /**
- * Whether a registered co-signer is one this database knows: an API co-signer of this
- * workspace, or a cloud co-signer. A store kept while the database was removed is not.
+ * Whether a registered co-signer is one this database knows: the operator's co-signer of that
+ * seat, or (no seat) an API co-signer of this workspace. A store kept while the database was
+ * removed is not.
  */
 export async function knownHere(
   services: PlatformServices,
-  cosigner: DevCosigner,
+  seat: OperatorSeat | undefined,
   cosignerId: string,
   workspaceId: string,
 ): Promise<boolean> {
   const row = await services.database.db
     .selectFrom('cosigners')
-    .select(['workspace_id', 'mode', 'archived'])
+    .select(['workspace_id', 'mode', 'type', 'cloud_slot', 'archived'])
     .where('id', '=', cosignerId)
     .executeTakeFirst();
   if (!row || row.archived) return false;
-  return cosigner.mode === 'cloud' ? row.mode === 'CLOUD' : row.workspace_id === workspaceId;
+  if (seat === 'sandbox') return row.type === 'SANDBOX';
+  if (seat !== undefined) return row.mode === 'CLOUD' && row.cloud_slot === seat;
+  return row.workspace_id === workspaceId;
 }
 
-/** Registers a cloud co-signer in `slot` with a cloud pairing token minted in-process. */
-export async function registerCloudCosigner(
+/** Registers the operator's co-signer of `seat` with an operator token minted in-process. */
+export async function registerOperatorCosigner(
   services: PlatformServices,
   cosigner: DevCosigner,
-  slot: 1 | 2,
+  seat: OperatorSeat,
   platformUrl: string,
 ): Promise<void> {
   const taken = await services.database.db
     .selectFrom('cosigners')
     .select('id')
-    .where('cloud_slot', '=', slot)
+    .$if(seat === 'sandbox', (q) => q.where('type', '=', 'SANDBOX'))
+    .$if(seat !== 'sandbox', (q) => q.where('cloud_slot', '=', seat as 1 | 2))
     .executeTakeFirst();
   if (taken) {
     throw new Error(
-      `cloud slot ${slot} is registered to co-signer ${taken.id}, whose store is not ${cosigner.dir}: ` +
+      `the ${seat === 'sandbox' ? 'communal test co-signer' : `cloud slot ${seat}`} is registered ` +
+        `to co-signer ${taken.id}, whose store is not ${cosigner.dir}: ` +
         'the co-signer stores and the database come from different runs',
     );
   }
-  const { token } = await services.cloudCosigners.issueToken(slot);
+  const { token } = await services.cloudCosigners.issueToken(seat);
   await pairApiKey(cosigner.store, { pairingToken: token, platformUrl, name: cosigner.name });
 }
 

@@ -1,24 +1,36 @@
 /**
- * The signing half of `countersign dev` (ARCHITECTURE §11): two Cloud Co-signers and one API
- * co-signer, run inside the dev process by the co-signer library — the same code as `cosigner
+ * The signing half of `countersign dev` (ARCHITECTURE §11): two Cloud Co-signers, one API
+ * co-signer and the communal test co-signer of sandbox workspaces (platform docs/sandbox.md),
+ * run inside the dev process by the co-signer library — the same code as `cosigner
  * setup/pair/start` — each with its own store under <home>/cosigners/<name>, talking to the
  * platform over HTTP on loopback. The API co-signer is paired to the SIGNER API user
  * "dev-signer"; the first run ends with both root keys made by KEYGEN, later runs reuse it all.
+ * The communal co-signer serves whatever sandbox workspaces the database holds.
  */
 import { join, resolve } from 'node:path';
 import { runDaemon, type DaemonLog } from '@countersign/cosigner';
 import type { PlatformServices } from '@countersign/platform';
 import { devPassphrase } from './dev-passphrase.js';
 import { moveAside, openDevCosigner, type DevCosigner } from './dev-cosigner-home.js';
-import { knownHere, pairSigner, registerCloudCosigner, registrationOf } from './dev-pairing.js';
+import {
+  knownHere,
+  pairSigner,
+  registerOperatorCosigner,
+  registrationOf,
+  type OperatorSeat,
+} from './dev-pairing.js';
 import { devOwner, ensureDevSigner } from './dev-signer.js';
 import { ROOT_KEY_ALGORITHMS, rootKeysOf, waitForRootKeys } from './root-keys.js';
 
-/** The co-signers of the embedded default, in roster order (cloud-1, cloud-2, the signer's). */
+/**
+ * The co-signers of the embedded default: in roster order (cloud-1, cloud-2, the signer's), then
+ * the communal test co-signer.
+ */
 const PARTIES = [
-  { name: 'cloud-1', mode: 'cloud', slot: 1 },
-  { name: 'cloud-2', mode: 'cloud', slot: 2 },
-  { name: 'dev-api', mode: 'api' },
+  { name: 'cloud-1', mode: 'cloud', seat: 1 },
+  { name: 'cloud-2', mode: 'cloud', seat: 2 },
+  { name: 'dev-api', mode: 'api', seat: undefined },
+  { name: 'sandbox', mode: 'api', seat: 'sandbox' },
 ] as const;
 
 /** Both DKGs on a slow machine take well under this; beyond it something is stuck. */
@@ -58,16 +70,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       `Opening the co-signer stores in ${join(home, 'cosigners')} (local KMS, development only)`,
     );
     for (const party of PARTIES) {
-      cosigners.push(await openCurrent(options, party.name, party.mode, passphrase));
+      cosigners.push(await openCurrent(options, party.name, party.mode, party.seat, passphrase));
     }
-    const [cloud1, cloud2, api] = cosigners as [DevCosigner, DevCosigner, DevCosigner];
-    for (const [cosigner, slot] of [
-      [cloud1, 1],
-      [cloud2, 2],
-    ] as const) {
-      if (registrationOf(cosigner.store) !== undefined) continue;
-      step(`Registering ${cosigner.name} as cloud co-signer ${slot}`);
-      await registerCloudCosigner(services, cosigner, slot, platformUrl);
+    const api = cosigners[2]!;
+    // The clouds first: a sandbox signer waiting for the communal co-signer starts KEYGEN at once.
+    for (const [i, party] of PARTIES.entries()) {
+      const cosigner = cosigners[i]!;
+      if (party.seat === undefined || registrationOf(cosigner.store) !== undefined) continue;
+      step(
+        party.seat === 'sandbox'
+          ? `Registering ${cosigner.name} as the communal test co-signer of sandbox workspaces`
+          : `Registering ${cosigner.name} as cloud co-signer ${party.seat}`,
+      );
+      await registerOperatorCosigner(services, cosigner, party.seat, platformUrl);
     }
     const owner = await devOwner(services.database, workspaceId);
     const signerId = await ensureDevSigner(services, owner, home);
@@ -81,10 +96,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   }
 
   const abort = new AbortController();
-  const daemons = cosigners.map((c) =>
+  const daemons = cosigners.map((c, i) =>
     runDaemon({
       store: c.store,
       mode: c.mode,
+      sandbox: PARTIES[i]!.seat === 'sandbox',
       signal: abort.signal,
       log: daemonLog(c.name, options.log),
     }),
@@ -138,13 +154,14 @@ async function openCurrent(
   options: DevStackOptions,
   name: string,
   mode: 'api' | 'cloud',
+  seat: OperatorSeat | undefined,
   passphrase: string,
 ): Promise<DevCosigner> {
   const { services, home, workspaceId, platformUrl, step } = options;
   const cosigner = await openDevCosigner(home, name, mode, passphrase, step);
   const registration = registrationOf(cosigner.store);
   if (registration === undefined) return cosigner;
-  if (!(await knownHere(services, cosigner, registration.cosignerId, workspaceId))) {
+  if (!(await knownHere(services, seat, registration.cosignerId, workspaceId))) {
     await cosigner.close();
     step(`${name}: its store belongs to an earlier database; moved to ${moveAside(cosigner.dir)}`);
     return openDevCosigner(home, name, mode, passphrase, step);
