@@ -150,7 +150,7 @@ export function createServices(
   const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
   cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
     await keygen.sessionEnded(trx, sessionId, status);
-    await reshare.sessionEnded(trx, sessionId, status);
+    await reshare.sessionEnded(trx, sessionId, status, refusal);
     await signing.sessionEnded(trx, sessionId, status, refusal);
     await destruction.sessionEnded(trx, sessionId, status);
   });

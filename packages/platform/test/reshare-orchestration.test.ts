@@ -3,8 +3,10 @@
  * signer gets one RESHARE session per algorithm — dealers {cloud-1, cloud-2, an existing signer},
  * receivers {cloud-1, cloud-2, the new signer at a fresh index} — with a signed roster and a
  * signed reshare authorization naming the Owner's approval; the new share set is recorded only
- * if every party reports the root key unchanged (else refused and audited); a failed attempt
- * falls back to another existing signer; signing then uses the first available signer.
+ * if every party's report fits its role (else refused and audited, naming the party: a receiver
+ * blocks the pairing, the leaving dealer alone is retried with another dealer — review L1); a
+ * failed attempt falls back to another existing signer, but a dealer's refusal ends the
+ * pairing's attempts and shows on its approval request (review M1).
  * The parties are driven through the co-signer protocol by hand (results only, no MPC).
  */
 import {
@@ -12,11 +14,13 @@ import {
   decodeSignedRoster,
   type KeygenResult,
 } from '@countersign/protocol';
+import { encodePublicShareSet } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
   createApiUser,
+  signedRequest,
   startTestPlatform,
   type TestApiUser,
   type TestPlatform,
@@ -42,6 +46,24 @@ const ROOT: Record<string, KeygenResult> = {
   ECDSA_SECP256K1: { publicKey: '02' + '22'.repeat(32), chainCode: 'dd'.repeat(32) },
 };
 const shareSetHex = (tag: string) => tag.repeat(70);
+/** A well-formed public share set of the root key (mpc's encoder), as a receiver reports it. */
+const receivedShareSet = (
+  algorithm: string,
+  parties: number[],
+  over: { threshold?: number; publicKey?: string; tag?: number } = {},
+): string => {
+  const eddsa = algorithm === 'EDDSA_ED25519';
+  return Buffer.from(
+    encodePublicShareSet({
+      curve: eddsa ? 'ed25519' : 'secp256k1',
+      threshold: over.threshold ?? 3,
+      parties,
+      publicKey: Buffer.from(over.publicKey ?? ROOT[algorithm]!.publicKey, 'hex'),
+      chainCode: Buffer.from(ROOT[algorithm]!.chainCode!, 'hex'),
+      verificationShares: parties.map(() => new Uint8Array(eddsa ? 32 : 33).fill(over.tag ?? 5)),
+    }),
+  ).toString('hex');
+};
 
 describe('RESHARE for later signers', () => {
   let p: TestPlatform;
@@ -90,6 +112,20 @@ describe('RESHARE for later signers', () => {
       .where('workspace_id', '=', p.workspaceId)
       .orderBy('created_at')
       .execute();
+  const audited = async (action: string): Promise<Record<string, unknown>[]> =>
+    (
+      await p.app.services.database.db
+        .selectFrom('audit_log')
+        .select('details')
+        .where('workspace_id', '=', p.workspaceId)
+        .where('action', '=', action)
+        .orderBy('seq')
+        .execute()
+    ).map((row) =>
+      typeof row.details === 'string'
+        ? (JSON.parse(row.details) as Record<string, unknown>)
+        : row.details,
+    );
   const addSigner = async (name: string): Promise<{ party: Party; userId: string }> => {
     const user = await createApiUser(p, name, 'SIGNER');
     const paired = await pairNewCosigner(p, admin, user.id, name);
@@ -180,7 +216,8 @@ describe('RESHARE for later signers', () => {
           job.algorithm === 'ECDSA_SECP256K1' && i === 1
             ? { publicKey: '03' + '33'.repeat(32), chainCode: ROOT.ECDSA_SECP256K1!.chainCode! }
             : { ...ROOT[job.algorithm]! };
-        await report(who, job, i === 2 ? result : { ...result, shareSet: shareSetHex('b2') });
+        const shareSet = receivedShareSet(job.algorithm, [1, 2, 4]);
+        await report(who, job, i === 2 ? result : { ...result, shareSet });
       }
     }
     const byAlgorithm = Object.fromEntries(
@@ -191,16 +228,16 @@ describe('RESHARE for later signers', () => {
       api_user_id: second!.userId,
       algorithm: 'EDDSA_ED25519',
       signer_index: 4,
-      public_share_set: shareSetHex('b2'),
+      public_share_set: receivedShareSet('EDDSA_ED25519', [1, 2, 4]),
     });
     expect((await shareSets()).filter((s) => s.api_user_id === second!.userId)).toHaveLength(1);
-    const alerts = await p.app.services.database.db
-      .selectFrom('audit_log')
-      .select('action')
-      .where('workspace_id', '=', p.workspaceId)
-      .where('action', '=', 'mpc.reshare_key_mismatch')
-      .execute();
+    const alerts = await audited('mpc.reshare_key_mismatch');
     expect(alerts).toHaveLength(1);
+    // The receiver that disagreed is named; a receiver's disagreement is not retried.
+    expect(alerts[0]).toMatchObject({
+      parties: [{ index: 2, cosignerId: cloud[1]!.cosignerId, role: 'RECEIVER' }],
+      retried: false,
+    });
   });
 
   it('a failed attempt falls back to another existing signer as the dealer', async () => {
@@ -230,5 +267,208 @@ describe('RESHARE for later signers', () => {
       [4, second!.party.cosignerId],
       [6, third.party.cosignerId],
     ]);
+  });
+
+  /** Jobs leased so far, by co-signer and session: a poll leases every job of its co-signer. */
+  const leased = new Map<string, Job>();
+  const jobFor = async (who: Party, sessionId: string): Promise<Job> => {
+    for (const job of await jobsOf(who)) leased.set(`${who.cosignerId}:${job.sessionId}`, job);
+    const job = leased.get(`${who.cosignerId}:${sessionId}`);
+    if (!job) throw new Error(`no job of ${who.cosignerId} in ${sessionId}`);
+    return job;
+  };
+  const fail = async (who: Party, sessionId: string, subStatus?: string) => {
+    const job = await jobFor(who, sessionId);
+    const res = await call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, {
+      leaseId: job.leaseId,
+      status: 'FAILED',
+      reason: subStatus === undefined ? 'ERR_COSIGNER_TIMEOUT' : `the co-signer says ${subStatus}`,
+      ...(subStatus === undefined ? {} : { subStatus }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  const sessionsOf = async (userId: string, algorithm?: string) =>
+    (await sessions('RESHARE')).filter(
+      (s) => s.api_user_id === userId && (algorithm === undefined || s.algorithm === algorithm),
+    );
+  const approvalShown = async (userId: string) => {
+    const { approval_request_id } = await p.app.services.database.db
+      .selectFrom('cosigner_api_keys')
+      .select('approval_request_id')
+      .where('api_user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const res = await signedRequest(
+      p,
+      admin,
+      'GET',
+      `/v1/countersign/approval_requests/${approval_request_id}`,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ status: string; shareSets?: object[] }>();
+  };
+
+  it("a dealer's refusal ends the pairing's attempts for both algorithms, audited and shown to the Owner (M1)", async () => {
+    const [first] = signers;
+    const fourth = await addSigner('reshare-signer-4');
+    const [eddsa] = await sessionsOf(fourth.userId, 'EDDSA_ED25519');
+    expect(eddsa!.dealer_api_user_id).toBe(first!.userId);
+    await fail(first!.party, eddsa!.id, 'PAIRING_NOT_GUARDED');
+    // No retry, not even with another existing signer that could deal.
+    expect((await sessionsOf(fourth.userId, 'EDDSA_ED25519')).map((s) => s.status)).toEqual([
+      'FAILED',
+    ]);
+    expect(await audited('mpc.reshare_refused')).toEqual([
+      {
+        algorithm: 'EDDSA_ED25519',
+        apiUserId: fourth.userId,
+        dealerApiUserId: first!.userId,
+        dealerCosignerId: first!.party.cosignerId,
+        subStatus: 'PAIRING_NOT_GUARDED',
+        reason: 'the co-signer says PAIRING_NOT_GUARDED',
+      },
+    ]);
+    // The other algorithm's session, failing for an ordinary reason, is not retried either.
+    const [ecdsa] = await sessionsOf(fourth.userId, 'ECDSA_SECP256K1');
+    await fail(cloud[0]!, ecdsa!.id);
+    expect((await sessionsOf(fourth.userId)).map((s) => s.status)).toEqual(['FAILED', 'FAILED']);
+    await p.app.services.database.db.transaction().execute(async (trx) => {
+      await p.app.services.reshare.ensureForWorkspace(trx, p.workspaceId);
+    });
+    expect(await sessionsOf(fourth.userId)).toHaveLength(2);
+    const refused = {
+      status: 'REFUSED',
+      subStatus: 'PAIRING_NOT_GUARDED',
+      reason: 'the co-signer says PAIRING_NOT_GUARDED',
+      dealerApiKeyId: first!.userId,
+    };
+    expect(await approvalShown(fourth.userId)).toMatchObject({
+      status: 'APPROVED',
+      shareSets: [
+        { algorithm: 'EDDSA_ED25519', ...refused },
+        { algorithm: 'ECDSA_SECP256K1', ...refused },
+      ],
+    });
+    // The first signer's approved pairing shows its share sets made.
+    expect((await approvalShown(first!.userId)).shareSets).toEqual([
+      { algorithm: 'EDDSA_ED25519', status: 'READY' },
+      { algorithm: 'ECDSA_SECP256K1', status: 'READY' },
+    ]);
+  });
+
+  it('failures that are not refusals are retried: a handler timeout, a refusal sub-status from a receiver', async () => {
+    const [first, second] = signers;
+    const fifth = await addSigner('reshare-signer-5');
+    const [eddsa] = await sessionsOf(fifth.userId, 'EDDSA_ED25519');
+    await fail(first!.party, eddsa!.id, 'CALLBACK_TIMEOUT');
+    const retried = await sessionsOf(fifth.userId, 'EDDSA_ED25519');
+    expect(retried.map((s) => [s.status, s.dealer_api_user_id])).toEqual([
+      ['FAILED', first!.userId],
+      ['OPEN', second!.userId],
+    ]);
+    // Only the dealer guards the pairing: the new signer's co-signer cannot end it by "refusing".
+    const [ecdsa] = await sessionsOf(fifth.userId, 'ECDSA_SECP256K1');
+    await fail(fifth.party, ecdsa!.id, 'REJECTED_BY_CALLBACK');
+    expect((await sessionsOf(fifth.userId, 'ECDSA_SECP256K1')).map((s) => s.status)).toEqual([
+      'FAILED',
+      'OPEN',
+    ]);
+    expect((await sessionsOf(fifth.userId)).every((s) => s.refusal_sub_status === null)).toBe(true);
+    expect(await audited('mpc.reshare_refused')).toHaveLength(1);
+    expect((await approvalShown(fifth.userId)).shareSets).toEqual([
+      { algorithm: 'EDDSA_ED25519', status: 'PENDING' },
+      { algorithm: 'ECDSA_SECP256K1', status: 'PENDING' },
+    ]);
+  });
+
+  it("the leaving dealer's wrong report is retried with another dealer; a receiver's blocks the pairing; both name the party (L1)", async () => {
+    const [first, second] = signers;
+    const sixth = await addSigner('reshare-signer-6');
+    const runSession = async (
+      sessionId: string,
+      parties: { who: Party; index: number }[],
+      resultOf: (index: number) => KeygenResult,
+    ) => {
+      for (const { who, index } of parties)
+        await report(who, await jobFor(who, sessionId), resultOf(index));
+    };
+    const [attempt1] = await sessionsOf(sixth.userId, 'EDDSA_ED25519');
+    expect(attempt1!.dealer_api_user_id).toBe(first!.userId);
+    const roster1 = decodeSignedRoster(Buffer.from(attempt1!.signed_roster, 'base64')).roster;
+    const newIndex = roster1.parties[3]!.index;
+    const receivers = [1, 2, newIndex];
+    const good = receivedShareSet('EDDSA_ED25519', receivers);
+    // The dealer that leaves reports a share set it cannot hold; the receivers are right.
+    await runSession(
+      attempt1!.id,
+      [
+        { who: cloud[0]!, index: 1 },
+        { who: cloud[1]!, index: 2 },
+        { who: first!.party, index: 3 },
+        { who: sixth.party, index: newIndex },
+      ],
+      () => ({ ...ROOT.EDDSA_ED25519!, shareSet: good }),
+    );
+    const attempts = await sessionsOf(sixth.userId, 'EDDSA_ED25519');
+    expect(attempts.map((s) => [s.status, s.failure_reason, s.dealer_api_user_id])).toEqual([
+      ['FAILED', "the dealer's report did not fit its role", first!.userId],
+      ['OPEN', null, second!.userId],
+    ]);
+    expect((await audited('mpc.reshare_key_mismatch')).at(-1)).toEqual({
+      algorithm: 'EDDSA_ED25519',
+      apiUserId: sixth.userId,
+      dealerApiUserId: first!.userId,
+      parties: [
+        {
+          index: 3,
+          cosignerId: first!.party.cosignerId,
+          role: 'LEAVING_DEALER',
+          problem: 'a share set, though it leaves',
+        },
+      ],
+      retried: true,
+    });
+    // Attempt 2: the new signer's co-signer reports a share set of other parties.
+    const roster2 = decodeSignedRoster(Buffer.from(attempts[1]!.signed_roster, 'base64')).roster;
+    const dealerIndex = roster2.parties[2]!.index;
+    const newIndex2 = roster2.parties[3]!.index;
+    await runSession(
+      attempts[1]!.id,
+      [
+        { who: cloud[0]!, index: 1 },
+        { who: cloud[1]!, index: 2 },
+        { who: second!.party, index: dealerIndex },
+        { who: sixth.party, index: newIndex2 },
+      ],
+      (index) =>
+        index === dealerIndex
+          ? { ...ROOT.EDDSA_ED25519! }
+          : {
+              ...ROOT.EDDSA_ED25519!,
+              shareSet: receivedShareSet(
+                'EDDSA_ED25519',
+                index === newIndex2 ? [1, 2, 3] : [1, 2, newIndex2],
+              ),
+            },
+    );
+    expect((await sessionsOf(sixth.userId, 'EDDSA_ED25519')).map((s) => s.status)).toEqual([
+      'FAILED',
+      'FAILED',
+    ]);
+    expect((await audited('mpc.reshare_key_mismatch')).at(-1)).toMatchObject({
+      dealerApiUserId: second!.userId,
+      parties: [
+        {
+          index: newIndex2,
+          cosignerId: sixth.party.cosignerId,
+          role: 'RECEIVER',
+          problem: "a share set of other parties than the session's receivers",
+        },
+      ],
+      retried: false,
+    });
+    expect((await approvalShown(sixth.userId)).shareSets).toContainEqual({
+      algorithm: 'EDDSA_ED25519',
+      status: 'BLOCKED',
+    });
   });
 });

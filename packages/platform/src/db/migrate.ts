@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008-transaction-rejection.js';
 import * as m0009 from './migrations/0009-share-sets.js';
 import * as m0010 from './migrations/0010-sandbox-workspaces.js';
 import * as m0011 from './migrations/0011-share-set-destruction.js';
+import * as m0012 from './migrations/0012-reshare-refusals.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0009-share-sets': m0009,
   '0010-sandbox-workspaces': m0010,
   '0011-share-set-destruction': m0011,
+  '0012-reshare-refusals': m0012,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

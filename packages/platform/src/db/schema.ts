@@ -240,6 +240,13 @@ export interface MpcSessionsTable {
   signed_authorization: string | null;
   /** RESHARE only: the existing signer whose share set the session re-deals. */
   dealer_api_user_id: Generated<string | null>;
+  /**
+   * RESHARE only: the sub-status with which the dealer's co-signer refused the pairing
+   * (REJECTED_BY_CALLBACK, IGNORED_BY_CALLBACK, PAIRING_NOT_GUARDED), and its reason; such a
+   * session ends the pairing's attempts (migration 0012).
+   */
+  refusal_sub_status: Generated<string | null>;
+  refusal_reason: Generated<string | null>;
   status: MpcSessionStatus;
   failure_reason: string | null;
   expires_at: Timestamp;

@@ -81,14 +81,16 @@ function resultFits(type: JobType, result: object): boolean {
 }
 
 /**
- * A party's reason not to sign that a fresh session would not change: an API co-signer's
- * Callback Handler did not approve (raw-signing review C1; only taken from a non-cloud
- * co-signer's job), or SIGNATURE_MAY_EXIST from any party (review M1) — the sub-status it names
- * and its reason.
+ * A party's reason not to sign (or deal) that a fresh session would not change: an API
+ * co-signer's Callback Handler did not approve, or — RESHARE — no handler guards the pairing
+ * (raw-signing review C1, reshare review H1; only taken from a non-cloud co-signer's job), or
+ * SIGNATURE_MAY_EXIST from any party (review M1) — the sub-status it names, its reason, and the
+ * co-signer that said it.
  */
 export interface PartyRefusal {
   subStatus: string;
   detail: string;
+  cosignerId: string;
 }
 
 /** A party already released a signature share for the message (review M1). */
@@ -285,7 +287,7 @@ export class CosignerJobService {
         const refusal =
           body.subStatus !== undefined &&
           (body.subStatus === SIGNATURE_MAY_EXIST || (await this.isApiCosigner(trx, cosignerId)))
-            ? { subStatus: body.subStatus, detail: body.reason }
+            ? { subStatus: body.subStatus, detail: body.reason, cosignerId }
             : undefined;
         await this.failJob(trx, job.id, job.session_id, body.reason, refusal);
         return { sessionId: job.session_id, status: 'FAILED' as const };

@@ -9,7 +9,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ApprovalRequestRow } from '../approvals/approval-request-repository.js';
+import { COSIGNER_PAIR } from '../cosigners/cosigner-approvals.js';
 import { NotFoundError } from '../errors.js';
+import { pairingShareSets } from '../mpc/pairing-share-sets.js';
 import { principalOf } from './principal-of.js';
 
 const IdParams = Type.Object(
@@ -38,6 +40,11 @@ export function approvalRoutes(app: FastifyInstance): void {
 
   async function present(row: ApprovalRequestRow): Promise<ApprovalRequest> {
     const votes = await approvalRequests.votes(app.services.database.db, row.id);
+    // An approved pairing shows whether its signer got its share sets, or why not (M1).
+    const shareSets =
+      row.kind === COSIGNER_PAIR && row.status === 'APPROVED'
+        ? await pairingShareSets(app.services.database.db, row.workspace_id, row.id)
+        : undefined;
     return {
       id: row.id,
       kind: row.kind,
@@ -54,6 +61,7 @@ export function approvalRoutes(app: FastifyInstance): void {
         decision: v.decision as 'APPROVE' | 'REJECT',
         at: v.created_at.getTime(),
       })),
+      ...(shareSets === undefined ? {} : { shareSets }),
     };
   }
 

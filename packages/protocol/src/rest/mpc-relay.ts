@@ -232,12 +232,15 @@ export const JobResultRequestSchema = Type.Union([
        * IGNORED_BY_CALLBACK, CALLBACK_*): the platform ends the transaction with this sub-status
        * and `reason` as its detail instead of retrying. SIGNATURE_MAY_EXIST (any co-signer): it
        * refuses because it already released a signature share for this message, so a fresh
-       * session is futile and a signature may exist (raw-signing review M1).
+       * session is futile and a signature may exist (raw-signing review M1). PAIRING_NOT_GUARDED
+       * (RESHARE, the existing signer's API co-signer): no Callback Handler guards the old
+       * signer's API key and its operator did not opt in to dealing without one (reshare review
+       * H1); like a handler's REJECT or IGNORE, it ends the pairing's reshare attempts.
        */
       subStatus: Type.Optional(
         Type.String({
           pattern:
-            '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60}|SIGNATURE_MAY_EXIST)$',
+            '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60}|SIGNATURE_MAY_EXIST|PAIRING_NOT_GUARDED)$',
         }),
       ),
     },
