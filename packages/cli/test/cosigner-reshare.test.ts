@@ -1,12 +1,18 @@
 /**
  * A later signer gets its share sets by RESHARE (ARCHITECTURE §3 "Next signer"), end to end with
- * real processes on loopback (signing-stack.ts): `countersign dev`, two Cloud Co-signers and two
- * API co-signers, each a `cosigner start` process with its own store. A second SIGNER is paired
- * to a second API co-signer; once the Owner approves, cloud-1, cloud-2 and the first signer's
- * co-signer re-deal both root keys (FROST and DKLs23) to {cloud-1, cloud-2, the second co-signer}:
- * same public keys and chain codes, the old share sets kept. Then the first signer's co-signer is
- * stopped, and the second one signs RAW EdDSA and ECDSA messages for the same addresses —
- * verified with @noble/curves under keys derived from the first signer's root.
+ * real processes on loopback (signing-stack.ts): `countersign dev`, two Cloud Co-signers and API
+ * co-signers, each a `cosigner start` process with its own store.
+ *
+ * The first signer's co-signer, the customer's guard, has no Callback Handler and starts as in
+ * production — without `--approve-pairings-without-handler` — so when a second SIGNER is paired
+ * it refuses to deal (PAIRING_NOT_GUARDED, reshare review H1): the refusal is final for that
+ * pairing (M1) and the Owner sees it on the pairing's approval request. Restarted with the
+ * opt-in, it deals for a third SIGNER: cloud-1, cloud-2 and the first signer's co-signer
+ * re-deal both root keys (FROST and DKLs23) to {cloud-1, cloud-2, the third co-signer} — same
+ * public keys and chain codes, the old share sets kept; the refused second signer still gets
+ * nothing. Then the first signer's co-signer is stopped, and the third one signs RAW EdDSA and
+ * ECDSA messages for the same addresses — verified with @noble/curves under keys derived from
+ * the first signer's root.
  */
 import { derivePublicKey } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -28,10 +34,11 @@ import {
 /** A co-signer not seen for this long is no longer available (platform share-sets.ts). */
 const AVAILABLE_WITHIN_MS = 60_000;
 
-describe('RESHARE: a second signer signs for the same addresses, every party a process', () => {
+describe('RESHARE: a later signer signs for the same addresses, every party a process', () => {
   let stack: SigningStack;
   let client: CountersignClient;
   let secondSignerId: string;
+  let thirdSignerId: string;
 
   beforeAll(async () => {
     stack = await startSigningStack('countersign-reshare-');
@@ -48,25 +55,59 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
   const firstRoot = (algorithm: string): ShareSetStatus =>
     byAlgorithm(stack.shareSets[2]!, algorithm)[0]!;
 
-  it('the Owner approves the pairing; RESHARE gives the second co-signer both root keys', async () => {
+  /** The share sets shown on the approval request of `signerId`'s pairing (the Owner's view). */
+  const pairingShareSets = (signerId: string): { status: string; subStatus?: string }[] => {
+    const listed = runCli(['api', 'GET', '/v1/countersign/approval_requests'], stack.cwd);
+    const { approvalRequests } = JSON.parse(listed.stdout) as {
+      approvalRequests: { kind: string; subjectId: string; shareSets?: [] }[];
+    };
+    const request = approvalRequests.find(
+      (r) => r.kind === 'COSIGNER_PAIR' && r.subjectId === signerId,
+    );
+    return request?.shareSets ?? [];
+  };
+
+  it("without a Callback Handler or the operator's opt-in, the first signer's co-signer refuses to deal, and that is final", async () => {
     secondSignerId = await stack.pairSigner('signer-2', 'api-cosigner-2');
     stack.startDaemon('api-cosigner-2');
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const shown = pairingShareSets(secondSignerId);
+      // The co-signer logs why (read once its output has reached this process).
+      const logged = /"subStatus":"PAIRING_NOT_GUARDED"/.test(stack.logs());
+      if (logged && shown.length === 2 && shown.every((s) => s.status === 'REFUSED')) {
+        for (const s of shown) expect(s).toMatchObject({ subStatus: 'PAIRING_NOT_GUARDED' });
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no refusal shown:\n${stack.logs()}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Nothing was dealt: the second co-signer and the clouds hold only what they held.
+    expect(shareSetsOf('api-cosigner-2', stack.cwd)).toEqual([]);
+    for (const home of ['cloud-1', 'cloud-2']) expect(shareSetsOf(home, stack.cwd)).toHaveLength(2);
+  }, 300_000);
+
+  it('restarted with --approve-pairings-without-handler, it deals to a third signer: both root keys, the refused pairing still nothing', async () => {
+    expect(await stack.stopDaemon('api-cosigner')).toEqual([0]);
+    stack.startDaemon('api-cosigner', { approvePairingsWithoutHandler: true });
+    thirdSignerId = await stack.pairSigner('signer-3', 'api-cosigner-3');
+    stack.startDaemon('api-cosigner-3');
     // No fixed sleep: poll the stores until every party holds its share sets.
-    let second: ShareSetStatus[] = [];
+    let third: ShareSetStatus[] = [];
     const deadline = Date.now() + 300_000;
     for (;;) {
-      second = shareSetsOf('api-cosigner-2', stack.cwd);
+      third = shareSetsOf('api-cosigner-3', stack.cwd);
       const clouds = ['cloud-1', 'cloud-2'].map((h) => shareSetsOf(h, stack.cwd));
-      if (second.length === 2 && clouds.every((c) => c.length === 4)) break;
+      if (third.length === 2 && clouds.every((c) => c.length === 4)) break;
       if (Date.now() > deadline) throw new Error(`RESHARE did not finish:\n${stack.logs()}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     for (const algorithm of ['EDDSA_ED25519', 'ECDSA_SECP256K1']) {
-      const [mine] = byAlgorithm(second, algorithm);
+      const [mine] = byAlgorithm(third, algorithm);
       const root = firstRoot(algorithm);
-      // Same root key and chain code, another share set, the second signer's.
+      // Same root key and chain code, another share set, the third signer's.
       expect(mine).toMatchObject({
-        apiKeyId: secondSignerId,
+        apiKeyId: thirdSignerId,
         publicKey: root.publicKey,
         chainCode: root.chainCode,
       });
@@ -79,12 +120,15 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
             .sort(),
         ).toEqual([root.id, mine!.id].sort());
     }
-    // The first signer's share sets stay valid.
+    expect(pairingShareSets(thirdSignerId).map((s) => s.status)).toEqual(['READY', 'READY']);
+    // The first signer's share sets stay valid; the refused pairing was not tried again.
     expect(shareSetsOf('api-cosigner', stack.cwd)).toEqual(stack.shareSets[2]);
     expect(PARTY_HOMES).toContain('api-cosigner');
+    expect(shareSetsOf('api-cosigner-2', stack.cwd)).toEqual([]);
+    expect(pairingShareSets(secondSignerId).map((s) => s.status)).toEqual(['REFUSED', 'REFUSED']);
   }, 400_000);
 
-  it("with the first signer's co-signer stopped, the second signs RAW EdDSA and ECDSA for the same addresses", async () => {
+  it("with the first signer's co-signer stopped, the third signs RAW EdDSA and ECDSA for the same addresses", async () => {
     expect(await stack.stopDaemon('api-cosigner')).toEqual([0]);
     // The platform sees a co-signer as available while it polls: wait until the first one's
     // lastSeen is older than that window (read through the management API).
@@ -115,7 +159,7 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
       }
     };
 
-    const message = Buffer.from('Countersign RESHARE: the second signer signs, Ed25519');
+    const message = Buffer.from('Countersign RESHARE: the third signer signs, Ed25519');
     const eddsa = await client.createTransaction({
       operation: 'RAW',
       source: { type: 'VAULT_ACCOUNT', id: '3' },
@@ -139,7 +183,7 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
     const signedEddsa = await settled(eddsa.id);
     expect(signedEddsa, stack.logs()).toMatchObject({
       status: 'COMPLETED',
-      signedBy: [secondSignerId],
+      signedBy: [thirdSignerId],
     });
     const e = signedEddsa.signedMessages[0]!;
     const eddsaRoot = firstRoot('EDDSA_ED25519');
@@ -162,7 +206,7 @@ describe('RESHARE: a second signer signs for the same addresses, every party a p
     const signedEcdsa = await settled(ecdsa.id);
     expect(signedEcdsa, stack.logs()).toMatchObject({
       status: 'COMPLETED',
-      signedBy: [secondSignerId],
+      signedBy: [thirdSignerId],
     });
     const s = signedEcdsa.signedMessages[0]!;
     expect(s.derivationPath).toEqual([44, 60, 1, 0, 4]);

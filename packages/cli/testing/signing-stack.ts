@@ -45,7 +45,7 @@ export interface SigningStack {
   /** Pairs a new SIGNER API user to a new API co-signer in `home` (not started); its id. */
   pairSigner(name: string, home: string): Promise<string>;
   /** Starts the daemon of an API co-signer's `home`. */
-  startDaemon(home: string): void;
+  startDaemon(home: string, options?: ApiDaemonOptions): void;
   /** Stops the daemons of `home` (SIGTERM); their exit codes. */
   stopDaemon(home: string): Promise<number[]>;
   /** Stops the daemons (expecting exit 0) and the platform. */
@@ -106,6 +106,15 @@ function check(r: { status: number | null; stderr: string }, what: string): void
   if (r.status !== 0) throw new Error(`${what} failed (${String(r.status)}): ${r.stderr}`);
 }
 
+/** How an API co-signer's daemon is started. */
+export interface ApiDaemonOptions {
+  /**
+   * `cosigner start --approve-pairings-without-handler`: deal later signers' reshares for an API
+   * key without a Callback Handler (reshare review H1). Off by default, as in production.
+   */
+  readonly approvePairingsWithoutHandler?: boolean;
+}
+
 export interface SigningStackOptions {
   /** `cosigner start --concurrency` of every daemon; each mode's default when absent. */
   readonly concurrency?: number;
@@ -118,7 +127,7 @@ export async function startSigningStack(
   const cwd = mkdtempSync(join(tmpdir(), prefix));
   const daemons: { home: string; child: ChildProcess; log: () => string }[] = [];
   const logs = () => daemons.map((d) => d.log()).join('\n---\n');
-  const startDaemon = (home: string, cloud: boolean): void => {
+  const startDaemon = (home: string, cloud: boolean, api: ApiDaemonOptions = {}): void => {
     const child = spawn(
       process.execPath,
       [
@@ -127,6 +136,9 @@ export async function startSigningStack(
         '--home',
         home,
         ...(cloud ? ['--cloud'] : []),
+        ...(api.approvePairingsWithoutHandler === true
+          ? ['--approve-pairings-without-handler']
+          : []),
         ...(options.concurrency === undefined
           ? []
           : ['--concurrency', String(options.concurrency)]),
@@ -278,7 +290,7 @@ export async function startSigningStack(
       shareSets,
       logs,
       pairSigner,
-      startDaemon: (home) => startDaemon(home, false),
+      startDaemon: (home, api) => startDaemon(home, false, api),
       stopDaemon: async (home) => {
         const codes: number[] = [];
         for (const d of daemons.filter((x) => x.home === home && x.child.exitCode === null)) {

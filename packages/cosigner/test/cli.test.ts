@@ -393,4 +393,20 @@ describe('the cosigner binary', () => {
     expect(missing.status).toBe(4);
     expect(missing.stderr).toMatch(/run cosigner setup first/);
   });
+
+  it('start --help says what dealing pairings without a handler risks; a cloud co-signer refuses the flag', async () => {
+    const help = spawnSync(process.execPath, [bin, 'start', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--approve-pairings-without-handler/);
+    expect(help.stdout).toMatch(/RISK: a compromised platform could[\s\S]*whole root\s+key/);
+    expect(help.stdout).toMatch(/PAIRING_NOT_GUARDED/);
+    const dir = await tempDir('cosigner-cli-');
+    const cloud = spawnSync(
+      process.execPath,
+      [bin, 'start', '--cloud', '--approve-pairings-without-handler', '--home', join(dir, 'none')],
+      { encoding: 'utf8' },
+    );
+    expect(cloud.status).toBe(2);
+    expect(cloud.stderr).toMatch(/--approve-pairings-without-handler is for API co-signers/);
+  });
 });

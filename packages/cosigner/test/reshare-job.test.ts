@@ -1,10 +1,22 @@
 // The RESHARE job refuses before any MPC message leaves: a roster not signed by the pinned
 // platform key, a roster of another purpose (a KEYGEN roster replayed for a reshare), and an
 // authorization not signed by the platform; a re-offered lease without a stored outcome fails
-// instead of re-running; a finished run is answered from the store. The platform is a stub that
-// answers the session and records every other call (there must be none). The full protocol run
-// is tested end to end in packages/cli/test/cosigner-reshare.test.ts.
+// instead of re-running; a finished run is answered from the store. An API co-signer dealer
+// (reshare review H1) deals only through a Callback Handler or its operator's explicit opt-in:
+// without either it refuses with PAIRING_NOT_GUARDED before any MPC message. The platform is a
+// stub that answers the session and records every other call. The full protocol run is tested
+// end to end in packages/cli/test/cosigner-reshare.test.ts.
 import { join } from 'node:path';
+import {
+  dkg,
+  encodeMessage,
+  encodePublicShareSet,
+  exportKeyShare,
+  publicShareSet,
+  type KeyShare,
+  type ProtocolMessage,
+  type Session,
+} from '@countersign/mpc';
 import {
   encodeReshareAuthorization,
   encodeRoster,
@@ -17,6 +29,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PartyIdentity } from '../src/channel/identity.js';
 import type { JobContext } from '../src/daemon/job-context.js';
 import { reshareOutcomeMetaKey, runReshareJob } from '../src/daemon/reshare-job.js';
+import { SignRefusedByCallback } from '../src/daemon/sign-callback.js';
 import { KeyedSlots } from '../src/daemon/slots.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
 import { initStore } from '../src/store/cosigner-store.js';
@@ -47,10 +60,13 @@ const job: LeasedJob = {
 const signedBy = (bytes: Uint8Array, key: Uint8Array): string =>
   Buffer.concat([bytes, ed25519.sign(bytes, key)]).toString('base64');
 
+const OLD_SIGNER = '00000000-0000-4000-8000-00000000000a';
+
 function published(options: {
   purpose?: RosterPurpose;
   rosterKey?: Uint8Array;
   authorizationKey?: Uint8Array;
+  oldShareSet?: Uint8Array;
 }): SessionResponse {
   const expiresAt = Date.now() + 60_000;
   const roster = encodeRoster({
@@ -69,14 +85,14 @@ function published(options: {
     algorithm: 'EDDSA_ED25519',
     oldShareSetId: 'share-set-old',
     newShareSetId: job.shareSetId,
-    oldSignerId: '00000000-0000-4000-8000-00000000000a',
+    oldSignerId: OLD_SIGNER,
     newSignerId: job.apiKeyId,
     newCosignerId: 'cosigner-4',
     approvalRequestId: '00000000-0000-4000-8000-00000000000c',
     dealers: [1, 2, 3],
     receivers: [1, 2, 4],
     threshold: 3,
-    oldShareSet: new Uint8Array(8).fill(1),
+    oldShareSet: options.oldShareSet ?? new Uint8Array(8).fill(1),
     expiresAt,
   });
   return {
@@ -86,6 +102,45 @@ function published(options: {
     signedAuthorization: signedBy(authorization, options.authorizationKey ?? platformSecret),
     expiresAt,
   };
+}
+
+/** A platform stub: answers the session, records (and refuses) every other call. */
+function stubPlatform(answer: () => SessionResponse | undefined, calls: string[]): PlatformClient {
+  return new Proxy(
+    {},
+    {
+      get: (_t, name) =>
+        name === 'session'
+          ? () => Promise.resolve(answer())
+          : () => {
+              calls.push(String(name));
+              throw new Error('no other platform call expected');
+            },
+    },
+  ) as PlatformClient;
+}
+
+/** A FROST DKG among cloud-1, cloud-2 and party 3 (the existing signer); party 3's share. */
+function existingSignerShare(): KeyShare {
+  const parties = [1, 2, 3];
+  const sessions = new Map<number, Session<KeyShare>>(
+    parties.map((me) => [
+      me,
+      dkg({ curve: 'ed25519', sid: new Uint8Array(32).fill(7), parties, me, threshold: 3 }),
+    ]),
+  );
+  const queue: { to: number; bytes: Uint8Array }[] = [];
+  const post = (messages: ProtocolMessage[]): void => {
+    for (const m of messages)
+      for (const to of m.to === 'broadcast' ? parties.filter((p) => p !== m.from) : [m.to])
+        queue.push({ to, bytes: encodeMessage(m) });
+  };
+  for (const session of sessions.values()) post(session.start());
+  while (queue.length > 0) {
+    const { to, bytes } = queue.shift()!;
+    post(sessions.get(to)!.receive(bytes));
+  }
+  return sessions.get(3)!.result();
 }
 
 describe('RESHARE job refusals', () => {
@@ -138,6 +193,63 @@ describe('RESHARE job refusals', () => {
       const outcome = { publicKey: 'cd'.repeat(32), chainCode: 'ef'.repeat(32) };
       store.setMeta(reshareOutcomeMetaKey(job.sessionId), JSON.stringify(outcome));
       expect(await runReshareJob(ctx, { ...job, attempt: 2 })).toEqual(outcome);
+      expect(calls).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe("the existing signer's API co-signer guards the pairing (reshare review H1)", () => {
+  it('refuses to deal without a Callback Handler unless its operator opted in', async () => {
+    const dir = await tempDir();
+    const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+    const share = existingSignerShare();
+    store.pairedApiKeys.addPairedApiKey({
+      apiKeyId: OLD_SIGNER,
+      cosignerId: 'cosigner-3',
+      platformUrl: 'https://platform.example',
+    });
+    store.shareSets.putShareSet({
+      id: 'share-set-old',
+      apiKeyId: OLD_SIGNER,
+      algorithm: 'EDDSA_ED25519',
+      share: exportKeyShare(share),
+    });
+    const answer = published({ oldShareSet: encodePublicShareSet(publicShareSet(share)) });
+    const calls: string[] = [];
+    // The existing signer's co-signer (index 3): the dealer that leaves.
+    const ctx = (approvePairingsWithoutHandler?: boolean): JobContext => ({
+      client: stubPlatform(() => answer, calls),
+      accessToken: () => Promise.resolve('csat_test'),
+      store,
+      identity: identities[2]!,
+      platformKey,
+      signal: new AbortController().signal,
+      mode: 'api',
+      ...(approvePairingsWithoutHandler === undefined ? {} : { approvePairingsWithoutHandler }),
+      presignSlots: new KeyedSlots(8),
+    });
+    try {
+      // The default and an explicit false: refused, with its own sub-status, before any message.
+      for (const optIn of [undefined, false]) {
+        const refusal = await runReshareJob(ctx(optIn), job).catch((e: unknown) => e);
+        expect(refusal).toBeInstanceOf(SignRefusedByCallback);
+        expect(refusal).toMatchObject({ subStatus: 'PAIRING_NOT_GUARDED' });
+        expect((refusal as Error).message).toContain(OLD_SIGNER);
+      }
+      expect(calls).toEqual([]);
+
+      // Opted in: it deals — its first MPC message goes to the platform.
+      await expect(runReshareJob(ctx(true), job)).rejects.toThrow(/no other platform call/);
+      expect(calls).toEqual(['postMessages']);
+
+      // Unpaired here, the opt-in does not help: the old signer's share is not dealt.
+      calls.length = 0;
+      store.pairedApiKeys.markUnpaired(OLD_SIGNER);
+      await expect(runReshareJob(ctx(true), job)).rejects.toMatchObject({
+        code: 'ERR_COSIGNER_NOT_FOUND',
+      });
       expect(calls).toEqual([]);
     } finally {
       store.close();

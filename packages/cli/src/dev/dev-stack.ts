@@ -101,6 +101,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       store: c.store,
       mode: c.mode,
       sandbox: PARTIES[i]!.seat === 'sandbox',
+      // dev runs the platform in this very process: the dealer's guard against a platform that
+      // forges an Owner's approval protects nothing here, and a second signer paired to dev
+      // (to try high availability) would otherwise never get its share sets.
+      approvePairingsWithoutHandler: c.mode === 'api',
       signal: abort.signal,
       log: daemonLog(c.name, options.log),
     }),

@@ -76,6 +76,8 @@ export interface DaemonOptions {
   readonly concurrency?: number;
   /** Run as the communal test co-signer of sandbox workspaces (API mode only; sandbox-job.ts). */
   readonly sandbox?: boolean;
+  /** See JobContext: deal later signers' reshares without a Callback Handler (default false). */
+  readonly approvePairingsWithoutHandler?: boolean;
 }
 
 /** Runs until `signal` aborts; throws at once if another daemon holds the store. */
@@ -100,7 +102,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 }
 
 async function runLocked(
-  { store, signal, log, sandbox = false }: DaemonOptions,
+  { store, signal, log, sandbox = false, approvePairingsWithoutHandler = false }: DaemonOptions,
   mode: 'api' | 'cloud',
   concurrency: number,
 ): Promise<void> {
@@ -120,6 +122,10 @@ async function runLocked(
     signal: stop.signal,
     mode,
     sandbox,
+    // The communal test co-signer is the operator's own, in test-only workspaces: there is no
+    // customer whose guard a platform could bypass, so it deals later signers' reshares as if
+    // opted in (reshare review H1 concerns customers' co-signers).
+    approvePairingsWithoutHandler: approvePairingsWithoutHandler || sandbox,
     presignSlots: new KeyedSlots(PRESIGNS_PER_SHARE_SET),
   };
 
@@ -127,6 +133,7 @@ async function runLocked(
     platform: credentials.client.baseUrl,
     cosignerId: credentials.cosignerId,
     concurrency,
+    ...(mode === 'api' && { approvePairingsWithoutHandler: ctx.approvePairingsWithoutHandler }),
   });
   try {
     await releasePredecessorLeases(ctx, log);
@@ -206,7 +213,10 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
       error instanceof SignRefusedByCallback
         ? (error.detail === '' ? error.subStatus : error.detail).slice(0, 500)
         : describe(error);
-    log.warn('job failed', { ...fields, reason });
+    // The refusal's sub-status tells the operator why (e.g. PAIRING_NOT_GUARDED: configure a
+    // Callback Handler, or opt in), beside the handler's reason.
+    const subStatus = error instanceof SignRefusedByCallback ? { subStatus: error.subStatus } : {};
+    log.warn('job failed', { ...fields, reason, ...subStatus });
     try {
       await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
         leaseId: job.leaseId,

@@ -22,6 +22,13 @@ export interface JobContext {
    * workspaces' jobs, and learns its API keys from the platform (sandbox-job.ts).
    */
   readonly sandbox?: boolean;
+  /**
+   * API mode: deal a later signer's RESHARE for an API key without a Callback Handler, trusting
+   * the platform's statement that the Owner approved the pairing (`cosigner start
+   * --approve-pairings-without-handler`; pairing-guard.ts). Default false: such a reshare is
+   * refused with PAIRING_NOT_GUARDED.
+   */
+  readonly approvePairingsWithoutHandler?: boolean;
   /** DKLs23 presigning sessions in flight, per share set (cosigner-daemon.ts). */
   readonly presignSlots: KeyedSlots;
 }

@@ -8,10 +8,11 @@
  *    authorization (reshare-authorization.ts) against the pinned platform key: dealers,
  *    receivers, threshold and the old share set come from those signed bytes only.
  * 2. A dealer holds the old share set (its public part must be the one the authorization names).
- *    The existing signer's co-signer is the customer's guard: it takes part only for the pairing
- *    the authorization names, and asks the old signer's Callback Handler
- *    `config_change_sign_request` (type PAIR_API_KEY) first when one is configured — only APPROVE
- *    goes on. A new member must have the new signer paired here. Cloud co-signers ask nobody.
+ *    The existing signer's co-signer is the customer's guard (pairing-guard.ts): it deals only
+ *    when the old signer's Callback Handler APPROVEs `config_change_sign_request` (type
+ *    PAIR_API_KEY), or when its operator opted in to dealing without one; otherwise it refuses
+ *    with PAIRING_NOT_GUARDED. A new member must have the new signer paired here. Cloud
+ *    co-signers ask nobody.
  * 3. Run the protocol over the relay; a receiver checks that its new share set has the old
  *    public key and chain code, stores the share sealed, then the job's outcome — so a crash
  *    before the report is answered from the store on the next lease, and a crash before the
@@ -31,12 +32,7 @@ import {
   type PublicShareSet,
   type Session,
 } from '@countersign/mpc';
-import {
-  identityFingerprint,
-  type ConfigChangeSignRequest,
-  type LeasedJob,
-  type ReshareAuthorization,
-} from '@countersign/protocol';
+import type { LeasedJob, ReshareAuthorization } from '@countersign/protocol';
 import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
@@ -47,10 +43,10 @@ import {
   type AnyKeyShare,
   type KeygenOutcome,
 } from './keygen-job.js';
+import { guardPairing } from './pairing-guard.js';
 import { publishedSession } from './published-session.js';
 import { runOverRelay } from './relay-session.js';
 import { verifyReshareAuthorization } from './reshare-authorization.js';
-import { decideByCallback } from './sign-callback.js';
 
 /** Meta key holding a finished reshare's outcome (public values), by session. */
 export const reshareOutcomeMetaKey = (sessionId: string): string => `reshare_done:${sessionId}`;
@@ -119,8 +115,8 @@ function decodeOldShareSet(a: ReshareAuthorization): PublicShareSet {
 
 /**
  * A dealer's old key share: stored here under the authorization's old share set, of the job's
- * algorithm, and — for an API co-signer — the old signer's, whose Callback Handler approves the
- * pairing first.
+ * algorithm, and — for an API co-signer — the old signer's, whose guard lets the pairing through
+ * first (pairing-guard.ts).
  */
 async function dealerKeyShare(
   ctx: JobContext,
@@ -137,15 +133,7 @@ async function dealerKeyShare(
     throw new CosignerError('ERR_COSIGNER_NOT_FOUND', {
       detail: `no ${job.algorithm} share set ${a.oldShareSetId} to re-deal`,
     });
-  if (ctx.mode !== 'cloud')
-    await decideByCallback(ctx, {
-      apiKeyId: a.oldSignerId,
-      kind: 'config_change_sign_request',
-      payload: pairApiKeyRequest(a, roster),
-      expiresAt: a.expiresAt,
-      leaseExpiresAt: job.leaseExpiresAt,
-      what: 'reshare authorization',
-    });
+  await guardPairing(ctx, job, a, roster);
   const { share: bytes } = ctx.store.shareSets.readShare(a.oldShareSetId);
   const share: AnyKeyShare =
     job.algorithm === 'EDDSA_ED25519' ? importKeyShare(bytes) : importDkls23KeyShare(bytes);
@@ -159,32 +147,6 @@ async function dealerKeyShare(
     });
   }
   return share;
-}
-
-/**
- * `config_change_sign_request` for the pairing that authorized the new signer: one request id
- * per pairing (both algorithms' reshares ask the same question), with what the Owner was shown —
- * the approval request, the new API key and co-signer, and the fingerprint of the co-signer's
- * identity key as the signed roster names it.
- */
-export function pairApiKeyRequest(
-  a: ReshareAuthorization,
-  roster: VerifiedRoster,
-): ConfigChangeSignRequest {
-  const newMember = a.receivers.find((i) => !a.dealers.includes(i))!;
-  const identityKey = roster.party(newMember)!.identityKey;
-  return {
-    requestId: `pair:${a.approvalRequestId}:${a.newSignerId}`,
-    signerId: a.oldSignerId,
-    type: 'PAIR_API_KEY',
-    extraInfo: {
-      approvalRequestId: a.approvalRequestId,
-      apiKeyId: a.newSignerId,
-      cosignerId: a.newCosignerId,
-      identityKey: Buffer.from(identityKey).toString('hex'),
-      identityFingerprint: identityFingerprint(identityKey),
-    },
-  };
 }
 
 /** An API co-signer receives a share set only for an API key paired to it. */

@@ -36,16 +36,22 @@ import { realSleep, type Sleep } from '../callback/callback-retry.js';
 import { CosignerError } from '../errors.js';
 import type { JobContext } from './job-context.js';
 
-/** Sub-statuses a SIGN job reports when its Callback Handler did not approve. */
+/**
+ * Sub-statuses a SIGN or RESHARE job reports when its Callback Handler did not approve, or —
+ * PAIRING_NOT_GUARDED, RESHARE only (pairing-guard.ts) — when no handler guards a pairing and the
+ * operator did not opt in to dealing without one.
+ */
 export type SignRefusalSubStatus =
   | 'REJECTED_BY_CALLBACK'
   | 'IGNORED_BY_CALLBACK'
+  | 'PAIRING_NOT_GUARDED'
   | 'CALLBACK_SESSION_DEADLINE'
   | Extract<CallbackOutcome, { action: 'FAILED' }>['subStatus'];
 
 /**
- * The job did not sign because its Callback Handler did not approve. Reported to the platform as
- * FAILED with `subStatus` and `detail` (for REJECT: the handler's rejectionReason).
+ * The job did not sign (or deal) because its Callback Handler did not approve, or no handler
+ * guards a pairing. Reported to the platform as FAILED with `subStatus` and `detail` (for REJECT:
+ * the handler's rejectionReason).
  */
 export class SignRefusedByCallback extends Error {
   readonly subStatus: SignRefusalSubStatus;

@@ -8,7 +8,7 @@ import type { CommandIo } from '../io.js';
 import { withCosigner } from '../open-cosigner.js';
 import { OPEN_FLAGS, OPEN_HELP, printedHelp } from './common-flags.js';
 
-export const help = `Usage: cosigner start [--cloud | --sandbox] [--concurrency <n>] [options]
+export const help = `Usage: cosigner start [--cloud | --sandbox] [--concurrency <n>] [--approve-pairings-without-handler] [options]
 
 Runs the co-signer: long-polls the platform it is paired with for work (key
 generation, signing), takes part in each MPC session over the platform relay
@@ -24,7 +24,16 @@ ${OPEN_HELP}
                            workspaces (an API co-signer paired with a sandbox token from
                            countersign cloud-cosigner token --sandbox): serves only
                            sandbox workspaces' API keys, as the platform pairs them
-  --concurrency <n>        jobs run at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY.api}, or ${DEFAULT_CONCURRENCY.cloud} with --cloud)`;
+  --concurrency <n>        jobs run at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY.api}, or ${DEFAULT_CONCURRENCY.cloud} with --cloud)
+  --approve-pairings-without-handler
+                           API co-signer only. Deal this co-signer's key shares to a later
+                           signer (RESHARE) for an API key that has no Callback Handler,
+                           trusting the platform's word that the workspace Owner approved
+                           the pairing. RISK: a compromised platform could then forge that
+                           approval and, with the cloud co-signers, obtain the whole root
+                           key — every address of every vault. Without this flag such a
+                           reshare is refused (PAIRING_NOT_GUARDED); configure a Callback
+                           Handler that checks pairings instead (cosigner callback set).`;
 
 export async function startCommand(args: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -35,10 +44,19 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
       cloud: { type: 'boolean' },
       sandbox: { type: 'boolean' },
       concurrency: { type: 'string' },
+      'approve-pairings-without-handler': { type: 'boolean' },
     },
   });
   if (printedHelp(values, help, io)) return ExitCode.OK;
   const concurrency = parseConcurrency(values.concurrency);
+  // A flag of this run rather than a stored setting: the operator repeats it at every start, it
+  // shows in the service definition (systemd unit, compose file) where deployments are reviewed,
+  // and dropping it restores the refusal at the next start — a forgotten store setting would not.
+  const approvePairingsWithoutHandler = values['approve-pairings-without-handler'] === true;
+  if (approvePairingsWithoutHandler && values.cloud === true)
+    throw new UsageError(
+      '--approve-pairings-without-handler is for API co-signers; cloud co-signers ask no handler',
+    );
   const home = cosignerHome(values.home, io.env);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -63,6 +81,7 @@ export async function startCommand(args: string[], io: CommandIo): Promise<numbe
         mode: config.mode,
         sandbox,
         ...(concurrency === undefined ? {} : { concurrency }),
+        approvePairingsWithoutHandler,
         signal: stop.signal,
         log: {
           info: (message, fields) => line('info', message, fields),
