@@ -14,7 +14,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PartyIdentity } from '../src/channel/identity.js';
 import { verifyRoster, type VerifiedRoster } from '../src/channel/roster.js';
 import { verifyReshareAuthorization } from '../src/daemon/reshare-authorization.js';
-import { pairApiKeyRequest } from '../src/daemon/reshare-job.js';
 
 const platformSecret = ed25519.utils.randomSecretKey();
 const platformKey = ed25519.getPublicKey(platformSecret);
@@ -133,26 +132,5 @@ describe('reshare authorization', () => {
           now,
         ),
       ).toThrow(message);
-  });
-
-  it('names the pairing to the Callback Handler: one request id per pairing, the roster fingerprint', () => {
-    const roster = rosterFor(2);
-    const request = pairApiKeyRequest(authorization, roster);
-    expect(request).toMatchObject({
-      requestId: `pair:${authorization.approvalRequestId}:${authorization.newSignerId}`,
-      signerId: authorization.oldSignerId,
-      type: 'PAIR_API_KEY',
-      extraInfo: {
-        approvalRequestId: authorization.approvalRequestId,
-        apiKeyId: authorization.newSignerId,
-        cosignerId: 'cosigner-4',
-        identityKey: Buffer.from(identities[3]!.publicKeys().identityKey).toString('hex'),
-      },
-    });
-    expect(request.extraInfo['identityFingerprint']).toMatch(/^([0-9a-f]{4} ){7}[0-9a-f]{4}$/);
-    // The ECDSA session's question is the same request.
-    expect(pairApiKeyRequest({ ...authorization, algorithm: 'ECDSA_SECP256K1' }, roster)).toEqual(
-      request,
-    );
   });
 });
