@@ -5,8 +5,9 @@
  * the key it pinned at pairing and destroys only the share set these bytes name.
  *
  * The cloud co-signer cannot check that the pairing really ended — that is the platform's record
- * — so a platform that forges one can only make the clouds destroy shares (denial of service,
- * the signer is paired again and gets a new share set), never learn or use one.
+ * — so a platform that forges one can make the clouds destroy shares, never learn or use one.
+ * That is a denial of service while another signer's share set is complete (a new pairing gets a
+ * share set dealt from it), and the loss of the root keys when none is (docs/pairing.md).
  *
  * Canonical encoding, version 1 (integers big-endian; the signature covers exactly these bytes,
  * which begin with the domain tag):
