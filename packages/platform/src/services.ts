@@ -173,6 +173,7 @@ export function createServices(
       approvals,
       approvalRequests,
       audit,
+      clock,
     ),
     cosignerSelf: new CosignerSelfService(db, audit, clock, destruction, relayNotifier),
     pairing: new PairingService(

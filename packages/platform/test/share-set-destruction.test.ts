@@ -15,6 +15,7 @@ import {
   decodeSignedRoster,
   type KeygenResult,
 } from '@countersign/protocol';
+import { encodePublicShareSet } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { liveShareSets } from '../src/mpc/share-sets.js';
@@ -42,7 +43,23 @@ const ROOT: Record<string, KeygenResult> = {
   EDDSA_ED25519: { publicKey: '11'.repeat(32), chainCode: 'cc'.repeat(32) },
   ECDSA_SECP256K1: { publicKey: '02' + '22'.repeat(32), chainCode: 'dd'.repeat(32) },
 };
-const shareSetHex = (tag: string) => tag.repeat(70);
+/**
+ * A well-formed public share set of the root key (mpc's encoder), as a receiver reports it: the
+ * platform judges each RESHARE report by its layout (reshare review L1). `tag` tells sets apart.
+ */
+const shareSetHex = (algorithm: string, parties: number[], tag: number): string => {
+  const eddsa = algorithm === 'EDDSA_ED25519';
+  return Buffer.from(
+    encodePublicShareSet({
+      curve: eddsa ? 'ed25519' : 'secp256k1',
+      threshold: 3,
+      parties,
+      publicKey: Buffer.from(ROOT[algorithm]!.publicKey, 'hex'),
+      chainCode: Buffer.from(ROOT[algorithm]!.chainCode!, 'hex'),
+      verificationShares: parties.map(() => new Uint8Array(eddsa ? 32 : 33).fill(tag)),
+    }),
+  ).toString('hex');
+};
 
 describe('share set destruction when a pairing ends', () => {
   const clock = fakeClock();
@@ -65,16 +82,28 @@ describe('share set destruction when a pairing ends', () => {
    * Every party of every open KEYGEN or RESHARE reports the root keys, and each holder of the new
    * share set its public part (a RESHARE's leaving dealer holds none).
    */
-  const finishShareSets = async (parties: RelayParty[], tag: string, dealer?: RelayParty) => {
+  const finishShareSets = async (parties: RelayParty[], tag: number, dealer?: RelayParty) => {
     for (const who of parties)
-      for (const job of await jobsOf(who))
+      for (const job of await jobsOf(who)) {
+        if (job.type === 'DESTROY') continue; // the clouds' earlier orders wait for their own case
+        // The receivers: every seat of the session but the leaving dealer's.
+        const seats = await db()
+          .selectFrom('mpc_session_parties')
+          .select(['party_index', 'cosigner_id'])
+          .where('session_id', '=', job.sessionId)
+          .orderBy('party_index')
+          .execute();
+        const receivers = seats
+          .filter((seat) => seat.cosigner_id !== dealer?.cosignerId)
+          .map((seat) => seat.party_index);
         await report(
           who,
           job,
           who === dealer
             ? ROOT[job.algorithm]!
-            : { ...ROOT[job.algorithm]!, shareSet: shareSetHex(tag) },
+            : { ...ROOT[job.algorithm]!, shareSet: shareSetHex(job.algorithm, receivers, tag) },
         );
+      }
   };
   const shareSetsOf = (userId: string) =>
     db()
@@ -125,9 +154,9 @@ describe('share set destruction when a pairing ends', () => {
     cloud = await registerClouds(p);
     // The first signer's share sets by KEYGEN, the second's by RESHARE.
     const first = await addSigner('destroy-signer-1');
-    await finishShareSets([cloud[0]!, cloud[1]!, first.party], 'a1');
+    await finishShareSets([cloud[0]!, cloud[1]!, first.party], 1);
     const second = await addSigner('destroy-signer-2');
-    await finishShareSets([cloud[0]!, cloud[1]!, first.party, second.party], 'b2', first.party);
+    await finishShareSets([cloud[0]!, cloud[1]!, first.party, second.party], 2, first.party);
     expect(await shareSetsOf(first.userId)).toHaveLength(2);
     expect(await shareSetsOf(second.userId)).toHaveLength(2);
   });
@@ -320,13 +349,61 @@ describe('share set destruction when a pairing ends', () => {
     await unpairAsOwner(third);
     expect(await shareSetsOf(third.userId)).toEqual([]);
     const dealer = signers[0]!.party;
-    await finishShareSets([cloud[0]!, cloud[1]!, dealer, third.party], 'c3', dealer);
+    await finishShareSets([cloud[0]!, cloud[1]!, dealer, third.party], 3, dealer);
     const made = await shareSetsOf(third.userId);
     expect(made).toHaveLength(2);
     for (const s of made) expect(s.destruction_requested_at).toEqual(clock.now());
     const sessions = await destroySessions(made.map((s) => s.id));
     expect(sessions).toHaveLength(2);
     expect(sessions.map(reasonOf)).toEqual(['MADE_AFTER_UNPAIR', 'MADE_AFTER_UNPAIR']);
+  });
+
+  it('the Owner cannot unpair the last signer holding the root keys: refused when asked and when decided', async () => {
+    const first = signers[0]!;
+    const firstSets = async () =>
+      (await shareSetsOf(first.userId)).map((s) => s.destruction_requested_at);
+    // The second signer is gone (first case): the first holds the only share sets.
+    await expect(unpairAsOwner(first)).rejects.toMatchObject({
+      status: 409,
+      code: 'ERR_LAST_SHARE_SETS',
+      apiCode: 1316,
+      message: expect.stringMatching(/ECDSA_SECP256K1 and EDDSA_ED25519 root key/),
+    });
+    expect(await firstSets()).toEqual([null, null]);
+
+    // While a fourth signer holds share sets too, an admin may ask; the fourth leaves before the
+    // Owner decides, and the decision refuses instead of destroying the keys.
+    const fourth = await addSigner('destroy-signer-4');
+    await finishShareSets([cloud[0]!, cloud[1]!, first.party, fourth.party], 4, first.party);
+    expect(await shareSetsOf(fourth.userId)).toHaveLength(2);
+    const asAdmin = {
+      kind: 'api_user' as const,
+      id: admin.id,
+      workspaceId: p.workspaceId,
+      role: 'ADMIN' as const,
+      name: 'destroy-admin',
+    };
+    const asked = await p.app.services.cosigners.requestUnpair(
+      asAdmin,
+      first.party.cosignerId,
+      first.userId,
+    );
+    expect(asked.status).toBe('WAITING_FOR_APPROVAL');
+    await unpairAsOwner(fourth);
+    const decided = await p.app.services.approvals.decide(p.owner, asked.requestId, 'APPROVE');
+    expect(decided.status).toBe('REJECTED');
+    const pairing = await db()
+      .selectFrom('cosigner_api_keys')
+      .select('status')
+      .where('api_user_id', '=', first.userId)
+      .executeTakeFirstOrThrow();
+    expect(pairing.status).toBe('PAIRED');
+    expect(await firstSets()).toEqual([null, null]);
+    const refused = (await auditOf('approval_request.rejected')).filter(
+      (e) => e.subject === asked.requestId,
+    );
+    expect(refused).toHaveLength(1);
+    expect(JSON.stringify(refused[0]!.details)).toMatch(/only complete share sets/);
   });
 
   it("the co-signer's own unpair asks the same, once; an expired DESTROY is offered again; pairing again makes nothing live", async () => {

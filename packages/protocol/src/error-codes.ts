@@ -54,6 +54,7 @@ export const ApiErrorCode = {
   API_KEY_NOT_PAIRED: 1313, // HTTP 409
   PAIRING_POLL_TOKEN_INVALID: 1314, // missing, unknown, expired or already spent poll token
   COSIGNER_RECOVERY_REFUSED: 1315, // identity-key recovery: bad signature, stale, replayed, or not approved
+  LAST_SHARE_SETS: 1316, // HTTP 409: unpairing the only signer whose share sets hold a root key
 
   // MPC relay: jobs and sessions (`/cosigner/v1/work|jobs|sessions`).
   NOT_SESSION_PARTY: 1601, // HTTP 403: the caller is not in the session's roster

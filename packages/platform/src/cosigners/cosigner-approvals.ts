@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import type { EndedPairing } from '../mpc/share-set-destruction.js';
+import { rootKeysHeldOnlyBy } from '../mpc/share-sets.js';
 import type { CosignerRepository } from './cosigner-repository.js';
 import { isPairable, lockApiUser } from './pairable.js';
 
@@ -99,6 +100,17 @@ export function cosignerApprovalKinds(
     {
       kind: COSIGNER_UNPAIR,
       deciderPermission: 'cosigners:approvePairing',
+      // Checked again when the Owner decides: the other signers may have gone meanwhile.
+      refusal: async (trx, request) => {
+        const p = pairingPayload(request.payload);
+        const lost = await rootKeysHeldOnlyBy(
+          trx,
+          request.workspace_id,
+          { apiUserId: p.apiKeyId, cosignerId: p.cosignerId },
+          clock(),
+        );
+        return lost.length === 0 ? undefined : lastShareSetsMessage(lost);
+      },
       onApproved: async (trx, request) => {
         const p = pairingPayload(request.payload);
         // Already unpaired by an earlier request: nothing left to do.
@@ -123,4 +135,13 @@ export function cosignerApprovalKinds(
       onRejected: () => Promise.resolve(),
     },
   ];
+}
+
+/** Why an unpair is refused: it would destroy the last share sets of these root keys. */
+export function lastShareSetsMessage(algorithms: readonly string[]): string {
+  return (
+    `this signer holds the only complete share sets of the workspace's ${algorithms.join(' and ')} ` +
+    'root key: unpairing it would destroy the key for good. Pair another signer first and wait ' +
+    'until its share sets are READY (its pairing approval request shows them)'
+  );
 }

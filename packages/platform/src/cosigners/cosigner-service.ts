@@ -11,9 +11,16 @@ import type { ApprovalRequestRepository } from '../approvals/approval-request-re
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
-import { COSIGNER_PAIR, COSIGNER_UNPAIR, pairingPayload } from './cosigner-approvals.js';
+import { rootKeysHeldOnlyBy } from '../mpc/share-sets.js';
+import {
+  COSIGNER_PAIR,
+  COSIGNER_UNPAIR,
+  lastShareSetsMessage,
+  pairingPayload,
+} from './cosigner-approvals.js';
 import type { CosignerPairingRow, CosignerRepository, CosignerRow } from './cosigner-repository.js';
 import { decodePageCursor, encodePageCursor } from './page-cursor.js';
 import { alreadyPaired, assertPairable } from './pairing-service.js';
@@ -53,6 +60,7 @@ export class CosignerService {
     private readonly approvals: ApprovalService,
     private readonly approvalRequests: ApprovalRequestRepository,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   async list(workspaceId: string, query: PageQuery): Promise<Page<CosignerRow>> {
@@ -182,6 +190,19 @@ export class CosignerService {
       );
     }
     return this.db.transaction().execute(async (trx) => {
+      // The last holder of a root key is refused here and again when the Owner decides.
+      const lost = await rootKeysHeldOnlyBy(
+        trx,
+        actor.workspaceId,
+        { apiUserId: pairing.api_user_id, cosignerId: cosigner.id },
+        this.clock(),
+      );
+      if (lost.length > 0)
+        throw new ConflictError(
+          'ERR_LAST_SHARE_SETS',
+          'LAST_SHARE_SETS',
+          lastShareSetsMessage(lost),
+        );
       const request = await this.approvals.open(trx, {
         workspaceId: actor.workspaceId,
         kind: COSIGNER_UNPAIR,

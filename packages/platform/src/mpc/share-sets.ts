@@ -139,3 +139,31 @@ export async function nextSignerIndex(
   const top = row?.top === null || row?.top === undefined ? 0 : Number(row.top);
   return Math.max(top, FIRST_SIGNER) + 1;
 }
+
+/**
+ * The algorithms whose root key `pairing` alone still holds: every live share set of it is the
+ * pairing's (and there is one). Each share set is a whole 3-of-3 sharing and a new one can only
+ * be dealt from a complete one, so ending that pairing — its share sets marked and destroyed by
+ * the clouds — loses the root key for good (sandbox/destroy review H1).
+ */
+export async function rootKeysHeldOnlyBy(
+  trx: Transaction<Database>,
+  workspaceId: string,
+  pairing: { apiUserId: string; cosignerId: string },
+  now: Date,
+): Promise<string[]> {
+  const roots = await trx
+    .selectFrom('root_keys')
+    .select('algorithm')
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('algorithm')
+    .execute();
+  const lost: string[] = [];
+  for (const { algorithm } of roots) {
+    const live = await liveShareSets(trx, workspaceId, algorithm, now);
+    const mine = (s: LiveShareSet) =>
+      s.apiUserId === pairing.apiUserId && s.cosignerId === pairing.cosignerId;
+    if (live.length > 0 && live.every(mine)) lost.push(algorithm);
+  }
+  return lost;
+}
