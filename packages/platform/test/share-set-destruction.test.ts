@@ -284,6 +284,14 @@ describe('share set destruction when a pairing ends', () => {
       result: ROOT.EDDSA_ED25519,
     });
     expect(wrong.statusCode).toBe(400);
+    // So is a confirmation of another share set than the session names (review L5).
+    const other = await call(cloud[0]!, 'POST', `/cosigner/v1/jobs/${jobs1[0]!.jobId}/result`, {
+      leaseId: jobs1[0]!.leaseId,
+      status: 'DONE',
+      result: { destroyedShareSetId: jobs1[1]!.shareSetId, heldUntilNow: true },
+    });
+    expect(other.statusCode).toBe(400);
+    expect(other.json()).toMatchObject({ message: expect.stringMatching(/another share set/) });
     // The session carries the authorization to its parties.
     const published = await call(cloud[1]!, 'GET', `/cosigner/v1/sessions/${jobs2[0]!.sessionId}`);
     expect(published.json()).toMatchObject({

@@ -267,6 +267,27 @@ export class CosignerJobService {
     });
   }
 
+  /**
+   * A cloud's DESTROY confirmation counts only for the share set its session names: a buggy or
+   * confused cloud that confirms another one is refused, so the set is never recorded as
+   * destroyed on its word (sandbox/destroy review L5); the lease then runs out and it is offered
+   * again.
+   */
+  private async assertConfirmsItsShareSet(
+    trx: Transaction<Database>,
+    sessionId: string,
+    result: object,
+  ): Promise<void> {
+    const session = await trx
+      .selectFrom('mpc_sessions')
+      .select('share_set_id')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    const confirmed = (result as { destroyedShareSetId?: unknown }).destroyedShareSetId;
+    if (confirmed !== session.share_set_id)
+      throw resultRefused('this DESTROY job confirms another share set than its session names');
+  }
+
   /** Records the lease holder's outcome; 409 for anyone else or a finished job. */
   async report(cosignerId: string, jobId: string, body: JobResultRequest): Promise<JobCompletion> {
     const completion = await this.db.transaction().execute(async (trx) => {
@@ -281,6 +302,8 @@ export class CosignerJobService {
       if (job.status !== 'LEASED' || job.lease_id !== body.leaseId) throw leaseNotHeld();
       if (body.status === 'DONE' && !resultFits(job.type, body.result))
         throw resultRefused(`this is not the result of a ${job.type} job`);
+      if (body.status === 'DONE' && job.type === 'DESTROY')
+        await this.assertConfirmsItsShareSet(trx, job.session_id, body.result);
       if (body.status === 'FAILED') {
         // A released share is a fact about any party; a callback decision only the API
         // co-signer's (cloud co-signers have no handler).
