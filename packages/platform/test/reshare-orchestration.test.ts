@@ -17,7 +17,8 @@ import {
 import { encodePublicShareSet } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { registerClouds } from './helpers/relay-party.js';
 import {
   createApiUser,
   signedRequest,
@@ -140,17 +141,7 @@ describe('RESHARE for later signers', () => {
   beforeAll(async () => {
     p = await startTestPlatform();
     admin = await createApiUser(p, 'reshare-admin', 'ADMIN');
-    for (const slot of [1, 2] as const) {
-      const { token } = await p.app.services.cloudCosigners.issueToken(slot);
-      const res = await pair(p, {
-        pairingToken: token,
-        identity: newIdentity(),
-        cosignerName: `cloud-${slot}`,
-        version: '0.1.0',
-      });
-      const body = res.json<{ cosignerId: string; refreshToken: string }>();
-      cloud.push({ cosignerId: body.cosignerId, accessToken: await accessFor(body.refreshToken) });
-    }
+    cloud.push(...(await registerClouds(p)));
     // The first signer's KEYGEN, every party reporting the root keys and one public share set.
     const first = await addSigner('reshare-signer-1');
     for (const who of [cloud[0]!, cloud[1]!, first.party])

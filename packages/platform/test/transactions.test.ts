@@ -24,7 +24,8 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/services.js';
-import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { registerClouds } from './helpers/relay-party.js';
 import {
   createApiUser,
   signedRequest,
@@ -117,18 +118,7 @@ describe('transactions: RAW signing orchestration', () => {
     const signer = await createApiUser(p, 'tx-signer', 'SIGNER');
     signerUserId = signer.id;
     const paired = await pairNewCosigner(p, admin, signer.id);
-    const clouds: Party[] = [];
-    for (const slot of [1, 2] as const) {
-      const { token } = await p.app.services.cloudCosigners.issueToken(slot);
-      const res = await pair(p, {
-        pairingToken: token,
-        identity: newIdentity(),
-        cosignerName: `cloud-${slot}`,
-        version: '0.1.0',
-      });
-      const body = res.json<{ cosignerId: string; refreshToken: string }>();
-      clouds.push({ cosignerId: body.cosignerId, accessToken: await accessFor(body.refreshToken) });
-    }
+    const clouds: Party[] = await registerClouds(p);
     parties = [
       ...clouds,
       { cosignerId: paired.cosignerId, accessToken: await accessFor(paired.refreshToken) },
