@@ -14,10 +14,10 @@ import {
   decodeSignedRoster,
   type KeygenResult,
 } from '@countersign/protocol';
-import { encodePublicShareSet } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { publicShareSetHex } from './helpers/public-share-set.js';
 import { registerClouds } from './helpers/relay-party.js';
 import {
   createApiUser,
@@ -47,24 +47,12 @@ const ROOT: Record<string, KeygenResult> = {
   ECDSA_SECP256K1: { publicKey: '02' + '22'.repeat(32), chainCode: 'dd'.repeat(32) },
 };
 const shareSetHex = (tag: string) => tag.repeat(70);
-/** A well-formed public share set of the root key (mpc's encoder), as a receiver reports it. */
+/** A well-formed public share set of the root key, as a receiver reports it. */
 const receivedShareSet = (
   algorithm: string,
   parties: number[],
   over: { threshold?: number; publicKey?: string; tag?: number } = {},
-): string => {
-  const eddsa = algorithm === 'EDDSA_ED25519';
-  return Buffer.from(
-    encodePublicShareSet({
-      curve: eddsa ? 'ed25519' : 'secp256k1',
-      threshold: over.threshold ?? 3,
-      parties,
-      publicKey: Buffer.from(over.publicKey ?? ROOT[algorithm]!.publicKey, 'hex'),
-      chainCode: Buffer.from(ROOT[algorithm]!.chainCode!, 'hex'),
-      verificationShares: parties.map(() => new Uint8Array(eddsa ? 32 : 33).fill(over.tag ?? 5)),
-    }),
-  ).toString('hex');
-};
+): string => publicShareSetHex(algorithm, ROOT[algorithm]!, parties, over);
 
 describe('RESHARE for later signers', () => {
   let p: TestPlatform;

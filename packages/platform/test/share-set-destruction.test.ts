@@ -15,12 +15,12 @@ import {
   decodeSignedRoster,
   type KeygenResult,
 } from '@countersign/protocol';
-import { encodePublicShareSet } from '@countersign/mpc';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { liveShareSets } from '../src/mpc/share-sets.js';
 import { DESTROY_TTL_MS } from '../src/mpc/share-set-destruction.js';
 import { fakeClock, pairNewCosigner } from './helpers/cosigner.js';
+import { publicShareSetHex } from './helpers/public-share-set.js';
 import {
   registerClouds,
   relayCalls,
@@ -43,23 +43,9 @@ const ROOT: Record<string, KeygenResult> = {
   EDDSA_ED25519: { publicKey: '11'.repeat(32), chainCode: 'cc'.repeat(32) },
   ECDSA_SECP256K1: { publicKey: '02' + '22'.repeat(32), chainCode: 'dd'.repeat(32) },
 };
-/**
- * A well-formed public share set of the root key (mpc's encoder), as a receiver reports it: the
- * platform judges each RESHARE report by its layout (reshare review L1). `tag` tells sets apart.
- */
-const shareSetHex = (algorithm: string, parties: number[], tag: number): string => {
-  const eddsa = algorithm === 'EDDSA_ED25519';
-  return Buffer.from(
-    encodePublicShareSet({
-      curve: eddsa ? 'ed25519' : 'secp256k1',
-      threshold: 3,
-      parties,
-      publicKey: Buffer.from(ROOT[algorithm]!.publicKey, 'hex'),
-      chainCode: Buffer.from(ROOT[algorithm]!.chainCode!, 'hex'),
-      verificationShares: parties.map(() => new Uint8Array(eddsa ? 32 : 33).fill(tag)),
-    }),
-  ).toString('hex');
-};
+/** A public share set of the root key, as a receiver reports it; `tag` tells sets apart. */
+const shareSetHex = (algorithm: string, parties: number[], tag: number): string =>
+  publicShareSetHex(algorithm, ROOT[algorithm]!, parties, { tag });
 
 describe('share set destruction when a pairing ends', () => {
   const clock = fakeClock();
