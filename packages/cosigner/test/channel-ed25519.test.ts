@@ -1,7 +1,6 @@
 // Ed25519 through node:crypto (src/channel/ed25519-strict.ts) against RFC 8032 and against noble's
 // strict verification (`zip215: false`), which it replaced on the channel's hot path: the same
 // signatures, and nothing verifies that noble strict refuses.
-import { createPublicKey, verify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -126,16 +125,16 @@ describe('Ed25519 through node:crypto', () => {
     }
   });
 
-  it('refuses a small-order public key, which OpenSSL alone would accept', () => {
+  it('refuses a small-order public key, whose forgery a permissive verifier accepts', () => {
     // A = the neutral point, R = the neutral point, s = 0: [s]B − [k]A encodes as R for every
-    // message, so OpenSSL's equation holds; the key check in front of it is what refuses.
+    // message, so the verification equation holds. ZIP-215 accepts it; so does the OpenSSL that
+    // Node 20 bundles, while Node 24's refuses it: OpenSSL's answer depends on its version, which
+    // is why the key check in front of it exists and is what this test holds to.
     const neutral = le32(1n);
     const forged = new Uint8Array(64);
     forged.set(neutral, 0);
     const message = new TextEncoder().encode('any message at all');
-    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), neutral]);
-    const raw = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    expect(verify(null, message, raw, forged)).toBe(true);
+    expect(ed25519.verify(forged, message, neutral, { zip215: true })).toBe(true);
     expect(verifyEd25519Strict(forged, message, neutral)).toBe(false);
     expect(nobleStrict(forged, message, neutral)).toBe(false);
     expect(() => assertIdentityKey(neutral)).toThrow();
