@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
+  movePlatform,
   PlatformCredentials,
   platformRegistration,
   saveCredential,
@@ -41,6 +42,34 @@ describe('platform credential', () => {
       cosignerId,
     });
     expect(new PlatformCredentials(store).cosignerId).toBe(cosignerId);
+    store.close();
+  });
+
+  it("moves to the platform's new address: credential and pairings, token and id kept", async () => {
+    const store = await newStore();
+    await expect(movePlatform(store, 'http://127.0.0.1:9000')).rejects.toThrow(/not paired/);
+    const cosignerId = '7b0b6f5e-3a55-4d8e-9a4e-0f6c1d2e3f40';
+    saveCredential(store, { platformUrl: 'http://127.0.0.1:8080', cosignerId, refreshToken: 'r1' });
+    for (const [apiKeyId, platformUrl] of [
+      ['key-1', 'http://127.0.0.1:8080'],
+      ['key-2', 'https://elsewhere.example'],
+    ] as const) {
+      store.pairedApiKeys.addPairedApiKey({ apiKeyId, cosignerId, platformUrl });
+    }
+    await expect(movePlatform(store, 'not a url')).rejects.toThrow();
+    expect(platformRegistration(store)?.platformUrl).toBe('http://127.0.0.1:8080');
+
+    await movePlatform(store, 'http://127.0.0.1:9000/');
+    expect(platformRegistration(store)).toEqual({
+      platformUrl: 'http://127.0.0.1:9000',
+      cosignerId,
+    });
+    expect(store.pairedApiKeys.listPairedApiKeys().map((k) => [k.apiKeyId, k.platformUrl])).toEqual(
+      [
+        ['key-1', 'http://127.0.0.1:9000'],
+        ['key-2', 'https://elsewhere.example'],
+      ],
+    );
     store.close();
   });
 

@@ -172,6 +172,17 @@ export class PairedApiKeyRepository {
     });
   }
 
+  /** Records that the platform every pairing at `from` was made with now answers at `to`. */
+  movePlatform(from: string, to: string): void {
+    assertUrl(from);
+    assertUrl(to);
+    guarded(this.#c, () => {
+      this.#c.db
+        .prepare('UPDATE paired_api_keys SET platform_url = ? WHERE platform_url = ?')
+        .run(to, from);
+    });
+  }
+
   /** The current refresh token, or undefined if none is stored. */
   readRefreshToken(apiKeyId: string): string | undefined {
     assertId(apiKeyId, 'apiKeyId');
