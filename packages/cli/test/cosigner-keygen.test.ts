@@ -22,7 +22,7 @@ describe('KEYGEN through the relay, every party a process', () => {
 
   it('generates both root keys among cloud-1, cloud-2 and the API co-signer', async () => {
     // Resolves once every party holds both share sets (it fails with the daemons' logs if not).
-    stack = await startSigningStack('countersign-keygen-');
+    stack = await startSigningStack('countersign-keygen-', { fresh: true });
     const sets = stack.shareSets;
     expect(sets.map((s) => s.length)).toEqual([2, 2, 2]);
     for (const algorithm of ['EDDSA_ED25519', 'ECDSA_SECP256K1']) {

@@ -3,11 +3,28 @@
  * `countersign dev` (the platform on PGlite), two Cloud Co-signers registered with cloud pairing
  * tokens and one API co-signer paired to a Signer, each a `cosigner start` process with its own
  * store. Resolves once every party holds both root keys' share sets (KEYGEN through the relay).
+ *
+ * Under vitest (vitest.global-setup.ts names a directory in COUNTERSIGN_TEST_STACK_SNAPSHOT) the
+ * first test file that starts a stack builds it that way once, stops it and keeps its directory
+ * as a snapshot; every other file starts a copy of it — the same root keys, its own platform
+ * database and stores, the co-signers moved to their new platform's port — instead of spending
+ * ~45 s of the 2-core machines' CPU on the same setup and KEYGEN again. The KEYGEN test asks for
+ * a fresh stack.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { movePlatform, openLocalKms, openStore } from '@countersign/cosigner';
 import { CountersignClient, createPemRequestSigner } from '@countersign/sdk';
 import {
   COSIGNER_BIN as COSIGNER,
@@ -17,6 +34,7 @@ import {
   startDev,
   type DevPlatform,
 } from './processes.js';
+import { SNAPSHOT_ENV } from './stack-snapshot-env.js';
 
 const env = { ...process.env, COSIGNER_PASSPHRASE: 'signing stack passphrase' };
 export const PARTY_HOMES = ['cloud-1', 'cloud-2', 'api-cosigner'] as const;
@@ -79,27 +97,39 @@ export function shareSetsOf(home: string, cwd: string): ShareSetStatus[] {
   return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
 }
 
-/**
- * The algorithms of the jobs of `type` a daemon's log reports done (`cosigner start` writes one
- * JSON line per event; "job done" comes after the outcome is stored and the platform took it).
- */
-function jobsDone(log: string, type: string): Set<string> {
-  const algorithms = new Set<string>();
+/** A daemon's log event (`cosigner start` writes one JSON line per event). */
+type LogEvent = { message?: unknown; type?: unknown; algorithm?: unknown };
+
+/** The events of a daemon's log that `match` (a line still being written is skipped). */
+function logEvents(log: string, match: (event: LogEvent) => boolean): LogEvent[] {
+  const events: LogEvent[] = [];
   for (const line of log.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      const event = JSON.parse(line) as { message?: unknown; type?: unknown; algorithm?: unknown };
-      if (
-        event.message === 'job done' &&
-        event.type === type &&
-        typeof event.algorithm === 'string'
-      )
-        algorithms.add(event.algorithm);
+      const event = JSON.parse(line) as LogEvent;
+      if (match(event)) events.push(event);
     } catch {
       // a line still being written
     }
   }
-  return algorithms;
+  return events;
+}
+
+/** Whether a daemon's log reports an event that `match`es. */
+function logged(log: string, match: (event: LogEvent) => boolean): boolean {
+  return logEvents(log, match).length > 0;
+}
+
+/**
+ * The algorithms of the jobs of `type` a daemon's log reports done ("job done" comes after the
+ * outcome is stored and the platform took it).
+ */
+function jobsDone(log: string, type: string): Set<string> {
+  return new Set(
+    logEvents(log, (e) => e.message === 'job done' && e.type === type)
+      .map((e) => e.algorithm)
+      .filter((a): a is string => typeof a === 'string'),
+  );
 }
 
 function check(r: { status: number | null; stderr: string }, what: string): void {
@@ -118,13 +148,140 @@ export interface ApiDaemonOptions {
 export interface SigningStackOptions {
   /** `cosigner start --concurrency` of every daemon; each mode's default when absent. */
   readonly concurrency?: number;
+  /** Set up and run KEYGEN even where a snapshot is available (the KEYGEN test). */
+  readonly fresh?: boolean;
+}
+
+/** What a snapshot's stack was, besides its files. */
+interface Snapshot {
+  readonly dir: string;
+  readonly signerId: string;
+  readonly shareSets: ShareSetStatus[][];
 }
 
 export async function startSigningStack(
   prefix: string,
   options: SigningStackOptions = {},
 ): Promise<SigningStack> {
+  const root = options.fresh === true ? undefined : process.env[SNAPSHOT_ENV];
   const cwd = mkdtempSync(join(tmpdir(), prefix));
+  if (root === undefined) return launchStack(cwd, options, undefined);
+  let snapshot: Snapshot;
+  try {
+    snapshot = await snapshotIn(root);
+    cpSync(snapshot.dir, cwd, { recursive: true });
+  } catch (error) {
+    rmSync(cwd, { recursive: true, force: true });
+    throw error;
+  }
+  return launchStack(cwd, options, snapshot);
+}
+
+/**
+ * The run's snapshot in `root`: built by the first caller (which takes `root/building`), waited
+ * for by the others, across the test workers. A failed build fails every waiting file with its
+ * error rather than leaving them to time out.
+ */
+async function snapshotIn(root: string): Promise<Snapshot> {
+  const ready = join(root, 'snapshot.json');
+  const failed = join(root, 'failed.txt');
+  let builder = true;
+  try {
+    mkdirSync(join(root, 'building'));
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    builder = false;
+  }
+  if (builder) {
+    try {
+      const dir = join(root, 'stack');
+      mkdirSync(dir);
+      const stack = await launchStack(dir, {}, undefined);
+      const codes = await stack.stop();
+      if (codes.some((c) => c !== 0)) throw new Error(`daemons exited ${codes.join(', ')}`);
+      const snapshot: Snapshot = { dir, signerId: stack.signerId, shareSets: stack.shareSets };
+      writeFileSync(`${ready}.tmp`, JSON.stringify(snapshot));
+      renameSync(`${ready}.tmp`, ready);
+    } catch (error) {
+      writeFileSync(
+        failed,
+        error instanceof Error ? (error.stack ?? error.message) : String(error),
+      );
+      throw error;
+    }
+  }
+  const deadline = Date.now() + 300_000;
+  while (!existsSync(ready)) {
+    if (existsSync(failed)) {
+      throw new Error(
+        `building the signing stack snapshot failed:\n${readFileSync(failed, 'utf8')}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error('the signing stack snapshot was not built in 300 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return JSON.parse(readFileSync(ready, 'utf8')) as Snapshot;
+}
+
+/**
+ * Points the copy of a snapshot's co-signer `home` at the platform now at `platformUrl`: its KMS
+ * key file's path (`cosigner setup` writes it absolute) and its stored platform address.
+ */
+async function moveCopiedCosigner(
+  cwd: string,
+  snapshot: Snapshot,
+  home: string,
+  platformUrl: string,
+): Promise<void> {
+  const configFile = join(cwd, home, 'cosigner.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as { kms: { keyFile: string } };
+  config.kms.keyFile = join(cwd, relative(snapshot.dir, config.kms.keyFile));
+  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  const kms = await openLocalKms({
+    keyFile: config.kms.keyFile,
+    passphrase: env.COSIGNER_PASSPHRASE,
+  });
+  try {
+    const store = await openStore({ dir: join(cwd, home, 'store'), kms });
+    try {
+      await movePlatform(store, platformUrl);
+    } finally {
+      store.close();
+    }
+  } finally {
+    await kms.close?.();
+  }
+}
+
+/** Creates the dev workspace (`countersign dev`, stopped again) and mints both cloud tokens. */
+async function cloudTokensOfNewWorkspace(cwd: string): Promise<string[]> {
+  // First run creates the workspace; stopped so the operator can mint cloud tokens (PGlite is
+  // locked while the platform runs).
+  await (await startDev(cwd)).stop();
+  return [1, 2].map((slot) => {
+    const r = runCli(
+      [
+        'cloud-cosigner',
+        'token',
+        '--slot',
+        String(slot),
+        '--data-dir',
+        '.countersign/db',
+        '--json',
+      ],
+      cwd,
+    );
+    check(r, 'cloud-cosigner token');
+    return (JSON.parse(r.stdout) as { pairingToken: string }).pairingToken;
+  });
+}
+
+/** A stack in `cwd`: set up from nothing, or started from a copy of `snapshot`. */
+async function launchStack(
+  cwd: string,
+  options: SigningStackOptions,
+  snapshot: Snapshot | undefined,
+): Promise<SigningStack> {
   const daemons: { home: string; child: ChildProcess; log: () => string }[] = [];
   const logs = () => daemons.map((d) => d.log()).join('\n---\n');
   const startDaemon = (home: string, cloud: boolean, api: ApiDaemonOptions = {}): void => {
@@ -151,26 +308,7 @@ export async function startSigningStack(
     daemons.push({ home, child, log: () => out });
   };
 
-  // First run creates the workspace; stopped so the operator can mint cloud tokens (PGlite is
-  // locked while the platform runs).
-  await (await startDev(cwd)).stop();
-  const tokens = [1, 2].map((slot) => {
-    const r = runCli(
-      [
-        'cloud-cosigner',
-        'token',
-        '--slot',
-        String(slot),
-        '--data-dir',
-        '.countersign/db',
-        '--json',
-      ],
-      cwd,
-    );
-    check(r, 'cloud-cosigner token');
-    return (JSON.parse(r.stdout) as { pairingToken: string }).pairingToken;
-  });
-
+  const tokens = snapshot === undefined ? await cloudTokensOfNewWorkspace(cwd) : [];
   let dev: DevPlatform = await startDev(cwd);
   const stop = async (): Promise<number[]> => {
     const codes: number[] = [];
@@ -239,8 +377,8 @@ export async function startSigningStack(
     if (!/^Paired\./.test(approved.stdout)) throw new Error(`not paired: ${approved.stdout}`);
     return signerId;
   };
-  try {
-    const { platformUrl } = dev;
+  /** Registers the clouds, pairs the Signer, starts the daemons and waits for both root keys. */
+  const setUpAndKeygen = async (): Promise<{ signerId: string; shareSets: ShareSetStatus[][] }> => {
     for (const [i, token] of tokens.entries()) {
       const home = `cloud-${i + 1}`;
       check(
@@ -249,7 +387,7 @@ export async function startSigningStack(
       );
       check(
         cosigner(
-          ['pair', '--home', home, '--pairing-token', token, '--platform-url', platformUrl],
+          ['pair', '--home', home, '--pairing-token', token, '--platform-url', dev.platformUrl],
           cwd,
         ),
         'cloud pair',
@@ -262,21 +400,33 @@ export async function startSigningStack(
     // both KEYGEN jobs done (or every 10 s in case a log line was missed): reading them every
     // second meant a `cosigner status` process per party — node start and the passphrase's
     // scrypt each time — competing with the DKG for the CPU.
-    let shareSets: ShareSetStatus[][] = [];
     const deadline = Date.now() + 240_000;
     let nextRead = Date.now() + 10_000;
     for (;;) {
-      const logged = PARTY_HOMES.every(
+      const done = PARTY_HOMES.every(
         (home) => jobsDone(daemons.find((d) => d.home === home)!.log(), 'KEYGEN').size === 2,
       );
-      if (logged || Date.now() >= nextRead) {
-        shareSets = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
-        if (shareSets.every((s) => s.length === 2)) break;
+      if (done || Date.now() >= nextRead) {
+        const shareSets = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
+        if (shareSets.every((s) => s.length === 2)) return { signerId, shareSets };
         nextRead = Date.now() + 10_000;
       }
       if (Date.now() > deadline) throw new Error(`KEYGEN did not finish:\n${logs()}`);
-      await new Promise((r) => setTimeout(r, logged ? 1000 : 200));
+      await new Promise((r) => setTimeout(r, done ? 1000 : 200));
     }
+  };
+  try {
+    const { platformUrl } = dev;
+    if (snapshot !== undefined) {
+      for (const home of PARTY_HOMES) await moveCopiedCosigner(cwd, snapshot, home, platformUrl);
+      for (const home of PARTY_HOMES) startDaemon(home, home !== 'api-cosigner');
+      const deadline = Date.now() + 120_000;
+      while (!daemons.every((d) => logged(d.log(), (e) => e.message === 'polling for work'))) {
+        if (Date.now() > deadline) throw new Error(`the daemons did not start:\n${logs()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const { signerId, shareSets } = snapshot ?? (await setUpAndKeygen());
     const state = JSON.parse(readFileSync(join(cwd, '.countersign/dev/state.json'), 'utf8')) as {
       apiKey: string;
       privateKeyPath: string;
