@@ -99,11 +99,12 @@ export function platformRegistration(store: CosignerStore): PlatformRegistration
  */
 export async function movePlatform(store: CosignerStore, platformUrl: string): Promise<void> {
   const to = new PlatformClient(platformUrl).baseUrl;
-  await withFileLock(join(store.dir, TOKEN_LOCK_FILE), async () => {
+  await withFileLock(join(store.dir, TOKEN_LOCK_FILE), () => {
     const credential = readCredential(store);
     if (credential === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
     store.pairedApiKeys.movePlatform(credential.platformUrl, to);
     saveCredential(store, { ...credential, platformUrl: to });
+    return Promise.resolve();
   });
 }
 
