@@ -60,6 +60,8 @@ export interface SigningStack {
   readonly shareSets: ShareSetStatus[][];
   /** The daemons' combined output, for failure messages. */
   logs(): string;
+  /** The algorithms of the jobs of `type` the daemons of `home` logged done. */
+  jobsDone(home: string, type: string): Set<string>;
   /** Pairs a new SIGNER API user to a new API co-signer in `home` (not started); its id. */
   pairSigner(name: string, home: string): Promise<string>;
   /** Starts the daemon of an API co-signer's `home`. */
@@ -439,6 +441,10 @@ async function launchStack(
       signerId,
       shareSets,
       logs,
+      jobsDone: (home, type) =>
+        new Set(
+          daemons.filter((d) => d.home === home).flatMap((d) => [...jobsDone(d.log(), type)]),
+        ),
       pairSigner,
       startDaemon: (home, api) => startDaemon(home, false, api),
       stopDaemon: async (home) => {
