@@ -32,8 +32,8 @@ first run creates a workspace, its Owner, an ADMIN API user whose key is
 written to <home>/dev/api_private.key, and a SIGNER API user "dev-signer"
 paired with the API co-signer; it waits until KEYGEN has made the root keys
 (secp256k1 and Ed25519), then prints how to sign a RAW message. Later runs
-reuse all of it; restart on the same --port (the co-signers are paired with
-that address). Ctrl+C stops it.
+reuse all of it, on any --port (the co-signers follow the platform to its new
+address). Ctrl+C stops it.
 
 Each co-signer has its own store under <home>/cosigners/<name> (local KMS);
 their passphrase is generated once into <home>/dev/cosigner-passphrase (mode

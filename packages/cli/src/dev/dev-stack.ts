@@ -7,8 +7,8 @@
  * "dev-signer"; the first run ends with both root keys made by KEYGEN, later runs reuse it all.
  * The communal co-signer serves whatever sandbox workspaces the database holds.
  */
-import { join, resolve } from 'node:path';
-import { runDaemon, type DaemonLog } from '@countersign/cosigner';
+import { join } from 'node:path';
+import { movePlatform, runDaemon, type DaemonLog } from '@countersign/cosigner';
 import type { PlatformServices } from '@countersign/platform';
 import { devPassphrase } from './dev-passphrase.js';
 import { moveAside, openDevCosigner, type DevCosigner } from './dev-cosigner-home.js';
@@ -152,7 +152,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 /**
  * Opens a co-signer and checks it belongs to this platform: a store registered with a co-signer
  * the database does not know (the database was removed, the store kept) is moved aside and made
- * again; one registered at another address is refused with what to do.
+ * again; one registered at another address of this platform (dev restarted on another --port)
+ * is moved to the current one.
  */
 async function openCurrent(
   options: DevStackOptions,
@@ -170,13 +171,11 @@ async function openCurrent(
     step(`${name}: its store belongs to an earlier database; moved to ${moveAside(cosigner.dir)}`);
     return openDevCosigner(home, name, mode, passphrase, step);
   }
-  if (registration.platformUrl !== new URL(platformUrl).href.replace(/\/$/, '')) {
-    await cosigner.close();
-    const port = new URL(registration.platformUrl).port;
-    throw new Error(
-      `the development co-signers are paired with the platform at ${registration.platformUrl}; ` +
-        `run countersign dev --port ${port} (or move ${resolve(home)} away to start over)`,
-    );
+  const here = new URL(platformUrl).href.replace(/\/$/, '');
+  if (registration.platformUrl !== here) {
+    // The same platform (it knows this co-signer) on another port: the co-signer follows it.
+    await movePlatform(cosigner.store, here);
+    step(`${name}: was paired at ${registration.platformUrl}; now uses ${here}`);
   }
   return cosigner;
 }
