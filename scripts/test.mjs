@@ -2,7 +2,7 @@
 // The one test command (README, .ci/run): typecheck, lint, format check, then
 // the vitest suite. Ends with a plain summary line that CI reads:
 //   "tests: N passed, N failed, N skipped"
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,32 +11,64 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick'); // skip typecheck/lint while iterating
 const vitestArgs = args.filter((a) => a !== '--quick');
 
+function stopFailed(name, status) {
+  process.stdout.write(`\n${name} failed (exit ${status})\n`);
+  process.stdout.write('tests: 0 passed, 1 failed\n');
+  process.exit(1);
+}
+
 function step(name, cmd, cmdArgs) {
   process.stdout.write(`\n== ${name}\n`);
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit' });
-  if (r.status !== 0) {
-    process.stdout.write(`\n${name} failed (exit ${r.status ?? r.signal})\n`);
-    process.stdout.write('tests: 0 passed, 1 failed\n');
-    process.exit(1);
-  }
+  if (r.status !== 0) stopFailed(name, r.status ?? r.signal);
+}
+
+/**
+ * Runs independent checks two at a time (the CI machines have 2 cores and each check is one
+ * single-threaded process), printing each one's output whole when it ends; stops at the first
+ * that fails, once the running ones end.
+ */
+async function concurrentSteps(list, concurrency = 2) {
+  const queue = [...list];
+  let failure;
+  const worker = async () => {
+    while (queue.length > 0 && failure === undefined) {
+      const [name, cmd, cmdArgs] = queue.shift();
+      const started = Date.now();
+      const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      const status = await new Promise((resolve) =>
+        child.on('close', (code, signal) => resolve(code ?? signal)),
+      );
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`\n== ${name} (${seconds} s)\n${out}`);
+      if (status !== 0) failure ??= [name, status];
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (failure !== undefined) stopFailed(...failure);
 }
 
 if (!quick) {
+  // Everything else reads the declarations this build writes.
   step('typecheck (tsc --build)', 'npx', ['tsc', '--build']);
-  step('typecheck benches (tsc -p tsconfig.tools.json)', 'npx', [
-    'tsc',
-    '-p',
-    'tsconfig.tools.json',
+  await concurrentSteps([
+    ['lint (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']],
+    ['typecheck benches (tsc -p tsconfig.tools.json)', 'npx', ['tsc', '-p', 'tsconfig.tools.json']],
+    // Tests are typed code too: tsc --build compiles src/ only, so each package's lint project
+    // (src and test) is checked on its own.
+    ...readdirSync('packages')
+      .map((pkg) => [pkg, join('packages', pkg, 'tsconfig.lint.json')])
+      .filter(([, project]) => existsSync(project))
+      .map(([pkg, project]) => [
+        `typecheck tests (${pkg})`,
+        'npx',
+        ['tsc', '--noEmit', '-p', project],
+      ]),
+    ['format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level=warn']],
   ]);
-  // Tests are typed code too: tsc --build compiles src/ only, so each package's lint project
-  // (src and test) is checked on its own.
-  for (const pkg of readdirSync('packages')) {
-    const project = join('packages', pkg, 'tsconfig.lint.json');
-    if (existsSync(project))
-      step(`typecheck tests (${pkg})`, 'npx', ['tsc', '--noEmit', '-p', project]);
-  }
-  step('lint (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']);
-  step('format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level=warn']);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
