@@ -23,27 +23,30 @@ import { ExitCode } from '../exit-codes.js';
 import { parsePort } from '../parse-port.js';
 import { writeKeyAndCsr } from './csr.js';
 
-export const devHelp = `Usage: countersign dev [--home <dir>] [--host <addr>] [--port <n>] [--platform-only]
+export const devHelp = `Usage: countersign dev [--home <dir>] [--host <addr>] [--port <n>]
+                       [--platform-only]
 
 Runs Countersign locally, zero setup: the platform on the embedded database
 (PGlite), two Cloud Co-signers, one API co-signer and the communal test
-co-signer of sandbox workspaces (workspace init --sandbox), all in this process. The
-first run creates a workspace, its Owner, an ADMIN API user whose key is
-written to <home>/dev/api_private.key, and a SIGNER API user "dev-signer"
-paired with the API co-signer; it waits until KEYGEN has made the root keys
-(secp256k1 and Ed25519), then prints how to sign a RAW message. Later runs
-reuse all of it, on any --port (the co-signers follow the platform to its new
-address). Ctrl+C stops it.
+co-signer of sandbox workspaces (workspace init --sandbox), all in this
+process. The first run creates a workspace, its Owner, an ADMIN API user
+whose key is written to <home>/dev/api_private.key, and a SIGNER API user
+"dev-signer" paired with the API co-signer; it waits until KEYGEN has made
+the root keys (secp256k1 and Ed25519), then prints how to sign a RAW message.
+Later runs reuse all of it, on any --port (the co-signers follow the platform
+to its new address). Ctrl+C stops it.
 
 Each co-signer has its own store under <home>/cosigners/<name> (local KMS);
 their passphrase is generated once into <home>/dev/cosigner-passphrase (mode
 0600) — for development only.
 
   --home <dir>       state directory (default .countersign; $COUNTERSIGN_HOME)
-  --host <addr>      listen address (default 127.0.0.1; the co-signers use loopback)
+  --host <addr>      listen address (default 127.0.0.1; the co-signers use
+                     loopback)
   --port <n>         listen port (default 8080; 0 picks a free port)
   --platform-only    run only the platform, as before co-signers existed here
-                     (register your own with cloud-cosigner token and cosigner pair)`;
+                     (register your own with cloud-cosigner token and
+                     cosigner pair)`;
 
 const OWNER_EMAIL = 'owner@countersign.local';
 

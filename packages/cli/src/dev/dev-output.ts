@@ -66,8 +66,9 @@ function signRawCommands(): string {
 /** The co-signer lines of the summary. */
 function devStackSummary(home: string): string {
   const show = (path: string): string => relative(process.cwd(), path) || path;
-  return `  Co-signers:    cloud-1, cloud-2 (Cloud Co-signers) and dev-api (API co-signer of the
-                 SIGNER API user dev-signer), in this process; stores in ${show(resolve(home, 'cosigners'))}/
+  return `  Co-signers:    cloud-1, cloud-2 (Cloud Co-signers), dev-api (API co-signer of the
+                 SIGNER API user dev-signer) and sandbox (the communal test co-signer of
+                 sandbox workspaces), in this process; stores in ${show(resolve(home, 'cosigners'))}/
   KMS:           local key files, passphrase in ${show(resolve(devDir(home), PASSPHRASE_FILE))}
                  (development only: keep real keys in an HSM or cloud KMS)`;
 }
