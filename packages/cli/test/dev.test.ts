@@ -147,8 +147,11 @@ describe('countersign dev: the signing stack', () => {
     return results;
   };
 
-  /** The API co-signer's root keys, read from its store with the `cosigner` command. */
-  const rootKeys = (): ShareSetStatus[] => {
+  /** The API co-signer's status, read from its store with the `cosigner` command. */
+  const devApiStatus = (): {
+    shareSets: ShareSetStatus[];
+    platform?: { platformUrl: string };
+  } => {
     const r = cosigner(
       [
         'status',
@@ -161,8 +164,10 @@ describe('countersign dev: the signing stack', () => {
       cwd,
     );
     expect(r.status, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
+    return JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] };
   };
+  /** The API co-signer's root keys. */
+  const rootKeys = (): ShareSetStatus[] => devApiStatus().shareSets;
 
   /** Both signatures verify under the key derived from the root along their path. */
   const verifySignatures = (signed: SignedMessage[], roots: ShareSetStatus[]): void => {
@@ -239,7 +244,8 @@ describe('countersign dev: the signing stack', () => {
     // new address, no KEYGEN, and it signs again.
     const again = await startCli(['dev', '--port', '0'], cwd, READY);
     expect(again.output()).toMatch(/Reusing the root keys/);
-    expect(again.output()).toContain(`dev-api: was paired at http://127.0.0.1:${port}; now uses`);
+    for (const name of ['cloud-1', 'cloud-2', 'dev-api', 'sandbox'])
+      expect(again.output()).toContain(`${name}: was paired at http://127.0.0.1:${port}; now uses`);
     expect(again.output()).not.toMatch(/Generating root keys|password:|KEYGEN/);
     const second = await signAsReadme((a) => a.replaceAll('hello-', 'again-'));
     again.child.kill('SIGTERM');
@@ -280,6 +286,9 @@ describe('countersign dev: the signing stack', () => {
       COSIGNER_BIN,
     );
     const refused = runCli(['dev', '--port', port], cwd);
+    // On another port too: the running daemon keeps the address it started with, so its store is
+    // not moved from under it (its stored address stays).
+    const notMoved = runCli(['dev', '--port', '0'], cwd);
     other.child.kill('SIGTERM');
     expect(await exitOf(other.child)).toBe(0);
     expect(refused.status, refused.stdout).toBe(1);
@@ -288,5 +297,15 @@ describe('countersign dev: the signing stack', () => {
     );
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     expect(refused.stdout).not.toMatch(/Countersign is running/);
+    expect(notMoved.status, notMoved.stdout).toBe(1);
+    expect(notMoved.stderr).toMatch(
+      /^countersign dev: co-signer dev-api cannot follow the platform to .*: another co-signer daemon/,
+    );
+    expect(notMoved.stderr).not.toMatch(/\n\s+at /);
+    // (The clouds, opened before it, did follow; the next run moves them wherever it listens.)
+    expect(notMoved.stdout).not.toMatch(/dev-api: was paired/);
+    expect(devApiStatus()).toMatchObject({
+      platform: { platformUrl: `http://127.0.0.1:${port}` },
+    });
   }, 400_000);
 });

@@ -47,7 +47,8 @@ export {
   type PairOutcome,
   type PairingWait,
 } from './platform/pairing.js';
-export { movePlatform, PlatformCredentials } from './platform/platform-credentials.js';
+export { PlatformCredentials } from './platform/platform-credentials.js';
+export { movePlatform } from './platform/move-platform.js';
 export { pinnedPlatformKey } from './platform/platform-key.js';
 export { createStoredIdentity, loadStoredIdentity } from './identity/stored-identity.js';
 export { pendingPairings, type PendingPairing } from './platform/pending-pairings.js';

@@ -4,7 +4,8 @@
 // key); and the lock that refuses a second daemon on one store.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DAEMON_LOCK_FILE, runDaemon } from '../src/daemon/cosigner-daemon.js';
+import { runDaemon } from '../src/daemon/cosigner-daemon.js';
+import { DAEMON_LOCK_FILE } from '../src/daemon/daemon-lock.js';
 import { runJobLoop } from '../src/daemon/job-loop.js';
 import { KeyedSlots, Slots } from '../src/daemon/slots.js';
 import { isCosignerError } from '../src/errors.js';

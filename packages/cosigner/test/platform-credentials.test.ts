@@ -4,8 +4,11 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { DAEMON_LOCK_FILE } from '../src/daemon/daemon-lock.js';
+import { tryFileLock } from '../src/platform/file-lock.js';
+import { movePlatform } from '../src/platform/move-platform.js';
+import { addPendingPairing, pendingPairings } from '../src/platform/pending-pairings.js';
 import {
-  movePlatform,
   PlatformCredentials,
   platformRegistration,
   saveCredential,
@@ -45,10 +48,24 @@ describe('platform credential', () => {
     store.close();
   });
 
-  it("moves to the platform's new address: credential and pairings, token and id kept", async () => {
+  it("moves to the platform's new address: credential, pairings and waiting pairings, token and id kept", async () => {
     const store = await newStore();
     await expect(movePlatform(store, 'http://127.0.0.1:9000')).rejects.toThrow(/not paired/);
     const cosignerId = '7b0b6f5e-3a55-4d8e-9a4e-0f6c1d2e3f40';
+    const waiting = {
+      platformUrl: 'http://127.0.0.1:8080',
+      cosignerId,
+      apiKeyId: 'key-3',
+      requestId: 'request-3',
+      pollToken: 'poll-3',
+      identityFingerprint: 'fingerprint',
+    };
+    // A co-signer whose first pairing still waits for the Owner moves too.
+    addPendingPairing(store, waiting);
+    await movePlatform(store, 'http://127.0.0.1:8081');
+    expect(pendingPairings(store)).toEqual([{ ...waiting, platformUrl: 'http://127.0.0.1:8081' }]);
+    addPendingPairing(store, waiting);
+
     saveCredential(store, { platformUrl: 'http://127.0.0.1:8080', cosignerId, refreshToken: 'r1' });
     for (const [apiKeyId, platformUrl] of [
       ['key-1', 'http://127.0.0.1:8080'],
@@ -57,6 +74,14 @@ describe('platform credential', () => {
       store.pairedApiKeys.addPairedApiKey({ apiKeyId, cosignerId, platformUrl });
     }
     await expect(movePlatform(store, 'not a url')).rejects.toThrow();
+    // Plain http only on loopback, as at setup.
+    await expect(movePlatform(store, 'http://platform.example')).rejects.toThrow();
+    // A running daemon keeps the address it started with: refused, nothing changed.
+    const daemon = tryFileLock(join(store.dir, DAEMON_LOCK_FILE))!;
+    await expect(movePlatform(store, 'http://127.0.0.1:9000')).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_STORE_IN_USE',
+    });
+    daemon.release();
     expect(platformRegistration(store)?.platformUrl).toBe('http://127.0.0.1:8080');
 
     await movePlatform(store, 'http://127.0.0.1:9000/');
@@ -70,6 +95,7 @@ describe('platform credential', () => {
         ['key-2', 'https://elsewhere.example'],
       ],
     );
+    expect(pendingPairings(store).map((p) => p.platformUrl)).toEqual(['http://127.0.0.1:9000']);
     store.close();
   });
 

@@ -8,7 +8,7 @@
  * The communal co-signer serves whatever sandbox workspaces the database holds.
  */
 import { join } from 'node:path';
-import { movePlatform, runDaemon, type DaemonLog } from '@countersign/cosigner';
+import { movePlatform, pendingPairings, runDaemon, type DaemonLog } from '@countersign/cosigner';
 import type { PlatformServices } from '@countersign/platform';
 import { devPassphrase } from './dev-passphrase.js';
 import { moveAside, openDevCosigner, type DevCosigner } from './dev-cosigner-home.js';
@@ -164,7 +164,8 @@ async function openCurrent(
 ): Promise<DevCosigner> {
   const { services, home, workspaceId, platformUrl, step } = options;
   const cosigner = await openDevCosigner(home, name, mode, passphrase, step);
-  const registration = registrationOf(cosigner.store);
+  // Registered, or (a run stopped while its pairing waited for the Owner) about to be.
+  const registration = registrationOf(cosigner.store) ?? pendingPairings(cosigner.store)[0];
   if (registration === undefined) return cosigner;
   if (!(await knownHere(services, seat, registration.cosignerId, workspaceId))) {
     await cosigner.close();
@@ -174,7 +175,24 @@ async function openCurrent(
   const here = new URL(platformUrl).href.replace(/\/$/, '');
   if (registration.platformUrl !== here) {
     // The same platform (it knows this co-signer) on another port: the co-signer follows it.
-    await movePlatform(cosigner.store, here);
+    // Only from loopback, where dev pairs: a store registered anywhere else is not dev's.
+    const was = new URL(registration.platformUrl);
+    if (was.protocol !== 'http:' || !['127.0.0.1', '[::1]'].includes(was.hostname)) {
+      await cosigner.close();
+      throw new Error(
+        `the co-signer in ${cosigner.dir} is paired with the platform at ` +
+          `${registration.platformUrl}, not a development platform; move it away to start over`,
+      );
+    }
+    try {
+      await movePlatform(cosigner.store, here);
+    } catch (error) {
+      await cosigner.close();
+      throw new Error(
+        `co-signer ${name} cannot follow the platform to ${here}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     step(`${name}: was paired at ${registration.platformUrl}; now uses ${here}`);
   }
   return cosigner;

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import type { LeasedJob } from '@countersign/protocol';
 import { CosignerError, isCosignerError } from '../errors.js';
 import { loadStoredIdentity } from '../identity/stored-identity.js';
+import { DAEMON_LOCK_FILE } from './daemon-lock.js';
 import { tryFileLock } from '../platform/file-lock.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
@@ -49,8 +50,6 @@ const RETRY_DELAY_MS = 2_000;
 const POLLS_IN_FLIGHT = 2;
 /** DKLs23 presigning sessions in flight per share set (mpc dkls23-notes.md, review F1). */
 export const PRESIGNS_PER_SHARE_SET = 8;
-/** Name of the daemon's lock database in the store directory. */
-export const DAEMON_LOCK_FILE = 'daemon.lockdb';
 
 /**
  * Jobs run at once unless `--concurrency` says otherwise. An API co-signer serves its own

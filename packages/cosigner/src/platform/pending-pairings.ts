@@ -74,6 +74,17 @@ export function removePendingPairing(store: CosignerStore, requestId: string): v
   else write(store, rest);
 }
 
+/** Points the waiting pairings at the platform's new address (move-platform.ts); how many. */
+export function movePendingPairings(store: CosignerStore, platformUrl: string): number {
+  const pairings = pendingPairings(store);
+  if (pairings.length > 0)
+    write(
+      store,
+      pairings.map((p) => ({ ...p, platformUrl })),
+    );
+  return pairings.length;
+}
+
 function write(store: CosignerStore, pairings: PendingPairing[]): void {
   const bytes = Buffer.from(JSON.stringify({ v: PENDING_VERSION, pairings }));
   try {

@@ -91,21 +91,14 @@ export function platformRegistration(store: CosignerStore): PlatformRegistration
 }
 
 /**
- * Points a paired co-signer at its platform's new address (the platform moved to another host or
- * port), keeping its identity, tokens and shares; run it while the co-signer is stopped. The
- * pinned platform key still authenticates every roster and authorization, so a wrong address can
- * only fail, never forge; but the refresh token is sent there, so the address is the operator's
- * choice, as at setup. Under the token lock, so a rotation cannot write the old address back.
+ * Rewrites the credential's platform address (move-platform.ts, which holds the locks); false if
+ * the co-signer has no credential yet.
  */
-export async function movePlatform(store: CosignerStore, platformUrl: string): Promise<void> {
-  const to = new PlatformClient(platformUrl).baseUrl;
-  await withFileLock(join(store.dir, TOKEN_LOCK_FILE), () => {
-    const credential = readCredential(store);
-    if (credential === undefined) throw new CosignerError('ERR_COSIGNER_NOT_PAIRED');
-    store.pairedApiKeys.movePlatform(credential.platformUrl, to);
-    saveCredential(store, { ...credential, platformUrl: to });
-    return Promise.resolve();
-  });
+export function moveCredential(store: CosignerStore, platformUrl: string): boolean {
+  const credential = readCredential(store);
+  if (credential === undefined) return false;
+  saveCredential(store, { ...credential, platformUrl });
+  return true;
 }
 
 /** Access tokens of this co-signer, refreshed when needed. */
