@@ -188,8 +188,10 @@ async function snapshotIn(root: string): Promise<Snapshot> {
   const ready = join(root, 'snapshot.json');
   const failed = join(root, 'failed.txt');
   let builder = true;
+  const building = join(root, 'building');
   try {
-    mkdirSync(join(root, 'building'));
+    mkdirSync(building);
+    writeFileSync(join(building, 'pid'), String(process.pid));
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
     builder = false;
@@ -212,17 +214,36 @@ async function snapshotIn(root: string): Promise<Snapshot> {
       throw error;
     }
   }
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + 600_000;
   while (!existsSync(ready)) {
+    if (!builder && !builderAlive(building)) {
+      throw new Error('the test worker building the signing stack snapshot died');
+    }
     if (existsSync(failed)) {
       throw new Error(
         `building the signing stack snapshot failed:\n${readFileSync(failed, 'utf8')}`,
       );
     }
-    if (Date.now() > deadline) throw new Error('the signing stack snapshot was not built in 300 s');
+    if (Date.now() > deadline) throw new Error('the signing stack snapshot was not built in 600 s');
     await new Promise((r) => setTimeout(r, 500));
   }
   return JSON.parse(readFileSync(ready, 'utf8')) as Snapshot;
+}
+
+/** Whether the process that took `building` still runs (its pid is written right after). */
+function builderAlive(building: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(building, 'pid'), 'utf8'));
+  } catch {
+    return true; // not written yet
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
 }
 
 /**
@@ -237,7 +258,11 @@ async function moveCopiedCosigner(
 ): Promise<void> {
   const configFile = join(cwd, home, 'cosigner.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { kms: { keyFile: string } };
-  config.kms.keyFile = join(cwd, relative(snapshot.dir, config.kms.keyFile));
+  const inSnapshot = relative(snapshot.dir, config.kms.keyFile);
+  if (inSnapshot.startsWith('..')) throw new Error(`${home}: key file outside the snapshot`);
+  config.kms.keyFile = join(cwd, inSnapshot);
+  // The copy's own key file, or the store below would open with the snapshot's.
+  if (!existsSync(config.kms.keyFile)) throw new Error(`${home}: no ${config.kms.keyFile}`);
   writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   const kms = await openLocalKms({
     keyFile: config.kms.keyFile,
