@@ -74,15 +74,14 @@ export function removePendingPairing(store: CosignerStore, requestId: string): v
   else write(store, rest);
 }
 
-/** Points the waiting pairings at the platform's new address (move-platform.ts); how many. */
-export function movePendingPairings(store: CosignerStore, platformUrl: string): number {
+/** Points the waiting pairings at the platform's new address (move-platform.ts). */
+export function movePendingPairings(store: CosignerStore, platformUrl: string): void {
   const pairings = pendingPairings(store);
   if (pairings.length > 0)
     write(
       store,
       pairings.map((p) => ({ ...p, platformUrl })),
     );
-  return pairings.length;
 }
 
 function write(store: CosignerStore, pairings: PendingPairing[]): void {

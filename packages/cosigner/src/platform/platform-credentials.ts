@@ -91,14 +91,12 @@ export function platformRegistration(store: CosignerStore): PlatformRegistration
 }
 
 /**
- * Rewrites the credential's platform address (move-platform.ts, which holds the locks); false if
- * the co-signer has no credential yet.
+ * Rewrites the credential's platform address, if there is a credential yet (move-platform.ts,
+ * which holds the locks).
  */
-export function moveCredential(store: CosignerStore, platformUrl: string): boolean {
+export function moveCredential(store: CosignerStore, platformUrl: string): void {
   const credential = readCredential(store);
-  if (credential === undefined) return false;
-  saveCredential(store, { ...credential, platformUrl });
-  return true;
+  if (credential !== undefined) saveCredential(store, { ...credential, platformUrl });
 }
 
 /** Access tokens of this co-signer, refreshed when needed. */
