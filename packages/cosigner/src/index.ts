@@ -49,6 +49,7 @@ export {
 } from './platform/pairing.js';
 export { PlatformCredentials } from './platform/platform-credentials.js';
 export { movePlatform } from './platform/move-platform.js';
+export { isLoopbackHttp } from './platform/platform-client.js';
 export { pinnedPlatformKey } from './platform/platform-key.js';
 export { createStoredIdentity, loadStoredIdentity } from './identity/stored-identity.js';
 export { pendingPairings, type PendingPairing } from './platform/pending-pairings.js';

@@ -8,7 +8,13 @@
  * The communal co-signer serves whatever sandbox workspaces the database holds.
  */
 import { join } from 'node:path';
-import { movePlatform, pendingPairings, runDaemon, type DaemonLog } from '@countersign/cosigner';
+import {
+  isLoopbackHttp,
+  movePlatform,
+  pendingPairings,
+  runDaemon,
+  type DaemonLog,
+} from '@countersign/cosigner';
 import type { PlatformServices } from '@countersign/platform';
 import { devPassphrase } from './dev-passphrase.js';
 import { moveAside, openDevCosigner, type DevCosigner } from './dev-cosigner-home.js';
@@ -176,8 +182,7 @@ async function openCurrent(
   if (registration.platformUrl !== here) {
     // The same platform (it knows this co-signer) on another port: the co-signer follows it.
     // Only from loopback, where dev pairs: a store registered anywhere else is not dev's.
-    const was = new URL(registration.platformUrl);
-    if (was.protocol !== 'http:' || !['127.0.0.1', '[::1]'].includes(was.hostname)) {
+    if (!isLoopbackHttp(new URL(registration.platformUrl))) {
       await cosigner.close();
       throw new Error(
         `the co-signer in ${cosigner.dir} is paired with the platform at ` +

@@ -57,6 +57,11 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]']);
 /** Ids the platform hands out (job ids, API user ids): lower-case UUIDs, safe in a path. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Whether `url` is plain http to a loopback address (the only plain http a co-signer uses). */
+export function isLoopbackHttp(url: URL): boolean {
+  return url.protocol === 'http:' && LOOPBACK.has(url.hostname);
+}
+
 /** Validates a platform base URL: https, or http to a loopback address. */
 export function parsePlatformUrl(value: string): URL {
   let url: URL;
@@ -65,7 +70,7 @@ export function parsePlatformUrl(value: string): URL {
   } catch {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'platform URL' });
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
       detail: 'the platform URL must be https (plain http only to 127.0.0.1 or [::1])',
     });
