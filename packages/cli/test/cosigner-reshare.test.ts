@@ -27,6 +27,7 @@ import {
   PARTY_HOMES,
   shareSetsOf,
   startSigningStack,
+  untilStoresHold,
   type ShareSetStatus,
   type SigningStack,
 } from './signing-stack.js';
@@ -92,23 +93,17 @@ describe('RESHARE: a later signer signs for the same addresses, every party a pr
     stack.startDaemon('api-cosigner', { approvePairingsWithoutHandler: true });
     thirdSignerId = await stack.pairSigner('signer-3', 'api-cosigner-3');
     stack.startDaemon('api-cosigner-3');
-    // No fixed sleep: the stores are read once the new co-signer logs both RESHARE jobs done (or
-    // every 10 s in case a line was missed) — a `cosigner status` per party every second (node
-    // start and scrypt each) competed with the RESHARE for the CPU.
-    let third: ShareSetStatus[] = [];
-    const deadline = Date.now() + 300_000;
-    let nextRead = Date.now() + 10_000;
-    for (;;) {
-      const done = stack.jobsDone('api-cosigner-3', 'RESHARE').size === 2;
-      if (done || Date.now() >= nextRead) {
-        third = shareSetsOf('api-cosigner-3', stack.cwd);
+    // No fixed sleep: the stores are read once the new co-signer logs both RESHARE jobs done.
+    const third = await untilStoresHold(
+      () => stack.jobsDone('api-cosigner-3', 'RESHARE').size === 2,
+      () => {
+        const mine = shareSetsOf('api-cosigner-3', stack.cwd);
         const clouds = ['cloud-1', 'cloud-2'].map((h) => shareSetsOf(h, stack.cwd));
-        if (third.length === 2 && clouds.every((c) => c.length === 4)) break;
-        nextRead = Date.now() + 10_000;
-      }
-      if (Date.now() > deadline) throw new Error(`RESHARE did not finish:\n${stack.logs()}`);
-      await new Promise((r) => setTimeout(r, done ? 1000 : 200));
-    }
+        return mine.length === 2 && clouds.every((c) => c.length === 4) ? mine : undefined;
+      },
+      300_000,
+      () => `RESHARE did not finish:\n${stack.logs()}`,
+    );
     for (const algorithm of ['EDDSA_ED25519', 'ECDSA_SECP256K1']) {
       const [mine] = byAlgorithm(third, algorithm);
       const root = firstRoot(algorithm);

@@ -134,6 +134,32 @@ function jobsDone(log: string, type: string): Set<string> {
   );
 }
 
+/**
+ * Waits until `read` of the stores answers (not undefined). The stores are read once `logged`
+ * says the jobs are done, or every 10 s in case a log line was missed: reading them every second
+ * meant a `cosigner status` process per party — node start and the passphrase's scrypt each
+ * time — competing with the protocol for the CPU.
+ */
+export async function untilStoresHold<T>(
+  logged: () => boolean,
+  read: () => T | undefined,
+  timeoutMs: number,
+  failure: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let nextRead = Date.now() + 10_000;
+  for (;;) {
+    const done = logged();
+    if (done || Date.now() >= nextRead) {
+      const held = read();
+      if (held !== undefined) return held;
+      nextRead = Date.now() + 10_000;
+    }
+    if (Date.now() > deadline) throw new Error(failure());
+    await new Promise((r) => setTimeout(r, done ? 1000 : 200));
+  }
+}
+
 function check(r: { status: number | null; stderr: string }, what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed (${String(r.status)}): ${r.stderr}`);
 }
@@ -423,24 +449,20 @@ async function launchStack(
     const signerId = await pairSigner('signer', 'api-cosigner');
     for (const home of PARTY_HOMES) startDaemon(home, home !== 'api-cosigner');
 
-    // Every party holds both share sets. The stores are read once every daemon's log reports
-    // both KEYGEN jobs done (or every 10 s in case a log line was missed): reading them every
-    // second meant a `cosigner status` process per party — node start and the passphrase's
-    // scrypt each time — competing with the DKG for the CPU.
-    const deadline = Date.now() + 240_000;
-    let nextRead = Date.now() + 10_000;
-    for (;;) {
-      const done = PARTY_HOMES.every(
-        (home) => jobsDone(daemons.find((d) => d.home === home)!.log(), 'KEYGEN').size === 2,
-      );
-      if (done || Date.now() >= nextRead) {
-        const shareSets = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
-        if (shareSets.every((s) => s.length === 2)) return { signerId, shareSets };
-        nextRead = Date.now() + 10_000;
-      }
-      if (Date.now() > deadline) throw new Error(`KEYGEN did not finish:\n${logs()}`);
-      await new Promise((r) => setTimeout(r, done ? 1000 : 200));
-    }
+    // Every party holds both share sets.
+    const shareSets = await untilStoresHold(
+      () =>
+        PARTY_HOMES.every(
+          (home) => jobsDone(daemons.find((d) => d.home === home)!.log(), 'KEYGEN').size === 2,
+        ),
+      () => {
+        const held = PARTY_HOMES.map((h) => shareSetsOf(h, cwd));
+        return held.every((sets) => sets.length === 2) ? held : undefined;
+      },
+      240_000,
+      () => `KEYGEN did not finish:\n${logs()}`,
+    );
+    return { signerId, shareSets };
   };
   try {
     const { platformUrl } = dev;
