@@ -40,7 +40,8 @@ import {
   wipePolynomial,
 } from './feldman-vss.js';
 import { frostHasher, frostProtocolIds, sessionContext } from './frost-ciphersuite.js';
-import { exportKeyShare, importKeyShare, redactKeyShare, type KeyShare } from './key-share.js';
+import { exportKeyShare, redactKeyShare, type KeyShare } from './key-share.js';
+import { importKeyShare } from './frost-share-set.js';
 import { assertThreshold } from './party-set.js';
 import { proofLength, proveKnowledge, verifyKnowledge } from './proof-of-knowledge.js';
 import { INSPECT, inspectSummary } from './redact.js';

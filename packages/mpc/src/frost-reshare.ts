@@ -51,7 +51,6 @@ import {
   decodePublicShareSet,
   encodePublicShareSet,
   exportKeyShare,
-  importKeyShare,
   lagrange,
   publicShareSet,
   redactKeyShare,
@@ -59,7 +58,7 @@ import {
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
-import { checkKeyShareCached, checkShareSet } from './frost-share-set.js';
+import { checkKeyShareCached, checkShareSet, importKeyShare } from './frost-share-set.js';
 import { normalizeParties } from './party-set.js';
 import { INSPECT, inspectSummary } from './redact.js';
 import {

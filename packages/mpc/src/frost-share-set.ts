@@ -11,10 +11,11 @@
  * (`x_i·G = X_i`) is never cached. Bounded, oldest entry evicted first.
  * @module
  */
-import { toHex } from './bytes.js';
+import { toHex, wipe } from './bytes.js';
 import {
   checkPublicShareSet,
   checkSigningShare,
+  decodeKeyShare,
   publicShareSet,
   type CheckedShareSet,
   type KeyShare,
@@ -82,4 +83,20 @@ export function checkShareSet(
 export function checkKeyShareCached(share: KeyShare): { checked: CheckedShareSet; secret: bigint } {
   const checked = checkShareSet(share);
   return { checked, secret: checkSigningShare(share, checked) };
+}
+
+/**
+ * Parses and fully validates an exported key share (`decodeKeyShare` plus
+ * {@link checkKeyShareCached}); on a failed check the signing share is wiped. Throws
+ * `ERR_MPC_KEY_SHARE` / `ERR_MPC_MALFORMED`.
+ */
+export function importKeyShare(bytes: Uint8Array): KeyShare {
+  const share = decodeKeyShare(bytes);
+  try {
+    checkKeyShareCached(share);
+  } catch (e) {
+    wipe(share.signingShare);
+    throw e;
+  }
+  return share;
 }

@@ -59,13 +59,18 @@ import {
   decodePublicShareSet,
   encodePublicShareSet,
   exportKeyShare,
-  importKeyShare,
   publicShareSet,
   wipeKeyShare,
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
-import { checkKeyShareCached, checkShareSet, remember, shareSetKey } from './frost-share-set.js';
+import {
+  checkKeyShareCached,
+  checkShareSet,
+  importKeyShare,
+  remember,
+  shareSetKey,
+} from './frost-share-set.js';
 import { normalizeParties } from './party-set.js';
 import { INSPECT, inspectSummary } from './redact.js';
 import {

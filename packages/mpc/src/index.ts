@@ -41,12 +41,12 @@ export {
   decodePublicShareSet,
   encodePublicShareSet,
   exportKeyShare,
-  importKeyShare,
   publicShareSet,
   wipeKeyShare,
   type KeyShare,
   type PublicShareSet,
 } from './key-share.js';
+export { importKeyShare } from './frost-share-set.js';
 export {
   dkls23Dkg,
   dkls23Reshare,

@@ -11,9 +11,9 @@
  *        | point group public key | 32 chain code | n × point verification shares
  * ```
  *
- * Import re-checks everything a corrupted or tampered blob could break: ranges, curve points,
- * `share·G = X_index`, and that the verification shares lie on one polynomial of degree
- * t − 1 whose value at zero is the group public key.
+ * Import (`importKeyShare`, frost-share-set.ts) re-checks everything a corrupted or tampered
+ * blob could break: ranges, curve points, `share·G = X_index`, and that the verification shares
+ * lie on one polynomial of degree t − 1 whose value at zero is the group public key.
  * @module
  */
 import { ByteReader, ByteWriter, wipe } from './bytes.js';
@@ -253,8 +253,11 @@ export function exportKeyShare(share: KeyShare): Uint8Array {
   return w.finish();
 }
 
-/** Parses and fully validates an exported key share. Throws `ERR_MPC_KEY_SHARE` / `ERR_MPC_MALFORMED`. */
-export function importKeyShare(bytes: Uint8Array): KeyShare {
+/**
+ * Parses an exported key share without checking its content (`ERR_MPC_MALFORMED` on a bad
+ * structure). `importKeyShare` (frost-share-set.ts) is this plus every check.
+ */
+export function decodeKeyShare(bytes: Uint8Array): KeyShare {
   const r = new ByteReader(bytes, 'key share');
   const magic = r.take(4);
   if (!magic.every((b, i) => b === MAGIC[i])) r.fail('bad magic');
@@ -273,8 +276,13 @@ export function importKeyShare(bytes: Uint8Array): KeyShare {
   const chainCode = r.take(32);
   const verificationShares: Uint8Array[] = [];
   for (let i = 0; i < n; i++) verificationShares.push(r.take(suite.pointLength));
-  r.end();
-  const share: KeyShare = redactKeyShare({
+  try {
+    r.end();
+  } catch (e) {
+    wipe(signingShare);
+    throw e;
+  }
+  return redactKeyShare({
     curve: suite.name,
     threshold,
     parties,
@@ -284,13 +292,6 @@ export function importKeyShare(bytes: Uint8Array): KeyShare {
     chainCode,
     verificationShares,
   });
-  try {
-    checkKeyShare(share);
-  } catch (e) {
-    wipe(signingShare);
-    throw e;
-  }
-  return share;
 }
 
 /** Overwrites the signing share of a key share object. */
