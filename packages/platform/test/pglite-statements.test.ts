@@ -1,0 +1,121 @@
+// Named prepared statements on PGlite (src/db/pglite-statements.ts): the same answers as
+// PGlite.query, for values of every type the platform binds, and the same behaviour on errors,
+// in transactions and on a closed database.
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PGliteStatements } from '../src/db/pglite-statements.js';
+
+describe('PGlite prepared statements', () => {
+  let pglite: PGlite;
+  let statements: PGliteStatements;
+
+  // One database for the file (starting one takes seconds); every test gets a new table.
+  beforeAll(async () => {
+    pglite = await PGlite.create('memory://');
+  });
+  afterAll(async () => {
+    await pglite.close();
+  });
+  beforeEach(async () => {
+    await pglite.exec(
+      `drop table if exists t;
+       create table t (id int primary key, at timestamptz, body bytea, n bigint, tags text[], note text)`,
+    );
+    statements = new PGliteStatements(pglite);
+  });
+
+  it('binds and parses values as PGlite.query does, and counts affected rows', async () => {
+    const at = new Date('2026-11-28T10:00:00.123Z');
+    const body = Buffer.from([0, 1, 2, 255]);
+    const insert = 'insert into t values ($1, $2, $3, $4, $5, $6)';
+    const inserted = await statements.run(insert, [
+      1,
+      at,
+      body,
+      9007199254740993n,
+      ['a', 'b'],
+      null,
+    ]);
+    expect(inserted.affectedRows).toBe(1);
+    await statements.run(insert, [2, at, body, 5n, [], 'x']);
+    const select = 'select * from t where id = $1';
+    const mine = await statements.run<Record<string, unknown>>(select, [1]);
+    const theirs = await pglite.query<Record<string, unknown>>(select, [1]);
+    expect(mine.rows).toEqual(theirs.rows);
+    expect(mine.rows[0]).toMatchObject({ id: 1, at, tags: ['a', 'b'], note: null });
+    expect(Buffer.from(mine.rows[0]!['body'] as Uint8Array)).toEqual(body);
+    const updated = await statements.run('update t set note = $1 where id > $2', ['y', 0]);
+    expect(updated.affectedRows).toBe(2);
+    const conflict = await statements.run(`${insert} on conflict (id) do nothing`, [
+      1,
+      at,
+      body,
+      1n,
+      [],
+      null,
+    ]);
+    expect(conflict.affectedRows).toBe(0);
+    expect(statements.size).toBe(4);
+  });
+
+  it('answers a failed statement with its PostgreSQL error, and the next one runs', async () => {
+    const insert = 'insert into t (id) values ($1)';
+    await statements.run(insert, [1]);
+    await expect(statements.run(insert, [1])).rejects.toMatchObject({ code: '23505' });
+    expect((await statements.run('select count(*)::int as n from t', [])).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps transaction semantics: an aborted transaction refuses until rolled back', async () => {
+    await statements.run('insert into t (id) values ($1)', [1]);
+    await pglite.exec('begin');
+    await expect(statements.run('insert into t (id) values ($1)', [1])).rejects.toMatchObject({
+      code: '23505',
+    });
+    // A text first seen inside the aborted transaction: refused, and not kept half-prepared.
+    await expect(statements.run('select id from t where id <> $1', [0])).rejects.toMatchObject({
+      code: '25P02',
+    });
+    await pglite.exec('rollback');
+    expect((await statements.run('select id from t where id <> $1', [0])).rows).toEqual([
+      { id: 1 },
+    ]);
+    await pglite.exec('begin');
+    await statements.run('insert into t (id) values ($1)', [2]);
+    await pglite.exec('rollback');
+    expect((await statements.run('select id from t where id <> $1', [0])).rows).toEqual([
+      { id: 1 },
+    ]);
+  });
+
+  it('refuses a wrong number of values instead of binding nulls', async () => {
+    await expect(statements.run('select * from t where id = $1', [])).rejects.toThrow(
+      /takes 1 values, 0 given/,
+    );
+    await expect(statements.run('select * from t where id = $1', [1, 2])).rejects.toThrow(
+      /takes 1 values, 2 given/,
+    );
+  });
+
+  it('runs other statements and texts past the cap through PGlite.query', async () => {
+    const capped = new PGliteStatements(pglite, 1);
+    await capped.run('insert into t (id) values ($1)', [1]);
+    expect((await capped.run('select id from t where id = $1', [1])).rows).toEqual([{ id: 1 }]);
+    await capped.run('create index t_note on t (note)', []);
+    expect(capped.size).toBe(1);
+  });
+
+  it('shares a PGlite with another statement cache without name collisions', async () => {
+    const other = new PGliteStatements(pglite);
+    await statements.run('insert into t (id) values ($1)', [1]);
+    await other.run('insert into t (id) values ($1)', [2]);
+    expect((await other.run('select count(*)::int as n from t', [])).rows).toEqual([{ n: 2 }]);
+  });
+
+  it('refuses to run on a closed database', async () => {
+    const closing = await PGlite.create('memory://');
+    const mine = new PGliteStatements(closing);
+    await mine.run('select 1 as one', []);
+    await closing.close();
+    await expect(mine.run('select 1 as one', [])).rejects.toThrow(/closed/i);
+  });
+});
