@@ -114,6 +114,8 @@ export class CosignerRecovery {
       return issued;
     });
     if (outcome instanceof CosignerTokenError) throw outcome;
+    // Committed: no access token of a revoked family may be answered from memory here.
+    this.tokens.forgetVerifiedAccessTokens();
     return outcome;
   }
 }

@@ -30,6 +30,15 @@ export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const FAMILY_MAX_LIFETIME_MS = 90 * 24 * 60 * 60 * 1000;
 /** lastSeen is written at most this often per co-signer. */
 const LAST_SEEN_GRANULARITY_MS = 15_000;
+/**
+ * How long this instance answers a verified access token from memory: every relay call of a
+ * signing is authenticated, and the lookup was its most frequent query. A revocation made here
+ * clears the memory as it starts and again once committed (forgetVerifiedAccessTokens); one
+ * made by another instance takes effect here within this time. Expiry is checked on every call.
+ */
+const ACCESS_TOKEN_MEMORY_MS = 1_000;
+/** Access tokens kept in memory at most; past this they are forgotten and looked up again. */
+const MAX_REMEMBERED_ACCESS_TOKENS = 4096;
 
 export interface IssuedRefreshToken {
   refreshToken: string;
@@ -49,7 +58,10 @@ export interface CosignerCaller {
   familyId: string;
 }
 
-type RefreshOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; error: CosignerTokenError };
+type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  /** `revoked`: the transaction revoked the token's family. */
+  | { ok: false; error: CosignerTokenError; revoked?: true };
 
 export class CosignerTokenService {
   /**
@@ -58,6 +70,11 @@ export class CosignerTokenService {
    * trip even when it changes nothing; within the granularity it would not write anyway.
    */
   private readonly lastSeenWritten = new Map<string, number>();
+  /** Verified access tokens by hash, with when they were looked up (clock ms). */
+  private readonly verifiedAccess = new Map<
+    string,
+    { cosignerId: string; familyId: string; expiresAt: number; lookedUpAt: number }
+  >();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -121,6 +138,7 @@ export class CosignerTokenService {
         });
         return {
           ok: false,
+          revoked: true,
           error: new CosignerTokenError(
             'ERR_REFRESH_TOKEN_REUSED',
             'REFRESH_TOKEN_REUSED',
@@ -183,7 +201,10 @@ export class CosignerTokenService {
         },
       };
     });
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) {
+      if (outcome.revoked === true) this.forgetVerifiedAccessTokens();
+      throw outcome.error;
+    }
     return outcome.tokens;
   }
 
@@ -193,6 +214,37 @@ export class CosignerTokenService {
     const hash = presented === undefined ? undefined : presentedTokenHash('access', presented);
     if (!hash) throw accessInvalid();
     const now = this.clock();
+    const token = await this.verifiedAccessToken(hash, now.getTime());
+    if (token.expiresAt <= now.getTime()) {
+      throw new CosignerTokenError(
+        'ERR_ACCESS_TOKEN_EXPIRED',
+        'ACCESS_TOKEN_EXPIRED',
+        'Access token has expired; get a new one from /cosigner/v1/token',
+      );
+    }
+    const written = this.lastSeenWritten.get(token.cosignerId);
+    if (written === undefined || now.getTime() - written >= LAST_SEEN_GRANULARITY_MS) {
+      await this.cosigners.touchLastSeen(token.cosignerId, now, LAST_SEEN_GRANULARITY_MS);
+      this.lastSeenWritten.set(token.cosignerId, now.getTime());
+    }
+    return { cosignerId: token.cosignerId, familyId: token.familyId };
+  }
+
+  /**
+   * The unrevoked access token of `hash`, from memory if looked up within
+   * ACCESS_TOKEN_MEMORY_MS; throws for an unknown or revoked one (never remembered).
+   */
+  private async verifiedAccessToken(
+    hash: string,
+    nowMs: number,
+  ): Promise<{ cosignerId: string; familyId: string; expiresAt: number }> {
+    const known = this.verifiedAccess.get(hash);
+    if (
+      known !== undefined &&
+      nowMs >= known.lookedUpAt &&
+      nowMs - known.lookedUpAt < ACCESS_TOKEN_MEMORY_MS
+    )
+      return known;
     const row = await this.db
       .selectFrom('cosigner_access_tokens as a')
       .innerJoin('cosigner_token_families as f', 'f.id', 'a.family_id')
@@ -202,28 +254,36 @@ export class CosignerTokenService {
       .executeTakeFirst();
     if (!row) throw accessInvalid();
     if (row.revoked_at !== null || row.archived) throw familyRevoked();
-    if (row.expires_at.getTime() <= now.getTime()) {
-      throw new CosignerTokenError(
-        'ERR_ACCESS_TOKEN_EXPIRED',
-        'ACCESS_TOKEN_EXPIRED',
-        'Access token has expired; get a new one from /cosigner/v1/token',
-      );
-    }
-    const written = this.lastSeenWritten.get(row.cosigner_id);
-    if (written === undefined || now.getTime() - written >= LAST_SEEN_GRANULARITY_MS) {
-      await this.cosigners.touchLastSeen(row.cosigner_id, now, LAST_SEEN_GRANULARITY_MS);
-      this.lastSeenWritten.set(row.cosigner_id, now.getTime());
-    }
-    return { cosignerId: row.cosigner_id, familyId: row.family_id };
+    const verified = {
+      cosignerId: row.cosigner_id,
+      familyId: row.family_id,
+      expiresAt: row.expires_at.getTime(),
+      lookedUpAt: nowMs,
+    };
+    if (this.verifiedAccess.size >= MAX_REMEMBERED_ACCESS_TOKENS) this.verifiedAccess.clear();
+    this.verifiedAccess.set(hash, verified);
+    return verified;
   }
 
-  /** Revokes every live family of a co-signer (a recovery replaces them); returns how many. */
+  /**
+   * Forgets every access token verified from memory: a revoking transaction's caller calls this
+   * once it has committed, so no lookup that raced it keeps a revoked token alive here.
+   */
+  forgetVerifiedAccessTokens(): void {
+    this.verifiedAccess.clear();
+  }
+
+  /**
+   * Revokes every live family of a co-signer (a recovery replaces them); returns how many. The
+   * caller calls forgetVerifiedAccessTokens after its transaction commits.
+   */
   async revokeAllOf(
     trx: Transaction<Database>,
     cosignerId: string,
     reason: string,
     now: Date,
   ): Promise<number> {
+    this.verifiedAccess.clear();
     const revoked = await trx
       .updateTable('cosigner_token_families')
       .set({ revoked_at: now, revoked_reason: reason })
@@ -240,6 +300,7 @@ export class CosignerTokenService {
     reason: string,
     now: Date,
   ): Promise<void> {
+    this.verifiedAccess.clear();
     await trx
       .updateTable('cosigner_token_families')
       .set({ revoked_at: now, revoked_reason: reason })
