@@ -38,11 +38,12 @@ export class PlatformAuthorizationKey {
    * a key not loaded yet is then read through it (PGlite has one connection).
    */
   async sign(message: Uint8Array, trx?: Kysely<Database>): Promise<Buffer> {
-    const key =
-      this.loaded ??
-      (trx === undefined
-        ? await this.load()
-        : keyFromSeed(await this.secrets.get(AUTHORIZATION_KEY_NAME, trx)));
+    if (this.loaded !== undefined) return sign(null, message, this.loaded.privateKey);
+    if (trx === undefined) return sign(null, message, (await this.load()).privateKey);
+    const key = keyFromSeed(await this.secrets.get(AUTHORIZATION_KEY_NAME, trx));
+    // What a transaction read is not kept (it may roll back a creation); a load of its own,
+    // once the connection is free, spares every later signing this read.
+    void this.load();
     return sign(null, message, key.privateKey);
   }
 

@@ -93,12 +93,27 @@ export interface PartyRefusal {
   cosignerId: string;
 }
 
+/** A lease poll records expired sessions at most this often (per instance), milliseconds. */
+const POLL_SWEEP_MS = 1_000;
+/** Co-signers whose mode is kept in memory; past this they are forgotten and read again. */
+const MAX_SERVING_REMEMBERED = 4096;
+
 /** A party already released a signature share for the message (review M1). */
 export const SIGNATURE_MAY_EXIST = 'SIGNATURE_MAY_EXIST';
 
 export class CosignerJobService {
   private onSessionEnd: SessionEndHandler | undefined;
   private onJobEnd: JobEndHandler | undefined;
+  /** When a poll last swept expired sessions here (clock ms); see {@link leaseNext}. */
+  private lastPollSweep: number | undefined;
+  /**
+   * What each co-signer may be offered (see {@link servingOf}). A co-signer's mode and type are
+   * written when it registers and never change, so they are read once per co-signer.
+   */
+  private readonly serving = new Map<
+    string,
+    { sharedByWorkspaces: boolean; sandboxOnly: boolean }
+  >();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -130,12 +145,16 @@ export class CosignerJobService {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<LeasedJob | undefined> {
-    return this.notifier.poll(
+    const job = await this.notifier.poll(
       workKey(cosignerId),
       waitMs,
       () => this.leaseNext(cosignerId, signal),
       signal,
     );
+    // A poll whose asker hung up leases nothing; if a new job's wake-up reached it, the
+    // co-signer's next waiting poll gets it instead of waiting for its re-check.
+    if (job === undefined && signal?.aborted === true) this.notifier.notifyOne(workKey(cosignerId));
+    return job;
   }
 
   /**
@@ -161,7 +180,17 @@ export class CosignerJobService {
     cosignerId: string,
     signal?: AbortSignal,
   ): Promise<LeasedJob | undefined> {
-    await this.expireSessions();
+    // The periodic sweep (app.ts) records expired sessions; a poll does too, at most once a
+    // POLL_SWEEP_MS, so a party sees its session's end promptly without every poll of a busy
+    // platform paying for the query.
+    const sweptAt = this.clock().getTime();
+    if (
+      this.lastPollSweep === undefined ||
+      Math.abs(sweptAt - this.lastPollSweep) >= POLL_SWEEP_MS
+    ) {
+      this.lastPollSweep = sweptAt;
+      await this.expireSessions();
+    }
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
       const { sharedByWorkspaces, sandboxOnly } = await this.servingOf(trx, cosignerId);
@@ -410,16 +439,24 @@ export class CosignerJobService {
     trx: Transaction<Database>,
     cosignerId: string,
   ): Promise<{ sharedByWorkspaces: boolean; sandboxOnly: boolean }> {
+    const known = this.serving.get(cosignerId);
+    if (known !== undefined) return known;
     const row = await trx
       .selectFrom('cosigners')
       .select(['mode', 'type'])
       .where('id', '=', cosignerId)
       .executeTakeFirst();
     const sandboxOnly = row?.type === SANDBOX_COSIGNER_TYPE;
-    return {
+    const serving = {
       sharedByWorkspaces: row === undefined || row.mode === 'CLOUD' || sandboxOnly,
       sandboxOnly,
     };
+    // An unknown co-signer is asked about again (it may register later).
+    if (row !== undefined) {
+      if (this.serving.size >= MAX_SERVING_REMEMBERED) this.serving.clear();
+      this.serving.set(cosignerId, serving);
+    }
+    return serving;
   }
 
   private async failSession(

@@ -28,11 +28,11 @@ import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 /** Beyond this many messages a session is misbehaving (a 3-party DKG sends a few dozen). */
 export const MAX_MESSAGES_PER_SESSION = 2048;
 /**
- * A message read renews the reader's lease at most this often (per instance): a lease runs 60 s,
- * and a party reads a session several times a second while it signs.
+ * A party's message post or read renews its lease at most this often (per instance): a lease
+ * runs 60 s, and a party posts and reads a session several times a second while it signs.
  */
 export const READ_RENEWAL_GRANULARITY_MS = 10_000;
-/** Seats and renewal times kept in memory; past this they are forgotten and looked up again. */
+/** Rosters and renewal times kept in memory; past this they are forgotten and looked up again. */
 const MAX_REMEMBERED = 4096;
 
 export interface SessionParty {
@@ -69,13 +69,14 @@ function jobTypeOf(purpose: RosterPurpose): JobType {
 
 export class MpcSessionService {
   /**
-   * Seats found, by session and co-signer. A session's seats are written with it and never
-   * change (nor are sessions deleted), and every relay call checks the caller's: kept, a call
-   * saves two queries. A miss (unknown session, not a party) is looked up every time.
+   * Each known session's seats: co-signer → party index. A session's seats are written with it
+   * and never change (nor are sessions deleted), and every relay call checks the caller's and a
+   * post its recipients': kept, a call saves a query or two. An unknown session is looked up
+   * every time.
    */
-  private readonly seats = new Map<string, number>();
-  /** When this instance last renewed a reader's lease on a session (clock ms). */
-  private readonly readRenewals = new Map<string, number>();
+  private readonly rosters = new Map<string, ReadonlyMap<string, number>>();
+  /** When this instance last renewed a party's lease on a session (clock ms). */
+  private readonly leaseRenewals = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -171,32 +172,39 @@ export class MpcSessionService {
     return sessionId;
   }
 
-  /** Wakes the parties' long polls once `create`'s transaction has committed. */
+  /**
+   * Wakes the parties' long polls once `create`'s transaction has committed: one poll per job
+   * (a co-signer with n new jobs is named n times).
+   */
   announce(cosignerIds: readonly string[]): void {
-    for (const id of cosignerIds) this.notifier.notify(workKey(id));
+    for (const id of cosignerIds) this.notifier.notifyOne(workKey(id));
   }
 
   /** The caller's seat in the session: 404 for an unknown session, 403 for a non-member. */
   async seatOf(sessionId: string, cosignerId: string): Promise<number> {
-    const key = `${sessionId}/${cosignerId}`;
-    const known = this.seats.get(key);
+    const seat = (await this.rosterOf(sessionId)).get(cosignerId);
+    if (seat === undefined) throw notSessionParty();
+    return seat;
+  }
+
+  /** The session's seats (one query the first time): 404 for an unknown session. */
+  private async rosterOf(sessionId: string): Promise<ReadonlyMap<string, number>> {
+    const known = this.rosters.get(sessionId);
     if (known !== undefined) return known;
-    const session = await this.db
-      .selectFrom('mpc_sessions')
-      .select('id')
-      .where('id', '=', sessionId)
-      .executeTakeFirst();
-    if (!session) throw new NotFoundError('Session');
-    const seat = await this.db
-      .selectFrom('mpc_session_parties')
-      .select('party_index')
-      .where('session_id', '=', sessionId)
-      .where('cosigner_id', '=', cosignerId)
-      .executeTakeFirst();
-    if (!seat) throw notSessionParty();
-    if (this.seats.size >= MAX_REMEMBERED) this.seats.clear();
-    this.seats.set(key, seat.party_index);
-    return seat.party_index;
+    const rows = await this.db
+      .selectFrom('mpc_sessions as s')
+      .leftJoin('mpc_session_parties as p', 'p.session_id', 's.id')
+      .select(['p.cosigner_id', 'p.party_index'])
+      .where('s.id', '=', sessionId)
+      .execute();
+    if (rows.length === 0) throw new NotFoundError('Session');
+    const roster = new Map<string, number>();
+    for (const r of rows)
+      if (r.cosigner_id !== null && r.party_index !== null)
+        roster.set(r.cosigner_id, r.party_index);
+    if (this.rosters.size >= MAX_REMEMBERED) this.rosters.clear();
+    this.rosters.set(sessionId, roster);
+    return roster;
   }
 
   async get(sessionId: string, cosignerId: string): Promise<SessionResponse> {
@@ -219,8 +227,16 @@ export class MpcSessionService {
 
   /** Stores the caller's messages, all or none. */
   async post(sessionId: string, cosignerId: string, body: PostMessagesRequest): Promise<number> {
-    const from = await this.seatOf(sessionId, cosignerId);
+    const roster = await this.rosterOf(sessionId);
+    const from = roster.get(cosignerId);
+    if (from === undefined) throw notSessionParty();
+    const indices = new Set(roster.values());
+    for (const m of body.messages) {
+      if (m.to !== null && (m.to === from || !indices.has(m.to)))
+        throw messageRefused('to must be another party of the roster, or null for a broadcast');
+    }
     const payloads = body.messages.map((m) => decodePayload(m.payload));
+    const renew = this.renewalDue(sessionId, cosignerId);
     await this.db.transaction().execute(async (trx) => {
       const now = this.clock();
       // Locks the session row: the message cap and the status hold for the whole insert.
@@ -232,16 +248,6 @@ export class MpcSessionService {
         .executeTakeFirstOrThrow();
       const status = this.effectiveStatus(session.status, session.expires_at);
       if (status !== 'OPEN') throw sessionClosed(status);
-      const seats = await trx
-        .selectFrom('mpc_session_parties')
-        .select('party_index')
-        .where('session_id', '=', sessionId)
-        .execute();
-      const indices = new Set(seats.map((s) => s.party_index));
-      for (const m of body.messages) {
-        if (m.to !== null && (m.to === from || !indices.has(m.to)))
-          throw messageRefused('to must be another party of the roster, or null for a broadcast');
-      }
       const count = await trx
         .selectFrom('mpc_messages')
         .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -262,8 +268,9 @@ export class MpcSessionService {
           })),
         )
         .execute();
-      await this.renewLeases(trx, sessionId, cosignerId);
+      if (renew !== undefined) await this.renewLeases(trx, sessionId, cosignerId);
     });
+    if (renew !== undefined) this.leaseRenewed(sessionId, cosignerId, renew);
     this.notifier.notify(sessionKey(sessionId));
     return body.messages.length;
   }
@@ -276,34 +283,61 @@ export class MpcSessionService {
     waitMs: number,
   ): Promise<MessagesResponse> {
     const me = await this.seatOf(sessionId, cosignerId);
-    await this.renewOnRead(sessionId, cosignerId);
+    const renew = this.renewalDue(sessionId, cosignerId);
+    if (renew !== undefined) {
+      await this.db.transaction().execute((trx) => this.renewLeases(trx, sessionId, cosignerId));
+      this.leaseRenewed(sessionId, cosignerId, renew);
+    }
     const fetch = async (): Promise<MessagesResponse | undefined> => {
-      const session = await this.db
-        .selectFrom('mpc_sessions')
-        .select(['status', 'expires_at'])
-        .where('id', '=', sessionId)
-        .executeTakeFirstOrThrow();
+      // One query: the session's status beside each message (or one row of nulls if none).
       const rows = await this.db
-        .selectFrom('mpc_messages')
-        .select(['seq', 'from_index', 'to_index', 'round', 'payload'])
-        .where('session_id', '=', sessionId)
-        .where('seq', '>', String(after))
-        .where('from_index', '<>', me)
-        .where((eb) => eb.or([eb('to_index', 'is', null), eb('to_index', '=', me)]))
-        .orderBy('seq')
-        .limit(MAX_MESSAGES_PER_ANSWER)
+        .selectFrom('mpc_sessions as s')
+        .leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('mpc_messages')
+              .select(['seq', 'from_index', 'to_index', 'round', 'payload'])
+              .whereRef('session_id', '=', 's.id')
+              .where('seq', '>', String(after))
+              .where('from_index', '<>', me)
+              .where((w) => w.or([w('to_index', 'is', null), w('to_index', '=', me)]))
+              .orderBy('seq')
+              .limit(MAX_MESSAGES_PER_ANSWER)
+              .as('m'),
+          (join) => join.onTrue(),
+        )
+        .select([
+          's.status',
+          's.expires_at',
+          'm.seq',
+          'm.from_index',
+          'm.to_index',
+          'm.round',
+          'm.payload',
+        ])
+        .where('s.id', '=', sessionId)
+        .orderBy('m.seq')
         .execute();
+      const session = rows[0];
+      if (session === undefined) throw new NotFoundError('Session');
+      const messages = rows.flatMap((r) =>
+        r.seq === null || r.from_index === null || r.round === null || r.payload === null
+          ? []
+          : [
+              {
+                seq: Number(r.seq),
+                from: r.from_index,
+                to: r.to_index,
+                round: r.round,
+                payload: Buffer.from(r.payload).toString('base64'),
+              },
+            ],
+      );
       const sessionStatus = this.effectiveStatus(session.status, session.expires_at);
-      if (rows.length === 0 && sessionStatus === 'OPEN') return undefined;
+      if (messages.length === 0 && sessionStatus === 'OPEN') return undefined;
       return {
-        messages: rows.map((r) => ({
-          seq: Number(r.seq),
-          from: r.from_index,
-          to: r.to_index,
-          round: r.round,
-          payload: Buffer.from(r.payload).toString('base64'),
-        })),
-        next: rows.length === 0 ? after : Number(rows[rows.length - 1]!.seq),
+        messages,
+        next: messages.length === 0 ? after : messages[messages.length - 1]!.seq,
         sessionStatus,
       };
     };
@@ -319,18 +353,24 @@ export class MpcSessionService {
   }
 
   /**
-   * A read renews the reader's lease unless this instance did so within
-   * READ_RENEWAL_GRANULARITY_MS: the lease then still has most of its 60 s, and the renewal
-   * would cost a transaction of its own on every read of a signing.
+   * The time to record if a post or read should renew the party's lease now: unless this
+   * instance did so within READ_RENEWAL_GRANULARITY_MS (or a sixth of a shorter lease), when the
+   * lease still has most of its 60 s and the renewal would cost a query on every call of a
+   * signing.
    */
-  private async renewOnRead(sessionId: string, cosignerId: string): Promise<void> {
-    const key = `${sessionId}/${cosignerId}`;
+  private renewalDue(sessionId: string, cosignerId: string): number | undefined {
     const now = this.clock().getTime();
-    const last = this.readRenewals.get(key);
-    if (last !== undefined && now - last < READ_RENEWAL_GRANULARITY_MS && now >= last) return;
-    await this.db.transaction().execute((trx) => this.renewLeases(trx, sessionId, cosignerId));
-    if (this.readRenewals.size >= MAX_REMEMBERED) this.readRenewals.clear();
-    this.readRenewals.set(key, now);
+    const last = this.leaseRenewals.get(`${sessionId}/${cosignerId}`);
+    // A short lease (tests) is renewed at least six times over its length.
+    const granularity = Math.min(READ_RENEWAL_GRANULARITY_MS, this.leaseMs / 6);
+    if (last !== undefined && now - last < granularity && now >= last) return undefined;
+    return now;
+  }
+
+  /** Records a committed renewal (see {@link renewalDue}). */
+  private leaseRenewed(sessionId: string, cosignerId: string, at: number): void {
+    if (this.leaseRenewals.size >= MAX_REMEMBERED) this.leaseRenewals.clear();
+    this.leaseRenewals.set(`${sessionId}/${cosignerId}`, at);
   }
 
   /** A party working on the session keeps its job's lease alive (docs/mpc-relay.md). */

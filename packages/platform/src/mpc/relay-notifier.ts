@@ -18,6 +18,19 @@ export class RelayNotifier {
     for (const wake of set) wake();
   }
 
+  /**
+   * Wakes the longest waiter of `key` in this process: for one new job, whose co-signer may be
+   * waiting with several polls; waking them all would run a lease query per poll for one job.
+   * A waiter whose asker hung up has already left the set, so the one woken can take the job;
+   * the others still re-check at their interval.
+   */
+  notifyOne(key: string): void {
+    const set = this.waiters.get(key);
+    const first = set?.values().next();
+    if (first === undefined || first.done === true) return;
+    first.value();
+  }
+
   /** Ends every wait (app closing): long polls answer with what they have. */
   close(): void {
     this.closed = true;

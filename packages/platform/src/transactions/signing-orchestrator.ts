@@ -96,7 +96,8 @@ export class SigningOrchestrator {
       .orderBy('message_index')
       .execute();
     for (const m of messages) await this.startMessage(trx, transactionId, m.message_index, signer);
-    return signer.parties.map((p) => p.cosignerId);
+    // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
+    return messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
   }
 
   /** The job service's session-end handler: ignores sessions that sign no message. */
