@@ -173,6 +173,26 @@ describe('DESTROY job', () => {
     expect(calls).toEqual([]);
   });
 
+  it('takes the session the lease carries instead of asking, and verifies it the same way', async () => {
+    const other = ed25519.utils.randomSecretKey();
+    const forged = published({
+      signedAuthorization: signedBy(encodeDestroyAuthorization(authorization), other),
+    });
+    // The lease's copy is checked as strictly: a forged one is refused whatever GET would say.
+    answer = published();
+    await expect(runDestroyJob(context(), { ...job, session: forged })).rejects.toThrow(
+      /signature does not verify against the pinned platform key/,
+    );
+    expectShareIntact();
+    // The platform's answer would be refused: only the lease's copy can make this job succeed.
+    answer = forged;
+    expect(await runDestroyJob(context(), { ...job, session: published() })).toEqual({
+      destroyedShareSetId: job.shareSetId,
+      heldUntilNow: true,
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('refuses what the platform did not sign, any altered byte and another domain tag, leaving the store untouched', async () => {
     const other = ed25519.utils.randomSecretKey();
     const encoded = encodeDestroyAuthorization(authorization);

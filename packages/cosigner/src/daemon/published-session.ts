@@ -23,7 +23,9 @@ export async function publishedSession(
   purpose: RosterPurpose,
 ): Promise<PublishedSession> {
   const sid = Uint8Array.from(Buffer.from(job.sessionId, 'hex'));
-  const published = await ctx.client.session(await ctx.accessToken(), job.sessionId);
+  // The lease carries the session as the platform published it; verified below as if fetched.
+  const published =
+    job.session ?? (await ctx.client.session(await ctx.accessToken(), job.sessionId));
   const roster = verifyRoster(Uint8Array.from(Buffer.from(published.signedRoster, 'base64')), {
     platformKey: ctx.platformKey,
     me: ctx.identity.publicKeys(),

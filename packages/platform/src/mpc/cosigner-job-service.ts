@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
+import { publishedSession } from './mpc-session-service.js';
 import { leaseNotHeld, resultRefused } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
@@ -208,6 +209,10 @@ export class CosignerJobService {
             's.algorithm',
             's.share_set_id',
             's.threshold',
+            's.status as session_status',
+            's.signed_roster',
+            's.signed_authorization',
+            's.expires_at',
           ])
           .where('j.cosigner_id', '=', cosignerId)
           .where((eb) =>
@@ -291,6 +296,16 @@ export class CosignerJobService {
           algorithm: job.algorithm as LeasedJob['algorithm'],
           shareSetId: job.share_set_id,
           threshold: job.threshold,
+          session: publishedSession(
+            {
+              id: job.session_id,
+              status: job.session_status,
+              signed_roster: job.signed_roster,
+              signed_authorization: job.signed_authorization,
+              expires_at: job.expires_at,
+            },
+            now,
+          ),
         };
       }
     });

@@ -214,15 +214,7 @@ export class MpcSessionService {
       .select(['id', 'status', 'signed_roster', 'signed_authorization', 'expires_at'])
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
-    return {
-      sessionId: row.id,
-      status: this.effectiveStatus(row.status, row.expires_at),
-      signedRoster: row.signed_roster,
-      ...(row.signed_authorization === null
-        ? {}
-        : { signedAuthorization: row.signed_authorization }),
-      expiresAt: row.expires_at.getTime(),
-    };
+    return publishedSession(row, this.clock());
   }
 
   /** Stores the caller's messages, all or none. */
@@ -349,7 +341,7 @@ export class MpcSessionService {
    * A session still OPEN past its deadline is over for every purpose; the sweeper records it.
    */
   private effectiveStatus(status: MpcSessionStatus, expiresAt: Date): MpcSessionStatus {
-    return status === 'OPEN' && this.clock().getTime() >= expiresAt.getTime() ? 'EXPIRED' : status;
+    return effectiveStatus(status, expiresAt, this.clock());
   }
 
   /**
@@ -388,6 +380,31 @@ export class MpcSessionService {
       .where('lease_expires_at', '>', this.clock())
       .execute();
   }
+}
+
+/** A session still OPEN past its deadline is over, whether or not the sweeper recorded it yet. */
+function effectiveStatus(status: MpcSessionStatus, expiresAt: Date, now: Date): MpcSessionStatus {
+  return status === 'OPEN' && now.getTime() >= expiresAt.getTime() ? 'EXPIRED' : status;
+}
+
+/** A session row as its parties see it: GET /cosigner/v1/sessions/{id}, and in a lease. */
+export function publishedSession(
+  row: {
+    id: string;
+    status: MpcSessionStatus;
+    signed_roster: string;
+    signed_authorization: string | null;
+    expires_at: Date;
+  },
+  now: Date,
+): SessionResponse {
+  return {
+    sessionId: row.id,
+    status: effectiveStatus(row.status, row.expires_at, now),
+    signedRoster: row.signed_roster,
+    ...(row.signed_authorization === null ? {} : { signedAuthorization: row.signed_authorization }),
+    expiresAt: row.expires_at.getTime(),
+  };
 }
 
 /** Strict base64: canonical (re-encodes to itself), non-empty and within the size bound. */

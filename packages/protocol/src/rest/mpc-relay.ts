@@ -49,38 +49,6 @@ export const KeyAlgorithmSchema = Type.Union([
 ]);
 export type KeyAlgorithm = Static<typeof KeyAlgorithmSchema>;
 
-/** A job leased to the calling co-signer. */
-export const LeasedJobSchema = Type.Object(
-  {
-    jobId: Type.String({ format: 'uuid' }),
-    type: JobTypeSchema,
-    /** Present the lease id with the result: only the lease holder may report. */
-    leaseId: Type.String({ format: 'uuid' }),
-    leaseExpiresAt: Type.Number({ description: 'Milliseconds since the epoch' }),
-    attempt: Type.Integer({ minimum: 1 }),
-    sessionId: SessionIdSchema,
-    workspaceId: Type.String({ format: 'uuid' }),
-    /** The API user whose share set this job makes (a cloud co-signer holds one per API user). */
-    apiKeyId: Type.String({ format: 'uuid' }),
-    algorithm: KeyAlgorithmSchema,
-    shareSetId: Type.String({ minLength: 1, maxLength: 128 }),
-    threshold: Type.Integer({ minimum: 2 }),
-  },
-  { additionalProperties: false },
-);
-export type LeasedJob = Static<typeof LeasedJobSchema>;
-
-export const WorkResponseSchema = Type.Object(
-  { jobs: Type.Array(LeasedJobSchema, { maxItems: 1 }) },
-  { additionalProperties: false },
-);
-export type WorkResponse = Static<typeof WorkResponseSchema>;
-
-export const SessionParamsSchema = Type.Object(
-  { sessionId: SessionIdSchema },
-  { additionalProperties: false },
-);
-
 export const SessionResponseSchema = Type.Object(
   {
     sessionId: SessionIdSchema,
@@ -105,6 +73,44 @@ export const SessionResponseSchema = Type.Object(
   { additionalProperties: false },
 );
 export type SessionResponse = Static<typeof SessionResponseSchema>;
+
+/** A job leased to the calling co-signer. */
+export const LeasedJobSchema = Type.Object(
+  {
+    jobId: Type.String({ format: 'uuid' }),
+    type: JobTypeSchema,
+    /** Present the lease id with the result: only the lease holder may report. */
+    leaseId: Type.String({ format: 'uuid' }),
+    leaseExpiresAt: Type.Number({ description: 'Milliseconds since the epoch' }),
+    attempt: Type.Integer({ minimum: 1 }),
+    sessionId: SessionIdSchema,
+    workspaceId: Type.String({ format: 'uuid' }),
+    /** The API user whose share set this job makes (a cloud co-signer holds one per API user). */
+    apiKeyId: Type.String({ format: 'uuid' }),
+    algorithm: KeyAlgorithmSchema,
+    shareSetId: Type.String({ minLength: 1, maxLength: 128 }),
+    threshold: Type.Integer({ minimum: 2 }),
+    /**
+     * The job's session as `GET /cosigner/v1/sessions/{sessionId}` answered at lease time, so the
+     * party need not ask; verified the same way (the roster against the pinned platform key and
+     * this job). Absent: ask.
+     */
+    session: Type.Optional(SessionResponseSchema),
+  },
+  { additionalProperties: false },
+);
+export type LeasedJob = Static<typeof LeasedJobSchema>;
+
+export const WorkResponseSchema = Type.Object(
+  { jobs: Type.Array(LeasedJobSchema, { maxItems: 1 }) },
+  { additionalProperties: false },
+);
+export type WorkResponse = Static<typeof WorkResponseSchema>;
+
+export const SessionParamsSchema = Type.Object(
+  { sessionId: SessionIdSchema },
+  { additionalProperties: false },
+);
 
 const RoundSchema = Type.Integer({ minimum: 1, maximum: 255 });
 const PartyIndexSchema = Type.Integer({ minimum: 1, maximum: 65535 });
