@@ -1,6 +1,7 @@
 // Named prepared statements on PGlite (src/db/pglite-statements.ts): the same answers as
 // PGlite.query, for values of every type the platform binds, and the same behaviour on errors,
 // in transactions and on a closed database.
+import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PGliteStatements } from '../src/db/pglite-statements.js';
@@ -56,6 +57,17 @@ describe('PGlite prepared statements', () => {
     ]);
     expect(conflict.affectedRows).toBe(0);
     expect(statements.size).toBe(4);
+  });
+
+  it('moves large bytes both ways unchanged (bound as they are, decoded natively)', async () => {
+    const body = randomBytes(300 * 1024);
+    await statements.run('insert into t (id, body) values ($1, $2)', [7, body]);
+    const select = 'select body from t where id = $1';
+    const mine = await statements.run<{ body: Uint8Array }>(select, [7]);
+    const theirs = await pglite.query<{ body: Uint8Array }>(select, [7]);
+    expect(mine.rows[0]!.body).toBeInstanceOf(Uint8Array);
+    expect(mine.rows[0]!.body).toEqual(theirs.rows[0]!.body);
+    expect(Buffer.from(mine.rows[0]!.body).equals(body)).toBe(true);
   });
 
   it('answers a failed statement with its PostgreSQL error, and the next one runs', async () => {
