@@ -185,6 +185,49 @@ describe('co-signer tokens', () => {
     });
   });
 
+  it('a clean stop holds until the co-signer polls for work again, not until any call', async () => {
+    const user = await createApiUser(p, 'tokens-signer-offline', 'SIGNER');
+    const c = await pairNewCosigner(p, admin, user.id);
+    const t = await rotate(c.refreshToken);
+    const bearer = { authorization: `Bearer ${t.accessToken}` };
+    const offlineAt = async (): Promise<Date | null> =>
+      (
+        await p.app.services.database.db
+          .selectFrom('cosigners')
+          .select('offline_at')
+          .where('id', '=', c.cosignerId)
+          .executeTakeFirstOrThrow()
+      ).offline_at;
+    const work = async (): Promise<void> => {
+      const res = await p.app.inject({
+        method: 'GET',
+        url: '/cosigner/v1/work?wait=0',
+        headers: bearer,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    await work();
+    expect(await offlineAt()).toBeNull();
+    const stopped = await p.app.inject({
+      method: 'POST',
+      url: '/cosigner/v1/offline',
+      headers: bearer,
+    });
+    expect(stopped.statusCode, stopped.body).toBe(200);
+    expect(stopped.json()).toEqual({ offline: true });
+    expect(await offlineAt()).toEqual(clock.now());
+    // `cosigner status` or `rename` while the daemon is stopped: still stopped.
+    await cosignerApiKeys(p, t.accessToken);
+    expect(await offlineAt()).toEqual(clock.now());
+    // The daemon is back: its first work poll ends the stop, however soon it comes.
+    clock.advance(1_000);
+    await work();
+    expect(await offlineAt()).toBeNull();
+    // Without a credential, nothing.
+    const anonymous = await p.app.inject({ method: 'POST', url: '/cosigner/v1/offline' });
+    expect(anonymous.statusCode).toBe(401);
+  });
+
   it('refused co-signer credentials are audited and bounded per address (review L2)', async () => {
     const from = '198.51.100.7';
     const attempt = (url: string, payload?: Record<string, unknown>) =>

@@ -151,6 +151,7 @@ async function runLocked(
         await delay(RETRY_DELAY_MS, stop.signal);
       },
     });
+    await announceOffline(ctx, log);
   } finally {
     signal.removeEventListener('abort', onAbort);
     identity.dispose();
@@ -170,6 +171,19 @@ async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promis
   } catch (error) {
     if (isCredentialRefusal(error)) throw error;
     log.warn('could not hand back earlier leases; they will expire', { error: describe(error) });
+  }
+}
+
+/**
+ * A clean stop, every job ended: the platform routes new work to other signers at once instead
+ * of until this co-signer's last poll ages out of its availability window (60 s). Best effort —
+ * the platform may be down, and the window still applies.
+ */
+async function announceOffline(ctx: JobContext, log: DaemonLog): Promise<void> {
+  try {
+    await ctx.client.offline(await ctx.accessToken());
+  } catch (error) {
+    log.warn('could not tell the platform this co-signer stops', { error: describe(error) });
   }
 }
 

@@ -17,6 +17,7 @@ import {
   PairingPollResponseSchema,
   PostMessagesResponseSchema,
   RecoverResponseSchema,
+  OfflineResponseSchema,
   ReleaseLeasesResponseSchema,
   SessionResponseSchema,
   TokenResponseSchema,
@@ -163,6 +164,12 @@ export class PlatformClient {
       accessToken,
     );
     return checked(ReleaseLeasesResponseSchema, body, 'leases').released;
+  }
+
+  /** Tells the platform this co-signer stops: no new work is routed to it until it polls again. */
+  async offline(accessToken: string): Promise<void> {
+    const { body } = await this.#call('POST', '/cosigner/v1/offline', undefined, accessToken);
+    checked(OfflineResponseSchema, body, 'offline');
   }
 
   /** Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. */

@@ -20,7 +20,10 @@ export class CosignerRepository {
 
   async insertCosigner(
     trx: Transaction<Database>,
-    row: Omit<CosignerRow, 'seq' | 'archived' | 'last_seen_at' | 'created_at' | 'cloud_slot'> & {
+    row: Omit<
+      CosignerRow,
+      'seq' | 'archived' | 'last_seen_at' | 'offline_at' | 'created_at' | 'cloud_slot'
+    > & {
       cloud_slot?: number | null;
     },
   ): Promise<void> {
@@ -111,6 +114,21 @@ export class CosignerRepository {
       .set({ last_seen_at: now })
       .where('id', '=', id)
       .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
+      .execute();
+  }
+
+  /** A clean stop: the co-signer is not available until it polls for work again. */
+  async markOffline(id: string, now: Date): Promise<void> {
+    await this.db.updateTable('cosigners').set({ offline_at: now }).where('id', '=', id).execute();
+  }
+
+  /** The co-signer polls for work: available again if it had stopped. */
+  async markServing(id: string): Promise<void> {
+    await this.db
+      .updateTable('cosigners')
+      .set({ offline_at: null })
+      .where('id', '=', id)
+      .where('offline_at', 'is not', null)
       .execute();
   }
 

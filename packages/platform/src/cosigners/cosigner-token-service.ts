@@ -70,6 +70,8 @@ export class CosignerTokenService {
    * trip even when it changes nothing; within the granularity it would not write anyway.
    */
   private readonly lastSeenWritten = new Map<string, number>();
+  /** When this instance last recorded each co-signer as serving work (clock ms). */
+  private readonly servingWritten = new Map<string, number>();
   /** Verified access tokens by hash, with when they were looked up (clock ms). */
   private readonly verifiedAccess = new Map<
     string,
@@ -228,6 +230,29 @@ export class CosignerTokenService {
       this.lastSeenWritten.set(token.cosignerId, now.getTime());
     }
     return { cosignerId: token.cosignerId, familyId: token.familyId };
+  }
+
+  /**
+   * A co-signer stopping cleanly: not available (mpc/share-sets.ts) until it polls for work
+   * again — a `cosigner status` or `rename` while its daemon is stopped does not count.
+   */
+  async markOffline(cosignerId: string): Promise<void> {
+    await this.cosigners.markOffline(cosignerId, this.clock());
+    this.servingWritten.delete(cosignerId);
+  }
+
+  /**
+   * A work poll: the co-signer serves work, so a clean stop it announced is over. Written at
+   * most once per LAST_SEEN_GRANULARITY_MS per instance, at once after a stop seen here; a
+   * daemon restarted behind another instance can thus look stopped for that long.
+   */
+  async markServing(cosignerId: string): Promise<void> {
+    const now = this.clock().getTime();
+    const written = this.servingWritten.get(cosignerId);
+    if (written !== undefined && now - written < LAST_SEEN_GRANULARITY_MS && now >= written) return;
+    await this.cosigners.markServing(cosignerId);
+    if (this.servingWritten.size >= MAX_REMEMBERED_ACCESS_TOKENS) this.servingWritten.clear();
+    this.servingWritten.set(cosignerId, now);
   }
 
   /**

@@ -107,6 +107,8 @@ export interface CosignersTable {
   version: string;
   archived: Generated<boolean>;
   last_seen_at: Timestamp | null;
+  /** Set by a clean stop (POST /cosigner/v1/offline), cleared when it polls for work again. */
+  offline_at: Timestamp | null;
   created_at: Generated<Date>;
 }
 

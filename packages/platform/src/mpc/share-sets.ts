@@ -4,7 +4,8 @@
  * paired to that co-signer, its destruction was never asked (share-set-destruction.ts: not even
  * if the same API user and co-signer are paired again) and every party is a live co-signer; a live share set is *available*
  * while its co-signer is seen polling (its `lastSeen`, written at most every 15 s by each
- * authenticated call while it long-polls every 25 s). Signing picks the first available signer,
+ * authenticated call while it long-polls every 25 s) and has not said it stopped (a daemon's
+ * clean stop, `POST /cosigner/v1/offline`, until it polls for work again). Signing picks the first available signer,
  * a reshare the first available existing signer as its third dealer; both fall back to the
  * others.
  */
@@ -75,6 +76,7 @@ export async function liveShareSets(
       's.signer_index',
       's.public_share_set',
       'c.last_seen_at',
+      'c.offline_at',
     ])
     .where('s.workspace_id', '=', workspaceId)
     .where('s.algorithm', '=', algorithm)
@@ -113,7 +115,11 @@ export async function liveShareSets(
       signerIndex: row.signer_index,
       publicShareSet: row.public_share_set,
       parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
-      available: seen !== undefined && now.getTime() - seen <= AVAILABLE_WITHIN_MS,
+      // A co-signer that said it stopped is not available until it polls for work again.
+      available:
+        row.offline_at === null &&
+        seen !== undefined &&
+        now.getTime() - seen <= AVAILABLE_WITHIN_MS,
     });
   }
   // Stable: pairing order within each group.

@@ -12,6 +12,7 @@ import {
   MessagesResponseSchema,
   PostMessagesRequestSchema,
   PostMessagesResponseSchema,
+  OfflineResponseSchema,
   ReleaseLeasesResponseSchema,
   SessionParamsSchema,
   SessionResponseSchema,
@@ -53,6 +54,8 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
       // The response's close: answered, or the co-signer hung up mid-wait.
       const hungUp = new AbortController();
       reply.raw.once('close', () => hungUp.abort());
+      // Polling for work ends a clean stop the co-signer announced (POST /cosigner/v1/offline).
+      await app.services.cosignerTokens.markServing(callerOf(request));
       const job = await cosignerJobs.next(
         callerOf(request),
         (request.query.wait ?? 0) * 1000,
@@ -75,6 +78,24 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => ({ released: await cosignerJobs.releaseLeases(callerOf(request)) }),
+  );
+
+  r.post(
+    '/cosigner/v1/offline',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary:
+          'The caller stops cleanly: no new work is routed to it until it polls for work again (a daemon stopping)',
+        response: { 200: OfflineResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      await app.services.cosignerTokens.markOffline(callerOf(request));
+      return { offline: true as const };
+    },
   );
 
   r.get(

@@ -262,6 +262,16 @@ export const ReleaseLeasesResponseSchema = Type.Object(
 );
 export type ReleaseLeasesResponse = Static<typeof ReleaseLeasesResponseSchema>;
 
+/**
+ * `POST /cosigner/v1/offline`: the caller stops cleanly; it is not available for new work until
+ * it polls for work again.
+ */
+export const OfflineResponseSchema = Type.Object(
+  { offline: Type.Literal(true) },
+  { additionalProperties: false },
+);
+export type OfflineResponse = Static<typeof OfflineResponseSchema>;
+
 export const JobResultResponseSchema = Type.Object(
   {
     jobId: Type.String(),
