@@ -35,6 +35,14 @@ describe('co-signer tokens', () => {
   let p: TestPlatform;
   let admin: TestApiUser;
   const signers: TestApiUser[] = [];
+  /** The audit entries of `action` about `subject`. */
+  const auditOf = (action: string, subject: string) =>
+    p.app.services.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'actor_id'])
+      .where('action', '=', action)
+      .where('subject', '=', subject)
+      .execute();
 
   beforeAll(async () => {
     p = await startTestPlatform({}, undefined, undefined, clock.now);
@@ -216,6 +224,16 @@ describe('co-signer tokens', () => {
     expect(stopped.statusCode, stopped.body).toBe(200);
     expect(stopped.json()).toEqual({ offline: true });
     expect(await offlineAt()).toEqual(clock.now());
+    // Said again (a token holder repeating it): still one stop, audited once.
+    const again = await p.app.inject({
+      method: 'POST',
+      url: '/cosigner/v1/offline',
+      headers: bearer,
+    });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(await auditOf('cosigner.offline', c.cosignerId)).toEqual([
+      { action: 'cosigner.offline', actor_id: c.cosignerId },
+    ]);
     // `cosigner status` or `rename` while the daemon is stopped: still stopped.
     await cosignerApiKeys(p, t.accessToken);
     expect(await offlineAt()).toEqual(clock.now());
@@ -288,13 +306,7 @@ describe('co-signer tokens', () => {
       });
       expect(res.json()).toMatchObject({ code: 1303 });
     }
-    const failed = await p.app.services.database.db
-      .selectFrom('audit_log')
-      .select('action')
-      .where('action', '=', 'cosigner.pairing_failed')
-      .where('subject', '=', user.id)
-      .execute();
-    expect(failed).toHaveLength(1);
+    expect(await auditOf('cosigner.pairing_failed', user.id)).toHaveLength(1);
   });
 
   it('a token family ends 90 days after it started, however often it rotates; spent tokens past expiry are purged (review L4)', async () => {

@@ -42,6 +42,8 @@ import { KeyedSlots } from './slots.js';
 const WORK_WAIT_SECONDS = 25;
 /** Pause after a failed poll (platform down), milliseconds. */
 const RETRY_DELAY_MS = 2_000;
+/** How long a stopping daemon waits for the platform to take its offline announcement. */
+const OFFLINE_TIMEOUT_MS = 3_000;
 /**
  * Polls open at once while slots are free. Two keep a burst of jobs leasing without a gap (one
  * poll answers while the next is already asked); more would only multiply idle long polls, each
@@ -181,7 +183,8 @@ async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promis
  */
 async function announceOffline(ctx: JobContext, log: DaemonLog): Promise<void> {
   try {
-    await ctx.client.offline(await ctx.accessToken());
+    // Short: a stop must not hang on a slow platform (a supervisor's grace period is brief).
+    await ctx.client.offline(await ctx.accessToken(), AbortSignal.timeout(OFFLINE_TIMEOUT_MS));
   } catch (error) {
     log.warn('could not tell the platform this co-signer stops', { error: describe(error) });
   }

@@ -167,8 +167,15 @@ export class PlatformClient {
   }
 
   /** Tells the platform this co-signer stops: no new work is routed to it until it polls again. */
-  async offline(accessToken: string): Promise<void> {
-    const { body } = await this.#call('POST', '/cosigner/v1/offline', undefined, accessToken);
+  async offline(accessToken: string, signal?: AbortSignal): Promise<void> {
+    const { body } = await this.#call(
+      'POST',
+      '/cosigner/v1/offline',
+      undefined,
+      accessToken,
+      0,
+      signal,
+    );
     checked(OfflineResponseSchema, body, 'offline');
   }
 

@@ -117,18 +117,30 @@ export class CosignerRepository {
       .execute();
   }
 
-  /** A clean stop: the co-signer is not available until it polls for work again. */
-  async markOffline(id: string, now: Date): Promise<void> {
-    await this.db.updateTable('cosigners').set({ offline_at: now }).where('id', '=', id).execute();
+  /**
+   * A clean stop: the co-signer is not available for signing until it polls for work again.
+   * True if it was not stopped already (the caller audits the change, once).
+   */
+  async markOffline(id: string, now: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('cosigners')
+      .set({ offline_at: now })
+      .where('id', '=', id)
+      .where('offline_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
-  /** The co-signer polls for work: available again if it had stopped. */
-  async markServing(id: string): Promise<void> {
+  /**
+   * The co-signer polls for work: available again if it had stopped before the poll arrived (a
+   * poll sent just before a stop and handled after it leaves the stop in place).
+   */
+  async markServing(id: string, arrivedAt: Date): Promise<void> {
     await this.db
       .updateTable('cosigners')
       .set({ offline_at: null })
       .where('id', '=', id)
-      .where('offline_at', 'is not', null)
+      .where('offline_at', '<', arrivedAt)
       .execute();
   }
 

@@ -70,8 +70,6 @@ export class CosignerTokenService {
    * trip even when it changes nothing; within the granularity it would not write anyway.
    */
   private readonly lastSeenWritten = new Map<string, number>();
-  /** When this instance last recorded each co-signer as serving work (clock ms). */
-  private readonly servingWritten = new Map<string, number>();
   /** Verified access tokens by hash, with when they were looked up (clock ms). */
   private readonly verifiedAccess = new Map<
     string,
@@ -237,22 +235,28 @@ export class CosignerTokenService {
    * again — a `cosigner status` or `rename` while its daemon is stopped does not count.
    */
   async markOffline(cosignerId: string): Promise<void> {
-    await this.cosigners.markOffline(cosignerId, this.clock());
-    this.servingWritten.delete(cosignerId);
+    const now = this.clock();
+    if (await this.cosigners.markOffline(cosignerId, now)) {
+      // Audited once per stop: a token holder who repeats it leaves one entry, not a flood.
+      const row = await this.cosigners.findById(cosignerId);
+      await this.audit.append({
+        workspaceId: row?.workspace_id ?? null,
+        actorKind: 'cosigner',
+        actorId: cosignerId,
+        action: 'cosigner.offline',
+        subject: cosignerId,
+        details: { at: now.toISOString() },
+      });
+    }
   }
 
   /**
-   * A work poll: the co-signer serves work, so a clean stop it announced is over. Written at
-   * most once per LAST_SEEN_GRANULARITY_MS per instance, at once after a stop seen here; a
-   * daemon restarted behind another instance can thus look stopped for that long.
+   * A work poll, called as it arrives: the co-signer serves work, so a clean stop it announced
+   * before is over. One conditional update per poll (a primary-key lookup): polls come about
+   * once per job, or every 25 s when idle.
    */
   async markServing(cosignerId: string): Promise<void> {
-    const now = this.clock().getTime();
-    const written = this.servingWritten.get(cosignerId);
-    if (written !== undefined && now - written < LAST_SEEN_GRANULARITY_MS && now >= written) return;
-    await this.cosigners.markServing(cosignerId);
-    if (this.servingWritten.size >= MAX_REMEMBERED_ACCESS_TOKENS) this.servingWritten.clear();
-    this.servingWritten.set(cosignerId, now);
+    await this.cosigners.markServing(cosignerId, this.clock());
   }
 
   /**

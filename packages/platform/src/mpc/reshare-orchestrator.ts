@@ -96,7 +96,9 @@ export class ReshareOrchestrator {
         .executeTakeFirst();
       // No root key yet: KEYGEN makes the first share set; its end calls this again.
       if (!root) continue;
-      const holders = await liveShareSets(trx, workspaceId, algorithm, this.clock());
+      const holders = await liveShareSets(trx, workspaceId, algorithm, this.clock(), {
+        honourStops: false,
+      });
       for (const signer of signers) {
         const has = holders.some(
           (h) => h.apiUserId === signer.api_user_id && h.cosignerId === signer.cosigner_id,

@@ -4,8 +4,9 @@
  * paired to that co-signer, its destruction was never asked (share-set-destruction.ts: not even
  * if the same API user and co-signer are paired again) and every party is a live co-signer; a live share set is *available*
  * while its co-signer is seen polling (its `lastSeen`, written at most every 15 s by each
- * authenticated call while it long-polls every 25 s) and has not said it stopped (a daemon's
- * clean stop, `POST /cosigner/v1/offline`, until it polls for work again). Signing picks the first available signer,
+ * authenticated call while it long-polls every 25 s) and — for signing — has not said it stopped
+ * (a daemon's clean stop, `POST /cosigner/v1/offline`, until it polls for work again). Signing
+ * picks the first available signer,
  * a reshare the first available existing signer as its third dealer; both fall back to the
  * others.
  */
@@ -55,6 +56,12 @@ export async function liveShareSets(
   workspaceId: string,
   algorithm: string,
   now: Date,
+  /**
+   * Whether a co-signer's announced clean stop makes it unavailable: yes for signing (another
+   * signer signs at once), no for choosing a reshare's dealer — a dealer's refusal is final for
+   * the pairing, so a quick restart of the preferred guard must not hand its choice to another.
+   */
+  { honourStops }: { honourStops: boolean },
 ): Promise<LiveShareSet[]> {
   const rows = await trx
     .selectFrom('share_sets as s')
@@ -117,7 +124,7 @@ export async function liveShareSets(
       parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
       // A co-signer that said it stopped is not available until it polls for work again.
       available:
-        row.offline_at === null &&
+        (!honourStops || row.offline_at === null) &&
         seen !== undefined &&
         now.getTime() - seen <= AVAILABLE_WITHIN_MS,
     });
@@ -166,7 +173,8 @@ export async function rootKeysHeldOnlyBy(
     .execute();
   const lost: string[] = [];
   for (const { algorithm } of roots) {
-    const live = await liveShareSets(trx, workspaceId, algorithm, now);
+    // Availability plays no part here: every live share set counts.
+    const live = await liveShareSets(trx, workspaceId, algorithm, now, { honourStops: false });
     const mine = (s: LiveShareSet) =>
       s.apiUserId === pairing.apiUserId && s.cosignerId === pairing.cosignerId;
     if (live.length > 0 && live.every(mine)) lost.push(algorithm);

@@ -265,7 +265,9 @@ export class SigningOrchestrator {
     workspaceId: string,
     algorithm: KeyAlgorithm,
   ): Promise<SignerShareSet | undefined> {
-    const [first] = await liveShareSets(trx, workspaceId, algorithm, this.clock());
+    const [first] = await liveShareSets(trx, workspaceId, algorithm, this.clock(), {
+      honourStops: true,
+    });
     return (
       first && { shareSetId: first.shareSetId, apiUserId: first.apiUserId, parties: first.parties }
     );
