@@ -111,6 +111,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       // forges an Owner's approval protects nothing here, and a second signer paired to dev
       // (to try high availability) would otherwise never get its share sets.
       approvePairingsWithoutHandler: c.mode === 'api',
+      // The platform in this process stops with them: nobody is left to route work elsewhere,
+      // and the announcement's keep-alive connection would hold the server's close (72 s).
+      announceStop: false,
       signal: abort.signal,
       log: daemonLog(c.name, options.log),
     }),

@@ -79,6 +79,11 @@ export interface DaemonOptions {
   readonly sandbox?: boolean;
   /** See JobContext: deal later signers' reshares without a Callback Handler (default false). */
   readonly approvePairingsWithoutHandler?: boolean;
+  /**
+   * Tell the platform on a clean stop (`POST /cosigner/v1/offline`; default true). `countersign
+   * dev` runs its co-signers beside the platform in one process, which stops with them.
+   */
+  readonly announceStop?: boolean;
 }
 
 /** Runs until `signal` aborts; throws at once if another daemon holds the store. */
@@ -103,7 +108,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 }
 
 async function runLocked(
-  { store, signal, log, sandbox = false, approvePairingsWithoutHandler = false }: DaemonOptions,
+  {
+    store,
+    signal,
+    log,
+    sandbox = false,
+    approvePairingsWithoutHandler = false,
+    announceStop = true,
+  }: DaemonOptions,
   mode: 'api' | 'cloud',
   concurrency: number,
 ): Promise<void> {
@@ -153,7 +165,7 @@ async function runLocked(
         await delay(RETRY_DELAY_MS, stop.signal);
       },
     });
-    await announceOffline(ctx, log);
+    if (announceStop) await announceOffline(ctx, log);
   } finally {
     signal.removeEventListener('abort', onAbort);
     identity.dispose();
