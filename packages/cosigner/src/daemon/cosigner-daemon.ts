@@ -189,9 +189,9 @@ async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promis
 }
 
 /**
- * A clean stop, every job ended: the platform routes new work to other signers at once instead
- * of until this co-signer's last poll ages out of its availability window (60 s). Best effort —
- * the platform may be down, and the window still applies.
+ * A clean stop, every job ended: the platform routes new signing to the workspace's other
+ * signers at once instead of after this co-signer's last poll ages out of its availability
+ * window (60 s). Best effort — the platform may be down, and the window still applies.
  */
 async function announceOffline(ctx: JobContext, log: DaemonLog): Promise<void> {
   try {
