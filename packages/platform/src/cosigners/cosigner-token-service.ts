@@ -33,8 +33,8 @@ const LAST_SEEN_GRANULARITY_MS = 15_000;
 /**
  * How long this instance answers a verified access token from memory: every relay call of a
  * signing is authenticated, and the lookup was its most frequent query. A revocation made here
- * clears the memory as it starts and again once committed (forgetVerifiedAccessTokens); one
- * made by another instance takes effect here within this time. Expiry is checked on every call.
+ * clears the memory once committed (forgetVerifiedAccessTokens); one made by another instance
+ * takes effect here within this time. Expiry is checked on every call.
  */
 const ACCESS_TOKEN_MEMORY_MS = 1_000;
 /** Access tokens kept in memory at most; past this they are forgotten and looked up again. */
@@ -312,7 +312,6 @@ export class CosignerTokenService {
     reason: string,
     now: Date,
   ): Promise<number> {
-    this.verifiedAccess.clear();
     const revoked = await trx
       .updateTable('cosigner_token_families')
       .set({ revoked_at: now, revoked_reason: reason })
@@ -329,7 +328,6 @@ export class CosignerTokenService {
     reason: string,
     now: Date,
   ): Promise<void> {
-    this.verifiedAccess.clear();
     await trx
       .updateTable('cosigner_token_families')
       .set({ revoked_at: now, revoked_reason: reason })
