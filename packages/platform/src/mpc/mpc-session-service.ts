@@ -277,7 +277,7 @@ export class MpcSessionService {
     const me = await this.seatOf(sessionId, cosignerId);
     const renew = this.renewalDue(sessionId, cosignerId);
     if (renew !== undefined) {
-      await this.db.transaction().execute((trx) => this.renewLeases(trx, sessionId, cosignerId));
+      await this.renewLeases(this.db, sessionId, cosignerId);
       this.leaseRenewed(sessionId, cosignerId, renew);
     }
     const fetch = async (): Promise<MessagesResponse | undefined> => {
@@ -367,7 +367,8 @@ export class MpcSessionService {
 
   /** A party working on the session keeps its job's lease alive (docs/mpc-relay.md). */
   private async renewLeases(
-    trx: Transaction<Database>,
+    /** The post's transaction, or the database for a read's single statement. */
+    trx: Kysely<Database>,
     sessionId: string,
     cosignerId: string,
   ): Promise<void> {
