@@ -88,7 +88,7 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         tags,
         security,
         summary:
-          'The caller stops cleanly: no new work is routed to it until it polls for work again (a daemon stopping)',
+          'The caller stops cleanly: new signing goes to other signers until it polls for work again (a daemon stopping)',
         response: { 200: OfflineResponseSchema, ...errors },
       },
     },
