@@ -1,5 +1,5 @@
 // The signing authorization as a co-signer checks it: the canonical bytes the platform signs
-// (countersign/signing-authorization/v1), verified against the pinned key and the job, with
+// (countersign/signing-authorization/v2), verified against the pinned key and the job, with
 // every altered byte, other key, other session, share set or algorithm, and expiry refused.
 import {
   decodeSignedSigningAuthorization,
@@ -98,5 +98,49 @@ describe('signing authorization', () => {
         content: new Uint8Array(32),
       }),
     ).not.toThrow();
+  });
+
+  it('names a pooled presignature for ECDSA only; the name is signed like every other field', () => {
+    const ecdsa: SigningAuthorization = {
+      ...authorization,
+      algorithm: 'ECDSA_SECP256K1',
+      content: new Uint8Array(32).fill(7),
+      presignSessionId: Buffer.from('cd'.repeat(32), 'hex'),
+    };
+    const ecdsaJob = { ...job, algorithm: 'ECDSA_SECP256K1' } as LeasedJob;
+    const verified = verifySigningAuthorization(signed(ecdsa), ecdsaJob, platformKey, now);
+    expect(Buffer.from(verified.presignSessionId!).toString('hex')).toBe('cd'.repeat(32));
+    // Without one, the field is absent (presign in the session), not empty.
+    const inline: SigningAuthorization = {
+      ...authorization,
+      algorithm: ecdsa.algorithm,
+      content: ecdsa.content,
+    };
+    expect(
+      verifySigningAuthorization(signed(inline), ecdsaJob, platformKey, now).presignSessionId,
+    ).toBeUndefined();
+    // Stripping or swapping the name breaks the platform's signature.
+    const bytes = Buffer.from(signed(ecdsa), 'base64');
+    const stripped = Buffer.concat([bytes.subarray(0, bytes.length - 64 - 33), Buffer.of(0)]);
+    expect(() =>
+      verifySigningAuthorization(
+        Buffer.concat([stripped, bytes.subarray(bytes.length - 64)]).toString('base64'),
+        ecdsaJob,
+        platformKey,
+        now,
+      ),
+    ).toThrow(/does not verify/);
+    for (const presignSessionId of [new Uint8Array(15), new Uint8Array(65)])
+      expect(() => encodeSigningAuthorization({ ...ecdsa, presignSessionId })).toThrow(
+        /presignSessionId/,
+      );
+    expect(() =>
+      encodeSigningAuthorization({ ...authorization, presignSessionId: new Uint8Array(32) }),
+    ).toThrow(/presignSessionId/);
+    // An EdDSA authorization that names one does not decode.
+    const eddsaBytes = Buffer.from(encodeSigningAuthorization(authorization));
+    eddsaBytes[eddsaBytes.length - 1] = 32;
+    const forged = Buffer.concat([eddsaBytes, new Uint8Array(32), new Uint8Array(64)]);
+    expect(() => decodeSignedSigningAuthorization(forged)).toThrow(/presignSessionId/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The co-signer's side of the signing authorization (ARCHITECTURE §4 steps 3–4,
- * `countersign/signing-authorization/v1` in @countersign/protocol): strict decoding, the Ed25519
+ * `countersign/signing-authorization/v2` in @countersign/protocol): strict decoding, the Ed25519
  * signature against the platform key pinned at pairing (RFC 8032, strict: not ZIP-215), then
  * the job's own facts — same session, share set and algorithm, not expired. What is signed is
  * read from the verified bytes only.

@@ -34,10 +34,13 @@ export const WaitQuerySchema = Type.Object(
 /**
  * DESTROY: a Cloud Co-signer destroys its share of a share set whose pairing ended (the
  * session's signed destroy authorization names it); it runs no MPC and sends no message.
+ * PRESIGN (ECDSA): the parties make one presignature ahead of time and keep it in their pools
+ * until a SIGN session's authorization names it.
  */
 export const JobTypeSchema = Type.Union([
   Type.Literal('KEYGEN'),
   Type.Literal('RESHARE'),
+  Type.Literal('PRESIGN'),
   Type.Literal('SIGN'),
   Type.Literal('DESTROY'),
 ]);
@@ -61,7 +64,7 @@ export const SessionResponseSchema = Type.Object(
     /** `roster ‖ Ed25519 signature` (countersign/roster/v1), base64. Verify before use. */
     signedRoster: Base64Schema(64 * 1024),
     /**
-     * SIGN sessions: `authorization ‖ Ed25519 signature` (countersign/signing-authorization/v1),
+     * SIGN sessions: `authorization ‖ Ed25519 signature` (countersign/signing-authorization/v2),
      * base64 — what the platform authorizes this session to sign; RESHARE sessions: the same
      * shape of countersign/reshare-authorization/v1 — who re-deals which share set to whom, and
      * the pairing that authorized it; DESTROY sessions: countersign/destroy-authorization/v1 —
@@ -219,12 +222,27 @@ export const DestroyResultSchema = Type.Object(
 );
 export type DestroyResult = Static<typeof DestroyResultSchema>;
 
+/**
+ * PRESIGN output: the id under which the party pooled its presignature (the mpc package's
+ * `presignatureId`, hex) — equal for every party of the session.
+ */
+export const PresignResultSchema = Type.Object(
+  { presignatureId: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+  { additionalProperties: false },
+);
+export type PresignResult = Static<typeof PresignResultSchema>;
+
 export const JobResultRequestSchema = Type.Union([
   Type.Object(
     {
       leaseId: Type.String({ format: 'uuid' }),
       status: Type.Literal('DONE'),
-      result: Type.Union([KeygenResultSchema, SignResultSchema, DestroyResultSchema]),
+      result: Type.Union([
+        KeygenResultSchema,
+        SignResultSchema,
+        DestroyResultSchema,
+        PresignResultSchema,
+      ]),
     },
     { additionalProperties: false },
   ),
@@ -242,11 +260,14 @@ export const JobResultRequestSchema = Type.Union([
        * (RESHARE, the existing signer's API co-signer): no Callback Handler guards the old
        * signer's API key and its operator did not opt in to dealing without one (reshare review
        * H1); like a handler's REJECT or IGNORE, it ends the pairing's reshare attempts.
+       * PRESIGNATURE_MISSING (SIGN, any co-signer): the pooled presignature the authorization
+       * names is not in this party's store (a restored backup, a trimmed pool); an ordinary
+       * failure — a fresh session follows — after which the platform drops that pool.
        */
       subStatus: Type.Optional(
         Type.String({
           pattern:
-            '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60}|SIGNATURE_MAY_EXIST|PAIRING_NOT_GUARDED)$',
+            '^(REJECTED_BY_CALLBACK|IGNORED_BY_CALLBACK|CALLBACK_[A-Z0-9_]{1,60}|SIGNATURE_MAY_EXIST|PAIRING_NOT_GUARDED|PRESIGNATURE_MISSING)$',
         }),
       ),
     },

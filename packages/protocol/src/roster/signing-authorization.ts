@@ -5,13 +5,15 @@
  * content and derivation path decoded from these bytes — never a field beside them.
  *
  * One SIGN session signs one message of a transaction; a transaction of n messages runs n
- * sessions, each with its own authorization naming the message's position.
+ * sessions, each with its own authorization naming the message's position. An ECDSA session may
+ * name a pooled presignature — the PRESIGN session that made it, ahead of time, among the same
+ * parties — which each party spends instead of presigning in this session (ARCHITECTURE §3).
  *
- * Canonical encoding, version 1 (integers big-endian; the signature covers exactly these bytes,
+ * Canonical encoding, version 2 (integers big-endian; the signature covers exactly these bytes,
  * which begin with the domain tag):
  *
  * ```
- * authorization = u8 len ‖ "countersign/signing-authorization/v1"
+ * authorization = u8 len ‖ "countersign/signing-authorization/v2"
  *               | u8 len ‖ sessionId        (16..64 bytes, the SIGN session's MPC sid)
  *               | u8 len ‖ shareSetId       (ASCII [A-Za-z0-9._:-], 1..128)
  *               | u8 len ‖ algorithm        (ECDSA_SECP256K1 | EDDSA_ED25519)
@@ -21,6 +23,8 @@
  *               | depth × u32 index         (each < 2^31: non-hardened only)
  *               | u32 len ‖ content         (ECDSA: the 32-byte digest; EdDSA: 1..65536 bytes)
  *               | u64 expiresAt             (milliseconds since the Unix epoch)
+ *               | u8 len ‖ presignSessionId (0: presign in this session; else 16..64 bytes, the
+ *                                            PRESIGN session's sid — ECDSA only)
  * signed        = authorization ‖ signature (64)
  * ```
  * @module
@@ -28,7 +32,7 @@
 import { CanonicalReader, pushUint } from './canonical-reader.js';
 import { ROSTER_ID_PATTERN, ROSTER_SIGNATURE_LENGTH } from './roster-encoding.js';
 
-export const SIGNING_AUTHORIZATION_DOMAIN_TAG = 'countersign/signing-authorization/v1';
+export const SIGNING_AUTHORIZATION_DOMAIN_TAG = 'countersign/signing-authorization/v2';
 export const SIGNING_MAX_PATH_DEPTH = 16;
 /** Largest EdDSA message one authorization carries. */
 export const SIGNING_MAX_CONTENT_LENGTH = 64 * 1024;
@@ -52,6 +56,11 @@ export interface SigningAuthorization {
   readonly content: Uint8Array;
   /** Milliseconds since the Unix epoch. */
   readonly expiresAt: number;
+  /**
+   * ECDSA: the PRESIGN session whose presignature this session spends (its MPC sid); absent:
+   * the parties presign in this session first.
+   */
+  readonly presignSessionId?: Uint8Array;
 }
 
 export interface SignedSigningAuthorization {
@@ -117,6 +126,15 @@ export function encodeSigningAuthorization(a: SigningAuthorization): Uint8Array 
   if (!(a.content instanceof Uint8Array) || !contentLengthOk(a.algorithm, a.content.length))
     bad('content');
   if (!Number.isSafeInteger(a.expiresAt) || a.expiresAt < 0) bad('expiresAt');
+  const presign = a.presignSessionId;
+  if (
+    presign !== undefined &&
+    (!(presign instanceof Uint8Array) ||
+      a.algorithm !== 'ECDSA_SECP256K1' ||
+      presign.length < 16 ||
+      presign.length > 64)
+  )
+    bad('presignSessionId');
   const head: number[] = [];
   const bytes8 = (b: Uint8Array): void => {
     head.push(b.length, ...b);
@@ -132,6 +150,7 @@ export function encodeSigningAuthorization(a: SigningAuthorization): Uint8Array 
   pushUint(head, a.content.length, 4);
   const tail: number[] = [];
   pushUint(tail, a.expiresAt, 8);
+  tail.push(presign?.length ?? 0, ...(presign ?? []));
   const out = new Uint8Array(head.length + a.content.length + tail.length);
   out.set(head, 0);
   out.set(a.content, head.length);
@@ -162,6 +181,13 @@ export function decodeSignedSigningAuthorization(bytes: Uint8Array): SignedSigni
   if (!contentLengthOk(algorithm, length)) r.fail('content length');
   const content = r.take(length);
   const expiresAt = r.u64();
+  const presignLength = r.u8();
+  if (
+    presignLength !== 0 &&
+    (algorithm !== 'ECDSA_SECP256K1' || presignLength < 16 || presignLength > 64)
+  )
+    r.fail('presignSessionId');
+  const presignSessionId = presignLength === 0 ? undefined : r.take(presignLength);
   const signedBytes = bytes.slice(0, r.position);
   const signature = r.take(ROSTER_SIGNATURE_LENGTH);
   r.end();
@@ -175,6 +201,7 @@ export function decodeSignedSigningAuthorization(bytes: Uint8Array): SignedSigni
       derivationPath,
       content,
       expiresAt,
+      ...(presignSessionId === undefined ? {} : { presignSessionId }),
     },
     signedBytes,
     signature,
