@@ -28,6 +28,7 @@ import type { Database } from './db/schema.js';
 import { PlatformAuthorizationKey } from './mpc/authorization-key.js';
 import { CosignerJobService } from './mpc/cosigner-job-service.js';
 import { KeygenOrchestrator } from './mpc/keygen-orchestrator.js';
+import { PresignaturePool } from './mpc/presignature-pool.js';
 import { ReshareOrchestrator } from './mpc/reshare-orchestrator.js';
 import { ShareSetDestruction } from './mpc/share-set-destruction.js';
 import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
@@ -64,6 +65,8 @@ export interface PlatformServices {
   reshare: ReshareOrchestrator;
   /** The cloud co-signers' shares of an ended pairing's share sets (DESTROY jobs). */
   destruction: ShareSetDestruction;
+  /** The ECDSA presignature pool's bookkeeping (no presignature material). */
+  presignatures: PresignaturePool;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
   /** The configured assets and networks (read once, at start). */
@@ -86,6 +89,11 @@ export interface RelayOptions {
    * 32 by default) until its sessions expire.
    */
   cloudLeasesPerWorkspace: number;
+  /**
+   * ECDSA presignatures kept ready per signing share set (mpc/presignature-pool.ts), made or in
+   * the making; 0: every signature presigns in its own session.
+   */
+  presignaturePoolSize: number;
 }
 
 export const defaultRelayOptions: RelayOptions = {
@@ -93,6 +101,7 @@ export const defaultRelayOptions: RelayOptions = {
   recheckMs: 1_000,
   sessionTtlMs: 10 * 60_000,
   cloudLeasesPerWorkspace: 16,
+  presignaturePoolSize: 8,
 };
 
 export function createServices(
@@ -147,14 +156,32 @@ export function createServices(
   // A sandbox workspace's signer is paired to the communal test co-signer once it is ready.
   const sandboxPairing = new SandboxPairing(cosignerRepository, audit, ensureShareSets);
   apiUsers.whenReady((trx, apiUserId) => sandboxPairing.pairSigner(trx, apiUserId));
-  const signing = new SigningOrchestrator(mpcSessions, audit, clock, relay.sessionTtlMs);
+  const presignatures = new PresignaturePool(
+    mpcSessions,
+    audit,
+    clock,
+    relay.sessionTtlMs,
+    relay.presignaturePoolSize,
+  );
+  const signing = new SigningOrchestrator(
+    mpcSessions,
+    audit,
+    clock,
+    relay.sessionTtlMs,
+    presignatures,
+  );
   cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
     await keygen.sessionEnded(trx, sessionId, status);
     await reshare.sessionEnded(trx, sessionId, status, refusal);
     await signing.sessionEnded(trx, sessionId, status, refusal);
     await destruction.sessionEnded(trx, sessionId, status);
+    // Last: a new key's share set is recorded by now.
+    await presignatures.sessionEnded(trx, sessionId, status);
   });
-  cosignerJobs.whenJobEnds((trx, job) => destruction.jobEnded(trx, job));
+  cosignerJobs.whenJobEnds(async (trx, job) => {
+    await destruction.jobEnded(trx, job);
+    await presignatures.jobEnded(trx, job);
+  });
   return {
     database,
     audit,
@@ -212,6 +239,7 @@ export function createServices(
       audit,
       clock,
     ),
+    presignatures,
     transactions: new TransactionService(db, signing, mpcSessions, assets, audit, clock),
     assets,
     vaults: new VaultService(db, new VaultRepository(db), assets, audit, clock),

@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010-sandbox-workspaces.js';
 import * as m0011 from './migrations/0011-share-set-destruction.js';
 import * as m0012 from './migrations/0012-reshare-refusals.js';
 import * as m0013 from './migrations/0013-cosigner-offline.js';
+import * as m0014 from './migrations/0014-presignature-pool.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011-share-set-destruction': m0011,
   '0012-reshare-refusals': m0012,
   '0013-cosigner-offline': m0013,
+  '0014-presignature-pool': m0014,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -203,6 +203,7 @@ export interface Database {
   mpc_session_parties: MpcSessionPartiesTable;
   mpc_messages: MpcMessagesTable;
   cosigner_jobs: CosignerJobsTable;
+  presignatures: PresignaturesTable;
   root_keys: RootKeysTable;
   share_sets: ShareSetsTable;
   transactions: TransactionsTable;
@@ -238,7 +239,7 @@ export interface MpcSessionsTable {
   threshold: number;
   /** base64 of `roster ‖ signature`. */
   signed_roster: string;
-  /** SIGN only: base64 of `authorization ‖ signature` (countersign/signing-authorization/v1). */
+  /** SIGN only: base64 of `authorization ‖ signature` (countersign/signing-authorization/v2). */
   signed_authorization: string | null;
   /** RESHARE only: the existing signer whose share set the session re-deals. */
   dealer_api_user_id: Generated<string | null>;
@@ -276,7 +277,7 @@ export type CosignerJobStatus = 'PENDING' | 'LEASED' | 'DONE' | 'FAILED';
 export interface CosignerJobsTable {
   id: string;
   cosigner_id: string;
-  type: 'KEYGEN' | 'RESHARE' | 'SIGN' | 'DESTROY';
+  type: 'KEYGEN' | 'RESHARE' | 'PRESIGN' | 'SIGN' | 'DESTROY';
   session_id: string;
   status: CosignerJobStatus;
   lease_id: string | null;
@@ -286,6 +287,19 @@ export interface CosignerJobsTable {
   failure_reason: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export type PresignatureStatus = 'MAKING' | 'READY' | 'TAKEN' | 'DISCARDED';
+
+/** One pooled ECDSA presignature, by the PRESIGN session that makes it (migration 0014). */
+export interface PresignaturesTable {
+  session_id: string;
+  workspace_id: string;
+  share_set_id: string;
+  status: PresignatureStatus;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  taken_by_session_id: string | null;
 }
 
 export interface RootKeysTable {

@@ -62,6 +62,8 @@ export interface EndedJob {
   result?: unknown;
   /** FAILED: why. */
   reason?: string;
+  /** FAILED by the party's own report: the sub-status it named, if any. */
+  subStatus?: string;
 }
 
 /** Called in the deciding transaction when one job ends, before its session may end. */
@@ -78,6 +80,7 @@ const INDEPENDENT_PURPOSES: readonly string[] = ['DESTROY'];
 function resultFits(type: JobType, result: object): boolean {
   if (type === 'SIGN') return 'signature' in result;
   if (type === 'DESTROY') return 'destroyedShareSetId' in result;
+  if (type === 'PRESIGN') return 'presignatureId' in result;
   return 'publicKey' in result;
 }
 
@@ -101,6 +104,8 @@ const MAX_SERVING_REMEMBERED = 4096;
 
 /** A party already released a signature share for the message (review M1). */
 export const SIGNATURE_MAY_EXIST = 'SIGNATURE_MAY_EXIST';
+/** A party does not hold the pooled presignature a SIGN session named. */
+export const PRESIGNATURE_MISSING = 'PRESIGNATURE_MISSING';
 
 export class CosignerJobService {
   private onSessionEnd: SessionEndHandler | undefined;
@@ -351,12 +356,14 @@ export class CosignerJobService {
       if (body.status === 'FAILED') {
         // A released share is a fact about any party; a callback decision only the API
         // co-signer's (cloud co-signers have no handler).
+        // A missing pooled presignature is neither: an ordinary failure (presignature-pool.ts).
         const refusal =
           body.subStatus !== undefined &&
+          body.subStatus !== PRESIGNATURE_MISSING &&
           (body.subStatus === SIGNATURE_MAY_EXIST || (await this.isApiCosigner(trx, cosignerId)))
             ? { subStatus: body.subStatus, detail: body.reason, cosignerId }
             : undefined;
-        await this.failJob(trx, job.id, job.session_id, body.reason, refusal);
+        await this.failJob(trx, job.id, job.session_id, body.reason, refusal, body.subStatus);
         return { sessionId: job.session_id, status: 'FAILED' as const };
       }
       await trx
@@ -389,6 +396,8 @@ export class CosignerJobService {
     sessionId: string,
     reason: string,
     refusal?: PartyRefusal,
+    /** The sub-status the party's report named, for the job-end handler. */
+    subStatus?: string,
   ): Promise<void> {
     const now = this.clock();
     const job = await trx
@@ -404,6 +413,7 @@ export class CosignerJobService {
       cosignerId: job.cosigner_id,
       status: 'FAILED',
       reason,
+      ...(subStatus === undefined ? {} : { subStatus }),
     });
     const session = await trx
       .selectFrom('mpc_sessions')

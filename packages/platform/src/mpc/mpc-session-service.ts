@@ -51,7 +51,7 @@ export interface NewSession {
   ttlMs: number;
   /**
    * SIGN sessions: the canonical signing authorization for this session's sid and deadline
-   * (countersign/signing-authorization/v1); RESHARE sessions: the reshare authorization
+   * (countersign/signing-authorization/v2); RESHARE sessions: the reshare authorization
    * (countersign/reshare-authorization/v1); DESTROY sessions: the destroy authorization
    * (countersign/destroy-authorization/v1). The platform signs it with its authorization key.
    */
@@ -62,8 +62,7 @@ export interface NewSession {
 
 /** The job each party of a session gets: the session's purpose, for the purposes that run. */
 function jobTypeOf(purpose: RosterPurpose): JobType {
-  if (purpose === 'KEYGEN' || purpose === 'RESHARE' || purpose === 'SIGN' || purpose === 'DESTROY')
-    return purpose;
+  if (purpose !== 'REFRESH') return purpose;
   throw new Error(`no job runs ${purpose} sessions yet`);
 }
 

@@ -4,7 +4,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PresignatureStatus } from '../db/schema.js';
+
+const PRESIGNATURE_STATES: readonly PresignatureStatus[] = [
+  'MAKING',
+  'READY',
+  'TAKEN',
+  'DISCARDED',
+];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,6 +36,16 @@ export const metrics = fp(
       help: 'Requests refused by authentication (401) or authorization (403)',
       labelNames: ['status'] as const,
       registers: [registry],
+    });
+    new Gauge({
+      name: 'countersign_presignatures',
+      help: 'ECDSA presignatures of the pools by state (READY: waiting to be named by a signing)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await app.services.presignatures.counts(app.services.database.db);
+        for (const status of PRESIGNATURE_STATES) this.set({ status }, counts.get(status) ?? 0);
+      },
     });
     app.decorate('metrics', registry);
     app.addHook('onResponse', (request, reply, done) => {

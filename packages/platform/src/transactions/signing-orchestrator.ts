@@ -2,7 +2,7 @@
  * SIGN orchestration (ARCHITECTURE §4, §8): each message of a transaction is signed in its own
  * MPC session by the three parties of the signer's share set — cloud-1, cloud-2 and the signer's
  * co-signer — under a signing authorization the platform signs with its authorization key
- * (`countersign/signing-authorization/v1`). Until the policy engine lands, the signer is the
+ * (`countersign/signing-authorization/v2`). Until the policy engine lands, the signer is the
  * workspace's first available signer (share-sets.ts): each signer has its own share set of the
  * same root key, the first by KEYGEN, later ones by RESHARE.
  *
@@ -15,6 +15,11 @@
  * because it already released a signature share for the message (SIGNATURE_MAY_EXIST): every
  * fresh session would be refused the same way, and a signature may exist, so the transaction
  * ends FAILED/SIGNATURE_MAY_EXIST at once (docs/transactions.md: do not re-sign on it).
+ *
+ * An ECDSA message's first session names a pooled presignature when the signer's pool has one
+ * (presignature-pool.ts), so the parties run only the online round; a fresh session after a
+ * failure presigns in the session instead — the pooled one may be what failed (a party that no
+ * longer holds it).
  */
 import { derivePublicKey } from '@countersign/mpc/derivation';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
@@ -24,6 +29,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { jobResults, type PartyRefusal } from '../mpc/cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
+import { POOLED_ALGORITHM, type PresignaturePool } from '../mpc/presignature-pool.js';
 import { liveShareSets } from '../mpc/share-sets.js';
 import { signatureVerifies } from './signature-check.js';
 
@@ -63,6 +69,7 @@ export class SigningOrchestrator {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
+    private readonly pool: PresignaturePool,
   ) {}
 
   /**
@@ -97,7 +104,10 @@ export class SigningOrchestrator {
       .execute();
     for (const m of messages) await this.startMessage(trx, transactionId, m.message_index, signer);
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
-    return messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
+    const wake = messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
+    if (tx.algorithm === POOLED_ALGORITHM)
+      wake.push(...(await this.pool.topUp(trx, { workspaceId: tx.workspace_id, ...signer })));
+    return wake;
   }
 
   /** The job service's session-end handler: ignores sessions that sign no message. */
@@ -221,12 +231,16 @@ export class SigningOrchestrator {
     const row = await trx
       .selectFrom('transaction_messages as m')
       .innerJoin('transactions as t', 't.id', 'm.transaction_id')
-      .select(['m.content', 'm.derivation_path', 't.algorithm', 't.workspace_id'])
+      .select(['m.content', 'm.derivation_path', 'm.attempts', 't.algorithm', 't.workspace_id'])
       .where('m.transaction_id', '=', transactionId)
       .where('m.message_index', '=', messageIndex)
       .executeTakeFirstOrThrow();
     const algorithm = row.algorithm as KeyAlgorithm;
     const derivationPath = parsePath(row.derivation_path);
+    const pooled =
+      algorithm === POOLED_ALGORITHM && row.attempts === 0
+        ? await this.pool.reserve(trx, signer.shareSetId)
+        : undefined;
     const sessionId = await this.sessions.create(trx, {
       workspaceId: row.workspace_id,
       apiUserId: signer.apiUserId,
@@ -246,8 +260,10 @@ export class SigningOrchestrator {
           derivationPath,
           content: Buffer.from(row.content, 'hex'),
           expiresAt,
+          ...(pooled === undefined ? {} : { presignSessionId: Buffer.from(pooled, 'hex') }),
         }),
     });
+    if (pooled !== undefined) await this.pool.taken(trx, pooled, sessionId);
     await trx
       .updateTable('transaction_messages')
       .set((eb) => ({ session_id: sessionId, attempts: eb('attempts', '+', 1) }))

@@ -37,6 +37,11 @@ export async function startTestPlatform(
   beforeReady?: (app: FastifyInstance) => void,
   logStream?: { write(line: string): void },
   clock?: () => Date,
+  /**
+   * Relay options. The presignature pool is off unless asked for: a test's parties answer the
+   * jobs it scripts, and PRESIGN jobs of a pool would come between them.
+   */
+  relay: Parameters<typeof buildApp>[0]['relay'] = { presignaturePoolSize: 0 },
 ): Promise<TestPlatform> {
   const databaseUrl = process.env['DATABASE_URL'];
   const database = await openDatabase(
@@ -47,6 +52,7 @@ export async function startTestPlatform(
   const app = await buildApp({
     config: { ...defaultConfig, logLevel: 'silent', ...overrides, database: {} },
     database,
+    relay,
     ...(logStream ? { logStream } : {}),
     ...(clock ? { clock } : {}),
   });

@@ -1,0 +1,245 @@
+/**
+ * The ECDSA presignature pool (ARCHITECTURE §3): DKLs23 presigning is most of an ECDSA
+ * signature's work and needs no message, so the parties of the signing share set make
+ * presignatures ahead of time, each in its own PRESIGN session, and a SIGN session's
+ * authorization names one (`presignSessionId`) so the parties only run the online round.
+ *
+ * The platform holds no presignature material, only each PRESIGN session's state (migration
+ * 0014). A presignature is named by at most one SIGN session: the one whose creation marked it
+ * TAKEN, in the same transaction, under a row lock. The parties spend theirs durably before any
+ * share exists and never spend one twice (cosigner sign-job.ts), so a name that reached a party
+ * twice would be refused there, not used.
+ *
+ * The pool is topped up, never beyond `size` made or in the making and at most
+ * MAKING_AT_ONCE sessions at a time, when a signing starts, when a PRESIGN session finishes,
+ * and when the share set's key is made (KEYGEN, RESHARE). A PRESIGN session that fails does not
+ * start another: with a party down every attempt would fail; the next signing tops the pool up
+ * again. PRESIGN sessions are ordinary jobs in the one order every party leases in (a priority
+ * for signing would let parties lease different jobs and wait on each other — review M1); they
+ * expire sooner than others, so one a party never joins holds the others' slots briefly.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, PresignatureStatus } from '../db/schema.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { jobResults, PRESIGNATURE_MISSING, type EndedJob } from './cosigner-job-service.js';
+import type { MpcSessionService, SessionParty } from './mpc-session-service.js';
+import { liveShareSets } from './share-sets.js';
+
+/** The algorithm whose signing presigns (DKLs23); FROST needs no pool. */
+export const POOLED_ALGORITHM = 'ECDSA_SECP256K1';
+/**
+ * PRESIGN sessions of one share set in the making at once: background work, kept below the
+ * co-signers' per-share-set presigning slots so signing that cannot take from the pool still
+ * finds one free.
+ */
+export const MAKING_AT_ONCE = 2;
+/** A PRESIGN session's deadline (or the relay's, if shorter): three parties need well under 10 s. */
+export const PRESIGN_TTL_MS = 120_000;
+
+/** A share set the pool serves: the signer's, with its parties. */
+export interface PooledShareSet {
+  readonly workspaceId: string;
+  readonly apiUserId: string;
+  readonly shareSetId: string;
+  readonly parties: readonly SessionParty[];
+}
+
+export class PresignaturePool {
+  constructor(
+    private readonly sessions: MpcSessionService,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly sessionTtlMs: number,
+    /** Presignatures kept per share set, made or in the making; 0 turns the pool off. */
+    private readonly size: number,
+  ) {}
+
+  /**
+   * The oldest READY presignature of the share set, locked for this transaction (another
+   * signing skips it): its PRESIGN session's id, or undefined when the pool is empty. Mark it
+   * {@link taken} by the SIGN session that names it before the transaction commits.
+   */
+  async reserve(trx: Transaction<Database>, shareSetId: string): Promise<string | undefined> {
+    if (this.size === 0) return undefined;
+    const row = await trx
+      .selectFrom('presignatures')
+      .select('session_id')
+      .where('share_set_id', '=', shareSetId)
+      .where('status', '=', 'READY')
+      .orderBy('created_at')
+      .orderBy('session_id')
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    return row?.session_id;
+  }
+
+  /** Records that `signSessionId` names the reserved presignature: never named again. */
+  async taken(
+    trx: Transaction<Database>,
+    presignSessionId: string,
+    signSessionId: string,
+  ): Promise<void> {
+    const changed = await trx
+      .updateTable('presignatures')
+      .set({ status: 'TAKEN', taken_by_session_id: signSessionId, updated_at: this.clock() })
+      .where('session_id', '=', presignSessionId)
+      .where('status', '=', 'READY')
+      .executeTakeFirst();
+    if (changed.numUpdatedRows !== 1n) throw new Error('a reserved presignature was not READY');
+  }
+
+  /**
+   * Starts PRESIGN sessions for the share set until `size` are made or in the making (at most
+   * MAKING_AT_ONCE in the making). Returns the co-signers to wake once `trx` commits.
+   */
+  async topUp(trx: Transaction<Database>, set: PooledShareSet): Promise<string[]> {
+    if (this.size === 0) return [];
+    // One top-up of a share set at a time: two transactions counting at once would each add
+    // sessions (PostgreSQL; PGlite runs one transaction at a time). Review L3.
+    await trx
+      .selectFrom('share_sets')
+      .select('id')
+      .where('id', '=', set.shareSetId)
+      .forUpdate()
+      .execute();
+    const counts = await trx
+      .selectFrom('presignatures')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('share_set_id', '=', set.shareSetId)
+      .where('status', 'in', ['MAKING', 'READY'])
+      .groupBy('status')
+      .execute();
+    const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
+    const making = count('MAKING');
+    const wanted = Math.min(this.size - making - count('READY'), MAKING_AT_ONCE - making);
+    const wake: string[] = [];
+    for (let i = 0; i < wanted; i++) {
+      const sessionId = await this.sessions.create(trx, {
+        workspaceId: set.workspaceId,
+        apiUserId: set.apiUserId,
+        purpose: 'PRESIGN',
+        algorithm: POOLED_ALGORITHM,
+        shareSetId: set.shareSetId,
+        threshold: set.parties.length,
+        parties: [...set.parties],
+        ttlMs: Math.min(this.sessionTtlMs, PRESIGN_TTL_MS),
+      });
+      const now = this.clock();
+      await trx
+        .insertInto('presignatures')
+        .values({
+          session_id: sessionId,
+          workspace_id: set.workspaceId,
+          share_set_id: set.shareSetId,
+          status: 'MAKING',
+          created_at: now,
+          updated_at: now,
+          taken_by_session_id: null,
+        })
+        .execute();
+      wake.push(...set.parties.map((p) => p.cosignerId));
+    }
+    return wake;
+  }
+
+  /** Tops up the pool of the share set that signs for the workspace now, if one is available. */
+  async topUpWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<string[]> {
+    if (this.size === 0) return [];
+    const [first] = await liveShareSets(trx, workspaceId, POOLED_ALGORITHM, this.clock(), {
+      honourStops: true,
+    });
+    if (first === undefined || !first.available) return [];
+    return this.topUp(trx, { workspaceId, ...first });
+  }
+
+  /**
+   * The job service's session-end handler. PRESIGN: READY once every party pooled the same
+   * presignature, else DISCARDED; a success keeps filling the pool. KEYGEN and RESHARE of an
+   * ECDSA key: fills the new signer's pool.
+   */
+  async sessionEnded(
+    trx: Transaction<Database>,
+    sessionId: string,
+    status: 'DONE' | 'FAILED' | 'EXPIRED',
+  ): Promise<void> {
+    const session = await trx
+      .selectFrom('mpc_sessions')
+      .select(['purpose', 'algorithm', 'workspace_id'])
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    if (
+      session.algorithm !== POOLED_ALGORITHM ||
+      (status !== 'DONE' && session.purpose !== 'PRESIGN')
+    )
+      return;
+    if (session.purpose === 'PRESIGN') {
+      const made = status === 'DONE' && (await this.partiesAgree(trx, sessionId));
+      await trx
+        .updateTable('presignatures')
+        .set({ status: made ? 'READY' : 'DISCARDED', updated_at: this.clock() })
+        .where('session_id', '=', sessionId)
+        .where('status', '=', 'MAKING')
+        .execute();
+      if (made) await this.topUpWorkspace(trx, session.workspace_id);
+    } else if (session.purpose === 'KEYGEN' || session.purpose === 'RESHARE') {
+      await this.topUpWorkspace(trx, session.workspace_id);
+    }
+  }
+
+  /**
+   * The job service's job-end handler: a party that does not hold the presignature its SIGN
+   * session named (PRESIGNATURE_MISSING: a restored backup, a trimmed pool) likely holds none of
+   * that share set's pool, so the READY ones are dropped — else each would fail a first attempt
+   * in turn. Any other failure leaves the pool alone (a Callback Handler's REJECT says nothing
+   * about it). Audited: a party that lost its pool may have been restored.
+   */
+  async jobEnded(trx: Transaction<Database>, job: EndedJob): Promise<void> {
+    if (job.type !== 'SIGN' || job.subStatus !== PRESIGNATURE_MISSING) return;
+    const named = await trx
+      .selectFrom('presignatures')
+      .select(['share_set_id', 'workspace_id', 'session_id'])
+      .where('taken_by_session_id', '=', job.sessionId)
+      .executeTakeFirst();
+    if (named === undefined) return;
+    const dropped = await trx
+      .updateTable('presignatures')
+      .set({ status: 'DISCARDED', updated_at: this.clock() })
+      .where('share_set_id', '=', named.share_set_id)
+      .where('status', '=', 'READY')
+      .executeTakeFirst();
+    await this.audit.appendIn(trx, {
+      workspaceId: named.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'mpc.presignatures_discarded',
+      subject: named.share_set_id,
+      details: {
+        cosignerId: job.cosignerId,
+        signSessionId: job.sessionId,
+        presignSessionId: named.session_id,
+        discarded: Number(dropped.numUpdatedRows),
+      },
+    });
+  }
+
+  /** Presignatures of every workspace by state, for the operator's metrics. */
+  async counts(db: Kysely<Database>): Promise<Map<PresignatureStatus, number>> {
+    const rows = await db
+      .selectFrom('presignatures')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy('status')
+      .execute();
+    return new Map(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Every party reported the same presignature id (they derive it from the same sid and set). */
+  private async partiesAgree(trx: Transaction<Database>, sessionId: string): Promise<boolean> {
+    const ids = (await jobResults(trx, sessionId)).map(
+      (r) => (r as { presignatureId?: unknown } | null)?.presignatureId,
+    );
+    return ids.length > 0 && typeof ids[0] === 'string' && ids.every((id) => id === ids[0]);
+  }
+}

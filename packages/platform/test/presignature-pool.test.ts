@@ -1,0 +1,273 @@
+/**
+ * The ECDSA presignature pool on the platform (mpc/presignature-pool.ts): once the key exists the
+ * signer's share set gets PRESIGN sessions (two at a time, up to the pool size), a presignature
+ * is READY only when every party pooled the same one, a SIGN session's authorization names the
+ * oldest READY one and marks it TAKEN so no other session names it, PRESIGN jobs are offered in
+ * the one order every party leases in, a fresh session after a failure presigns inline, and only
+ * a party reporting the named presignature missing drops the rest of the pool (audited). Parties
+ * are played by hand (the daemons run PRESIGN for real in packages/cli/test/cosigner-sign.test.ts
+ * and cosigner-crash.test.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeSignedSigningAuthorization, decodeSignedRoster } from '@countersign/protocol';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { HDKey } from '@scure/bip32';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAKING_AT_ONCE } from '../src/mpc/presignature-pool.js';
+import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import {
+  registerClouds,
+  relayCalls,
+  type RelayJob,
+  type RelayParty,
+} from './helpers/relay-party.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
+
+const POOL_SIZE = 3;
+
+describe('the ECDSA presignature pool', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+  let parties: RelayParty[];
+  const root = HDKey.fromMasterSeed(randomBytes(32));
+  const { call, jobsOf } = relayCalls(() => p);
+
+  const report = (who: RelayParty, job: RelayJob, body: object) =>
+    call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, { leaseId: job.leaseId, ...body });
+  const pool = () =>
+    p.app.services.database.db
+      .selectFrom('presignatures')
+      .select(['session_id', 'status', 'taken_by_session_id'])
+      .orderBy('created_at')
+      .orderBy('session_id')
+      .execute();
+  const statuses = async () => (await pool()).map((r) => r.status).sort();
+  /** Every party's jobs now, by session. */
+  const leaseAll = async (): Promise<Map<string, { party: RelayParty; job: RelayJob }[]>> => {
+    const bySession = new Map<string, { party: RelayParty; job: RelayJob }[]>();
+    for (const party of parties)
+      for (const job of await jobsOf(party))
+        bySession.set(job.sessionId, [...(bySession.get(job.sessionId) ?? []), { party, job }]);
+    return bySession;
+  };
+  const presignatureId = () => randomBytes(32).toString('hex');
+  /** Every party of each PRESIGN session reports the same id (or `ids` per party). */
+  const finishPresigns = async (
+    sessions: Map<string, { party: RelayParty; job: RelayJob }[]>,
+    ids?: () => string[],
+  ) => {
+    for (const jobs of sessions.values()) {
+      const chosen = ids?.() ?? Array(jobs.length).fill(presignatureId());
+      for (const [i, { party, job }] of jobs.entries()) {
+        expect(job.type).toBe('PRESIGN');
+        const res = await report(party, job, {
+          status: 'DONE',
+          result: { presignatureId: chosen[i] },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+    }
+  };
+  /**
+   * Runs the parties until no job is left: PRESIGN jobs make a presignature, SIGN jobs end their
+   * transaction (a refusal that no fresh session follows). `work` first, if given.
+   */
+  const settle = async (
+    work?: Map<string, { party: RelayParty; job: RelayJob }[]>,
+  ): Promise<void> => {
+    for (let batch = work ?? (await leaseAll()); batch.size > 0; batch = await leaseAll()) {
+      for (const jobs of batch.values()) {
+        if (jobs[0]!.job.type === 'PRESIGN') await finishPresigns(new Map([['', jobs]]));
+        else
+          for (const { party, job } of jobs)
+            await report(party, job, {
+              status: 'FAILED',
+              reason: 'test: cleared away',
+              subStatus: 'SIGNATURE_MAY_EXIST',
+            });
+      }
+    }
+  };
+  const authorizationOf = async (sessionId: string) => {
+    const published = (await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
+      signedAuthorization: string;
+    }>();
+    return decodeSignedSigningAuthorization(Buffer.from(published.signedAuthorization, 'base64'))
+      .authorization;
+  };
+  const createEcdsa = async () => {
+    const res = await signedRequest(p, admin, 'POST', '/v1/transactions', {
+      body: {
+        operation: 'RAW',
+        assetId: 'ETH',
+        source: { type: 'VAULT_ACCOUNT', id: '0' },
+        extraParameters: {
+          rawMessageData: { messages: [{ content: randomBytes(32).toString('hex') }] },
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ id: string }>().id;
+  };
+
+  beforeAll(async () => {
+    p = await startTestPlatform({}, undefined, undefined, undefined, {
+      presignaturePoolSize: POOL_SIZE,
+    });
+    admin = await createApiUser(p, 'pool-admin', 'ADMIN');
+    const signer = await createApiUser(p, 'pool-signer', 'SIGNER');
+    const paired = await pairNewCosigner(p, admin, signer.id);
+    const access = (await refresh(p, paired.refreshToken)).json<{ accessToken: string }>();
+    parties = [
+      ...(await registerClouds(p)),
+      { cosignerId: paired.cosignerId, accessToken: access.accessToken },
+    ];
+  });
+  afterAll(() => p.close());
+
+  it('fills once the key exists: two PRESIGN sessions at a time, among the signing parties', async () => {
+    expect(await pool()).toEqual([]);
+    // KEYGEN: every party reports the same root key of each algorithm.
+    for (const jobs of (await leaseAll()).values())
+      for (const { party, job } of jobs) {
+        expect(job.type).toBe('KEYGEN');
+        const result =
+          job.algorithm === 'EDDSA_ED25519'
+            ? { publicKey: 'ab'.repeat(32), chainCode: 'cc'.repeat(32) }
+            : {
+                publicKey: Buffer.from(root.publicKey!).toString('hex'),
+                chainCode: Buffer.from(root.chainCode!).toString('hex'),
+              };
+        expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
+      }
+    expect(await statuses()).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
+    const sessions = await leaseAll();
+    expect(sessions.size).toBe(MAKING_AT_ONCE);
+    for (const [sessionId, jobs] of sessions) {
+      // Each party of the ECDSA share set got one, under a PRESIGN roster.
+      expect(jobs.map((j) => j.party.cosignerId)).toEqual(parties.map((x) => x.cosignerId));
+      expect(jobs.every((j) => j.job.algorithm === 'ECDSA_SECP256K1')).toBe(true);
+      const published = (
+        await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${sessionId}`)
+      ).json<{ signedRoster: string; signedAuthorization?: string }>();
+      const { roster } = decodeSignedRoster(Buffer.from(published.signedRoster, 'base64'));
+      expect(roster.purpose).toBe('PRESIGN');
+      expect(published.signedAuthorization).toBeUndefined();
+    }
+    // A result that is not a PRESIGN result is refused.
+    const [first] = [...sessions.values()];
+    const wrong = await report(first![0]!.party, first![0]!.job, {
+      status: 'DONE',
+      result: { publicKey: 'ab'.repeat(32) },
+    });
+    expect(wrong.statusCode).toBe(400);
+    await finishPresigns(sessions);
+    // Both READY; the pool tops up to its size, never more.
+    expect(await statuses()).toEqual(['MAKING', 'READY', 'READY']);
+    await finishPresigns(await leaseAll());
+    expect(await statuses()).toEqual(['READY', 'READY', 'READY']);
+    expect(await leaseAll()).toEqual(new Map());
+  });
+
+  it('parties that pooled different presignatures make none', async () => {
+    const before = (await pool()).length;
+    // Take one so the pool makes another.
+    await createEcdsa();
+    const work = await leaseAll();
+    const presigns = new Map([...work].filter(([, jobs]) => jobs[0]!.job.type === 'PRESIGN'));
+    expect(presigns.size).toBe(1);
+    await finishPresigns(presigns, () => parties.map(() => presignatureId()));
+    const [added] = (await pool()).slice(before);
+    expect(added?.status).toBe('DISCARDED');
+    await settle(new Map([...work].filter(([id]) => !presigns.has(id))));
+  });
+
+  it('a SIGN session names the oldest READY presignature, which no other session names', async () => {
+    // The failed SIGN session of the last case dropped the READY ones: refill.
+    await createEcdsa();
+    await settle();
+    const ready = (await pool()).filter((r) => r.status === 'READY');
+    expect(ready).toHaveLength(POOL_SIZE);
+    const id = await createEcdsa();
+    // The top-up's PRESIGN is made with the SIGN and offered in the same one order to every party.
+    const work = new Map<string, { party: RelayParty; job: RelayJob }[]>();
+    const orders: string[][] = [];
+    for (const party of parties) {
+      const jobs = await jobsOf(party);
+      orders.push(jobs.map((j) => j.sessionId));
+      expect(jobs.map((j) => j.type).sort()).toEqual(['PRESIGN', 'SIGN']);
+      for (const job of jobs)
+        work.set(job.sessionId, [...(work.get(job.sessionId) ?? []), { party, job }]);
+    }
+    expect(new Set(orders.map((o) => o.join()))).toHaveLength(1);
+    const [signSession] = [...work].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
+    const auth = await authorizationOf(signSession);
+    expect(auth.transactionId).toBe(id);
+    expect(Buffer.from(auth.presignSessionId!).toString('hex')).toBe(ready[0]!.session_id);
+    const row = (await pool()).find((r) => r.session_id === ready[0]!.session_id);
+    expect(row).toMatchObject({ status: 'TAKEN', taken_by_session_id: signSession });
+    // Never named again: the TAKEN one stays TAKEN whatever follows.
+    await settle(work);
+    expect((await pool()).find((r) => r.session_id === ready[0]!.session_id)?.status).toBe('TAKEN');
+  });
+
+  it('a fresh session after a failure presigns inline; only a party missing it drops the pool', async () => {
+    const readyCount = async () => (await pool()).filter((r) => r.status === 'READY').length;
+    expect(await readyCount()).toBe(POOL_SIZE);
+    // Any failure (a handler's REJECT, a lost lease): the pool stays, less the one taken.
+    await createEcdsa();
+    const work = await leaseAll();
+    const plain = [...work].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
+    await report(plain[1][0]!.party, plain[1][0]!.job, { status: 'FAILED', reason: 'test: other' });
+    expect(await readyCount()).toBe(POOL_SIZE - 1);
+    await settle(new Map([...work].filter(([sessionId]) => sessionId !== plain[0])));
+    expect(await readyCount()).toBe(POOL_SIZE);
+
+    const id = await createEcdsa();
+    const first = [...(await leaseAll())].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
+    expect((await authorizationOf(first[0])).presignSessionId).toBeDefined();
+    const { party, job } = first[1][0]!;
+    // A party that no longer holds it (a restored backup) fails before any share leaves.
+    const missing = await report(party, job, {
+      status: 'FAILED',
+      reason: 'ERR_COSIGNER_NO_PRESIGNATURE: not in this store',
+      subStatus: 'PRESIGNATURE_MISSING',
+    });
+    expect(missing.statusCode, missing.body).toBe(200);
+    expect(await readyCount()).toBe(0);
+    const audit = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select(['subject', 'details'])
+      .where('action', '=', 'mpc.presignatures_discarded')
+      .execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.subject).toBe(first[1][0]!.job.shareSetId);
+    const retry = [...(await leaseAll())].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
+    const auth = await authorizationOf(retry[0]);
+    expect(auth.transactionId).toBe(id);
+    expect(auth.presignSessionId).toBeUndefined();
+    // The retry signs: a signature under the derived key completes the transaction.
+    const child = root.derive('m/44/60/0/0/0');
+    const recovered = secp256k1.sign(auth.content, child.privateKey!, {
+      prehash: false,
+      format: 'recovered',
+    });
+    const result = {
+      signature: Buffer.from(recovered.slice(1)).toString('hex'),
+      publicKey: Buffer.from(child.publicKey!).toString('hex'),
+      recoveryId: recovered[0],
+    };
+    for (const { party: who, job: j } of retry[1])
+      expect((await report(who, j, { status: 'DONE', result })).statusCode).toBe(200);
+    const tx = (await signedRequest(p, admin, 'GET', `/v1/transactions/${id}`)).json<{
+      status: string;
+    }>();
+    expect(tx.status).toBe('COMPLETED');
+  });
+});
