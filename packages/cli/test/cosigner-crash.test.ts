@@ -5,10 +5,12 @@
  * named crash point (src/daemon/crash-points.ts); it is then started again, as an operator or a
  * supervisor would, and the transaction must reach an end the point allows:
  *
- * - before any share of its exists (claimed; ECDSA presigned or spent): the restarted daemon
- *   hands back the dead one's lease, refuses the interrupted session (its nonces died), and a
- *   fresh session signs — or, where a cloud co-signer had already released its share in the dead
- *   session, the transaction FAILS (SIGNATURE_MAY_EXIST) with no signature;
+ * - before any share of its exists (claimed; ECDSA presigned, pooled presignature taken, or
+ *   spent): the restarted daemon hands back the dead one's lease, refuses the interrupted session
+ *   (its nonces died), and a fresh session signs — or, where a cloud co-signer had already
+ *   released its share in the dead session, the transaction FAILS (SIGNATURE_MAY_EXIST) with no
+ *   signature. With a pooled presignature nobody releases a share before every party has taken
+ *   its copy and computed its share, so a death up to then always ends COMPLETED;
  * - SHARE_SENT recorded (the share may have left): never signed again — FAILED, no signature;
  * - SIGNED recorded (the report was lost): the re-offered session answers from the store —
  *   COMPLETED with that one signature.
@@ -38,17 +40,24 @@ import { COSIGNER_BIN, freshCsrPem, newCosignerStore } from './helpers.js';
 const PASSPHRASE = 'crash test passphrase';
 type Algorithm = 'EDDSA_ED25519' | 'ECDSA_SECP256K1';
 type End = 'COMPLETED' | 'FAILED' | 'EITHER';
+/** ECDSA: whether the signing spends a pooled presignature or presigns in its session. */
+type Presign = 'pooled' | 'inline' | 'none';
 
-const CASES: { point: string; algorithm: Algorithm; end: End }[] = [
-  { point: 'sign:claimed', algorithm: 'EDDSA_ED25519', end: 'COMPLETED' },
-  { point: 'sign:share-sent', algorithm: 'EDDSA_ED25519', end: 'FAILED' },
-  { point: 'sign:signed', algorithm: 'EDDSA_ED25519', end: 'COMPLETED' },
-  { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', end: 'COMPLETED' },
+const CASES: { point: string; algorithm: Algorithm; presign: Presign; end: End }[] = [
+  { point: 'sign:claimed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
+  { point: 'sign:share-sent', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'FAILED' },
+  { point: 'sign:signed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
+  { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'COMPLETED' },
   // The clouds may or may not have released their shares when the API co-signer dies here.
-  { point: 'sign:presigned', algorithm: 'ECDSA_SECP256K1', end: 'EITHER' },
-  { point: 'sign:spent', algorithm: 'ECDSA_SECP256K1', end: 'EITHER' },
-  { point: 'sign:share-sent', algorithm: 'ECDSA_SECP256K1', end: 'FAILED' },
-  { point: 'sign:signed', algorithm: 'ECDSA_SECP256K1', end: 'COMPLETED' },
+  { point: 'sign:presigned', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'EITHER' },
+  { point: 'sign:spent', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'EITHER' },
+  { point: 'sign:share-sent', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'FAILED' },
+  { point: 'sign:signed', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'COMPLETED' },
+  { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', presign: 'pooled', end: 'COMPLETED' },
+  { point: 'sign:pool-taken', algorithm: 'ECDSA_SECP256K1', presign: 'pooled', end: 'COMPLETED' },
+  { point: 'sign:spent', algorithm: 'ECDSA_SECP256K1', presign: 'pooled', end: 'COMPLETED' },
+  { point: 'sign:share-sent', algorithm: 'ECDSA_SECP256K1', presign: 'pooled', end: 'FAILED' },
+  { point: 'sign:signed', algorithm: 'ECDSA_SECP256K1', presign: 'pooled', end: 'COMPLETED' },
 ];
 
 /** Runs `cosigner …` without blocking this process (the platform answers from here). */
@@ -209,10 +218,55 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
       .where('workspace_id', '=', principal.workspaceId)
       .execute();
 
+  /**
+   * Makes the next ECDSA signing spend a pooled presignature (waits for a READY one; the API
+   * co-signer must be running to make it) or presign inline (drops the pool: the presignatures
+   * ready or in the making are never named).
+   */
+  const poolFor = async (presign: Presign): Promise<void> => {
+    const { db } = app.services.database;
+    // A top-up as the next signing would start one (a failed pooled session drops the pool).
+    const topUp = () =>
+      db
+        .transaction()
+        .execute((trx) => app.services.presignatures.topUpWorkspace(trx, principal.workspaceId));
+    if (presign === 'pooled')
+      await waitFor(async () => {
+        const live = await db
+          .selectFrom('presignatures')
+          .select('status')
+          .where('workspace_id', '=', principal.workspaceId)
+          .where('status', 'in', ['MAKING', 'READY'])
+          .execute();
+        if (live.some((p) => p.status === 'READY')) return true;
+        if (live.length === 0) await topUp();
+        return false;
+      }, 120_000);
+    if (presign === 'inline')
+      await db
+        .updateTable('presignatures')
+        .set({ status: 'DISCARDED' })
+        .where('workspace_id', '=', principal.workspaceId)
+        .where('status', 'in', ['MAKING', 'READY'])
+        .execute();
+  };
+
+  /** How many of `sessionIds` named a pooled presignature. */
+  const pooledAmong = async (sessionIds: string[]): Promise<number> => {
+    if (sessionIds.length === 0) return 0;
+    const named = await app.services.database.db
+      .selectFrom('presignatures')
+      .select('session_id')
+      .where('taken_by_session_id', 'in', sessionIds)
+      .execute();
+    return named.length;
+  };
+
   it.each(CASES)(
-    'dies at $point ($algorithm): after a restart it ends $end, signed at most once',
-    async ({ point, algorithm, end }) => {
+    'dies at $point ($algorithm, $presign): after a restart it ends $end, signed at most once',
+    async ({ point, algorithm, presign, end }) => {
       const { services } = app;
+      await poolFor(presign);
       // A clean daemon stops with SIGTERM (exit 0); the next one dies at the point.
       if (apiDaemon !== undefined && apiDaemon.child.exitCode === null) {
         apiDaemon.child.kill('SIGTERM');
@@ -278,25 +332,102 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
       }
       // Every later session was a fresh one, never the dead session resumed.
       expect(new Set(sessions.map((s) => s.id)).size).toBe(sessions.length);
+      // The case ran the path it names: only a first session takes from the pool.
+      expect(await pooledAmong(sessions.map((s) => s.id))).toBe(presign === 'pooled' ? 1 : 0);
     },
     400_000,
   );
 
-  it('the API co-signer’s store agrees: one signing record per message, none half-done', async () => {
+  it('dies with a presignature pooled but not reported (PRESIGN): restarted, it reports it', async () => {
+    const { db } = app.services.database;
+    await poolFor('inline'); // nothing pooled or in the making
     apiDaemon!.child.kill('SIGTERM');
     expect((await apiDaemon!.done).code).toBe(0);
+    const dying = startApi('presign:pooled');
+    // Start PRESIGN sessions once the daemon polls again (its clean stop made it unavailable).
+    await waitFor(
+      async () =>
+        (
+          await db
+            .transaction()
+            .execute((trx) => app.services.presignatures.topUpWorkspace(trx, principal.workspaceId))
+        ).length > 0,
+      60_000,
+    );
+    expect(await dying.done).toEqual({ code: null, signal: 'SIGKILL' });
+    startApi();
+    // The re-offered job answers from the store (attempt 2) instead of failing on its claimed
+    // sid; every party's copy is READY to be named.
+    const reported = /"message":"job done".*"type":"PRESIGN".*"attempt":2,"presignatureId"/;
+    await waitFor(async () => {
+      if (!reported.test(apiDaemon!.output())) return false;
+      const ready = await db
+        .selectFrom('presignatures')
+        .select('session_id')
+        .where('workspace_id', '=', principal.workspaceId)
+        .where('status', '=', 'READY')
+        .execute();
+      return ready.length > 0;
+    }, 120_000);
+  }, 300_000);
+
+  /** The API co-signer's store, opened here while its daemon is stopped. */
+  const openApiStore = async (): Promise<CosignerStore> => {
     const kms = await openLocalKms({
       keyFile: join(apiHome, 'local-kms.key'),
       passphrase: PASSPHRASE,
     });
-    const store = await openStore({ dir: join(apiHome, 'store'), kms });
+    return openStore({ dir: join(apiHome, 'store'), kms });
+  };
+
+  it('a co-signer that lost its pool fails the pooled session before any share leaves; a fresh one signs', async () => {
+    const { services } = app;
+    await poolFor('pooled');
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    // What a restored backup does to the pool (restore-store.ts); the platform cannot know.
+    const store = await openApiStore();
+    expect(store.presignatures.discardAvailablePresignatures()).toBeGreaterThan(0);
+    store.close();
+    const before = new Set((await sessionsOf('ECDSA_SECP256K1')).map((s) => s.id));
+    startApi();
+    const content = Buffer.from(secp256k1.utils.randomSecretKey()).toString('hex');
+    const { id } = await services.transactions.create(
+      principal,
+      {
+        operation: 'RAW',
+        source: { type: 'VAULT_ACCOUNT', id: '0' },
+        extraParameters: {
+          rawMessageData: { algorithm: 'MPC_ECDSA_SECP256K1', messages: [{ content }] },
+        },
+      },
+      undefined,
+    );
+    let tx = await services.transactions.get(principal.workspaceId, id);
+    await waitFor(async () => {
+      tx = await services.transactions.get(principal.workspaceId, id);
+      return tx.status === 'COMPLETED' || tx.status === 'FAILED';
+    }, 240_000);
+    // Not FAILED/SIGNATURE_MAY_EXIST: the clouds held their shares until every party had taken
+    // its presignature, so the inline session that followed was not refused.
+    expect(tx.status, allLogs()).toBe('COMPLETED');
+    const sessions = (await sessionsOf('ECDSA_SECP256K1')).filter((s) => !before.has(s.id));
+    expect(sessions.map((s) => s.status).sort()).toEqual(['DONE', 'FAILED']);
+    expect(await pooledAmong(sessions.map((s) => s.id))).toBe(1);
+    for (const cloud of stores) expect(cloud.signingRecords.state(id, 0)).toBe('SIGNED');
+  }, 400_000);
+
+  it('the API co-signer’s store agrees: one signing record per message, none half-done', async () => {
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    const store = await openApiStore();
     stores.push(store);
     const txs = await app.services.database.db
       .selectFrom('transactions')
       .select(['id', 'status'])
       .where('workspace_id', '=', principal.workspaceId)
       .execute();
-    expect(txs).toHaveLength(CASES.length);
+    expect(txs).toHaveLength(CASES.length + 1);
     for (const tx of txs) {
       const state = store.signingRecords.state(tx.id, 0);
       // COMPLETED: this party signed it. FAILED: it either never released a share (STARTED) or

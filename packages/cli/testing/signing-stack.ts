@@ -75,6 +75,17 @@ export interface SigningStack {
 }
 
 /** Our SDK, as the development API user (ADMIN) that `countersign dev` created. */
+/** The platform's ECDSA presignature pool by state, read from its Prometheus metrics. */
+export async function presignaturePool(stack: SigningStack): Promise<Record<string, number>> {
+  const text = await (await fetch(`${stack.platformUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, status, n] of text.matchAll(
+    /^countersign_presignatures\{status="(\w+)"\} (\d+)$/gm,
+  ))
+    counts[status!] = Number(n);
+  return counts;
+}
+
 export function devClient(stack: SigningStack): CountersignClient {
   return new CountersignClient({
     baseUrl: stack.platformUrl,

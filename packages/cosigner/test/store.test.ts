@@ -416,6 +416,43 @@ describe('presignature pool', () => {
     store.close();
   });
 
+  it('takes a named presignature only while it is available; keeps the newest when trimmed', async () => {
+    const { store } = await freshStore();
+    for (const id of ['ss-1', 'ss-2'])
+      store.shareSets.putShareSet({
+        id,
+        apiKeyId: 'ak-1',
+        algorithm: 'ECDSA_SECP256K1',
+        share: pattern(32),
+      });
+    for (let i = 1; i <= 5; i++)
+      store.presignatures.addPresignatures('ss-1', [
+        { id: `p-${i}`, presignature: pattern(16, i) },
+      ]);
+    store.presignatures.addPresignatures('ss-2', [{ id: 'q-1', presignature: pattern(16, 9) }]);
+    // Named: that one, not the oldest; never one of another share set; never twice.
+    expect(store.presignatures.takePresignature('ss-1', 'p-3').presignature).toEqual(
+      pattern(16, 3),
+    );
+    for (const [set, id] of [
+      ['ss-1', 'p-3'],
+      ['ss-1', 'q-1'],
+      ['ss-1', 'p-unknown'],
+    ] as const)
+      expectCosignerErrorSync(
+        () => store.presignatures.takePresignature(set, id),
+        'ERR_COSIGNER_NO_PRESIGNATURE',
+      );
+    // Trimmed to the newest two available: p-4 and p-5 stay; p-1 and p-2 are spent markers.
+    expect(store.presignatures.keepNewestPresignatures('ss-1', 2)).toBe(2);
+    expect(store.presignatures.countAvailablePresignatures('ss-1')).toBe(2);
+    expect(store.presignatures.getPresignatureState('p-1')).toBe('SPENT');
+    expect(store.presignatures.getPresignatureState('p-5')).toBe('AVAILABLE');
+    expect(store.presignatures.countAvailablePresignatures('ss-2')).toBe(1);
+    expect(store.presignatures.keepNewestPresignatures('ss-1', 2)).toBe(0);
+    store.close();
+  });
+
   it('uses WAL with synchronous = FULL', async () => {
     const { store } = await freshStore();
     const db = store.connection();

@@ -31,6 +31,7 @@ import type { CosignerStore } from '../store/cosigner-store.js';
 import { runDestroyJob } from './destroy-job.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
+import { runPresignJob } from './presign-job.js';
 import { runReshareJob } from './reshare-job.js';
 import { assertSandboxJob } from './sandbox-job.js';
 import { SignRefusedByCallback } from './sign-callback.js';
@@ -219,13 +220,16 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
           ? await runReshareJob(ctx, job)
           : job.type === 'DESTROY'
             ? await runDestroyJob(ctx, job)
-            : await runKeygenJob(ctx, job);
+            : job.type === 'PRESIGN'
+              ? await runPresignJob(ctx, job)
+              : await runKeygenJob(ctx, job);
     await ctx.client.reportResult(await ctx.accessToken(), job.jobId, {
       leaseId: job.leaseId,
       status: 'DONE',
       result: outcome,
     });
-    // Public values only: the (derived) public key or the destroyed share set's id, never a share.
+    // Public values only: the (derived) public key, the destroyed share set's id or the pooled
+    // presignature's id, never a share.
     log.info(
       'job done',
       'publicKey' in outcome
@@ -255,6 +259,11 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
         ...(error instanceof SignRefusedByCallback ? { subStatus: error.subStatus } : {}),
         ...(isCosignerError(error, 'ERR_COSIGNER_SHARE_RELEASED')
           ? { subStatus: 'SIGNATURE_MAY_EXIST' }
+          : {}),
+        // A pooled presignature this store does not hold (restored, trimmed): the platform
+        // drops the rest of that pool instead of naming them one failed session at a time.
+        ...(job.type === 'SIGN' && isCosignerError(error, 'ERR_COSIGNER_NO_PRESIGNATURE')
+          ? { subStatus: 'PRESIGNATURE_MISSING' }
           : {}),
       });
     } catch (reportError) {

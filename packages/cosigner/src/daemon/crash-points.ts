@@ -1,5 +1,5 @@
 /**
- * Named points of a SIGN job where the kill -9 tests stop the co-signer dead. When the
+ * Named points of a SIGN (or PRESIGN) job where the kill -9 tests stop the co-signer dead. When the
  * environment variable `COUNTERSIGN_CRASH_AT` names a point, the process sends itself SIGKILL
  * there: no `finally`, no flush, no report — only what the store already committed survives, as
  * after a power cut. Unset (always, outside those tests), a point is a no-op.
@@ -15,12 +15,16 @@ export type CrashPoint =
   | 'sign:claimed'
   /** ECDSA: the presignature exists (its sid claimed); not yet spent. */
   | 'sign:presigned'
+  /** ECDSA, pooled: the named presignature is taken from the pool (spent there); nothing sent. */
+  | 'sign:pool-taken'
   /** ECDSA: the presignature is spent and the signature share computed; SHARE_SENT not yet recorded. */
   | 'sign:spent'
   /** SHARE_SENT is recorded; the signature share has not left. */
   | 'sign:share-sent'
   /** SIGNED is recorded with the verified signature; the platform has not been told. */
-  | 'sign:signed';
+  | 'sign:signed'
+  /** PRESIGN: the presignature is pooled in the store; the platform has not been told. */
+  | 'presign:pooled';
 
 // Read once: a point is armed for the life of the process or not at all.
 const armed = process.env['COUNTERSIGN_CRASH_AT'];

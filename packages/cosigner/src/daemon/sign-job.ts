@@ -13,26 +13,30 @@
  * 4. Run the protocol; before the signature share leaves, record SHARE_SENT durably.
  *    - EDDSA_ED25519: FROST (RFC 9591) with the Ed25519 tweak derivation; nonces live in memory
  *      only, so a crash before the share means a fresh session, never a replay.
- *    - ECDSA_SECP256K1: DKLs23 — a presignature made in this session (its sid claimed durably
- *      in the store before the presign session exists), then the online round: the
- *      presignature is marked spent durably before its share exists, re-randomised and tweaked
- *      by the BIP32 path (mpc dkls23/sign.ts); every party combines the broadcast shares.
- *      (A presignature pool made ahead of time is later work.)
+ *    - ECDSA_SECP256K1: DKLs23 — the pooled presignature the authorization names (made ahead
+ *      of time by a PRESIGN job, presign-job.ts), or else one made in this session (its sid
+ *      claimed durably in the store before the presign session exists); then the online round:
+ *      the presignature is marked spent durably before its share exists, re-randomised and
+ *      tweaked by the BIP32 path (mpc dkls23/sign.ts); every party combines the broadcast
+ *      shares.
  * 5. Verify the signature against the public key derived here from the share set's root and the
  *    path (@noble/curves, independently of the protocol's own check), store it, report it.
  * @module
  */
 import {
   combineSignatureShares,
-  Dkls23CheckError,
   createSignatureShare,
   derivePublicKey,
-  dkls23Presign,
   importDkls23KeyShare,
   importKeyShare,
+  importPresignature,
   sign,
   wipeDkls23KeyShare,
   wipeKeyShare,
+  wipePresignature,
+  type Dkls23KeyShare,
+  type Dkls23Presignature,
+  type Dkls23SigningContext,
   type ProtocolMessage,
 } from '@countersign/mpc';
 import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
@@ -42,9 +46,11 @@ import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
 import type { SigningClaim } from '../store/signing-record-repository.js';
-import { assertPresignAllowed, persistDkls23Ban } from './dkls23-ban.js';
+import { assertPresignAllowed } from './dkls23-ban.js';
+import { presignOverRelay } from './dkls23-presign.js';
 import type { JobContext } from './job-context.js';
 import { crashPoint } from './crash-points.js';
+import { assertHeldShareSet } from './held-share-set.js';
 import { publishedSession } from './published-session.js';
 import { RelayPhase, runOverRelay } from './relay-session.js';
 import { approveByCallback } from './sign-callback.js';
@@ -54,6 +60,12 @@ import { verifySigningAuthorization } from './signing-authorization.js';
 const FROST_SHARE_ROUND = 2;
 /** The DKLs23 online round's channel protocol: one broadcast of each signer's share. */
 const DKLS23_ONLINE_PROTOCOL = 'dkls23-secp256k1/sign/v1';
+/**
+ * The online round with a pooled presignature: round 1 broadcasts that the party holds it and
+ * computed its share (its signing context's digest), round 2 the signature shares.
+ */
+const DKLS23_POOLED_PROTOCOL = 'dkls23-secp256k1/sign-pooled/v1';
+const POOLED_SHARE_ROUND = 2;
 
 /** What both algorithms work from. */
 interface SignInput {
@@ -73,15 +85,7 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     job,
     ctx.platformKey,
   );
-  const stored = ctx.store.shareSets.getShareSet(job.shareSetId);
-  if (
-    stored === undefined ||
-    stored.algorithm !== job.algorithm ||
-    stored.apiKeyId !== job.apiKeyId
-  )
-    throw new CosignerError('ERR_COSIGNER_NOT_FOUND', {
-      detail: `no ${job.algorithm} share set ${job.shareSetId} for this API user`,
-    });
+  assertHeldShareSet(ctx, job);
   // Before any claim or MPC message (review C1, L4).
   await approveByCallback(ctx, job, authorization);
   const claim: SigningClaim = {
@@ -164,94 +168,202 @@ async function signEddsa(input: SignInput): Promise<SignResult> {
 }
 
 /**
- * At most PRESIGNS_PER_SHARE_SET ECDSA sessions of one share set at once (cosigner-daemon.ts):
- * each presign lets a cheating peer probe one bit of Δ before a ban can be recorded. The share
- * is read inside the slot, so a ban persisted by an earlier session is seen at creation.
+ * A pooled presignature when the authorization names one (no presigning here, so no presign
+ * slot); else at most PRESIGNS_PER_SHARE_SET ECDSA sessions of one share set presign at once
+ * (cosigner-daemon.ts): each presign lets a cheating peer probe one bit of Δ before a ban can be
+ * recorded. The share is read inside the slot, so a ban persisted by an earlier session is seen
+ * at creation.
  */
 function signEcdsa(input: SignInput): Promise<SignResult> {
-  const { ctx, job } = input;
+  const { ctx, job, authorization } = input;
+  const pooled = authorization.presignSessionId;
+  if (pooled !== undefined) return signWithPooled(input, pooled);
   return ctx.presignSlots.run(job.shareSetId, () => presignAndSign(input), ctx.signal);
 }
 
 async function presignAndSign(input: SignInput): Promise<SignResult> {
-  const { ctx, job, sid, roster, authorization } = input;
+  const { ctx, job, sid, roster } = input;
   assertPresignAllowed(ctx.store, job.shareSetId);
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importDkls23KeyShare(bytes);
   bytes.fill(0);
   try {
-    const presign = await dkls23Presign({
-      sid,
-      keyShare,
-      signers: roster.indices,
-      registry: ctx.store.presignSessions,
-    });
-    let presigned;
-    try {
-      presigned = await runOverRelay(ctx, job, roster, presign);
-    } catch (error) {
-      // Durable before the job reports, or presigning stops here (review M2).
-      if (error instanceof Dkls23CheckError) persistDkls23Ban(ctx.store, job.shareSetId, error);
-      throw error;
-    }
-    const { result: presignature, after } = presigned;
+    const { result: presignature, after } = await presignOverRelay(ctx, job, roster, sid, keyShare);
     crashPoint('sign:presigned');
     const online = new RelayPhase(ctx, job, roster, DKLS23_ONLINE_PROTOCOL, {
       beforeSend: input.shareLeaving,
     });
     try {
-      // Marks the presignature spent in the store before the share exists (and wipes it).
-      const { share, context } = await createSignatureShare({
-        presignature,
-        shareSet: keyShare,
-        messageHash: authorization.content,
-        path: authorization.derivationPath,
-        store: ctx.store.spentPresignatures,
+      const share = await signatureShare(input, keyShare, presignature);
+      return await exchangeShares(input, keyShare, share, {
+        phase: online,
+        protocol: DKLS23_ONLINE_PROTOCOL,
+        round: 1,
+        after,
       });
-      crashPoint('sign:spent');
-      await online.send([
-        {
-          sid,
-          protocol: DKLS23_ONLINE_PROTOCOL,
-          round: 1,
-          from: roster.myIndex,
-          to: 'broadcast',
-          payload: share,
-        },
-      ]);
-      const shares = [share];
-      const waiting = new Set(roster.indices.filter((i) => i !== roster.myIndex));
-      await online.receiveUntil(after, (m) => {
-        if (m.round !== 1 || m.to !== 'broadcast' || !waiting.delete(m.from))
-          throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
-            detail: `unexpected signing message from party ${m.from}`,
-          });
-        shares.push(m.payload.slice());
-        return Promise.resolve(waiting.size === 0);
-      });
-      // Verified by the library against the derived key (throws otherwise), low-s.
-      const signature = combineSignatureShares(context, shares);
-      const derived = derivePublicKey(
-        { curve: 'secp256k1', publicKey: keyShare.publicKey, chainCode: keyShare.chainCode },
-        authorization.derivationPath,
-      );
-      const verifies =
-        signature.recovery <= 1 &&
-        constantTimeEqual(signature.publicKey, derived.publicKey) &&
-        secp256k1.verify(signature.compact, authorization.content, derived.publicKey, {
-          prehash: false,
-          lowS: true,
-        });
-      if (!verifies) throw signatureInvalid();
-      return {
-        signature: Buffer.from(signature.compact).toString('hex'),
-        publicKey: Buffer.from(derived.publicKey).toString('hex'),
-        recoveryId: signature.recovery,
-      };
     } finally {
       online.dispose();
     }
   } finally {
     wipeDkls23KeyShare(keyShare);
   }
+}
+
+/**
+ * The online round with the pooled presignature of PRESIGN session `presignSid`. It is taken
+ * from the pool and this party's share computed — the presignature spent durably twice over —
+ * before anything is sent. Then every party says so (round 1: its signing context's digest,
+ * which binds the presignature, the message, the path and the signers) before any party releases
+ * its share (round 2): a party that no longer holds the presignature (a restored backup, a
+ * trimmed pool) or was given another message fails the session while no share has left, so the
+ * platform's fresh session is not refused as SIGNATURE_MAY_EXIST.
+ */
+async function signWithPooled(input: SignInput, presignSid: Uint8Array): Promise<SignResult> {
+  const { ctx, job, sid, roster } = input;
+  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  const keyShare = importDkls23KeyShare(bytes);
+  bytes.fill(0);
+  try {
+    const taken = ctx.store.presignatures.takePresignature(
+      job.shareSetId,
+      Buffer.from(presignSid).toString('hex'),
+    );
+    crashPoint('sign:pool-taken');
+    let presignature: Dkls23Presignature;
+    try {
+      presignature = importPresignature(taken.presignature);
+    } finally {
+      taken.presignature.fill(0);
+    }
+    let share: SignatureShare;
+    try {
+      // Stored under this id by this party's PRESIGN job; checked anyway (sealed, but cheap).
+      const fits =
+        constantTimeEqual(presignature.sid, presignSid) &&
+        presignature.index === roster.myIndex &&
+        presignature.signers.length === roster.indices.length &&
+        presignature.signers.every((s, i) => s === roster.indices[i]);
+      if (!fits)
+        throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+          detail: 'the named presignature was made by other signers',
+        });
+      share = await signatureShare(input, keyShare, presignature);
+    } finally {
+      wipePresignature(presignature);
+    }
+    const { digest } = share.context;
+    const phase = new RelayPhase(ctx, job, roster, DKLS23_POOLED_PROTOCOL, {
+      beforeSend: (messages) => {
+        if (messages.some((m) => m.round >= POOLED_SHARE_ROUND)) input.shareLeaving();
+      },
+    });
+    try {
+      await phase.send([
+        {
+          sid,
+          protocol: DKLS23_POOLED_PROTOCOL,
+          round: 1,
+          from: roster.myIndex,
+          to: 'broadcast',
+          payload: digest,
+        },
+      ]);
+      const waiting = new Set(roster.indices.filter((i) => i !== roster.myIndex));
+      const after = await phase.receiveUntil(0, (m) => {
+        const same = m.payload.length === digest.length && constantTimeEqual(m.payload, digest);
+        if (m.round !== 1 || m.to !== 'broadcast' || !same || !waiting.delete(m.from))
+          throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+            detail: `unexpected readiness from party ${m.from}: another presignature or message`,
+          });
+        return Promise.resolve(waiting.size === 0);
+      });
+      return await exchangeShares(input, keyShare, share, {
+        phase,
+        protocol: DKLS23_POOLED_PROTOCOL,
+        round: POOLED_SHARE_ROUND,
+        after,
+      });
+    } finally {
+      phase.dispose();
+    }
+  } finally {
+    wipeDkls23KeyShare(keyShare);
+  }
+}
+
+/** This party's signature share and the public context every party combines under. */
+interface SignatureShare {
+  readonly share: Uint8Array;
+  readonly context: Dkls23SigningContext;
+}
+
+/**
+ * Computes this party's signature share of the authorized message: the presignature is marked
+ * spent durably before the share exists, and wiped.
+ */
+async function signatureShare(
+  input: SignInput,
+  keyShare: Dkls23KeyShare,
+  presignature: Dkls23Presignature,
+): Promise<SignatureShare> {
+  const { ctx, authorization } = input;
+  const computed = await createSignatureShare({
+    presignature,
+    shareSet: keyShare,
+    messageHash: authorization.content,
+    path: authorization.derivationPath,
+    store: ctx.store.spentPresignatures,
+  });
+  crashPoint('sign:spent');
+  return computed;
+}
+
+/** Where the shares are exchanged: the phase and round, and the relay position to read from. */
+interface ShareRound {
+  readonly phase: RelayPhase;
+  readonly protocol: string;
+  readonly round: number;
+  readonly after: number;
+}
+
+/** Broadcasts this party's signature share and combines everyone's into the signature. */
+async function exchangeShares(
+  input: SignInput,
+  keyShare: Dkls23KeyShare,
+  { share, context }: SignatureShare,
+  { phase, protocol, round, after }: ShareRound,
+): Promise<SignResult> {
+  const { sid, roster, authorization } = input;
+  await phase.send([
+    { sid, protocol, round, from: roster.myIndex, to: 'broadcast', payload: share },
+  ]);
+  const shares = [share];
+  const waiting = new Set(roster.indices.filter((i) => i !== roster.myIndex));
+  await phase.receiveUntil(after, (m) => {
+    if (m.round !== round || m.to !== 'broadcast' || !waiting.delete(m.from))
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+        detail: `unexpected signing message from party ${m.from}`,
+      });
+    shares.push(m.payload.slice());
+    return Promise.resolve(waiting.size === 0);
+  });
+  // Verified by the library against the derived key (throws otherwise), low-s.
+  const signature = combineSignatureShares(context, shares);
+  const derived = derivePublicKey(
+    { curve: 'secp256k1', publicKey: keyShare.publicKey, chainCode: keyShare.chainCode },
+    authorization.derivationPath,
+  );
+  const verifies =
+    signature.recovery <= 1 &&
+    constantTimeEqual(signature.publicKey, derived.publicKey) &&
+    secp256k1.verify(signature.compact, authorization.content, derived.publicKey, {
+      prehash: false,
+      lowS: true,
+    });
+  if (!verifies) throw signatureInvalid();
+  return {
+    signature: Buffer.from(signature.compact).toString('hex'),
+    publicKey: Buffer.from(derived.publicKey).toString('hex'),
+    recoveryId: signature.recovery,
+  };
 }

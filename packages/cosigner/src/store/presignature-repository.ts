@@ -79,11 +79,13 @@ export class PresignatureRepository {
   }
 
   /**
-   * Takes the oldest available presignature of `shareSetId`: marks it spent durably, then
-   * returns it. Throws `ERR_COSIGNER_NO_PRESIGNATURE` when the pool is empty.
+   * Takes the presignature `id` of `shareSetId` — or, without an id, the oldest available one —
+   * marks it spent durably, then returns it. Throws `ERR_COSIGNER_NO_PRESIGNATURE` when it is
+   * not available (spent, discarded, never pooled here) or the pool is empty.
    */
-  takePresignature(shareSetId: string): TakenPresignature {
+  takePresignature(shareSetId: string, id?: string): TakenPresignature {
     assertId(shareSetId, 'shareSetId');
+    if (id !== undefined) assertId(id, 'presignature id');
     const taken = guarded(this.#c, () =>
       this.#c.db
         .transaction(() => {
@@ -91,13 +93,15 @@ export class PresignatureRepository {
           const row = this.#c.db
             .prepare(
               `SELECT id, sealed_blob FROM presignatures
-               WHERE share_set_id = ? AND state = 'AVAILABLE'
+               WHERE share_set_id = ? AND state = 'AVAILABLE' AND (? IS NULL OR id = ?)
                ORDER BY created_at, id LIMIT 1`,
             )
-            .get(shareSetId) as { id: string; sealed_blob: Uint8Array } | undefined;
+            .get(shareSetId, id ?? null, id ?? null) as
+            | { id: string; sealed_blob: Uint8Array }
+            | undefined;
           if (row === undefined) {
             throw new CosignerError('ERR_COSIGNER_NO_PRESIGNATURE', {
-              detail: `share set ${shareSetId}`,
+              detail: `share set ${shareSetId}${id === undefined ? '' : `, presignature ${id}`}`,
             });
           }
           const result = this.#c.db
@@ -153,6 +157,30 @@ export class PresignatureRepository {
       this.#c.db
         .transaction(() => discardAvailable(this.#c.db, this.#c.now(), shareSetId))
         .immediate(),
+    );
+  }
+
+  /**
+   * Keeps the newest `keep` available presignatures of `shareSetId` and discards (marks spent)
+   * the older ones; returns how many. Bounds a pool whose entries nobody will name: a PRESIGN
+   * session that failed after this party pooled its presignature.
+   */
+  keepNewestPresignatures(shareSetId: string, keep: number): number {
+    assertId(shareSetId, 'shareSetId');
+    if (!Number.isSafeInteger(keep) || keep < 0) {
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'keep' });
+    }
+    return guarded(
+      this.#c,
+      () =>
+        this.#c.db
+          .prepare(
+            `UPDATE presignatures SET state = 'SPENT', sealed_blob = NULL, spent_at = ?
+             WHERE id IN (
+               SELECT id FROM presignatures WHERE share_set_id = ? AND state = 'AVAILABLE'
+               ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)`,
+          )
+          .run(this.#c.now(), shareSetId, keep).changes,
     );
   }
 
