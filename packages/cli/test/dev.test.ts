@@ -16,7 +16,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COSIGNER_BIN, exitOf, runCli, startCli } from './helpers.js';
-import { cosigner, type ShareSetStatus } from './signing-stack.js';
+import { cosigner, statusShareSets, type ShareSetStatus } from './signing-stack.js';
 
 describe('countersign dev --platform-only', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'countersign-dev-'));
@@ -164,7 +164,8 @@ describe('countersign dev: the signing stack', () => {
       cwd,
     );
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] };
+    const status = JSON.parse(r.stdout) as { platform?: { platformUrl: string } };
+    return { ...status, shareSets: statusShareSets(r.stdout) };
   };
   /** The API co-signer's root keys. */
   const rootKeys = (): ShareSetStatus[] => devApiStatus().shareSets;

@@ -30,7 +30,7 @@ import {
   runCli,
   startCli,
 } from './helpers.js';
-import type { ShareSetStatus } from './signing-stack.js';
+import { statusShareSets, type ShareSetStatus } from './signing-stack.js';
 
 const SANDBOX_OWNER = 'sandbox-owner@countersign.test';
 
@@ -61,7 +61,7 @@ describe('a sandbox workspace signs through the communal test co-signer', () => 
       { cwd, encoding: 'utf8', timeout: 60_000 },
     );
     if (r.status !== 0) return [];
-    return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
+    return statusShareSets(r.stdout);
   };
 
   it('signers made in a sandbox are paired to the communal co-signer, which makes the root keys and signs RAW Ed25519 and secp256k1 for each', async () => {

@@ -104,10 +104,24 @@ export function cosigner(args: string[], cwd: string) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The share sets `cosigner status --json` printed, less each one's pool level: the platform's
+ * background PRESIGN jobs change it at any moment, so two readings of the same share set differ.
+ */
+export function statusShareSets(statusJson: string): ShareSetStatus[] {
+  const status = JSON.parse(statusJson) as {
+    shareSets: (ShareSetStatus & { availablePresignatures?: number })[];
+  };
+  return status.shareSets.map(({ availablePresignatures, ...set }) => {
+    void availablePresignatures;
+    return set;
+  });
+}
+
 export function shareSetsOf(home: string, cwd: string): ShareSetStatus[] {
   const r = cosigner(['status', '--home', home, '--json'], cwd);
   if (r.status !== 0) return [];
-  return (JSON.parse(r.stdout) as { shareSets: ShareSetStatus[] }).shareSets;
+  return statusShareSets(r.stdout);
 }
 
 /** A daemon's log event (`cosigner start` writes one JSON line per event). */
