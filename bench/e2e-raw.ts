@@ -2,9 +2,9 @@
 // platform (`countersign dev`, PGlite), two Cloud Co-signers and the API co-signer (`cosigner
 // start`), built from dist/ — with transactions created and read through the REST API, as a
 // client sees them: from the POST to the first GET that answers COMPLETED. ECDSA (DKLs23) and
-// EdDSA (FROST), sequential and with IN_FLIGHT at once. Sequential ECDSA signings each start
-// once the platform's presignature pool is done refilling (an otherwise idle system), so they
-// spend pooled presignatures; the concurrent run drains the pool and presigns inline as well.
+// EdDSA (FROST), sequential and with IN_FLIGHT at once. Sequential signings each start once the
+// platform's presignature pool is done refilling (an otherwise idle system), so ECDSA ones spend
+// pooled presignatures; the concurrent run drains the pool and presigns inline as well.
 // The report counts how many signings were pooled (the platform's /metrics).
 // Baseline, measured in the same run: the same protocols with the three parties in this one
 // process and no relay, so the difference is the relay, the processes and the REST API.
@@ -195,7 +195,9 @@ try {
     await signOnce(algorithm); // warm-up: first use of the share set in each process
     const times: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) {
-      if (algorithm === 'ecdsa') await poolSettled();
+      // An idle system: no presigning left from the signings before (EdDSA runs after the
+      // concurrent ECDSA run drained the pool).
+      await poolSettled();
       times.push(await signOnce(algorithm));
     }
     return summary(times);
@@ -245,7 +247,7 @@ try {
       'latency = POST /v1/transactions to the first GET answering COMPLETED (REST status polled ' +
       `every ${POLL_MS} ms); every party a process on loopback, platform on PGlite; baseline = ` +
       'the same protocol with the three parties in this process, no relay (ECDSA: presign + ' +
-      'online round + combine; EdDSA: FROST sign); sequential ECDSA signings start with the ' +
+      'online round + combine; EdDSA: FROST sign); sequential signings start with the ' +
       'presignature pool settled; pooled = signings (incl. the warm-up) that spent a pooled ' +
       'presignature',
     parameters: {

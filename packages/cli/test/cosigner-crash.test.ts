@@ -347,11 +347,11 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     // Start PRESIGN sessions once the daemon polls again (its clean stop made it unavailable).
     await waitFor(
       async () =>
-        (
-          await db
-            .transaction()
-            .execute((trx) => app.services.presignatures.topUpWorkspace(trx, principal.workspaceId))
-        ).length > 0,
+        (await db
+          .transaction()
+          .execute((trx) =>
+            app.services.presignatures.topUpWorkspace(trx, principal.workspaceId),
+          )) > 0,
       60_000,
     );
     expect(await dying.done).toEqual({ code: null, signal: 'SIGKILL' });

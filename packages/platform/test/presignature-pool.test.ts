@@ -13,8 +13,8 @@ import { decodeSignedSigningAuthorization, decodeSignedRoster } from '@countersi
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAKING_AT_ONCE } from '../src/mpc/presignature-pool.js';
-import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { MAKING_AT_ONCE, PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
+import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
   registerClouds,
   relayCalls,
@@ -36,6 +36,7 @@ describe('the ECDSA presignature pool', () => {
   let admin: TestApiUser;
   let parties: RelayParty[];
   const root = HDKey.fromMasterSeed(randomBytes(32));
+  const clock = fakeClock();
   const { call, jobsOf } = relayCalls(() => p);
 
   const report = (who: RelayParty, job: RelayJob, body: object) =>
@@ -48,8 +49,12 @@ describe('the ECDSA presignature pool', () => {
       .orderBy('session_id')
       .execute();
   const statuses = async () => (await pool()).map((r) => r.status).sort();
-  /** Every party's jobs now, by session. */
+  /**
+   * Every party's jobs once PRESIGN jobs made until now are offered (they wait PRESIGN_DEFER_MS
+   * after the signing that asked for them), by session.
+   */
   const leaseAll = async (): Promise<Map<string, { party: RelayParty; job: RelayJob }[]>> => {
+    clock.advance(PRESIGN_DEFER_MS);
     const bySession = new Map<string, { party: RelayParty; job: RelayJob }[]>();
     for (const party of parties)
       for (const job of await jobsOf(party))
@@ -117,7 +122,7 @@ describe('the ECDSA presignature pool', () => {
   };
 
   beforeAll(async () => {
-    p = await startTestPlatform({}, undefined, undefined, undefined, {
+    p = await startTestPlatform({}, undefined, undefined, clock.now, {
       presignaturePoolSize: POOL_SIZE,
     });
     admin = await createApiUser(p, 'pool-admin', 'ADMIN');
@@ -147,6 +152,8 @@ describe('the ECDSA presignature pool', () => {
         expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
       }
     expect(await statuses()).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
+    // Not offered yet: the pool waits its turn behind the work that asked for it.
+    for (const party of parties) expect(await jobsOf(party)).toEqual([]);
     const sessions = await leaseAll();
     expect(sessions.size).toBe(MAKING_AT_ONCE);
     for (const [sessionId, jobs] of sessions) {
@@ -198,6 +205,7 @@ describe('the ECDSA presignature pool', () => {
     // The top-up's PRESIGN is made with the SIGN and offered in the same one order to every party.
     const work = new Map<string, { party: RelayParty; job: RelayJob }[]>();
     const orders: string[][] = [];
+    clock.advance(PRESIGN_DEFER_MS);
     for (const party of parties) {
       const jobs = await jobsOf(party);
       orders.push(jobs.map((j) => j.sessionId));

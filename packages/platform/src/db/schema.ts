@@ -286,6 +286,8 @@ export interface CosignerJobsTable {
   result: unknown;
   failure_reason: string | null;
   created_at: Timestamp;
+  /** Offered from then on (migration 0014): later than created_at for a deferred job. */
+  available_at: Timestamp;
   updated_at: Timestamp;
 }
 

@@ -226,6 +226,7 @@ export class CosignerJobService {
               eb.and([eb('j.status', '=', 'LEASED'), eb('j.lease_expires_at', '<=', now)]),
             ]),
           )
+          .where('j.available_at', '<=', now)
           .where('s.status', '=', 'OPEN')
           .where('s.expires_at', '>', now)
           // The communal test co-signer is offered sandbox workspaces' work only, whatever a

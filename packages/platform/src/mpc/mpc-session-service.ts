@@ -58,6 +58,8 @@ export interface NewSession {
   authorization?: (sessionId: Uint8Array, expiresAt: number) => Uint8Array;
   /** RESHARE sessions: the existing signer whose share set is re-dealt. */
   dealerApiUserId?: string;
+  /** Background work: the parties are offered their jobs only this long after creation. */
+  offerAfterMs?: number;
 }
 
 /** The job each party of a session gets: the session's purpose, for the purposes that run. */
@@ -164,6 +166,7 @@ export class MpcSessionService {
           result: null,
           failure_reason: null,
           created_at: now,
+          available_at: new Date(now.getTime() + (spec.offerAfterMs ?? 0)),
           updated_at: now,
         })
         .execute();

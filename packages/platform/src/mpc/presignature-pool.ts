@@ -36,6 +36,11 @@ export const POOLED_ALGORITHM = 'ECDSA_SECP256K1';
 export const MAKING_AT_ONCE = 2;
 /** A PRESIGN session's deadline (or the relay's, if shorter): three parties need well under 10 s. */
 export const PRESIGN_TTL_MS = 120_000;
+/**
+ * PRESIGN jobs are offered this long after the signing that topped the pool up: that signing's
+ * own online round (a few relay round trips) then has the CPU to itself.
+ */
+export const PRESIGN_DEFER_MS = 500;
 
 /** A share set the pool serves: the signer's, with its parties. */
 export interface PooledShareSet {
@@ -93,10 +98,11 @@ export class PresignaturePool {
 
   /**
    * Starts PRESIGN sessions for the share set until `size` are made or in the making (at most
-   * MAKING_AT_ONCE in the making). Returns the co-signers to wake once `trx` commits.
+   * MAKING_AT_ONCE in the making). Returns how many it started. Nobody is woken: the jobs are
+   * offered PRESIGN_DEFER_MS later, and a waiting long poll looks again every second.
    */
-  async topUp(trx: Transaction<Database>, set: PooledShareSet): Promise<string[]> {
-    if (this.size === 0) return [];
+  async topUp(trx: Transaction<Database>, set: PooledShareSet): Promise<number> {
+    if (this.size === 0) return 0;
     // One top-up of a share set at a time: two transactions counting at once would each add
     // sessions (PostgreSQL; PGlite runs one transaction at a time). Review L3.
     await trx
@@ -115,7 +121,6 @@ export class PresignaturePool {
     const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
     const making = count('MAKING');
     const wanted = Math.min(this.size - making - count('READY'), MAKING_AT_ONCE - making);
-    const wake: string[] = [];
     for (let i = 0; i < wanted; i++) {
       const sessionId = await this.sessions.create(trx, {
         workspaceId: set.workspaceId,
@@ -126,6 +131,7 @@ export class PresignaturePool {
         threshold: set.parties.length,
         parties: [...set.parties],
         ttlMs: Math.min(this.sessionTtlMs, PRESIGN_TTL_MS),
+        offerAfterMs: PRESIGN_DEFER_MS,
       });
       const now = this.clock();
       await trx
@@ -140,18 +146,17 @@ export class PresignaturePool {
           taken_by_session_id: null,
         })
         .execute();
-      wake.push(...set.parties.map((p) => p.cosignerId));
     }
-    return wake;
+    return Math.max(wanted, 0);
   }
 
   /** Tops up the pool of the share set that signs for the workspace now, if one is available. */
-  async topUpWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<string[]> {
-    if (this.size === 0) return [];
+  async topUpWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<number> {
+    if (this.size === 0) return 0;
     const [first] = await liveShareSets(trx, workspaceId, POOLED_ALGORITHM, this.clock(), {
       honourStops: true,
     });
-    if (first === undefined || !first.available) return [];
+    if (first === undefined || !first.available) return 0;
     return this.topUp(trx, { workspaceId, ...first });
   }
 

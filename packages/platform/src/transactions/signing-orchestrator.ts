@@ -104,10 +104,9 @@ export class SigningOrchestrator {
       .execute();
     for (const m of messages) await this.startMessage(trx, transactionId, m.message_index, signer);
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
-    const wake = messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
     if (tx.algorithm === POOLED_ALGORITHM)
-      wake.push(...(await this.pool.topUp(trx, { workspaceId: tx.workspace_id, ...signer })));
-    return wake;
+      await this.pool.topUp(trx, { workspaceId: tx.workspace_id, ...signer });
+    return messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
   }
 
   /** The job service's session-end handler: ignores sessions that sign no message. */

@@ -3,11 +3,15 @@
  * a share set's parties ahead of time; a SIGN session's authorization may then name it instead of
  * presigning first. The platform keeps no presignature material — only which PRESIGN sessions
  * made one (READY), are making one (MAKING), were named by a SIGN session (TAKEN, never named
- * again) or came to nothing (DISCARDED).
+ * again) or came to nothing (DISCARDED). A job is offered from its `available_at`: a PRESIGN
+ * job a little after the signing that asked for it, so the two do not share the CPU.
  */
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('cosigner_jobs').addColumn('available_at', 'timestamptz').execute();
+  await sql`update cosigner_jobs set available_at = created_at`.execute(db);
+  await sql`alter table cosigner_jobs alter column available_at set not null`.execute(db);
   await sql`alter table cosigner_jobs drop constraint cosigner_jobs_type_check`.execute(db);
   await sql`alter table cosigner_jobs add constraint cosigner_jobs_type_check
     check (type in ('KEYGEN', 'RESHARE', 'PRESIGN', 'SIGN', 'DESTROY'))`.execute(db);
@@ -48,6 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('presignatures').execute();
+  await db.schema.alterTable('cosigner_jobs').dropColumn('available_at').execute();
   await sql`delete from cosigner_jobs where type = 'PRESIGN'`.execute(db);
   await sql`alter table cosigner_jobs drop constraint cosigner_jobs_type_check`.execute(db);
   await sql`alter table cosigner_jobs add constraint cosigner_jobs_type_check
