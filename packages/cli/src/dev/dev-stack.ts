@@ -206,7 +206,10 @@ async function openCurrent(
   return cosigner;
 }
 
-/** The co-signers' job outcomes and warnings, one line each; routine polling stays quiet. */
+/**
+ * The co-signers' job outcomes and warnings, one line each; routine polling stays quiet, and so
+ * does the presignature pool's background work (a PRESIGN job is shown only if it fails).
+ */
 function daemonLog(name: string, write: (line: string) => void): DaemonLog {
   const line = (message: string, fields: Record<string, unknown> = {}): void => {
     const detail = ['type', 'algorithm', 'reason', 'error']
@@ -217,7 +220,7 @@ function daemonLog(name: string, write: (line: string) => void): DaemonLog {
   };
   return {
     info: (message, fields) => {
-      if (message === 'job done') line(message, fields);
+      if (message === 'job done' && fields?.['type'] !== 'PRESIGN') line(message, fields);
     },
     warn: line,
   };
