@@ -1,6 +1,7 @@
 // Backup and restore: one file carrying the encrypted database and the wrapped key; restore needs
 // the same KMS key, refuses a non-empty target, never brings back an available presignature, a
-// live DKLs23 OT setup, or a STARTED signing record (review M3).
+// live DKLs23 OT setup, or a STARTED signing record (review M3), and keeps the share sets' pinned
+// parties (pool review M2).
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -32,6 +33,12 @@ function realEcdsaShare(): Uint8Array {
 }
 
 const MARKER = 'BACKUP-PLAINTEXT-MARKER-94c2';
+/** The parties that hold ss-ecdsa, pinned when it was stored. */
+const PARTIES = [1, 2, 3].map((index) => ({
+  index,
+  identityKey: pattern(32, index),
+  agreementKey: pattern(32, 100 + index),
+}));
 
 async function populatedStoreWithBackup() {
   const dir = await tempDir();
@@ -49,6 +56,7 @@ async function populatedStoreWithBackup() {
     apiKeyId: 'ak-1',
     algorithm: 'ECDSA_SECP256K1',
     share: realEcdsaShare(),
+    parties: PARTIES,
   });
   store.shareSets.putShareSet({
     id: 'ss-eddsa',
@@ -106,6 +114,9 @@ describe('backup and restore', () => {
     expect(restoredShare.publicKey).toEqual(original.publicKey);
     expect(setupsDestroyed(original)).toEqual({ 2: false, 3: false });
     expect(setupsDestroyed(restoredShare)).toEqual({ 2: true, 3: true });
+    // Rewritten, the share set still holds its pin; the one stored without parties has none.
+    expect(reopened.shareSets.pinnedParties('ss-ecdsa')).toEqual(PARTIES);
+    expect(reopened.shareSets.pinnedParties('ss-eddsa')).toBeUndefined();
     expect(Buffer.from(reopened.shareSets.readShare('ss-eddsa').share).toString()).toBe(
       `${MARKER}-eddsa`,
     );

@@ -1,5 +1,5 @@
 // The encrypted store: whole-file encryption, sealed blobs bound to their rows, typed errors,
-// migrations, and consistency when a write fails.
+// migrations, the parties pinned with a share set, and consistency when a write fails.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -9,6 +9,8 @@ import { CosignerError } from '../src/errors.js';
 import type { LocalKmsProvider } from '../src/kms/local-kms.js';
 import type { CosignerStore } from '../src/store/cosigner-store.js';
 import { initStore, openStore } from '../src/store/cosigner-store.js';
+import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import type { ShareSetParty } from '../src/store/share-set-repository.js';
 import { sqliteDatabase } from '../src/store/sqlite-driver.js';
 import { DATABASE_FILE, HEADER_FILE } from '../src/store/store-files.js';
 import {
@@ -369,6 +371,78 @@ describe('sealed blobs', () => {
     );
     expectCosignerErrorSync(() => store.setMeta('store_id', 'x'), 'ERR_COSIGNER_INVALID_ARGUMENT');
     store.close();
+  });
+});
+
+describe('pinned parties of a share set (pool review M2)', () => {
+  /** Given out of order; kept and returned by ascending index. */
+  const parties: ShareSetParty[] = [3, 1, 2].map((index) => ({
+    index,
+    identityKey: pattern(32, index),
+    agreementKey: pattern(32, 50 + index),
+  }));
+  const byIndex = [...parties].sort((a, b) => a.index - b.index);
+  const shareSet = { apiKeyId: 'ak-1', algorithm: 'EDDSA_ED25519', share: pattern(64) } as const;
+
+  it('keeps the parties a share set was stored with, through a refresh and its destruction', async () => {
+    const { store } = await freshStore();
+    store.shareSets.putShareSet({ ...shareSet, id: 'ss-1', parties });
+    store.shareSets.putShareSet({ ...shareSet, id: 'ss-2' });
+    expect(store.shareSets.pinnedParties('ss-1')).toEqual(byIndex);
+    expect(store.shareSets.pinnedParties('ss-2')).toBeUndefined();
+    expect(store.shareSets.pinnedParties('ss-never-stored')).toBeUndefined();
+    store.shareSets.replaceShare('ss-1', { expectedVersion: 1, version: 2, share: pattern(64, 2) });
+    store.shareSets.destroyShareSet('ss-1');
+    // What is returned is a copy: changing it changes nothing stored.
+    store.shareSets.pinnedParties('ss-1')![0]!.identityKey.fill(0);
+    expect(store.shareSets.pinnedParties('ss-1')).toEqual(byIndex);
+    store.close();
+  });
+
+  it('refuses parties that no roster could seat, and stores nothing of that share set', async () => {
+    const { store } = await freshStore();
+    const [one, two] = byIndex as [ShareSetParty, ShareSetParty];
+    const cases: unknown[] = [
+      [],
+      [{ ...one, index: 0 }],
+      [{ ...one, index: 65_536 }],
+      [{ ...one, index: 1.5 }],
+      [one, { ...two, index: 1 }],
+      [{ ...one, identityKey: pattern(31) }],
+      [{ ...one, agreementKey: Buffer.from('not a key').toString('hex') }],
+      [null],
+    ];
+    for (const bad of cases)
+      expectCosignerErrorSync(
+        () =>
+          store.shareSets.putShareSet({
+            ...shareSet,
+            id: 'ss-1',
+            parties: bad as ShareSetParty[],
+          }),
+        'ERR_COSIGNER_INVALID_ARGUMENT',
+      );
+    expect(store.shareSets.getShareSet('ss-1')).toBeUndefined();
+    expect(store.shareSets.pinnedParties('ss-1')).toBeUndefined();
+    store.close();
+  });
+
+  it('migrates a store of schema 3: its share sets stay, unpinned; new ones are pinned', async () => {
+    const { storeDir, kms, store } = await freshStore();
+    store.shareSets.putShareSet({ ...shareSet, id: 'ss-old', share: pattern(64, 7) });
+    // Back to what the previous release wrote: no table of parties, user_version 3.
+    store.connection().exec('DROP TABLE share_set_parties');
+    store.connection().pragma('user_version = 3');
+    store.close();
+
+    const reopened = await openStore({ dir: storeDir, kms });
+    expect(reopened.connection().pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(reopened.shareSets.readShare('ss-old').share).toEqual(pattern(64, 7));
+    expect(reopened.shareSets.pinnedParties('ss-old')).toBeUndefined();
+    reopened.shareSets.putShareSet({ ...shareSet, id: 'ss-new', parties });
+    expect(reopened.shareSets.pinnedParties('ss-new')).toEqual(byIndex);
+    expect(reopened.integrityCheck()).toEqual([]);
+    reopened.close();
   });
 });
 

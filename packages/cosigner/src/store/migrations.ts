@@ -118,6 +118,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'pinned parties of share sets',
+    sql: `
+      -- The parties that hold a share set (pool review M2): for each party index, the identity
+      -- and agreement keys the verified roster seated there when the share set was stored
+      -- (KEYGEN: every party; RESHARE: the receivers). Every later roster of the share set must
+      -- seat the same keys at the same indices. Share sets stored before this migration have no
+      -- rows: they are not pinned. Public keys, so not sealed.
+      CREATE TABLE share_set_parties (
+        share_set_id  TEXT NOT NULL REFERENCES share_sets (id),
+        party_index   INTEGER NOT NULL CHECK (party_index BETWEEN 1 AND 65535),
+        identity_key  BLOB NOT NULL CHECK (length(identity_key) = 32),
+        agreement_key BLOB NOT NULL CHECK (length(agreement_key) = 32),
+        PRIMARY KEY (share_set_id, party_index)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this release writes. */

@@ -5,9 +5,14 @@
  * share copied onto another share set's row, or an old version written back, does not open.
  * Refreshing (a new version) and destroying both discard the set's pooled presignatures in the
  * same transaction: presignatures are bound to the share they were made with.
+ *
+ * A share set stored with its parties keeps them as its pin (pool review M2): the identity and
+ * agreement key of each party index, written with the share and never changed — a refresh keeps
+ * the parties, a destroyed set keeps its tombstone's. Public keys, so not sealed.
  * @module
  */
 
+import { ROSTER_KEY_LENGTH, ROSTER_MAX_PARTY_INDEX } from '@countersign/protocol';
 import { CosignerError } from '../errors.js';
 import type { Database } from './sqlite-driver.js';
 import type { StoreContext } from './store-context.js';
@@ -28,6 +33,15 @@ export interface ShareSetRecord {
   readonly destroyedAt: number | null;
 }
 
+/** A party that holds a share set: its index (Shamir evaluation point) and public keys. */
+export interface ShareSetParty {
+  readonly index: number;
+  /** Ed25519 identity key, as in the roster. */
+  readonly identityKey: Uint8Array;
+  /** X25519 agreement key, as in the roster. */
+  readonly agreementKey: Uint8Array;
+}
+
 /** Input of {@link ShareSetRepository.putShareSet}. */
 export interface NewShareSet {
   readonly id: string;
@@ -37,6 +51,17 @@ export interface NewShareSet {
   readonly version?: number;
   /** Serialised key share (from `@countersign/mpc`). */
   readonly share: Uint8Array;
+  /**
+   * Every party that holds the share set, from the verified roster that made it: pinned for
+   * every later roster of it. Absent: not pinned, like every share set stored before schema 4.
+   */
+  readonly parties?: readonly ShareSetParty[];
+}
+
+interface PartyRow {
+  party_index: number;
+  identity_key: Uint8Array;
+  agreement_key: Uint8Array;
 }
 
 interface Row {
@@ -74,6 +99,30 @@ function assertAlgorithm(value: unknown): asserts value is ShareSetAlgorithm {
   }
 }
 
+function invalidParties(detail: string): CosignerError {
+  return new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: `parties: ${detail}` });
+}
+
+function assertParties(value: unknown): asserts value is readonly ShareSetParty[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalidParties('none given');
+  const indices = new Set<number>();
+  for (const party of value as (Partial<ShareSetParty> | null)[]) {
+    const index = party?.index;
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 1 ||
+      index > ROSTER_MAX_PARTY_INDEX ||
+      indices.has(index)
+    )
+      throw invalidParties(`index ${String(index)} out of range or repeated`);
+    indices.add(index);
+    const keys = [party?.identityKey, party?.agreementKey];
+    if (!keys.every((key) => key instanceof Uint8Array && key.length === ROSTER_KEY_LENGTH))
+      throw invalidParties(`party ${index}: keys must be ${ROSTER_KEY_LENGTH} bytes`);
+  }
+}
+
 function assertVersion(value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', {
@@ -91,32 +140,69 @@ export class ShareSetRepository {
     this.#c = context;
   }
 
-  /** Stores a new share set; {@link CosignerError} `ERR_COSIGNER_CONFLICT` if the id exists. */
+  /**
+   * Stores a new share set and, when given, its parties, in one transaction;
+   * {@link CosignerError} `ERR_COSIGNER_CONFLICT` if the id exists.
+   */
   putShareSet(input: NewShareSet): ShareSetRecord {
-    const { id, apiKeyId, algorithm, share } = input;
+    const { id, apiKeyId, algorithm, share, parties } = input;
     const version = input.version ?? 1;
     assertId(id, 'id');
     assertId(apiKeyId, 'apiKeyId');
     assertAlgorithm(algorithm);
     assertVersion(version);
     assertBlob(share, 'share');
-    return guarded(this.#c, () => {
-      const record: ShareSetRecord = {
-        id,
-        apiKeyId,
-        algorithm,
-        version,
-        createdAt: this.#c.now(),
-        destroyedAt: null,
-      };
-      const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), share);
+    if (parties !== undefined) assertParties(parties);
+    return guarded(this.#c, () =>
       this.#c.db
+        .transaction(() => {
+          const record: ShareSetRecord = {
+            id,
+            apiKeyId,
+            algorithm,
+            version,
+            createdAt: this.#c.now(),
+            destroyedAt: null,
+          };
+          const sealed = this.#c.sealer.seal('share-set', shareSetIdentity(record), share);
+          this.#c.db
+            .prepare(
+              `INSERT INTO share_sets (id, api_key_id, algorithm, version, sealed_blob, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)`,
+            )
+            .run(id, apiKeyId, algorithm, version, sealed, record.createdAt);
+          if (parties !== undefined) {
+            const pin = this.#c.db.prepare(
+              `INSERT INTO share_set_parties (share_set_id, party_index, identity_key, agreement_key)
+               VALUES (?, ?, ?, ?)`,
+            );
+            for (const p of parties) pin.run(id, p.index, p.identityKey, p.agreementKey);
+          }
+          return record;
+        })
+        .immediate(),
+    );
+  }
+
+  /**
+   * The parties pinned for share set `id` (also when destroyed), by ascending index; undefined
+   * when it is not pinned (stored without parties, or before schema 4) or not stored here.
+   */
+  pinnedParties(id: string): ShareSetParty[] | undefined {
+    assertId(id, 'id');
+    return guarded(this.#c, () => {
+      const rows = this.#c.db
         .prepare(
-          `INSERT INTO share_sets (id, api_key_id, algorithm, version, sealed_blob, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `SELECT party_index, identity_key, agreement_key FROM share_set_parties
+           WHERE share_set_id = ? ORDER BY party_index`,
         )
-        .run(id, apiKeyId, algorithm, version, sealed, record.createdAt);
-      return record;
+        .all(id) as PartyRow[];
+      if (rows.length === 0) return undefined;
+      return rows.map((row) => ({
+        index: row.party_index,
+        identityKey: blobOf(row.identity_key),
+        agreementKey: blobOf(row.agreement_key),
+      }));
     });
   }
 
