@@ -145,8 +145,13 @@ describe('RAW signing through the relay, every party a process', () => {
     });
     expect(replayed).toEqual({ id: created.data.id, status: 'COMPLETED' });
     expect((await ours.getTransactionByExternalId('e2e-eddsa-1')).id).toBe(created.data.id);
-    // Still every party's share sets, nothing else changed.
-    for (const home of PARTY_HOMES) expect(shareSetsOf(home, stack.cwd)).toHaveLength(2);
+    // Still every party's share sets, nothing else changed; each pinned to the three parties
+    // its KEYGEN roster seated (pool review M2), which every signing roster matched.
+    for (const home of PARTY_HOMES) {
+      const shareSets = shareSetsOf(home, stack.cwd);
+      expect(shareSets).toHaveLength(2);
+      for (const s of shareSets) expect(s.pinnedParties).toEqual([1, 2, 3]);
+    }
   }, 200_000);
 
   it('ECDSA: DKLs23 signs a digest; r, s, v verify with noble, node:crypto (DER) and viem', async () => {

@@ -45,6 +45,8 @@ export interface ShareSetStatus {
   algorithm: string;
   publicKey?: string;
   chainCode?: string;
+  /** The party indices pinned with it (pool review M2); null: not pinned. */
+  pinnedParties?: number[] | null;
 }
 
 export interface SigningStack {

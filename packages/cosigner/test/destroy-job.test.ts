@@ -3,15 +3,17 @@
 // or a share set never held here, is answered as already destroyed. Refused with the store
 // untouched: an authorization not signed by the pinned platform key, any altered byte, another
 // domain tag (a reshare authorization), an expired one, one naming another session, API key or
-// algorithm, a roster of another purpose, a share set held here for another API key, and any
-// DESTROY job sent to an API co-signer. The platform is a stub that answers the session and
-// records every other call (there must be none).
+// algorithm, a roster of another purpose, a share set held here for another API key, a roster
+// that does not seat the clouds pinned for the share set (pool review M2), and any DESTROY job
+// sent to an API co-signer. The platform is a stub that answers the session and records every
+// other call (there must be none).
 import { join } from 'node:path';
 import {
   encodeDestroyAuthorization,
   encodeRoster,
   type DestroyAuthorization,
   type LeasedJob,
+  type RosterParty,
   type RosterPurpose,
   type SessionResponse,
 } from '@countersign/protocol';
@@ -30,9 +32,10 @@ const platformSecret = ed25519.utils.randomSecretKey();
 const platformKey = ed25519.getPublicKey(platformSecret);
 const sessionHex = 'cd'.repeat(32);
 const clouds = [PartyIdentity.generate(), PartyIdentity.generate()];
+const signer = PartyIdentity.generate();
 const stores: CosignerStore[] = [];
 afterAll(async () => {
-  clouds.forEach((i) => i.dispose());
+  [...clouds, signer].forEach((i) => i.dispose());
   stores.forEach((s) => s.close());
   await cleanupTempDirs();
 });
@@ -64,11 +67,16 @@ const authorization: DestroyAuthorization = {
 const signedBy = (bytes: Uint8Array, key = platformSecret): string =>
   Buffer.concat([bytes, ed25519.sign(bytes, key)]).toString('base64');
 
+/** The clouds at indices 1 and 2 (a DESTROY roster); with the signer at 3, the share set's. */
+const seatedClouds = (): RosterParty[] =>
+  clouds.map((id, k) => ({ index: k + 1, cosignerId: `cloud-${k + 1}`, ...id.publicKeys() }));
+
 function published(
   options: {
     purpose?: RosterPurpose;
     shareSetId?: string;
     signedAuthorization?: string;
+    parties?: RosterParty[];
   } = {},
 ): SessionResponse {
   const expiresAt = Date.now() + 60_000;
@@ -77,11 +85,7 @@ function published(
     shareSetId: options.shareSetId ?? job.shareSetId,
     purpose: options.purpose ?? 'DESTROY',
     expiresAt,
-    parties: clouds.map((id, k) => ({
-      index: k + 1,
-      cosignerId: `cloud-${k + 1}`,
-      ...id.publicKeys(),
-    })),
+    parties: options.parties ?? seatedClouds(),
   });
   return {
     sessionId: sessionHex,
@@ -136,6 +140,7 @@ describe('DESTROY job', () => {
       apiKeyId: job.apiKeyId,
       algorithm: 'ECDSA_SECP256K1',
       share,
+      parties: [...seatedClouds(), { index: 3, ...signer.publicKeys() }],
     });
     answer = published();
     calls.length = 0;
@@ -251,6 +256,30 @@ describe('DESTROY job', () => {
     }
     answer = published();
     await expect(runDestroyJob(context('api'), job)).rejects.toThrow(/API co-signer takes no/);
+    expectShareIntact();
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a roster that does not seat the clouds pinned for the share set (pool review M2)', async () => {
+    // The platform's own identity in cloud-2's seat, and the signer in a cloud's.
+    const platformsOwn = PartyIdentity.generate();
+    const [cloud1, cloud2] = seatedClouds() as [RosterParty, RosterParty];
+    const cases: [RosterParty[], RegExp][] = [
+      [[cloud1, { ...cloud2, ...platformsOwn.publicKeys() }], /party 2 is not seated/],
+      [[cloud1, { ...cloud2, ...signer.publicKeys() }], /party 2 is not seated/],
+      [[cloud1, { ...cloud2, index: 4 }], /party 4 holds no share/],
+    ];
+    try {
+      for (const [parties, message] of cases) {
+        answer = published({ parties });
+        await expect(runDestroyJob(context(), job)).rejects.toMatchObject({
+          code: 'ERR_COSIGNER_PLATFORM_RESPONSE',
+          message: expect.stringMatching(message),
+        });
+      }
+    } finally {
+      platformsOwn.dispose();
+    }
     expectShareIntact();
     expect(calls).toEqual([]);
   });

@@ -32,7 +32,9 @@ import { reshareOutcomeMetaKey, runReshareJob } from '../src/daemon/reshare-job.
 import { SignRefusedByCallback } from '../src/daemon/sign-callback.js';
 import { KeyedSlots } from '../src/daemon/slots.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
-import { initStore } from '../src/store/cosigner-store.js';
+import { initStore, type CosignerStore } from '../src/store/cosigner-store.js';
+import type { ShareSetParty } from '../src/store/share-set-repository.js';
+import { signedBy, stubPlatform } from './platform-stub.js';
 import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -56,9 +58,6 @@ const job: LeasedJob = {
   shareSetId: 'share-set-new',
   threshold: 3,
 };
-
-const signedBy = (bytes: Uint8Array, key: Uint8Array): string =>
-  Buffer.concat([bytes, ed25519.sign(bytes, key)]).toString('base64');
 
 const OLD_SIGNER = '00000000-0000-4000-8000-00000000000a';
 
@@ -104,22 +103,6 @@ function published(options: {
   };
 }
 
-/** A platform stub: answers the session, records (and refuses) every other call. */
-function stubPlatform(answer: () => SessionResponse | undefined, calls: string[]): PlatformClient {
-  return new Proxy(
-    {},
-    {
-      get: (_t, name) =>
-        name === 'session'
-          ? () => Promise.resolve(answer())
-          : () => {
-              calls.push(String(name));
-              throw new Error('no other platform call expected');
-            },
-    },
-  ) as PlatformClient;
-}
-
 /** A FROST DKG among cloud-1, cloud-2 and party 3 (the existing signer); party 3's share. */
 function existingSignerShare(): KeyShare {
   const parties = [1, 2, 3];
@@ -143,25 +126,54 @@ function existingSignerShare(): KeyShare {
   return sessions.get(3)!.result();
 }
 
+/** The existing signer's store: its API key paired, its old share set (pinned when given). */
+async function existingSignerStore(
+  share: KeyShare,
+  parties?: ShareSetParty[],
+): Promise<CosignerStore> {
+  const dir = await tempDir();
+  const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
+  store.pairedApiKeys.addPairedApiKey({
+    apiKeyId: OLD_SIGNER,
+    cosignerId: 'cosigner-3',
+    platformUrl: 'https://platform.example',
+  });
+  store.shareSets.putShareSet({
+    id: 'share-set-old',
+    apiKeyId: OLD_SIGNER,
+    algorithm: 'EDDSA_ED25519',
+    share: exportKeyShare(share),
+    ...(parties === undefined ? {} : { parties }),
+  });
+  return store;
+}
+
+/** The existing signer's API co-signer (index 3): the dealer that leaves. */
+function dealerContext(
+  store: CosignerStore,
+  client: PlatformClient,
+  approvePairingsWithoutHandler?: boolean,
+): JobContext {
+  return {
+    client,
+    accessToken: () => Promise.resolve('csat_test'),
+    store,
+    identity: identities[2]!,
+    platformKey,
+    signal: new AbortController().signal,
+    mode: 'api',
+    ...(approvePairingsWithoutHandler === undefined ? {} : { approvePairingsWithoutHandler }),
+    presignSlots: new KeyedSlots(8),
+  };
+}
+
 describe('RESHARE job refusals', () => {
   it('refuses a roster or authorization the platform did not sign, and a roster of another purpose', async () => {
     const dir = await tempDir();
     const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
     const calls: string[] = [];
     let answer: SessionResponse | undefined;
-    // Only the session is answered; anything else (a message sent, a result) is recorded.
-    const client = new Proxy(
-      {},
-      {
-        get: (_t, name) =>
-          name === 'session'
-            ? () => Promise.resolve(answer)
-            : () => {
-                calls.push(String(name));
-                throw new Error('no other platform call expected');
-              },
-      },
-    ) as PlatformClient;
+    const client = stubPlatform(() => answer, calls);
     // The new signer's co-signer (index 4): a receiver that holds no old share.
     const ctx: JobContext = {
       client,
@@ -202,34 +214,16 @@ describe('RESHARE job refusals', () => {
 
 describe("the existing signer's API co-signer guards the pairing (reshare review H1)", () => {
   it('refuses to deal without a Callback Handler unless its operator opted in', async () => {
-    const dir = await tempDir();
-    const store = await initStore({ dir: join(dir, 'store'), kms: await testLocalKms(dir) });
     const share = existingSignerShare();
-    store.pairedApiKeys.addPairedApiKey({
-      apiKeyId: OLD_SIGNER,
-      cosignerId: 'cosigner-3',
-      platformUrl: 'https://platform.example',
-    });
-    store.shareSets.putShareSet({
-      id: 'share-set-old',
-      apiKeyId: OLD_SIGNER,
-      algorithm: 'EDDSA_ED25519',
-      share: exportKeyShare(share),
-    });
+    const store = await existingSignerStore(share);
     const answer = published({ oldShareSet: encodePublicShareSet(publicShareSet(share)) });
     const calls: string[] = [];
-    // The existing signer's co-signer (index 3): the dealer that leaves.
-    const ctx = (approvePairingsWithoutHandler?: boolean): JobContext => ({
-      client: stubPlatform(() => answer, calls),
-      accessToken: () => Promise.resolve('csat_test'),
-      store,
-      identity: identities[2]!,
-      platformKey,
-      signal: new AbortController().signal,
-      mode: 'api',
-      ...(approvePairingsWithoutHandler === undefined ? {} : { approvePairingsWithoutHandler }),
-      presignSlots: new KeyedSlots(8),
-    });
+    const ctx = (approvePairingsWithoutHandler?: boolean): JobContext =>
+      dealerContext(
+        store,
+        stubPlatform(() => answer, calls),
+        approvePairingsWithoutHandler,
+      );
     try {
       // The default and an explicit false: refused, with its own sub-status, before any message.
       for (const optIn of [undefined, false]) {
@@ -253,6 +247,46 @@ describe("the existing signer's API co-signer guards the pairing (reshare review
       expect(calls).toEqual([]);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe("a dealer's roster seats the old share set's pinned parties (pool review M2)", () => {
+  it('refuses another key at a dealer index before anyone is asked; the pinned keys deal', async () => {
+    const share = existingSignerShare();
+    const answer = published({ oldShareSet: encodePublicShareSet(publicShareSet(share)) });
+    const elsewhere = PartyIdentity.generate();
+    /** Pinned when the old share set was made: `cloud1` at index 1, then parties 2 and 3. */
+    const pinnedWith = (cloud1: PartyIdentity): ShareSetParty[] =>
+      [cloud1, identities[1]!, identities[2]!].map((id, k) => ({
+        index: k + 1,
+        ...id.publicKeys(),
+      }));
+    const calls: string[] = [];
+    const ctx = (store: CosignerStore): JobContext =>
+      dealerContext(
+        store,
+        stubPlatform(() => answer, calls),
+        true,
+      );
+    const pinnedElsewhere = await existingSignerStore(share, pinnedWith(elsewhere));
+    const pinnedAsSeated = await existingSignerStore(share, pinnedWith(identities[0]!));
+    try {
+      // The roster seats cosigner-1's keys at index 1; the old share set was made with others.
+      await expect(runReshareJob(ctx(pinnedElsewhere), job)).rejects.toMatchObject({
+        code: 'ERR_COSIGNER_PLATFORM_RESPONSE',
+        message: expect.stringMatching(/party 1 is not seated with the keys pinned/),
+      });
+      expect(calls).toEqual([]);
+      // Seated as pinned: it deals — its first MPC message goes to the platform.
+      await expect(runReshareJob(ctx(pinnedAsSeated), job)).rejects.toThrow(
+        /no other platform call/,
+      );
+      expect(calls).toEqual(['postMessages']);
+    } finally {
+      elsewhere.dispose();
+      pinnedElsewhere.close();
+      pinnedAsSeated.close();
     }
   });
 });

@@ -3,7 +3,8 @@
  * platform key (this party exactly once, every party's keys valid and distinct, the job's
  * session, share set and purpose), run the DKG over the relay — FROST for EDDSA_ED25519, DKLs23
  * for ECDSA_SECP256K1 — with every point-to-point payload sealed and every message signed by the
- * secure channel, store the share sealed, then report the public key.
+ * secure channel, store the share sealed with the roster's parties (the pin every later roster
+ * of the share set must match, pinned-parties.ts), then report the public key.
  *
  * Parameters that decide who can rebuild the key (parties, threshold) come from the verified
  * roster only; the job's threshold must agree with it. Any message the channel refuses aborts
@@ -27,6 +28,7 @@ import {
 } from '@countersign/mpc';
 import type { LeasedJob } from '@countersign/protocol';
 import { CosignerError } from '../errors.js';
+import type { ShareSetParty } from '../store/share-set-repository.js';
 import type { JobContext } from './job-context.js';
 import { publishedSession } from './published-session.js';
 import { runOverRelay } from './relay-session.js';
@@ -75,14 +77,20 @@ export async function runKeygenJob(ctx: JobContext, job: LeasedJob): Promise<Key
   const session: Session<KeyShare | Dkls23KeyShare> =
     job.algorithm === 'EDDSA_ED25519' ? dkg({ ...params, curve: 'ed25519' }) : dkls23Dkg(params);
   const { result: share } = await runOverRelay(ctx, job, roster, session);
-  return storeShareSet(ctx, job, share);
+  return storeShareSet(ctx, job, share, roster.parties);
 }
 
 /**
- * Stores `share` sealed as the job's share set (of the job's API key), then its public outcome
- * (so a crash before the report is answered from the store), and wipes it either way.
+ * Stores `share` sealed as the job's share set (of the job's API key) with the `parties` that
+ * hold it (pinned for every later roster of it, pinned-parties.ts), then its public outcome (so a
+ * crash before the report is answered from the store), and wipes it either way.
  */
-export function storeShareSet(ctx: JobContext, job: LeasedJob, share: AnyKeyShare): KeygenOutcome {
+export function storeShareSet(
+  ctx: JobContext,
+  job: LeasedJob,
+  share: AnyKeyShare,
+  parties: readonly ShareSetParty[],
+): KeygenOutcome {
   const outcome = shareSetOutcome(share);
   const bytes =
     job.algorithm === 'EDDSA_ED25519'
@@ -94,6 +102,7 @@ export function storeShareSet(ctx: JobContext, job: LeasedJob, share: AnyKeyShar
       apiKeyId: job.apiKeyId,
       algorithm: job.algorithm,
       share: bytes,
+      parties,
     });
     ctx.store.setMeta(shareSetPublicMetaKey(job.shareSetId), JSON.stringify(outcome));
   } finally {

@@ -1,13 +1,16 @@
 /**
  * A job's session as the platform publishes it, verified: the roster against the pinned platform
- * key and the job (this session, share set and purpose; this party exactly once), and the job's
- * threshold against the roster (but for RESHARE) — the parties come from the signed roster only.
+ * key and the job (this session, share set and purpose; this party exactly once), the job's
+ * threshold against the roster (but for RESHARE), and — for a share set that exists already —
+ * every party against the parties pinned when it was stored (pinned-parties.ts, pool review M2).
+ * The parties come from the signed roster only.
  * @module
  */
 import type { LeasedJob, RosterPurpose, SessionResponse } from '@countersign/protocol';
 import { verifyRoster, type VerifiedRoster } from '../channel/roster.js';
 import { CosignerError } from '../errors.js';
 import type { JobContext } from './job-context.js';
+import { assertPinnedParties } from './pinned-parties.js';
 
 export interface PublishedSession {
   /** The MPC sid (the roster's session id). */
@@ -37,5 +40,10 @@ export async function publishedSession(
     throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
       detail: 'job threshold differs from the roster',
     });
+  // KEYGEN and RESHARE name the share set they make, which has no parties yet (a reshare's
+  // dealers are checked against the old share set's pin in reshare-job.ts); every other purpose
+  // works with one that exists, and must seat the parties that hold it.
+  if (purpose !== 'KEYGEN' && purpose !== 'RESHARE')
+    assertPinnedParties(ctx.store, roster.shareSetId, roster.parties);
   return { sid, roster, published };
 }

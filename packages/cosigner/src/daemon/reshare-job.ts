@@ -7,14 +7,16 @@
  * 1. Verify the roster (purpose RESHARE, this session and new share set) and the reshare
  *    authorization (reshare-authorization.ts) against the pinned platform key: dealers,
  *    receivers, threshold and the old share set come from those signed bytes only.
- * 2. A dealer holds the old share set (its public part must be the one the authorization names).
+ * 2. A dealer holds the old share set (its public part must be the one the authorization names),
+ *    and the roster seats the dealers with the keys pinned for it (pinned-parties.ts).
  *    The existing signer's co-signer is the customer's guard (pairing-guard.ts): it deals only
  *    when the old signer's Callback Handler APPROVEs `config_change_sign_request` (type
  *    PAIR_API_KEY), or when its operator opted in to dealing without one; otherwise it refuses
  *    with PAIRING_NOT_GUARDED. A new member must have the new signer paired here. Cloud
  *    co-signers ask nobody.
  * 3. Run the protocol over the relay; a receiver checks that its new share set has the old
- *    public key and chain code, stores the share sealed, then the job's outcome — so a crash
+ *    public key and chain code, stores the share sealed with the receivers' roster keys as the
+ *    new share set's pin (pinned-parties.ts), then the job's outcome — so a crash
  *    before the report is answered from the store on the next lease, and a crash before the
  *    store means a fresh session (as KEYGEN: an interrupted run never resumes with other
  *    randomness in the same session).
@@ -33,7 +35,7 @@ import {
   type Session,
 } from '@countersign/mpc';
 import type { LeasedJob, ReshareAuthorization } from '@countersign/protocol';
-import type { VerifiedRoster } from '../channel/roster.js';
+import type { RosterParty, VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
 import { CosignerError } from '../errors.js';
 import type { JobContext } from './job-context.js';
@@ -44,6 +46,7 @@ import {
   type KeygenOutcome,
 } from './keygen-job.js';
 import { guardPairing } from './pairing-guard.js';
+import { assertPinnedParties } from './pinned-parties.js';
 import { publishedSession } from './published-session.js';
 import { runOverRelay } from './relay-session.js';
 import { verifyReshareAuthorization } from './reshare-authorization.js';
@@ -98,7 +101,9 @@ export async function runReshareJob(ctx: JobContext, job: LeasedJob): Promise<Ke
     if (dealerShare !== undefined) wipeAnyKeyShare(job, dealerShare);
   }
   const outcome =
-    newShare === null ? publicOutcome(oldShareSet) : storeNewShare(ctx, job, newShare, oldShareSet);
+    newShare === null
+      ? publicOutcome(oldShareSet)
+      : storeNewShare(ctx, job, newShare, oldShareSet, receiverParties(roster, authorization));
   ctx.store.setMeta(reshareOutcomeMetaKey(job.sessionId), JSON.stringify(outcome));
   return outcome;
 }
@@ -133,6 +138,12 @@ async function dealerKeyShare(
     throw new CosignerError('ERR_COSIGNER_NOT_FOUND', {
       detail: `no ${job.algorithm} share set ${a.oldShareSetId} to re-deal`,
     });
+  // The dealers are the old share set's parties: seated as pinned, before anyone is asked.
+  assertPinnedParties(
+    ctx.store,
+    a.oldShareSetId,
+    roster.parties.filter((p) => a.dealers.includes(p.index)),
+  );
   await guardPairing(ctx, job, a, roster);
   const { share: bytes } = ctx.store.shareSets.readShare(a.oldShareSetId);
   const share: AnyKeyShare =
@@ -167,12 +178,21 @@ function publicOutcome(old: PublicShareSet): KeygenOutcome {
   };
 }
 
-/** Stores a receiver's new share (same key and chain code, or nothing is stored). */
+/** The new share set's holders: the authorization's receivers, with their roster keys. */
+function receiverParties(roster: VerifiedRoster, a: ReshareAuthorization): RosterParty[] {
+  return roster.parties.filter((p) => a.receivers.includes(p.index));
+}
+
+/**
+ * Stores a receiver's new share (same key and chain code, or nothing is stored), pinned to the
+ * receivers.
+ */
 function storeNewShare(
   ctx: JobContext,
   job: LeasedJob,
   share: AnyKeyShare,
   old: PublicShareSet,
+  receivers: readonly RosterParty[],
 ): KeygenOutcome {
   if (
     !constantTimeEqual(share.publicKey, old.publicKey) ||
@@ -183,5 +203,5 @@ function storeNewShare(
       detail: 'the reshared key differs from the old share set',
     });
   }
-  return storeShareSet(ctx, job, share);
+  return storeShareSet(ctx, job, share, receivers);
 }

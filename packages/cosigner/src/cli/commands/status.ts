@@ -38,6 +38,9 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       // Public values the daemon recorded beside the share at key generation.
       ...publicPartOf(store.getMeta(shareSetPublicMetaKey(s.id))),
       availablePresignatures: store.presignatures.countAvailablePresignatures(s.id),
+      // The party indices every later roster of it must seat as pinned; null: stored before
+      // store schema 4, not pinned (docs/store.md "Pinned parties").
+      pinnedParties: store.shareSets.pinnedParties(s.id)?.map((p) => p.index) ?? null,
     }));
     const pairedApiKeys = store.pairedApiKeys.listPairedApiKeys().map((p) => ({
       apiKeyId: p.apiKeyId,
@@ -91,7 +94,8 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
   for (const s of status.shareSets) {
     io.stdout(
       `  - share set ${s.id}: ${s.algorithm} v${s.version} for ${s.apiKeyId}, ` +
-        `${s.availablePresignatures} presignatures ready\n`,
+        `${s.availablePresignatures} presignatures ready, ` +
+        `${s.pinnedParties === null ? 'parties not pinned' : `parties ${s.pinnedParties.join(', ')} pinned`}\n`,
     );
   }
   return ExitCode.OK;
