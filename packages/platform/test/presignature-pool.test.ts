@@ -278,4 +278,30 @@ describe('the ECDSA presignature pool', () => {
     }>();
     expect(tx.status).toBe('COMPLETED');
   });
+  it('a share set whose pairing ended keeps no presignature to name', async () => {
+    await settle();
+    const live = async () =>
+      (await pool()).filter((r) => r.status === 'READY' || r.status === 'MAKING').length;
+    expect(await live()).toBeGreaterThan(0);
+    const signer = parties[2]!;
+    const { db } = p.app.services.database;
+    const apiUserId = (
+      await db
+        .selectFrom('share_sets')
+        .select('api_user_id')
+        .where('cosigner_id', '=', signer.cosignerId)
+        .executeTakeFirstOrThrow()
+    ).api_user_id;
+    // As the Owner's unpair does, in the transaction that ends the pairing.
+    await db
+      .transaction()
+      .execute((trx) =>
+        p.app.services.destruction.pairingEnded(
+          trx,
+          { workspaceId: p.workspaceId, apiUserId, cosignerId: signer.cosignerId },
+          'UNPAIRED_BY_OWNER',
+        ),
+      );
+    expect(await live()).toBe(0);
+  });
 });

@@ -50,6 +50,25 @@ export interface PooledShareSet {
   readonly parties: readonly SessionParty[];
 }
 
+/**
+ * Marks a share set's presignatures in `states` DISCARDED: none of them will be named. Returns
+ * how many.
+ */
+export async function discardPresignatures(
+  trx: Transaction<Database>,
+  shareSetId: string,
+  states: readonly PresignatureStatus[],
+  now: Date,
+): Promise<number> {
+  const dropped = await trx
+    .updateTable('presignatures')
+    .set({ status: 'DISCARDED', updated_at: now })
+    .where('share_set_id', '=', shareSetId)
+    .where('status', 'in', [...states])
+    .executeTakeFirst();
+  return Number(dropped.numUpdatedRows);
+}
+
 export class PresignaturePool {
   constructor(
     private readonly sessions: MpcSessionService,
@@ -209,12 +228,7 @@ export class PresignaturePool {
       .where('taken_by_session_id', '=', job.sessionId)
       .executeTakeFirst();
     if (named === undefined) return;
-    const dropped = await trx
-      .updateTable('presignatures')
-      .set({ status: 'DISCARDED', updated_at: this.clock() })
-      .where('share_set_id', '=', named.share_set_id)
-      .where('status', '=', 'READY')
-      .executeTakeFirst();
+    const discarded = await discardPresignatures(trx, named.share_set_id, ['READY'], this.clock());
     await this.audit.appendIn(trx, {
       workspaceId: named.workspace_id,
       actorKind: 'system',
@@ -225,7 +239,7 @@ export class PresignaturePool {
         cosignerId: job.cosignerId,
         signSessionId: job.sessionId,
         presignSessionId: named.session_id,
-        discarded: Number(dropped.numUpdatedRows),
+        discarded,
       },
     });
   }

@@ -33,6 +33,7 @@ import type { Clock } from '../clock.js';
 import type { Database, ShareSetsTable } from '../db/schema.js';
 import type { EndedJob } from './cosigner-job-service.js';
 import type { MpcSessionService } from './mpc-session-service.js';
+import { discardPresignatures } from './presignature-pool.js';
 import { CLOUD_1, CLOUD_2 } from './share-sets.js';
 
 /**
@@ -187,7 +188,10 @@ export class ShareSetDestruction {
     });
   }
 
-  /** Marks the share set for destruction, offers it to the clouds, audits the request. */
+  /**
+   * Marks the share set for destruction (and its pooled presignatures, which nothing will name
+   * now, discarded), offers it to the clouds, audits the request.
+   */
   private async request(
     trx: Transaction<Database>,
     shareSet: ShareSetToDestroy,
@@ -198,6 +202,7 @@ export class ShareSetDestruction {
       .set({ destruction_requested_at: this.clock() })
       .where('id', '=', shareSet.id)
       .execute();
+    await discardPresignatures(trx, shareSet.id, ['MAKING', 'READY'], this.clock());
     const clouds = await this.offer(trx, shareSet, reason);
     await this.audit.appendIn(trx, {
       workspaceId: shareSet.workspace_id,
