@@ -79,6 +79,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
             options.clock,
             {
               ...defaultRelayOptions,
+              ...(config.presignaturePoolSize === undefined
+                ? {}
+                : { presignaturePoolSize: config.presignaturePoolSize }),
               ...options.relay,
             },
             assets,

@@ -24,7 +24,15 @@ export interface PlatformConfig {
   authFailuresPerMinute: number;
   /** The assets and networks file (docs/vaults.md); unset: the shipped `assets.default.json`. */
   assetsFile?: string;
+  /**
+   * ECDSA presignatures kept ready per signing share set (docs/mpc-relay.md "PRESIGN"); 0 turns
+   * the pool off. Unset: the relay's default (8).
+   */
+  presignaturePoolSize?: number;
 }
+
+/** Largest COUNTERSIGN_PRESIGNATURE_POOL: each co-signer keeps at most 64 per share set. */
+export const MAX_PRESIGNATURE_POOL = 64;
 
 /** Largest COUNTERSIGN_CLOCK_SKEW_SECONDS: beyond it a captured JWT stays replayable too long. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -57,6 +65,7 @@ export const defaultConfig: PlatformConfig = {
  * - COUNTERSIGN_CLOCK_SKEW_SECONDS: integer 0–300;
  * - COUNTERSIGN_METRICS: `true` (default) or `false` (no /metrics route);
  * - COUNTERSIGN_ASSETS_FILE: the assets and networks file, checked when the app is built;
+ * - COUNTERSIGN_PRESIGNATURE_POOL: ECDSA presignatures kept ready per signer, integer 0–64;
  * - LOG_LEVEL: a pino level.
  */
 export function configFromEnv(
@@ -68,6 +77,7 @@ export function configFromEnv(
   const metrics = env['COUNTERSIGN_METRICS'];
   const logLevel = env['LOG_LEVEL'];
   const assetsFile = env['COUNTERSIGN_ASSETS_FILE'];
+  const pool = env['COUNTERSIGN_PRESIGNATURE_POOL'];
   return {
     ...base,
     database: {
@@ -82,7 +92,18 @@ export function configFromEnv(
       : {}),
     ...(logLevel ? { logLevel: parseLogLevel(logLevel) } : {}),
     ...(assetsFile ? { assetsFile } : {}),
+    ...(pool !== undefined && pool !== '' ? { presignaturePoolSize: parsePoolSize(pool) } : {}),
   };
+}
+
+function parsePoolSize(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_PRESIGNATURE_POOL) {
+    throw new Error(
+      `COUNTERSIGN_PRESIGNATURE_POOL must be an integer from 0 (no pool) to ${MAX_PRESIGNATURE_POOL}; got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 function parseClockSkew(value: string): number {

@@ -92,4 +92,17 @@ describe('configFromEnv', () => {
     expect(config.logLevel).toBe('warn');
     expect(() => configFromEnv({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL must be one of/);
   });
+
+  it('COUNTERSIGN_PRESIGNATURE_POOL: 0 to 64 presignatures per signer, else a clear error', () => {
+    const pool = (value: string) =>
+      configFromEnv({ COUNTERSIGN_PRESIGNATURE_POOL: value }).presignaturePoolSize;
+    expect(pool('0')).toBe(0);
+    expect(pool(' 16 ')).toBe(16);
+    expect(pool('64')).toBe(64);
+    expect(pool('')).toBeUndefined();
+    for (const value of ['65', '-1', '8.5', 'eight', '1e1'])
+      expect(() => pool(value), value).toThrow(
+        /COUNTERSIGN_PRESIGNATURE_POOL must be an integer from 0 \(no pool\) to 64/,
+      );
+  });
 });

@@ -70,8 +70,13 @@ export async function devCommand(args: string[]): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const port = parsePort(values.port ?? '8080');
   const platformOnly = values['platform-only'] === true;
-  // Checked before anything starts: the co-signers need a loopback address to reach.
+  // Checked before anything starts: the co-signers need a loopback address to reach, and a
+  // setting the environment gets wrong is refused before a workspace is made.
   if (!platformOnly) cosignerPlatformUrl(host, port);
+  const config = {
+    ...configFromEnv({ ...process.env, DATABASE_URL: '' }),
+    logLevel: 'warn' as const,
+  };
   const dataDir = join(home, 'db');
 
   step(`Opening the embedded database in ${dataDir} (first start takes a few seconds)`);
@@ -84,10 +89,6 @@ export async function devCommand(args: string[]): Promise<number> {
     throw error;
   }
 
-  const config = {
-    ...configFromEnv({ ...process.env, DATABASE_URL: '' }),
-    logLevel: 'warn' as const,
-  };
   const app = await buildApp({ config, database });
   let stack: DevStack | undefined;
   // Before anything is announced: a Ctrl+C at any moment from here closes cleanly, the
