@@ -24,8 +24,8 @@ import { verifyDestroyAuthorization } from '../src/daemon/destroy-authorization.
 import { runDestroyJob } from '../src/daemon/destroy-job.js';
 import type { JobContext } from '../src/daemon/job-context.js';
 import { KeyedSlots } from '../src/daemon/slots.js';
-import type { PlatformClient } from '../src/platform/platform-client.js';
 import { initStore, type CosignerStore } from '../src/store/cosigner-store.js';
+import { signedBy as platformSigned, stubPlatform } from './platform-stub.js';
 import { cleanupTempDirs, pattern, tempDir, testLocalKms } from './store-helpers.js';
 
 const platformSecret = ed25519.utils.randomSecretKey();
@@ -64,8 +64,7 @@ const authorization: DestroyAuthorization = {
   expiresAt: Date.now() + 3_600_000,
 };
 
-const signedBy = (bytes: Uint8Array, key = platformSecret): string =>
-  Buffer.concat([bytes, ed25519.sign(bytes, key)]).toString('base64');
+const signedBy = (bytes: Uint8Array, key = platformSecret): string => platformSigned(bytes, key);
 
 /** The clouds at indices 1 and 2 (a DESTROY roster); with the signer at 3, the share set's. */
 const seatedClouds = (): RosterParty[] =>
@@ -103,18 +102,7 @@ describe('DESTROY job', () => {
   const calls: string[] = [];
   const context = (mode: 'api' | 'cloud' = 'cloud'): JobContext => ({
     // Only the session is answered; anything else (a message sent, a result) is recorded.
-    client: new Proxy(
-      {},
-      {
-        get: (_t, name) =>
-          name === 'session'
-            ? () => Promise.resolve(answer)
-            : () => {
-                calls.push(String(name));
-                throw new Error('no other platform call expected');
-              },
-      },
-    ) as PlatformClient,
+    client: stubPlatform(() => answer, calls),
     accessToken: () => Promise.resolve('csat_test'),
     store,
     identity: clouds[0]!,
