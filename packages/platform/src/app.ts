@@ -14,6 +14,7 @@ import './fastify-types.js';
 import { authentication } from './plugins/authentication.js';
 import { cosignerAuthentication } from './plugins/cosigner-authentication.js';
 import { errorHandler } from './plugins/error-handler.js';
+import { gracefulClose } from './plugins/graceful-close.js';
 import { jsonBody } from './plugins/json-body.js';
 import { metrics } from './plugins/metrics.js';
 import { installValidators } from './plugins/validation.js';
@@ -66,6 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   installValidators(app);
+  await app.register(gracefulClose);
   await app.register(jsonBody);
   await app.register(errorHandler);
   await app.register(
@@ -132,18 +134,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   transactionRoutes(app);
   assetRoutes(app);
   vaultRoutes(app);
-
-  // Graceful close: in-flight requests finish; their connections are then
-  // closed rather than kept alive, so closing never waits on idle clients.
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
 
   const sweep = setInterval(() => {
     app.services.nonces

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApiUser,
@@ -86,5 +87,39 @@ describe('operations endpoints', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ done: true });
     await closing;
+  });
+
+  it('closes without waiting on connections that sent nothing or went quiet', async () => {
+    // Node would hold the close on these until headersTimeout or the keep-alive timeout (72 s):
+    // one connection that never sends a request (a client that aborted before writing it), one
+    // that is idle between keep-alive requests; both must be closed by the server.
+    const q = await startTestPlatform();
+    const base = new URL(await q.app.listen({ host: '127.0.0.1', port: 0 }));
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const s = connect(Number(base.port), base.hostname, () => resolve(s));
+        s.once('error', reject);
+      });
+    const ended = (s: Socket): Promise<string> =>
+      new Promise((resolve) => s.once('close', () => resolve(received.get(s) ?? '')));
+    const received = new Map<Socket, string>();
+    const silent = await open();
+    const keptAlive = await open();
+    for (const s of [silent, keptAlive])
+      s.on('data', (d: Buffer) => received.set(s, (received.get(s) ?? '') + d.toString()));
+    const answered = new Promise<void>((resolve) =>
+      keptAlive.on('data', (d: Buffer) => {
+        if (d.toString().includes('\r\n\r\n')) resolve();
+      }),
+    );
+    keptAlive.write(
+      `GET /healthz HTTP/1.1\r\nhost: ${base.host}\r\nconnection: keep-alive\r\n\r\n`,
+    );
+    await answered;
+    const silentClosed = ended(silent);
+    const keptAliveClosed = ended(keptAlive);
+    await q.close();
+    expect(await silentClosed).toBe('');
+    expect(await keptAliveClosed).toMatch(/^HTTP\/1\.1 200/);
   });
 });
