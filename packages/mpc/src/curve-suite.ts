@@ -57,6 +57,12 @@ export interface CurveSuite {
   encodePoint(p: GroupPoint): Uint8Array;
   /** Strict: canonical, on the curve, not the identity, prime-order subgroup. */
   decodePoint(bytes: Uint8Array, culprit?: number): GroupPoint;
+  /**
+   * {@link decodePoint} without the subgroup check (the expensive part on Ed25519, ~1 ms): only
+   * for points validated by `decodePoint` before (a sealed nonce set), or whose use ends in a check
+   * that fails for any torsion component (a signature verified with the cofactorless equation).
+   */
+  decodeValidatedPoint(bytes: Uint8Array, culprit?: number): GroupPoint;
   /** Uniform non-zero scalar (RFC 9380-style wide reduction of 48 random bytes). */
   randomScalar(random?: RandomSource): bigint;
 }
@@ -81,6 +87,8 @@ function makeSuite(opts: {
   littleEndian: boolean;
   pointLength: number;
   checkPoint: (bytes: Uint8Array, p: GroupPoint) => boolean;
+  /** The encoding checks of `checkPoint`, without the subgroup check. */
+  checkEncoding: (bytes: Uint8Array, p: GroupPoint) => boolean;
 }): CurveSuite {
   const order = opts.Point.Fn.ORDER;
   const G = opts.Point.BASE as GroupPoint;
@@ -100,6 +108,18 @@ function makeSuite(opts: {
     return out;
   };
   const toNumber = opts.littleEndian ? bytesToNumberLE : bytesToNumberBE;
+  const onCurve = (bytes: Uint8Array, culprit: number | undefined): GroupPoint => {
+    if (!(bytes instanceof Uint8Array) || bytes.length !== opts.pointLength)
+      invalidPoint(culprit, 'length');
+    let p: GroupPoint;
+    try {
+      p = opts.Point.fromBytes(bytes) as GroupPoint;
+    } catch {
+      return invalidPoint(culprit, 'not on the curve');
+    }
+    if (p.is0()) invalidPoint(culprit, 'identity');
+    return p;
+  };
   return Object.freeze({
     name: opts.name,
     wireId: opts.wireId,
@@ -120,16 +140,13 @@ function makeSuite(opts: {
     },
     encodePoint: (p: GroupPoint) => p.toBytes(),
     decodePoint(bytes: Uint8Array, culprit?: number): GroupPoint {
-      if (!(bytes instanceof Uint8Array) || bytes.length !== opts.pointLength)
-        invalidPoint(culprit, 'length');
-      let p: GroupPoint;
-      try {
-        p = opts.Point.fromBytes(bytes) as GroupPoint;
-      } catch {
-        return invalidPoint(culprit, 'not on the curve');
-      }
-      if (p.is0()) invalidPoint(culprit, 'identity');
+      const p = onCurve(bytes, culprit);
       if (!opts.checkPoint(bytes, p)) invalidPoint(culprit, 'non-canonical or small-order');
+      return p;
+    },
+    decodeValidatedPoint(bytes: Uint8Array, culprit?: number): GroupPoint {
+      const p = onCurve(bytes, culprit);
+      if (!opts.checkEncoding(bytes, p)) invalidPoint(culprit, 'non-canonical or small-order');
       return p;
     },
     randomScalar(random: RandomSource = defaultRandom): bigint {
@@ -157,6 +174,7 @@ export const secp256k1Suite: CurveSuite = makeSuite({
   pointLength: 33,
   // Only the compressed form is accepted; fromBytes already checked the curve equation.
   checkPoint: (bytes) => bytes[0] === 0x02 || bytes[0] === 0x03,
+  checkEncoding: (bytes) => bytes[0] === 0x02 || bytes[0] === 0x03,
 });
 
 /** Ed25519: RFC 8032 points restricted to the prime-order subgroup, little-endian scalars. */
@@ -170,6 +188,10 @@ export const ed25519Suite: CurveSuite = makeSuite({
     const ep = p as GroupPoint & { isTorsionFree(): boolean; isSmallOrder(): boolean };
     // Canonical encoding only (no y >= p, no "negative zero" x), no torsion component.
     return sameBytes(ep.toBytes(), bytes) && !ep.isSmallOrder() && ep.isTorsionFree();
+  },
+  checkEncoding: (bytes, p) => {
+    const ep = p as GroupPoint & { isSmallOrder(): boolean };
+    return sameBytes(ep.toBytes(), bytes) && !ep.isSmallOrder();
   },
 });
 

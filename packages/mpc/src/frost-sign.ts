@@ -138,7 +138,7 @@ interface SignConfig {
 }
 
 /** The share set after all tweaks (public). */
-interface TweakedKey {
+export interface TweakedKey {
   /** Tweaked group key (before the BIP340 even-Y step, which `frost-arithmetic.ts` applies). */
   readonly groupKey: GroupPoint;
   /** Tweaked verification shares of the signers. */
@@ -219,15 +219,45 @@ function computeTweakedKey(cfg: SignConfig): TweakedKey {
 
 /** My tweaked signing share `sign·x_i + add`, in noble's format (secret). */
 function tweakedSecret(cfg: SignConfig, key: TweakedKey, keyShare: KeyShare): FrostSecret {
-  const { curve, frost } = cfg.suite;
+  return {
+    identifier: cfg.suite.frost.Identifier.fromNumber(cfg.index),
+    signingShare: cfg.suite.curve.encodeScalar(tweakedSigningShare(cfg.suite, key, keyShare)),
+  } as FrostSecret;
+}
+
+/** `sign·x_i + add` for the key share's x_i (secret; also frost-nonce-set.ts). */
+export function tweakedSigningShare(
+  suite: FrostSuite,
+  key: TweakedKey,
+  keyShare: KeyShare,
+): bigint {
+  const { curve } = suite;
   const { secret } = checkKeyShareCached(keyShare);
   // Non-constant-time BigInt arithmetic on a secret (docs/constant-time.md).
   const x = curve.mod(key.sign * secret + key.add);
   if (x === 0n) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'tweaked share is zero' });
-  return {
-    identifier: frost.Identifier.fromNumber(cfg.index),
-    signingShare: curve.encodeScalar(x),
-  } as FrostSecret;
+  return x;
+}
+
+/**
+ * The share set's key tweaked by the derivation `path` (no BIP341 tweak), for `signers`:
+ * memoised like a session's (public; frost-nonce-set.ts signs and aggregates under it).
+ */
+export function derivedSigningKey(
+  suite: FrostSuite,
+  shareSet: PublicShareSet,
+  signers: readonly number[],
+  path: readonly number[],
+): TweakedKey {
+  return tweakedKey({
+    suite,
+    shareSet,
+    index: 0,
+    signers,
+    message: new Uint8Array(0),
+    path,
+    merkleRoot: undefined,
+  });
 }
 
 function contextDigest(header: SessionHeader, cfg: SignConfig): Uint8Array {
@@ -597,7 +627,8 @@ const ED25519_SPKI_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ]);
 
-function verifySignature(
+/** The final check of every FROST signature, with the verifier a chain uses. */
+export function verifySignature(
   cs: FrostCiphersuite,
   frost: FrostSuite['frost'],
   signature: Uint8Array,
@@ -627,6 +658,20 @@ function ciphersuiteFromProtocol(protocol: string): SigningCiphersuite {
   throw new MpcError('ERR_MPC_MALFORMED', { detail: 'protocol id' });
 }
 
+/** The signers, sorted: at least the threshold, all of the share set (also frost-nonce-set.ts). */
+export function signingSet(shareSet: PublicShareSet, signers: readonly number[]): number[] {
+  const sorted = normalizeParties(signers, 'signers');
+  if (sorted.length < shareSet.threshold)
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'fewer signers than the threshold' });
+  for (const s of sorted)
+    if (!shareSet.parties.includes(s))
+      throw new MpcError('ERR_MPC_INVALID_PARTY', {
+        culprit: s,
+        detail: 'signer not in share set',
+      });
+  return sorted;
+}
+
 function makeConfig(
   suite: FrostSuite,
   shareSet: PublicShareSet,
@@ -641,15 +686,7 @@ function makeConfig(
     throw new MpcError('ERR_MPC_INVALID_PARAMS', {
       detail: 'ciphersuite does not match the key curve',
     });
-  const sorted = normalizeParties(signers, 'signers');
-  if (sorted.length < shareSet.threshold)
-    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'fewer signers than the threshold' });
-  for (const s of sorted)
-    if (!shareSet.parties.includes(s))
-      throw new MpcError('ERR_MPC_INVALID_PARTY', {
-        culprit: s,
-        detail: 'signer not in share set',
-      });
+  const sorted = signingSet(shareSet, signers);
   if (index !== header.me)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'key share index is not me' });
   if (sorted.length !== header.parties.length || sorted.some((p, i) => p !== header.parties[i]))

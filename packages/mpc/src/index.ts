@@ -31,6 +31,21 @@ export {
 export { sign, type SignParams, type SignatureResult } from './frost-sign.js';
 export type { FrostCiphersuite } from './frost-ciphersuite.js';
 export {
+  beginFrostPreprocess,
+  exportFrostNonceSet,
+  frostAggregate,
+  frostCommitmentList,
+  frostPooledSignatureShare,
+  frostPreprocessProtocolId,
+  importFrostNonceSet,
+  wipeFrostNonceSet,
+  FrostNonceCommitter,
+  FrostNonceSet,
+  type FrostAggregateParams,
+  type FrostPooledShareParams,
+  type FrostPreprocessParams,
+} from './frost-nonce-set.js';
+export {
   derivePublicKey,
   parsePath,
   type DerivationPath,

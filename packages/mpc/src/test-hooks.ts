@@ -25,3 +25,7 @@ export {
   challenges as kosChallenges,
   transpose as transposeColumns,
 } from './dkls23/ot-extension.js';
+export {
+  beginFrostPreprocessForTesting,
+  type FrostPreprocessTestOptions,
+} from './frost-nonce-set.js';

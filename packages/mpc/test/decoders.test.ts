@@ -250,6 +250,7 @@ describe('decoders under random and mutated input', () => {
         }
         lenient++;
         expectRejected(() => ed25519Suite.decodePoint(bytes));
+        expectRejected(() => ed25519Suite.decodeValidatedPoint(bytes));
       }
       expect(lenient).toBeGreaterThanOrEqual(20); // the enumeration did find lenient points
     });
@@ -267,6 +268,7 @@ describe('decoders under random and mutated input', () => {
         expect(p.isSmallOrder()).toBe(true); // the fixture is what it claims
         expect(p.is0()).toBe(false);
         expectRejected(() => ed25519Suite.decodePoint(bytes));
+        expectRejected(() => ed25519Suite.decodeValidatedPoint(bytes));
       }
     });
 
@@ -281,6 +283,9 @@ describe('decoders under random and mutated input', () => {
         expect(mixed.isTorsionFree()).toBe(false);
         expect(mixed.isSmallOrder()).toBe(false);
         expectRejected(() => ed25519Suite.decodePoint(mixed.toBytes()));
+        // decodeValidatedPoint leaves out exactly the subgroup check (its callers rely on a check
+        // that follows, or on an earlier decodePoint of the same bytes).
+        expect(ed25519Suite.decodeValidatedPoint(mixed.toBytes()).equals(mixed)).toBe(true);
         // The prime-order part alone is fine.
         expect(ed25519Suite.decodePoint(ed25519.Point.BASE.multiply(k).toBytes())).toBeDefined();
       }
@@ -303,6 +308,11 @@ describe('decoders under random and mutated input', () => {
         expect(secp256k1Suite.decodePoint(reduced)).toBeDefined();
         expectRejected(() =>
           secp256k1Suite.decodePoint(Uint8Array.from([prefix, ...numberToBytesBE(x + p, 32)])),
+        );
+        expectRejected(() =>
+          secp256k1Suite.decodeValidatedPoint(
+            Uint8Array.from([prefix, ...numberToBytesBE(x + p, 32)]),
+          ),
         );
       }
       // And the uncompressed / hybrid forms are refused outright.

@@ -1,0 +1,338 @@
+// FROST with preprocessed nonce sets (frost-nonce-set.ts): signatures from pooled nonces verify
+// under independent verifiers; a nonce set signs once; commitments are bound to their pool
+// entry, key and signers; a bad share names its signer.
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { inspect } from 'node:util';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { describe, expect, it } from 'vitest';
+import {
+  beginFrostPreprocess,
+  derivePublicKey,
+  exportFrostNonceSet,
+  frostAggregate,
+  frostCommitmentList,
+  frostPooledSignatureShare,
+  importFrostNonceSet,
+  publicShareSet,
+  wipeFrostNonceSet,
+  type CurveName,
+  type FrostNonceSet,
+  type KeyShare,
+} from '../src/index.js';
+import { beginFrostPreprocessForTesting } from '../src/test-hooks.js';
+import { runDkg, sid } from './helpers.js';
+
+const message = new TextEncoder().encode('countersign: pooled nonces');
+const PATH = 'm/44/501/0/0/7';
+
+/** One preprocessing among `signers`: every signer's nonce set. */
+function preprocess(
+  shares: Map<number, KeyShare>,
+  signers: number[],
+  label = 'pool entry 1',
+): Map<number, FrostNonceSet> {
+  const committers = new Map(
+    signers.map((me) => [
+      me,
+      beginFrostPreprocess({ sid: sid(label), keyShare: shares.get(me)!, signers }),
+    ]),
+  );
+  const sets = new Map<number, FrostNonceSet>();
+  for (const [me, c] of committers) {
+    const received = new Map(
+      signers.filter((j) => j !== me).map((j) => [j, committers.get(j)!.message]),
+    );
+    sets.set(me, c.complete(received));
+  }
+  return sets;
+}
+
+function pooledSign(
+  shares: Map<number, KeyShare>,
+  sets: Map<number, FrostNonceSet>,
+  msg: Uint8Array,
+  path = PATH,
+) {
+  const signers = [...sets.keys()];
+  const commitments = frostCommitmentList(sets.get(signers[0]!)!);
+  const z = new Map(
+    signers.map((j) => [
+      j,
+      frostPooledSignatureShare({
+        nonceSet: sets.get(j)!,
+        keyShare: shares.get(j)!,
+        message: msg,
+        path,
+      }),
+    ]),
+  );
+  return {
+    commitments,
+    z,
+    result: () =>
+      frostAggregate({
+        shareSet: publicShareSet(shares.get(signers[0]!)!),
+        commitments,
+        message: msg,
+        path,
+        shares: z,
+      }),
+  };
+}
+
+function derivedKey(curve: CurveName, share: KeyShare, path = PATH): Uint8Array {
+  return derivePublicKey({ curve, publicKey: share.publicKey, chainCode: share.chainCode }, path)
+    .publicKey;
+}
+
+function opensslVerifies(publicKey: Uint8Array, msg: Uint8Array, signature: Uint8Array): boolean {
+  const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]);
+  return nodeVerify(
+    null,
+    msg,
+    createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    signature,
+  );
+}
+
+describe('FROST nonce sets, Ed25519', () => {
+  const shares = runDkg('ed25519', [1, 2, 3], 3, 'pool dkg');
+
+  it('signs with preprocessed nonces: RFC 8032 signatures under the derived key (OpenSSL, noble strict)', () => {
+    for (const n of [1, 2, 3]) {
+      const sets = preprocess(shares, [1, 2, 3], `entry ${n}`);
+      const msg = new TextEncoder().encode(`message ${n}`);
+      const { result } = pooledSign(shares, sets, msg);
+      const { signature, publicKey } = result();
+      expect(publicKey).toEqual(derivedKey('ed25519', shares.get(1)!));
+      expect(opensslVerifies(publicKey, msg, signature)).toBe(true);
+      expect(ed25519.verify(signature, msg, publicKey, { zip215: false })).toBe(true);
+    }
+  });
+
+  it('gives every signer the same commitment list, in the bytes the aggregator takes', () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const lists = [...sets.values()].map((s) =>
+      Buffer.from(frostCommitmentList(s)).toString('hex'),
+    );
+    expect(new Set(lists).size).toBe(1);
+    expect(lists[0]!.length).toBe((3 + 3 * (2 + 64)) * 2);
+  });
+
+  it('signs once per nonce set: a second share, or an export after it, is refused', () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const set = sets.get(2)!;
+    frostPooledSignatureShare({ nonceSet: set, keyShare: shares.get(2)!, message, path: PATH });
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: set, keyShare: shares.get(2)!, message, path: PATH }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }));
+    expect(() => exportFrostNonceSet(set)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }),
+    );
+    const other = sets.get(3)!;
+    wipeFrostNonceSet(other);
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: other, keyShare: shares.get(3)!, message }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }));
+  });
+
+  it('survives export and import (as a store keeps it), and refuses bytes whose nonces were swapped', () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const reloaded = new Map(
+      [...sets].map(([j, s]) => [j, importFrostNonceSet(exportFrostNonceSet(s))]),
+    );
+    const { result } = pooledSign(shares, reloaded, message);
+    const { signature, publicKey } = result();
+    expect(opensslVerifies(publicKey, message, signature)).toBe(true);
+
+    const bytes = exportFrostNonceSet(preprocess(shares, [1, 2, 3], 'entry x').get(1)!);
+    const swapped = bytes.slice();
+    const n = swapped.length;
+    swapped.set(bytes.subarray(n - 32), n - 64);
+    swapped.set(bytes.subarray(n - 64, n - 32), n - 32);
+    expect(() => importFrostNonceSet(swapped)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+  });
+
+  it('keeps the nonces out of inspect and JSON', () => {
+    const set = preprocess(shares, [1, 2, 3]).get(1)!;
+    const bytes = exportFrostNonceSet(set);
+    const hiding = Buffer.from(bytes.subarray(bytes.length - 64, bytes.length - 32)).toString(
+      'hex',
+    );
+    expect(inspect(set, { depth: 10 })).not.toContain(hiding);
+    expect(JSON.stringify(set)).not.toContain(hiding);
+    expect(JSON.stringify(set)).toContain('"spent":false');
+  });
+
+  it('refuses commitments made for another pool entry or another signing set, naming the sender', () => {
+    const a = beginFrostPreprocess({
+      sid: sid('entry a'),
+      keyShare: shares.get(1)!,
+      signers: [1, 2, 3],
+    });
+    const b = beginFrostPreprocess({
+      sid: sid('entry b'),
+      keyShare: shares.get(2)!,
+      signers: [1, 2, 3],
+    });
+    const c = beginFrostPreprocess({
+      sid: sid('entry a'),
+      keyShare: shares.get(3)!,
+      signers: [1, 2, 3],
+    });
+    expect(() =>
+      a.complete(
+        new Map([
+          [2, b.message],
+          [3, c.message],
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_CONTEXT_MISMATCH', culprit: 2 }));
+    // The committer is spent by a failed completion too: its nonces are gone.
+    expect(() => a.complete(new Map())).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }),
+    );
+  });
+
+  it('refuses a missing, an extra or an invalid point commitment', () => {
+    const make = (me: number, label = 'entry p') =>
+      beginFrostPreprocess({ sid: sid(label), keyShare: shares.get(me)!, signers: [1, 2, 3] });
+    const [c1, c2, c3] = [make(1), make(2), make(3)];
+    expect(() => c1.complete(new Map([[2, c2.message]]))).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }),
+    );
+    const d1 = make(1);
+    expect(() =>
+      d1.complete(
+        new Map([
+          [2, c2.message],
+          [3, c3.message],
+          [4, c3.message],
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARTY', culprit: 4 }));
+    // D_3 replaced by a small-order point (order 2: y = −1).
+    const bad = c3.message.slice();
+    const smallOrder = new Uint8Array(32).fill(0xff);
+    smallOrder[0] = 0xec;
+    smallOrder[31] = 0x7f;
+    bad.set(smallOrder, 32);
+    expect(() =>
+      make(1).complete(
+        new Map([
+          [2, make(2).message],
+          [3, bad],
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_POINT', culprit: 3 }));
+  });
+
+  it('names the signer whose share is wrong, and refuses a set made with another key', () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const { commitments, z } = pooledSign(shares, sets, message);
+    const wrong = new Map(z);
+    const tampered = z.get(2)!.slice();
+    tampered[0] = (tampered[0]! + 1) % 256;
+    wrong.set(2, tampered);
+    expect(() =>
+      frostAggregate({
+        shareSet: publicShareSet(shares.get(1)!),
+        commitments,
+        message,
+        path: PATH,
+        shares: wrong,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_SIGNATURE_SHARE', culprit: 2 }));
+    // The right shares for another message do not make a signature of this one.
+    expect(() =>
+      frostAggregate({
+        shareSet: publicShareSet(shares.get(1)!),
+        commitments,
+        message: new TextEncoder().encode('another message'),
+        path: PATH,
+        shares: z,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_SIGNATURE_SHARE' }));
+
+    // A commitment with a torsion component (+ a point of order 4) is not subgroup-checked at
+    // aggregation; the cofactorless verification refuses the result all the same.
+    const torsioned = commitments.slice();
+    const at = 3 + 66 + 2; // D_2
+    const D2 = ed25519.Point.fromBytes(commitments.subarray(at, at + 32));
+    torsioned.set(D2.add(ed25519.Point.fromBytes(new Uint8Array(32))).toBytes(), at);
+    expect(() =>
+      frostAggregate({
+        shareSet: publicShareSet(shares.get(1)!),
+        commitments: torsioned,
+        message,
+        path: PATH,
+        shares: z,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: expect.stringMatching(/^ERR_MPC_(INVALID_SIGNATURE_SHARE|SIGNATURE_INVALID)$/),
+      }),
+    );
+
+    const otherKey = runDkg('ed25519', [1, 2, 3], 3, 'other dkg');
+    const foreign = preprocess(otherKey, [1, 2, 3]).get(1)!;
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: foreign, keyShare: shares.get(1)!, message }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+  });
+
+  it('works for a 2-of-3 signing set, deterministic under injected randomness', () => {
+    const two = runDkg('ed25519', [1, 2, 3], 2, 'pool dkg 2of3');
+    const signers = [1, 3];
+    const fixed = (seed: number) => (n: number) => new Uint8Array(n).fill(seed);
+    const committers = new Map(
+      signers.map((me) => [
+        me,
+        beginFrostPreprocessForTesting(
+          { sid: sid('2of3'), keyShare: two.get(me)!, signers },
+          { random: fixed(me) },
+        ),
+      ]),
+    );
+    const again = beginFrostPreprocessForTesting(
+      { sid: sid('2of3'), keyShare: two.get(1)!, signers },
+      { random: fixed(1) },
+    );
+    expect(again.message).toEqual(committers.get(1)!.message);
+    const sets = new Map(
+      signers.map((me) => {
+        const other = signers.find((j) => j !== me)!;
+        return [
+          me,
+          committers.get(me)!.complete(new Map([[other, committers.get(other)!.message]])),
+        ];
+      }),
+    );
+    const { signature, publicKey } = pooledSign(two, sets, message).result();
+    expect(opensslVerifies(publicKey, message, signature)).toBe(true);
+  });
+});
+
+describe('FROST nonce sets, secp256k1 (BIP340)', () => {
+  const shares = runDkg('secp256k1', [1, 2, 3], 3, 'pool dkg k1');
+
+  it('signs BIP340 signatures under the x-only derived key', () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const digest = new Uint8Array(32).fill(7);
+    const { signature, publicKey } = pooledSign(shares, sets, digest, 'm/86/0/0/0/1').result();
+    expect(publicKey).toEqual(derivedKey('secp256k1', shares.get(1)!, 'm/86/0/0/0/1').slice(1));
+    expect(schnorr.verify(signature, digest, publicKey)).toBe(true);
+  });
+
+  it('refuses an Ed25519 commitment list', () => {
+    const ed = runDkg('ed25519', [1, 2, 3], 3, 'pool dkg');
+    const edSets = preprocess(ed, [1, 2, 3]);
+    const { commitments, z } = pooledSign(ed, edSets, message);
+    expect(() =>
+      frostAggregate({ shareSet: publicShareSet(shares.get(1)!), commitments, message, shares: z }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+  });
+});
