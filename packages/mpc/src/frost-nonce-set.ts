@@ -21,6 +21,22 @@
  *
  * The ciphersuite follows the key's curve: FROST(Ed25519, SHA-512) for Ed25519, the BIP340
  * variant for secp256k1 (no BIP341 tweak here).
+ *
+ * Nonces never exist twice in usable form: {@link exportFrostNonceSet} spends the set in memory
+ * (the exported bytes are the one copy), and {@link frostPooledSignatureShare} spends the set it
+ * is given. Whoever stores the bytes must take them out durably before importing them, and never
+ * keep or restore a copy (the co-signer's store spends the row and erases the blob in the
+ * transaction that records the share).
+ *
+ * Deviation from RFC 9591 §5.2, which has a signer deserialize the commitment list with the
+ * subgroup check: the list is fully validated once, as it arrives ({@link FrostNonceCommitter.complete});
+ * {@link importFrostNonceSet} and {@link frostAggregate} check encodings only
+ * (`decodeValidatedPoint`, ~1 ms less per Ed25519 point). That is sound because another signer's
+ * torsion component only changes hash inputs (ρ, c) of a share whose nonces are used once, which
+ * reveals nothing more than any other list would; and an aggregated `R` with a torsion component
+ * never passes the cofactorless RFC 8032 check `verifySignature` runs (OpenSSL: `[S]B − [k]A` is
+ * torsion-free for our key). Torsion in two commitments can cancel in `R`; the signature is then
+ * valid all the same. The check must stay cofactorless (noble's `verify` is cofactored).
  * @module
  */
 import { ByteReader, ByteWriter, constantTimeEqual, u16be, wipe } from './bytes.js';
@@ -103,72 +119,95 @@ export interface FrostPreprocessTestOptions {
   readonly random?: RandomSource;
 }
 
+/** Only this module constructs the classes below (their constructors are not an API). */
+const CONSTRUCT = Symbol('frost-nonce-set');
+
+function mustBeInternal(token: symbol): void {
+  if (token !== CONSTRUCT)
+    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'use beginFrostPreprocess' });
+}
+
+type Nonces = { hiding: Uint8Array; binding: Uint8Array };
+
+/** A committer's secrets and context, out of reach of whoever holds it. */
+interface CommitterState {
+  readonly suite: FrostSuite & { ciphersuite: SigningCiphersuite };
+  readonly sid: Uint8Array;
+  readonly index: number;
+  readonly signers: readonly number[];
+  readonly shareSet: PublicShareSet;
+  readonly context: Uint8Array;
+  readonly own: SigningCommitment;
+  nonces: Nonces | undefined;
+}
+const committers = new WeakMap<FrostNonceCommitter, CommitterState>();
+
 /** One signer between its broadcast and the others' (holds its fresh nonces). */
 export class FrostNonceCommitter {
-  readonly #suite: FrostSuite & { ciphersuite: SigningCiphersuite };
-  readonly #sid: Uint8Array;
-  readonly #index: number;
-  readonly #signers: readonly number[];
-  readonly #shareSet: PublicShareSet;
-  readonly #context: Uint8Array;
-  readonly #own: SigningCommitment;
-  #nonces: { hiding: Uint8Array; binding: Uint8Array } | undefined;
   /** My broadcast: `ctx ‖ D_i ‖ E_i` (public). */
   readonly message: Uint8Array;
+  /** The other signers whose broadcasts {@link complete} needs. */
+  readonly others: readonly number[];
 
   /** @internal use {@link beginFrostPreprocess} */
-  constructor(params: FrostPreprocessParams, random: RandomSource) {
+  constructor(token: symbol, params: FrostPreprocessParams, random: RandomSource) {
+    mustBeInternal(token);
     assertSid(params.sid);
-    const { checked, secret } = checkKeyShareCached(params.keyShare);
-    void checked;
+    const { secret } = checkKeyShareCached(params.keyShare);
     const shareSet = publicShareSet(params.keyShare);
-    this.#suite = suiteOfCurve(shareSet.curve);
-    this.#sid = params.sid.slice();
-    this.#index = params.keyShare.index;
-    this.#shareSet = shareSet;
-    this.#signers = signingSet(shareSet, params.signers);
-    if (!this.#signers.includes(this.#index))
+    const suite = suiteOfCurve(shareSet.curve);
+    const index = params.keyShare.index;
+    const signers = Object.freeze(signingSet(shareSet, params.signers));
+    if (!signers.includes(index))
       throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'key share index is not a signer' });
-    this.#context = preprocessContext(this.#suite.ciphersuite, this.#sid, shareSet, this.#signers);
-    const share = this.#suite.curve.encodeScalar(secret);
+    const sid = params.sid.slice();
+    const context = preprocessContext(suite.ciphersuite, sid, shareSet, signers);
+    const share = suite.curve.encodeScalar(secret);
+    let g;
     try {
-      const g = commit(this.#suite, this.#index, share, random);
-      this.#nonces = { hiding: g.hiding, binding: g.binding };
-      this.#own = g.commitment;
+      g = commit(suite, index, share, random);
     } finally {
       wipe(share);
     }
+    committers.set(this, {
+      suite,
+      sid,
+      index,
+      signers,
+      shareSet,
+      context,
+      own: g.commitment,
+      nonces: { hiding: g.hiding, binding: g.binding },
+    });
+    this.others = Object.freeze(signers.filter((j) => j !== index));
     this.message = new ByteWriter()
-      .raw(this.#context)
-      .raw(this.#own.hiding.toBytes())
-      .raw(this.#own.binding.toBytes())
+      .raw(context)
+      .raw(g.commitment.hiding.toBytes())
+      .raw(g.commitment.binding.toBytes())
       .finish();
-  }
-
-  /** The other signers whose broadcasts {@link complete} needs. */
-  get others(): readonly number[] {
-    return this.#signers.filter((s) => s !== this.#index);
   }
 
   /**
    * The nonce set, from every other signer's broadcast (exactly those): each checked against my
-   * `ctx` and its points validated; a bad one throws naming its sender. My nonces move into the
-   * result; this committer is spent either way.
+   * `ctx` and its points fully validated (RFC 9591 DeserializeElement, subgroup included); a bad
+   * one throws naming its sender. My nonces move into the result; this committer is spent either
+   * way.
    */
   complete(received: ReadonlyMap<number, Uint8Array>): FrostNonceSet {
-    const nonces = this.#nonces;
-    if (nonces === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
-    this.#nonces = undefined;
+    const st = committers.get(this);
+    const nonces = st?.nonces;
+    if (st === undefined || nonces === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
+    st.nonces = undefined;
+    let moved = false;
     try {
-      const { curve } = this.#suite;
-      const others = this.others;
+      const { curve } = st.suite;
       for (const from of received.keys())
-        if (!others.includes(from))
+        if (!this.others.includes(from))
           throw new MpcError('ERR_MPC_INVALID_PARTY', { culprit: from, detail: 'not a signer' });
       const list: SigningCommitment[] = [];
-      for (const j of this.#signers) {
-        if (j === this.#index) {
-          list.push(this.#own);
+      for (const j of st.signers) {
+        if (j === st.index) {
+          list.push(st.own);
           continue;
         }
         const payload = received.get(j);
@@ -179,31 +218,36 @@ export class FrostNonceCommitter {
         const D = r.take(curve.pointLength);
         const E = r.take(curve.pointLength);
         r.end();
-        if (!constantTimeEqual(ctx, this.#context))
+        if (!constantTimeEqual(ctx, st.context))
           throw new MpcError('ERR_MPC_CONTEXT_MISMATCH', { culprit: j });
         list.push({ index: j, hiding: curve.decodePoint(D, j), binding: curve.decodePoint(E, j) });
       }
-      return new FrostNonceSet(
-        this.#suite.ciphersuite,
-        this.#sid,
-        this.#index,
-        shareSetDigest(this.#shareSet),
+      const set = new FrostNonceSet(
+        CONSTRUCT,
+        st.suite.ciphersuite,
+        st.sid,
+        st.index,
+        shareSetDigest(st.shareSet),
         list,
-        { hiding: nonces.hiding.slice(), binding: nonces.binding.slice() },
+        nonces,
       );
+      moved = true;
+      return set;
     } finally {
-      wipe(nonces.hiding, nonces.binding);
+      if (!moved) wipe(nonces.hiding, nonces.binding);
     }
   }
 
   /** Drops the nonces (a preprocessing that will not complete). */
   wipe(): void {
-    if (this.#nonces !== undefined) wipe(this.#nonces.hiding, this.#nonces.binding);
-    this.#nonces = undefined;
+    const st = committers.get(this);
+    if (st?.nonces !== undefined) wipe(st.nonces.hiding, st.nonces.binding);
+    if (st !== undefined) st.nonces = undefined;
   }
 
   toJSON(): Record<string, unknown> {
-    return { index: this.#index, signers: [...this.#signers] };
+    const st = committers.get(this);
+    return { index: st?.index, signers: [...(st?.signers ?? [])] };
   }
 
   [INSPECT](_d: number, options: unknown, inspect?: (v: unknown, o?: unknown) => string): string {
@@ -213,72 +257,60 @@ export class FrostNonceCommitter {
 
 /** Starts preprocessing one nonce set: send `message` to every other signer (broadcast). */
 export function beginFrostPreprocess(params: FrostPreprocessParams): FrostNonceCommitter {
-  return new FrostNonceCommitter(params, defaultRandom);
+  return new FrostNonceCommitter(CONSTRUCT, params, defaultRandom);
 }
 
-/** Test-only: {@link beginFrostPreprocess} with injected randomness. */
+/** Test-only: {@link beginFrostPreprocess} with injected randomness (via `test-hooks.ts`). */
 export function beginFrostPreprocessForTesting(
   params: FrostPreprocessParams,
   test: FrostPreprocessTestOptions,
 ): FrostNonceCommitter {
-  return new FrostNonceCommitter(params, test.random ?? defaultRandom);
+  return new FrostNonceCommitter(CONSTRUCT, params, test.random ?? defaultRandom);
 }
 
 function shareSetDigest(shareSet: PublicShareSet): Uint8Array {
   return frostHasher.hash('preprocess/share-set', encodePublicShareSet(shareSet));
 }
 
+/** A nonce set's secrets and list, out of reach of whoever holds it. */
+interface NonceSetState {
+  readonly shareSetDigest: Uint8Array;
+  readonly commitments: readonly SigningCommitment[];
+  nonces: Nonces | undefined;
+}
+const nonceSets = new WeakMap<FrostNonceSet, NonceSetState>();
+
 /** One signer's preprocessed nonces (secret) and the signers' commitments (public). */
 export class FrostNonceSet {
   readonly ciphersuite: SigningCiphersuite;
-  /** The preprocessing sid: what a signing names to spend this set. */
-  readonly sid: Uint8Array;
+  readonly #sid: Uint8Array;
   /** My index. */
   readonly index: number;
   /** The signers, ascending. */
   readonly signers: readonly number[];
-  readonly #shareSetDigest: Uint8Array;
-  readonly #commitments: readonly SigningCommitment[];
-  #nonces: { hiding: Uint8Array; binding: Uint8Array } | undefined;
 
-  /** @internal */
+  /** @internal built by {@link FrostNonceCommitter.complete} and {@link importFrostNonceSet} */
   constructor(
+    token: symbol,
     ciphersuite: SigningCiphersuite,
     sid: Uint8Array,
     index: number,
     digest: Uint8Array,
     commitments: readonly SigningCommitment[],
-    nonces: { hiding: Uint8Array; binding: Uint8Array },
+    nonces: Nonces,
   ) {
+    mustBeInternal(token);
     this.ciphersuite = ciphersuite;
-    this.sid = sid.slice();
+    this.#sid = sid.slice();
     this.index = index;
-    this.#shareSetDigest = digest.slice();
-    this.#commitments = [...commitments].sort((a, b) => a.index - b.index);
-    this.signers = this.#commitments.map((c) => c.index);
-    this.#nonces = nonces;
+    const sorted = Object.freeze([...commitments].sort((a, b) => a.index - b.index));
+    this.signers = Object.freeze(sorted.map((c) => c.index));
+    nonceSets.set(this, { shareSetDigest: digest.slice(), commitments: sorted, nonces });
   }
 
-  /** @internal */
-  static commitmentsOf(set: FrostNonceSet): readonly SigningCommitment[] {
-    return set.#commitments;
-  }
-
-  /** @internal */
-  static digestOf(set: FrostNonceSet): Uint8Array {
-    return set.#shareSetDigest;
-  }
-
-  /** @internal Takes the nonces out (one use); undefined once taken or wiped. */
-  static takeNonces(set: FrostNonceSet): { hiding: Uint8Array; binding: Uint8Array } | undefined {
-    const n = set.#nonces;
-    set.#nonces = undefined;
-    return n;
-  }
-
-  /** @internal */
-  static peekNonces(set: FrostNonceSet): { hiding: Uint8Array; binding: Uint8Array } | undefined {
-    return set.#nonces;
+  /** The preprocessing sid: what a signing names to spend this set (a copy). */
+  get sid(): Uint8Array {
+    return this.#sid.slice();
   }
 
   toJSON(): Record<string, unknown> {
@@ -286,7 +318,7 @@ export class FrostNonceSet {
       ciphersuite: this.ciphersuite,
       index: this.index,
       signers: [...this.signers],
-      spent: this.#nonces === undefined,
+      spent: nonceSets.get(this)?.nonces === undefined,
     };
   }
 
@@ -295,12 +327,38 @@ export class FrostNonceSet {
   }
 }
 
+function stateOf(set: FrostNonceSet): NonceSetState {
+  const st = nonceSets.get(set);
+  if (st === undefined) throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'not a nonce set' });
+  return st;
+}
+
+/** Takes the nonces out of the set (one use); undefined once taken or wiped. */
+function takeNonces(set: FrostNonceSet): Nonces | undefined {
+  const st = stateOf(set);
+  const n = st.nonces;
+  st.nonces = undefined;
+  return n;
+}
+
+/**
+ * Test-only (via `test-hooks.ts`): the set's commitment list and, without spending them, its
+ * nonces — for tests that play a dishonest party.
+ */
+export function nonceSetInternalsForTesting(set: FrostNonceSet): {
+  readonly commitments: readonly SigningCommitment[];
+  readonly nonces: Nonces | undefined;
+} {
+  const st = stateOf(set);
+  return { commitments: st.commitments, nonces: st.nonces };
+}
+
 /**
  * The commitment list of a nonce set, encoded (public): what the aggregator needs, and what
  * every signer of one set must report identically.
  */
 export function frostCommitmentList(set: FrostNonceSet): Uint8Array {
-  return encodeCommitments(set.ciphersuite, FrostNonceSet.commitmentsOf(set));
+  return encodeCommitments(set.ciphersuite, stateOf(set).commitments);
 }
 
 function encodeCommitments(cs: SigningCiphersuite, list: readonly SigningCommitment[]): Uint8Array {
@@ -311,10 +369,7 @@ function encodeCommitments(cs: SigningCiphersuite, list: readonly SigningCommitm
 
 /**
  * The commitment list, with its points' encodings checked but not their subgroup
- * (`decodeValidatedPoint`): every signer validated them fully as they arrived
- * ({@link FrostNonceCommitter.complete}); a nonce set reaches {@link importFrostNonceSet} sealed by
- * its store; and {@link frostAggregate} returns only a signature that passes the cofactorless
- * verification, which any torsion component in the group commitment fails.
+ * (`decodeValidatedPoint`; see the module doc for why that is sound).
  */
 function decodeCommitments(
   bytes: Uint8Array,
@@ -341,19 +396,27 @@ function decodeCommitments(
   return { cs, list };
 }
 
-/** A nonce set as bytes: holds the nonces (secret) — seal it, spend it once, wipe it. */
+/**
+ * A nonce set as bytes, holding the nonces (secret): seal them, take them out durably to sign
+ * once, wipe them. The set in memory is spent by its export: the bytes are the one copy.
+ */
 export function exportFrostNonceSet(set: FrostNonceSet): Uint8Array {
-  const nonces = FrostNonceSet.peekNonces(set);
+  const st = stateOf(set);
+  const nonces = takeNonces(set);
   if (nonces === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
-  return new ByteWriter()
-    .raw(NONCE_SET_MAGIC)
-    .bytes(set.sid)
-    .u16(set.index)
-    .raw(FrostNonceSet.digestOf(set))
-    .bytes(frostCommitmentList(set))
-    .raw(nonces.hiding)
-    .raw(nonces.binding)
-    .finish();
+  try {
+    return new ByteWriter()
+      .raw(NONCE_SET_MAGIC)
+      .bytes(set.sid)
+      .u16(set.index)
+      .raw(st.shareSetDigest)
+      .bytes(encodeCommitments(set.ciphersuite, st.commitments))
+      .raw(nonces.hiding)
+      .raw(nonces.binding)
+      .finish();
+  } finally {
+    wipe(nonces.hiding, nonces.binding);
+  }
 }
 
 /** Parses {@link exportFrostNonceSet}'s bytes (points as `decodeCommitments` says; the nonces must match my commitments). */
@@ -366,27 +429,32 @@ export function importFrostNonceSet(bytes: Uint8Array): FrostNonceSet {
   const digest = r.take(32);
   const { cs, list } = decodeCommitments(r.bytes(4096), 'nonce set commitments');
   const { curve } = frostSuite(cs);
-  const hiding = r.take(32).slice();
-  const binding = r.take(32).slice();
-  r.end();
-  const own = list.find((c) => c.index === index);
-  // The nonces must be those of my commitments: a set whose bytes were mixed up cannot sign.
-  const d = curve.decodeScalar(hiding);
-  const e = curve.decodeScalar(binding);
-  if (
-    own === undefined ||
-    !own.hiding.equals(curve.G.multiply(d)) ||
-    !own.binding.equals(curve.G.multiply(e))
-  ) {
-    wipe(hiding, binding);
-    throw new MpcError('ERR_MPC_MALFORMED', { detail: 'nonce set: nonces do not match' });
+  const hiding = new Uint8Array(32);
+  const binding = new Uint8Array(32);
+  let kept = false;
+  try {
+    hiding.set(r.take(32));
+    binding.set(r.take(32));
+    r.end();
+    const own = list.find((c) => c.index === index);
+    // The nonces must be those of my commitments: a set whose bytes were mixed up cannot sign.
+    const matches =
+      own !== undefined &&
+      own.hiding.equals(curve.G.multiply(curve.decodeScalar(hiding))) &&
+      own.binding.equals(curve.G.multiply(curve.decodeScalar(binding)));
+    if (!matches)
+      throw new MpcError('ERR_MPC_MALFORMED', { detail: 'nonce set: nonces do not match' });
+    const set = new FrostNonceSet(CONSTRUCT, cs, sid, index, digest, list, { hiding, binding });
+    kept = true;
+    return set;
+  } finally {
+    if (!kept) wipe(hiding, binding);
   }
-  return new FrostNonceSet(cs, sid, index, digest, list, { hiding, binding });
 }
 
 /** Best-effort erasure of a nonce set's nonces (it can no longer sign). */
 export function wipeFrostNonceSet(set: FrostNonceSet): void {
-  const n = FrostNonceSet.takeNonces(set);
+  const n = takeNonces(set);
   if (n !== undefined) wipe(n.hiding, n.binding);
 }
 
@@ -407,8 +475,9 @@ export interface FrostPooledShareParams {
  */
 export function frostPooledSignatureShare(params: FrostPooledShareParams): Uint8Array {
   const { nonceSet, keyShare, message } = params;
-  const nonces = FrostNonceSet.takeNonces(nonceSet);
+  const nonces = takeNonces(nonceSet);
   if (nonces === undefined) throw new MpcError('ERR_MPC_NONCE_REUSE');
+  const { commitments, shareSetDigest: digest } = stateOf(nonceSet);
   try {
     if (!(message instanceof Uint8Array) || message.length > MAX_MESSAGE_LENGTH)
       throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'message' });
@@ -417,15 +486,18 @@ export function frostPooledSignatureShare(params: FrostPooledShareParams): Uint8
     if (
       suite.ciphersuite !== nonceSet.ciphersuite ||
       keyShare.index !== nonceSet.index ||
-      !constantTimeEqual(shareSetDigest(shareSet), FrostNonceSet.digestOf(nonceSet))
+      !constantTimeEqual(shareSetDigest(shareSet), digest)
     )
       throw new MpcError('ERR_MPC_INVALID_PARAMS', {
         detail: 'the nonce set was made with another key share',
       });
+    // The signers as stored, checked again against the share set (an imported set's list).
+    if (!signingSet(shareSet, nonceSet.signers).includes(nonceSet.index))
+      throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'I am not a signer of the set' });
     const path = params.path === undefined ? [] : parsePath(params.path);
     const key = derivedSigningKey(suite, shareSet, nonceSet.signers, path);
     const secret = tweakedSigningShare(suite, key, keyShare);
-    const pkg = signingPackage(suite, key.groupKey, FrostNonceSet.commitmentsOf(nonceSet), message);
+    const pkg = signingPackage(suite, key.groupKey, commitments, message);
     // Non-constant-time BigInt decoding of secrets, as frost-sign.ts (docs/constant-time.md).
     return signatureShare(
       pkg,

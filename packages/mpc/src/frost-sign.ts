@@ -197,8 +197,9 @@ function computeTweakedKey(cfg: SignConfig): TweakedKey {
     if (tt >= curve.order) throw new MpcError('ERR_MPC_DERIVATION', { detail: 'invalid TapTweak' });
     add = curve.mod(add + tt);
   }
+  const addG = mulG(add); // once: the same public offset for the key and every share
   const map = (p: GroupPoint): GroupPoint => {
-    const q = (sign === 1n ? p : p.negate()).add(mulG(add));
+    const q = (sign === 1n ? p : p.negate()).add(addG);
     if (q.is0())
       throw new MpcError('ERR_MPC_DERIVATION', { detail: 'tweaked key is the identity' });
     return q;
@@ -627,7 +628,10 @@ const ED25519_SPKI_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ]);
 
-/** The final check of every FROST signature, with the verifier a chain uses. */
+/**
+ * The final check of every FROST signature, with the verifier a chain uses. Ed25519 must stay
+ * cofactorless (OpenSSL): frost-nonce-set.ts leaves the subgroup check of commitment lists to it.
+ */
 export function verifySignature(
   cs: FrostCiphersuite,
   frost: FrostSuite['frost'],

@@ -27,5 +27,6 @@ export {
 } from './dkls23/ot-extension.js';
 export {
   beginFrostPreprocessForTesting,
+  nonceSetInternalsForTesting,
   type FrostPreprocessTestOptions,
 } from './frost-nonce-set.js';

@@ -20,7 +20,11 @@ import {
   type FrostNonceSet,
   type KeyShare,
 } from '../src/index.js';
-import { beginFrostPreprocessForTesting } from '../src/test-hooks.js';
+import { signatureShare, signingPackage } from '../src/frost-arithmetic.js';
+import { frostSuite } from '../src/frost-ciphersuite.js';
+import { derivedSigningKey, tweakedSigningShare } from '../src/frost-sign.js';
+import { parsePath } from '../src/derivation.js';
+import { beginFrostPreprocessForTesting, nonceSetInternalsForTesting } from '../src/test-hooks.js';
 import { runDkg, sid } from './helpers.js';
 
 const message = new TextEncoder().encode('countersign: pooled nonces');
@@ -156,15 +160,21 @@ describe('FROST nonce sets, Ed25519', () => {
     );
   });
 
-  it('keeps the nonces out of inspect and JSON', () => {
+  it('keeps the nonces out of inspect and JSON; exporting spends the set in memory', () => {
     const set = preprocess(shares, [1, 2, 3]).get(1)!;
-    const bytes = exportFrostNonceSet(set);
-    const hiding = Buffer.from(bytes.subarray(bytes.length - 64, bytes.length - 32)).toString(
-      'hex',
-    );
+    const hiding = Buffer.from(nonceSetInternalsForTesting(set).nonces!.hiding).toString('hex');
     expect(inspect(set, { depth: 10 })).not.toContain(hiding);
     expect(JSON.stringify(set)).not.toContain(hiding);
     expect(JSON.stringify(set)).toContain('"spent":false');
+    const bytes = exportFrostNonceSet(set);
+    expect(Buffer.from(bytes).toString('hex')).toContain(hiding);
+    expect(JSON.stringify(set)).toContain('"spent":true');
+    expect(() => exportFrostNonceSet(set)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }),
+    );
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: set, keyShare: shares.get(1)!, message }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }));
   });
 
   it('refuses commitments made for another pool entry or another signing set, naming the sender', () => {
@@ -334,5 +344,202 @@ describe('FROST nonce sets, secp256k1 (BIP340)', () => {
     expect(() =>
       frostAggregate({ shareSet: publicShareSet(shares.get(1)!), commitments, message, shares: z }),
     ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+  });
+});
+
+describe('FROST nonce sets: what a commitment and a share are bound to', () => {
+  const msg = new TextEncoder().encode('binding');
+  const a = runDkg('ed25519', [1, 2, 3], 3, 'bind dkg a');
+  const b = runDkg('ed25519', [1, 2, 3], 3, 'bind dkg b'); // same parties, another share set
+  const t2 = runDkg('ed25519', [1, 2, 3], 2, 'bind dkg 2of3');
+  const commitAll = (keys: Map<number, KeyShare>, signers: number[], label: string) =>
+    new Map(
+      signers.map((j) => [
+        j,
+        beginFrostPreprocess({ sid: sid(label), keyShare: keys.get(j)!, signers }),
+      ]),
+    );
+
+  it('refuses commitments made for another share set (same sid, same signers)', () => {
+    const ca = commitAll(a, [1, 2, 3], 'bind');
+    const cb = commitAll(b, [1, 2, 3], 'bind');
+    expect(() =>
+      ca.get(1)!.complete(
+        new Map([
+          [2, cb.get(2)!.message],
+          [3, ca.get(3)!.message],
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_CONTEXT_MISMATCH', culprit: 2 }));
+  });
+
+  it('refuses commitments made for another signing set (same sid, same share set)', () => {
+    const c12 = commitAll(t2, [1, 2], 'bind signers');
+    const c123 = commitAll(t2, [1, 2, 3], 'bind signers');
+    expect(() => c12.get(1)!.complete(new Map([[2, c123.get(2)!.message]]))).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_CONTEXT_MISMATCH', culprit: 2 }),
+    );
+  });
+
+  it("refuses another party's key share of the same share set, and the refusal spends the set", () => {
+    const c = commitAll(a, [1, 2, 3], 'bind index');
+    const set1 = c.get(1)!.complete(
+      new Map([
+        [2, c.get(2)!.message],
+        [3, c.get(3)!.message],
+      ]),
+    );
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: set1, keyShare: a.get(2)!, message: msg }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+    expect(() =>
+      frostPooledSignatureShare({ nonceSet: set1, keyShare: a.get(1)!, message: msg }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_NONCE_REUSE' }));
+  });
+
+  it('refuses a torsioned commitment on arrival (prime-order subgroup, not only small order)', () => {
+    const c = commitAll(a, [1, 2, 3], 'bind torsion');
+    const bad = c.get(3)!.message.slice();
+    const D3 = ed25519.Point.fromBytes(bad.subarray(32, 64));
+    bad.set(D3.add(ed25519.Point.fromBytes(new Uint8Array(32))).toBytes(), 32); // + order-4 point
+    expect(() =>
+      c.get(1)!.complete(
+        new Map([
+          [2, c.get(2)!.message],
+          [3, bad],
+        ]),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_POINT', culprit: 3 }));
+  });
+
+  it('aggregation refuses a list below the threshold, a party outside the share set, extra shares', () => {
+    const c = commitAll(a, [1, 2, 3], 'bind agg');
+    const sets = new Map(
+      [1, 2, 3].map((j) => [
+        j,
+        c
+          .get(j)!
+          .complete(new Map([1, 2, 3].filter((k) => k !== j).map((k) => [k, c.get(k)!.message]))),
+      ]),
+    );
+    const list = frostCommitmentList(sets.get(1)!);
+    const z = new Map(
+      [1, 2, 3].map((j) => [
+        j,
+        frostPooledSignatureShare({ nonceSet: sets.get(j)!, keyShare: a.get(j)!, message: msg }),
+      ]),
+    );
+    const shareSet = publicShareSet(a.get(1)!);
+    const two = Uint8Array.from([...list.subarray(0, 2), 2, ...list.subarray(3, 3 + 2 * 66)]);
+    expect(() =>
+      frostAggregate({
+        shareSet,
+        commitments: two,
+        message: msg,
+        shares: new Map([...z].slice(0, 2)),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+    const outsider = list.slice();
+    outsider[3 + 2 * 66] = 0;
+    outsider[3 + 2 * 66 + 1] = 9; // index 3 -> 9
+    expect(() =>
+      frostAggregate({
+        shareSet,
+        commitments: outsider,
+        message: msg,
+        shares: new Map([
+          [1, z.get(1)!],
+          [2, z.get(2)!],
+          [9, z.get(3)!],
+        ]),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARTY', culprit: 9 }));
+    expect(() =>
+      frostAggregate({
+        shareSet,
+        commitments: list,
+        message: msg,
+        shares: new Map([...z, [4, z.get(1)!]]),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+    expect(
+      frostAggregate({ shareSet, commitments: list, message: msg, shares: z }).signature,
+    ).toHaveLength(64);
+  });
+
+  it('aggregation refuses an R with a torsion component, even with every share made under that list', () => {
+    // Pins the module doc's argument: the subgroup check left out at import and aggregation is
+    // made up for by the cofactorless verification — which noble's (cofactored) verify is not.
+    const suite = frostSuite('ed25519');
+    const shareSet = publicShareSet(a.get(1)!);
+    const signers = [1, 2, 3];
+    const cs = commitAll(a, signers, 'torsion');
+    const sets = new Map(
+      signers.map((j) => [
+        j,
+        cs
+          .get(j)!
+          .complete(new Map(signers.filter((k) => k !== j).map((k) => [k, cs.get(k)!.message]))),
+      ]),
+    );
+    // D_2 + T (T of order 4): what a dishonest party 2 would slip into a list.
+    const list = frostCommitmentList(sets.get(1)!).slice();
+    const at = 3 + 66 + 2;
+    list.set(
+      ed25519.Point.fromBytes(list.subarray(at, at + 32))
+        .add(ed25519.Point.fromBytes(new Uint8Array(32)))
+        .toBytes(),
+      at,
+    );
+    const retarget = (j: number) => {
+      const blob = exportFrostNonceSet(sets.get(j)!);
+      blob.set(list, 4 + 4 + 32 + 2 + 32 + 4); // magic, sid, index, digest, list length
+      return importFrostNonceSet(blob);
+    };
+    const path = 'm/44/501/0/0/7';
+    const party2 = nonceSetInternalsForTesting(sets.get(2)!).nonces!;
+    const retargeted = new Map([1, 3].map((j) => [j, retarget(j)]));
+    const key = derivedSigningKey(suite, shareSet, signers, parsePath(path));
+    const pkg = signingPackage(
+      suite,
+      key.groupKey,
+      nonceSetInternalsForTesting(retargeted.get(1)!).commitments,
+      msg,
+    );
+    const z = new Map<number, Uint8Array>();
+    for (const [j, set] of retargeted)
+      z.set(
+        j,
+        frostPooledSignatureShare({ nonceSet: set, keyShare: a.get(j)!, message: msg, path }),
+      );
+    const dec = (bytes: Uint8Array) => suite.curve.decodeScalar(bytes);
+    z.set(
+      2,
+      signatureShare(
+        pkg,
+        2,
+        tweakedSigningShare(suite, key, a.get(2)!),
+        dec(party2.hiding),
+        dec(party2.binding),
+      ),
+    );
+    let sum = 0n;
+    for (const v of z.values())
+      sum = suite.curve.mod(sum + suite.curve.decodeScalar(v, undefined, true));
+    const sig = Uint8Array.from([
+      ...pkg.groupCommitment.toBytes(),
+      ...suite.curve.encodeScalar(sum),
+    ]);
+    // A signature in the cofactored sense only: noble accepts it, OpenSSL does not…
+    expect(ed25519.verify(sig, msg, key.verifyKey, { zip215: true })).toBe(true);
+    expect(opensslVerifies(key.verifyKey, msg, sig)).toBe(false);
+    // …and the aggregator refuses it.
+    expect(() =>
+      frostAggregate({ shareSet, commitments: list, message: msg, path, shares: z }),
+    ).toThrow(
+      expect.objectContaining({
+        code: expect.stringMatching(/^ERR_MPC_(INVALID_SIGNATURE_SHARE|SIGNATURE_INVALID)$/),
+      }),
+    );
   });
 });
