@@ -40,13 +40,18 @@ import { COSIGNER_BIN, freshCsrPem, newCosignerStore } from './helpers.js';
 const PASSPHRASE = 'crash test passphrase';
 type Algorithm = 'EDDSA_ED25519' | 'ECDSA_SECP256K1';
 type End = 'COMPLETED' | 'FAILED' | 'EITHER';
-/** ECDSA: whether the signing spends a pooled presignature or presigns in its session. */
+/**
+ * Whether the signing spends a pooled entry (ECDSA: a presignature; EdDSA: a FROST nonce set) or
+ * makes its own in the session (ECDSA presigns inline; EdDSA runs both FROST rounds: 'none').
+ */
 type Presign = 'pooled' | 'inline' | 'none';
 
 const CASES: { point: string; algorithm: Algorithm; presign: Presign; end: End }[] = [
   { point: 'sign:claimed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
   { point: 'sign:share-sent', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'FAILED' },
   { point: 'sign:signed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
+  // Claim, spend, share and SIGNED record are one transaction: the re-offered job answers from it.
+  { point: 'sign:pool-signed', algorithm: 'EDDSA_ED25519', presign: 'pooled', end: 'COMPLETED' },
   { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'COMPLETED' },
   // The clouds may or may not have released their shares when the API co-signer dies here.
   { point: 'sign:presigned', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'EITHER' },
@@ -219,30 +224,34 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
       .execute();
 
   /**
-   * Makes the next ECDSA signing spend a pooled presignature (waits for a READY one; the API
-   * co-signer must be running to make it) or presign inline (drops the pool: the presignatures
-   * ready or in the making are never named).
+   * Makes the next signing of `algorithm` spend a pooled entry (waits for a READY one; the API
+   * co-signer must be running to make it) or make its own in the session (drops every pool: the
+   * entries ready or in the making are never named).
    */
-  const poolFor = async (presign: Presign): Promise<void> => {
+  const poolFor = async (presign: Presign, algorithm: Algorithm): Promise<void> => {
     const { db } = app.services.database;
     // A top-up as the next signing would start one (a failed pooled session drops the pool).
     const topUp = () =>
       db
         .transaction()
-        .execute((trx) => app.services.presignatures.topUpWorkspace(trx, principal.workspaceId));
+        .execute((trx) =>
+          app.services.presignatures.topUpWorkspace(trx, principal.workspaceId, algorithm),
+        );
     if (presign === 'pooled')
       await waitFor(async () => {
         const live = await db
-          .selectFrom('presignatures')
-          .select('status')
-          .where('workspace_id', '=', principal.workspaceId)
-          .where('status', 'in', ['MAKING', 'READY'])
+          .selectFrom('presignatures as p')
+          .innerJoin('share_sets as s', 's.id', 'p.share_set_id')
+          .select('p.status')
+          .where('p.workspace_id', '=', principal.workspaceId)
+          .where('s.algorithm', '=', algorithm)
+          .where('p.status', 'in', ['MAKING', 'READY'])
           .execute();
         if (live.some((p) => p.status === 'READY')) return true;
         if (live.length === 0) await topUp();
         return false;
       }, 120_000);
-    if (presign === 'inline')
+    else
       await db
         .updateTable('presignatures')
         .set({ status: 'DISCARDED' })
@@ -266,7 +275,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     'dies at $point ($algorithm, $presign): after a restart it ends $end, signed at most once',
     async ({ point, algorithm, presign, end }) => {
       const { services } = app;
-      await poolFor(presign);
+      await poolFor(presign, algorithm);
       // A clean daemon stops with SIGTERM (exit 0); the next one dies at the point.
       if (apiDaemon !== undefined && apiDaemon.child.exitCode === null) {
         apiDaemon.child.kill('SIGTERM');
@@ -340,7 +349,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
 
   it('dies with a presignature pooled but not reported (PRESIGN): restarted, it reports it', async () => {
     const { db } = app.services.database;
-    await poolFor('inline'); // nothing pooled or in the making
+    await poolFor('inline', 'ECDSA_SECP256K1'); // nothing pooled or in the making
     apiDaemon!.child.kill('SIGTERM');
     expect((await apiDaemon!.done).code).toBe(0);
     const dying = startApi('presign:pooled');
@@ -350,7 +359,11 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
         (await db
           .transaction()
           .execute((trx) =>
-            app.services.presignatures.topUpWorkspace(trx, principal.workspaceId),
+            app.services.presignatures.topUpWorkspace(
+              trx,
+              principal.workspaceId,
+              'ECDSA_SECP256K1',
+            ),
           )) > 0,
       60_000,
     );
@@ -382,7 +395,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
 
   it('a co-signer that lost its pool fails the pooled session before any share leaves; a fresh one signs', async () => {
     const { services } = app;
-    await poolFor('pooled');
+    await poolFor('pooled', 'ECDSA_SECP256K1');
     apiDaemon!.child.kill('SIGTERM');
     expect((await apiDaemon!.done).code).toBe(0);
     // What a restored backup does to the pool (restore-store.ts); the platform cannot know.

@@ -134,13 +134,15 @@ describe('signing authorization', () => {
       expect(() => encodeSigningAuthorization({ ...ecdsa, presignSessionId })).toThrow(
         /presignSessionId/,
       );
-    expect(() =>
-      encodeSigningAuthorization({ ...authorization, presignSessionId: new Uint8Array(32) }),
-    ).toThrow(/presignSessionId/);
-    // An EdDSA authorization that names one does not decode.
-    const eddsaBytes = Buffer.from(encodeSigningAuthorization(authorization));
-    eddsaBytes[eddsaBytes.length - 1] = 32;
-    const forged = Buffer.concat([eddsaBytes, new Uint8Array(32), new Uint8Array(64)]);
-    expect(() => decodeSignedSigningAuthorization(forged)).toThrow(/presignSessionId/);
+    // An EdDSA authorization names a pooled FROST nonce set the same way (decision 0006).
+    const pooledEddsa: SigningAuthorization = {
+      ...authorization,
+      presignSessionId: Buffer.from('ef'.repeat(16), 'hex'),
+    };
+    expect(
+      Buffer.from(
+        verifySigningAuthorization(signed(pooledEddsa), job, platformKey, now).presignSessionId!,
+      ).toString('hex'),
+    ).toBe('ef'.repeat(16));
   });
 });

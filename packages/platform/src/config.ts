@@ -25,13 +25,16 @@ export interface PlatformConfig {
   /** The assets and networks file (docs/vaults.md); unset: the shipped `assets.default.json`. */
   assetsFile?: string;
   /**
-   * ECDSA presignatures kept ready per signing share set (docs/mpc-relay.md "PRESIGN"); 0 turns
-   * the pool off. Unset: the relay's default (8).
+   * Presignatures (ECDSA) and FROST nonce sets (EdDSA) kept ready per signing share set
+   * (docs/mpc-relay.md "PRESIGN"); 0 turns the pool off. Unset: the relay's default (8).
    */
   presignaturePoolSize?: number;
 }
 
-/** Largest COUNTERSIGN_PRESIGNATURE_POOL: each co-signer keeps at most 64 per share set. */
+/**
+ * Largest COUNTERSIGN_PRESIGNATURE_POOL: each co-signer keeps at most 80 per share set, this plus
+ * the pool's MAKING_AT_ONCE and to spare.
+ */
 export const MAX_PRESIGNATURE_POOL = 64;
 
 /** Largest COUNTERSIGN_CLOCK_SKEW_SECONDS: beyond it a captured JWT stays replayable too long. */

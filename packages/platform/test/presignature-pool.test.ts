@@ -1,14 +1,15 @@
 /**
- * The ECDSA presignature pool on the platform (mpc/presignature-pool.ts): once the key exists the
- * signer's share set gets PRESIGN sessions (two at a time, up to the pool size), a presignature
- * is READY only when every party pooled the same one, a SIGN session's authorization names the
+ * The presignature pool on the platform (mpc/presignature-pool.ts): once the key exists each of
+ * the signer's share sets gets PRESIGN sessions (two at a time, up to the pool size), an entry
+ * is READY only when every party pooled the same one (EdDSA: the same commitment list, kept for
+ * aggregation), a SIGN session's authorization names the
  * oldest READY one and marks it TAKEN so no other session names it, PRESIGN jobs are offered in
  * the one order every party leases in, a fresh session after a failure presigns inline, and only
  * a party reporting the named presignature missing drops the rest of the pool (audited). Parties
  * are played by hand (the daemons run PRESIGN for real in packages/cli/test/cosigner-sign.test.ts
  * and cosigner-crash.test.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeSignedSigningAuthorization, decodeSignedRoster } from '@countersign/protocol';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
@@ -31,7 +32,7 @@ import {
 
 const POOL_SIZE = 3;
 
-describe('the ECDSA presignature pool', () => {
+describe('the presignature pool', () => {
   let p: TestPlatform;
   let admin: TestApiUser;
   let parties: RelayParty[];
@@ -41,14 +42,23 @@ describe('the ECDSA presignature pool', () => {
 
   const report = (who: RelayParty, job: RelayJob, body: object) =>
     call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, { leaseId: job.leaseId, ...body });
-  const pool = () =>
+  /** The pool of one algorithm's share set (ECDSA unless said). */
+  const pool = (algorithm = 'ECDSA_SECP256K1') =>
     p.app.services.database.db
-      .selectFrom('presignatures')
-      .select(['session_id', 'status', 'taken_by_session_id'])
-      .orderBy('created_at')
-      .orderBy('session_id')
+      .selectFrom('presignatures as x')
+      .innerJoin('share_sets as s', 's.id', 'x.share_set_id')
+      .select(['x.session_id', 'x.status', 'x.taken_by_session_id', 'x.commitments'])
+      .where('s.algorithm', '=', algorithm)
+      .orderBy('x.created_at')
+      .orderBy('x.session_id')
       .execute();
-  const statuses = async () => (await pool()).map((r) => r.status).sort();
+  const statuses = async (algorithm?: string) =>
+    (await pool(algorithm)).map((r) => r.status).sort();
+  /** An EdDSA PRESIGN result: a commitment list (its bytes do not matter here) and its SHA-256. */
+  const frostResult = (commitments = randomBytes(201).toString('hex')) => ({
+    presignatureId: createHash('sha256').update(Buffer.from(commitments, 'hex')).digest('hex'),
+    commitments,
+  });
   /**
    * Every party's jobs once PRESIGN jobs made until now are offered (they wait PRESIGN_DEFER_MS
    * after the signing that asked for them), by session.
@@ -68,13 +78,12 @@ describe('the ECDSA presignature pool', () => {
     ids?: () => string[],
   ) => {
     for (const jobs of sessions.values()) {
-      const chosen = ids?.() ?? Array(jobs.length).fill(presignatureId());
+      const eddsa = jobs[0]!.job.algorithm === 'EDDSA_ED25519';
+      const agreed = eddsa ? frostResult() : { presignatureId: presignatureId() };
+      const chosen = ids?.().map((id) => (eddsa ? frostResult(id) : { presignatureId: id }));
       for (const [i, { party, job }] of jobs.entries()) {
         expect(job.type).toBe('PRESIGN');
-        const res = await report(party, job, {
-          status: 'DONE',
-          result: { presignatureId: chosen[i] },
-        });
+        const res = await report(party, job, { status: 'DONE', result: chosen?.[i] ?? agreed });
         expect(res.statusCode, res.body).toBe(200);
       }
     }
@@ -152,14 +161,20 @@ describe('the ECDSA presignature pool', () => {
         expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
       }
     expect(await statuses()).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
+    expect(await statuses('EDDSA_ED25519')).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
     // Not offered yet: the pool waits its turn behind the work that asked for it.
     for (const party of parties) expect(await jobsOf(party)).toEqual([]);
     const sessions = await leaseAll();
-    expect(sessions.size).toBe(MAKING_AT_ONCE);
+    expect(sessions.size).toBe(2 * MAKING_AT_ONCE);
+    const algorithms = [...sessions.values()].map((jobs) => jobs[0]!.job.algorithm).sort();
+    expect(algorithms).toEqual([
+      ...Array<string>(MAKING_AT_ONCE).fill('ECDSA_SECP256K1'),
+      ...Array<string>(MAKING_AT_ONCE).fill('EDDSA_ED25519'),
+    ]);
     for (const [sessionId, jobs] of sessions) {
-      // Each party of the ECDSA share set got one, under a PRESIGN roster.
+      // Each party of the share set got one, under a PRESIGN roster.
       expect(jobs.map((j) => j.party.cosignerId)).toEqual(parties.map((x) => x.cosignerId));
-      expect(jobs.every((j) => j.job.algorithm === 'ECDSA_SECP256K1')).toBe(true);
+      expect(new Set(jobs.map((j) => j.job.algorithm)).size).toBe(1);
       const published = (
         await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${sessionId}`)
       ).json<{ signedRoster: string; signedAuthorization?: string }>();
@@ -177,9 +192,57 @@ describe('the ECDSA presignature pool', () => {
     await finishPresigns(sessions);
     // Both READY; the pool tops up to its size, never more.
     expect(await statuses()).toEqual(['MAKING', 'READY', 'READY']);
+    expect(await statuses('EDDSA_ED25519')).toEqual(['MAKING', 'READY', 'READY']);
     await finishPresigns(await leaseAll());
     expect(await statuses()).toEqual(['READY', 'READY', 'READY']);
+    expect(await statuses('EDDSA_ED25519')).toEqual(['READY', 'READY', 'READY']);
     expect(await leaseAll()).toEqual(new Map());
+    // EdDSA entries keep the commitment list every party reported; ECDSA ones have none.
+    expect((await pool('EDDSA_ED25519')).every((r) => r.commitments?.length === 402)).toBe(true);
+    expect((await pool()).every((r) => r.commitments === null)).toBe(true);
+  });
+
+  it('EdDSA parties that pooled different commitments, or under another id, make none', async () => {
+    const { db } = p.app.services.database;
+    const eddsaSet = (
+      await db
+        .selectFrom('share_sets')
+        .select(['id', 'api_user_id'])
+        .where('algorithm', '=', 'EDDSA_ED25519')
+        .executeTakeFirstOrThrow()
+    ).id;
+    for (const results of [
+      parties.map(() => frostResult()),
+      parties.map(() => ({ ...frostResult('aa'.repeat(201)), presignatureId: presignatureId() })),
+    ]) {
+      // A READY one is taken away so the pool makes another.
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('presignatures')
+          .set({ status: 'DISCARDED' })
+          .where('share_set_id', '=', eddsaSet)
+          .where('status', '=', 'READY')
+          .execute();
+        await p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519');
+      });
+      const made = await leaseAll();
+      expect(made.size).toBe(MAKING_AT_ONCE);
+      for (const jobs of made.values())
+        for (const [i, { party, job }] of jobs.entries())
+          expect(
+            (await report(party, job, { status: 'DONE', result: results[i] })).statusCode,
+          ).toBe(200);
+      expect(await statuses('EDDSA_ED25519')).not.toContain('READY');
+      expect(await statuses('EDDSA_ED25519')).not.toContain('MAKING');
+    }
+    // Put right for the cases below.
+    await db
+      .transaction()
+      .execute((trx) =>
+        p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519'),
+      );
+    await settle();
+    expect(await statuses('EDDSA_ED25519')).toContain('READY');
   });
 
   it('parties that pooled different presignatures make none', async () => {

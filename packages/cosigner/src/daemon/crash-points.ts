@@ -17,6 +17,11 @@ export type CrashPoint =
   | 'sign:presigned'
   /** ECDSA, pooled: the named presignature is taken from the pool (spent there); nothing sent. */
   | 'sign:pool-taken'
+  /**
+   * EdDSA, pooled: the nonce set is spent and the share recorded SIGNED, in one transaction;
+   * the share has not left.
+   */
+  | 'sign:pool-signed'
   /** ECDSA: the presignature is spent and the signature share computed; SHARE_SENT not yet recorded. */
   | 'sign:spent'
   /** SHARE_SENT is recorded; the signature share has not left. */

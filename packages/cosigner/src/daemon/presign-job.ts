@@ -1,7 +1,12 @@
 /**
- * One PRESIGN job (ARCHITECTURE §3 "Presignatures"): make one DKLs23 presignature with this
- * party's share of an ECDSA share set, ahead of any message, and pool it in the store until a
+ * One PRESIGN job (ARCHITECTURE §3 "Presignatures"): ahead of any message, make one DKLs23
+ * presignature with this party's share of an ECDSA share set — or one FROST nonce set of an
+ * EdDSA share set (frost-preprocess.ts, docs/decisions/0006) — and pool it in the store until a
  * SIGN session's authorization names this session (sign-job.ts).
+ *
+ * FROST preprocessing needs no slot, ban or sid claim: its commitments are fresh nonces each
+ * time, and a run repeated after a crash yields a commitment list the other parties do not hold,
+ * which the platform sees (the ids differ) and never names.
  *
  * Presigning signs nothing, so no Callback Handler is asked; what it risks is the same as an
  * inline presign's — a cheating peer probing the OT setups — so it runs under the same
@@ -12,25 +17,37 @@
  * after this party finished) cannot grow it without bound.
  * @module
  */
+import { createHash } from 'node:crypto';
 import {
+  exportFrostNonceSet,
   exportPresignature,
+  frostCommitmentList,
   importDkls23KeyShare,
+  importFrostNonceSet,
+  importKeyShare,
   presignatureId,
   shareSetId,
   wipeDkls23KeyShare,
+  wipeFrostNonceSet,
+  wipeKeyShare,
   wipePresignature,
+  type FrostNonceSet,
 } from '@countersign/mpc';
 import type { LeasedJob, PresignResult } from '@countersign/protocol';
-import { CosignerError } from '../errors.js';
+import type { VerifiedRoster } from '../channel/roster.js';
 import { assertPresignAllowed } from './dkls23-ban.js';
 import { presignOverRelay } from './dkls23-presign.js';
 import { crashPoint } from './crash-points.js';
+import { preprocessOverRelay } from './frost-preprocess.js';
 import { assertHeldShareSet } from './held-share-set.js';
 import type { JobContext } from './job-context.js';
 import { publishedSession } from './published-session.js';
 
-/** Pooled presignatures kept per share set; the platform asks for far fewer (8 by default). */
-export const POOLED_PER_SHARE_SET = 64;
+/**
+ * Pooled entries kept per share set: above the platform's largest pool (64) plus the two it may
+ * have in the making, so a trim never drops one the platform holds READY (8 by default).
+ */
+export const POOLED_PER_SHARE_SET = 80;
 
 /** The result every party of the session reports: the mpc id of the pooled presignature. */
 function pooledAs(mpcShareSetId: Uint8Array, sid: Uint8Array): PresignResult {
@@ -39,15 +56,21 @@ function pooledAs(mpcShareSetId: Uint8Array, sid: Uint8Array): PresignResult {
   };
 }
 
+/** EdDSA: every party reports the same commitment list, and its SHA-256 as the id. */
+function committedAs(nonceSet: FrostNonceSet): PresignResult {
+  const list = frostCommitmentList(nonceSet);
+  return {
+    presignatureId: createHash('sha256').update(list).digest('hex'),
+    commitments: Buffer.from(list).toString('hex'),
+  };
+}
+
 export async function runPresignJob(ctx: JobContext, job: LeasedJob): Promise<PresignResult> {
-  if (job.algorithm !== 'ECDSA_SECP256K1')
-    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
-      detail: `${job.algorithm} does not presign`,
-    });
   const { sid, roster } = await publishedSession(ctx, job, 'PRESIGN');
   assertHeldShareSet(ctx, job);
   // The pool's id: the verified sid, in the form the SIGN job names it.
   const poolId = Buffer.from(sid).toString('hex');
+  if (job.algorithm === 'EDDSA_ED25519') return preprocessJob(ctx, job, roster, sid, poolId);
   return ctx.presignSlots.run(
     job.shareSetId,
     async () => {
@@ -79,4 +102,45 @@ export async function runPresignJob(ctx: JobContext, job: LeasedJob): Promise<Pr
     },
     ctx.signal,
   );
+}
+
+async function preprocessJob(
+  ctx: JobContext,
+  job: LeasedJob,
+  roster: VerifiedRoster,
+  sid: Uint8Array,
+  poolId: string,
+): Promise<PresignResult> {
+  // Pooled before a crash kept the report from leaving: report it again (review L4). The blob
+  // is opened for its public commitment list only; the nonces stay in the pool.
+  if (ctx.store.presignatures.getPresignatureState(poolId) === 'AVAILABLE')
+    return ctx.store.presignatures.peekPresignature(job.shareSetId, poolId, (bytes) => {
+      const pooled = importFrostNonceSet(bytes);
+      try {
+        return committedAs(pooled);
+      } finally {
+        wipeFrostNonceSet(pooled);
+      }
+    });
+  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  const keyShare = importKeyShare(bytes);
+  bytes.fill(0);
+  let nonceSet: FrostNonceSet | undefined;
+  try {
+    nonceSet = await preprocessOverRelay(ctx, job, roster, sid, keyShare);
+    const encoded = exportFrostNonceSet(nonceSet);
+    try {
+      ctx.store.presignatures.addPresignatures(job.shareSetId, [
+        { id: poolId, presignature: encoded },
+      ]);
+    } finally {
+      encoded.fill(0);
+    }
+    crashPoint('presign:pooled');
+    ctx.store.presignatures.keepNewestPresignatures(job.shareSetId, POOLED_PER_SHARE_SET);
+    return committedAs(nonceSet);
+  } finally {
+    if (nonceSet !== undefined) wipeFrostNonceSet(nonceSet);
+    wipeKeyShare(keyShare);
+  }
 }

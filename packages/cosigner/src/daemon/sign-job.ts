@@ -27,11 +27,14 @@ import {
   combineSignatureShares,
   createSignatureShare,
   derivePublicKey,
+  frostPooledSignatureShare,
+  importFrostNonceSet,
   importDkls23KeyShare,
   importKeyShare,
   importPresignature,
   sign,
   wipeDkls23KeyShare,
+  wipeFrostNonceSet,
   wipeKeyShare,
   wipePresignature,
   type Dkls23KeyShare,
@@ -94,15 +97,12 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     shareSetId: job.shareSetId,
     sessionId: job.sessionId,
   };
+  const pooled = authorization.presignSessionId;
+  if (job.algorithm === 'EDDSA_ED25519' && pooled !== undefined)
+    return signWithNonceSet(ctx, job, roster, authorization, claim, pooled);
   const outcome = ctx.store.signingRecords.claim(claim);
   if (outcome.kind === 'signed') return JSON.parse(outcome.result) as SignResult;
-  if (outcome.kind === 'refused')
-    // A released share makes every fresh session futile; the platform ends the message with
-    // SIGNATURE_MAY_EXIST instead of retrying (review M1).
-    throw new CosignerError(
-      outcome.shareReleased ? 'ERR_COSIGNER_SHARE_RELEASED' : 'ERR_COSIGNER_CONFLICT',
-      { detail: outcome.reason },
-    );
+  if (outcome.kind === 'refused') throw refusedClaim(outcome);
   crashPoint('sign:claimed');
 
   let shareSent = false;
@@ -124,6 +124,88 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
   ctx.store.signingRecords.markSigned(claim, JSON.stringify(result));
   crashPoint('sign:signed');
   return result;
+}
+
+/**
+ * A pooled entry (presignature, nonce set) is used only as made: by PRESIGN session `presignSid`,
+ * for me among exactly the roster's signers. Stored under that id by this party's PRESIGN job,
+ * and sealed; checked anyway, as it is cheap.
+ */
+function assertMadeForRoster(
+  pooled: { readonly sid: Uint8Array; readonly index: number; readonly signers: readonly number[] },
+  presignSid: Uint8Array,
+  roster: VerifiedRoster,
+  what: string,
+): void {
+  const fits =
+    constantTimeEqual(pooled.sid, presignSid) &&
+    pooled.index === roster.myIndex &&
+    pooled.signers.length === roster.indices.length &&
+    pooled.signers.every((s, i) => s === roster.indices[i]);
+  if (!fits)
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+      detail: `the named ${what} was made by other signers`,
+    });
+}
+
+/** A refused claim, as the job's error (see the claim outcomes in signing-record-repository.ts). */
+function refusedClaim(outcome: { reason: string; shareReleased: boolean }): CosignerError {
+  // A released share makes every fresh session futile; the platform ends the message with
+  // SIGNATURE_MAY_EXIST instead of retrying (review M1).
+  return new CosignerError(
+    outcome.shareReleased ? 'ERR_COSIGNER_SHARE_RELEASED' : 'ERR_COSIGNER_CONFLICT',
+    { detail: outcome.reason },
+  );
+}
+
+/**
+ * EdDSA from the pooled FROST nonce set of PRESIGN session `presignSid` (docs/decisions/0006):
+ * no MPC message at all. In one store transaction the message is claimed, the nonce set taken
+ * (spent, erased), this party's signature share computed under the commitment list it holds,
+ * and the message recorded SIGNED with that share; the share then leaves as the job's result,
+ * for the platform to aggregate. The nonce set must be the one this party pooled for these very
+ * signers; the message, the path and the key share come from the verified authorization and the
+ * store. A nonce set this party does not hold (a restored backup, a trimmed pool) fails the job
+ * before anything is recorded.
+ */
+function signWithNonceSet(
+  ctx: JobContext,
+  job: LeasedJob,
+  roster: VerifiedRoster,
+  authorization: SigningAuthorization,
+  claim: SigningClaim,
+  presignSid: Uint8Array,
+): SignResult {
+  const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
+  const keyShare = importKeyShare(bytes);
+  bytes.fill(0);
+  try {
+    const outcome = ctx.store.signFromPool(
+      claim,
+      Buffer.from(presignSid).toString('hex'),
+      (pooled) => {
+        const nonceSet = importFrostNonceSet(pooled);
+        try {
+          assertMadeForRoster(nonceSet, presignSid, roster, 'nonce set');
+          const share = frostPooledSignatureShare({
+            nonceSet,
+            keyShare,
+            message: authorization.content,
+            path: authorization.derivationPath,
+          });
+          return JSON.stringify({ signatureShare: Buffer.from(share).toString('hex') });
+        } finally {
+          wipeFrostNonceSet(nonceSet);
+        }
+      },
+    );
+    if (outcome.kind === 'refused') throw refusedClaim(outcome);
+    if (outcome.kind !== 'signed') throw new CosignerError('ERR_COSIGNER_STORE_CORRUPT');
+    crashPoint('sign:pool-signed');
+    return JSON.parse(outcome.result) as SignResult;
+  } finally {
+    wipeKeyShare(keyShare);
+  }
 }
 
 function signatureInvalid(): CosignerError {
@@ -237,16 +319,7 @@ async function signWithPooled(input: SignInput, presignSid: Uint8Array): Promise
     }
     let share: SignatureShare;
     try {
-      // Stored under this id by this party's PRESIGN job; checked anyway (sealed, but cheap).
-      const fits =
-        constantTimeEqual(presignature.sid, presignSid) &&
-        presignature.index === roster.myIndex &&
-        presignature.signers.length === roster.indices.length &&
-        presignature.signers.every((s, i) => s === roster.indices[i]);
-      if (!fits)
-        throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
-          detail: 'the named presignature was made by other signers',
-        });
+      assertMadeForRoster(presignature, presignSid, roster, 'presignature');
       share = await signatureShare(input, keyShare, presignature);
     } finally {
       wipePresignature(presignature);

@@ -25,7 +25,11 @@ import { PairedApiKeyRepository } from './paired-api-key-repository.js';
 import { PresignatureRepository } from './presignature-repository.js';
 import { ProtocolStateRepository } from './protocol-state-repository.js';
 import { SecretRepository } from './secret-repository.js';
-import { SigningRecordRepository } from './signing-record-repository.js';
+import {
+  SigningRecordRepository,
+  type ClaimOutcome,
+  type SigningClaim,
+} from './signing-record-repository.js';
 import { OneTimeClaimRepository } from './one-time-claim-repository.js';
 import { ShareSetRepository } from './share-set-repository.js';
 import type { StoreContext } from './store-context.js';
@@ -96,6 +100,39 @@ export class CosignerStore {
     this.signingRecords = new SigningRecordRepository(this.#context);
     this.presignSessions = new OneTimeClaimRepository(this.#context, 'presign_sessions');
     this.spentPresignatures = new OneTimeClaimRepository(this.#context, 'spent_presignatures');
+  }
+
+  /**
+   * One signing from a pooled FROST nonce set, all or nothing (docs/decisions/0006): claim the
+   * message, take nonce set `presignatureId` (marked spent, its blob erased), `compute` the
+   * result with it, record the message SIGNED with that result — one transaction, fsynced at
+   * commit. A crash before the commit leaves the claim, the pool and the records as they were;
+   * after it, the re-offered job answers from the record. A claim that is not granted returns
+   * its outcome and takes nothing; a nonce set that is not in the pool throws
+   * `ERR_COSIGNER_NO_PRESIGNATURE` and records nothing.
+   */
+  signFromPool(
+    claim: SigningClaim,
+    presignatureId: string,
+    compute: (nonceSet: Uint8Array) => string,
+  ): ClaimOutcome {
+    return guarded(this.#context, () =>
+      this.#context.db
+        .transaction((): ClaimOutcome => {
+          const outcome = this.signingRecords.claim(claim);
+          if (outcome.kind !== 'claimed') return outcome;
+          const taken = this.presignatures.takePresignature(claim.shareSetId, presignatureId);
+          let result: string;
+          try {
+            result = compute(taken.presignature);
+          } finally {
+            taken.presignature.fill(0);
+          }
+          this.signingRecords.markSignedAtOnce(claim, result);
+          return { kind: 'signed', result };
+        })
+        .immediate(),
+    );
   }
 
   /** The header (with the wrapped data key) of this store. */

@@ -126,6 +126,40 @@ export class PresignatureRepository {
     return { id: taken.id, shareSetId, presignature };
   }
 
+  /**
+   * Opens the available entry `id` of `shareSetId` for `read` without spending it, and zeroes
+   * the bytes after: for its public part only (a PRESIGN job reporting again what it pooled
+   * before a crash). Throws `ERR_COSIGNER_NO_PRESIGNATURE` if it is not available.
+   */
+  peekPresignature<T>(shareSetId: string, id: string, read: (presignature: Uint8Array) => T): T {
+    assertId(shareSetId, 'shareSetId');
+    assertId(id, 'presignature id');
+    const found = guarded(this.#c, () => {
+      const algorithm = this.#liveAlgorithm(shareSetId);
+      const row = this.#c.db
+        .prepare(
+          `SELECT sealed_blob FROM presignatures
+           WHERE share_set_id = ? AND id = ? AND state = 'AVAILABLE'`,
+        )
+        .get(shareSetId, id) as { sealed_blob: Uint8Array } | undefined;
+      if (row === undefined)
+        throw new CosignerError('ERR_COSIGNER_NO_PRESIGNATURE', {
+          detail: `share set ${shareSetId}, presignature ${id}`,
+        });
+      return { algorithm, sealed: blobOf(row.sealed_blob) };
+    });
+    const bytes = this.#c.sealer.open(
+      'presignature',
+      identity(id, shareSetId, found.algorithm),
+      found.sealed,
+    );
+    try {
+      return read(bytes);
+    } finally {
+      bytes.fill(0);
+    }
+  }
+
   /** Number of available presignatures of `shareSetId`. */
   countAvailablePresignatures(shareSetId: string): number {
     assertId(shareSetId, 'shareSetId');

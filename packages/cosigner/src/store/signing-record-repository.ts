@@ -114,6 +114,15 @@ export class SigningRecordRepository {
     this.#advance(c, 'SHARE_SENT', 'SIGNED', result);
   }
 
+  /**
+   * STARTED → SIGNED for this session, with the result: a share that leaves only as the job's
+   * result (pooled FROST, cosigner-store.ts `signFromPool`), recorded in the transaction that
+   * computed it, before it is reported.
+   */
+  markSignedAtOnce(c: SigningClaim, result: string): void {
+    this.#advance(c, 'STARTED', 'SIGNED', result);
+  }
+
   /** The state of a message, if any job was given it. */
   state(transactionId: string, messageIndex: number): SigningRecordState | undefined {
     return guarded(this.#c, () => {

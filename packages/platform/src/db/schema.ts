@@ -293,7 +293,10 @@ export interface CosignerJobsTable {
 
 export type PresignatureStatus = 'MAKING' | 'READY' | 'TAKEN' | 'DISCARDED';
 
-/** One pooled ECDSA presignature, by the PRESIGN session that makes it (migration 0014). */
+/**
+ * One pooled ECDSA presignature or FROST nonce set, by the PRESIGN session that makes it
+ * (migrations 0014, 0015).
+ */
 export interface PresignaturesTable {
   session_id: string;
   workspace_id: string;
@@ -302,6 +305,8 @@ export interface PresignaturesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   taken_by_session_id: string | null;
+  /** EdDSA, READY on: the nonce set's commitment list, hex, for aggregation. */
+  commitments: Generated<string | null>;
 }
 
 export interface RootKeysTable {

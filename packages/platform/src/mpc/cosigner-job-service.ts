@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
-import { publishedSession } from './mpc-session-service.js';
+import { HELD_UNTIL, publishedSession } from './mpc-session-service.js';
 import { leaseNotHeld, resultRefused } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
@@ -78,7 +78,7 @@ const INDEPENDENT_PURPOSES: readonly string[] = ['DESTROY'];
 
 /** The result shape each job type reports (the route's schema admits any of them). */
 function resultFits(type: JobType, result: object): boolean {
-  if (type === 'SIGN') return 'signature' in result;
+  if (type === 'SIGN') return 'signature' in result || 'signatureShare' in result;
   if (type === 'DESTROY') return 'destroyedShareSetId' in result;
   if (type === 'PRESIGN') return 'presignatureId' in result;
   return 'publicKey' in result;
@@ -197,7 +197,8 @@ export class CosignerJobService {
       this.lastPollSweep = sweptAt;
       await this.expireSessions();
     }
-    return this.db.transaction().execute(async (trx) => {
+    let released: string[] = [];
+    const leased = await this.db.transaction().execute(async (trx) => {
       const now = this.clock();
       const { sharedByWorkspaces, sandboxOnly } = await this.servingOf(trx, cosignerId);
       for (;;) {
@@ -290,6 +291,8 @@ export class CosignerJobService {
           .where('id', '=', job.id)
           .returning('attempts')
           .executeTakeFirstOrThrow();
+        // Only SIGN sessions hold parties back (signing-orchestrator.ts).
+        if (job.type === 'SIGN') released = await this.releaseHeldJobs(trx, job.session_id);
         return {
           jobId: job.id,
           type: job.type,
@@ -315,6 +318,8 @@ export class CosignerJobService {
         };
       }
     });
+    for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
+    return leased;
   }
 
   /**
@@ -385,6 +390,32 @@ export class CosignerJobService {
     });
     this.notifier.notify(sessionKey(completion.sessionId));
     return completion;
+  }
+
+  /**
+   * A session's held jobs (mpc-session-service.ts `heldParties`) become available once every
+   * other job of it is taken — leased or DONE: its parties are alive and at work. Returns the
+   * co-signers to wake after the commit.
+   */
+  private async releaseHeldJobs(trx: Transaction<Database>, sessionId: string): Promise<string[]> {
+    const jobs = await trx
+      .selectFrom('cosigner_jobs')
+      .select(['status', 'available_at'])
+      .where('session_id', '=', sessionId)
+      .execute();
+    const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
+    const taken = (j: { status: string }) => j.status === 'LEASED' || j.status === 'DONE';
+    if (!jobs.some(held) || jobs.some((j) => !held(j) && !taken(j))) return [];
+    const now = this.clock();
+    const rows = await trx
+      .updateTable('cosigner_jobs')
+      .set({ available_at: now, updated_at: now })
+      .where('session_id', '=', sessionId)
+      .where('status', '=', 'PENDING')
+      .where('available_at', '>=', HELD_UNTIL)
+      .returning('cosigner_id')
+      .execute();
+    return rows.map((r) => r.cosigner_id);
   }
 
   /**

@@ -60,7 +60,19 @@ export interface NewSession {
   dealerApiUserId?: string;
   /** Background work: the parties are offered their jobs only this long after creation. */
   offerAfterMs?: number;
+  /**
+   * Co-signers whose jobs are held until every other party has taken its job ({@link
+   * HELD_UNTIL}): a pooled EdDSA signing's Cloud Co-signers release their shares only once the
+   * signer's co-signer is at work on its own (docs/decisions/0006).
+   */
+  heldParties?: readonly string[];
 }
+
+/**
+ * `available_at` of a held job: offered only once the session's other jobs are taken (then set to
+ * that moment). Far beyond any real date, so no lease query offers it before.
+ */
+export const HELD_UNTIL = new Date('9999-01-01T00:00:00.000Z');
 
 /** The job each party of a session gets: the session's purpose, for the purposes that run. */
 function jobTypeOf(purpose: RosterPurpose): JobType {
@@ -166,7 +178,9 @@ export class MpcSessionService {
           result: null,
           failure_reason: null,
           created_at: now,
-          available_at: new Date(now.getTime() + (spec.offerAfterMs ?? 0)),
+          available_at: spec.heldParties?.includes(p.cosignerId)
+            ? HELD_UNTIL
+            : new Date(now.getTime() + (spec.offerAfterMs ?? 0)),
           updated_at: now,
         })
         .execute();

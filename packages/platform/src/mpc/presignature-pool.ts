@@ -1,8 +1,10 @@
 /**
- * The ECDSA presignature pool (ARCHITECTURE §3): DKLs23 presigning is most of an ECDSA
- * signature's work and needs no message, so the parties of the signing share set make
- * presignatures ahead of time, each in its own PRESIGN session, and a SIGN session's
- * authorization names one (`presignSessionId`) so the parties only run the online round.
+ * The presignature pool (ARCHITECTURE §3): DKLs23 presigning is most of an ECDSA signature's
+ * work and needs no message, so the parties of the signing share set make presignatures ahead of
+ * time, each in its own PRESIGN session, and a SIGN session's authorization names one
+ * (`presignSessionId`) so the parties only run the online round. EdDSA share sets pool FROST
+ * nonce sets the same way (docs/decisions/0006): a signing that names one runs no relay round,
+ * and the platform aggregates its shares with the commitment list kept here.
  *
  * The platform holds no presignature material, only each PRESIGN session's state (migration
  * 0014). A presignature is named by at most one SIGN session: the one whose creation marked it
@@ -18,6 +20,8 @@
  * for signing would let parties lease different jobs and wait on each other — review M1); they
  * expire sooner than others, so one a party never joins holds the others' slots briefly.
  */
+import { createHash } from 'node:crypto';
+import type { KeyAlgorithm } from '@countersign/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, PresignatureStatus } from '../db/schema.js';
@@ -26,8 +30,8 @@ import { jobResults, PRESIGNATURE_MISSING, type EndedJob } from './cosigner-job-
 import type { MpcSessionService, SessionParty } from './mpc-session-service.js';
 import { liveShareSets } from './share-sets.js';
 
-/** The algorithm whose signing presigns (DKLs23); FROST needs no pool. */
-export const POOLED_ALGORITHM = 'ECDSA_SECP256K1';
+/** Algorithms whose signing spends pooled work: DKLs23 presignatures, FROST nonce sets. */
+export const POOLED_ALGORITHMS: readonly string[] = ['ECDSA_SECP256K1', 'EDDSA_ED25519'];
 /**
  * PRESIGN sessions of one share set in the making at once: background work, kept below the
  * co-signers' per-share-set presigning slots so signing that cannot take from the pool still
@@ -45,6 +49,7 @@ export const PRESIGN_DEFER_MS = 500;
 /** A share set the pool serves: the signer's, with its parties. */
 export interface PooledShareSet {
   readonly workspaceId: string;
+  readonly algorithm: KeyAlgorithm;
   readonly apiUserId: string;
   readonly shareSetId: string;
   readonly parties: readonly SessionParty[];
@@ -145,7 +150,7 @@ export class PresignaturePool {
         workspaceId: set.workspaceId,
         apiUserId: set.apiUserId,
         purpose: 'PRESIGN',
-        algorithm: POOLED_ALGORITHM,
+        algorithm: set.algorithm,
         shareSetId: set.shareSetId,
         threshold: set.parties.length,
         parties: [...set.parties],
@@ -169,14 +174,34 @@ export class PresignaturePool {
     return Math.max(wanted, 0);
   }
 
-  /** Tops up the pool of the share set that signs for the workspace now, if one is available. */
-  async topUpWorkspace(trx: Transaction<Database>, workspaceId: string): Promise<number> {
+  /**
+   * Tops up the pool of the share set that signs `algorithm` for the workspace now, if one is
+   * available.
+   */
+  async topUpWorkspace(
+    trx: Transaction<Database>,
+    workspaceId: string,
+    algorithm: KeyAlgorithm,
+  ): Promise<number> {
     if (this.size === 0) return 0;
-    const [first] = await liveShareSets(trx, workspaceId, POOLED_ALGORITHM, this.clock(), {
+    const [first] = await liveShareSets(trx, workspaceId, algorithm, this.clock(), {
       honourStops: true,
     });
     if (first === undefined || !first.available) return 0;
-    return this.topUp(trx, { workspaceId, ...first });
+    return this.topUp(trx, { workspaceId, algorithm, ...first });
+  }
+
+  /** A pooled EdDSA nonce set's commitment list, hex (undefined for ECDSA or unknown). */
+  async commitments(
+    trx: Transaction<Database>,
+    signSessionId: string,
+  ): Promise<string | undefined> {
+    const row = await trx
+      .selectFrom('presignatures')
+      .select('commitments')
+      .where('taken_by_session_id', '=', signSessionId)
+      .executeTakeFirst();
+    return row?.commitments ?? undefined;
   }
 
   /**
@@ -194,22 +219,27 @@ export class PresignaturePool {
       .select(['purpose', 'algorithm', 'workspace_id'])
       .where('id', '=', sessionId)
       .executeTakeFirstOrThrow();
+    const algorithm = session.algorithm as KeyAlgorithm;
     if (
-      session.algorithm !== POOLED_ALGORITHM ||
+      !POOLED_ALGORITHMS.includes(algorithm) ||
       (status !== 'DONE' && session.purpose !== 'PRESIGN')
     )
       return;
     if (session.purpose === 'PRESIGN') {
-      const made = status === 'DONE' && (await this.partiesAgree(trx, sessionId));
+      const made = status === 'DONE' ? await this.agreedOutput(trx, sessionId) : undefined;
       await trx
         .updateTable('presignatures')
-        .set({ status: made ? 'READY' : 'DISCARDED', updated_at: this.clock() })
+        .set({
+          status: made === undefined ? 'DISCARDED' : 'READY',
+          commitments: made?.commitments ?? null,
+          updated_at: this.clock(),
+        })
         .where('session_id', '=', sessionId)
         .where('status', '=', 'MAKING')
         .execute();
-      if (made) await this.topUpWorkspace(trx, session.workspace_id);
+      if (made !== undefined) await this.topUpWorkspace(trx, session.workspace_id, algorithm);
     } else if (session.purpose === 'KEYGEN' || session.purpose === 'RESHARE') {
-      await this.topUpWorkspace(trx, session.workspace_id);
+      await this.topUpWorkspace(trx, session.workspace_id, algorithm);
     }
   }
 
@@ -254,11 +284,28 @@ export class PresignaturePool {
     return new Map(rows.map((r) => [r.status, Number(r.n)]));
   }
 
-  /** Every party reported the same presignature id (they derive it from the same sid and set). */
-  private async partiesAgree(trx: Transaction<Database>, sessionId: string): Promise<boolean> {
-    const ids = (await jobResults(trx, sessionId)).map(
-      (r) => (r as { presignatureId?: unknown } | null)?.presignatureId,
+  /**
+   * What every party pooled, if they agree: the same presignature id (ECDSA: derived from the
+   * same sid and set); EdDSA: the same commitment list, whose SHA-256 is that id — else a party
+   * pooled a nonce set under other commitments (it re-ran after a crash), and the set cannot
+   * sign. Undefined when they do not agree.
+   */
+  private async agreedOutput(
+    trx: Transaction<Database>,
+    sessionId: string,
+  ): Promise<{ commitments?: string } | undefined> {
+    const results = (await jobResults(trx, sessionId)).map(
+      (r) => (r ?? {}) as { presignatureId?: unknown; commitments?: unknown },
     );
-    return ids.length > 0 && typeof ids[0] === 'string' && ids.every((id) => id === ids[0]);
+    const [first] = results;
+    if (first === undefined || typeof first.presignatureId !== 'string') return undefined;
+    const same = results.every(
+      (r) => r.presignatureId === first.presignatureId && r.commitments === first.commitments,
+    );
+    if (!same) return undefined;
+    if (first.commitments === undefined) return {};
+    if (typeof first.commitments !== 'string') return undefined;
+    const id = createHash('sha256').update(Buffer.from(first.commitments, 'hex')).digest('hex');
+    return id === first.presignatureId ? { commitments: first.commitments } : undefined;
   }
 }

@@ -16,12 +16,17 @@
  * fresh session would be refused the same way, and a signature may exist, so the transaction
  * ends FAILED/SIGNATURE_MAY_EXIST at once (docs/transactions.md: do not re-sign on it).
  *
- * An ECDSA message's first session names a pooled presignature when the signer's pool has one
- * (presignature-pool.ts), so the parties run only the online round; a fresh session after a
- * failure presigns in the session instead — the pooled one may be what failed (a party that no
- * longer holds it).
+ * A message's first session names a pooled entry when the signer's pool has one
+ * (presignature-pool.ts): ECDSA, a presignature, so the parties run only the online round;
+ * EdDSA, a FROST nonce set, so no relay round runs at all — each party reports its signature
+ * share and the platform aggregates them (docs/decisions/0006). The Cloud Co-signers' jobs of
+ * such an EdDSA session are held until the signer's co-signer has taken its own: a signer that
+ * is down then holds up the signing instead of leaving the clouds' shares out. A fresh
+ * session after a failure presigns (ECDSA) or runs both FROST rounds (EdDSA) in the session —
+ * the pooled entry may be what failed (a party that no longer holds it).
  */
 import { derivePublicKey } from '@countersign/mpc/derivation';
+import { decodePublicShareSet, frostAggregate, isMpcError } from '@countersign/mpc/frost-aggregate';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -29,7 +34,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { jobResults, type PartyRefusal } from '../mpc/cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
-import { POOLED_ALGORITHM, type PresignaturePool } from '../mpc/presignature-pool.js';
+import { POOLED_ALGORITHMS, type PresignaturePool } from '../mpc/presignature-pool.js';
 import { liveShareSets } from '../mpc/share-sets.js';
 import { signatureVerifies } from './signature-check.js';
 
@@ -102,11 +107,14 @@ export class SigningOrchestrator {
       .where('transaction_id', '=', transactionId)
       .orderBy('message_index')
       .execute();
-    for (const m of messages) await this.startMessage(trx, transactionId, m.message_index, signer);
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
-    if (tx.algorithm === POOLED_ALGORITHM)
-      await this.pool.topUp(trx, { workspaceId: tx.workspace_id, ...signer });
-    return messages.flatMap(() => signer.parties.map((p) => p.cosignerId));
+    const wake: string[] = [];
+    for (const m of messages)
+      wake.push(...(await this.startMessage(trx, transactionId, m.message_index, signer)));
+    const algorithm = tx.algorithm as KeyAlgorithm;
+    if (POOLED_ALGORITHMS.includes(algorithm))
+      await this.pool.topUp(trx, { workspaceId: tx.workspace_id, algorithm, ...signer });
+    return wake;
   }
 
   /** The job service's session-end handler: ignores sessions that sign no message. */
@@ -135,9 +143,12 @@ export class SigningOrchestrator {
     if (!message || message.transaction_status !== 'PENDING_SIGNATURE') return;
     const { transaction_id: transactionId, message_index: index } = message;
     const algorithm = message.algorithm as KeyAlgorithm;
-    const results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
-    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
     const content = Buffer.from(message.content, 'hex');
+    const results =
+      status === 'DONE' && algorithm === 'EDDSA_ED25519'
+        ? await this.aggregatedShares(trx, sessionId, content)
+        : (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
     // Any one verifying result will do: a party cannot forge a signature under the derived key.
     const result = results.map(parseResult).find(
       (r) =>
@@ -220,13 +231,86 @@ export class SigningOrchestrator {
     });
   }
 
-  /** A fresh SIGN session (new sid) for one message, with its signed authorization. */
+  /**
+   * A SIGN session's results, with a pooled EdDSA session's signature shares (one per party, as
+   * `{signatureShare}`) replaced by the signature they aggregate to under the commitment list of
+   * the nonce set it spent — as a result no party reported itself; verified below like any
+   * other. Shares that do not aggregate to a valid signature (a party's share is wrong, or the
+   * commitments are not the parties') give no result: the message fails INVALID_SIGNATURE, and
+   * the party at fault is audited.
+   */
+  private async aggregatedShares(
+    trx: Transaction<Database>,
+    sessionId: string,
+    content: Uint8Array,
+  ): Promise<unknown[]> {
+    const jobs = await trx
+      .selectFrom('cosigner_jobs as j')
+      .innerJoin('mpc_session_parties as p', (join) =>
+        join
+          .onRef('p.session_id', '=', 'j.session_id')
+          .onRef('p.cosigner_id', '=', 'j.cosigner_id'),
+      )
+      .select(['p.party_index', 'j.result'])
+      .where('j.session_id', '=', sessionId)
+      .execute();
+    const shares = new Map<number, Uint8Array>();
+    for (const j of jobs) {
+      const share = (j.result as { signatureShare?: unknown } | null)?.signatureShare;
+      if (typeof share === 'string') shares.set(j.party_index, Buffer.from(share, 'hex'));
+    }
+    if (shares.size === 0) return jobs.map((j) => j.result).filter((r) => r !== null);
+    const commitments = await this.pool.commitments(trx, sessionId);
+    const session = await trx
+      .selectFrom('mpc_sessions as s')
+      .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
+      .innerJoin('transaction_messages as m', 'm.session_id', 's.id')
+      .select(['ss.public_share_set', 's.workspace_id', 'm.derivation_path', 'm.transaction_id'])
+      .where('s.id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    if (commitments === undefined || session.public_share_set === null) return [];
+    try {
+      const { signature, publicKey } = frostAggregate({
+        shareSet: decodePublicShareSet(Buffer.from(session.public_share_set, 'hex')),
+        commitments: Buffer.from(commitments, 'hex'),
+        message: content,
+        path: parsePath(session.derivation_path),
+        shares,
+      });
+      return [
+        {
+          signature: Buffer.from(signature).toString('hex'),
+          publicKey: Buffer.from(publicKey).toString('hex'),
+        },
+      ];
+    } catch (error) {
+      if (!isMpcError(error)) throw error;
+      await this.audit.appendIn(trx, {
+        workspaceId: session.workspace_id,
+        actorKind: 'system',
+        actorId: null,
+        action: 'transaction.signing_anomaly',
+        subject: session.transaction_id,
+        details: {
+          sessionId,
+          aggregation: error.code,
+          ...(error.culprit === undefined ? {} : { partyIndex: error.culprit }),
+        },
+      });
+      return [];
+    }
+  }
+
+  /**
+   * A fresh SIGN session (new sid) for one message, with its signed authorization. Returns the
+   * co-signers to wake once the transaction commits (not those whose jobs are held).
+   */
   private async startMessage(
     trx: Transaction<Database>,
     transactionId: string,
     messageIndex: number,
     signer: SignerShareSet,
-  ): Promise<void> {
+  ): Promise<string[]> {
     const row = await trx
       .selectFrom('transaction_messages as m')
       .innerJoin('transactions as t', 't.id', 'm.transaction_id')
@@ -237,9 +321,13 @@ export class SigningOrchestrator {
     const algorithm = row.algorithm as KeyAlgorithm;
     const derivationPath = parsePath(row.derivation_path);
     const pooled =
-      algorithm === POOLED_ALGORITHM && row.attempts === 0
+      POOLED_ALGORITHMS.includes(algorithm) && row.attempts === 0
         ? await this.pool.reserve(trx, signer.shareSetId)
         : undefined;
+    const held =
+      pooled !== undefined && algorithm === 'EDDSA_ED25519'
+        ? await this.cloudParties(trx, signer)
+        : [];
     const sessionId = await this.sessions.create(trx, {
       workspaceId: row.workspace_id,
       apiUserId: signer.apiUserId,
@@ -261,6 +349,7 @@ export class SigningOrchestrator {
           expiresAt,
           ...(pooled === undefined ? {} : { presignSessionId: Buffer.from(pooled, 'hex') }),
         }),
+      heldParties: held,
     });
     if (pooled !== undefined) await this.pool.taken(trx, pooled, sessionId);
     await trx
@@ -269,6 +358,26 @@ export class SigningOrchestrator {
       .where('transaction_id', '=', transactionId)
       .where('message_index', '=', messageIndex)
       .execute();
+    return signer.parties.map((p) => p.cosignerId).filter((id) => !held.includes(id));
+  }
+
+  /** The signer's parties that are Cloud Co-signers: they release their shares last. */
+  private async cloudParties(
+    trx: Transaction<Database>,
+    signer: SignerShareSet,
+  ): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('cosigners')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        signer.parties.map((p) => p.cosignerId),
+      )
+      .where('mode', '=', 'CLOUD')
+      .execute();
+    // Someone must go first: a share set of clouds only (none today) holds nobody back.
+    return rows.length === signer.parties.length ? [] : rows.map((r) => r.id);
   }
 
   /**

@@ -195,18 +195,26 @@ export const KeygenResultSchema = Type.Object(
 export type KeygenResult = Static<typeof KeygenResultSchema>;
 
 /**
- * SIGN output, verified by the party against the derived public key before it reports it:
- * the signature (Ed25519: R ‖ S; ECDSA: r ‖ s, low-s), hex; the derived public key (Ed25519:
- * 32 bytes; secp256k1: 33-byte compressed), hex; ECDSA's recovery id.
+ * SIGN output. Both FROST rounds or DKLs23: the signature, verified by the party against the
+ * derived public key before it reports it (Ed25519: R ‖ S; ECDSA: r ‖ s, low-s), hex; the
+ * derived public key (Ed25519: 32 bytes; secp256k1: 33-byte compressed), hex; ECDSA's recovery
+ * id. EdDSA from a pooled FROST nonce set: the party's signature share `z_i` (32 bytes, hex),
+ * which the platform aggregates (docs/decisions/0006).
  */
-export const SignResultSchema = Type.Object(
-  {
-    signature: Type.String({ pattern: '^[0-9a-f]{128}$' }),
-    publicKey: HexKeySchema,
-    recoveryId: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
-  },
-  { additionalProperties: false },
-);
+export const SignResultSchema = Type.Union([
+  Type.Object(
+    {
+      signature: Type.String({ pattern: '^[0-9a-f]{128}$' }),
+      publicKey: HexKeySchema,
+      recoveryId: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { signatureShare: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+    { additionalProperties: false },
+  ),
+]);
 export type SignResult = Static<typeof SignResultSchema>;
 
 /**
@@ -223,11 +231,15 @@ export const DestroyResultSchema = Type.Object(
 export type DestroyResult = Static<typeof DestroyResultSchema>;
 
 /**
- * PRESIGN output: the id under which the party pooled its presignature (the mpc package's
- * `presignatureId`, hex) — equal for every party of the session.
+ * PRESIGN output: the id under which the party pooled its output, hex, equal for every party of
+ * the session — ECDSA: the mpc package's `presignatureId`; EdDSA: SHA-256 of the FROST
+ * commitment list, which comes with it (`commitments`, hex) for the platform to aggregate with.
  */
 export const PresignResultSchema = Type.Object(
-  { presignatureId: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+  {
+    presignatureId: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    commitments: Type.Optional(Type.String({ pattern: '^([0-9a-f][0-9a-f])+$', maxLength: 4096 })),
+  },
   { additionalProperties: false },
 );
 export type PresignResult = Static<typeof PresignResultSchema>;

@@ -23,8 +23,10 @@
  *               | depth × u32 index         (each < 2^31: non-hardened only)
  *               | u32 len ‖ content         (ECDSA: the 32-byte digest; EdDSA: 1..65536 bytes)
  *               | u64 expiresAt             (milliseconds since the Unix epoch)
- *               | u8 len ‖ presignSessionId (0: presign in this session; else 16..64 bytes, the
- *                                            PRESIGN session's sid — ECDSA only)
+ *               | u8 len ‖ presignSessionId (0: nothing pooled — ECDSA presigns in this session,
+ *                                            EdDSA runs both FROST rounds; else 16..64 bytes, the
+ *                                            PRESIGN session's sid: the pooled ECDSA
+ *                                            presignature or FROST nonce set this session spends)
  * signed        = authorization ‖ signature (64)
  * ```
  * @module
@@ -57,8 +59,9 @@ export interface SigningAuthorization {
   /** Milliseconds since the Unix epoch. */
   readonly expiresAt: number;
   /**
-   * ECDSA: the PRESIGN session whose presignature this session spends (its MPC sid); absent:
-   * the parties presign in this session first.
+   * The PRESIGN session whose pooled output this session spends (its MPC sid): ECDSA, a DKLs23
+   * presignature; EdDSA, a FROST nonce set. Absent: ECDSA presigns in this session first, EdDSA
+   * runs both FROST rounds.
    */
   readonly presignSessionId?: Uint8Array;
 }
@@ -129,10 +132,7 @@ export function encodeSigningAuthorization(a: SigningAuthorization): Uint8Array 
   const presign = a.presignSessionId;
   if (
     presign !== undefined &&
-    (!(presign instanceof Uint8Array) ||
-      a.algorithm !== 'ECDSA_SECP256K1' ||
-      presign.length < 16 ||
-      presign.length > 64)
+    (!(presign instanceof Uint8Array) || presign.length < 16 || presign.length > 64)
   )
     bad('presignSessionId');
   const head: number[] = [];
@@ -182,11 +182,7 @@ export function decodeSignedSigningAuthorization(bytes: Uint8Array): SignedSigni
   const content = r.take(length);
   const expiresAt = r.u64();
   const presignLength = r.u8();
-  if (
-    presignLength !== 0 &&
-    (algorithm !== 'ECDSA_SECP256K1' || presignLength < 16 || presignLength > 64)
-  )
-    r.fail('presignSessionId');
+  if (presignLength !== 0 && (presignLength < 16 || presignLength > 64)) r.fail('presignSessionId');
   const presignSessionId = presignLength === 0 ? undefined : r.take(presignLength);
   const signedBytes = bytes.slice(0, r.position);
   const signature = r.take(ROSTER_SIGNATURE_LENGTH);

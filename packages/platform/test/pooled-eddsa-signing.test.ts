@@ -1,0 +1,332 @@
+/**
+ * EdDSA from pooled FROST nonce sets (docs/decisions/0006), with real FROST: the three parties
+ * are played here with the mpc package (DKG, preprocessing, signature shares), the platform is
+ * the real one. A PRESIGN session's entry is READY with the commitment list every party reported;
+ * a SIGN session names it; the Cloud Co-signers' jobs are offered only once the signer's
+ * co-signer has taken its own; each party reports its signature share, and the platform
+ * aggregates them into a signature that verifies under the derived key (OpenSSL) — or, for a
+ * wrong share, fails the message INVALID_SIGNATURE and audits the party at fault.
+ */
+import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
+import {
+  beginFrostPreprocess,
+  derivePublicKey,
+  dkg,
+  encodeMessage,
+  decodeMessage,
+  encodePublicShareSet,
+  frostCommitmentList,
+  frostPooledSignatureShare,
+  publicShareSet,
+  type FrostNonceSet,
+  type KeyShare,
+  type Session,
+} from '@countersign/mpc';
+import { decodeSignedSigningAuthorization } from '@countersign/protocol';
+import { HDKey } from '@scure/bip32';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
+import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import {
+  registerClouds,
+  relayCalls,
+  type RelayJob,
+  type RelayParty,
+} from './helpers/relay-party.js';
+import {
+  createApiUser,
+  signedRequest,
+  startTestPlatform,
+  type TestApiUser,
+  type TestPlatform,
+} from './helpers/test-platform.js';
+
+/** Delivers every message among in-process sessions until all are done. */
+function runAll<R>(sessions: Map<number, Session<R>>): Map<number, R> {
+  const queue: { to: number; bytes: Uint8Array }[] = [];
+  const post = (messages: ReturnType<Session<R>['start']>) => {
+    for (const m of messages) {
+      const bytes = encodeMessage(m);
+      const to = m.to === 'broadcast' ? [...sessions.keys()].filter((i) => i !== m.from) : [m.to];
+      for (const i of to) queue.push({ to: i, bytes });
+    }
+  };
+  for (const s of sessions.values()) post(s.start());
+  while (queue.length > 0) {
+    const { to, bytes } = queue.shift()!;
+    void decodeMessage(bytes);
+    post(sessions.get(to)!.receive(bytes));
+  }
+  return new Map([...sessions].map(([i, s]) => [i, s.result()]));
+}
+
+function opensslVerifies(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) {
+  const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]);
+  return nodeVerify(
+    null,
+    message,
+    createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+    signature,
+  );
+}
+
+describe('EdDSA signing from pooled FROST nonce sets', () => {
+  let p: TestPlatform;
+  let admin: TestApiUser;
+  let parties: RelayParty[];
+  /** Each party's FROST key share, by party index. */
+  let shares: Map<number, KeyShare>;
+  /** Each pooled nonce set, by PRESIGN session and party index. */
+  const pooled = new Map<string, Map<number, FrostNonceSet>>();
+  const clock = fakeClock();
+  const { call, jobsOf } = relayCalls(() => p);
+  const root = HDKey.fromMasterSeed(randomBytes(32));
+
+  const report = (who: RelayParty, job: RelayJob, body: object) =>
+    call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, { leaseId: job.leaseId, ...body });
+  const seatOf = async (sessionId: string, cosignerId: string): Promise<number> =>
+    (
+      await p.app.services.database.db
+        .selectFrom('mpc_session_parties')
+        .select('party_index')
+        .where('session_id', '=', sessionId)
+        .where('cosigner_id', '=', cosignerId)
+        .executeTakeFirstOrThrow()
+    ).party_index;
+  /** Every job available now, by session, PRESIGN ones included (they wait a moment). */
+  const leaseAll = async () => {
+    clock.advance(PRESIGN_DEFER_MS);
+    const bySession = new Map<string, { party: RelayParty; job: RelayJob }[]>();
+    for (const party of parties)
+      for (const job of await jobsOf(party))
+        bySession.set(job.sessionId, [...(bySession.get(job.sessionId) ?? []), { party, job }]);
+    return bySession;
+  };
+  /** Runs PRESIGN sessions as the parties would: ECDSA ones with a made-up id, EdDSA for real. */
+  const presign = async (sessions: Map<string, { party: RelayParty; job: RelayJob }[]>) => {
+    for (const [sessionId, jobs] of sessions) {
+      expect(jobs[0]!.job.type).toBe('PRESIGN');
+      if (jobs[0]!.job.algorithm === 'ECDSA_SECP256K1') {
+        const presignatureId = randomBytes(32).toString('hex');
+        for (const { party, job } of jobs)
+          expect(
+            (await report(party, job, { status: 'DONE', result: { presignatureId } })).statusCode,
+          ).toBe(200);
+        continue;
+      }
+      const seats = await Promise.all(jobs.map((j) => seatOf(sessionId, j.party.cosignerId)));
+      const committers = new Map(
+        seats.map((i) => [
+          i,
+          beginFrostPreprocess({
+            sid: Buffer.from(sessionId, 'hex'),
+            keyShare: shares.get(i)!,
+            signers: seats,
+          }),
+        ]),
+      );
+      const sets = new Map(
+        seats.map((i) => [
+          i,
+          committers
+            .get(i)!
+            .complete(
+              new Map(seats.filter((j) => j !== i).map((j) => [j, committers.get(j)!.message])),
+            ),
+        ]),
+      );
+      pooled.set(sessionId, sets);
+      const list = frostCommitmentList(sets.get(seats[0]!)!);
+      const result = {
+        presignatureId: createHash('sha256').update(list).digest('hex'),
+        commitments: Buffer.from(list).toString('hex'),
+      };
+      for (const { party, job } of jobs)
+        expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
+    }
+  };
+  const createEddsa = async (content: string) => {
+    const res = await signedRequest(p, admin, 'POST', '/v1/transactions', {
+      body: {
+        operation: 'RAW',
+        source: { type: 'VAULT_ACCOUNT', id: '0' },
+        extraParameters: {
+          rawMessageData: {
+            algorithm: 'MPC_EDDSA_ED25519',
+            messages: [{ content, derivationPath: [44, 501, 0, 0, 3] }],
+          },
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<{ id: string }>().id;
+  };
+  const transaction = async (id: string) =>
+    (await signedRequest(p, admin, 'GET', `/v1/transactions/${id}`)).json<{
+      status: string;
+      subStatus: string;
+      signedMessages?: { publicKey: string; signature: { fullSig: string } }[];
+    }>();
+  /** The SIGN job of the signer's co-signer alone: the clouds' are held until it takes it. */
+  const signJobs = async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    expect(await jobsOf(cloud1)).toEqual([]);
+    expect(await jobsOf(cloud2)).toEqual([]);
+    const [apiJob] = await jobsOf(api);
+    expect(apiJob?.type).toBe('SIGN');
+    const [c1] = await jobsOf(cloud1);
+    const [c2] = await jobsOf(cloud2);
+    expect([c1?.sessionId, c2?.sessionId]).toEqual([apiJob!.sessionId, apiJob!.sessionId]);
+    const published = (await call(api, 'GET', `/cosigner/v1/sessions/${apiJob!.sessionId}`)).json<{
+      signedAuthorization: string;
+    }>();
+    const { authorization } = decodeSignedSigningAuthorization(
+      Buffer.from(published.signedAuthorization, 'base64'),
+    );
+    return {
+      sessionId: apiJob!.sessionId,
+      authorization,
+      jobs: [
+        { party: api, job: apiJob! },
+        { party: cloud1, job: c1! },
+        { party: cloud2, job: c2! },
+      ],
+    };
+  };
+  /** Each party's signature share for the authorization, from the nonce set it names. */
+  const sharesFor = async (signing: Awaited<ReturnType<typeof signJobs>>) => {
+    const sets = pooled.get(Buffer.from(signing.authorization.presignSessionId!).toString('hex'))!;
+    const out = [];
+    for (const { party, job } of signing.jobs) {
+      const i = await seatOf(signing.sessionId, party.cosignerId);
+      const z = frostPooledSignatureShare({
+        nonceSet: sets.get(i)!,
+        keyShare: shares.get(i)!,
+        message: signing.authorization.content,
+        path: [...signing.authorization.derivationPath],
+      });
+      out.push({ party, job, index: i, signatureShare: Buffer.from(z).toString('hex') });
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    p = await startTestPlatform({}, undefined, undefined, clock.now, { presignaturePoolSize: 2 });
+    admin = await createApiUser(p, 'frost-admin', 'ADMIN');
+    const signer = await createApiUser(p, 'frost-signer', 'SIGNER');
+    const paired = await pairNewCosigner(p, admin, signer.id);
+    const access = (await refresh(p, paired.refreshToken)).json<{ accessToken: string }>();
+    parties = [
+      ...(await registerClouds(p)),
+      { cosignerId: paired.cosignerId, accessToken: access.accessToken },
+    ];
+    // KEYGEN: a real FROST key among the seats the roster gives; a made-up ECDSA one.
+    const keygen = await leaseAll();
+    for (const [sessionId, jobs] of keygen) {
+      expect(jobs[0]!.job.type).toBe('KEYGEN');
+      if (jobs[0]!.job.algorithm === 'ECDSA_SECP256K1') {
+        const result = {
+          publicKey: Buffer.from(root.publicKey!).toString('hex'),
+          chainCode: Buffer.from(root.chainCode!).toString('hex'),
+        };
+        for (const { party, job } of jobs)
+          expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
+        continue;
+      }
+      const seats = await Promise.all(jobs.map((j) => seatOf(sessionId, j.party.cosignerId)));
+      shares = runAll(
+        new Map(
+          seats.map((me) => [
+            me,
+            dkg({
+              curve: 'ed25519',
+              sid: Buffer.from(sessionId, 'hex'),
+              parties: seats,
+              me,
+              threshold: 3,
+            }),
+          ]),
+        ),
+      );
+      const first = shares.get(seats[0]!)!;
+      const result = {
+        publicKey: Buffer.from(first.publicKey).toString('hex'),
+        chainCode: Buffer.from(first.chainCode).toString('hex'),
+        shareSet: Buffer.from(encodePublicShareSet(publicShareSet(first))).toString('hex'),
+      };
+      for (const { party, job } of jobs)
+        expect((await report(party, job, { status: 'DONE', result })).statusCode, 'keygen').toBe(
+          200,
+        );
+    }
+    // Both pools fill (two each).
+    await presign(await leaseAll());
+    expect(await leaseAll()).toEqual(new Map());
+  });
+  afterAll(() => p.close());
+
+  it('signs with no relay round: the platform aggregates the three shares into a verifying signature', async () => {
+    const content = Buffer.from('hello pooled frost').toString('hex');
+    const id = await createEddsa(content);
+    const signing = await signJobs();
+    expect(signing.authorization.presignSessionId).toBeDefined();
+    for (const { party, job, signatureShare } of await sharesFor(signing))
+      expect(
+        (await report(party, job, { status: 'DONE', result: { signatureShare } })).statusCode,
+      ).toBe(200);
+    // No message crossed the relay.
+    const relayed = await p.app.services.database.db
+      .selectFrom('mpc_messages')
+      .select('seq')
+      .where('session_id', '=', signing.sessionId)
+      .execute();
+    expect(relayed).toEqual([]);
+    const tx = await transaction(id);
+    expect(tx.status).toBe('COMPLETED');
+    const signed = tx.signedMessages![0]!;
+    const expected = derivePublicKey(
+      {
+        curve: 'ed25519',
+        publicKey: shares.get(1)!.publicKey,
+        chainCode: shares.get(1)!.chainCode,
+      },
+      [44, 501, 0, 0, 3],
+    ).publicKey;
+    expect(signed.publicKey).toBe(Buffer.from(expected).toString('hex'));
+    expect(
+      opensslVerifies(
+        expected,
+        Buffer.from(content, 'hex'),
+        Buffer.from(signed.signature.fullSig, 'hex'),
+      ),
+    ).toBe(true);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it('a wrong share fails the message INVALID_SIGNATURE and names the party in the audit log', async () => {
+    const id = await createEddsa(Buffer.from('a message a cloud spoils').toString('hex'));
+    const signing = await signJobs();
+    const computed = await sharesFor(signing);
+    const spoiled = computed.find((s) => s.party === parties[1])!;
+    spoiled.signatureShare = (BigInt(`0x${spoiled.signatureShare}`) ^ 1n)
+      .toString(16)
+      .padStart(64, '0');
+    for (const { party, job, signatureShare } of computed)
+      expect(
+        (await report(party, job, { status: 'DONE', result: { signatureShare } })).statusCode,
+      ).toBe(200);
+    const tx = await transaction(id);
+    expect([tx.status, tx.subStatus]).toEqual(['FAILED', 'INVALID_SIGNATURE']);
+    const anomaly = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'transaction.signing_anomaly')
+      .where('subject', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(anomaly.details).toMatchObject({
+      sessionId: signing.sessionId,
+      aggregation: 'ERR_MPC_INVALID_SIGNATURE_SHARE',
+      partyIndex: spoiled.index,
+    });
+  });
+});
