@@ -69,14 +69,19 @@ describe('countersign start', () => {
       COUNTERSIGN_SHUTDOWN_TIMEOUT_SECONDS: '1',
     });
     const { port } = new URL(server.match[1] ?? '');
-    // A request whose headers never finish: graceful close would wait for it indefinitely.
+    // A request whose body never finishes (its credential is in the body, so nothing answers it
+    // before): graceful close would wait for it indefinitely. (One whose headers never finish has
+    // not started: the close cuts it at once, graceful-close.ts.)
     const socket: Socket = await new Promise((resolve, reject) => {
       const s = connect(Number(port), '127.0.0.1', () => resolve(s));
       s.once('error', reject);
     });
     const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
-    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
+    socket.write(
+      'POST /cosigner/v1/token HTTP/1.1\r\nHost: localhost\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const started = Date.now();
