@@ -20,7 +20,7 @@
  * hands its predecessor's leases back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -393,25 +393,20 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     return openStore({ dir: join(apiHome, 'store'), kms });
   };
 
-  it('a co-signer that lost its pool fails the pooled session before any share leaves; a fresh one signs', async () => {
+  /** Signs one RAW message of `algorithm` through the platform; the transaction once it ends. */
+  const signToTheEnd = async (algorithm: Algorithm, content: string) => {
     const { services } = app;
-    await poolFor('pooled', 'ECDSA_SECP256K1');
-    apiDaemon!.child.kill('SIGTERM');
-    expect((await apiDaemon!.done).code).toBe(0);
-    // What a restored backup does to the pool (restore-store.ts); the platform cannot know.
-    const store = await openApiStore();
-    expect(store.presignatures.discardAvailablePresignatures()).toBeGreaterThan(0);
-    store.close();
-    const before = new Set((await sessionsOf('ECDSA_SECP256K1')).map((s) => s.id));
-    startApi();
-    const content = Buffer.from(secp256k1.utils.randomSecretKey()).toString('hex');
     const { id } = await services.transactions.create(
       principal,
       {
         operation: 'RAW',
         source: { type: 'VAULT_ACCOUNT', id: '0' },
         extraParameters: {
-          rawMessageData: { algorithm: 'MPC_ECDSA_SECP256K1', messages: [{ content }] },
+          rawMessageData: {
+            algorithm:
+              algorithm === 'ECDSA_SECP256K1' ? 'MPC_ECDSA_SECP256K1' : 'MPC_EDDSA_ED25519',
+            messages: [{ content }],
+          },
         },
       },
       undefined,
@@ -421,6 +416,23 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
       tx = await services.transactions.get(principal.workspaceId, id);
       return tx.status === 'COMPLETED' || tx.status === 'FAILED';
     }, 240_000);
+    return { id, tx };
+  };
+
+  it('a co-signer that lost its pool fails the pooled session before any share leaves; a fresh one signs', async () => {
+    await poolFor('pooled', 'ECDSA_SECP256K1');
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    // What a restored backup does to the pool (restore-store.ts); the platform cannot know.
+    const store = await openApiStore();
+    expect(store.presignatures.discardAvailablePresignatures()).toBeGreaterThan(0);
+    store.close();
+    const before = new Set((await sessionsOf('ECDSA_SECP256K1')).map((s) => s.id));
+    startApi();
+    const { id, tx } = await signToTheEnd(
+      'ECDSA_SECP256K1',
+      Buffer.from(secp256k1.utils.randomSecretKey()).toString('hex'),
+    );
     // Not FAILED/SIGNATURE_MAY_EXIST: the clouds held their shares until every party had taken
     // its presignature, so the inline session that followed was not refused.
     expect(tx.status, allLogs()).toBe('COMPLETED');
@@ -428,6 +440,78 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     expect(sessions.map((s) => s.status).sort()).toEqual(['DONE', 'FAILED']);
     expect(await pooledAmong(sessions.map((s) => s.id))).toBe(1);
     for (const cloud of stores) expect(cloud.signingRecords.state(id, 0)).toBe('SIGNED');
+  }, 400_000);
+
+  it('a co-signer restored from a backup tells the platform its pool is gone before it polls', async () => {
+    const { services } = app;
+    const { db } = services.database;
+    await poolFor('pooled', 'EDDSA_ED25519');
+    const apiCosignerId = (
+      await db
+        .selectFrom('share_sets')
+        .select('cosigner_id')
+        .where('api_user_id', '=', principal.id)
+        .executeTakeFirstOrThrow()
+    ).cosigner_id;
+    /** Entries made with the API co-signer still to be named, and their sessions. */
+    const liveWithApi = () =>
+      db
+        .selectFrom('presignatures as x')
+        .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
+        .select('x.session_id')
+        .where('p.cosigner_id', '=', apiCosignerId)
+        .where('x.status', 'in', ['READY', 'MAKING'])
+        .execute();
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    expect((await liveWithApi()).length).toBeGreaterThan(0);
+    // The machine is lost; its backup is restored on another (here: the same path, anew).
+    const backup = join(dir, 'api.backup');
+    await succeeded(cosigner(['backup', backup, '--home', apiHome], dir), 'cosigner backup');
+    const lost = `${apiHome}.lost`;
+    renameSync(apiHome, lost);
+    await succeeded(
+      cosigner(
+        [
+          'restore',
+          backup,
+          '--home',
+          apiHome,
+          '--kms',
+          'local',
+          '--key-file',
+          join(lost, 'local-kms.key'),
+        ],
+        dir,
+      ),
+      'cosigner restore',
+    );
+    copyFileSync(join(lost, 'local-kms.key'), join(apiHome, 'local-kms.key'));
+    startApi();
+    await waitFor(
+      () => Promise.resolve(/told the platform this store holds no pool/.test(apiDaemon!.output())),
+      60_000,
+    );
+    // Nothing made with it before is named now (the pool refills with it, afresh).
+    const discarded = await db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'mpc.presignatures_discarded')
+      .where('workspace_id', '=', principal.workspaceId)
+      .execute();
+    expect(discarded.map((d) => (d.details as { reason?: string }).reason)).toContain('POOL_LOST');
+    const { tx } = await signToTheEnd(
+      'EDDSA_ED25519',
+      Buffer.from('after the restore').toString('hex'),
+    );
+    expect(tx.status, allLogs()).toBe('COMPLETED');
+    // A second start does not tell it again.
+    apiDaemon!.child.kill('SIGTERM');
+    expect((await apiDaemon!.done).code).toBe(0);
+    startApi();
+    await waitFor(() => Promise.resolve(/polling for work/.test(apiDaemon!.output())), 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(apiDaemon!.output()).not.toMatch(/holds no pool/);
   }, 400_000);
 
   it('the API co-signer’s store agrees: one signing record per message, none half-done', async () => {
@@ -440,7 +524,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
       .select(['id', 'status'])
       .where('workspace_id', '=', principal.workspaceId)
       .execute();
-    expect(txs).toHaveLength(CASES.length + 1);
+    expect(txs).toHaveLength(CASES.length + 2);
     for (const tx of txs) {
       const state = store.signingRecords.state(tx.id, 0);
       // COMPLETED: this party signed it. FAILED: it either never released a share (STARTED) or

@@ -150,6 +150,12 @@ describe('backup and restore', () => {
     expect(Date.parse(reopened.getMeta('restored_from_backup_at')!)).toBeLessThanOrEqual(
       Date.parse(reopened.getMeta('restored_at')!),
     );
+    // The daemon tells the platform once that this pool is gone (cosigner-daemon.ts); only a
+    // restore sets the mark.
+    expect(reopened.getMeta('pool_discarded_at')).toBe(reopened.getMeta('restored_at'));
+    expect(() => reopened.setMeta('pool_discarded_at', 'x')).toThrow(
+      expect.objectContaining({ code: 'ERR_COSIGNER_INVALID_ARGUMENT' }),
+    );
     expect(reopened.integrityCheck()).toEqual([]);
     reopened.close();
     store.close();

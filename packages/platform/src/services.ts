@@ -157,6 +157,7 @@ export function createServices(
   const sandboxPairing = new SandboxPairing(cosignerRepository, audit, ensureShareSets);
   apiUsers.whenReady((trx, apiUserId) => sandboxPairing.pairSigner(trx, apiUserId));
   const presignatures = new PresignaturePool(
+    db,
     mpcSessions,
     audit,
     clock,

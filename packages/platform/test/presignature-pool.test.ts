@@ -341,6 +341,49 @@ describe('the presignature pool', () => {
     }>();
     expect(tx.status).toBe('COMPLETED');
   });
+  it('a co-signer whose pool is gone (a restored store) has nothing made with it named again', async () => {
+    await settle();
+    const { db } = p.app.services.database;
+    const live = async () =>
+      (
+        await db
+          .selectFrom('presignatures')
+          .select('status')
+          .where('status', 'in', ['READY', 'MAKING'])
+          .execute()
+      ).length;
+    const before = await live();
+    expect(before).toBeGreaterThan(0);
+    const res = await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ discarded: before });
+    expect(await live()).toBe(0);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'mpc.presignatures_discarded')
+      .execute();
+    const lost = audit.filter((a) => (a.details as { reason?: string }).reason === 'POOL_LOST');
+    expect(lost).toHaveLength(2); // one per share set: ECDSA and EdDSA
+    expect(
+      lost.every(
+        (a) => (a.details as { cosignerId?: string }).cosignerId === parties[2]!.cosignerId,
+      ),
+    ).toBe(true);
+    // Told again, nothing is left to drop. The pools fill again with the next top-ups.
+    expect((await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard')).json()).toEqual({
+      discarded: 0,
+    });
+    for (const algorithm of ['ECDSA_SECP256K1', 'EDDSA_ED25519'] as const)
+      await db
+        .transaction()
+        .execute((trx) =>
+          p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, algorithm),
+        );
+    await settle();
+    expect(await live()).toBe(2 * POOL_SIZE);
+  });
+
   it('a share set whose pairing ended keeps no presignature to name', async () => {
     await settle();
     const live = async () =>

@@ -28,6 +28,7 @@ import { tryFileLock } from '../platform/file-lock.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
 import type { CosignerStore } from '../store/cosigner-store.js';
+import { META_POOL_DISCARDED_AT, META_POOL_DISCARD_REPORTED } from '../store/restore-store.js';
 import { runDestroyJob } from './destroy-job.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';
@@ -151,6 +152,7 @@ async function runLocked(
   });
   try {
     await releasePredecessorLeases(ctx, log);
+    await reportLostPool(ctx, log);
     await runJobLoop<LeasedJob>({
       concurrency,
       pollsInFlight: POLLS_IN_FLIGHT,
@@ -186,6 +188,28 @@ async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promis
   } catch (error) {
     if (isCredentialRefusal(error)) throw error;
     log.warn('could not hand back earlier leases; they will expire', { error: describe(error) });
+  }
+}
+
+/**
+ * A restored store has no pool (restore-store.ts discards it) while the platform may still hold
+ * entries made with it READY: each would fail the signing that names it — an EdDSA one after the
+ * other parties may have released their shares (docs/decisions/0006). Told once, before the
+ * first poll for work; the store remembers it was told. Best effort: if the platform cannot be
+ * told now, the next start tells it (a signing meanwhile fails as PRESIGNATURE_MISSING).
+ */
+async function reportLostPool(ctx: JobContext, log: DaemonLog): Promise<void> {
+  const lost = ctx.store.getMeta(META_POOL_DISCARDED_AT);
+  if (lost === undefined || ctx.store.getMeta(META_POOL_DISCARD_REPORTED) === lost) return;
+  try {
+    const discarded = await ctx.client.discardPool(await ctx.accessToken());
+    ctx.store.setMeta(META_POOL_DISCARD_REPORTED, lost);
+    log.info('told the platform this store holds no pool (restored)', { discarded });
+  } catch (error) {
+    if (isCredentialRefusal(error)) throw error;
+    log.warn('could not tell the platform the pool is gone; retried at the next start', {
+      error: describe(error),
+    });
   }
 }
 

@@ -19,6 +19,7 @@ import {
   RecoverResponseSchema,
   OfflineResponseSchema,
   ReleaseLeasesResponseSchema,
+  DiscardPoolResponseSchema,
   SessionResponseSchema,
   TokenResponseSchema,
   WorkResponseSchema,
@@ -164,6 +165,17 @@ export class PlatformClient {
       accessToken,
     );
     return checked(ReleaseLeasesResponseSchema, body, 'leases').released;
+  }
+
+  /** Tells the platform this co-signer's pool is gone (a restored store); how many it dropped. */
+  async discardPool(accessToken: string): Promise<number> {
+    const { body } = await this.#call(
+      'POST',
+      '/cosigner/v1/presignatures/discard',
+      undefined,
+      accessToken,
+    );
+    return checked(DiscardPoolResponseSchema, body, 'pool').discarded;
   }
 
   /** Tells the platform this co-signer stops: no new work is routed to it until it polls again. */

@@ -64,6 +64,7 @@ export const RESERVED_META_KEYS: readonly string[] = [
   META_CREATED_AT,
   'restored_at',
   'restored_from_backup_at',
+  'pool_discarded_at',
 ];
 
 /** An open co-signer store. Not thread-safe; one per process is the rule, more are safe. */

@@ -35,6 +35,15 @@ import { discardAvailable } from './share-set-repository.js';
 import { markStartedAsReleased } from './signing-record-repository.js';
 
 /** Options of {@link restoreStore}. */
+
+/**
+ * When a restore discarded the pool (meta; reserved). The daemon tells the platform before it
+ * polls for work and records that it did under {@link META_POOL_DISCARD_REPORTED}.
+ */
+export const META_POOL_DISCARDED_AT = 'pool_discarded_at';
+/** The {@link META_POOL_DISCARDED_AT} value the platform was told of. */
+export const META_POOL_DISCARD_REPORTED = 'pool_discard_reported';
+
 export interface RestoreOptions {
   /** Target directory; must not exist or be empty. */
   readonly dir: string;
@@ -105,6 +114,7 @@ export async function restoreStore(file: string, options: RestoreOptions): Promi
              ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
           );
           upsert.run('restored_at', new Date(now).toISOString());
+          upsert.run(META_POOL_DISCARDED_AT, new Date(now).toISOString());
           upsert.run('restored_from_backup_at', contents.createdAt);
           return [presignatures, states, records];
         })

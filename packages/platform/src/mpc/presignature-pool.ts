@@ -76,6 +76,7 @@ export async function discardPresignatures(
 
 export class PresignaturePool {
   constructor(
+    private readonly db: Kysely<Database>,
     private readonly sessions: MpcSessionService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -271,6 +272,44 @@ export class PresignaturePool {
         presignSessionId: named.session_id,
         discarded,
       },
+    });
+  }
+
+  /**
+   * A co-signer no longer holds its pool (its store was restored from a backup, which discards
+   * it): every entry made with it, ready or in the making, is DISCARDED — naming one would fail
+   * its signing, and an EdDSA one after the other parties may have released their shares
+   * (docs/decisions/0006). Audited per share set. Returns how many.
+   */
+  async discardMadeWith(cosignerId: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const affected = await trx
+        .selectFrom('presignatures as x')
+        .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
+        .select(['x.share_set_id', 'x.workspace_id'])
+        .distinct()
+        .where('p.cosigner_id', '=', cosignerId)
+        .where('x.status', 'in', ['READY', 'MAKING'])
+        .execute();
+      let total = 0;
+      for (const { share_set_id: shareSetId, workspace_id: workspaceId } of affected) {
+        const discarded = await discardPresignatures(
+          trx,
+          shareSetId,
+          ['READY', 'MAKING'],
+          this.clock(),
+        );
+        total += discarded;
+        await this.audit.appendIn(trx, {
+          workspaceId,
+          actorKind: 'system',
+          actorId: null,
+          action: 'mpc.presignatures_discarded',
+          subject: shareSetId,
+          details: { cosignerId, reason: 'POOL_LOST', discarded },
+        });
+      }
+      return total;
     });
   }
 

@@ -14,6 +14,7 @@ import {
   PostMessagesResponseSchema,
   OfflineResponseSchema,
   ReleaseLeasesResponseSchema,
+  DiscardPoolResponseSchema,
   SessionParamsSchema,
   SessionResponseSchema,
   WaitQuerySchema,
@@ -78,6 +79,23 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => ({ released: await cosignerJobs.releaseLeases(callerOf(request)) }),
+  );
+
+  r.post(
+    '/cosigner/v1/presignatures/discard',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary:
+          'The caller no longer holds its pooled presignatures and nonce sets (a restored store): none made with it is named again',
+        response: { 200: DiscardPoolResponseSchema, ...errors },
+      },
+    },
+    async (request) => ({
+      discarded: await app.services.presignatures.discardMadeWith(callerOf(request)),
+    }),
   );
 
   r.post(

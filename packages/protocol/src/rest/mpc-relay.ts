@@ -296,6 +296,16 @@ export const ReleaseLeasesResponseSchema = Type.Object(
 export type ReleaseLeasesResponse = Static<typeof ReleaseLeasesResponseSchema>;
 
 /**
+ * `POST /cosigner/v1/presignatures/discard`: the caller's pool is gone (its store was restored
+ * from a backup); how many pooled entries made with it the platform discarded.
+ */
+export const DiscardPoolResponseSchema = Type.Object(
+  { discarded: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type DiscardPoolResponse = Static<typeof DiscardPoolResponseSchema>;
+
+/**
  * `POST /cosigner/v1/offline`: the caller stops cleanly; it is not available for new work until
  * it polls for work again.
  */
