@@ -202,7 +202,7 @@ describe('the presignature pool', () => {
     expect((await pool()).every((r) => r.commitments === null)).toBe(true);
   });
 
-  it('EdDSA parties that pooled different commitments, or under another id, make none', async () => {
+  it('EdDSA parties that report different lists, a list under another id, or none, make none', async () => {
     const { db } = p.app.services.database;
     const eddsaSet = (
       await db
@@ -211,9 +211,14 @@ describe('the presignature pool', () => {
         .where('algorithm', '=', 'EDDSA_ED25519')
         .executeTakeFirstOrThrow()
     ).id;
+    const sameId = presignatureId();
     for (const results of [
-      parties.map(() => frostResult()),
-      parties.map(() => ({ ...frostResult('aa'.repeat(201)), presignatureId: presignatureId() })),
+      // One id, but each party's own list.
+      parties.map(() => ({ ...frostResult(), presignatureId: sameId })),
+      // One list and one id, but not the list's SHA-256.
+      parties.map(() => ({ ...frostResult('aa'.repeat(201)), presignatureId: sameId })),
+      // No list at all: nothing to aggregate with.
+      parties.map(() => ({ presignatureId: sameId })),
     ]) {
       // A READY one is taken away so the pool makes another.
       await db.transaction().execute(async (trx) => {

@@ -32,8 +32,9 @@ Environment:
                              the client itself writes.
   COUNTERSIGN_CLOCK_SKEW_SECONDS       client clock tolerance, 0-300 (default 5)
   COUNTERSIGN_METRICS        false turns off /metrics (default true)
-  COUNTERSIGN_PRESIGNATURE_POOL        ECDSA presignatures ready per signer,
-                                       0-64 (default 8; 0: no pool)
+  COUNTERSIGN_PRESIGNATURE_POOL        ECDSA presignatures and EdDSA nonce
+                                       sets ready per signer, 0-64 (default
+                                       8; 0: no pool)
   COUNTERSIGN_SHUTDOWN_TIMEOUT_SECONDS graceful shutdown deadline (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   LOG_LEVEL                  fatal, error, warn, info (default), debug, trace, silent`;
 

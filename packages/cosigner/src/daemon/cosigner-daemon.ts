@@ -192,24 +192,52 @@ async function releasePredecessorLeases(ctx: JobContext, log: DaemonLog): Promis
 }
 
 /**
+ * What a job's result says that may be logged: named fields only (the derived public key, a
+ * pooled entry's id, the destroyed share set's id), never whatever else a result carries — a
+ * pooled EdDSA signing's result is its signature share (pooled EdDSA review M1).
+ */
+function publicPartOf(outcome: object): Record<string, unknown> {
+  const allowed = ['publicKey', 'presignatureId', 'destroyedShareSetId'] as const;
+  const shown: Record<string, unknown> = {};
+  for (const key of allowed)
+    if (key in outcome) shown[key] = (outcome as Record<string, unknown>)[key];
+  return shown;
+}
+
+/**
  * A restored store has no pool (restore-store.ts discards it) while the platform may still hold
  * entries made with it READY: each would fail the signing that names it — an EdDSA one after the
  * other parties may have released their shares (docs/decisions/0006). Told once, before the
- * first poll for work; the store remembers it was told. Best effort: if the platform cannot be
- * told now, the next start tells it (a signing meanwhile fails as PRESIGNATURE_MISSING).
+ * first poll for work; the store remembers it was told.
  */
 async function reportLostPool(ctx: JobContext, log: DaemonLog): Promise<void> {
   const lost = ctx.store.getMeta(META_POOL_DISCARDED_AT);
   if (lost === undefined || ctx.store.getMeta(META_POOL_DISCARD_REPORTED) === lost) return;
-  try {
-    const discarded = await ctx.client.discardPool(await ctx.accessToken());
-    ctx.store.setMeta(META_POOL_DISCARD_REPORTED, lost);
-    log.info('told the platform this store holds no pool (restored)', { discarded });
-  } catch (error) {
-    if (isCredentialRefusal(error)) throw error;
-    log.warn('could not tell the platform the pool is gone; retried at the next start', {
-      error: describe(error),
-    });
+  // No work before the platform knows (review M3): retried until it answers or we stop.
+  for (let wait = 1_000; !ctx.signal.aborted; wait = Math.min(wait * 2, 30_000)) {
+    try {
+      const discarded = await ctx.client.discardPool(await ctx.accessToken());
+      ctx.store.setMeta(META_POOL_DISCARD_REPORTED, lost);
+      log.info('told the platform this store holds no pool (restored)', { discarded });
+      return;
+    } catch (error) {
+      if (isCredentialRefusal(error)) throw error;
+      log.warn('could not tell the platform the pool is gone; trying again before any work', {
+        error: describe(error),
+        retryInMs: wait,
+      });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
   }
 }
 
@@ -252,14 +280,7 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
       status: 'DONE',
       result: outcome,
     });
-    // Public values only: the (derived) public key, the destroyed share set's id or the pooled
-    // presignature's id, never a share.
-    log.info(
-      'job done',
-      'publicKey' in outcome
-        ? { ...fields, publicKey: outcome.publicKey }
-        : { ...fields, ...outcome },
-    );
+    log.info('job done', { ...fields, ...publicPartOf(outcome) });
   } catch (error) {
     if (ctx.signal.aborted) {
       log.info('job abandoned at shutdown; its lease will expire', fields);

@@ -197,8 +197,7 @@ export class CosignerJobService {
       this.lastPollSweep = sweptAt;
       await this.expireSessions();
     }
-    let released: string[] = [];
-    const leased = await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
       const { sharedByWorkspaces, sandboxOnly } = await this.servingOf(trx, cosignerId);
       for (;;) {
@@ -291,8 +290,6 @@ export class CosignerJobService {
           .where('id', '=', job.id)
           .returning('attempts')
           .executeTakeFirstOrThrow();
-        // Only SIGN sessions hold parties back (signing-orchestrator.ts).
-        if (job.type === 'SIGN') released = await this.releaseHeldJobs(trx, job.session_id);
         return {
           jobId: job.id,
           type: job.type,
@@ -318,8 +315,6 @@ export class CosignerJobService {
         };
       }
     });
-    for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
-    return leased;
   }
 
   /**
@@ -370,7 +365,7 @@ export class CosignerJobService {
             ? { subStatus: body.subStatus, detail: body.reason, cosignerId }
             : undefined;
         await this.failJob(trx, job.id, job.session_id, body.reason, refusal, body.subStatus);
-        return { sessionId: job.session_id, status: 'FAILED' as const };
+        return { sessionId: job.session_id, status: 'FAILED' as const, released: [] as string[] };
       }
       await trx
         .updateTable('cosigner_jobs')
@@ -385,17 +380,22 @@ export class CosignerJobService {
         status: 'DONE',
         result: body.result,
       });
+      // Only SIGN sessions hold parties back (signing-orchestrator.ts).
+      const released = job.type === 'SIGN' ? await this.releaseHeldJobs(trx, job.session_id) : [];
       await this.settleSession(trx, job.session_id);
-      return { sessionId: job.session_id, status: 'DONE' as const };
+      return { sessionId: job.session_id, status: 'DONE' as const, released };
     });
     this.notifier.notify(sessionKey(completion.sessionId));
-    return completion;
+    for (const cosigner of completion.released) this.notifier.notifyOne(workKey(cosigner));
+    return { sessionId: completion.sessionId, status: completion.status };
   }
 
   /**
    * A session's held jobs (mpc-session-service.ts `heldParties`) become available once every
-   * other job of it is taken — leased or DONE: its parties are alive and at work. Returns the
-   * co-signers to wake after the commit.
+   * other job of it is DONE — not merely leased: the signer's co-signer may still be refused by
+   * its Callback Handler, answered RETRY, or find its nonce set missing, and a fresh session must
+   * then find no cloud share released (pooled EdDSA review H1). Returns the co-signers to wake
+   * after the commit.
    */
   private async releaseHeldJobs(trx: Transaction<Database>, sessionId: string): Promise<string[]> {
     const jobs = await trx
@@ -404,8 +404,7 @@ export class CosignerJobService {
       .where('session_id', '=', sessionId)
       .execute();
     const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
-    const taken = (j: { status: string }) => j.status === 'LEASED' || j.status === 'DONE';
-    if (!jobs.some(held) || jobs.some((j) => !held(j) && !taken(j))) return [];
+    if (!jobs.some(held) || jobs.some((j) => !held(j) && j.status !== 'DONE')) return [];
     const now = this.clock();
     const rows = await trx
       .updateTable('cosigner_jobs')

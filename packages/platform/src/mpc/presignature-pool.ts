@@ -227,7 +227,8 @@ export class PresignaturePool {
     )
       return;
     if (session.purpose === 'PRESIGN') {
-      const made = status === 'DONE' ? await this.agreedOutput(trx, sessionId) : undefined;
+      const made =
+        status === 'DONE' ? await this.agreedOutput(trx, sessionId, algorithm) : undefined;
       await trx
         .updateTable('presignatures')
         .set({
@@ -332,6 +333,7 @@ export class PresignaturePool {
   private async agreedOutput(
     trx: Transaction<Database>,
     sessionId: string,
+    algorithm: KeyAlgorithm,
   ): Promise<{ commitments?: string } | undefined> {
     const results = (await jobResults(trx, sessionId)).map(
       (r) => (r ?? {}) as { presignatureId?: unknown; commitments?: unknown },
@@ -342,7 +344,8 @@ export class PresignaturePool {
       (r) => r.presignatureId === first.presignatureId && r.commitments === first.commitments,
     );
     if (!same) return undefined;
-    if (first.commitments === undefined) return {};
+    // An EdDSA entry signs only with its list (the platform aggregates under it); ECDSA has none.
+    if (algorithm !== 'EDDSA_ED25519') return first.commitments === undefined ? {} : undefined;
     if (typeof first.commitments !== 'string') return undefined;
     const id = createHash('sha256').update(Buffer.from(first.commitments, 'hex')).digest('hex');
     return id === first.presignatureId ? { commitments: first.commitments } : undefined;

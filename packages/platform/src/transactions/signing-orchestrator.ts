@@ -20,19 +20,25 @@
  * (presignature-pool.ts): ECDSA, a presignature, so the parties run only the online round;
  * EdDSA, a FROST nonce set, so no relay round runs at all — each party reports its signature
  * share and the platform aggregates them (docs/decisions/0006). The Cloud Co-signers' jobs of
- * such an EdDSA session are held until the signer's co-signer has taken its own: a signer that
- * is down then holds up the signing instead of leaving the clouds' shares out. A fresh
+ * such an EdDSA session are held until the signer's co-signer has reported its share: a signer
+ * that is down, refused by its Callback Handler or told to retry then holds up the signing
+ * instead of leaving the clouds' shares out. A fresh
  * session after a failure presigns (ECDSA) or runs both FROST rounds (EdDSA) in the session —
  * the pooled entry may be what failed (a party that no longer holds it).
  */
 import { derivePublicKey } from '@countersign/mpc/derivation';
-import { decodePublicShareSet, frostAggregate, isMpcError } from '@countersign/mpc/frost-aggregate';
+import {
+  decodePublicShareSet,
+  frostAggregate,
+  isMpcError,
+  MpcError,
+} from '@countersign/mpc/frost-aggregate';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { jobResults, type PartyRefusal } from '../mpc/cosigner-job-service.js';
+import { jobResults, SIGNATURE_MAY_EXIST, type PartyRefusal } from '../mpc/cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
 import { POOLED_ALGORITHMS, type PresignaturePool } from '../mpc/presignature-pool.js';
 import { liveShareSets } from '../mpc/share-sets.js';
@@ -41,7 +47,11 @@ import { signatureVerifies } from './signature-check.js';
 export const MAX_SIGN_ATTEMPTS = 3;
 
 /** Why a transaction failed (its `subStatus`). */
-export type SigningFailure = 'SIGNER_NOT_FOUND' | 'SIGNING_ERROR' | 'INVALID_SIGNATURE';
+export type SigningFailure =
+  | 'SIGNER_NOT_FOUND'
+  | 'SIGNING_ERROR'
+  | 'INVALID_SIGNATURE'
+  | typeof SIGNATURE_MAY_EXIST;
 
 /**
  * Callback sub-statuses after which a fresh session may be answered otherwise (the handler was
@@ -144,10 +154,22 @@ export class SigningOrchestrator {
     const { transaction_id: transactionId, message_index: index } = message;
     const algorithm = message.algorithm as KeyAlgorithm;
     const content = Buffer.from(message.content, 'hex');
-    const results =
+    const results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    // A session that spent a pooled FROST nonce set: its parties reported shares, aggregated here.
+    const commitments =
       status === 'DONE' && algorithm === 'EDDSA_ED25519'
-        ? await this.aggregatedShares(trx, sessionId, content)
-        : (await jobResults(trx, sessionId)).filter((r) => r !== null);
+        ? await this.pool.commitments(trx, sessionId)
+        : undefined;
+    if (commitments !== undefined) {
+      const aggregated = await this.aggregated(trx, sessionId, content, commitments);
+      if (aggregated === undefined) {
+        // Every party released its share and they make no signature; a party may hold the one
+        // it did not send. Every fresh session would be refused (SIGNATURE_MAY_EXIST) anyway.
+        await this.failMessage(trx, transactionId, index, SIGNATURE_MAY_EXIST);
+        return;
+      }
+      results.unshift(aggregated);
+    }
     const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
     // Any one verifying result will do: a party cannot forge a signature under the derived key.
     const result = results.map(parseResult).find(
@@ -232,18 +254,17 @@ export class SigningOrchestrator {
   }
 
   /**
-   * A SIGN session's results, with a pooled EdDSA session's signature shares (one per party, as
-   * `{signatureShare}`) replaced by the signature they aggregate to under the commitment list of
-   * the nonce set it spent — as a result no party reported itself; verified below like any
-   * other. Shares that do not aggregate to a valid signature (a party's share is wrong, or the
-   * commitments are not the parties') give no result: the message fails INVALID_SIGNATURE, and
-   * the party at fault is audited.
+   * The signature a pooled EdDSA session's shares (each party's `{signatureShare}`) aggregate to
+   * under the commitment list of the nonce set it spent — a result no party reported itself, then
+   * verified like any other. Undefined when they make no valid signature (a party's share is
+   * wrong, or the commitments are not the parties'): audited, with the party at fault.
    */
-  private async aggregatedShares(
+  private async aggregated(
     trx: Transaction<Database>,
     sessionId: string,
     content: Uint8Array,
-  ): Promise<unknown[]> {
+    commitments: string,
+  ): Promise<StoredResult | undefined> {
     const jobs = await trx
       .selectFrom('cosigner_jobs as j')
       .innerJoin('mpc_session_parties as p', (join) =>
@@ -259,8 +280,6 @@ export class SigningOrchestrator {
       const share = (j.result as { signatureShare?: unknown } | null)?.signatureShare;
       if (typeof share === 'string') shares.set(j.party_index, Buffer.from(share, 'hex'));
     }
-    if (shares.size === 0) return jobs.map((j) => j.result).filter((r) => r !== null);
-    const commitments = await this.pool.commitments(trx, sessionId);
     const session = await trx
       .selectFrom('mpc_sessions as s')
       .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
@@ -268,8 +287,9 @@ export class SigningOrchestrator {
       .select(['ss.public_share_set', 's.workspace_id', 'm.derivation_path', 'm.transaction_id'])
       .where('s.id', '=', sessionId)
       .executeTakeFirstOrThrow();
-    if (commitments === undefined || session.public_share_set === null) return [];
     try {
+      if (session.public_share_set === null)
+        throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'no public share set recorded' });
       const { signature, publicKey } = frostAggregate({
         shareSet: decodePublicShareSet(Buffer.from(session.public_share_set, 'hex')),
         commitments: Buffer.from(commitments, 'hex'),
@@ -277,12 +297,10 @@ export class SigningOrchestrator {
         path: parsePath(session.derivation_path),
         shares,
       });
-      return [
-        {
-          signature: Buffer.from(signature).toString('hex'),
-          publicKey: Buffer.from(publicKey).toString('hex'),
-        },
-      ];
+      return {
+        signature: Buffer.from(signature).toString('hex'),
+        publicKey: Buffer.from(publicKey).toString('hex'),
+      };
     } catch (error) {
       if (!isMpcError(error)) throw error;
       await this.audit.appendIn(trx, {
@@ -297,7 +315,7 @@ export class SigningOrchestrator {
           ...(error.culprit === undefined ? {} : { partyIndex: error.culprit }),
         },
       });
-      return [];
+      return undefined;
     }
   }
 
