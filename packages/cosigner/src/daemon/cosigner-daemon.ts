@@ -226,17 +226,7 @@ async function reportLostPool(ctx: JobContext, log: DaemonLog): Promise<void> {
         error: describe(error),
         retryInMs: wait,
       });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        ctx.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await delay(wait, ctx.signal);
     }
   }
 }
