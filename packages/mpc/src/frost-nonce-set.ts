@@ -71,8 +71,7 @@ import { assertSid } from './message.js';
 import { INSPECT, inspectSummary } from './redact.js';
 
 /** Protocol id of the preprocessing exchange (the channel's protocol, and in `ctx`). */
-export const frostPreprocessProtocolId = (cs: SigningCiphersuite): string =>
-  `frost-${cs}/preprocess/v1`;
+const frostPreprocessProtocolId = (cs: SigningCiphersuite): string => `frost-${cs}/preprocess/v1`;
 
 const MAX_MESSAGE_LENGTH = 1 << 20;
 /** "CFN1": an exported nonce set. */
@@ -148,6 +147,8 @@ export class FrostNonceCommitter {
   readonly message: Uint8Array;
   /** The other signers whose broadcasts {@link complete} needs. */
   readonly others: readonly number[];
+  /** The protocol id of this exchange (the key's ciphersuite's), for the channel it runs on. */
+  readonly protocol: string;
 
   /** @internal use {@link beginFrostPreprocess} */
   constructor(token: symbol, params: FrostPreprocessParams, random: RandomSource) {
@@ -180,6 +181,7 @@ export class FrostNonceCommitter {
       nonces: { hiding: g.hiding, binding: g.binding },
     });
     this.others = Object.freeze(signers.filter((j) => j !== index));
+    this.protocol = frostPreprocessProtocolId(suite.ciphersuite);
     this.message = new ByteWriter()
       .raw(context)
       .raw(g.commitment.hiding.toBytes())

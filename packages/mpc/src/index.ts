@@ -36,7 +36,6 @@ export {
   frostAggregate,
   frostCommitmentList,
   frostPooledSignatureShare,
-  frostPreprocessProtocolId,
   importFrostNonceSet,
   wipeFrostNonceSet,
   type FrostNonceCommitter,

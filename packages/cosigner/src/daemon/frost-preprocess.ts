@@ -6,12 +6,7 @@
  * set and the signers, and validates every point.
  * @module
  */
-import {
-  beginFrostPreprocess,
-  frostPreprocessProtocolId,
-  type FrostNonceSet,
-  type KeyShare,
-} from '@countersign/mpc';
+import { beginFrostPreprocess, type FrostNonceSet, type KeyShare } from '@countersign/mpc';
 import type { LeasedJob } from '@countersign/protocol';
 import type { VerifiedRoster } from '../channel/roster.js';
 import { CosignerError } from '../errors.js';
@@ -28,9 +23,7 @@ export async function preprocessOverRelay(
   keyShare: KeyShare,
 ): Promise<FrostNonceSet> {
   const committer = beginFrostPreprocess({ sid, keyShare, signers: roster.indices });
-  const protocol = frostPreprocessProtocolId(
-    keyShare.curve === 'ed25519' ? 'ed25519' : 'secp256k1-bip340',
-  );
+  const { protocol } = committer;
   const phase = new RelayPhase(ctx, job, roster, protocol);
   try {
     await phase.send([
