@@ -99,6 +99,28 @@ describe('PGlite prepared statements', () => {
     ]);
   });
 
+  it('begins, commits and rolls back through control(), and reports a failed commit', async () => {
+    await statements.control('begin isolation level serializable');
+    await statements.run('insert into t (id) values ($1)', [1]);
+    await statements.control('rollback');
+    expect((await statements.run('select count(*)::int as n from t', [])).rows).toEqual([{ n: 0 }]);
+    await statements.control('begin');
+    await statements.run('insert into t (id) values ($1)', [2]);
+    await statements.control('commit');
+    expect((await statements.run('select id from t where id <> $1', [0])).rows).toEqual([
+      { id: 2 },
+    ]);
+    // A deferred constraint fails at commit: the error reaches the caller, nothing is kept.
+    await pglite.exec('create table d (id int unique deferrable initially deferred)');
+    await statements.control('begin');
+    await statements.run('insert into d (id) values ($1)', [1]);
+    await statements.run('insert into d (id) values ($1)', [1]);
+    await expect(statements.control('commit')).rejects.toMatchObject({ code: '23505' });
+    expect((await statements.run('select count(*)::int as n from d', [])).rows).toEqual([{ n: 0 }]);
+    await pglite.exec('drop table d');
+    await expect(statements.control('select 1')).rejects.toThrow(/transaction-control/);
+  });
+
   it('refuses a wrong number of values instead of binding nulls', async () => {
     await expect(statements.run('select * from t where id = $1', [])).rejects.toThrow(
       /takes 1 values, 0 given/,

@@ -8,10 +8,10 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import {
-  CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
+  type CompiledQuery,
   type DatabaseConnection,
   type DatabaseIntrospector,
   type Dialect,
@@ -66,15 +66,15 @@ class PGliteDriver implements Driver {
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const isolation = settings.isolationLevel ? ` isolation level ${settings.isolationLevel}` : '';
-    await conn.executeQuery(CompiledQuery.raw(`begin${isolation}`));
+    await (conn as PGliteConnection).control(`begin${isolation}`);
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('commit'));
+    await (conn as PGliteConnection).control('commit');
   }
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('rollback'));
+    await (conn as PGliteConnection).control('rollback');
   }
 
   async releaseConnection(conn: DatabaseConnection): Promise<void> {
@@ -106,6 +106,11 @@ class PGliteConnection implements DatabaseConnection {
         ? { numAffectedRows: BigInt(result.affectedRows) }
         : {}),
     };
+  }
+
+  /** Begins, commits or rolls back the transaction (pglite-statements.ts `control`). */
+  control(text: string): Promise<void> {
+    return this.statements.control(text);
   }
 
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {

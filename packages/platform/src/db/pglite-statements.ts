@@ -30,6 +30,7 @@ interface PreparedStatement {
 const MAX_PREPARED = 1000;
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const NO_SYNC = { syncToFs: false } as const;
+const TRANSACTION_CONTROL = /^(begin( isolation level [a-z ]+)?|commit|rollback)$/;
 
 export interface StatementResult<R> {
   readonly rows: R[];
@@ -99,6 +100,20 @@ export class PGliteStatements {
         rows: (result?.rows ?? []) as R[],
         ...(result?.affectedRows === undefined ? {} : { affectedRows: result.affectedRows }),
       };
+    });
+  }
+
+  /**
+   * Runs a transaction-control statement (`begin …`, `commit`, `rollback`) as one simple-protocol
+   * message: `PGlite.query` would parse, describe and bind it like any query, several times the
+   * work of the statement itself, and the platform runs two of them per transaction.
+   */
+  async control(text: string): Promise<void> {
+    if (!TRANSACTION_CONTROL.test(text)) throw new Error(`not a transaction-control statement`);
+    await this.pglite.runExclusive(async () => {
+      await this.pglite._checkReady();
+      await this.send(protocol.serialize.query(text));
+      await this.pglite.syncToFs();
     });
   }
 

@@ -160,19 +160,26 @@ export class MpcSessionService {
         created_at: now,
       })
       .execute();
-    for (const p of spec.parties) {
-      await trx
-        .insertInto('mpc_session_parties')
-        .values({ session_id: sessionId, party_index: p.index, cosigner_id: p.cosignerId })
-        .execute();
-      await trx
-        .insertInto('cosigner_jobs')
-        .values({
+    // One statement per table, not per party: a signing's sessions are on its hot path.
+    await trx
+      .insertInto('mpc_session_parties')
+      .values(
+        spec.parties.map((p) => ({
+          session_id: sessionId,
+          party_index: p.index,
+          cosigner_id: p.cosignerId,
+        })),
+      )
+      .execute();
+    await trx
+      .insertInto('cosigner_jobs')
+      .values(
+        spec.parties.map((p) => ({
           id: randomUUID(),
           cosigner_id: p.cosignerId,
           type: jobType,
           session_id: sessionId,
-          status: 'PENDING',
+          status: 'PENDING' as const,
           lease_id: null,
           lease_expires_at: null,
           result: null,
@@ -182,9 +189,9 @@ export class MpcSessionService {
             ? HELD_UNTIL
             : new Date(now.getTime() + (spec.offerAfterMs ?? 0)),
           updated_at: now,
-        })
-        .execute();
-    }
+        })),
+      )
+      .execute();
     return sessionId;
   }
 
