@@ -50,6 +50,9 @@ const CASES: { point: string; algorithm: Algorithm; presign: Presign; end: End }
   { point: 'sign:claimed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
   { point: 'sign:share-sent', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'FAILED' },
   { point: 'sign:signed', algorithm: 'EDDSA_ED25519', presign: 'none', end: 'COMPLETED' },
+  // The clouds were told to go ahead and may have released their shares; the set is still here,
+  // so the re-offered job signs the same session.
+  { point: 'sign:pool-ready', algorithm: 'EDDSA_ED25519', presign: 'pooled', end: 'COMPLETED' },
   // Claim, spend, share and SIGNED record are one transaction: the re-offered job answers from it.
   { point: 'sign:pool-signed', algorithm: 'EDDSA_ED25519', presign: 'pooled', end: 'COMPLETED' },
   { point: 'sign:claimed', algorithm: 'ECDSA_SECP256K1', presign: 'inline', end: 'COMPLETED' },

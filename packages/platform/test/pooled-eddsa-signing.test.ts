@@ -7,7 +7,13 @@
  * aggregates them into a signature that verifies under the derived key (OpenSSL) — or, for a
  * wrong share, fails the message INVALID_SIGNATURE and audits the party at fault.
  */
-import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  verify as nodeVerify,
+} from 'node:crypto';
 import {
   beginFrostPreprocess,
   derivePublicKey,
@@ -161,6 +167,14 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json<{ id: string }>().id;
   };
+  const messageTransaction = async (sessionId: string): Promise<string> =>
+    (
+      await p.app.services.database.db
+        .selectFrom('transaction_messages')
+        .select('transaction_id')
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow()
+    ).transaction_id;
   const transaction = async (id: string) =>
     (await signedRequest(p, admin, 'GET', `/v1/transactions/${id}`)).json<{
       status: string;
@@ -170,9 +184,10 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
   /**
    * Signs as the parties would: the signer's co-signer alone is offered its job (the clouds' are
    * held, even once it has leased it), reports its share, and only then are the clouds offered
-   * theirs. The share of party `spoil`, a cloud, is reported with one bit flipped.
+   * theirs — or, `ready`, says it will sign first, and the clouds report before it does. The
+   * share of party `spoil`, a cloud, is reported with one bit flipped.
    */
-  const signPooled = async (spoil?: number) => {
+  const signPooled = async (spoil?: number, ready = false) => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
     expect(await jobsOf(cloud1)).toEqual([]);
     expect(await jobsOf(cloud2)).toEqual([]);
@@ -200,15 +215,31 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       if (index === spoil) z[0]! ^= 1;
       return { index, signatureShare: Buffer.from(z).toString('hex') };
     };
-    const apiShare = await shareOf(api);
-    expect(
-      (
-        await report(api, apiJob!, {
-          status: 'DONE',
-          result: { signatureShare: apiShare.signatureShare },
-        })
-      ).statusCode,
-    ).toBe(200);
+    const reportApi = async () => {
+      const apiShare = await shareOf(api);
+      expect(
+        (
+          await report(api, apiJob!, {
+            status: 'DONE',
+            result: { signatureShare: apiShare.signatureShare },
+          })
+        ).statusCode,
+      ).toBe(200);
+    };
+    const readyPath = `/cosigner/v1/jobs/${apiJob!.jobId}/ready`;
+    if (ready) {
+      // Only the lease holder says so, under its lease.
+      expect((await call(cloud1, 'POST', readyPath, { leaseId: apiJob!.leaseId })).statusCode).toBe(
+        404,
+      );
+      expect((await call(api, 'POST', readyPath, { leaseId: randomUUID() })).statusCode).toBe(409);
+      expect(await jobsOf(cloud1)).toEqual([]);
+      const said = await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId });
+      expect([said.statusCode, said.json()]).toEqual([200, { jobId: apiJob!.jobId, released: 2 }]);
+      // Said twice (a re-offered job): nothing more to release.
+      const again = await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId });
+      expect(again.json()).toEqual({ jobId: apiJob!.jobId, released: 0 });
+    } else await reportApi();
     for (const cloud of [cloud1, cloud2]) {
       const [job] = await jobsOf(cloud);
       expect(job?.sessionId).toBe(sessionId);
@@ -216,6 +247,17 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       expect(
         (await report(cloud, job!, { status: 'DONE', result: { signatureShare } })).statusCode,
       ).toBe(200);
+    }
+    if (ready) {
+      // The clouds' shares alone end nothing: the session waits for the signer's.
+      expect((await transaction(await messageTransaction(sessionId))).status).toBe(
+        'PENDING_SIGNATURE',
+      );
+      await reportApi();
+      expect(
+        (await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId })).statusCode,
+        'a finished job is ready no more',
+      ).toBe(409);
     }
     return { sessionId };
   };
@@ -299,6 +341,39 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       ),
     ).toBe(true);
     await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it("the signer's co-signer saying it will sign lets the clouds compute beside it", async () => {
+    const content = Buffer.from('pooled, ready first').toString('hex');
+    const id = await createEddsa(content);
+    await signPooled(undefined, true);
+    const tx = await transaction(id);
+    expect(tx.status).toBe('COMPLETED');
+    const signed = tx.signedMessages![0]!;
+    expect(
+      opensslVerifies(
+        Buffer.from(signed.publicKey, 'hex'),
+        Buffer.from(content, 'hex'),
+        Buffer.from(signed.signature.fullSig, 'hex'),
+      ),
+    ).toBe(true);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it('a PRESIGN job cannot release anything by saying it is ready', async () => {
+    const [, , api] = parties as [RelayParty, RelayParty, RelayParty];
+    // A pooled signing's start tops the pool up; its PRESIGN job is the one to try.
+    const id = await createEddsa(Buffer.from('a signing to top the pool up').toString('hex'));
+    await signPooled();
+    expect((await transaction(id)).status).toBe('COMPLETED');
+    const presigns = await leaseAll();
+    const mine = [...presigns.values()].flat().find((j) => j.party === api);
+    expect(mine?.job.type).toBe('PRESIGN');
+    const said = await call(api, 'POST', `/cosigner/v1/jobs/${mine!.job.jobId}/ready`, {
+      leaseId: mine!.job.leaseId,
+    });
+    expect(said.statusCode).toBe(400);
+    await presign(presigns);
   });
 
   it('shares that make no signature end the message SIGNATURE_MAY_EXIST, naming the party in the audit log', async () => {

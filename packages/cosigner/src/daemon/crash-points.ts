@@ -18,6 +18,11 @@ export type CrashPoint =
   /** ECDSA, pooled: the named presignature is taken from the pool (spent there); nothing sent. */
   | 'sign:pool-taken'
   /**
+   * EdDSA, pooled: the platform was told this party will sign (the other parties may have
+   * released their shares); nothing spent or recorded here yet.
+   */
+  | 'sign:pool-ready'
+  /**
    * EdDSA, pooled: the nonce set is spent and the share recorded SIGNED, in one transaction;
    * the share has not left.
    */

@@ -98,8 +98,10 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     sessionId: job.sessionId,
   };
   const pooled = authorization.presignSessionId;
-  if (job.algorithm === 'EDDSA_ED25519' && pooled !== undefined)
+  if (job.algorithm === 'EDDSA_ED25519' && pooled !== undefined) {
+    await sayReady(ctx, job, claim, pooled);
     return signWithNonceSet(ctx, job, roster, authorization, claim, pooled);
+  }
   const outcome = ctx.store.signingRecords.claim(claim);
   if (outcome.kind === 'signed') return JSON.parse(outcome.result) as SignResult;
   if (outcome.kind === 'refused') throw refusedClaim(outcome);
@@ -168,6 +170,31 @@ function refusedClaim(outcome: { reason: string; shareReleased: boolean }): Cosi
  * store. A nonce set this party does not hold (a restored backup, a trimmed pool) fails the job
  * before anything is recorded.
  */
+/**
+ * A pooled EdDSA session holds the Cloud Co-signers back until the signer's co-signer (the one
+ * party not in cloud mode) can no longer fail on its own side (pooled EdDSA review H1). Once the
+ * handler approved, no share of this message was released here and the named nonce set is here,
+ * tell the platform, so they compute beside this party instead of after its report. Anything
+ * else says nothing: the job's own end (a refusal, PRESIGNATURE_MISSING, a re-offer answered
+ * from the record) settles it, and a DONE releases them as before. signFromPool decides again,
+ * in its transaction.
+ */
+async function sayReady(
+  ctx: JobContext,
+  job: LeasedJob,
+  claim: SigningClaim,
+  presignSid: Uint8Array,
+): Promise<void> {
+  const record = ctx.store.signingRecords.state(claim.transactionId, claim.messageIndex);
+  const held = ctx.store.presignatures.holdsPresignature(
+    job.shareSetId,
+    Buffer.from(presignSid).toString('hex'),
+  );
+  if (ctx.mode === 'cloud' || (record !== undefined && record !== 'STARTED') || !held) return;
+  await ctx.client.ready(await ctx.accessToken(), job.jobId, job.leaseId);
+  crashPoint('sign:pool-ready');
+}
+
 function signWithNonceSet(
   ctx: JobContext,
   job: LeasedJob,

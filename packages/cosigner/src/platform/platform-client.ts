@@ -10,6 +10,7 @@ import {
   CosignerApiKeysResponseSchema,
   CosignerRenameResponseSchema,
   CosignerUnpairResponseSchema,
+  JobReadyResponseSchema,
   JobResultResponseSchema,
   MessagesResponseSchema,
   PairPendingResponseSchema,
@@ -251,6 +252,22 @@ export class PlatformClient {
       signal,
     );
     return checked(MessagesResponseSchema, body, 'messages');
+  }
+
+  /**
+   * Tells the platform this leased SIGN job will sign (pooled EdDSA): the parties its session
+   * holds back may run now. Returns how many it released.
+   */
+  async ready(accessToken: string, jobId: string, leaseId: string): Promise<number> {
+    if (!UUID.test(jobId))
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'jobId' });
+    const { body } = await this.#call(
+      'POST',
+      `/cosigner/v1/jobs/${jobId}/ready`,
+      { leaseId },
+      accessToken,
+    );
+    return checked(JobReadyResponseSchema, body, 'ready').released;
   }
 
   /** Reports a leased job's outcome. */

@@ -160,6 +160,21 @@ export class PresignatureRepository {
     }
   }
 
+  /** Whether entry `id` of `shareSetId` is available here (pooled, not spent): nothing is opened. */
+  holdsPresignature(shareSetId: string, id: string): boolean {
+    assertId(shareSetId, 'shareSetId');
+    assertId(id, 'presignature id');
+    return guarded(this.#c, () => {
+      const row = this.#c.db
+        .prepare(
+          `SELECT 1 AS held FROM presignatures
+           WHERE share_set_id = ? AND id = ? AND state = 'AVAILABLE'`,
+        )
+        .get(shareSetId, id) as { held: number } | undefined;
+      return row !== undefined;
+    });
+  }
+
   /** Number of available presignatures of `shareSetId`. */
   countAvailablePresignatures(shareSetId: string): number {
     assertId(shareSetId, 'shareSetId');

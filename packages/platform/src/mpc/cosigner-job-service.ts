@@ -338,18 +338,32 @@ export class CosignerJobService {
       throw resultRefused('this DESTROY job confirms another share set than its session names');
   }
 
+  /**
+   * Job `jobId`, locked, if `cosignerId` holds its lease `leaseId`: 404 when it is another
+   * co-signer's, 409 when the lease moved on or the job is finished.
+   */
+  private async leasedJob(
+    trx: Transaction<Database>,
+    cosignerId: string,
+    jobId: string,
+    leaseId: string,
+  ) {
+    const job = await trx
+      .selectFrom('cosigner_jobs')
+      .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
+      .where('id', '=', jobId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
+    if (job.status !== 'LEASED' || job.lease_id !== leaseId) throw leaseNotHeld();
+    return job;
+  }
+
   /** Records the lease holder's outcome; 409 for anyone else or a finished job. */
   async report(cosignerId: string, jobId: string, body: JobResultRequest): Promise<JobCompletion> {
     const completion = await this.db.transaction().execute(async (trx) => {
       const now = this.clock();
-      const job = await trx
-        .selectFrom('cosigner_jobs')
-        .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
-        .where('id', '=', jobId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
-      if (job.status !== 'LEASED' || job.lease_id !== body.leaseId) throw leaseNotHeld();
+      const job = await this.leasedJob(trx, cosignerId, jobId, body.leaseId);
       if (body.status === 'DONE' && !resultFits(job.type, body.result))
         throw resultRefused(`this is not the result of a ${job.type} job`);
       if (body.status === 'DONE' && job.type === 'DESTROY')
@@ -391,20 +405,41 @@ export class CosignerJobService {
   }
 
   /**
-   * A session's held jobs (mpc-session-service.ts `heldParties`) become available once every
-   * other job of it is DONE — not merely leased: the signer's co-signer may still be refused by
-   * its Callback Handler, answered RETRY, or find its nonce set missing, and a fresh session must
-   * then find no cloud share released (pooled EdDSA review H1). Returns the co-signers to wake
-   * after the commit.
+   * The lease holder of a SIGN job says nothing on its side keeps it from signing any more (its
+   * Callback Handler approved, it holds the named nonce set): its session's held jobs may run
+   * beside it. 409 for anyone but the lease holder, or a job no longer leased.
    */
-  private async releaseHeldJobs(trx: Transaction<Database>, sessionId: string): Promise<string[]> {
+  async ready(cosignerId: string, jobId: string, leaseId: string): Promise<number> {
+    const released = await this.db.transaction().execute(async (trx) => {
+      const job = await this.leasedJob(trx, cosignerId, jobId, leaseId);
+      if (job.type !== 'SIGN') throw resultRefused('only a SIGN job holds other parties back');
+      return this.releaseHeldJobs(trx, job.session_id, job.id);
+    });
+    for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
+    return released.length;
+  }
+
+  /**
+   * A session's held jobs (mpc-session-service.ts `heldParties`) become available once every
+   * other job of it is DONE, or said it is ready (`readyJobId`) — not merely leased: the signer's
+   * co-signer may still be refused by its Callback Handler, answered RETRY, or find its nonce set
+   * missing, and a fresh session must then find no cloud share released (pooled EdDSA review
+   * H1). Returns the co-signers to wake after the commit.
+   */
+  private async releaseHeldJobs(
+    trx: Transaction<Database>,
+    sessionId: string,
+    readyJobId?: string,
+  ): Promise<string[]> {
     const jobs = await trx
       .selectFrom('cosigner_jobs')
-      .select(['status', 'available_at'])
+      .select(['id', 'status', 'available_at'])
       .where('session_id', '=', sessionId)
       .execute();
     const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
-    if (!jobs.some(held) || jobs.some((j) => !held(j) && j.status !== 'DONE')) return [];
+    const goneAhead = (j: { id: string; status: string }) =>
+      j.status === 'DONE' || j.id === readyJobId;
+    if (!jobs.some(held) || jobs.some((j) => !held(j) && !goneAhead(j))) return [];
     const now = this.clock();
     const rows = await trx
       .updateTable('cosigner_jobs')

@@ -6,6 +6,8 @@
 import {
   ErrorBodySchema,
   JobParamsSchema,
+  JobReadyRequestSchema,
+  JobReadyResponseSchema,
   JobResultRequestSchema,
   JobResultResponseSchema,
   MessagesQuerySchema,
@@ -170,6 +172,27 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         request.query.after ?? 0,
         (request.query.wait ?? 0) * 1000,
       ),
+  );
+
+  r.post(
+    '/cosigner/v1/jobs/:jobId/ready',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary:
+          "A pooled EdDSA signing's lease holder may sign: the parties held back for it may run now",
+        params: JobParamsSchema,
+        body: JobReadyRequestSchema,
+        response: { 200: JobReadyResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const jobId = request.params.jobId.toLowerCase();
+      const released = await cosignerJobs.ready(callerOf(request), jobId, request.body.leaseId);
+      return { jobId, released };
+    },
   );
 
   r.post(

@@ -288,6 +288,25 @@ export const JobResultRequestSchema = Type.Union([
 ]);
 export type JobResultRequest = Static<typeof JobResultRequestSchema>;
 
+/**
+ * `POST /cosigner/v1/jobs/{jobId}/ready`, by the lease holder of a pooled EdDSA SIGN job whose
+ * session holds the Cloud Co-signers back: its Callback Handler approved and it holds the named
+ * nonce set, so nothing left on its side keeps it from signing — the held jobs may run now,
+ * beside its own share instead of after it (docs/decisions/0006).
+ */
+export const JobReadyRequestSchema = Type.Object(
+  { leaseId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+export type JobReadyRequest = Static<typeof JobReadyRequestSchema>;
+
+/** How many held jobs of the session the ready job released (0: none held, or released before). */
+export const JobReadyResponseSchema = Type.Object(
+  { jobId: Type.String(), released: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type JobReadyResponse = Static<typeof JobReadyResponseSchema>;
+
 /** `POST /cosigner/v1/leases/release`: how many leases of the caller's were handed back. */
 export const ReleaseLeasesResponseSchema = Type.Object(
   { released: Type.Integer({ minimum: 0 }) },
