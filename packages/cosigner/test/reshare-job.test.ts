@@ -8,14 +8,10 @@
 // end to end in packages/cli/test/cosigner-reshare.test.ts.
 import { join } from 'node:path';
 import {
-  dkg,
-  encodeMessage,
   encodePublicShareSet,
   exportKeyShare,
   publicShareSet,
   type KeyShare,
-  type ProtocolMessage,
-  type Session,
 } from '@countersign/mpc';
 import {
   encodeReshareAuthorization,
@@ -34,6 +30,7 @@ import { KeyedSlots } from '../src/daemon/slots.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
 import { initStore, type CosignerStore } from '../src/store/cosigner-store.js';
 import type { ShareSetParty } from '../src/store/share-set-repository.js';
+import { ed25519KeyShares } from './frost-fixtures.js';
 import { signedBy, stubPlatform } from './platform-stub.js';
 import { cleanupTempDirs, tempDir, testLocalKms } from './store-helpers.js';
 
@@ -105,25 +102,7 @@ function published(options: {
 
 /** A FROST DKG among cloud-1, cloud-2 and party 3 (the existing signer); party 3's share. */
 function existingSignerShare(): KeyShare {
-  const parties = [1, 2, 3];
-  const sessions = new Map<number, Session<KeyShare>>(
-    parties.map((me) => [
-      me,
-      dkg({ curve: 'ed25519', sid: new Uint8Array(32).fill(7), parties, me, threshold: 3 }),
-    ]),
-  );
-  const queue: { to: number; bytes: Uint8Array }[] = [];
-  const post = (messages: ProtocolMessage[]): void => {
-    for (const m of messages)
-      for (const to of m.to === 'broadcast' ? parties.filter((p) => p !== m.from) : [m.to])
-        queue.push({ to, bytes: encodeMessage(m) });
-  };
-  for (const session of sessions.values()) post(session.start());
-  while (queue.length > 0) {
-    const { to, bytes } = queue.shift()!;
-    post(sessions.get(to)!.receive(bytes));
-  }
-  return sessions.get(3)!.result();
+  return ed25519KeyShares(7).get(3)!;
 }
 
 /** The existing signer's store: its API key paired, its old share set (pinned when given). */

@@ -81,6 +81,47 @@ describe('signing records', () => {
     reopened.close();
   });
 
+  it('a pooled signing claims before it says ready, resumes that claim after a crash, and spends once', async () => {
+    const { store, reopen } = await freshStore();
+    store.shareSets.putShareSet({
+      id: 'share-set-1',
+      apiKeyId: 'ak-1',
+      algorithm: 'EDDSA_ED25519',
+      share: Buffer.from('share'),
+    });
+    store.presignatures.addPresignatures('share-set-1', [
+      { id: 'set-a', presignature: Buffer.from('nonce set a') },
+    ]);
+    // A set that is not here: nothing claimed, nothing written.
+    expect(store.claimForPool(claim('s1'), 'set-b')).toBe(false);
+    expect(store.signingRecords.state(claim('s1').transactionId, 0)).toBeUndefined();
+    expect(store.claimForPool(claim('s1'), 'set-a')).toBe(true);
+    expect(store.signingRecords.startedIn(claim('s1'))).toBe(true);
+    expect(store.signingRecords.startedIn(claim('s2'))).toBe(false);
+    // Reopened, as after a kill -9 right after telling the platform: the claim resumes.
+    const reopened = await reopen();
+    expect(reopened.signingRecords.startedIn(claim('s1'))).toBe(true);
+    expect(reopened.claimForPool(claim('s1'), 'set-a')).toBe(true);
+    // An inline session's own STARTED claim still cannot resume (its nonces died).
+    expect(reopened.signingRecords.claim(claim('s1'))).toMatchObject({ kind: 'refused' });
+    const computed: string[] = [];
+    const signed = reopened.signFromPool(claim('s1'), 'set-a', (set) => {
+      computed.push(Buffer.from(set).toString());
+      return '{"signatureShare":"ab"}';
+    });
+    expect(signed).toEqual({ kind: 'signed', result: '{"signatureShare":"ab"}' });
+    expect(computed).toEqual(['nonce set a']);
+    expect(reopened.signingRecords.startedIn(claim('s1'))).toBe(false);
+    // Spent: the same session answers from its record; another gets nothing.
+    expect(reopened.signFromPool(claim('s1'), 'set-a', () => 'unused')).toEqual(signed);
+    expect(reopened.claimForPool(claim('s2'), 'set-a')).toBe(false);
+    expect(reopened.signFromPool(claim('s2'), 'set-a', () => 'unused')).toMatchObject({
+      kind: 'refused',
+      shareReleased: true,
+    });
+    reopened.close();
+  });
+
   it('a presign sid is claimed once and a presignature spent once, durably', async () => {
     const { store, reopen } = await freshStore();
     const id = Uint8Array.from({ length: 32 }, (_, i) => i);

@@ -118,6 +118,15 @@ describe('PGlite prepared statements', () => {
     await expect(statements.control('commit')).rejects.toMatchObject({ code: '23505' });
     expect((await statements.run('select count(*)::int as n from d', [])).rows).toEqual([{ n: 0 }]);
     await pglite.exec('drop table d');
+    // A transaction that failed, committed anyway: rolled back, as PostgreSQL answers (the
+    // node-postgres path behaves the same; the platform never commits after a caught error).
+    await statements.control('begin');
+    await statements.run('insert into t (id) values ($1)', [3]);
+    await expect(statements.run('insert into t (id) values ($1)', [3])).rejects.toMatchObject({
+      code: '23505',
+    });
+    await statements.control('commit');
+    expect((await statements.run('select count(*)::int as n from t', [])).rows).toEqual([{ n: 1 }]);
     await expect(statements.control('select 1')).rejects.toThrow(/transaction-control/);
   });
 

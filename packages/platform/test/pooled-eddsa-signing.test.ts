@@ -31,6 +31,8 @@ import {
 import { decodeSignedSigningAuthorization } from '@countersign/protocol';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
+import { HELD_UNTIL } from '../src/mpc/mpc-session-service.js';
 import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
@@ -85,6 +87,8 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
   /** Each pooled nonce set, by PRESIGN session and party index. */
   const pooled = new Map<string, Map<number, FrostNonceSet>>();
   const clock = fakeClock();
+  /** The API co-signer's current refresh token (they rotate). */
+  let apiRefreshToken: string;
   const { call, jobsOf } = relayCalls(() => p);
   const root = HDKey.fromMasterSeed(randomBytes(32));
 
@@ -267,7 +271,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     admin = await createApiUser(p, 'frost-admin', 'ADMIN');
     const signer = await createApiUser(p, 'frost-signer', 'SIGNER');
     const paired = await pairNewCosigner(p, admin, signer.id);
-    const access = (await refresh(p, paired.refreshToken)).json<{ accessToken: string }>();
+    const access = (await refresh(p, paired.refreshToken)).json<{
+      accessToken: string;
+      refreshToken: string;
+    }>();
+    apiRefreshToken = access.refreshToken;
     parties = [
       ...(await registerClouds(p)),
       { cosignerId: paired.cosignerId, accessToken: access.accessToken },
@@ -394,5 +402,35 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       aggregation: 'ERR_MPC_INVALID_SIGNATURE_SHARE',
       partyIndex: 1,
     });
+  });
+  it('a ready call too near the session end releases nothing (ready-call review L2)', async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    await createEddsa(Buffer.from('a signing that starts too late').toString('hex'));
+    const [apiJob] = await jobsOf(api);
+    expect(apiJob?.type).toBe('SIGN');
+    const { expires_at } = await p.app.services.database.db
+      .selectFrom('mpc_sessions')
+      .select('expires_at')
+      .where('id', '=', apiJob!.sessionId)
+      .executeTakeFirstOrThrow();
+    clock.advance(expires_at.getTime() - clock.now().getTime() - READY_MARGIN_MS + 1);
+    // Its access token has expired meanwhile; the lease has not been offered to anyone else.
+    api.accessToken = (await refresh(p, apiRefreshToken)).json<{
+      accessToken: string;
+    }>().accessToken;
+    const said = await call(api, 'POST', `/cosigner/v1/jobs/${apiJob!.jobId}/ready`, {
+      leaseId: apiJob!.leaseId,
+    });
+    expect(said.statusCode).toBe(409);
+    expect(said.json<{ message: string }>().message).toMatch(/ending/);
+    const held = await p.app.services.database.db
+      .selectFrom('cosigner_jobs')
+      .select('cosigner_id')
+      .where('session_id', '=', apiJob!.sessionId)
+      .where('available_at', '>=', HELD_UNTIL)
+      .execute();
+    expect(held.map((j) => j.cosigner_id).sort()).toEqual(
+      [cloud1.cosignerId, cloud2.cosignerId].sort(),
+    );
   });
 });

@@ -18,6 +18,11 @@ export type CrashPoint =
   /** ECDSA, pooled: the named presignature is taken from the pool (spent there); nothing sent. */
   | 'sign:pool-taken'
   /**
+   * EdDSA, pooled: the message is claimed for the session (resumably), the platform not yet told
+   * this party will sign.
+   */
+  | 'sign:pool-claimed'
+  /**
    * EdDSA, pooled: the platform was told this party will sign (the other parties may have
    * released their shares); nothing spent or recorded here yet.
    */

@@ -47,7 +47,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { verifyEd25519Strict } from '../channel/ed25519-strict.js';
 import type { VerifiedRoster } from '../channel/roster.js';
 import { constantTimeEqual } from '../channel/wire-bytes.js';
-import { CosignerError } from '../errors.js';
+import { CosignerError, isCosignerError } from '../errors.js';
 import type { SigningClaim } from '../store/signing-record-repository.js';
 import { assertPresignAllowed } from './dkls23-ban.js';
 import { presignOverRelay } from './dkls23-presign.js';
@@ -89,19 +89,19 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     ctx.platformKey,
   );
   assertHeldShareSet(ctx, job);
-  // Before any claim or MPC message (review C1, L4).
-  await approveByCallback(ctx, job, authorization);
   const claim: SigningClaim = {
     transactionId: authorization.transactionId,
     messageIndex: authorization.messageIndex,
     shareSetId: job.shareSetId,
     sessionId: job.sessionId,
   };
-  const pooled = authorization.presignSessionId;
-  if (job.algorithm === 'EDDSA_ED25519' && pooled !== undefined) {
-    await sayReady(ctx, job, claim, pooled);
-    return signWithNonceSet(ctx, job, roster, authorization, claim, pooled);
-  }
+  const pooled = job.algorithm === 'EDDSA_ED25519' ? authorization.presignSessionId : undefined;
+  // Before any claim or MPC message (review C1, L4) — but once per session: this session's own
+  // claim from before a crash means its handler approved and the clouds may be computing
+  // (sayReady); asking again could turn them away with their shares out (ready-call review M2).
+  if (pooled === undefined || !ctx.store.signingRecords.startedIn(claim))
+    await approveByCallback(ctx, job, authorization);
+  if (pooled !== undefined) return signWithNonceSet(ctx, job, roster, authorization, claim, pooled);
   const outcome = ctx.store.signingRecords.claim(claim);
   if (outcome.kind === 'signed') return JSON.parse(outcome.result) as SignResult;
   if (outcome.kind === 'refused') throw refusedClaim(outcome);
@@ -172,12 +172,12 @@ function refusedClaim(outcome: { reason: string; shareReleased: boolean }): Cosi
  */
 /**
  * A pooled EdDSA session holds the Cloud Co-signers back until the signer's co-signer (the one
- * party not in cloud mode) can no longer fail on its own side (pooled EdDSA review H1). Once the
- * handler approved, no share of this message was released here and the named nonce set is here,
- * tell the platform, so they compute beside this party instead of after its report. Anything
- * else says nothing: the job's own end (a refusal, PRESIGNATURE_MISSING, a re-offer answered
- * from the record) settles it, and a DONE releases them as before. signFromPool decides again,
- * in its transaction.
+ * party not in cloud mode) can no longer fail on its own side (pooled EdDSA review H1). Once its
+ * handler approved, it claims the message for the session in its store (resumably: the nonce set
+ * stays until the share is computed), if the named set is here, and tells the platform, so they
+ * compute beside it instead of after its report. Anything else says nothing: the job's own end
+ * (a refusal, PRESIGNATURE_MISSING, a re-offer answered from the record) settles it, and a DONE
+ * releases them as before. signFromPool decides again, in its transaction.
  */
 async function sayReady(
   ctx: JobContext,
@@ -185,28 +185,36 @@ async function sayReady(
   claim: SigningClaim,
   presignSid: Uint8Array,
 ): Promise<void> {
-  const record = ctx.store.signingRecords.state(claim.transactionId, claim.messageIndex);
-  const held = ctx.store.presignatures.holdsPresignature(
-    job.shareSetId,
-    Buffer.from(presignSid).toString('hex'),
-  );
-  if (ctx.mode === 'cloud' || (record !== undefined && record !== 'STARTED') || !held) return;
-  await ctx.client.ready(await ctx.accessToken(), job.jobId, job.leaseId);
+  if (ctx.mode === 'cloud') return;
+  if (!ctx.store.claimForPool(claim, Buffer.from(presignSid).toString('hex'))) return;
+  crashPoint('sign:pool-claimed');
+  try {
+    await ctx.client.ready(await ctx.accessToken(), job.jobId, job.leaseId);
+  } catch (error) {
+    // Refused (the lease moved on): this call released nothing, and nothing is spent here.
+    if (isCosignerError(error, 'ERR_COSIGNER_PLATFORM_REFUSED')) throw error;
+    // Unknown (a timeout, a reset): the clouds may be computing. Sign — the share is recorded
+    // before it leaves, and a re-offered job reports it — rather than fail and leave theirs out
+    // (ready-call review M1).
+  }
   crashPoint('sign:pool-ready');
 }
 
-function signWithNonceSet(
+async function signWithNonceSet(
   ctx: JobContext,
   job: LeasedJob,
   roster: VerifiedRoster,
   authorization: SigningAuthorization,
   claim: SigningClaim,
   presignSid: Uint8Array,
-): SignResult {
+): Promise<SignResult> {
+  // Read before the platform is told: a share that cannot be read fails the job with the
+  // clouds still held (ready-call review L1).
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importKeyShare(bytes);
   bytes.fill(0);
   try {
+    await sayReady(ctx, job, claim, presignSid);
     const outcome = ctx.store.signFromPool(
       claim,
       Buffer.from(presignSid).toString('hex'),

@@ -104,6 +104,24 @@ export class CosignerStore {
   }
 
   /**
+   * Before the platform is told this party will sign from pooled nonce set `presignatureId`
+   * (sign-job.ts): claims the message for the session — resumably: the set stays until
+   * {@link signFromPool} spends it — if the set is in the pool. One transaction; false (nothing
+   * written) when the set is not here or the claim is not granted. A re-offered session finds
+   * its claim and resumes without asking its Callback Handler again.
+   */
+  claimForPool(claim: SigningClaim, presignatureId: string): boolean {
+    return guarded(this.#context, () =>
+      this.#context.db
+        .transaction((): boolean => {
+          if (!this.presignatures.holdsPresignature(claim.shareSetId, presignatureId)) return false;
+          return this.signingRecords.claim(claim, true).kind === 'claimed';
+        })
+        .immediate(),
+    );
+  }
+
+  /**
    * One signing from a pooled FROST nonce set, all or nothing (docs/decisions/0006): claim the
    * message, take nonce set `presignatureId` (marked spent, its blob erased), `compute` the
    * result with it, record the message SIGNED with that result — one transaction, fsynced at
@@ -120,7 +138,7 @@ export class CosignerStore {
     return guarded(this.#context, () =>
       this.#context.db
         .transaction((): ClaimOutcome => {
-          const outcome = this.signingRecords.claim(claim);
+          const outcome = this.signingRecords.claim(claim, true);
           if (outcome.kind !== 'claimed') return outcome;
           const taken = this.presignatures.takePresignature(claim.shareSetId, presignatureId);
           let result: string;

@@ -61,8 +61,12 @@ export class SigningRecordRepository {
     this.#c = context;
   }
 
-  /** Claims the message for `sessionId` (see the module doc for the outcomes). */
-  claim(c: SigningClaim): ClaimOutcome {
+  /**
+   * Claims the message for `sessionId` (see the module doc for the outcomes). `resumable`: the
+   * session's secret state is durable (a pooled FROST nonce set, spent only with the share), so
+   * its own STARTED claim, left by a crash, is granted again instead of refused.
+   */
+  claim(c: SigningClaim, resumable = false): ClaimOutcome {
     assertClaim(c);
     return guarded(this.#c, () =>
       this.#c.db
@@ -77,6 +81,7 @@ export class SigningRecordRepository {
           if (row?.session_id === c.sessionId) {
             if (row.state === 'SIGNED' && row.result !== null)
               return { kind: 'signed', result: row.result };
+            if (row.state === 'STARTED' && resumable) return { kind: 'claimed' };
             return {
               kind: 'refused',
               reason: 'an interrupted signing session cannot resume; a fresh session is needed',
@@ -121,6 +126,15 @@ export class SigningRecordRepository {
    */
   markSignedAtOnce(c: SigningClaim, result: string): void {
     this.#advance(c, 'STARTED', 'SIGNED', result);
+  }
+
+  /** Whether session `c.sessionId` holds the message's claim, nothing released yet (STARTED). */
+  startedIn(c: SigningClaim): boolean {
+    assertClaim(c);
+    return guarded(this.#c, () => {
+      const row = this.#select(c);
+      return row?.session_id === c.sessionId && row.state === 'STARTED';
+    });
   }
 
   /** The state of a message, if any job was given it. */

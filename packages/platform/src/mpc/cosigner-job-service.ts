@@ -15,10 +15,16 @@ import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
 import { HELD_UNTIL, publishedSession } from './mpc-session-service.js';
-import { leaseNotHeld, resultRefused } from './relay-errors.js';
+import { leaseNotHeld, resultRefused, sessionClosed } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
 export const MAX_ATTEMPTS = 3;
+
+/**
+ * A ready call (pooled EdDSA) releases the held parties only while their session has this long
+ * left: they lease, compute and report in well under a second on a healthy platform.
+ */
+export const READY_MARGIN_MS = 30_000;
 
 /** The results the parties of a session reported (JSON values), one per DONE job. */
 export async function jobResults(
@@ -413,6 +419,17 @@ export class CosignerJobService {
     const released = await this.db.transaction().execute(async (trx) => {
       const job = await this.leasedJob(trx, cosignerId, jobId, leaseId);
       if (job.type !== 'SIGN') throw resultRefused('only a SIGN job holds other parties back');
+      // Too late to release anyone: the session would end with their shares out and the signer's
+      // still to come (ready-call review L2). Refused, the signer computes nothing; a fresh
+      // session follows the expiry.
+      const session = await trx
+        .selectFrom('mpc_sessions')
+        .select(['status', 'expires_at'])
+        .where('id', '=', job.session_id)
+        .executeTakeFirstOrThrow();
+      if (session.status !== 'OPEN') throw sessionClosed(session.status);
+      if (session.expires_at.getTime() - this.clock().getTime() < READY_MARGIN_MS)
+        throw sessionClosed('ending');
       return this.releaseHeldJobs(trx, job.session_id, job.id);
     });
     for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
