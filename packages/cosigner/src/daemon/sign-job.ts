@@ -161,16 +161,6 @@ function refusedClaim(outcome: { reason: string; shareReleased: boolean }): Cosi
 }
 
 /**
- * EdDSA from the pooled FROST nonce set of PRESIGN session `presignSid` (docs/decisions/0006):
- * no MPC message at all. In one store transaction the message is claimed, the nonce set taken
- * (spent, erased), this party's signature share computed under the commitment list it holds,
- * and the message recorded SIGNED with that share; the share then leaves as the job's result,
- * for the platform to aggregate. The nonce set must be the one this party pooled for these very
- * signers; the message, the path and the key share come from the verified authorization and the
- * store. A nonce set this party does not hold (a restored backup, a trimmed pool) fails the job
- * before anything is recorded.
- */
-/**
  * A pooled EdDSA session holds the Cloud Co-signers back until the signer's co-signer (the one
  * party not in cloud mode) can no longer fail on its own side (pooled EdDSA review H1). Once its
  * handler approved, it claims the message for the session in its store (resumably: the nonce set
@@ -200,6 +190,17 @@ async function sayReady(
   crashPoint('sign:pool-ready');
 }
 
+/**
+ * EdDSA from the pooled FROST nonce set of PRESIGN session `presignSid` (docs/decisions/0006):
+ * no MPC message at all. The signer's co-signer first claims the message and says it will sign
+ * ({@link sayReady}); then, in one store transaction, the message is claimed, the nonce set taken
+ * (spent, erased), this party's signature share computed under the commitment list it holds,
+ * and the message recorded SIGNED with that share; the share then leaves as the job's result,
+ * for the platform to aggregate. The nonce set must be the one this party pooled for these very
+ * signers; the message, the path and the key share come from the verified authorization and the
+ * store. A nonce set this party does not hold (a restored backup, a trimmed pool) fails the job
+ * before anything is recorded.
+ */
 async function signWithNonceSet(
   ctx: JobContext,
   job: LeasedJob,
