@@ -27,8 +27,11 @@ import { DAEMON_LOCK_FILE } from './daemon-lock.js';
 import { tryFileLock } from '../platform/file-lock.js';
 import { PlatformCredentials } from '../platform/platform-credentials.js';
 import { pinnedPlatformKey } from '../platform/platform-key.js';
-import type { CosignerStore } from '../store/cosigner-store.js';
-import { META_POOL_DISCARDED_AT, META_POOL_DISCARD_REPORTED } from '../store/restore-store.js';
+import {
+  META_POOL_DISCARDED_AT,
+  META_POOL_DISCARD_REPORTED,
+  type CosignerStore,
+} from '../store/cosigner-store.js';
 import { runDestroyJob } from './destroy-job.js';
 import type { JobContext } from './job-context.js';
 import { runKeygenJob } from './keygen-job.js';

@@ -58,13 +58,20 @@ export interface StoreOptions {
 
 const META_STORE_ID = 'store_id';
 const META_CREATED_AT = 'created_at';
+/**
+ * When a restore discarded the pool (restore-store.ts; reserved). The daemon tells the platform
+ * before it polls for work and records that it did under {@link META_POOL_DISCARD_REPORTED}.
+ */
+export const META_POOL_DISCARDED_AT = 'pool_discarded_at';
+/** The {@link META_POOL_DISCARDED_AT} value the platform was told of. */
+export const META_POOL_DISCARD_REPORTED = 'pool_discard_reported';
 /** Meta keys the store manages itself; {@link CosignerStore.setMeta} refuses them. */
 export const RESERVED_META_KEYS: readonly string[] = [
   META_STORE_ID,
   META_CREATED_AT,
   'restored_at',
   'restored_from_backup_at',
-  'pool_discarded_at',
+  META_POOL_DISCARDED_AT,
 ];
 
 /** An open co-signer store. Not thread-safe; one per process is the rule, more are safe. */

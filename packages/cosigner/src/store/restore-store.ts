@@ -27,7 +27,7 @@ import { zeroize } from '../kms/bytes.js';
 import type { KmsProvider } from '../kms/kms-provider.js';
 import { assertWrappedBy } from '../kms/kms-provider.js';
 import { decodeBackup } from './backup-container.js';
-import { openWithDataKey } from './cosigner-store.js';
+import { META_POOL_DISCARDED_AT, openWithDataKey } from './cosigner-store.js';
 import { fsyncDirectory, storePaths, writeFileAtomic } from './store-files.js';
 import { serializeStoreHeader } from './store-header.js';
 import { destroyRestoredDkls23Setups } from './restored-dkls23-setups.js';
@@ -35,15 +35,6 @@ import { discardAvailable } from './share-set-repository.js';
 import { markStartedAsReleased } from './signing-record-repository.js';
 
 /** Options of {@link restoreStore}. */
-
-/**
- * When a restore discarded the pool (meta; reserved). The daemon tells the platform before it
- * polls for work and records that it did under {@link META_POOL_DISCARD_REPORTED}.
- */
-export const META_POOL_DISCARDED_AT = 'pool_discarded_at';
-/** The {@link META_POOL_DISCARDED_AT} value the platform was told of. */
-export const META_POOL_DISCARD_REPORTED = 'pool_discard_reported';
-
 export interface RestoreOptions {
   /** Target directory; must not exist or be empty. */
   readonly dir: string;
