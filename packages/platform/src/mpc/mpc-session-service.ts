@@ -61,16 +61,16 @@ export interface NewSession {
   /** Background work: the parties are offered their jobs only this long after creation. */
   offerAfterMs?: number;
   /**
-   * Co-signers whose jobs are held until every other party's job is DONE ({@link HELD_UNTIL}):
-   * a pooled EdDSA signing's Cloud Co-signers release their shares only after the signer's
-   * co-signer has released its own (docs/decisions/0006).
+   * Co-signers whose jobs are held until every other party's job is DONE or said it is ready
+   * ({@link HELD_UNTIL}): a pooled EdDSA signing's Cloud Co-signers release their shares only
+   * once the signer's co-signer can no longer fail to release its own (docs/decisions/0006).
    */
   heldParties?: readonly string[];
 }
 
 /**
- * `available_at` of a held job: offered only once the session's other jobs are DONE (then set to
- * that moment). Far beyond any real date, so no lease query offers it before.
+ * `available_at` of a held job: offered only once the session's other jobs are DONE or ready
+ * (then set to that moment). Far beyond any real date, so no lease query offers it before.
  */
 export const HELD_UNTIL = new Date('9999-01-01T00:00:00.000Z');
 

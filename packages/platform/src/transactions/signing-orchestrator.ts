@@ -20,9 +20,9 @@
  * (presignature-pool.ts): ECDSA, a presignature, so the parties run only the online round;
  * EdDSA, a FROST nonce set, so no relay round runs at all — each party reports its signature
  * share and the platform aggregates them (docs/decisions/0006). The Cloud Co-signers' jobs of
- * such an EdDSA session are held until the signer's co-signer has reported its share: a signer
- * that is down, refused by its Callback Handler or told to retry then holds up the signing
- * instead of leaving the clouds' shares out. A fresh
+ * such an EdDSA session are held until the signer's co-signer says it will sign or has reported
+ * its share: a signer that is down, refused by its Callback Handler or told to retry then holds
+ * up the signing instead of leaving the clouds' shares out. A fresh
  * session after a failure presigns (ECDSA) or runs both FROST rounds (EdDSA) in the session —
  * the pooled entry may be what failed (a party that no longer holds it).
  */
