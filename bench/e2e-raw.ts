@@ -5,7 +5,10 @@
 // EdDSA (FROST), sequential and with IN_FLIGHT at once. Sequential signings each start once the
 // platform's presignature pool is done refilling (an otherwise idle system), so ECDSA ones spend
 // pooled presignatures; the concurrent run drains the pool and presigns inline as well.
-// The report counts how many signings were pooled (the platform's /metrics).
+// The report counts how many signings were pooled (the platform's /metrics), and for the
+// sequential runs the CPU time each process spent per signing, from the POST to COMPLETED (Linux
+// /proc; the client is this process): on the 2-core machines every process shares the same two
+// cores, so a party's latency includes waiting for the others' work.
 // Baseline, measured in the same run: the same protocols with the three parties in this one
 // process and no relay, so the difference is the relay, the processes and the REST API.
 // Prints one JSON document.
@@ -14,6 +17,7 @@
 // Longer runs: E2E_RAW_SEQUENTIAL (per algorithm, default 8), E2E_RAW_CONCURRENT (per
 // algorithm, default 16), E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll
 // interval, default 5).
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
@@ -66,6 +70,53 @@ function summary(samples: number[]) {
     max: at(100),
     mean: round(mean),
   };
+}
+
+/**
+ * CPU time of process `pid` so far, ms: the sum over its threads (the main thread, libuv's pool,
+ * V8's helpers) of /proc's nanosecond run time. Undefined where /proc does not say.
+ */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per-process CPU time accumulated over measured intervals (the client is this process). */
+class CpuAccount {
+  private readonly totals = new Map<string, number>();
+  private intervals = 0;
+
+  /** Starts an interval over `processes`; the returned function ends it. */
+  begin(processes: { name: string; pid: number }[]): () => void {
+    const client = process.cpuUsage();
+    const before = processes.map((p) => ({ ...p, ms: cpuMsOf(p.pid) }));
+    return () => {
+      const spent = process.cpuUsage(client);
+      this.add('client', (spent.user + spent.system) / 1000);
+      for (const p of before) {
+        const after = cpuMsOf(p.pid);
+        if (p.ms !== undefined && after !== undefined) this.add(p.name, after - p.ms);
+      }
+      this.intervals += 1;
+    };
+  }
+
+  /** Mean CPU ms per interval, by process. */
+  perInterval(): Record<string, number> {
+    return Object.fromEntries(
+      [...this.totals].map(([name, ms]) => [name, round(ms / Math.max(1, this.intervals))]),
+    );
+  }
+
+  private add(name: string, ms: number): void {
+    this.totals.set(name, (this.totals.get(name) ?? 0) + ms);
+  }
 }
 
 // ---- baseline: the three parties in this process, no relay -------------------------------
@@ -155,12 +206,16 @@ let report: unknown;
 try {
   const client = devClient(stack);
   let counter = 0;
-  /** One RAW transaction from the POST to the first GET that answers COMPLETED, ms. */
-  const signOnce = async (algorithm: Algorithm): Promise<number> => {
+  /**
+   * One RAW transaction from the POST to the first GET that answers COMPLETED, ms; its CPU time
+   * goes to `cpu` if given (sequential signings only: concurrent ones overlap).
+   */
+  const signOnce = async (algorithm: Algorithm, cpu?: CpuAccount): Promise<number> => {
     const n = ++counter;
     const content = Buffer.alloc(32, 0)
       .fill(n % 256, 0, 4)
       .toString('hex');
+    const end = cpu?.begin(stack.processes());
     const start = performance.now();
     const created = await client.createTransaction({
       operation: 'RAW',
@@ -176,7 +231,11 @@ try {
     });
     for (;;) {
       const tx = await client.getTransaction(created.id);
-      if (tx.status === 'COMPLETED') return performance.now() - start;
+      if (tx.status === 'COMPLETED') {
+        const ms = performance.now() - start;
+        end?.();
+        return ms;
+      }
       if (tx.status === 'FAILED' || tx.status === 'REJECTED')
         throw new Error(`transaction ${created.id} ended ${tx.status}:\n${stack.logs()}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -194,13 +253,14 @@ try {
   const sequential = async (algorithm: Algorithm) => {
     await signOnce(algorithm); // warm-up: first use of the share set in each process
     const times: number[] = [];
+    const cpu = new CpuAccount();
     for (let i = 0; i < SEQUENTIAL; i++) {
       // An idle system: no presigning left from the signings before (EdDSA runs after the
       // concurrent ECDSA run drained the pool).
       await poolSettled();
-      times.push(await signOnce(algorithm));
+      times.push(await signOnce(algorithm, cpu));
     }
-    return summary(times);
+    return { ...summary(times), cpuMsPerSigning: cpu.perInterval() };
   };
   const concurrent = async (algorithm: Algorithm) => {
     const times: number[] = [];
@@ -249,7 +309,9 @@ try {
       'the same protocol with the three parties in this process, no relay (ECDSA: presign + ' +
       'online round + combine; EdDSA: FROST sign); sequential signings start with the ' +
       'presignature pool settled; pooled = signings (incl. the warm-up) that spent a pooled ' +
-      'presignature',
+      'presignature; cpuMsPerSigning = CPU time of each process (client = this one, signing ' +
+      'its requests with the RSA-4096 key of `countersign dev`) from the POST to COMPLETED, ' +
+      'mean over the sequential signings',
     parameters: {
       sequentialPerAlgorithm: SEQUENTIAL,
       concurrentPerAlgorithm: CONCURRENT,

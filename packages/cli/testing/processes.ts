@@ -71,6 +71,8 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 export interface DevPlatform {
   platformUrl: string;
   port: number;
+  /** The platform process's id. */
+  pid: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startDev(cwd: string, port = 0): Promise<DevPlatform> {
   return {
     platformUrl: platformUrl[1]!,
     port: Number(platformUrl[2]),
+    pid: dev.child.pid!,
     output: dev.output,
     stop: async () => {
       if (dev.child.exitCode !== null) return;

@@ -62,6 +62,8 @@ export interface SigningStack {
   readonly shareSets: ShareSetStatus[][];
   /** The daemons' combined output, for failure messages. */
   logs(): string;
+  /** The running processes: the platform (`platform`) and each daemon, by its home; their ids. */
+  processes(): { name: string; pid: number }[];
   /** The algorithms of the jobs of `type` the daemons of `home` logged done. */
   jobsDone(home: string, type: string): Set<string>;
   /** Pairs a new SIGNER API user to a new API co-signer in `home` (not started); its id. */
@@ -515,6 +517,12 @@ async function launchStack(
       signerId,
       shareSets,
       logs,
+      processes: () => [
+        { name: 'platform', pid: dev.pid },
+        ...daemons
+          .filter((d) => d.child.exitCode === null && d.child.pid !== undefined)
+          .map((d) => ({ name: d.home, pid: d.child.pid! })),
+      ],
       jobsDone: (home, type) =>
         new Set(
           daemons.filter((d) => d.home === home).flatMap((d) => [...jobsDone(d.log(), type)]),
