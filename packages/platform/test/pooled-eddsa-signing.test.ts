@@ -34,6 +34,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
 import { HELD_UNTIL } from '../src/mpc/mpc-session-service.js';
 import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
+import { ERASED_SHARE, MAX_SIGN_ATTEMPTS } from '../src/transactions/signing-orchestrator.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
   registerClouds,
@@ -188,10 +189,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
   /**
    * Signs as the parties would: the signer's co-signer alone is offered its job (the clouds' are
    * held, even once it has leased it), reports its share, and only then are the clouds offered
-   * theirs — or, `ready`, says it will sign first, and the clouds report before it does. The
-   * share of party `spoil`, a cloud, is reported with one bit flipped.
+   * theirs — or, `ready`, says it will sign first, and the clouds report before it does (and
+   * `apiFails`: it then reports FAILED instead of its share). The share of party `spoil`, a cloud,
+   * is reported with one bit flipped.
    */
-  const signPooled = async (spoil?: number, ready = false) => {
+  const signPooled = async (spoil?: number, ready = false, apiFails = false) => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
     expect(await jobsOf(cloud1)).toEqual([]);
     expect(await jobsOf(cloud2)).toEqual([]);
@@ -257,7 +259,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       expect((await transaction(await messageTransaction(sessionId))).status).toBe(
         'PENDING_SIGNATURE',
       );
-      await reportApi();
+      if (apiFails)
+        expect(
+          (await report(api, apiJob!, { status: 'FAILED', reason: 'its store broke' })).statusCode,
+        ).toBe(200);
+      else await reportApi();
       expect(
         (await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId })).statusCode,
         'a finished job is ready no more',
@@ -265,6 +271,15 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     }
     return { sessionId };
   };
+  /** What the jobs of a session hold as results: every reported share erased once it ended. */
+  const resultsOf = async (sessionId: string) =>
+    (
+      await p.app.services.database.db
+        .selectFrom('cosigner_jobs')
+        .select('result')
+        .where('session_id', '=', sessionId)
+        .execute()
+    ).map((j) => j.result);
 
   beforeAll(async () => {
     p = await startTestPlatform({}, undefined, undefined, clock.now, { presignaturePoolSize: 2 });
@@ -328,9 +343,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
   it('signs with no relay round: the platform aggregates the three shares into a verifying signature', async () => {
     const content = Buffer.from('hello pooled frost').toString('hex');
     const id = await createEddsa(content);
-    await signPooled();
+    const { sessionId } = await signPooled();
     const tx = await transaction(id);
     expect(tx.status).toBe('COMPLETED');
+    // Summed into the signature, the shares are kept no more (pooled EdDSA review L5).
+    expect(await resultsOf(sessionId)).toEqual([ERASED_SHARE, ERASED_SHARE, ERASED_SHARE]);
     const signed = tx.signedMessages![0]!;
     const expected = derivePublicKey(
       {
@@ -402,6 +419,29 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       aggregation: 'ERR_MPC_INVALID_SIGNATURE_SHARE',
       partyIndex: 1,
     });
+    expect(await resultsOf(sessionId)).toEqual([ERASED_SHARE, ERASED_SHARE, ERASED_SHARE]);
+  });
+
+  it("the clouds' shares of a session that failed are erased with its end (pooled EdDSA review L5)", async () => {
+    const id = await createEddsa(Buffer.from('a signing its signer fails').toString('hex'));
+    const { sessionId } = await signPooled(undefined, true, true);
+    // The session failed with the clouds' shares in; the message goes on in a fresh session.
+    expect((await transaction(id)).status).toBe('PENDING_SIGNATURE');
+    const results = await resultsOf(sessionId);
+    expect(results).toHaveLength(3);
+    expect(results.filter((r) => r !== null)).toEqual([ERASED_SHARE, ERASED_SHARE]);
+    expect(JSON.stringify(results)).not.toMatch(/signatureShare"/);
+    // The fresh sessions (inline, nothing held) fail too, until the message has had its attempts.
+    const api = parties[2]!;
+    for (let attempt = 1; attempt < MAX_SIGN_ATTEMPTS; attempt++) {
+      const [job] = await jobsOf(api);
+      expect(job?.type).toBe('SIGN');
+      expect(
+        (await report(api, job!, { status: 'FAILED', reason: 'still broken' })).statusCode,
+      ).toBe(200);
+    }
+    expect((await transaction(id)).status).toBe('FAILED');
+    await presign(await leaseAll()); // the pool's top-ups
   });
   it('a ready call too near the session end releases nothing (ready-call review L2)', async () => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
