@@ -365,16 +365,19 @@ describe('the presignature pool', () => {
     expect(await live()).toBe(0);
     const audit = await db
       .selectFrom('audit_log')
-      .select('details')
+      .select(['details', 'actor_kind', 'actor_id', 'workspace_id'])
       .where('action', '=', 'mpc.presignatures_discarded')
       .execute();
     const lost = audit.filter((a) => (a.details as { reason?: string }).reason === 'POOL_LOST');
     expect(lost).toHaveLength(2); // one per share set: ECDSA and EdDSA
-    expect(
-      lost.every(
-        (a) => (a.details as { cosignerId?: string }).cosignerId === parties[2]!.cosignerId,
-      ),
-    ).toBe(true);
+    // The co-signer's call did it: it is the actor (pooled EdDSA review I1).
+    for (const a of lost)
+      expect([a.actor_kind, a.actor_id, a.workspace_id, a.details]).toMatchObject([
+        'cosigner',
+        parties[2]!.cosignerId,
+        p.workspaceId,
+        { cosignerId: parties[2]!.cosignerId },
+      ]);
     // Told again, nothing is left to drop. The pools fill again with the next top-ups.
     expect((await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard')).json()).toEqual({
       discarded: 0,

@@ -301,10 +301,11 @@ export class PresignaturePool {
           this.clock(),
         );
         total += discarded;
+        // The co-signer's own call discards them: it is the actor (pooled EdDSA review I1).
         await this.audit.appendIn(trx, {
           workspaceId,
-          actorKind: 'system',
-          actorId: null,
+          actorKind: 'cosigner',
+          actorId: cosignerId,
           action: 'mpc.presignatures_discarded',
           subject: shareSetId,
           details: { cosignerId, reason: 'POOL_LOST', discarded },
