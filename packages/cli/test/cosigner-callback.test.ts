@@ -3,8 +3,10 @@
  * with real processes (signing-stack.ts): the handler is configured with `cosigner callback set`
  * on the API co-signer's home, as an operator would, and is a genuine handler built with
  * `@countersign/callback-handler` on loopback (JWT mode over http to 127.0.0.1). APPROVE → the
- * transaction completes; REJECT → REJECTED with the handler's reason and no signature; an
- * unreachable handler → FAILED, never COMPLETED (the review's reproduction of C1).
+ * transaction completes; RETRY on a signing from a pooled nonce set → the Cloud Co-signers stay
+ * held, and a fresh session asks again and completes (pooled EdDSA review H1); REJECT → REJECTED
+ * with the handler's reason and no signature; an unreachable handler → FAILED, never COMPLETED
+ * (the review's reproduction of C1).
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -16,12 +18,18 @@ import {
   createCallbackHandler,
   createNodeRequestListener,
   reject,
+  retry,
   type CallbackDecision,
 } from '@countersign/callback-handler';
 import type { TxSignRequest } from '@countersign/protocol';
 import { Fireblocks } from '@fireblocks/ts-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosigner, startSigningStack, type SigningStack } from './signing-stack.js';
+import {
+  cosigner,
+  presignaturePool,
+  startSigningStack,
+  type SigningStack,
+} from './signing-stack.js';
 
 interface TransactionView {
   id: string;
@@ -152,6 +160,31 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
       rawMessages: [{ content, derivationPath: [44, 0, 3, 0, 0], algorithm: 'MPC_EDDSA_ED25519' }],
     });
     expect(request.requestId).toMatch(new RegExp(`^${id}:0:[0-9a-f]{32}$`));
+  });
+
+  it('RETRY on a signing from a pooled nonce set: no cloud share leaves, and a fresh session asks again and completes (pooled EdDSA review H1)', async () => {
+    setHandler(handlerUrl);
+    // The pool settled, so the first session names a nonce set (counted TAKEN when named).
+    const deadline = Date.now() + 120_000;
+    while (((await presignaturePool(stack))['MAKING'] ?? 0) > 0) {
+      if (Date.now() > deadline) throw new Error('the presignature pool never settled');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const takenBefore = (await presignaturePool(stack))['TAKEN'] ?? 0;
+    // RETRY once: its re-ask, minutes away, would come after the session's deadline, so the
+    // co-signer gives the session up (CALLBACK_SESSION_DEADLINE) without saying it will sign.
+    let answers = 0;
+    decide = () => (answers++ === 0 ? retry() : approve());
+    asked.length = 0;
+    const { id } = await createRaw('callback retries');
+    const tx = await settled(id);
+    // Had the clouds computed in the first session, every fresh one would be refused as
+    // SIGNATURE_MAY_EXIST; held until their signer was ready, they sign again in the next.
+    expect(tx, stack.logs()).toMatchObject({ status: 'COMPLETED', signedBy: [stack.signerId] });
+    expect(tx.signedMessages).toHaveLength(1);
+    expect(asked.length).toBe(2);
+    expect(asked.every((r) => r.txId === id)).toBe(true);
+    expect(((await presignaturePool(stack))['TAKEN'] ?? 0) - takenBefore).toBe(1);
   });
 
   it('REJECT: the transaction ends REJECTED with the reason, and nothing is signed', async () => {
