@@ -443,6 +443,70 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     expect((await transaction(id)).status).toBe('FAILED');
     await presign(await leaseAll()); // the pool's top-ups
   });
+  it("a ready call releases its own session's clouds only, and none once the session failed (ready-call review T3)", async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    const a = await createEddsa(Buffer.from('session A').toString('hex'));
+    const b = await createEddsa(Buffer.from('session B').toString('hex'));
+    const apiJobs = await jobsOf(api);
+    expect(apiJobs.map((j) => j.type)).toEqual(['SIGN', 'SIGN']);
+    const sessionOf = async (txId: string) =>
+      (
+        await p.app.services.database.db
+          .selectFrom('transaction_messages')
+          .select('session_id')
+          .where('transaction_id', '=', txId)
+          .executeTakeFirstOrThrow()
+      ).session_id!;
+    const [sessionA, sessionB] = [await sessionOf(a), await sessionOf(b)];
+    const jobA = apiJobs.find((j) => j.sessionId === sessionA)!;
+    const jobB = apiJobs.find((j) => j.sessionId === sessionB)!;
+    const readyPath = (job: RelayJob) => `/cosigner/v1/jobs/${job.jobId}/ready`;
+    const said = await call(api, 'POST', readyPath(jobA), { leaseId: jobA.leaseId });
+    expect(said.json()).toEqual({ jobId: jobA.jobId, released: 2 });
+    // Session A's clouds are offered their jobs; session B's stay held.
+    for (const cloud of [cloud1, cloud2])
+      expect((await jobsOf(cloud)).map((j) => j.sessionId)).toEqual([sessionA]);
+    const held = await p.app.services.database.db
+      .selectFrom('cosigner_jobs')
+      .select('session_id')
+      .where('available_at', '>=', HELD_UNTIL)
+      .execute();
+    expect(held.map((j) => j.session_id)).toEqual([sessionB, sessionB]);
+    // B's signer fails its job: the session fails, and its job says ready no more.
+    expect(
+      (await report(api, jobB, { status: 'FAILED', reason: 'its store broke' })).statusCode,
+    ).toBe(200);
+    const late = await call(api, 'POST', readyPath(jobB), { leaseId: jobB.leaseId });
+    expect(late.statusCode).toBe(409);
+    expect(
+      await p.app.services.database.db
+        .selectFrom('cosigner_jobs')
+        .select('session_id')
+        .where('session_id', '=', sessionB)
+        .where('available_at', '>=', HELD_UNTIL)
+        .where('status', '<>', 'FAILED')
+        .execute(),
+    ).toEqual([]);
+    // A's too, after it released its clouds. Then every fresh session fails as well, until both
+    // messages have had their attempts.
+    expect(
+      (await report(api, jobA, { status: 'FAILED', reason: 'its store broke' })).statusCode,
+    ).toBe(200);
+    expect((await call(api, 'POST', readyPath(jobA), { leaseId: jobA.leaseId })).statusCode).toBe(
+      409,
+    );
+    for (let round = 1; round < MAX_SIGN_ATTEMPTS; round++)
+      for (const job of await jobsOf(api))
+        expect(
+          (await report(api, job, { status: 'FAILED', reason: 'still broken' })).statusCode,
+        ).toBe(200);
+    expect([(await transaction(a)).status, (await transaction(b)).status]).toEqual([
+      'FAILED',
+      'FAILED',
+    ]);
+    await presign(await leaseAll()); // the pool's top-ups
+  });
+
   it('a ready call too near the session end releases nothing (ready-call review L2)', async () => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
     await createEddsa(Buffer.from('a signing that starts too late').toString('hex'));
