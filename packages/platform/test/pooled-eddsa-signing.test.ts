@@ -242,10 +242,19 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       expect(await jobsOf(cloud1)).toEqual([]);
       const said = await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId });
       expect([said.statusCode, said.json()]).toEqual([200, { jobId: apiJob!.jobId, released: 2 }]);
-      // Said twice (a re-offered job): nothing more to release.
+      const saidAt = clock.now();
+      expect(await readyAt(apiJob!.jobId)).toEqual(saidAt);
+      // Said twice (a re-offered job): nothing more to release, and the first call stays on record.
+      clock.advance(1); // a later call, not so late that the pool's top-up is offered
       const again = await call(api, 'POST', readyPath, { leaseId: apiJob!.leaseId });
       expect(again.json()).toEqual({ jobId: apiJob!.jobId, released: 0 });
-    } else await reportApi();
+      expect(await readyAt(apiJob!.jobId)).toEqual(saidAt);
+    } else {
+      await reportApi();
+      expect(await readyAt(apiJob!.jobId), 'released by its report, not by a ready call').toBe(
+        null,
+      );
+    }
     for (const cloud of [cloud1, cloud2]) {
       const [job] = await jobsOf(cloud);
       expect(job?.sessionId).toBe(sessionId);
@@ -271,6 +280,15 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     }
     return { sessionId };
   };
+  /** When a job said it is ready (ready-call review I2). */
+  const readyAt = async (jobId: string) =>
+    (
+      await p.app.services.database.db
+        .selectFrom('cosigner_jobs')
+        .select('ready_at')
+        .where('id', '=', jobId)
+        .executeTakeFirstOrThrow()
+    ).ready_at;
   /** What the jobs of a session hold as results: every reported share erased once it ended. */
   const resultsOf = async (sessionId: string) =>
     (

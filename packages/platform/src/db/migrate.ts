@@ -15,6 +15,7 @@ import * as m0012 from './migrations/0012-reshare-refusals.js';
 import * as m0013 from './migrations/0013-cosigner-offline.js';
 import * as m0014 from './migrations/0014-presignature-pool.js';
 import * as m0015 from './migrations/0015-frost-nonce-sets.js';
+import * as m0016 from './migrations/0016-job-ready-at.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013-cosigner-offline': m0013,
   '0014-presignature-pool': m0014,
   '0015-frost-nonce-sets': m0015,
+  '0016-job-ready-at': m0016,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

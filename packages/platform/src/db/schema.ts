@@ -289,6 +289,8 @@ export interface CosignerJobsTable {
   /** Offered from then on (migration 0014): later than created_at for a deferred job. */
   available_at: Timestamp;
   updated_at: Timestamp;
+  /** A SIGN job's first ready call (migration 0016); null if it never made one. */
+  ready_at: Timestamp | null;
 }
 
 export type PresignatureStatus = 'MAKING' | 'READY' | 'TAKEN' | 'DISCARDED';

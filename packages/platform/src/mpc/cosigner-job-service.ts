@@ -428,8 +428,16 @@ export class CosignerJobService {
         .where('id', '=', job.session_id)
         .executeTakeFirstOrThrow();
       if (session.status !== 'OPEN') throw sessionClosed(session.status);
-      if (session.expires_at.getTime() - this.clock().getTime() < READY_MARGIN_MS)
+      const now = this.clock();
+      if (session.expires_at.getTime() - now.getTime() < READY_MARGIN_MS)
         throw sessionClosed('ending');
+      // The first call is the one that released (ready-call review I2).
+      await trx
+        .updateTable('cosigner_jobs')
+        .set({ ready_at: now })
+        .where('id', '=', job.id)
+        .where('ready_at', 'is', null)
+        .execute();
       return this.releaseHeldJobs(trx, job.session_id, job.id);
     });
     for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
