@@ -369,6 +369,27 @@ function encodeCommitments(cs: SigningCiphersuite, list: readonly SigningCommitm
   return w.finish();
 }
 
+/** One signer's nonce commitments, encoded (public). */
+export interface EncodedCommitment {
+  readonly index: number;
+  readonly hiding: Uint8Array;
+  readonly binding: Uint8Array;
+}
+
+/**
+ * The points of a {@link frostCommitmentList}, by signer, each in its canonical encoding:
+ * what a coordinator compares across lists to catch a nonce commitment made twice (a repeating
+ * random source; RFC 9591 §7.3) before the set is named. Throws `ERR_MPC_MALFORMED` for bytes
+ * that are not a commitment list.
+ */
+export function frostCommitmentPoints(list: Uint8Array): EncodedCommitment[] {
+  return decodeCommitments(list, 'commitment list').list.map((c) => ({
+    index: c.index,
+    hiding: c.hiding.toBytes(),
+    binding: c.binding.toBytes(),
+  }));
+}
+
 /**
  * The commitment list, with its points' encodings checked but not their subgroup
  * (`decodeValidatedPoint`; see the module doc for why that is sound).

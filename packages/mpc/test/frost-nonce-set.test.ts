@@ -12,6 +12,7 @@ import {
   exportFrostNonceSet,
   frostAggregate,
   frostCommitmentList,
+  frostCommitmentPoints,
   frostPooledSignatureShare,
   importFrostNonceSet,
   publicShareSet,
@@ -122,6 +123,26 @@ describe('FROST nonce sets, Ed25519', () => {
     );
     expect(new Set(lists).size).toBe(1);
     expect(lists[0]!.length).toBe((3 + 3 * (2 + 64)) * 2);
+  });
+
+  it("gives a coordinator the list's points by signer, to compare across lists, and refuses bytes that are no list", () => {
+    const sets = preprocess(shares, [1, 2, 3]);
+    const set = sets.get(2)!;
+    const points = frostCommitmentPoints(frostCommitmentList(set));
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect(points.map((c) => [c.index, hex(c.hiding), hex(c.binding)])).toEqual(
+      nonceSetInternalsForTesting(set).commitments.map((c) => [
+        c.index,
+        hex(c.hiding.toBytes()),
+        hex(c.binding.toBytes()),
+      ]),
+    );
+    expect(new Set(points.flatMap((c) => [hex(c.hiding), hex(c.binding)])).size).toBe(6);
+    const list = frostCommitmentList(set);
+    for (const bad of [list.subarray(0, list.length - 1), Uint8Array.of(2, ...list.subarray(1))])
+      expect(() => frostCommitmentPoints(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+      );
   });
 
   it('signs once per nonce set: a second share, or an export after it, is refused', () => {

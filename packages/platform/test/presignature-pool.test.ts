@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeSignedSigningAuthorization, decodeSignedRoster } from '@countersign/protocol';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,8 +55,24 @@ describe('the presignature pool', () => {
       .execute();
   const statuses = async (algorithm?: string) =>
     (await pool(algorithm)).map((r) => r.status).sort();
-  /** An EdDSA PRESIGN result: a commitment list (its bytes do not matter here) and its SHA-256. */
-  const frostResult = (commitments = randomBytes(201).toString('hex')) => ({
+  /**
+   * A FROST commitment list as the parties report it (mpc frost-nonce-set.ts: version 1,
+   * ciphersuite 1 = Ed25519, then each signer's index and two points), with fresh random points.
+   */
+  const commitmentList = (): string =>
+    Buffer.concat([
+      Buffer.from([1, 1, 3]),
+      ...[1, 2, 3].flatMap((index) => [
+        Buffer.from([0, index]),
+        ...[0, 1].map(() =>
+          ed25519.Point.BASE.multiply(
+            BigInt(`0x${randomBytes(31).toString('hex')}`) + 1n,
+          ).toBytes(),
+        ),
+      ]),
+    ]).toString('hex');
+  /** An EdDSA PRESIGN result: a commitment list and its SHA-256. */
+  const frostResult = (commitments = commitmentList()) => ({
     presignatureId: createHash('sha256').update(Buffer.from(commitments, 'hex')).digest('hex'),
     commitments,
   });
@@ -107,6 +124,42 @@ describe('the presignature pool', () => {
             });
       }
     }
+  };
+  /**
+   * Takes the EdDSA pool's READY entries away so that it makes new ones: its share set, and the
+   * PRESIGN sessions started (MAKING_AT_ONCE), each with its parties' jobs.
+   */
+  const remakeEddsaEntries = async () => {
+    const { db } = p.app.services.database;
+    const shareSetId = (
+      await db
+        .selectFrom('share_sets')
+        .select('id')
+        .where('algorithm', '=', 'EDDSA_ED25519')
+        .executeTakeFirstOrThrow()
+    ).id;
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('presignatures')
+        .set({ status: 'DISCARDED' })
+        .where('share_set_id', '=', shareSetId)
+        .where('status', '=', 'READY')
+        .execute();
+      await p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519');
+    });
+    const made = [...(await leaseAll()).values()];
+    expect(made).toHaveLength(MAKING_AT_ONCE);
+    return { shareSetId, made };
+  };
+  /** Fresh, agreeing PRESIGN results fill the EdDSA pool again (for the cases that follow). */
+  const putEddsaRight = async () => {
+    await p.app.services.database.db
+      .transaction()
+      .execute((trx) =>
+        p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519'),
+      );
+    await settle();
+    expect(await statuses('EDDSA_ED25519')).toContain('READY');
   };
   const authorizationOf = async (sessionId: string) => {
     const published = (await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
@@ -203,14 +256,6 @@ describe('the presignature pool', () => {
   });
 
   it('EdDSA parties that report different lists, a list under another id, or none, make none', async () => {
-    const { db } = p.app.services.database;
-    const eddsaSet = (
-      await db
-        .selectFrom('share_sets')
-        .select(['id', 'api_user_id'])
-        .where('algorithm', '=', 'EDDSA_ED25519')
-        .executeTakeFirstOrThrow()
-    ).id;
     const sameId = presignatureId();
     for (const results of [
       // One id, but each party's own list.
@@ -220,19 +265,8 @@ describe('the presignature pool', () => {
       // No list at all: nothing to aggregate with.
       parties.map(() => ({ presignatureId: sameId })),
     ]) {
-      // A READY one is taken away so the pool makes another.
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('presignatures')
-          .set({ status: 'DISCARDED' })
-          .where('share_set_id', '=', eddsaSet)
-          .where('status', '=', 'READY')
-          .execute();
-        await p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519');
-      });
-      const made = await leaseAll();
-      expect(made.size).toBe(MAKING_AT_ONCE);
-      for (const jobs of made.values())
+      const { made } = await remakeEddsaEntries();
+      for (const jobs of made)
         for (const [i, { party, job }] of jobs.entries())
           expect(
             (await report(party, job, { status: 'DONE', result: results[i] })).statusCode,
@@ -240,14 +274,35 @@ describe('the presignature pool', () => {
       expect(await statuses('EDDSA_ED25519')).not.toContain('READY');
       expect(await statuses('EDDSA_ED25519')).not.toContain('MAKING');
     }
-    // Put right for the cases below.
-    await db
-      .transaction()
-      .execute((trx) =>
-        p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519'),
-      );
-    await settle();
-    expect(await statuses('EDDSA_ED25519')).toContain('READY');
+    await putEddsaRight();
+  });
+
+  it('an EdDSA entry offering a nonce commitment point seen before is never READY, naming the party (nonce-set review L6)', async () => {
+    const earlier = (await pool('EDDSA_ED25519')).find((r) => r.commitments !== null)!.commitments!;
+    // Within one list: signer 2's hiding point is signer 1's binding point (66 bytes a signer).
+    const fresh = Buffer.from(commitmentList(), 'hex');
+    Buffer.from(fresh.subarray(37, 69)).copy(fresh, 71);
+    const lists = [earlier, fresh.toString('hex')];
+    const { shareSetId, made } = await remakeEddsaEntries();
+    for (const [n, jobs] of made.entries())
+      for (const { party, job } of jobs)
+        expect(
+          (await report(party, job, { status: 'DONE', result: frostResult(lists[n]) })).statusCode,
+        ).toBe(200);
+    expect(await statuses('EDDSA_ED25519')).not.toContain('READY');
+    const audit = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select(['subject', 'details'])
+      .where('action', '=', 'mpc.nonce_commitment_repeated')
+      .orderBy('seq')
+      .execute();
+    expect(audit.map((a) => [a.subject, (a.details as { partyIndex: number }).partyIndex])).toEqual(
+      [
+        [shareSetId, 1],
+        [shareSetId, 2],
+      ],
+    );
+    await putEddsaRight();
   });
 
   it('parties that pooled different presignatures make none', async () => {

@@ -16,6 +16,7 @@ import * as m0013 from './migrations/0013-cosigner-offline.js';
 import * as m0014 from './migrations/0014-presignature-pool.js';
 import * as m0015 from './migrations/0015-frost-nonce-sets.js';
 import * as m0016 from './migrations/0016-job-ready-at.js';
+import * as m0017 from './migrations/0017-frost-commitment-points.js';
 
 /** Every migration, in order. Names are permanent once released. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014-presignature-pool': m0014,
   '0015-frost-nonce-sets': m0015,
   '0016-job-ready-at': m0016,
+  '0017-frost-commitment-points': m0017,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -204,6 +204,7 @@ export interface Database {
   mpc_messages: MpcMessagesTable;
   cosigner_jobs: CosignerJobsTable;
   presignatures: PresignaturesTable;
+  frost_commitment_points: FrostCommitmentPointsTable;
   root_keys: RootKeysTable;
   share_sets: ShareSetsTable;
   transactions: TransactionsTable;
@@ -309,6 +310,15 @@ export interface PresignaturesTable {
   taken_by_session_id: string | null;
   /** EdDSA, READY on: the nonce set's commitment list, hex, for aggregation. */
   commitments: Generated<string | null>;
+}
+
+/** A FROST nonce commitment point an EdDSA share set's pool was offered (migration 0017). */
+export interface FrostCommitmentPointsTable {
+  share_set_id: string;
+  /** Canonical encoding, hex. */
+  point: string;
+  /** The PRESIGN session whose entry offered it first. */
+  presign_session_id: string;
 }
 
 export interface RootKeysTable {

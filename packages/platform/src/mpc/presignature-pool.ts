@@ -21,6 +21,7 @@
  * expire sooner than others, so one a party never joins holds the others' slots briefly.
  */
 import { createHash } from 'node:crypto';
+import { frostCommitmentPoints, isMpcError } from '@countersign/mpc/frost-aggregate';
 import type { KeyAlgorithm } from '@countersign/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -227,8 +228,9 @@ export class PresignaturePool {
     )
       return;
     if (session.purpose === 'PRESIGN') {
-      const made =
-        status === 'DONE' ? await this.agreedOutput(trx, sessionId, algorithm) : undefined;
+      let made = status === 'DONE' ? await this.agreedOutput(trx, sessionId, algorithm) : undefined;
+      if (made?.commitments !== undefined && (await this.refused(trx, sessionId, made.commitments)))
+        made = undefined;
       await trx
         .updateTable('presignatures')
         .set({
@@ -323,6 +325,73 @@ export class PresignaturePool {
       .groupBy('status')
       .execute();
     return new Map(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /**
+   * Whether an agreed EdDSA entry must not be READY after all: its commitment list does not
+   * decode, or one of its nonce commitment points was offered before for its share set — by any
+   * party, in any entry, this one included (nonce-set review L6). A random source that repeats
+   * would spend one nonce twice, and two signature shares made with one nonce give the party's
+   * key share away to whoever sees both, the platform included. Records the points (kept: a later
+   * repeat of any of them is as telling); audits `mpc.nonce_commitment_repeated`, naming the
+   * party, when one repeats.
+   */
+  private async refused(
+    trx: Transaction<Database>,
+    sessionId: string,
+    commitments: string,
+  ): Promise<boolean> {
+    let points: { index: number; point: string }[];
+    try {
+      points = frostCommitmentPoints(Buffer.from(commitments, 'hex')).flatMap((c) =>
+        [c.hiding, c.binding].map((p) => ({
+          index: c.index,
+          point: Buffer.from(p).toString('hex'),
+        })),
+      );
+    } catch (error) {
+      if (isMpcError(error)) return true;
+      throw error;
+    }
+    const entry = await trx
+      .selectFrom('presignatures')
+      .select(['share_set_id', 'workspace_id'])
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    const distinct = [...new Set(points.map((p) => p.point))];
+    const inserted = new Set(
+      (
+        await trx
+          .insertInto('frost_commitment_points')
+          .values(
+            distinct.map((point) => ({
+              share_set_id: entry.share_set_id,
+              point,
+              presign_session_id: sessionId,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['share_set_id', 'point']).doNothing())
+          .returning('point')
+          .execute()
+      ).map((r) => r.point),
+    );
+    if (inserted.size === points.length) return false;
+    // The first point that is not new: offered by an earlier entry, or earlier in this list.
+    const seen = new Set<string>();
+    const culprit = points.find((p) => {
+      const repeat = !inserted.has(p.point) || seen.has(p.point);
+      seen.add(p.point);
+      return repeat;
+    });
+    await this.audit.appendIn(trx, {
+      workspaceId: entry.workspace_id,
+      actorKind: 'system',
+      actorId: null,
+      action: 'mpc.nonce_commitment_repeated',
+      subject: entry.share_set_id,
+      details: { presignSessionId: sessionId, partyIndex: culprit?.index ?? null },
+    });
+    return true;
   }
 
   /**
