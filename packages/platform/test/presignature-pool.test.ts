@@ -43,12 +43,13 @@ describe('the presignature pool', () => {
 
   const report = (who: RelayParty, job: RelayJob, body: object) =>
     call(who, 'POST', `/cosigner/v1/jobs/${job.jobId}/result`, { leaseId: job.leaseId, ...body });
-  /** The pool of one algorithm's share set (ECDSA unless said). */
+  /** The pool of one algorithm's share set of the test's workspace (ECDSA unless said). */
   const pool = (algorithm = 'ECDSA_SECP256K1') =>
     p.app.services.database.db
       .selectFrom('presignatures as x')
       .innerJoin('share_sets as s', 's.id', 'x.share_set_id')
       .select(['x.session_id', 'x.status', 'x.taken_by_session_id', 'x.commitments'])
+      .where('x.workspace_id', '=', p.workspaceId)
       .where('s.algorithm', '=', algorithm)
       .orderBy('x.created_at')
       .orderBy('x.session_id')
@@ -80,15 +81,25 @@ describe('the presignature pool', () => {
    * Every party's jobs once PRESIGN jobs made until now are offered (they wait PRESIGN_DEFER_MS
    * after the signing that asked for them), by session.
    */
-  const leaseAll = async (): Promise<Map<string, { party: RelayParty; job: RelayJob }[]>> => {
+  const leaseAll = async (
+    among = parties,
+  ): Promise<Map<string, { party: RelayParty; job: RelayJob }[]>> => {
     clock.advance(PRESIGN_DEFER_MS);
     const bySession = new Map<string, { party: RelayParty; job: RelayJob }[]>();
-    for (const party of parties)
+    for (const party of among)
       for (const job of await jobsOf(party))
         bySession.set(job.sessionId, [...(bySession.get(job.sessionId) ?? []), { party, job }]);
     return bySession;
   };
   const presignatureId = () => randomBytes(32).toString('hex');
+  /** What every party of a KEYGEN reports: the same root key of each algorithm. */
+  const keygenResult = (algorithm: string) =>
+    algorithm === 'EDDSA_ED25519'
+      ? { publicKey: 'ab'.repeat(32), chainCode: 'cc'.repeat(32) }
+      : {
+          publicKey: Buffer.from(root.publicKey!).toString('hex'),
+          chainCode: Buffer.from(root.chainCode!).toString('hex'),
+        };
   /** Every party of each PRESIGN session reports the same id (or `ids` per party). */
   const finishPresigns = async (
     sessions: Map<string, { party: RelayParty; job: RelayJob }[]>,
@@ -204,13 +215,7 @@ describe('the presignature pool', () => {
     for (const jobs of (await leaseAll()).values())
       for (const { party, job } of jobs) {
         expect(job.type).toBe('KEYGEN');
-        const result =
-          job.algorithm === 'EDDSA_ED25519'
-            ? { publicKey: 'ab'.repeat(32), chainCode: 'cc'.repeat(32) }
-            : {
-                publicKey: Buffer.from(root.publicKey!).toString('hex'),
-                chainCode: Buffer.from(root.chainCode!).toString('hex'),
-              };
+        const result = keygenResult(job.algorithm);
         expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
       }
     expect(await statuses()).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
@@ -401,23 +406,52 @@ describe('the presignature pool', () => {
     }>();
     expect(tx.status).toBe('COMPLETED');
   });
-  it('a co-signer whose pool is gone (a restored store) has nothing made with it named again', async () => {
+  it("a co-signer whose pool is gone (a restored store) has nothing made with it named again, and no one else's pool is touched", async () => {
     await settle();
     const { db } = p.app.services.database;
-    const live = async () =>
+    // Another workspace, whose signer's co-signer shares the clouds: its pool must survive.
+    const ws2 = await p.app.services.workspaces.create({
+      name: 'Second workspace',
+      ownerEmail: 'second@example.test',
+    });
+    const p2 = { ...p, workspaceId: ws2.workspaceId, owner: ws2.owner };
+    const admin2 = await createApiUser(p2, 'pool-admin-2', 'ADMIN');
+    const signer2 = await createApiUser(p2, 'pool-signer-2', 'SIGNER');
+    const paired2 = await pairNewCosigner(p2, admin2, signer2.id);
+    const api2: RelayParty = {
+      cosignerId: paired2.cosignerId,
+      accessToken: (await refresh(p, paired2.refreshToken)).json<{ accessToken: string }>()
+        .accessToken,
+    };
+    const among2 = [parties[0]!, parties[1]!, api2];
+    for (let batch = await leaseAll(among2); batch.size > 0; batch = await leaseAll(among2))
+      for (const jobs of batch.values()) {
+        if (jobs[0]!.job.type === 'PRESIGN') await finishPresigns(new Map([['', jobs]]));
+        else
+          for (const { party, job } of jobs) {
+            expect(job.type).toBe('KEYGEN');
+            const result = keygenResult(job.algorithm);
+            expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
+          }
+      }
+    const live = async (workspaceId: string) =>
       (
         await db
           .selectFrom('presignatures')
           .select('status')
+          .where('workspace_id', '=', workspaceId)
           .where('status', 'in', ['READY', 'MAKING'])
           .execute()
       ).length;
-    const before = await live();
+    const before = await live(p.workspaceId);
     expect(before).toBeGreaterThan(0);
+    expect(await live(ws2.workspaceId)).toBe(2 * POOL_SIZE);
     const res = await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard');
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ discarded: before });
-    expect(await live()).toBe(0);
+    expect(await live(p.workspaceId)).toBe(0);
+    // Made among the same clouds, but not with this co-signer (pooled EdDSA review T2).
+    expect(await live(ws2.workspaceId)).toBe(2 * POOL_SIZE);
     const audit = await db
       .selectFrom('audit_log')
       .select(['details', 'actor_kind', 'actor_id', 'workspace_id'])
@@ -444,7 +478,7 @@ describe('the presignature pool', () => {
           p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, algorithm),
         );
     await settle();
-    expect(await live()).toBe(2 * POOL_SIZE);
+    expect(await live(p.workspaceId)).toBe(2 * POOL_SIZE);
   });
 
   it('a share set whose pairing ended keeps no presignature to name', async () => {
