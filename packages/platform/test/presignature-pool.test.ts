@@ -282,8 +282,9 @@ describe('the presignature pool', () => {
     await putEddsaRight();
   });
 
-  it('an EdDSA entry offering a nonce commitment point seen before is never READY, naming the party (nonce-set review L6)', async () => {
-    const earlier = (await pool('EDDSA_ED25519')).find((r) => r.commitments !== null)!.commitments!;
+  it('an EdDSA entry offering a nonce commitment point seen before is never READY, naming every repeating slot and its first offer (nonce-set review L6)', async () => {
+    const earlierEntry = (await pool('EDDSA_ED25519')).find((r) => r.commitments !== null)!;
+    const earlier = earlierEntry.commitments!;
     // Within one list: signer 2's hiding point is signer 1's binding point (66 bytes a signer).
     const fresh = Buffer.from(commitmentList(), 'hex');
     Buffer.from(fresh.subarray(37, 69)).copy(fresh, 71);
@@ -298,15 +299,58 @@ describe('the presignature pool', () => {
     const audit = await p.app.services.database.db
       .selectFrom('audit_log')
       .select(['subject', 'details'])
-      .where('action', '=', 'mpc.nonce_commitment_repeated')
+      .where('action', '=', 'mpc.nonce_commitments_refused')
       .orderBy('seq')
       .execute();
-    expect(audit.map((a) => [a.subject, (a.details as { partyIndex: number }).partyIndex])).toEqual(
+    // Every repeating slot, with where its point was offered first: the replayed list, slot by
+    // slot by the same parties (a repeating random source would look so); the list repeating a
+    // point, signer 1 then signer 2 (one of them copied the other's).
+    const [replayed, copied] = made.map((jobs) => jobs[0]!.job.sessionId);
+    expect(audit.map((a) => [a.subject, a.details])).toEqual([
       [
-        [shareSetId, 1],
-        [shareSetId, 2],
+        shareSetId,
+        {
+          presignSessionId: replayed,
+          reason: 'REPEATED',
+          repeats: [1, 1, 2, 2, 3, 3].map((i) => ({
+            partyIndex: i,
+            firstSession: earlierEntry.session_id,
+            firstPartyIndex: i,
+          })),
+        },
       ],
-    );
+      [
+        shareSetId,
+        {
+          presignSessionId: copied,
+          reason: 'REPEATED',
+          repeats: [{ partyIndex: 2, firstSession: copied, firstPartyIndex: 1 }],
+        },
+      ],
+    ]);
+    // Lists every party agrees on but that are no commitment lists: not READY either.
+    const { made: malformed } = await remakeEddsaEntries();
+    for (const [n, jobs] of malformed.entries())
+      for (const { party, job } of jobs)
+        expect(
+          (
+            await report(party, job, {
+              status: 'DONE',
+              result: frostResult(['aa'.repeat(201), '010100'][n]),
+            })
+          ).statusCode,
+        ).toBe(200);
+    expect(await statuses('EDDSA_ED25519')).not.toContain('READY');
+    const refusedAgain = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'mpc.nonce_commitments_refused')
+      .orderBy('seq')
+      .execute();
+    expect(refusedAgain.slice(2).map((a) => (a.details as { reason: string }).reason)).toEqual([
+      'MALFORMED',
+      'MALFORMED',
+    ]);
     await putEddsaRight();
   });
 

@@ -290,7 +290,7 @@ export interface CosignerJobsTable {
   /** Offered from then on (migration 0014): later than created_at for a deferred job. */
   available_at: Timestamp;
   updated_at: Timestamp;
-  /** A SIGN job's first ready call (migration 0016); null if it never made one. */
+  /** When a SIGN job's ready call released its session's held jobs (migration 0016); else null. */
   ready_at: Timestamp | null;
 }
 
@@ -317,8 +317,9 @@ export interface FrostCommitmentPointsTable {
   share_set_id: string;
   /** Canonical encoding, hex. */
   point: string;
-  /** The PRESIGN session whose entry offered it first. */
+  /** The PRESIGN session whose entry offered it first, and the party that did. */
   presign_session_id: string;
+  party_index: number;
 }
 
 export interface RootKeysTable {

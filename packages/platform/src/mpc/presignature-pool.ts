@@ -332,43 +332,63 @@ export class PresignaturePool {
    * decode, or one of its nonce commitment points was offered before for its share set — by any
    * party, in any entry, this one included (nonce-set review L6). A random source that repeats
    * would spend one nonce twice, and two signature shares made with one nonce give the party's
-   * key share away to whoever sees both, the platform included. Records the points (kept: a later
-   * repeat of any of them is as telling); audits `mpc.nonce_commitment_repeated`, naming the
-   * party, when one repeats.
+   * key share away to whoever sees both, the platform included. Records each point with the
+   * entry and party that offered it (kept: a later repeat of any of them is as telling). A refusal
+   * is audited, `mpc.nonce_commitments_refused`, naming every repeating slot and where its point
+   * was offered first: the same party twice is a repeating random source; two parties mean one
+   * of them copied the other's point, and the record cannot say which (session review L1).
    */
   private async refused(
     trx: Transaction<Database>,
     sessionId: string,
     commitments: string,
   ): Promise<boolean> {
-    let points: { index: number; point: string }[];
-    try {
-      points = frostCommitmentPoints(Buffer.from(commitments, 'hex')).flatMap((c) =>
-        [c.hiding, c.binding].map((p) => ({
-          index: c.index,
-          point: Buffer.from(p).toString('hex'),
-        })),
-      );
-    } catch (error) {
-      if (isMpcError(error)) return true;
-      throw error;
-    }
     const entry = await trx
       .selectFrom('presignatures')
       .select(['share_set_id', 'workspace_id'])
       .where('session_id', '=', sessionId)
       .executeTakeFirstOrThrow();
-    const distinct = [...new Set(points.map((p) => p.point))];
+    const refuse = async (details: Record<string, unknown>): Promise<true> => {
+      await this.audit.appendIn(trx, {
+        workspaceId: entry.workspace_id,
+        actorKind: 'system',
+        actorId: null,
+        action: 'mpc.nonce_commitments_refused',
+        subject: entry.share_set_id,
+        details: { presignSessionId: sessionId, ...details },
+      });
+      return true;
+    };
+    let points: { partyIndex: number; point: string }[];
+    try {
+      points = frostCommitmentPoints(Buffer.from(commitments, 'hex')).flatMap((c) =>
+        [c.hiding, c.binding].map((p) => ({
+          partyIndex: c.index,
+          point: Buffer.from(p).toString('hex'),
+        })),
+      );
+    } catch (error) {
+      if (!isMpcError(error)) throw error;
+      return refuse({ reason: 'MALFORMED', code: error.code });
+    }
+    if (points.length === 0) return refuse({ reason: 'MALFORMED' });
+    // The first offer of each point, in one order (two transactions inserting overlapping
+    // points then lock rows alike, and cannot deadlock on PostgreSQL; session review I3).
+    const firsts = new Map<string, number>();
+    for (const p of points) if (!firsts.has(p.point)) firsts.set(p.point, p.partyIndex);
     const inserted = new Set(
       (
         await trx
           .insertInto('frost_commitment_points')
           .values(
-            distinct.map((point) => ({
-              share_set_id: entry.share_set_id,
-              point,
-              presign_session_id: sessionId,
-            })),
+            [...firsts]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([point, partyIndex]) => ({
+                share_set_id: entry.share_set_id,
+                point,
+                presign_session_id: sessionId,
+                party_index: partyIndex,
+              })),
           )
           .onConflict((oc) => oc.columns(['share_set_id', 'point']).doNothing())
           .returning('point')
@@ -376,22 +396,34 @@ export class PresignaturePool {
       ).map((r) => r.point),
     );
     if (inserted.size === points.length) return false;
-    // The first point that is not new: offered by an earlier entry, or earlier in this list.
+    // Every slot whose point is not new: offered by an earlier entry, or earlier in this list.
+    const earlier = await trx
+      .selectFrom('frost_commitment_points')
+      .select(['point', 'presign_session_id', 'party_index'])
+      .where('share_set_id', '=', entry.share_set_id)
+      .where(
+        'point',
+        'in',
+        points.map((p) => p.point),
+      )
+      .execute();
+    const first = new Map(earlier.map((r) => [r.point, r]));
     const seen = new Set<string>();
-    const culprit = points.find((p) => {
+    const repeats = points.flatMap((p) => {
       const repeat = !inserted.has(p.point) || seen.has(p.point);
       seen.add(p.point);
-      return repeat;
+      const was = first.get(p.point);
+      return repeat && was !== undefined
+        ? [
+            {
+              partyIndex: p.partyIndex,
+              firstSession: was.presign_session_id,
+              firstPartyIndex: was.party_index,
+            },
+          ]
+        : [];
     });
-    await this.audit.appendIn(trx, {
-      workspaceId: entry.workspace_id,
-      actorKind: 'system',
-      actorId: null,
-      action: 'mpc.nonce_commitment_repeated',
-      subject: entry.share_set_id,
-      details: { presignSessionId: sessionId, partyIndex: culprit?.index ?? null },
-    });
-    return true;
+    return refuse({ reason: 'REPEATED', repeats });
   }
 
   /**

@@ -135,9 +135,10 @@ export class SigningOrchestrator {
    * then erases the signature shares its parties reported (pooled EdDSA review L5). Until they
    * are summed, the shares are a capability — whoever holds all of them can finish a signature —
    * and once the session has ended nothing reads them: a DONE session's signature, if they made
-   * one, is recorded, and a failed one is never aggregated. So they do not stay in the database,
-   * its backups and replicas. The job service takes no report after the end (every open job
-   * failed with the session), so none arrives later.
+   * one, is recorded, and a failed one is never aggregated. So no query reads them from here on;
+   * the overwrite is logical (decision 0006: old row versions, WAL archives and replicas keep the
+   * original write). The job service takes no report after the end (every open job failed with
+   * the session), so none arrives later.
    */
   async sessionEnded(
     trx: Transaction<Database>,

@@ -1,8 +1,8 @@
 /**
- * When the signer's co-signer said it will sign (`POST /cosigner/v1/jobs/{id}/ready`), on its
- * SIGN job: the first such call, kept so that after a failed pooled EdDSA signing an operator can
- * tell whether the Cloud Co-signers were released by that call or by the signer's report
- * (ready-call review I2). Null for every job that never said it.
+ * When the signer's co-signer's ready call (`POST /cosigner/v1/jobs/{id}/ready`) released the
+ * Cloud Co-signers' held jobs, on its SIGN job: kept so that after a failed pooled EdDSA signing
+ * an operator can tell whether that call or the signer's report released them (ready-call review
+ * I2). Null for every job whose ready call released no one, or that made none.
  */
 import type { Kysely } from 'kysely';
 
