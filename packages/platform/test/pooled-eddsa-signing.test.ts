@@ -482,8 +482,19 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const said = await call(api, 'POST', readyPath(jobA), { leaseId: jobA.leaseId });
     expect(said.json()).toEqual({ jobId: jobA.jobId, released: 2 });
     // Session A's clouds are offered their jobs; session B's stay held.
-    for (const cloud of [cloud1, cloud2])
-      expect((await jobsOf(cloud)).map((j) => j.sessionId)).toEqual([sessionA]);
+    const cloudJobs = [];
+    for (const cloud of [cloud1, cloud2]) {
+      const jobs = await jobsOf(cloud);
+      expect(jobs.map((j) => j.sessionId)).toEqual([sessionA]);
+      cloudJobs.push(jobs[0]!);
+    }
+    // A released cloud saying it is ready releases no one, and leaves no ready time on record.
+    const cloudSaid = await call(cloud1, 'POST', readyPath(cloudJobs[0]!), {
+      leaseId: cloudJobs[0]!.leaseId,
+    });
+    expect(cloudSaid.json()).toEqual({ jobId: cloudJobs[0]!.jobId, released: 0 });
+    expect(await readyAt(cloudJobs[0]!.jobId)).toBe(null);
+    expect(await readyAt(jobA.jobId)).not.toBe(null);
     const held = await p.app.services.database.db
       .selectFrom('cosigner_jobs')
       .select('session_id')

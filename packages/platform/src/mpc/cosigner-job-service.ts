@@ -431,14 +431,17 @@ export class CosignerJobService {
       const now = this.clock();
       if (session.expires_at.getTime() - now.getTime() < READY_MARGIN_MS)
         throw sessionClosed('ending');
-      // The first call is the one that released (ready-call review I2).
-      await trx
-        .updateTable('cosigner_jobs')
-        .set({ ready_at: now })
-        .where('id', '=', job.id)
-        .where('ready_at', 'is', null)
-        .execute();
-      return this.releaseHeldJobs(trx, job.session_id, job.id);
+      const released = await this.releaseHeldJobs(trx, job.session_id, job.id);
+      // On record only for the call that released someone (ready-call review I2): a later call,
+      // or one from a job whose session holds no one back, says nothing about the release.
+      if (released.length > 0)
+        await trx
+          .updateTable('cosigner_jobs')
+          .set({ ready_at: now })
+          .where('id', '=', job.id)
+          .where('ready_at', 'is', null)
+          .execute();
+      return released;
     });
     for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
     return released.length;
