@@ -176,6 +176,17 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
     let answers = 0;
     decide = () => (answers++ === 0 ? retry() : approve());
     asked.length = 0;
+    /** How many of `home`'s log events so far are `what`. */
+    const count = (home: string, what: (e: Record<string, unknown>) => boolean) =>
+      stack.events(home).filter(what).length;
+    const gaveUp = (e: Record<string, unknown>) =>
+      e['message'] === 'job failed' && e['subStatus'] === 'CALLBACK_SESSION_DEADLINE';
+    const signLeased = (e: Record<string, unknown>) =>
+      e['message'] === 'job leased' && e['type'] === 'SIGN';
+    const before = {
+      gaveUp: count('api-cosigner', gaveUp),
+      clouds: ['cloud-1', 'cloud-2'].map((home) => count(home, signLeased)),
+    };
     const { id } = await createRaw('callback retries');
     const tx = await settled(id);
     // Had the clouds computed in the first session, every fresh one would be refused as
@@ -185,6 +196,12 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
     expect(asked.length).toBe(2);
     expect(asked.every((r) => r.txId === id)).toBe(true);
     expect(((await presignaturePool(stack))['TAKEN'] ?? 0) - takenBefore).toBe(1);
+    // The first session ended at the API co-signer, the clouds never leased it: each leased one
+    // SIGN job, the fresh session's (session review L4).
+    expect(count('api-cosigner', gaveUp) - before.gaveUp).toBe(1);
+    expect(
+      ['cloud-1', 'cloud-2'].map((home, i) => count(home, signLeased) - before.clouds[i]!),
+    ).toEqual([1, 1]);
   });
 
   it('REJECT: the transaction ends REJECTED with the reason, and nothing is signed', async () => {

@@ -66,6 +66,8 @@ export interface SigningStack {
   processes(): { name: string; pid: number }[];
   /** The algorithms of the jobs of `type` the daemons of `home` logged done. */
   jobsDone(home: string, type: string): Set<string>;
+  /** The JSON log events of the daemons of `home` so far, oldest first. */
+  events(home: string): Record<string, unknown>[];
   /** Pairs a new SIGNER API user to a new API co-signer in `home` (not started); its id. */
   pairSigner(name: string, home: string): Promise<string>;
   /** Starts the daemon of an API co-signer's `home`. */
@@ -129,7 +131,12 @@ export function shareSetsOf(home: string, cwd: string): ShareSetStatus[] {
 }
 
 /** A daemon's log event (`cosigner start` writes one JSON line per event). */
-type LogEvent = { message?: unknown; type?: unknown; algorithm?: unknown };
+type LogEvent = {
+  message?: unknown;
+  type?: unknown;
+  algorithm?: unknown;
+  [field: string]: unknown;
+};
 
 /** The events of a daemon's log that `match` (a line still being written is skipped). */
 function logEvents(log: string, match: (event: LogEvent) => boolean): LogEvent[] {
@@ -527,6 +534,8 @@ async function launchStack(
         new Set(
           daemons.filter((d) => d.home === home).flatMap((d) => [...jobsDone(d.log(), type)]),
         ),
+      events: (home) =>
+        daemons.filter((d) => d.home === home).flatMap((d) => logEvents(d.log(), () => true)),
       pairSigner,
       startDaemon: (home, api) => startDaemon(home, false, api),
       stopDaemon: async (home) => {
