@@ -21,6 +21,7 @@ import {
   encodeMessage,
   decodeMessage,
   encodePublicShareSet,
+  frostAggregate,
   frostCommitmentList,
   frostPooledSignatureShare,
   publicShareSet,
@@ -104,6 +105,33 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
         .where('cosigner_id', '=', cosignerId)
         .executeTakeFirstOrThrow()
     ).party_index;
+  /** The signing authorization a SIGN session published, as a party reads it. */
+  const authorizationOf = async (party: RelayParty, sessionId: string) => {
+    const published = (await call(party, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
+      signedAuthorization: string;
+    }>();
+    return decodeSignedSigningAuthorization(Buffer.from(published.signedAuthorization, 'base64'))
+      .authorization;
+  };
+  /** One FROST preprocessing among `seats` with their key shares: each seat's nonce set. */
+  const nonceSets = (sid: Uint8Array, seats: number[]): Map<number, FrostNonceSet> => {
+    const committers = new Map(
+      seats.map((i) => [
+        i,
+        beginFrostPreprocess({ sid, keyShare: shares.get(i)!, signers: seats }),
+      ]),
+    );
+    return new Map(
+      seats.map((i) => [
+        i,
+        committers
+          .get(i)!
+          .complete(
+            new Map(seats.filter((j) => j !== i).map((j) => [j, committers.get(j)!.message])),
+          ),
+      ]),
+    );
+  };
   /** Every job available now, by session, PRESIGN ones included (they wait a moment). */
   const leaseAll = async () => {
     clock.advance(PRESIGN_DEFER_MS);
@@ -126,26 +154,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
         continue;
       }
       const seats = await Promise.all(jobs.map((j) => seatOf(sessionId, j.party.cosignerId)));
-      const committers = new Map(
-        seats.map((i) => [
-          i,
-          beginFrostPreprocess({
-            sid: Buffer.from(sessionId, 'hex'),
-            keyShare: shares.get(i)!,
-            signers: seats,
-          }),
-        ]),
-      );
-      const sets = new Map(
-        seats.map((i) => [
-          i,
-          committers
-            .get(i)!
-            .complete(
-              new Map(seats.filter((j) => j !== i).map((j) => [j, committers.get(j)!.message])),
-            ),
-        ]),
-      );
+      const sets = nonceSets(Buffer.from(sessionId, 'hex'), seats);
       pooled.set(sessionId, sets);
       const list = frostCommitmentList(sets.get(seats[0]!)!);
       const result = {
@@ -202,12 +211,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const sessionId = apiJob!.sessionId;
     // Leased is not enough: its Callback Handler may still refuse, or tell it to retry.
     expect(await jobsOf(cloud1)).toEqual([]);
-    const published = (await call(api, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
-      signedAuthorization: string;
-    }>();
-    const { authorization } = decodeSignedSigningAuthorization(
-      Buffer.from(published.signedAuthorization, 'base64'),
-    );
+    const authorization = await authorizationOf(api, sessionId);
     expect(authorization.presignSessionId).toBeDefined();
     const sets = pooled.get(Buffer.from(authorization.presignSessionId!).toString('hex'))!;
     const shareOf = async (party: RelayParty) => {
@@ -534,6 +538,69 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       'FAILED',
     ]);
     await presign(await leaseAll()); // the pool's top-ups
+  });
+
+  it('an inline session whose parties report a share and two signatures completes with the signature (pooled EdDSA review M2 b)', async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    const id = await createEddsa(Buffer.from('inline, mixed shapes').toString('hex'));
+    const [pooledJob] = await jobsOf(api);
+    // The signer fails the pooled session before it says it is ready: a fresh, inline one follows.
+    expect(
+      (await report(api, pooledJob!, { status: 'FAILED', reason: 'its store broke' })).statusCode,
+    ).toBe(200);
+    const jobs = [];
+    for (const party of [cloud1, cloud2, api]) {
+      const [job] = await jobsOf(party);
+      expect(job?.type).toBe('SIGN');
+      jobs.push(job!);
+    }
+    const sessionId = jobs[2]!.sessionId;
+    expect(sessionId).not.toBe(pooledJob!.sessionId);
+    const authorization = await authorizationOf(api, sessionId);
+    expect(authorization.presignSessionId).toBeUndefined();
+    // The signature the parties would have made, made here with the same key shares.
+    const signers = [1, 2, 3];
+    const sets = nonceSets(randomBytes(32), signers);
+    const list = frostCommitmentList(sets.get(1)!);
+    const signed = frostAggregate({
+      shareSet: publicShareSet(shares.get(1)!),
+      commitments: list,
+      message: authorization.content,
+      path: [...authorization.derivationPath],
+      shares: new Map(
+        signers.map((i) => [
+          i,
+          frostPooledSignatureShare({
+            nonceSet: sets.get(i)!,
+            keyShare: shares.get(i)!,
+            message: authorization.content,
+            path: [...authorization.derivationPath],
+          }),
+        ]),
+      ),
+    });
+    const full = {
+      signature: Buffer.from(signed.signature).toString('hex'),
+      publicKey: Buffer.from(signed.publicKey).toString('hex'),
+    };
+    // A share where a signature belongs is ignored: the two signatures are not thrown away.
+    for (const [n, party] of [cloud1, cloud2].entries())
+      expect((await report(party, jobs[n]!, { status: 'DONE', result: full })).statusCode).toBe(
+        200,
+      );
+    expect(
+      (
+        await report(api, jobs[2]!, {
+          status: 'DONE',
+          result: { signatureShare: randomBytes(32).toString('hex') },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const tx = await transaction(id);
+    expect(tx.status).toBe('COMPLETED');
+    expect(tx.signedMessages![0]!.signature.fullSig).toBe(full.signature);
+    expect(await resultsOf(sessionId)).toEqual(expect.arrayContaining([full, full, ERASED_SHARE]));
+    await presign(await leaseAll()); // the pool's top-up
   });
 
   it('a ready call too near the session end releases nothing (ready-call review L2)', async () => {
