@@ -330,13 +330,13 @@ export class PresignaturePool {
   /**
    * Whether an agreed EdDSA entry must not be READY after all: its commitment list does not
    * decode, or one of its nonce commitment points was offered before for its share set — by any
-   * party, in any entry, this one included (nonce-set review L6). A random source that repeats
-   * would spend one nonce twice, and two signature shares made with one nonce give the party's
-   * key share away to whoever sees both, the platform included. Records each point with the
-   * entry and party that offered it (kept: a later repeat of any of them is as telling). A refusal
-   * is audited, `mpc.nonce_commitments_refused`, naming every repeating slot and where its point
-   * was offered first: the same party twice is a repeating random source; two parties mean one
-   * of them copied the other's point, and the record cannot say which (session review L1).
+   * party, in any entry, this one included (nonce-set review L6). A party whose random source
+   * repeats both its nonces gives its key share away to whoever sees two of its signature
+   * shares, the platform included. Records each point with the entry and party that offered it
+   * (kept: a later repeat of any of them is as telling). A refusal is audited,
+   * `mpc.nonce_commitments_refused`, naming every repeating slot and where its point was offered
+   * first: the same party twice is a repeating random source; two parties mean one of them copied
+   * the other's point, and the record cannot say which (session review L1).
    */
   private async refused(
     trx: Transaction<Database>,
