@@ -32,10 +32,10 @@ import {
 import { decodeSignedSigningAuthorization } from '@countersign/protocol';
 import { HDKey } from '@scure/bip32';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
+import { ERASED_SHARE, READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
 import { HELD_UNTIL } from '../src/mpc/mpc-session-service.js';
 import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
-import { ERASED_SHARE, MAX_SIGN_ATTEMPTS } from '../src/transactions/signing-orchestrator.js';
+import { MAX_SIGN_ATTEMPTS } from '../src/transactions/signing-orchestrator.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
   registerClouds,

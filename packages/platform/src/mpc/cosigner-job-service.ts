@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobResultRequest, JobType, LeasedJob } from '@countersign/protocol';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -107,6 +107,9 @@ export interface PartyRefusal {
 const POLL_SWEEP_MS = 1_000;
 /** Co-signers whose mode is kept in memory; past this they are forgotten and read again. */
 const MAX_SERVING_REMEMBERED = 4096;
+
+/** What a SIGN job's reported signature share becomes once its session has ended. */
+export const ERASED_SHARE = { signatureShareErased: true } as const;
 
 /** A party already released a signature share for the message (review M1). */
 export const SIGNATURE_MAY_EXIST = 'SIGNATURE_MAY_EXIST';
@@ -526,7 +529,7 @@ export class CosignerJobService {
   private async settleSession(trx: Transaction<Database>, sessionId: string): Promise<void> {
     const jobs = await trx
       .selectFrom('cosigner_jobs')
-      .select('status')
+      .select(['status', 'type'])
       .where('session_id', '=', sessionId)
       .execute();
     if (jobs.some((j) => j.status === 'PENDING' || j.status === 'LEASED')) return;
@@ -540,7 +543,32 @@ export class CosignerJobService {
       .where('id', '=', sessionId)
       .where('status', '=', 'OPEN')
       .executeTakeFirst();
-    if (ended.numUpdatedRows === 1n) await this.onSessionEnd?.(trx, sessionId, status);
+    if (ended.numUpdatedRows === 1n) await this.ended(trx, sessionId, jobs[0]?.type, status);
+  }
+
+  /**
+   * A session has ended: its handler runs, then — SIGN — the signature shares its parties
+   * reported are erased (pooled EdDSA review L5). Until summed they are a capability, whoever
+   * holds all of them can finish a signature; once the handler has settled the message (and
+   * aggregated them, if they make one) nothing reads them again, and no job of an ended session
+   * takes a report. The overwrite is logical (decision 0006: old row versions, WAL archives and
+   * replicas keep the original write).
+   */
+  private async ended(
+    trx: Transaction<Database>,
+    sessionId: string,
+    purpose: string | undefined,
+    status: 'DONE' | 'FAILED' | 'EXPIRED',
+    refusal?: PartyRefusal,
+  ): Promise<void> {
+    await this.onSessionEnd?.(trx, sessionId, status, refusal);
+    if (purpose !== 'SIGN') return;
+    await trx
+      .updateTable('cosigner_jobs')
+      .set({ result: JSON.stringify(ERASED_SHARE) })
+      .where('session_id', '=', sessionId)
+      .where(sql<boolean>`result ? 'signatureShare'`)
+      .execute();
   }
 
   /** Callback sub-statuses count only from an API co-signer: cloud co-signers have no handler. */
@@ -600,7 +628,7 @@ export class CosignerJobService {
       .where('status', 'in', ['PENDING', 'LEASED'])
       .execute();
     if (changed) {
-      await this.onSessionEnd?.(trx, sessionId, status, refusal);
+      await this.ended(trx, sessionId, changed.purpose, status, refusal);
       await this.audit.appendIn(trx, {
         workspaceId: changed.workspace_id,
         actorKind: 'system',

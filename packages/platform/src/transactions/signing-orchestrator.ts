@@ -34,7 +34,7 @@ import {
   MpcError,
 } from '@countersign/mpc/frost-aggregate';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -45,9 +45,6 @@ import { liveShareSets } from '../mpc/share-sets.js';
 import { signatureVerifies } from './signature-check.js';
 
 export const MAX_SIGN_ATTEMPTS = 3;
-
-/** What a SIGN job's reported signature share becomes once its session has ended. */
-export const ERASED_SHARE = { signatureShareErased: true } as const;
 
 /** Why a transaction failed (its `subStatus`). */
 export type SigningFailure =
@@ -130,34 +127,8 @@ export class SigningOrchestrator {
     return wake;
   }
 
-  /**
-   * The job service's session-end handler: settles the message a session signs (none: nothing),
-   * then erases the signature shares its parties reported (pooled EdDSA review L5). Until they
-   * are summed, the shares are a capability — whoever holds all of them can finish a signature —
-   * and once the session has ended nothing reads them: a DONE session's signature, if they made
-   * one, is recorded, and a failed one is never aggregated. So no query reads them from here on;
-   * the overwrite is logical (decision 0006: old row versions, WAL archives and replicas keep the
-   * original write). The job service takes no report after the end (every open job failed with
-   * the session), so none arrives later.
-   */
+  /** The job service's session-end handler: ignores sessions that sign no message. */
   async sessionEnded(
-    trx: Transaction<Database>,
-    sessionId: string,
-    status: 'DONE' | 'FAILED' | 'EXPIRED',
-    refusal?: PartyRefusal,
-  ): Promise<void> {
-    await this.settle(trx, sessionId, status, refusal);
-    await trx
-      .updateTable('cosigner_jobs')
-      .set({ result: JSON.stringify(ERASED_SHARE) })
-      .where('session_id', '=', sessionId)
-      .where('type', '=', 'SIGN')
-      .where(sql<boolean>`result ? 'signatureShare'`)
-      .execute();
-  }
-
-  /** Ends the message a session signed, signs it again in a fresh session, or leaves it be. */
-  private async settle(
     trx: Transaction<Database>,
     sessionId: string,
     status: 'DONE' | 'FAILED' | 'EXPIRED',
