@@ -35,7 +35,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COSIGNER_BIN, freshCsrPem, newCosignerStore } from './helpers.js';
+import { COSIGNER_BIN, freshCsrPem, lowCostKeyFile, newCosignerStore } from './helpers.js';
 
 const PASSPHRASE = 'crash test passphrase';
 type Algorithm = 'EDDSA_ED25519' | 'ECDSA_SECP256K1';
@@ -209,6 +209,7 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     };
     const { pairingToken } = await services.pairing.issuePairingToken(ws.owner, signer.user.id);
     // The API co-signer as its operator sets it up: `cosigner setup`, the Owner approves, `pair`.
+    await lowCostKeyFile(apiHome, PASSPHRASE);
     const setup = await succeeded(
       cosigner(
         [

@@ -10,6 +10,7 @@ import {
   createLocalKmsKey,
   createStoredIdentity,
   initStore,
+  MIN_SCRYPT_LOG_N,
   type CosignerStore,
 } from '@countersign/cosigner';
 
@@ -19,6 +20,7 @@ export {
   DEV_OWNER_PASSWORD,
   decideAsDevOwner,
   exitOf,
+  lowCostKeyFile,
   runCli,
   startCli,
   startDev,
@@ -48,7 +50,7 @@ export async function newCosignerStore(home: string, passphrase: string): Promis
   const kms = await createLocalKmsKey({
     keyFile: join(home, 'kms.key'),
     passphrase,
-    unsafeScryptLogN: 10,
+    unsafeScryptLogN: MIN_SCRYPT_LOG_N,
   });
   const store = await initStore({ dir: join(home, 'store'), kms });
   createStoredIdentity(store).dispose();

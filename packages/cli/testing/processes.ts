@@ -4,8 +4,10 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createLocalKmsKey, MIN_SCRYPT_LOG_N } from '@countersign/cosigner';
 import { createServices, openDatabase } from '@countersign/platform';
 
 export const BIN = fileURLToPath(new URL('../bin/countersign.js', import.meta.url));
@@ -14,6 +16,24 @@ export const COSIGNER_BIN = fileURLToPath(
 );
 /** The dev workspace Owner's password in tests (dev reads COUNTERSIGN_OWNER_PASSWORD). */
 export const DEV_OWNER_PASSWORD = 'dev owner password for tests';
+
+/**
+ * Makes the `local` KMS key file of the co-signer home `home` (`<home>/local-kms.key`, where
+ * `cosigner setup --kms local` looks) at the lowest scrypt cost, for setup to keep and use — it
+ * never replaces a key file it finds. Every `cosigner` command of that home then derives its
+ * key in milliseconds rather than a second of the 2-core machines' CPU, which end-to-end files
+ * that start daemons over and over paid hundreds of times. The production cost stays covered:
+ * the co-signer package's CLI tests set up homes without this.
+ */
+export async function lowCostKeyFile(home: string, passphrase: string): Promise<void> {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const kms = await createLocalKmsKey({
+    keyFile: join(home, 'local-kms.key'),
+    passphrase,
+    unsafeScryptLogN: MIN_SCRYPT_LOG_N,
+  });
+  await kms.close?.();
+}
 
 export interface RunResult {
   status: number | null;

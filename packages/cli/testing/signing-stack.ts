@@ -30,6 +30,7 @@ import {
   COSIGNER_BIN as COSIGNER,
   decideAsDevOwner,
   exitOf,
+  lowCostKeyFile,
   runCli,
   startDev,
   type DevPlatform,
@@ -436,6 +437,7 @@ async function launchStack(
     );
     check(issued, 'pairing token');
     const pairingToken = (JSON.parse(issued.stdout) as { pairingToken: string }).pairingToken;
+    await lowCostKeyFile(join(cwd, home), env.COSIGNER_PASSPHRASE);
     const apiSetup = cosigner(
       [
         'setup',
@@ -470,6 +472,7 @@ async function launchStack(
   const setUpAndKeygen = async (): Promise<{ signerId: string; shareSets: ShareSetStatus[][] }> => {
     for (const [i, token] of tokens.entries()) {
       const home = `cloud-${i + 1}`;
+      await lowCostKeyFile(join(cwd, home), env.COSIGNER_PASSPHRASE);
       check(
         cosigner(['setup', '--home', home, '--kms', 'local', '--name', home, '--cloud'], cwd),
         'cloud setup',

@@ -3,7 +3,7 @@
 // co-signer's own callback key from its store, and genuine handlers on loopback that verify
 // the co-signer's requests with the key `cosigner print-public-key` printed.
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
@@ -31,7 +31,7 @@ import {
   type Served,
   type TlsIdentity,
 } from './callback-fixtures.js';
-import { cleanupTempDirs, tempDir, TEST_PASSPHRASE } from './store-helpers.js';
+import { cleanupTempDirs, tempDir, TEST_PASSPHRASE, testLocalKms } from './store-helpers.js';
 
 const ENV = { COSIGNER_PASSPHRASE: TEST_PASSPHRASE };
 const API_KEY = 'api-key-1';
@@ -88,6 +88,9 @@ async function jwtHandlerServer(keys: typeof handlerKeys, decide: () => Callback
 beforeAll(async () => {
   dir = await tempDir('cosigner-callback-cli-');
   home = join(dir, 'home');
+  // Its key file at the test scrypt cost, kept by setup: every open below derives the key.
+  await mkdir(home, { mode: 0o700 });
+  await (await testLocalKms(home, TEST_PASSPHRASE, 'local-kms.key')).close?.();
   expect((await cosigner('setup', '--kms', 'local')).code).toBe(ExitCode.OK);
   await withCosigner(cosignerHome(home, {}), {}, ENV, ({ store }) => {
     store.pairedApiKeys.addPairedApiKey({

@@ -29,10 +29,17 @@ export async function cleanupTempDirs(): Promise<void> {
   await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
-/** A new local KMS key file in `dir` with the test scrypt cost. */
-export function testLocalKms(dir: string, passphrase = TEST_PASSPHRASE): Promise<LocalKmsProvider> {
+/**
+ * A new local KMS key file in `dir` with the test scrypt cost. Named `local-kms.key`, it is the
+ * key file of the co-signer home `dir`, which `cosigner setup --kms local` then keeps and uses.
+ */
+export function testLocalKms(
+  dir: string,
+  passphrase = TEST_PASSPHRASE,
+  name = 'kms.key',
+): Promise<LocalKmsProvider> {
   return createLocalKmsKey({
-    keyFile: join(dir, 'kms.key'),
+    keyFile: join(dir, name),
     passphrase,
     unsafeScryptLogN: TEST_SCRYPT_LOG_N,
   });

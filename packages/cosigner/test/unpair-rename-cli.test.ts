@@ -2,7 +2,7 @@
 // platform side runs end to end in packages/cli/test/cosigner-unpair-rename.test.ts): unpair
 // needs --yes, destroys this co-signer's shares of the API key's share sets and erases its
 // tokens in one transaction, and is repeatable; rename changes cosigner.json and the store.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,13 @@ import { ExitCode } from '../src/cli/exit-codes.js';
 import { main } from '../src/cli/main.js';
 import { openLocalKms } from '../src/kms/local-kms.js';
 import { openStore, type CosignerStore } from '../src/store/cosigner-store.js';
-import { cleanupTempDirs, pattern, tempDir, TEST_PASSPHRASE } from './store-helpers.js';
+import {
+  cleanupTempDirs,
+  pattern,
+  tempDir,
+  TEST_PASSPHRASE,
+  testLocalKms,
+} from './store-helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -45,6 +51,9 @@ async function withStore<T>(home: string, work: (store: CosignerStore) => T): Pr
 
 async function homeWithTwoKeys(): Promise<string> {
   const home = join(await tempDir('cosigner-unpair-'), 'home');
+  // Its key file at the test scrypt cost, kept by setup: every command below derives the key.
+  await mkdir(home, { mode: 0o700 });
+  await (await testLocalKms(home, TEST_PASSPHRASE, 'local-kms.key')).close?.();
   const setup = await cosigner(['setup', '--home', home, '--kms', 'local', '--name', 'desk-1']);
   expect(setup.code, setup.stderr).toBe(ExitCode.OK);
   await withStore(home, (store) => {

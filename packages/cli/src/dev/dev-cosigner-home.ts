@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import {
   createLocalKmsKey,
   initStore,
+  MIN_SCRYPT_LOG_N,
   openLocalKms,
   openStore,
   provisionStore,
@@ -62,7 +63,9 @@ export async function openDevCosigner(
     }
   } else {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    kms = await createLocalKmsKey({ keyFile, passphrase });
+    // The passphrase is 256 random bits (dev-passphrase.ts): no guess can find it, so scrypt's
+    // work factor would only slow every start (about a second per store on the 2-core machines).
+    kms = await createLocalKmsKey({ keyFile, passphrase, unsafeScryptLogN: MIN_SCRYPT_LOG_N });
     store = await initStore({ dir: storeDir, kms });
     try {
       await provisionStore(store, name, mode);

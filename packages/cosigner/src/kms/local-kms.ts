@@ -26,8 +26,14 @@ export const LOCAL_KMS_ID = 'local';
 export const DEFAULT_SCRYPT_LOG_N = 17;
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
+/**
+ * The lowest scrypt cost a key file may name, log2(N): for a passphrase that needs no work
+ * factor — 256 random bits, as `countersign dev` generates, cannot be guessed at any cost — and
+ * for tests. A passphrase a person chose needs the default.
+ */
+export const MIN_SCRYPT_LOG_N = 10;
 // Bounds accepted from a key file, so that a crafted file cannot ask for gigabytes of memory.
-const MIN_LOG_N = 10;
+const MIN_LOG_N = MIN_SCRYPT_LOG_N;
 const MAX_LOG_N = 20;
 
 const KEY_FILE_FORMAT = 'countersign-local-kms-key';
@@ -39,8 +45,8 @@ export interface CreateLocalKmsKeyOptions {
   readonly keyFile: string;
   readonly passphrase: string | Uint8Array;
   /**
-   * scrypt cost as log2(N), default {@link DEFAULT_SCRYPT_LOG_N}. Anything lower is for tests
-   * only, hence the name.
+   * scrypt cost as log2(N), default {@link DEFAULT_SCRYPT_LOG_N}. Lower only for a passphrase
+   * that cannot be guessed anyway, or in tests (see {@link MIN_SCRYPT_LOG_N}), hence the name.
    */
   readonly unsafeScryptLogN?: number;
 }
