@@ -16,6 +16,7 @@ import {
   COSIGNER_BIN,
   decideAsDevOwner,
   exitOf,
+  lowCostKeyFile,
   runCli,
   startCli,
   startDev,
@@ -82,6 +83,7 @@ describe('cosigner pairing against countersign dev', () => {
     const signer = createApiUser(cwd, 'signer-1', 'SIGNER');
     const token = pairingToken(cwd, signer);
 
+    await lowCostKeyFile(join(cwd, 'cosigner-home'), PASSPHRASE);
     const setup = await startCli(
       [
         'setup',
