@@ -7,8 +7,9 @@
 // pooled presignatures; the concurrent run drains the pool and presigns inline as well.
 // The report counts how many signings were pooled (the platform's /metrics), and for the
 // sequential runs the CPU time each process spent per signing, from the POST to COMPLETED (Linux
-// /proc; the client is this process): on the 2-core machines every process shares the same two
-// cores, so a party's latency includes waiting for the others' work.
+// /proc; the client is this process) and the platform's requests by route (how many, and the
+// mean time to answer one, from the platform's /metrics): on the 2-core machines every process
+// shares the same two cores, so a party's latency includes waiting for the others' work.
 // Baseline, measured in the same run: the same protocols with the three parties in this one
 // process and no relay, so the difference is the relay, the processes and the REST API.
 // Prints one JSON document.
@@ -119,6 +120,84 @@ class CpuAccount {
   }
 }
 
+/** Request time and count so far, by `METHOD route`. */
+type RequestTotals = Map<string, { ms: number; count: number }>;
+
+/**
+ * Long polls: their time is mostly waiting for work or a message (and a poll that ends in an
+ * interval may have begun before it), so only their count is reported.
+ */
+const LONG_POLLS = new Set([
+  'GET /cosigner/v1/work',
+  'GET /cosigner/v1/sessions/:sessionId/messages',
+]);
+
+/**
+ * The platform's own request-duration histogram (its /metrics, as Prometheus reads it), summed
+ * over statuses by `METHOD route`: what each kind of request cost the platform, from its arrival
+ * to its answer.
+ */
+async function platformRequests(platformUrl: string): Promise<RequestTotals> {
+  const text = await (await fetch(`${platformUrl}/metrics`)).text();
+  const totals: RequestTotals = new Map();
+  for (const [, kind, labels, value] of text.matchAll(
+    /^countersign_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(labels!)?.[1];
+    const key = `${label('method')} ${label('route')}`;
+    const entry = totals.get(key) ?? { ms: 0, count: 0 };
+    if (kind === 'sum') entry.ms += Number(value) * 1000;
+    else entry.count += Number(value);
+    totals.set(key, entry);
+  }
+  return totals;
+}
+
+/**
+ * The platform's requests over measured intervals: how many of each kind a signing makes, and
+ * the mean time the platform took to answer one (but long polls'). Its /metrics is read outside
+ * the timed part of each signing.
+ */
+class RequestAccount {
+  private readonly totals: RequestTotals = new Map();
+  private intervals = 0;
+
+  constructor(private readonly platformUrl: string) {}
+
+  /** Starts an interval; the returned function ends it. */
+  async begin(): Promise<() => Promise<void>> {
+    const before = await platformRequests(this.platformUrl);
+    return async () => {
+      for (const [key, after] of await platformRequests(this.platformUrl)) {
+        const was = before.get(key) ?? { ms: 0, count: 0 };
+        // The read of /metrics that began the interval is counted once answered: not a signing's.
+        if (after.count === was.count || key === 'GET /metrics') continue;
+        const entry = this.totals.get(key) ?? { ms: 0, count: 0 };
+        entry.ms += after.ms - was.ms;
+        entry.count += after.count - was.count;
+        this.totals.set(key, entry);
+      }
+      this.intervals += 1;
+    };
+  }
+
+  /** By request kind, most time first: per interval, and the mean ms of one (not long polls'). */
+  perInterval(): Record<string, { perSigning: number; meanMs?: number }> {
+    const weight = ([key, { ms }]: [string, { ms: number }]) => (LONG_POLLS.has(key) ? -1 : ms);
+    return Object.fromEntries(
+      [...this.totals]
+        .sort((a, b) => weight(b) - weight(a))
+        .map(([key, { ms, count }]) => [
+          key,
+          {
+            perSigning: round(count / Math.max(1, this.intervals)),
+            ...(LONG_POLLS.has(key) ? {} : { meanMs: round(ms / count) }),
+          },
+        ]),
+    );
+  }
+}
+
 // ---- baseline: the three parties in this process, no relay -------------------------------
 
 const parties = [1, 2, 3];
@@ -210,11 +289,16 @@ try {
    * One RAW transaction from the POST to the first GET that answers COMPLETED, ms; its CPU time
    * goes to `cpu` if given (sequential signings only: concurrent ones overlap).
    */
-  const signOnce = async (algorithm: Algorithm, cpu?: CpuAccount): Promise<number> => {
+  const signOnce = async (
+    algorithm: Algorithm,
+    cpu?: CpuAccount,
+    requests?: RequestAccount,
+  ): Promise<number> => {
     const n = ++counter;
     const content = Buffer.alloc(32, 0)
       .fill(n % 256, 0, 4)
       .toString('hex');
+    const endRequests = await requests?.begin();
     const end = cpu?.begin(stack.processes());
     const start = performance.now();
     const created = await client.createTransaction({
@@ -234,6 +318,7 @@ try {
       if (tx.status === 'COMPLETED') {
         const ms = performance.now() - start;
         end?.();
+        await endRequests?.();
         return ms;
       }
       if (tx.status === 'FAILED' || tx.status === 'REJECTED')
@@ -254,13 +339,18 @@ try {
     await signOnce(algorithm); // warm-up: first use of the share set in each process
     const times: number[] = [];
     const cpu = new CpuAccount();
+    const requests = new RequestAccount(stack.platformUrl);
     for (let i = 0; i < SEQUENTIAL; i++) {
       // An idle system: no presigning left from the signings before (EdDSA runs after the
       // concurrent ECDSA run drained the pool).
       await poolSettled();
-      times.push(await signOnce(algorithm, cpu));
+      times.push(await signOnce(algorithm, cpu, requests));
     }
-    return { ...summary(times), cpuMsPerSigning: cpu.perInterval() };
+    return {
+      ...summary(times),
+      cpuMsPerSigning: cpu.perInterval(),
+      platformRequestsPerSigning: requests.perInterval(),
+    };
   };
   const concurrent = async (algorithm: Algorithm) => {
     const times: number[] = [];
@@ -311,7 +401,9 @@ try {
       'presignature pool settled; pooled = signings (incl. the warm-up) that spent a pooled ' +
       'presignature; cpuMsPerSigning = CPU time of each process (client = this one, signing ' +
       'its requests with the RSA-4096 key of `countersign dev`) from the POST to COMPLETED, ' +
-      'mean over the sequential signings',
+      'mean over the sequential signings; platformRequestsPerSigning = the requests the ' +
+      'platform answered in that time, by route (its /metrics request-duration histogram): ' +
+      'how many per signing and the mean ms from arrival to answer (long polls: count only)',
     parameters: {
       sequentialPerAlgorithm: SEQUENTIAL,
       concurrentPerAlgorithm: CONCURRENT,
