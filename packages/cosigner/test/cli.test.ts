@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { main } from '../src/cli/main.js';
 import { persistDkls23Ban } from '../src/daemon/dkls23-ban.js';
-import { openLocalKms } from '../src/kms/local-kms.js';
+import { DEFAULT_SCRYPT_LOG_N, openLocalKms } from '../src/kms/local-kms.js';
 import { openStore } from '../src/store/cosigner-store.js';
 import { dkls23KeyShares, kosFailureAtParty1, setupsDestroyed } from './dkls23-fixtures.js';
 import { softHsmToken } from './softhsm.js';
@@ -85,6 +85,11 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
     for (const file of ['cosigner.json', 'local-kms.key', 'store/cosigner.db']) {
       expect(await readFile(join(home, file), 'latin1')).not.toContain(TEST_PASSPHRASE);
     }
+    // A key file setup makes itself has the production cost (a person chose this passphrase).
+    const keyFile = JSON.parse(await readFile(join(home, 'local-kms.key'), 'utf8')) as {
+      kdf: unknown;
+    };
+    expect(keyFile.kdf).toMatchObject({ name: 'scrypt', logN: DEFAULT_SCRYPT_LOG_N, r: 8, p: 1 });
 
     const status = await cosigner(['status', '--home', home, '--json'], PASS);
     expect(status.code).toBe(ExitCode.OK);

@@ -9,11 +9,11 @@ import { expect } from 'vitest';
 
 import { isCosignerError } from '../src/errors.js';
 import type { CosignerErrorCode } from '../src/errors.js';
-import { createLocalKmsKey } from '../src/kms/local-kms.js';
+import { createLocalKmsKey, MIN_SCRYPT_LOG_N } from '../src/kms/local-kms.js';
 import type { LocalKmsProvider } from '../src/kms/local-kms.js';
 
 /** scrypt cost for tests: 2^10 instead of the production 2^17, through the explicit option. */
-export const TEST_SCRYPT_LOG_N = 10;
+export const TEST_SCRYPT_LOG_N = MIN_SCRYPT_LOG_N;
 export const TEST_PASSPHRASE = 'correct horse battery staple';
 
 const made: string[] = [];

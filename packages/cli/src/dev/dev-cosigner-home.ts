@@ -17,6 +17,7 @@ import {
   type CosignerStore,
   type KmsProvider,
 } from '@countersign/cosigner';
+import { isGeneratedPassphrase } from './dev-passphrase.js';
 
 /** An open development co-signer. */
 export interface DevCosigner {
@@ -63,9 +64,14 @@ export async function openDevCosigner(
     }
   } else {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // The passphrase is 256 random bits (dev-passphrase.ts): no guess can find it, so scrypt's
-    // work factor would only slow every start (about a second per store on the 2-core machines).
-    kms = await createLocalKmsKey({ keyFile, passphrase, unsafeScryptLogN: MIN_SCRYPT_LOG_N });
+    // dev's own passphrase is 256 random bits (dev-passphrase.ts): no guess can find it, so
+    // scrypt's work factor would only slow every start (about a second per store on the 2-core
+    // machines). One written into the file by hand gets the production cost.
+    kms = await createLocalKmsKey({
+      keyFile,
+      passphrase,
+      ...(isGeneratedPassphrase(passphrase) ? { unsafeScryptLogN: MIN_SCRYPT_LOG_N } : {}),
+    });
     store = await initStore({ dir: storeDir, kms });
     try {
       await provisionStore(store, name, mode);

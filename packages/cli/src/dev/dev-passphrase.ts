@@ -12,6 +12,15 @@ import { devDir } from '../dev-state.js';
 
 export const PASSPHRASE_FILE = 'cosigner-passphrase';
 
+/**
+ * Whether `passphrase` has the shape of one this module generates (32 random bytes, base64url):
+ * 256 bits that no guess finds, which a key file's work factor cannot protect further. A
+ * passphrase someone wrote into the file instead may be a guessable one.
+ */
+export function isGeneratedPassphrase(passphrase: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(passphrase);
+}
+
 /** The path of the passphrase file and the passphrase, created on first use. */
 export function devPassphrase(home: string): { file: string; passphrase: string } {
   const dir = devDir(home);

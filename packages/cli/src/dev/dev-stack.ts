@@ -81,8 +81,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       PARTIES.map((party) => openCurrent(options, party.name, party.mode, party.seat, passphrase)),
     );
     for (const r of opened) if (r.status === 'fulfilled') cosigners.push(r.value);
-    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    const failed = opened.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) throw new AggregateError(failed, 'co-signer stores failed to open');
+    // Seats by position below: every store opened, in PARTIES order.
     const api = cosigners[2]!;
     // The clouds first: a sandbox signer waiting for the communal co-signer starts KEYGEN at once.
     for (const [i, party] of PARTIES.entries()) {

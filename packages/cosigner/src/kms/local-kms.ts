@@ -27,7 +27,7 @@ export const DEFAULT_SCRYPT_LOG_N = 17;
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 /**
- * The lowest scrypt cost a key file may name, log2(N): for a passphrase that needs no work
+ * The lowest log2(N) a key file may name (with the r and p it names): for a passphrase that needs no work
  * factor — 256 random bits, as `countersign dev` generates, cannot be guessed at any cost — and
  * for tests. A passphrase a person chose needs the default.
  */
