@@ -355,16 +355,29 @@ describe('MPC relay', () => {
     expect(post.json()).toMatchObject({ code: 1602 });
   });
 
-  it('a session past its deadline takes no messages and offers no jobs', async () => {
-    const sessionId = await newSession();
+  /** Moves the clock past a session's deadline; access tokens live 5 minutes: fresh ones. */
+  const pastDeadline = async (): Promise<void> => {
     clock.advance(10 * 60_000 + 1);
-    // Access tokens live 5 minutes: take fresh ones at the new time.
     for (const party of parties) {
       const r = await refresh(p, party.refreshToken);
       const t = r.json<{ accessToken: string; refreshToken: string }>();
       party.accessToken = t.accessToken;
       party.refreshToken = t.refreshToken;
     }
+  };
+
+  const sessionStatus = async (sessionId: string): Promise<string> =>
+    (
+      await p.app.services.database.db
+        .selectFrom('mpc_sessions')
+        .select('status')
+        .where('id', '=', sessionId)
+        .executeTakeFirstOrThrow()
+    ).status;
+
+  it('a session past its deadline takes no messages and offers no jobs', async () => {
+    const sessionId = await newSession();
+    await pastDeadline();
     const url = `/cosigner/v1/sessions/${sessionId}/messages`;
     const post = await call(parties[0]!, 'POST', url, {
       messages: [{ round: 1, to: null, payload: b64('late') }],
@@ -376,11 +389,23 @@ describe('MPC relay', () => {
     }>();
     expect(read.sessionStatus).toBe('EXPIRED');
     expect(await work(parties[2]!)).toBeUndefined();
-    const session = await p.app.services.database.db
-      .selectFrom('mpc_sessions')
-      .select('status')
-      .where('id', '=', sessionId)
-      .executeTakeFirstOrThrow();
-    expect(session.status).toBe('EXPIRED');
+    expect(await sessionStatus(sessionId)).toBe('EXPIRED');
+  });
+
+  // Last in the file: it replaces the platform's session-end handler.
+  it('a session that cannot be ended holds up no other expiry and fails no poll (session review I2)', async () => {
+    const stuck = await newSession();
+    const other = await newSession();
+    p.app.services.cosignerJobs.whenSessionEnds((_trx, sessionId) =>
+      sessionId === stuck ? Promise.reject(new Error('end handler failed')) : Promise.resolve(),
+    );
+    await pastDeadline();
+    // The poll sweeps first: it answers, and the other session expired beside the stuck one.
+    expect(await work(parties[0]!)).toBeUndefined();
+    expect(await sessionStatus(other)).toBe('EXPIRED');
+    expect(await sessionStatus(stuck)).toBe('OPEN');
+    // The periodic sweep names it, and tries it again each time (its end rolled back).
+    await expect(p.app.services.cosignerJobs.expireSessions()).rejects.toThrow(stuck);
+    expect(await sessionStatus(stuck)).toBe('OPEN');
   });
 });

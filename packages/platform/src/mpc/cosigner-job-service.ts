@@ -204,7 +204,8 @@ export class CosignerJobService {
       Math.abs(sweptAt - this.lastPollSweep) >= POLL_SWEEP_MS
     ) {
       this.lastPollSweep = sweptAt;
-      await this.expireSessions();
+      // A session that cannot be ended fails no poll: the periodic sweep logs it (app.ts).
+      await this.expireSessions().catch(() => undefined);
     }
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
@@ -640,7 +641,12 @@ export class CosignerJobService {
     }
   }
 
-  /** Records sessions past their deadline as EXPIRED and fails their unfinished jobs. */
+  /**
+   * Records sessions past their deadline as EXPIRED and fails their unfinished jobs, each session
+   * in its own transaction. One that cannot be ended (its end handler throws) stays OPEN, to be
+   * tried again by the next sweep, and holds up none of the others; the sweep then rejects,
+   * naming it (session review I2). Returns how many expired.
+   */
   async expireSessions(): Promise<number> {
     const now = this.clock();
     const due = await this.db
@@ -650,12 +656,23 @@ export class CosignerJobService {
       .where('expires_at', '<=', now)
       .limit(100)
       .execute();
+    const failed: { id: string; error: unknown }[] = [];
     for (const { id } of due) {
-      await this.db
-        .transaction()
-        .execute((trx) => this.failSession(trx, id, 'EXPIRED', 'session deadline passed'));
+      try {
+        await this.db
+          .transaction()
+          .execute((trx) => this.failSession(trx, id, 'EXPIRED', 'session deadline passed'));
+      } catch (error) {
+        failed.push({ id, error });
+        continue;
+      }
       this.notifier.notify(sessionKey(id));
     }
+    if (failed.length > 0)
+      throw new AggregateError(
+        failed.map((f) => f.error),
+        `sessions past their deadline could not be ended: ${failed.map((f) => f.id).join(', ')}`,
+      );
     return due.length;
   }
 }
