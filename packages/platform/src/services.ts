@@ -159,6 +159,7 @@ export function createServices(
   const presignatures = new PresignaturePool(
     db,
     mpcSessions,
+    cosignerJobs,
     audit,
     clock,
     relay.sessionTtlMs,

@@ -10,7 +10,11 @@
  * and cosigner-crash.test.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeSignedSigningAuthorization, decodeSignedRoster } from '@countersign/protocol';
+import {
+  decodeSignedSigningAuthorization,
+  decodeSignedRoster,
+  type KeyAlgorithm,
+} from '@countersign/protocol';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
@@ -162,15 +166,13 @@ describe('the presignature pool', () => {
     expect(made).toHaveLength(MAKING_AT_ONCE);
     return { shareSetId, made };
   };
-  /** Fresh, agreeing PRESIGN results fill the EdDSA pool again (for the cases that follow). */
-  const putEddsaRight = async () => {
+  /** Fresh, agreeing PRESIGN results fill one algorithm's pool again (EdDSA unless said). */
+  const refill = async (algorithm: KeyAlgorithm = 'EDDSA_ED25519') => {
     await p.app.services.database.db
       .transaction()
-      .execute((trx) =>
-        p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, 'EDDSA_ED25519'),
-      );
+      .execute((trx) => p.app.services.presignatures.topUpWorkspace(trx, p.workspaceId, algorithm));
     await settle();
-    expect(await statuses('EDDSA_ED25519')).toContain('READY');
+    expect(await statuses(algorithm)).toContain('READY');
   };
   const authorizationOf = async (sessionId: string) => {
     const published = (await call(parties[0]!, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
@@ -179,14 +181,19 @@ describe('the presignature pool', () => {
     return decodeSignedSigningAuthorization(Buffer.from(published.signedAuthorization, 'base64'))
       .authorization;
   };
-  const createEcdsa = async () => {
+  /** A RAW transaction of one message on the ECDSA root key (or the EdDSA one); its id. */
+  const createRaw = async (algorithm = 'ECDSA_SECP256K1') => {
+    const eddsa = algorithm === 'EDDSA_ED25519';
     const res = await signedRequest(p, admin, 'POST', '/v1/transactions', {
       body: {
         operation: 'RAW',
-        assetId: 'ETH',
+        ...(eddsa ? {} : { assetId: 'ETH' }),
         source: { type: 'VAULT_ACCOUNT', id: '0' },
         extraParameters: {
-          rawMessageData: { messages: [{ content: randomBytes(32).toString('hex') }] },
+          rawMessageData: {
+            ...(eddsa ? { algorithm: 'MPC_EDDSA_ED25519' } : {}),
+            messages: [{ content: randomBytes(32).toString('hex') }],
+          },
         },
       },
     });
@@ -279,7 +286,7 @@ describe('the presignature pool', () => {
       expect(await statuses('EDDSA_ED25519')).not.toContain('READY');
       expect(await statuses('EDDSA_ED25519')).not.toContain('MAKING');
     }
-    await putEddsaRight();
+    await refill();
   });
 
   it('an EdDSA entry offering a nonce commitment point seen before is never READY, naming every repeating slot and its first offer (nonce-set review L6)', async () => {
@@ -351,13 +358,13 @@ describe('the presignature pool', () => {
       'MALFORMED',
       'MALFORMED',
     ]);
-    await putEddsaRight();
+    await refill();
   });
 
   it('parties that pooled different presignatures make none', async () => {
     const before = (await pool()).length;
     // Take one so the pool makes another.
-    await createEcdsa();
+    await createRaw();
     const work = await leaseAll();
     const presigns = new Map([...work].filter(([, jobs]) => jobs[0]!.job.type === 'PRESIGN'));
     expect(presigns.size).toBe(1);
@@ -369,11 +376,11 @@ describe('the presignature pool', () => {
 
   it('a SIGN session names the oldest READY presignature, which no other session names', async () => {
     // The failed SIGN session of the last case dropped the READY ones: refill.
-    await createEcdsa();
+    await createRaw();
     await settle();
     const ready = (await pool()).filter((r) => r.status === 'READY');
     expect(ready).toHaveLength(POOL_SIZE);
-    const id = await createEcdsa();
+    const id = await createRaw();
     // The top-up's PRESIGN is made with the SIGN and offered in the same one order to every party.
     const work = new Map<string, { party: RelayParty; job: RelayJob }[]>();
     const orders: string[][] = [];
@@ -401,7 +408,7 @@ describe('the presignature pool', () => {
     const readyCount = async () => (await pool()).filter((r) => r.status === 'READY').length;
     expect(await readyCount()).toBe(POOL_SIZE);
     // Any failure (a handler's REJECT, a lost lease): the pool stays, less the one taken.
-    await createEcdsa();
+    await createRaw();
     const work = await leaseAll();
     const plain = [...work].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
     await report(plain[1][0]!.party, plain[1][0]!.job, { status: 'FAILED', reason: 'test: other' });
@@ -409,7 +416,7 @@ describe('the presignature pool', () => {
     await settle(new Map([...work].filter(([sessionId]) => sessionId !== plain[0])));
     expect(await readyCount()).toBe(POOL_SIZE);
 
-    const id = await createEcdsa();
+    const id = await createRaw();
     const first = [...(await leaseAll())].find(([, jobs]) => jobs[0]!.job.type === 'SIGN')!;
     expect((await authorizationOf(first[0])).presignSessionId).toBeDefined();
     const { party, job } = first[1][0]!;
@@ -524,6 +531,59 @@ describe('the presignature pool', () => {
     await settle();
     expect(await live(p.workspaceId)).toBe(2 * POOL_SIZE);
   });
+
+  it.each<KeyAlgorithm>(['ECDSA_SECP256K1', 'EDDSA_ED25519'])(
+    'a %s signing that named an entry made with a co-signer whose pool is gone gets a fresh session, unless a party started it (pooled EdDSA review M3 b)',
+    async (algorithm) => {
+      // The ECDSA case's discard took the EdDSA pool too.
+      await refill(algorithm);
+      const { db } = p.app.services.database;
+      const messageOf = (transactionId: string) =>
+        db
+          .selectFrom('transaction_messages')
+          .select(['session_id', 'attempts'])
+          .where('transaction_id', '=', transactionId)
+          .executeTakeFirstOrThrow();
+      const session = (id: string) =>
+        db
+          .selectFrom('mpc_sessions')
+          .select(['status', 'failure_reason'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+      // Started: the signer's co-signer leased its job (an EdDSA session holds the clouds' back)
+      // before a co-signer said its pool is gone.
+      const started = await createRaw(algorithm);
+      expect((await jobsOf(parties[2]!)).map((j) => j.type)).toEqual(['SIGN']);
+      // Not started: nobody has leased its jobs.
+      const unstarted = await createRaw(algorithm);
+      const named = (await messageOf(unstarted)).session_id!;
+      expect((await authorizationOf(named)).presignSessionId).toBeDefined();
+
+      const res = await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard');
+      expect(res.statusCode, res.body).toBe(200);
+      expect(await session(named)).toEqual({
+        status: 'FAILED',
+        failure_reason: expect.stringMatching(/lost its pool/) as unknown,
+      });
+      // Its message has a fresh session that names no pooled entry; the transaction goes on.
+      const retry = await messageOf(unstarted);
+      expect(retry.attempts).toBe(2);
+      expect(retry.session_id).not.toBe(named);
+      expect(await session(retry.session_id!)).toMatchObject({ status: 'OPEN' });
+      expect((await authorizationOf(retry.session_id!)).presignSessionId).toBeUndefined();
+      const tx = (await signedRequest(p, admin, 'GET', `/v1/transactions/${unstarted}`)).json<{
+        status: string;
+      }>();
+      expect(tx.status).toBe('PENDING_SIGNATURE');
+      // The started one runs on, as it would have.
+      expect(await session((await messageOf(started)).session_id!)).toMatchObject({
+        status: 'OPEN',
+      });
+      await settle();
+      // Both pools full again for the cases that follow (the discard took both).
+      for (const other of ['ECDSA_SECP256K1', 'EDDSA_ED25519'] as const) await refill(other);
+    },
+  );
 
   it('a share set whose pairing ended keeps no presignature to name', async () => {
     await settle();

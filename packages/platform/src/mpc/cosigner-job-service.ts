@@ -607,6 +607,32 @@ export class CosignerJobService {
     return serving;
   }
 
+  /**
+   * Fails, with `reason`, the OPEN sessions among `sessionIds` that no party has started — none of
+   * their jobs LEASED or DONE, so no share of theirs can exist — as any failed session: their end
+   * handlers run (a SIGN session's message gets a fresh session). Their jobs are locked first, so
+   * no party leases one meanwhile; a started session is left to run. Returns those failed.
+   */
+  async failUnstarted(
+    trx: Transaction<Database>,
+    sessionIds: readonly string[],
+    reason: string,
+  ): Promise<string[]> {
+    if (sessionIds.length === 0) return [];
+    const jobs = await trx
+      .selectFrom('cosigner_jobs')
+      .select(['session_id', 'status'])
+      .where('session_id', 'in', [...sessionIds])
+      .forUpdate()
+      .execute();
+    const started = new Set(
+      jobs.filter((j) => j.status === 'LEASED' || j.status === 'DONE').map((j) => j.session_id),
+    );
+    const failed = sessionIds.filter((id) => !started.has(id));
+    for (const id of failed) await this.failSession(trx, id, 'FAILED', reason);
+    return failed;
+  }
+
   private async failSession(
     trx: Transaction<Database>,
     sessionId: string,

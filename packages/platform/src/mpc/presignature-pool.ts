@@ -27,7 +27,12 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, PresignatureStatus } from '../db/schema.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { jobResults, PRESIGNATURE_MISSING, type EndedJob } from './cosigner-job-service.js';
+import {
+  jobResults,
+  PRESIGNATURE_MISSING,
+  type CosignerJobService,
+  type EndedJob,
+} from './cosigner-job-service.js';
 import type { MpcSessionService, SessionParty } from './mpc-session-service.js';
 import { liveShareSets } from './share-sets.js';
 
@@ -79,6 +84,7 @@ export class PresignaturePool {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sessions: MpcSessionService,
+    private readonly jobs: CosignerJobService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
@@ -282,10 +288,14 @@ export class PresignaturePool {
    * A co-signer no longer holds its pool (its store was restored from a backup, which discards
    * it): every entry made with it, ready or in the making, is DISCARDED — naming one would fail
    * its signing, and an EdDSA one after the other parties may have released their shares
-   * (docs/decisions/0006). Audited per share set. Returns how many.
+   * (docs/decisions/0006). Audited per share set. Signings that named one already and that no
+   * party has started fail too, so their messages get fresh sessions that spend no pooled entry
+   * (pooled EdDSA review M3 b); a started one runs on, as it would have. Returns how many
+   * entries were discarded.
    */
   async discardMadeWith(cosignerId: string): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
+      // First: once discarded, no signing can name another entry made with it.
       const affected = await trx
         .selectFrom('presignatures as x')
         .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
@@ -313,6 +323,21 @@ export class PresignaturePool {
           details: { cosignerId, reason: 'POOL_LOST', discarded },
         });
       }
+      const naming = await trx
+        .selectFrom('presignatures as x')
+        .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
+        .innerJoin('mpc_sessions as s', 's.id', 'x.taken_by_session_id')
+        .select('s.id')
+        .distinct()
+        .where('p.cosigner_id', '=', cosignerId)
+        .where('x.status', '=', 'TAKEN')
+        .where('s.status', '=', 'OPEN')
+        .execute();
+      await this.jobs.failUnstarted(
+        trx,
+        naming.map((r) => r.id),
+        'the pooled entry it named was made with a co-signer that has lost its pool',
+      );
       return total;
     });
   }
