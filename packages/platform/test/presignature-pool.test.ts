@@ -550,16 +550,30 @@ describe('the presignature pool', () => {
           .select(['status', 'failure_reason'])
           .where('id', '=', id)
           .executeTakeFirstOrThrow();
-      // Started: the signer's co-signer leased its job (an EdDSA session holds the clouds' back)
-      // before a co-signer said its pool is gone.
+      // Started before a Cloud Co-signer said its pool is gone: the signer's co-signer leased
+      // its job (an EdDSA session holds the clouds' back), or also reported its part (DONE).
       const started = await createRaw(algorithm);
       expect((await jobsOf(parties[2]!)).map((j) => j.type)).toEqual(['SIGN']);
+      const reported = await createRaw(algorithm);
+      const [job] = await jobsOf(parties[2]!);
+      const part =
+        algorithm === 'EDDSA_ED25519'
+          ? { signatureShare: 'cc'.repeat(32) }
+          : { signature: 'aa'.repeat(64), publicKey: `02${'bb'.repeat(32)}`, recoveryId: 0 };
+      expect((await report(parties[2]!, job!, { status: 'DONE', result: part })).statusCode).toBe(
+        200,
+      );
       // Not started: nobody has leased its jobs.
       const unstarted = await createRaw(algorithm);
       const named = (await messageOf(unstarted)).session_id!;
       expect((await authorizationOf(named)).presignSessionId).toBeDefined();
 
-      const res = await call(parties[2]!, 'POST', '/cosigner/v1/presignatures/discard');
+      const startedSessions = [
+        (await messageOf(started)).session_id!,
+        (await messageOf(reported)).session_id!,
+      ];
+
+      const res = await call(parties[0]!, 'POST', '/cosigner/v1/presignatures/discard');
       expect(res.statusCode, res.body).toBe(200);
       expect(await session(named)).toEqual({
         status: 'FAILED',
@@ -575,10 +589,11 @@ describe('the presignature pool', () => {
         status: string;
       }>();
       expect(tx.status).toBe('PENDING_SIGNATURE');
-      // The started one runs on, as it would have.
-      expect(await session((await messageOf(started)).session_id!)).toMatchObject({
-        status: 'OPEN',
-      });
+      // The started ones run on, as they would have: the same sessions, still OPEN.
+      for (const [i, id] of [started, reported].entries()) {
+        expect(await messageOf(id)).toEqual({ session_id: startedSessions[i], attempts: 1 });
+        expect(await session(startedSessions[i]!)).toMatchObject({ status: 'OPEN' });
+      }
       await settle();
       // Both pools full again for the cases that follow (the discard took both).
       for (const other of ['ECDSA_SECP256K1', 'EDDSA_ED25519'] as const) await refill(other);

@@ -608,29 +608,28 @@ export class CosignerJobService {
   }
 
   /**
-   * Fails, with `reason`, the OPEN sessions among `sessionIds` that no party has started — none of
-   * their jobs LEASED or DONE, so no share of theirs can exist — as any failed session: their end
-   * handlers run (a SIGN session's message gets a fresh session). Their jobs are locked first, so
-   * no party leases one meanwhile; a started session is left to run. Returns those failed.
+   * Fails session `sessionId`, with `reason`, if it is OPEN and no party has started it — none of
+   * its jobs LEASED or DONE (a lease, once taken, never returns a job to PENDING; an expired one
+   * stays LEASED until re-leased), so no share of it can exist — as any failed session: its end
+   * handler runs (a SIGN session's message gets a fresh session). Its jobs are locked first,
+   * without waiting: a job another transaction holds (a lease, a report) throws, as started.
+   * Returns whether it failed.
    */
   async failUnstarted(
     trx: Transaction<Database>,
-    sessionIds: readonly string[],
+    sessionId: string,
     reason: string,
-  ): Promise<string[]> {
-    if (sessionIds.length === 0) return [];
+  ): Promise<boolean> {
     const jobs = await trx
       .selectFrom('cosigner_jobs')
-      .select(['session_id', 'status'])
-      .where('session_id', 'in', [...sessionIds])
+      .select('status')
+      .where('session_id', '=', sessionId)
       .forUpdate()
+      .noWait()
       .execute();
-    const started = new Set(
-      jobs.filter((j) => j.status === 'LEASED' || j.status === 'DONE').map((j) => j.session_id),
-    );
-    const failed = sessionIds.filter((id) => !started.has(id));
-    for (const id of failed) await this.failSession(trx, id, 'FAILED', reason);
-    return failed;
+    if (jobs.some((j) => j.status === 'LEASED' || j.status === 'DONE')) return false;
+    await this.failSession(trx, sessionId, 'FAILED', reason);
+    return true;
   }
 
   private async failSession(

@@ -294,8 +294,7 @@ export class PresignaturePool {
    * entries were discarded.
    */
   async discardMadeWith(cosignerId: string): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      // First: once discarded, no signing can name another entry made with it.
+    const total = await this.db.transaction().execute(async (trx) => {
       const affected = await trx
         .selectFrom('presignatures as x')
         .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
@@ -323,23 +322,34 @@ export class PresignaturePool {
           details: { cosignerId, reason: 'POOL_LOST', discarded },
         });
       }
-      const naming = await trx
-        .selectFrom('presignatures as x')
-        .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
-        .innerJoin('mpc_sessions as s', 's.id', 'x.taken_by_session_id')
-        .select('s.id')
-        .distinct()
-        .where('p.cosigner_id', '=', cosignerId)
-        .where('x.status', '=', 'TAKEN')
-        .where('s.status', '=', 'OPEN')
-        .execute();
-      await this.jobs.failUnstarted(
-        trx,
-        naming.map((r) => r.id),
-        'the pooled entry it named was made with a co-signer that has lost its pool',
-      );
       return total;
     });
+    // Committed: no signing can name another entry made with it. Those that named one already,
+    // each on its own: one whose end cannot be recorded, or whose jobs a party holds locked,
+    // runs its course and keeps the co-signer from nothing (the daemon works only once this
+    // call answers; lost-pool sessions review M1).
+    const naming = await this.db
+      .selectFrom('presignatures as x')
+      .innerJoin('mpc_session_parties as p', 'p.session_id', 'x.session_id')
+      .innerJoin('mpc_sessions as s', 's.id', 'x.taken_by_session_id')
+      .select('s.id')
+      .distinct()
+      .where('p.cosigner_id', '=', cosignerId)
+      .where('x.status', '=', 'TAKEN')
+      .where('s.status', '=', 'OPEN')
+      .execute();
+    for (const { id } of naming)
+      await this.db
+        .transaction()
+        .execute((trx) =>
+          this.jobs.failUnstarted(
+            trx,
+            id,
+            'the pooled entry it named was made with a co-signer that has lost its pool',
+          ),
+        )
+        .catch(() => undefined);
+    return total;
   }
 
   /** Presignatures of every workspace by state, for the operator's metrics. */
