@@ -27,9 +27,9 @@ export const DEFAULT_SCRYPT_LOG_N = 17;
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 /**
- * The lowest log2(N) a key file may name (with the r and p it names): for a passphrase that needs no work
- * factor — 256 random bits, as `countersign dev` generates, cannot be guessed at any cost — and
- * for tests. A passphrase a person chose needs the default.
+ * The lowest log2(N) a key file may name (with the r and p it names): for a passphrase that needs
+ * no work factor — 256 random bits, as `countersign dev` generates, cannot be guessed at any
+ * cost — and for tests. A passphrase a person chose needs the default.
  */
 export const MIN_SCRYPT_LOG_N = 10;
 // Bounds accepted from a key file, so that a crafted file cannot ask for gigabytes of memory.
