@@ -25,9 +25,20 @@ function newHome(): string {
   return home;
 }
 
-/** The scrypt log2(N) of the key file of dev co-signer `name` in `home`. */
-function keyFileCost(home: string, name: string): number {
-  const file = join(home, 'cosigners', name, 'local-kms.key');
+/**
+ * Makes dev co-signer cloud-1 in `home` with the passphrase dev's file holds, and returns the
+ * scrypt log2(N) of its key file.
+ */
+async function newKeyFileCost(home: string): Promise<number> {
+  const dev = await openDevCosigner(
+    home,
+    'cloud-1',
+    'cloud',
+    devPassphrase(home).passphrase,
+    () => undefined,
+  );
+  await dev.close();
+  const file = join(home, 'cosigners', 'cloud-1', 'local-kms.key');
   return (JSON.parse(readFileSync(file, 'utf8')) as { kdf: { logN: number } }).kdf.logN;
 }
 
@@ -45,28 +56,10 @@ describe('dev co-signer key files', () => {
   });
 
   it('makes key files at the lowest cost for the generated passphrase, the production cost for a chosen one', async () => {
-    const generated = newHome();
-    const dev = await openDevCosigner(
-      generated,
-      'cloud-1',
-      'cloud',
-      devPassphrase(generated).passphrase,
-      () => undefined,
-    );
-    await dev.close();
-    expect(keyFileCost(generated, 'cloud-1')).toBe(MIN_SCRYPT_LOG_N);
+    expect(await newKeyFileCost(newHome())).toBe(MIN_SCRYPT_LOG_N);
 
     const chosen = newHome();
-    const { file } = devPassphrase(chosen);
-    writeFileSync(file, 'my own dev passphrase\n');
-    const mine = await openDevCosigner(
-      chosen,
-      'cloud-1',
-      'cloud',
-      devPassphrase(chosen).passphrase,
-      () => undefined,
-    );
-    await mine.close();
-    expect(keyFileCost(chosen, 'cloud-1')).toBe(DEFAULT_SCRYPT_LOG_N);
+    writeFileSync(devPassphrase(chosen).file, 'my own dev passphrase\n');
+    expect(await newKeyFileCost(chosen)).toBe(DEFAULT_SCRYPT_LOG_N);
   });
 });

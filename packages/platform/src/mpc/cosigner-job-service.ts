@@ -613,13 +613,12 @@ export class CosignerJobService {
    * stays LEASED until re-leased), so no share of it can exist — as any failed session: its end
    * handler runs (a SIGN session's message gets a fresh session). Its jobs are locked first,
    * without waiting: a job another transaction holds (a lease, a report) throws, as started.
-   * Returns whether it failed.
    */
   async failUnstarted(
     trx: Transaction<Database>,
     sessionId: string,
     reason: string,
-  ): Promise<boolean> {
+  ): Promise<void> {
     const jobs = await trx
       .selectFrom('cosigner_jobs')
       .select('status')
@@ -627,9 +626,8 @@ export class CosignerJobService {
       .forUpdate()
       .noWait()
       .execute();
-    if (jobs.some((j) => j.status === 'LEASED' || j.status === 'DONE')) return false;
+    if (jobs.some((j) => j.status === 'LEASED' || j.status === 'DONE')) return;
     await this.failSession(trx, sessionId, 'FAILED', reason);
-    return true;
   }
 
   private async failSession(
