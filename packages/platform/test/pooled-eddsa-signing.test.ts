@@ -370,6 +370,14 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     expect(tx.status).toBe('COMPLETED');
     // Summed into the signature, the shares are kept no more (pooled EdDSA review L5).
     expect(await resultsOf(sessionId)).toEqual([ERASED_SHARE, ERASED_SHARE, ERASED_SHARE]);
+    // Shares are what a pooled session's parties report: no anomaly to audit.
+    const audited = await p.app.services.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('subject', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(audited.map((a) => a.action)).toEqual(['transaction.created', 'transaction.completed']);
     const signed = tx.signedMessages![0]!;
     const expected = derivePublicKey(
       {

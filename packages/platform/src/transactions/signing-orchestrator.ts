@@ -154,7 +154,7 @@ export class SigningOrchestrator {
     const { transaction_id: transactionId, message_index: index } = message;
     const algorithm = message.algorithm as KeyAlgorithm;
     const content = Buffer.from(message.content, 'hex');
-    const results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    let results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
     // A session that spent a pooled FROST nonce set: its parties reported shares, aggregated here.
     const commitments =
       status === 'DONE' && algorithm === 'EDDSA_ED25519'
@@ -168,7 +168,9 @@ export class SigningOrchestrator {
         await this.failMessage(trx, transactionId, index, SIGNATURE_MAY_EXIST);
         return;
       }
-      results.unshift(aggregated);
+      // Every signer's share went into it (aggregation takes one from each, or fails): the
+      // aggregate is the session's one signature, and shares are no disagreement to audit.
+      results = [aggregated];
     }
     const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
     // Any one verifying result will do: a party cannot forge a signature under the derived key.
