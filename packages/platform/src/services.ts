@@ -172,13 +172,18 @@ export function createServices(
     relay.sessionTtlMs,
     presignatures,
   );
-  cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal) => {
-    await keygen.sessionEnded(trx, sessionId, status);
-    await reshare.sessionEnded(trx, sessionId, status, refusal);
-    await signing.sessionEnded(trx, sessionId, status, refusal);
-    await destruction.sessionEnded(trx, sessionId, status);
+  // Each handler acts on the purposes listed beside it and checks the session itself; asking
+  // only those spares every signing's SIGN and PRESIGN ends four reads of a session row each.
+  cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal, purpose) => {
+    const concerns = (...purposes: string[]) => purpose === undefined || purposes.includes(purpose);
+    if (concerns('KEYGEN')) await keygen.sessionEnded(trx, sessionId, status);
+    if (concerns('KEYGEN', 'RESHARE')) await reshare.sessionEnded(trx, sessionId, status, refusal);
+    if (concerns('SIGN')) await signing.sessionEnded(trx, sessionId, status, refusal);
+    if (concerns('KEYGEN', 'RESHARE', 'DESTROY'))
+      await destruction.sessionEnded(trx, sessionId, status);
     // Last: a new key's share set is recorded by now.
-    await presignatures.sessionEnded(trx, sessionId, status);
+    if (concerns('KEYGEN', 'RESHARE', 'PRESIGN'))
+      await presignatures.sessionEnded(trx, sessionId, status);
   });
   cosignerJobs.whenJobEnds(async (trx, job) => {
     await destruction.jobEnded(trx, job);

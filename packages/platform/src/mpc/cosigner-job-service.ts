@@ -55,6 +55,8 @@ export type SessionEndHandler = (
   sessionId: string,
   status: 'DONE' | 'FAILED' | 'EXPIRED',
   failure?: PartyRefusal,
+  /** The session's purpose (its jobs' type); undefined if unknown. */
+  purpose?: string,
 ) => Promise<void>;
 
 /** A job that ended by its own report (or by running out of leases), for per-job bookkeeping. */
@@ -562,7 +564,7 @@ export class CosignerJobService {
     status: 'DONE' | 'FAILED' | 'EXPIRED',
     refusal?: PartyRefusal,
   ): Promise<void> {
-    await this.onSessionEnd?.(trx, sessionId, status, refusal);
+    await this.onSessionEnd?.(trx, sessionId, status, refusal, purpose);
     if (purpose !== 'SIGN') return;
     await trx
       .updateTable('cosigner_jobs')
