@@ -59,6 +59,14 @@ export type SessionEndHandler = (
   purpose?: string,
 ) => Promise<void>;
 
+/** What settling a session and releasing its held jobs read of each of its jobs. */
+interface SessionJob {
+  id: string;
+  type: string;
+  status: string;
+  available_at: Date;
+}
+
 /** A job that ended by its own report (or by running out of leases), for per-job bookkeeping. */
 export interface EndedJob {
   jobId: string;
@@ -406,9 +414,13 @@ export class CosignerJobService {
         status: 'DONE',
         result: body.result,
       });
+      // One read of the session's jobs for both: a release changes when jobs are offered, never
+      // their status.
+      const jobs = await this.jobsOf(trx, job.session_id);
       // Only SIGN sessions hold parties back (signing-orchestrator.ts).
-      const released = job.type === 'SIGN' ? await this.releaseHeldJobs(trx, job.session_id) : [];
-      await this.settleSession(trx, job.session_id);
+      const released =
+        job.type === 'SIGN' ? await this.releaseHeldJobs(trx, job.session_id, jobs) : [];
+      await this.settleSession(trx, job.session_id, jobs);
       return { sessionId: job.session_id, status: 'DONE' as const, released };
     });
     this.notifier.notify(sessionKey(completion.sessionId));
@@ -437,7 +449,8 @@ export class CosignerJobService {
       const now = this.clock();
       if (session.expires_at.getTime() - now.getTime() < READY_MARGIN_MS)
         throw sessionClosed('ending');
-      const released = await this.releaseHeldJobs(trx, job.session_id, job.id);
+      const jobs = await this.jobsOf(trx, job.session_id);
+      const released = await this.releaseHeldJobs(trx, job.session_id, jobs, job.id);
       // On record only for the call that released someone (ready-call review I2): a later call,
       // or one from a job whose session holds no one back, says nothing about the release.
       if (released.length > 0)
@@ -463,13 +476,9 @@ export class CosignerJobService {
   private async releaseHeldJobs(
     trx: Transaction<Database>,
     sessionId: string,
+    jobs: readonly SessionJob[],
     readyJobId?: string,
   ): Promise<string[]> {
-    const jobs = await trx
-      .selectFrom('cosigner_jobs')
-      .select(['id', 'status', 'available_at'])
-      .where('session_id', '=', sessionId)
-      .execute();
     const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
     const goneAhead = (j: { id: string; status: string }) =>
       j.status === 'DONE' || j.id === readyJobId;
@@ -529,12 +538,12 @@ export class CosignerJobService {
    * (only a session of independent parties gets here with a failed job: in the others a failed
    * job has failed the session already).
    */
-  private async settleSession(trx: Transaction<Database>, sessionId: string): Promise<void> {
-    const jobs = await trx
-      .selectFrom('cosigner_jobs')
-      .select(['status', 'type'])
-      .where('session_id', '=', sessionId)
-      .execute();
+  private async settleSession(
+    trx: Transaction<Database>,
+    sessionId: string,
+    jobs?: readonly SessionJob[],
+  ): Promise<void> {
+    jobs ??= await this.jobsOf(trx, sessionId);
     if (jobs.some((j) => j.status === 'PENDING' || j.status === 'LEASED')) return;
     const status = jobs.every((j) => j.status === 'DONE') ? 'DONE' : 'FAILED';
     const ended = await trx
@@ -547,6 +556,15 @@ export class CosignerJobService {
       .where('status', '=', 'OPEN')
       .executeTakeFirst();
     if (ended.numUpdatedRows === 1n) await this.ended(trx, sessionId, jobs[0]?.type, status);
+  }
+
+  /** The jobs of a session, as read in the caller's transaction. */
+  private async jobsOf(trx: Transaction<Database>, sessionId: string): Promise<SessionJob[]> {
+    return trx
+      .selectFrom('cosigner_jobs')
+      .select(['id', 'type', 'status', 'available_at'])
+      .where('session_id', '=', sessionId)
+      .execute();
   }
 
   /**
