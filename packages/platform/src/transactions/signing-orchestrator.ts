@@ -141,6 +141,7 @@ export class SigningOrchestrator {
         'm.transaction_id',
         'm.message_index',
         'm.content',
+        'm.derivation_path',
         'm.attempts',
         't.algorithm',
         't.workspace_id',
@@ -154,14 +155,22 @@ export class SigningOrchestrator {
     const { transaction_id: transactionId, message_index: index } = message;
     const algorithm = message.algorithm as KeyAlgorithm;
     const content = Buffer.from(message.content, 'hex');
-    let results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    const path = message.derivation_path;
     // A session that spent a pooled FROST nonce set: its parties reported shares, aggregated here.
     const commitments =
       status === 'DONE' && algorithm === 'EDDSA_ED25519'
         ? await this.pool.commitments(trx, sessionId)
         : undefined;
-    if (commitments !== undefined) {
-      const aggregated = await this.aggregated(trx, sessionId, content, commitments);
+    let results: unknown[];
+    if (commitments === undefined)
+      results = (await jobResults(trx, sessionId)).filter((r) => r !== null);
+    else {
+      const aggregated = await this.aggregated(trx, sessionId, transactionId, {
+        workspaceId: message.workspace_id,
+        content,
+        path,
+        commitments,
+      });
       if (aggregated === undefined) {
         // Every party released its share and they make no signature; a party may hold the one
         // it did not send. Every fresh session would be refused (SIGNATURE_MAY_EXIST) anyway.
@@ -172,7 +181,7 @@ export class SigningOrchestrator {
       // aggregate is the session's one signature, and shares are no disagreement to audit.
       results = [aggregated];
     }
-    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, sessionId);
+    const expectedKey = await this.derivedKey(trx, message.workspace_id, algorithm, path);
     // Any one verifying result will do: a party cannot forge a signature under the derived key.
     const result = results.map(parseResult).find(
       (r) =>
@@ -264,8 +273,15 @@ export class SigningOrchestrator {
   private async aggregated(
     trx: Transaction<Database>,
     sessionId: string,
-    content: Uint8Array,
-    commitments: string,
+    transactionId: string,
+    signing: {
+      workspaceId: string;
+      content: Uint8Array;
+      /** The message's derivation path, as stored. */
+      path: unknown;
+      /** The spent nonce set's commitment list, hex. */
+      commitments: string;
+    },
   ): Promise<StoredResult | undefined> {
     const jobs = await trx
       .selectFrom('cosigner_jobs as j')
@@ -285,8 +301,7 @@ export class SigningOrchestrator {
     const session = await trx
       .selectFrom('mpc_sessions as s')
       .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
-      .innerJoin('transaction_messages as m', 'm.session_id', 's.id')
-      .select(['ss.public_share_set', 's.workspace_id', 'm.derivation_path', 'm.transaction_id'])
+      .select('ss.public_share_set')
       .where('s.id', '=', sessionId)
       .executeTakeFirstOrThrow();
     try {
@@ -294,9 +309,9 @@ export class SigningOrchestrator {
         throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'no public share set recorded' });
       const { signature, publicKey } = frostAggregate({
         shareSet: decodePublicShareSet(Buffer.from(session.public_share_set, 'hex')),
-        commitments: Buffer.from(commitments, 'hex'),
-        message: content,
-        path: parsePath(session.derivation_path),
+        commitments: Buffer.from(signing.commitments, 'hex'),
+        message: signing.content,
+        path: parsePath(signing.path),
         shares,
       });
       return {
@@ -306,11 +321,11 @@ export class SigningOrchestrator {
     } catch (error) {
       if (!isMpcError(error)) throw error;
       await this.audit.appendIn(trx, {
-        workspaceId: session.workspace_id,
+        workspaceId: signing.workspaceId,
         actorKind: 'system',
         actorId: null,
         action: 'transaction.signing_anomaly',
-        subject: session.transaction_id,
+        subject: transactionId,
         details: {
           sessionId,
           aggregation: error.code,
@@ -419,14 +434,14 @@ export class SigningOrchestrator {
 
   /**
    * The public key the session's message must verify under, derived here from the workspace's
-   * root key and the path the authorization named (the same public derivation the parties
-   * apply, `@countersign/mpc/derivation`), hex.
+   * root key and the message's derivation path as stored (the path the authorization named; the
+   * same public derivation the parties apply, `@countersign/mpc/derivation`), hex.
    */
   private async derivedKey(
     trx: Transaction<Database>,
     workspaceId: string,
     algorithm: KeyAlgorithm,
-    sessionId: string,
+    path: unknown,
   ): Promise<string | undefined> {
     const root = await trx
       .selectFrom('root_keys')
@@ -434,11 +449,6 @@ export class SigningOrchestrator {
       .where('workspace_id', '=', workspaceId)
       .where('algorithm', '=', algorithm)
       .executeTakeFirst();
-    const message = await trx
-      .selectFrom('transaction_messages')
-      .select('derivation_path')
-      .where('session_id', '=', sessionId)
-      .executeTakeFirstOrThrow();
     if (!root || root.chain_code === null) return undefined;
     try {
       const { publicKey } = derivePublicKey(
@@ -447,7 +457,7 @@ export class SigningOrchestrator {
           publicKey: Buffer.from(root.public_key, 'hex'),
           chainCode: Buffer.from(root.chain_code, 'hex'),
         },
-        parsePath(message.derivation_path),
+        parsePath(path),
       );
       return Buffer.from(publicKey).toString('hex');
     } catch {
