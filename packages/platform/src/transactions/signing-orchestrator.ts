@@ -66,6 +66,15 @@ const RETRIED_CALLBACK_FAILURES = new Set([
   'CALLBACK_SESSION_DEADLINE',
 ]);
 
+/** A SUBMITTED transaction as its creator just wrote it: what starting to sign it needs. */
+export interface SubmittedTransaction {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly algorithm: KeyAlgorithm;
+  /** How many messages it has: indices 0 to messages − 1. */
+  readonly messages: number;
+}
+
 interface SignerShareSet {
   shareSetId: string;
   apiUserId: string;
@@ -88,19 +97,19 @@ export class SigningOrchestrator {
   ) {}
 
   /**
-   * Starts signing a SUBMITTED transaction inside `trx`: one SIGN session per message, status
-   * PENDING_SIGNATURE. Returns the co-signers to wake once `trx` commits (none if it failed).
+   * Starts signing a SUBMITTED transaction, just written in `trx`: one SIGN session per message,
+   * status PENDING_SIGNATURE — or FAILED, with no signer. Returns that status and the co-signers
+   * to wake once `trx` commits (none if it failed).
    */
-  async start(trx: Transaction<Database>, transactionId: string): Promise<string[]> {
-    const tx = await trx
-      .selectFrom('transactions')
-      .select(['workspace_id', 'algorithm'])
-      .where('id', '=', transactionId)
-      .executeTakeFirstOrThrow();
-    const signer = await this.signerShareSet(trx, tx.workspace_id, tx.algorithm as KeyAlgorithm);
+  async start(
+    trx: Transaction<Database>,
+    tx: SubmittedTransaction,
+  ): Promise<{ status: 'PENDING_SIGNATURE' | 'FAILED'; wake: string[] }> {
+    const transactionId = tx.id;
+    const signer = await this.signerShareSet(trx, tx.workspaceId, tx.algorithm);
     if (!signer) {
       await this.fail(trx, transactionId, 'SIGNER_NOT_FOUND', 'no paired signer holds a key');
-      return [];
+      return { status: 'FAILED', wake: [] };
     }
     await trx
       .updateTable('transactions')
@@ -111,20 +120,14 @@ export class SigningOrchestrator {
       })
       .where('id', '=', transactionId)
       .execute();
-    const messages = await trx
-      .selectFrom('transaction_messages')
-      .select('message_index')
-      .where('transaction_id', '=', transactionId)
-      .orderBy('message_index')
-      .execute();
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
     const wake: string[] = [];
-    for (const m of messages)
-      wake.push(...(await this.startMessage(trx, transactionId, m.message_index, signer)));
-    const algorithm = tx.algorithm as KeyAlgorithm;
+    for (let index = 0; index < tx.messages; index++)
+      wake.push(...(await this.startMessage(trx, transactionId, index, signer)));
+    const { algorithm } = tx;
     if (POOLED_ALGORITHMS.includes(algorithm))
-      await this.pool.topUp(trx, { workspaceId: tx.workspace_id, algorithm, ...signer });
-    return wake;
+      await this.pool.topUp(trx, { workspaceId: tx.workspaceId, algorithm, ...signer });
+    return { status: 'PENDING_SIGNATURE', wake };
   }
 
   /** The job service's session-end handler: ignores sessions that sign no message. */

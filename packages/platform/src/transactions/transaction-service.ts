@@ -123,13 +123,13 @@ export class TransactionService {
           messages: request.messages.length,
         },
       });
-      const wake = await this.signing.start(trx, id);
-      const row = await trx
-        .selectFrom('transactions')
-        .select('status')
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow();
-      return { answer: { id, status: row.status }, wake };
+      const { status, wake } = await this.signing.start(trx, {
+        id,
+        workspaceId,
+        algorithm: request.algorithm,
+        messages: request.messages.length,
+      });
+      return { answer: { id, status }, wake };
     });
     this.sessions.announce(wake);
     return answer;
