@@ -16,6 +16,7 @@ import type {
   TransactionResponse,
 } from '@countersign/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { AssetCatalog } from '../assets/asset-catalog.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
@@ -148,58 +149,69 @@ export class TransactionService {
     column: 'id' | 'external_tx_id',
     value: string,
   ): Promise<TransactionResponse> {
+    // One statement, so the messages are those of the same snapshot: clients poll this.
     const row = await this.db
-      .selectFrom('transactions')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where(column, '=', value)
+      .selectFrom('transactions as t')
+      .selectAll('t')
+      .select((eb) =>
+        jsonArrayFrom(
+          eb
+            .selectFrom('transaction_messages as m')
+            .select(['m.message_index', 'm.content', 'm.derivation_path', 'm.status', 'm.result'])
+            .whereRef('m.transaction_id', '=', 't.id'),
+        ).as('messages'),
+      )
+      .where('t.workspace_id', '=', workspaceId)
+      .where(`t.${column}`, '=', value)
       .executeTakeFirst();
     if (!row) throw new NotFoundError('Transaction');
-    return this.toResponse(row);
-  }
-
-  private async toResponse(row: Selectable<TransactionsTable>): Promise<TransactionResponse> {
-    const messages = await this.db
-      .selectFrom('transaction_messages')
-      .selectAll()
-      .where('transaction_id', '=', row.id)
-      .orderBy('message_index')
-      .execute();
-    const algorithm = row.algorithm as KeyAlgorithm;
-    const signed = messages.filter((m) => m.status === 'SIGNED');
-    return {
-      id: row.id,
-      ...(row.external_tx_id === null ? {} : { externalTxId: row.external_tx_id }),
-      ...(row.customer_ref_id === null ? {} : { customerRefId: row.customer_ref_id }),
-      status: row.status,
-      subStatus: row.sub_status,
-      ...(row.sub_status_detail === null ? {} : { subStatusDetail: row.sub_status_detail }),
-      operation: 'RAW',
-      note: row.note,
-      ...(row.asset_id === null ? {} : { assetId: row.asset_id }),
-      source: { type: 'VAULT_ACCOUNT', id: row.source_vault_account_id, name: '' },
-      createdAt: row.created_at.getTime(),
-      lastUpdated: row.updated_at.getTime(),
-      createdBy: row.created_by,
-      signedBy:
-        row.status === 'COMPLETED' && row.signer_api_user_id !== null
-          ? [row.signer_api_user_id]
-          : [],
-      extraParameters: jsonOf(row.extra_parameters) as TransactionResponse['extraParameters'],
-      signedMessages: signed.map((m) => signedMessage(algorithm, m)),
-    };
+    // json_agg keeps no order PostgreSQL promises: the messages are put in order here.
+    return toResponse(
+      row,
+      row.messages.sort((a, b) => a.message_index - b.message_index),
+    );
   }
 }
+
+function toResponse(
+  row: Selectable<TransactionsTable>,
+  messages: readonly StoredMessage[],
+): TransactionResponse {
+  const algorithm = row.algorithm as KeyAlgorithm;
+  const signed = messages.filter((m) => m.status === 'SIGNED');
+  return {
+    id: row.id,
+    ...(row.external_tx_id === null ? {} : { externalTxId: row.external_tx_id }),
+    ...(row.customer_ref_id === null ? {} : { customerRefId: row.customer_ref_id }),
+    status: row.status,
+    subStatus: row.sub_status,
+    ...(row.sub_status_detail === null ? {} : { subStatusDetail: row.sub_status_detail }),
+    operation: 'RAW',
+    note: row.note,
+    ...(row.asset_id === null ? {} : { assetId: row.asset_id }),
+    source: { type: 'VAULT_ACCOUNT', id: row.source_vault_account_id, name: '' },
+    createdAt: row.created_at.getTime(),
+    lastUpdated: row.updated_at.getTime(),
+    createdBy: row.created_by,
+    signedBy:
+      row.status === 'COMPLETED' && row.signer_api_user_id !== null ? [row.signer_api_user_id] : [],
+    extraParameters: jsonOf(row.extra_parameters) as TransactionResponse['extraParameters'],
+    signedMessages: signed.map((m) => signedMessage(algorithm, m)),
+  };
+}
+
+/** What a transaction's answer shows of each of its messages. */
+type StoredMessage = Pick<
+  Selectable<TransactionMessagesTable>,
+  'message_index' | 'content' | 'derivation_path' | 'status' | 'result'
+>;
 
 function jsonOf(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
 /** Fireblocks' `SignedMessage`: ECDSA `{r, s, v, fullSig}`, EdDSA `{fullSig}`, hex. */
-function signedMessage(
-  algorithm: KeyAlgorithm,
-  m: Selectable<TransactionMessagesTable>,
-): SignedMessage {
+function signedMessage(algorithm: KeyAlgorithm, m: StoredMessage): SignedMessage {
   const result = jsonOf(m.result) as { signature: string; publicKey: string; recoveryId?: number };
   const signature =
     algorithm === 'ECDSA_SECP256K1'
