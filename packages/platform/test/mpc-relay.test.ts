@@ -392,6 +392,39 @@ describe('MPC relay', () => {
     expect(await sessionStatus(sessionId)).toBe('EXPIRED');
   });
 
+  it('a job whose lease ran out three times fails with its session — once no report holds the session', async () => {
+    await pastDeadline(); // every older session is over: only the new one offers jobs
+    const sessionId = await newSession();
+    const a = parties[0]!;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await work(a)).toMatchObject({ sessionId, attempt });
+      clock.advance(61_000);
+    }
+    const { db } = p.app.services.database;
+    if (process.env['DATABASE_URL'] !== undefined)
+      // A report in progress holds the session (leasedJob): the poll neither waits for it nor
+      // fails the job under it. (PGlite runs one transaction at a time: nothing to hold.)
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .selectFrom('mpc_sessions')
+          .select('id')
+          .where('id', '=', sessionId)
+          .forUpdate()
+          .execute();
+        expect(await work(a)).toBeUndefined();
+      });
+    expect(await sessionStatus(sessionId)).toBe('OPEN');
+    expect(await work(a)).toBeUndefined();
+    expect(await sessionStatus(sessionId)).toBe('FAILED');
+    const job = await db
+      .selectFrom('cosigner_jobs')
+      .select(['status', 'failure_reason'])
+      .where('session_id', '=', sessionId)
+      .where('cosigner_id', '=', a.cosignerId)
+      .executeTakeFirstOrThrow();
+    expect(job).toEqual({ status: 'FAILED', failure_reason: 'lease expired too many times' });
+  });
+
   // Last in the file: it replaces the platform's session-end handler.
   it('a session that cannot be ended holds up no other expiry and fails no poll (session review I2)', async () => {
     const stuck = await newSession();

@@ -283,6 +283,22 @@ describe('transactions: RAW signing orchestration', () => {
     expect(tx.signedMessages.map((m) => m.content)).toEqual(contents);
   });
 
+  it('the last two reports at once still end the session (PostgreSQL: each must see the other)', async () => {
+    // On PostgreSQL each report is a transaction of its own: one that saw the other's job still
+    // LEASED ended nothing, and the signing waited for the session to expire.
+    for (const content of ['1a', '1b', '1c', '1d', '1e']) {
+      const id = (await create(eddsaRequest(content))).json<{ id: string }>().id;
+      const jobs = await signJobs();
+      const result = { signature: ed25519Signature(content), publicKey: derivedKey.publicKeyHex };
+      await report(parties[0]!, jobs[0]!, { status: 'DONE', result });
+      const last = await Promise.all(
+        [1, 2].map((i) => report(parties[i]!, jobs[i]!, { status: 'DONE', result })),
+      );
+      expect(last.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect((await read(id)).status).toBe('COMPLETED');
+    }
+  });
+
   it('ECDSA: {r, s, v} once the signature verifies and v recovers the reported key', async () => {
     // The key at the default path, derived from the root's private key by @scure/bip32.
     const child = ecdsaRoot.derive('m/44/60/2/0/0');

@@ -293,6 +293,17 @@ export class CosignerJobService {
         // Checked last, with the job in hand: a hang-up during this check still leases nothing.
         if (!job || signal?.aborted) return undefined;
         if (job.attempts >= MAX_ATTEMPTS) {
+          // Failing it ends its session, whose lock a report takes before its job's (leasedJob):
+          // with the job held here, wait for it and the two could deadlock. Held elsewhere, the
+          // session is being settled: the job is failed on a later poll, if still due.
+          const session = await trx
+            .selectFrom('mpc_sessions')
+            .select('id')
+            .where('id', '=', job.session_id)
+            .forUpdate()
+            .skipLocked()
+            .executeTakeFirst();
+          if (session === undefined) return undefined;
           await this.failJob(trx, job.id, job.session_id, 'lease expired too many times');
           continue;
         }
@@ -368,6 +379,18 @@ export class CosignerJobService {
     jobId: string,
     leaseId: string,
   ) {
+    // Its session first, then the job: the order failSession takes them in. A report decides
+    // from the other jobs' statuses whether its session ended; on PostgreSQL (READ COMMITTED)
+    // two last reports at once each saw the other's job still LEASED and neither ended it
+    // (hot-path statements review H1). Serialised per session, the second sees the first.
+    await trx
+      .selectFrom('mpc_sessions')
+      .select('id')
+      .where((eb) =>
+        eb('id', '=', eb.selectFrom('cosigner_jobs').select('session_id').where('id', '=', jobId)),
+      )
+      .forUpdate()
+      .execute();
     const job = await trx
       .selectFrom('cosigner_jobs')
       .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
