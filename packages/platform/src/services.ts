@@ -172,18 +172,17 @@ export function createServices(
     relay.sessionTtlMs,
     presignatures,
   );
-  // Each handler acts on the purposes listed beside it and checks the session itself; asking
-  // only those spares every signing's SIGN and PRESIGN ends four reads of a session row each.
+  // Each handler is asked only about the purposes it lists beside its sessionEnded (and checks
+  // the session itself): a signing's SIGN and PRESIGN ends read no session row for the others.
   cosignerJobs.whenSessionEnds(async (trx, sessionId, status, refusal, purpose) => {
-    const concerns = (...purposes: string[]) => purpose === undefined || purposes.includes(purpose);
-    if (concerns('KEYGEN')) await keygen.sessionEnded(trx, sessionId, status);
-    if (concerns('KEYGEN', 'RESHARE')) await reshare.sessionEnded(trx, sessionId, status, refusal);
-    if (concerns('SIGN')) await signing.sessionEnded(trx, sessionId, status, refusal);
-    if (concerns('KEYGEN', 'RESHARE', 'DESTROY'))
-      await destruction.sessionEnded(trx, sessionId, status);
+    const concerns = (handler: { endedPurposes: readonly string[] }) =>
+      purpose === undefined || handler.endedPurposes.includes(purpose);
+    if (concerns(keygen)) await keygen.sessionEnded(trx, sessionId, status);
+    if (concerns(reshare)) await reshare.sessionEnded(trx, sessionId, status, refusal);
+    if (concerns(signing)) await signing.sessionEnded(trx, sessionId, status, refusal);
+    if (concerns(destruction)) await destruction.sessionEnded(trx, sessionId, status);
     // Last: a new key's share set is recorded by now.
-    if (concerns('KEYGEN', 'RESHARE', 'PRESIGN'))
-      await presignatures.sessionEnded(trx, sessionId, status);
+    if (concerns(presignatures)) await presignatures.sessionEnded(trx, sessionId, status);
   });
   cosignerJobs.whenJobEnds(async (trx, job) => {
     await destruction.jobEnded(trx, job);

@@ -102,6 +102,12 @@ export class KeygenOrchestrator {
     return created.length === 0 ? [] : parties.map((p) => p.cosignerId);
   }
 
+  /**
+   * The purposes of the sessions whose end {@link sessionEnded} acts on: it is asked about no
+   * other (services.ts).
+   */
+  readonly endedPurposes: readonly string[] = ['KEYGEN'];
+
   /** The job service's session-end handler. */
   async sessionEnded(
     trx: Transaction<Database>,

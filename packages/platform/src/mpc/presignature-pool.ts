@@ -213,6 +213,12 @@ export class PresignaturePool {
   }
 
   /**
+   * The purposes of the sessions whose end {@link sessionEnded} acts on: it is asked about no
+   * other (services.ts).
+   */
+  readonly endedPurposes: readonly string[] = ['KEYGEN', 'RESHARE', 'PRESIGN'];
+
+  /**
    * The job service's session-end handler. PRESIGN: READY once every party pooled the same
    * presignature, else DISCARDED; a success keeps filling the pool. KEYGEN and RESHARE of an
    * ECDSA key: fills the new signer's pool.

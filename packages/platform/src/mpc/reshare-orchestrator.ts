@@ -207,6 +207,12 @@ export class ReshareOrchestrator {
   }
 
   /**
+   * The purposes of the sessions whose end {@link sessionEnded} acts on: it is asked about no
+   * other (services.ts).
+   */
+  readonly endedPurposes: readonly string[] = ['KEYGEN', 'RESHARE'];
+
+  /**
    * The job service's session-end handler: a finished KEYGEN lets waiting signers reshare; a
    * finished RESHARE records its share set; a RESHARE its dealer refused ends the pairing's
    * attempts; any other failed or expired one is retried.

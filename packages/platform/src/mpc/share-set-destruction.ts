@@ -96,6 +96,12 @@ export class ShareSetDestruction {
   }
 
   /**
+   * The purposes of the sessions whose end {@link sessionEnded} acts on: it is asked about no
+   * other (services.ts).
+   */
+  readonly endedPurposes: readonly string[] = ['KEYGEN', 'RESHARE', 'DESTROY'];
+
+  /**
    * The job service's session-end handler: a KEYGEN or RESHARE that finished after its pairing
    * ended made a share set nobody may use — destroyed at once; an expired DESTROY session is
    * offered again while a cloud has not confirmed.

@@ -130,6 +130,12 @@ export class SigningOrchestrator {
     return { status: 'PENDING_SIGNATURE', wake };
   }
 
+  /**
+   * The purposes of the sessions whose end {@link sessionEnded} acts on: it is asked about no
+   * other (services.ts).
+   */
+  readonly endedPurposes: readonly string[] = ['SIGN'];
+
   /** The job service's session-end handler: ignores sessions that sign no message. */
   async sessionEnded(
     trx: Transaction<Database>,
