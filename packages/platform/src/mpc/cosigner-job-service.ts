@@ -654,14 +654,24 @@ export class CosignerJobService {
    * Fails session `sessionId`, with `reason`, if it is OPEN and no party has started it — none of
    * its jobs LEASED or DONE (a lease, once taken, never returns a job to PENDING; an expired one
    * stays LEASED until re-leased), so no share of it can exist — as any failed session: its end
-   * handler runs (a SIGN session's message gets a fresh session). Its jobs are locked first,
-   * without waiting: a job another transaction holds (a lease, a report) throws, as started.
+   * handler runs (a SIGN session's message gets a fresh session). The session and its jobs are
+   * locked first, without waiting: one another transaction holds (a lease, a report) throws, as
+   * started.
    */
   async failUnstarted(
     trx: Transaction<Database>,
     sessionId: string,
     reason: string,
   ): Promise<void> {
+    // The session before its jobs, the order a report takes them in (leasedJob), and neither
+    // waited for: a report in progress means a party started.
+    await trx
+      .selectFrom('mpc_sessions')
+      .select('id')
+      .where('id', '=', sessionId)
+      .forUpdate()
+      .noWait()
+      .execute();
     const jobs = await trx
       .selectFrom('cosigner_jobs')
       .select('status')
