@@ -383,14 +383,14 @@ export class CosignerJobService {
     // from the other jobs' statuses whether its session ended; on PostgreSQL (READ COMMITTED)
     // two last reports at once each saw the other's job still LEASED and neither ended it
     // (hot-path statements review H1). Serialised per session, the second sees the first.
-    await trx
+    const session = await trx
       .selectFrom('mpc_sessions')
-      .select('id')
+      .select(['status', 'expires_at'])
       .where((eb) =>
         eb('id', '=', eb.selectFrom('cosigner_jobs').select('session_id').where('id', '=', jobId)),
       )
       .forUpdate()
-      .execute();
+      .executeTakeFirst();
     const job = await trx
       .selectFrom('cosigner_jobs')
       .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
@@ -399,7 +399,8 @@ export class CosignerJobService {
       .executeTakeFirst();
     if (!job || job.cosigner_id !== cosignerId) throw new NotFoundError('Job');
     if (job.status !== 'LEASED' || job.lease_id !== leaseId) throw leaseNotHeld();
-    return job;
+    // A job's session is never deleted: found with the job, locked above.
+    return { ...job, session: session! };
   }
 
   /** Records the lease holder's outcome; 409 for anyone else or a finished job. */
@@ -463,11 +464,7 @@ export class CosignerJobService {
       // Too late to release anyone: the session would end with their shares out and the signer's
       // still to come (ready-call review L2). Refused, the signer computes nothing; a fresh
       // session follows the expiry.
-      const session = await trx
-        .selectFrom('mpc_sessions')
-        .select(['status', 'expires_at'])
-        .where('id', '=', job.session_id)
-        .executeTakeFirstOrThrow();
+      const { session } = job;
       if (session.status !== 'OPEN') throw sessionClosed(session.status);
       const now = this.clock();
       if (session.expires_at.getTime() - now.getTime() < READY_MARGIN_MS)
