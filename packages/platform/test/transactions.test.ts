@@ -22,6 +22,7 @@ import {
 } from '@countersign/protocol';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../src/services.js';
 import { pairNewCosigner, refresh } from './helpers/cosigner.js';
@@ -281,6 +282,28 @@ describe('transactions: RAW signing orchestration', () => {
     const tx = await read(id);
     expect(tx.status).toBe('COMPLETED');
     expect(tx.signedMessages.map((m) => m.content)).toEqual(contents);
+    // The messages are answered in index order however they are stored (hot-path statements
+    // review T1): rewritten last index first, the rows lie in storage in reverse, and PGlite (one
+    // connection, so the setting reaches the read) is kept off the primary key's index, whose
+    // order would hide a read that took them as stored.
+    const { db } = p.app.services.database;
+    for (let index = contents.length - 1; index >= 0; index--)
+      await db
+        .updateTable('transaction_messages')
+        .set((eb) => ({ status: eb.ref('status') }))
+        .where('transaction_id', '=', id)
+        .where('message_index', '=', index)
+        .execute();
+    if (process.env['DATABASE_URL'] === undefined)
+      for (const scan of [sql`set enable_indexscan = off`, sql`set enable_bitmapscan = off`])
+        await scan.execute(db);
+    try {
+      expect((await read(id)).signedMessages.map((m) => m.content)).toEqual(contents);
+    } finally {
+      if (process.env['DATABASE_URL'] === undefined)
+        for (const scan of [sql`reset enable_indexscan`, sql`reset enable_bitmapscan`])
+          await scan.execute(db);
+    }
   });
 
   it('the last two reports at once still end the session (PostgreSQL: each must see the other)', async () => {
