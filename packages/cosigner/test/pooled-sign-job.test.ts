@@ -55,7 +55,11 @@ let counter = 0;
  * A pooled signing of a fresh message: my nonce set of a fresh PRESIGN session pooled in the
  * store, and the SIGN job whose signed authorization names it.
  */
-function pooledJob(leaseMs = 10 * 60_000): {
+function pooledJob(
+  leaseMs = 10 * 60_000,
+  /** Whose nonce set is pooled under the named id: mine, another party's, or another session's. */
+  madeBy: 'me' | 'another party' | 'another session' = 'me',
+): {
   job: LeasedJob;
   presignatureId: string;
   claim: SigningClaim;
@@ -63,15 +67,21 @@ function pooledJob(leaseMs = 10 * 60_000): {
   counter += 1;
   const transactionId = `5f0c6f9e-4b8a-4f55-9a43-1d2f3e4a5b${counter.toString(16).padStart(2, '0')}`;
   const presignSid = new Uint8Array(32).fill(counter);
+  const madeIn = madeBy === 'another session' ? presignSid.map((b) => b ^ 0xff) : presignSid;
   const committers = new Map(
     [1, 2, 3].map((i) => [
       i,
-      beginFrostPreprocess({ sid: presignSid, keyShare: shares.get(i)!, signers: [1, 2, 3] }),
+      beginFrostPreprocess({ sid: madeIn, keyShare: shares.get(i)!, signers: [1, 2, 3] }),
     ]),
   );
+  const maker = madeBy === 'another party' ? 2 : ME;
   const mine = committers
-    .get(ME)!
-    .complete(new Map([1, 2].map((j) => [j, committers.get(j)!.message])));
+    .get(maker)!
+    .complete(
+      new Map(
+        [1, 2, 3].filter((j) => j !== maker).map((j) => [j, committers.get(j)!.message] as const),
+      ),
+    );
   const presignatureId = Buffer.from(presignSid).toString('hex');
   store.presignatures.addPresignatures(SHARE_SET, [
     { id: presignatureId, presignature: exportFrostNonceSet(mine) },
@@ -174,6 +184,21 @@ beforeEach(() => {
   calls.length = 0;
   readyAnswer = () => Promise.resolve(2);
   store.pairedApiKeys.setCallbackHandler(API_KEY, null);
+});
+
+describe('a pooled EdDSA SIGN job signs only with the nonce set made for it (pooled review T3)', () => {
+  it.each(['another party', 'another session'] as const)(
+    'a set made by %s under the named id: refused, nothing spent, nothing recorded SIGNED',
+    async (madeBy) => {
+      const { job, presignatureId, claim } = pooledJob(undefined, madeBy);
+      await expect(runSignJob(context('api'), job)).rejects.toMatchObject({
+        code: 'ERR_COSIGNER_PLATFORM_RESPONSE',
+        message: expect.stringMatching(/made by other signers/),
+      });
+      expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(true);
+      expect(store.signingRecords.state(claim.transactionId, 0)).toBe('STARTED');
+    },
+  );
 });
 
 describe('a pooled EdDSA SIGN job says it will sign only when nothing can stop it', () => {

@@ -2,7 +2,7 @@
 // for a message whose share may have left, and a presign sid claimed once is never claimed
 // again — reopened from disk, as after a crash.
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openLocalKms } from '../src/kms/local-kms.js';
 import { initStore, openStore } from '../src/store/cosigner-store.js';
 import { cleanupTempDirs, tempDir, testLocalKms, TEST_PASSPHRASE } from './store-helpers.js';
@@ -119,6 +119,67 @@ describe('signing records', () => {
       kind: 'refused',
       shareReleased: true,
     });
+    reopened.close();
+  });
+
+  it('signing from the pool is all or nothing: a failed step spends nothing and records nothing (pooled review T3)', async () => {
+    const { store, reopen } = await freshStore();
+    store.shareSets.putShareSet({
+      id: 'share-set-1',
+      apiKeyId: 'ak-1',
+      algorithm: 'EDDSA_ED25519',
+      share: Buffer.from('share'),
+    });
+    store.presignatures.addPresignatures('share-set-1', [
+      { id: 'set-a', presignature: Buffer.from('nonce set a') },
+      { id: 'set-b', presignature: Buffer.from('nonce set b') },
+    ]);
+    const other = { ...claim('s9'), transactionId: '0b7c5d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e' };
+    const untouched = (s: typeof store, what: { transactionId: string }) =>
+      expect(s.signingRecords.state(what.transactionId, 0)).toBeUndefined();
+
+    // Reading a set's public part opens it without spending it.
+    expect(store.presignatures.peekPresignature('share-set-1', 'set-a', (b) => b.length)).toBe(11);
+    expect(store.presignatures.holdsPresignature('share-set-1', 'set-a')).toBe(true);
+
+    // The computation throws (a set made for other signers, say): the claim, the spend and the
+    // erasure roll back with it.
+    expect(() =>
+      store.signFromPool(claim('s1'), 'set-a', () => {
+        throw new Error('made for other signers');
+      }),
+    ).toThrow(/made for other signers/);
+    expect(store.presignatures.holdsPresignature('share-set-1', 'set-a')).toBe(true);
+    untouched(store, claim('s1'));
+
+    // A claim that is not granted takes nothing: the message's share already left inline.
+    store.signingRecords.claim(other);
+    store.signingRecords.markShareSent(other);
+    const compute = vi.fn(() => '{"signatureShare":"00"}');
+    expect(store.signFromPool({ ...other, sessionId: 's10' }, 'set-b', compute)).toMatchObject({
+      kind: 'refused',
+      shareReleased: true,
+    });
+    expect(compute).not.toHaveBeenCalled();
+    expect(store.presignatures.holdsPresignature('share-set-1', 'set-b')).toBe(true);
+
+    // Spent by one message, the set is gone for every other: NO_PRESIGNATURE, and the other
+    // message is not even claimed.
+    expect(store.signFromPool(claim('s1'), 'set-a', () => '{"signatureShare":"ab"}')).toEqual({
+      kind: 'signed',
+      result: '{"signatureShare":"ab"}',
+    });
+    const third = { ...claim('s11'), transactionId: '9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b' };
+    const reopened = await reopen();
+    expect(() => reopened.signFromPool(third, 'set-a', compute)).toThrow(
+      expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
+    );
+    expect(() => reopened.presignatures.peekPresignature('share-set-1', 'set-a', () => 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
+    );
+    expect(compute).not.toHaveBeenCalled();
+    untouched(reopened, third);
+    expect(reopened.presignatures.holdsPresignature('share-set-1', 'set-b')).toBe(true);
     reopened.close();
   });
 
