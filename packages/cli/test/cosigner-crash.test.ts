@@ -74,6 +74,15 @@ const CASES: {
     end: 'COMPLETED',
     resumes: true,
   },
+  // Dead inside that transaction (the set taken, the share computed, nothing committed): the
+  // claim and the set are as they were, and the re-offered job signs the same session.
+  {
+    point: 'sign:pool-computing',
+    algorithm: 'EDDSA_ED25519',
+    presign: 'pooled',
+    end: 'COMPLETED',
+    resumes: true,
+  },
   // Claim, spend, share and SIGNED record are one transaction: the re-offered job answers from it.
   {
     point: 'sign:pool-signed',

@@ -4,9 +4,10 @@
  * there: no `finally`, no flush, no report — only what the store already committed survives, as
  * after a power cut. Unset (always, outside those tests), a point is a no-op.
  *
- * Each point sits right after a durable step of the signing sequence (sign-job.ts), so the tests
- * can show that every such step is safe to die after: the job then either completes or fails
- * cleanly, and nothing is signed twice.
+ * Each point but one sits right after a durable step of the signing sequence (sign-job.ts), so
+ * the tests can show that every such step is safe to die after: the job then either completes or
+ * fails cleanly, and nothing is signed twice. `sign:pool-computing` sits inside a store
+ * transaction, to show that one is all or nothing.
  * @module
  */
 
@@ -27,6 +28,12 @@ export type CrashPoint =
    * released their shares); nothing spent or recorded here yet.
    */
   | 'sign:pool-ready'
+  /**
+   * EdDSA, pooled: inside the one store transaction that claims the message, spends the nonce
+   * set and records the share — the set taken and the share computed, nothing committed. The one
+   * point not after a durable step: dying here must leave the claim and the set as they were.
+   */
+  | 'sign:pool-computing'
   /**
    * EdDSA, pooled: the nonce set is spent and the share recorded SIGNED, in one transaction;
    * the share has not left.

@@ -229,6 +229,7 @@ async function signWithNonceSet(
             message: authorization.content,
             path: authorization.derivationPath,
           });
+          crashPoint('sign:pool-computing');
           return JSON.stringify({ signatureShare: Buffer.from(share).toString('hex') });
         } finally {
           wipeFrostNonceSet(nonceSet);
