@@ -30,6 +30,22 @@ async function freshStore() {
   return { store, reopen };
 }
 
+/** A fresh store holding an EdDSA share set with the nonce sets `ids` pooled. */
+async function pooledStore(...ids: string[]) {
+  const fresh = await freshStore();
+  fresh.store.shareSets.putShareSet({
+    id: 'share-set-1',
+    apiKeyId: 'ak-1',
+    algorithm: 'EDDSA_ED25519',
+    share: Buffer.from('share'),
+  });
+  fresh.store.presignatures.addPresignatures(
+    'share-set-1',
+    ids.map((id) => ({ id, presignature: Buffer.from(`nonce set ${id.slice(-1)}`) })),
+  );
+  return fresh;
+}
+
 describe('signing records', () => {
   it('a fresh session may run until a share left; never after, not even across a restart', async () => {
     const { store, reopen } = await freshStore();
@@ -82,16 +98,7 @@ describe('signing records', () => {
   });
 
   it('a pooled signing claims before it says ready, resumes that claim after a crash, and spends once', async () => {
-    const { store, reopen } = await freshStore();
-    store.shareSets.putShareSet({
-      id: 'share-set-1',
-      apiKeyId: 'ak-1',
-      algorithm: 'EDDSA_ED25519',
-      share: Buffer.from('share'),
-    });
-    store.presignatures.addPresignatures('share-set-1', [
-      { id: 'set-a', presignature: Buffer.from('nonce set a') },
-    ]);
+    const { store, reopen } = await pooledStore('set-a');
     // A set that is not here: nothing claimed, nothing written.
     expect(store.claimForPool(claim('s1'), 'set-b')).toBe(false);
     expect(store.signingRecords.state(claim('s1').transactionId, 0)).toBeUndefined();
@@ -123,17 +130,7 @@ describe('signing records', () => {
   });
 
   it('signing from the pool is all or nothing: a failed step spends nothing and records nothing (pooled review T3)', async () => {
-    const { store, reopen } = await freshStore();
-    store.shareSets.putShareSet({
-      id: 'share-set-1',
-      apiKeyId: 'ak-1',
-      algorithm: 'EDDSA_ED25519',
-      share: Buffer.from('share'),
-    });
-    store.presignatures.addPresignatures('share-set-1', [
-      { id: 'set-a', presignature: Buffer.from('nonce set a') },
-      { id: 'set-b', presignature: Buffer.from('nonce set b') },
-    ]);
+    const { store, reopen } = await pooledStore('set-a', 'set-b');
     const other = { ...claim('s9'), transactionId: '0b7c5d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e' };
     const untouched = (s: typeof store, what: { transactionId: string }) =>
       expect(s.signingRecords.state(what.transactionId, 0)).toBeUndefined();
