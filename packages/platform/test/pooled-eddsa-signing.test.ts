@@ -38,6 +38,7 @@ import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
 import { MAX_SIGN_ATTEMPTS } from '../src/transactions/signing-orchestrator.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
+  messageSession,
   registerClouds,
   relayCalls,
   type RelayJob,
@@ -91,7 +92,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
   const clock = fakeClock();
   /** The API co-signer's current refresh token (they rotate). */
   let apiRefreshToken: string;
-  const { call, jobsOf } = relayCalls(() => p);
+  const { call, jobsOf, reauthenticate } = relayCalls(() => p);
   const root = HDKey.fromMasterSeed(randomBytes(32));
 
   const report = (who: RelayParty, job: RelayJob, body: object) =>
@@ -640,5 +641,53 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     expect(held.map((j) => j.cosigner_id).sort()).toEqual(
       [cloud1.cosignerId, cloud2.cosignerId].sort(),
     );
+  });
+  it('a held session its signer never starts expires, and the message is signed again inline with nobody held (pooled EdDSA review T4)', async () => {
+    const [cloud1, cloud2] = parties as [RelayParty, RelayParty, RelayParty];
+    const { db } = p.app.services.database;
+    const id = await createEddsa(Buffer.from('a signing nobody starts').toString('hex'));
+    const held = (sessionId: string) =>
+      db
+        .selectFrom('cosigner_jobs')
+        .select('cosigner_id')
+        .where('session_id', '=', sessionId)
+        .where('available_at', '>=', HELD_UNTIL)
+        .execute();
+    // (The clock moved past their access tokens in the test before.)
+    for (const cloud of [cloud1, cloud2]) await reauthenticate(cloud);
+    const first = await messageSession(p, id);
+    expect(first.attempts).toBe(1);
+    expect((await authorizationOf(cloud1, first.session_id!)).presignSessionId).toBeDefined();
+    expect(await held(first.session_id!)).toHaveLength(2);
+    // The signer's co-signer never polls. Past the session's deadline a cloud's poll records it
+    // EXPIRED, and the message gets a fresh session.
+    const { expires_at } = await db
+      .selectFrom('mpc_sessions')
+      .select('expires_at')
+      .where('id', '=', first.session_id!)
+      .executeTakeFirstOrThrow();
+    clock.advance(expires_at.getTime() - clock.now().getTime() + 1);
+    for (const cloud of [cloud1, cloud2]) await reauthenticate(cloud);
+    const offered = (await jobsOf(cloud1)).filter((j) => j.type === 'SIGN');
+    const { status } = await db
+      .selectFrom('mpc_sessions')
+      .select('status')
+      .where('id', '=', first.session_id!)
+      .executeTakeFirstOrThrow();
+    expect(status).toBe('EXPIRED');
+    const second = await messageSession(p, id);
+    expect(second.attempts).toBe(2);
+    expect(second.session_id).not.toBe(first.session_id);
+    // Inline: no pooled set named, nobody held; each cloud is offered its job at once.
+    expect((await authorizationOf(cloud1, second.session_id!)).presignSessionId).toBeUndefined();
+    expect(await held(second.session_id!)).toEqual([]);
+    // (The signing the test before left expired and was retried too: it is offered beside it.)
+    for (const sessions of [
+      offered.map((j) => j.sessionId),
+      (await jobsOf(cloud2)).filter((j) => j.type === 'SIGN').map((j) => j.sessionId),
+    ]) {
+      expect(sessions).toContain(second.session_id);
+      expect(sessions).not.toContain(first.session_id);
+    }
   });
 });

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAKING_AT_ONCE, PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
+  messageSession,
   registerClouds,
   relayCalls,
   type RelayJob,
@@ -538,12 +539,6 @@ describe('the presignature pool', () => {
       // The ECDSA case's discard took the EdDSA pool too.
       await refill(algorithm);
       const { db } = p.app.services.database;
-      const messageOf = (transactionId: string) =>
-        db
-          .selectFrom('transaction_messages')
-          .select(['session_id', 'attempts'])
-          .where('transaction_id', '=', transactionId)
-          .executeTakeFirstOrThrow();
       const session = (id: string) =>
         db
           .selectFrom('mpc_sessions')
@@ -565,12 +560,12 @@ describe('the presignature pool', () => {
       );
       // Not started: nobody has leased its jobs.
       const unstarted = await createRaw(algorithm);
-      const named = (await messageOf(unstarted)).session_id!;
+      const named = (await messageSession(p, unstarted)).session_id!;
       expect((await authorizationOf(named)).presignSessionId).toBeDefined();
 
       const startedSessions = [
-        (await messageOf(started)).session_id!,
-        (await messageOf(reported)).session_id!,
+        (await messageSession(p, started)).session_id!,
+        (await messageSession(p, reported)).session_id!,
       ];
 
       const res = await call(parties[0]!, 'POST', '/cosigner/v1/presignatures/discard');
@@ -580,7 +575,7 @@ describe('the presignature pool', () => {
         failure_reason: expect.stringMatching(/lost its pool/) as unknown,
       });
       // Its message has a fresh session that names no pooled entry; the transaction goes on.
-      const retry = await messageOf(unstarted);
+      const retry = await messageSession(p, unstarted);
       expect(retry.attempts).toBe(2);
       expect(retry.session_id).not.toBe(named);
       expect(await session(retry.session_id!)).toMatchObject({ status: 'OPEN' });
@@ -591,7 +586,10 @@ describe('the presignature pool', () => {
       expect(tx.status).toBe('PENDING_SIGNATURE');
       // The started ones run on, as they would have: the same sessions, still OPEN.
       for (const [i, id] of [started, reported].entries()) {
-        expect(await messageOf(id)).toEqual({ session_id: startedSessions[i], attempts: 1 });
+        expect(await messageSession(p, id)).toEqual({
+          session_id: startedSessions[i],
+          attempts: 1,
+        });
         expect(await session(startedSessions[i]!)).toMatchObject({ status: 'OPEN' });
       }
       await settle();

@@ -91,3 +91,15 @@ export async function registerClouds(p: TestPlatform): Promise<RelayParty[]> {
   }
   return clouds;
 }
+
+/** The session a transaction's only message is signing in, and how many it has had. */
+export function messageSession(
+  p: TestPlatform,
+  transactionId: string,
+): Promise<{ session_id: string | null; attempts: number }> {
+  return p.app.services.database.db
+    .selectFrom('transaction_messages')
+    .select(['session_id', 'attempts'])
+    .where('transaction_id', '=', transactionId)
+    .executeTakeFirstOrThrow();
+}
