@@ -28,6 +28,7 @@ import {
   type RelayJob,
   type RelayParty,
 } from './helpers/relay-party.js';
+import { DISCARDS_PER_MINUTE } from '../src/routes/mpc-relay-routes.js';
 import {
   createApiUser,
   signedRequest,
@@ -623,5 +624,32 @@ describe('the presignature pool', () => {
         ),
       );
     expect(await live()).toBe(0);
+  });
+  it('a co-signer asking for discards in a loop is refused past the limit, with nothing done (pooled EdDSA review I1)', async () => {
+    // A cloud that has asked for none: its first call drops what was made with it.
+    const cloud = parties[1]!;
+    const discard = () => call(cloud, 'POST', '/cosigner/v1/presignatures/discard');
+    for (let n = 0; n < DISCARDS_PER_MINUTE; n++) expect((await discard()).statusCode).toBe(200);
+    const { db } = p.app.services.database;
+    const audited = async () =>
+      (
+        await db
+          .selectFrom('audit_log')
+          .select('id')
+          .where('action', '=', 'mpc.presignatures_discarded')
+          .where('actor_id', '=', cloud.cosignerId)
+          .execute()
+      ).length;
+    const before = await audited();
+    for (let n = 0; n < 2; n++) {
+      const refused = await discard();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json()).toMatchObject({ code: expect.any(Number), message: /pool discards/ });
+    }
+    // Another co-signer is not held back by it.
+    expect((await call(parties[0]!, 'POST', '/cosigner/v1/presignatures/discard')).statusCode).toBe(
+      200,
+    );
+    expect(await audited()).toBe(before);
   });
 });

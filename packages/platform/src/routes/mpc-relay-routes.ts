@@ -24,6 +24,8 @@ import {
 } from '@countersign/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FailureLimiter } from '../auth/failure-limiter.js';
+import { PlatformError } from '../errors.js';
 
 const errors = {
   400: ErrorBodySchema,
@@ -32,6 +34,23 @@ const errors = {
   404: ErrorBodySchema,
   409: ErrorBodySchema,
 };
+/**
+ * Pool discards a co-signer may ask for in a minute. A daemon asks once per restored store; each
+ * call locks and scans the pools made with it and may end sessions, so a token holder calling in
+ * a loop is refused instead (pooled EdDSA review I1).
+ */
+export const DISCARDS_PER_MINUTE = 5;
+
+class TooManyDiscards extends PlatformError {
+  constructor() {
+    super(
+      'ERR_COSIGNER_TOO_MANY_DISCARDS',
+      'RATE_LIMITED',
+      429,
+      `More than ${DISCARDS_PER_MINUTE} pool discards from this co-signer within a minute; try again later`,
+    );
+  }
+}
 const tags = ['Co-signer protocol'];
 const security = [{ cosignerAccessToken: [] }];
 /** A POST of MAX_MESSAGES_PER_POST messages is bounded by the per-message size check; this caps the body. */
@@ -40,6 +59,13 @@ const MESSAGES_BODY_LIMIT = 8 * 1024 * 1024;
 export function mpcRelayRoutes(app: FastifyInstance): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { cosignerJobs, mpcSessions } = app.services;
+  // Counts calls, not failures: the limiter's window is what a discard needs. The call past the
+  // limit is the first one it answers 'suppressed'.
+  const discards = new FailureLimiter({
+    maxFailures: DISCARDS_PER_MINUTE,
+    windowMs: 60_000,
+    maxTracked: 100_000,
+  });
 
   r.get(
     '/cosigner/v1/work',
@@ -92,12 +118,15 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         security,
         summary:
           'The caller no longer holds its pooled presignatures and nonce sets (a restored store): none made with it is named again',
-        response: { 200: DiscardPoolResponseSchema, ...errors },
+        response: { 200: DiscardPoolResponseSchema, ...errors, 429: ErrorBodySchema },
       },
     },
-    async (request) => ({
-      discarded: await app.services.presignatures.discardMadeWith(callerOf(request)),
-    }),
+    async (request) => {
+      const caller = callerOf(request);
+      // Counted before the work: a refused call is counted too, so a loop stays refused.
+      if (discards.record(caller) === 'suppressed') throw new TooManyDiscards();
+      return { discarded: await app.services.presignatures.discardMadeWith(caller) };
+    },
   );
 
   r.post(
