@@ -1,5 +1,6 @@
 /**
- * Kill -9 of the API co-signer at every durable step of a signing (issue: "after restart the job
+ * Kill -9 of the API co-signer at every durable step of a signing, and inside the one store
+ * transaction of a pooled EdDSA signing (issue: "after restart the job
  * either completes or fails cleanly, no presignature is used twice, no transaction is signed
  * twice"). The API co-signer is a real `cosigner start` process that sends itself SIGKILL at a
  * named crash point (src/daemon/crash-points.ts); it is then started again, as an operator or a

@@ -159,14 +159,24 @@ describe('signing records', () => {
     });
     expect(compute).not.toHaveBeenCalled();
     expect(store.presignatures.holdsPresignature('share-set-1', 'set-b')).toBe(true);
+    expect(store.signingRecords.state(other.transactionId, 0)).toBe('SHARE_SENT');
 
     // Spent by one message, the set is gone for every other: NO_PRESIGNATURE, and the other
     // message is not even claimed.
-    expect(store.signFromPool(claim('s1'), 'set-a', () => '{"signatureShare":"ab"}')).toEqual({
-      kind: 'signed',
-      result: '{"signatureShare":"ab"}',
-    });
+    // (The set the rolled-back attempt opened is whole: the signing gets its very bytes.)
+    const given: string[] = [];
+    expect(
+      store.signFromPool(claim('s1'), 'set-a', (set) => {
+        given.push(Buffer.from(set).toString());
+        return '{"signatureShare":"ab"}';
+      }),
+    ).toEqual({ kind: 'signed', result: '{"signatureShare":"ab"}' });
+    expect(given).toEqual(['nonce set a']);
     const third = { ...claim('s11'), transactionId: '9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b' };
+    expect(() => store.signFromPool(third, 'set-a', compute)).toThrow(
+      expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
+    );
+    untouched(store, third);
     const reopened = await reopen();
     expect(() => reopened.signFromPool(third, 'set-a', compute)).toThrow(
       expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
