@@ -285,6 +285,16 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     }
     return { sessionId };
   };
+  /** The co-signers whose jobs of session `sessionId` are held back now. */
+  const heldIn = async (sessionId: string) =>
+    (
+      await p.app.services.database.db
+        .selectFrom('cosigner_jobs')
+        .select('cosigner_id')
+        .where('session_id', '=', sessionId)
+        .where('available_at', '>=', HELD_UNTIL)
+        .execute()
+    ).map((j) => j.cosigner_id);
   /** When a job said it is ready (ready-call review I2). */
   const readyAt = async (jobId: string) =>
     (
@@ -632,33 +642,21 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     });
     expect(said.statusCode).toBe(409);
     expect(said.json<{ message: string }>().message).toMatch(/ending/);
-    const held = await p.app.services.database.db
-      .selectFrom('cosigner_jobs')
-      .select('cosigner_id')
-      .where('session_id', '=', apiJob!.sessionId)
-      .where('available_at', '>=', HELD_UNTIL)
-      .execute();
-    expect(held.map((j) => j.cosigner_id).sort()).toEqual(
+    expect((await heldIn(apiJob!.sessionId)).sort()).toEqual(
       [cloud1.cosignerId, cloud2.cosignerId].sort(),
     );
   });
+
   it('a held session its signer never starts expires, and the message is signed again inline with nobody held (pooled EdDSA review T4)', async () => {
     const [cloud1, cloud2] = parties as [RelayParty, RelayParty, RelayParty];
     const { db } = p.app.services.database;
     const id = await createEddsa(Buffer.from('a signing nobody starts').toString('hex'));
-    const held = (sessionId: string) =>
-      db
-        .selectFrom('cosigner_jobs')
-        .select('cosigner_id')
-        .where('session_id', '=', sessionId)
-        .where('available_at', '>=', HELD_UNTIL)
-        .execute();
     // (The clock moved past their access tokens in the test before.)
     for (const cloud of [cloud1, cloud2]) await reauthenticate(cloud);
     const first = await messageSession(p, id);
     expect(first.attempts).toBe(1);
     expect((await authorizationOf(cloud1, first.session_id!)).presignSessionId).toBeDefined();
-    expect(await held(first.session_id!)).toHaveLength(2);
+    expect(await heldIn(first.session_id!)).toHaveLength(2);
     // The signer's co-signer never polls. Past the session's deadline a cloud's poll records it
     // EXPIRED, and the message gets a fresh session.
     const { expires_at } = await db
@@ -680,7 +678,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     expect(second.session_id).not.toBe(first.session_id);
     // Inline: no pooled set named, nobody held; each cloud is offered its job at once.
     expect((await authorizationOf(cloud1, second.session_id!)).presignSessionId).toBeUndefined();
-    expect(await held(second.session_id!)).toEqual([]);
+    expect(await heldIn(second.session_id!)).toEqual([]);
     // (The signing the test before left expired and was retried too: it is offered beside it.)
     for (const sessions of [
       offered.map((j) => j.sessionId),
