@@ -294,25 +294,22 @@ describe('transactions: RAW signing orchestration', () => {
         .where('transaction_id', '=', id)
         .where('message_index', '=', index)
         .execute();
-    if (process.env['DATABASE_URL'] === undefined)
-      for (const setting of [
-        sql`set enable_indexscan = off`,
-        sql`set enable_bitmapscan = off`,
-        // The read is a prepared statement run many times before: its cached generic plan,
-        // made with the index, would outlive the settings (review of 40c7b0c, F1).
-        sql`set plan_cache_mode = force_custom_plan`,
-      ])
-        await setting.execute(db);
+    // The read is a prepared statement run many times before: its cached generic plan, made
+    // with the index, would outlive the scan settings (review of 40c7b0c, F1).
+    const scanAsStored =
+      process.env['DATABASE_URL'] === undefined
+        ? {
+            enable_indexscan: 'off',
+            enable_bitmapscan: 'off',
+            plan_cache_mode: 'force_custom_plan',
+          }
+        : {};
+    for (const [name, value] of Object.entries(scanAsStored))
+      await sql`set ${sql.raw(name)} = ${sql.raw(value)}`.execute(db);
     try {
       expect((await read(id)).signedMessages.map((m) => m.content)).toEqual(contents);
     } finally {
-      if (process.env['DATABASE_URL'] === undefined)
-        for (const setting of [
-          sql`reset enable_indexscan`,
-          sql`reset enable_bitmapscan`,
-          sql`reset plan_cache_mode`,
-        ])
-          await setting.execute(db);
+      for (const name of Object.keys(scanAsStored)) await sql`reset ${sql.raw(name)}`.execute(db);
     }
   });
 
