@@ -5,8 +5,9 @@
 // to the time the platform recorded COMPLETED, which the status poll's interval does not add
 // to). ECDSA (DKLs23) and
 // EdDSA (FROST), sequential and with IN_FLIGHT at once. Sequential signings each start once the
-// platform's presignature pool is done refilling (an otherwise idle system), so ECDSA ones spend
-// pooled presignatures; the concurrent run drains the pool and presigns inline as well.
+// platform's pool is done refilling (an otherwise idle system), so they spend pooled entries
+// (ECDSA presignatures, EdDSA nonce sets); the concurrent run drains the pool and signs inline
+// as well.
 // The report counts how many signings were pooled (the platform's /metrics), and for the
 // sequential runs the CPU time each process spent per signing, from the POST to COMPLETED (Linux
 // /proc; the client is this process) and the platform's requests by route (how many, and the
@@ -48,6 +49,7 @@ const POLL_MS = positive('E2E_RAW_POLL_MS', 5);
 const TARGET_P50_MS = { ecdsa: 150, eddsa: 50 } as const;
 
 type Algorithm = keyof typeof TARGET_P50_MS;
+const KEY_ALGORITHM = { ecdsa: 'ECDSA_SECP256K1', eddsa: 'EDDSA_ED25519' } as const;
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -331,7 +333,9 @@ try {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
-  const pool = () => presignaturePool(stack);
+  /** The pool of both algorithms, or of `algorithm`'s entries. */
+  const pool = (algorithm?: 'ECDSA_SECP256K1' | 'EDDSA_ED25519') =>
+    presignaturePool(stack, algorithm);
   /** Waits until no presignature is being made (the pool is full, or cannot fill). */
   const poolSettled = async (): Promise<void> => {
     const deadline = Date.now() + 120_000;
@@ -378,22 +382,22 @@ try {
   };
   const results: Record<Algorithm, unknown> = { ecdsa: undefined, eddsa: undefined };
   for (const algorithm of ['ecdsa', 'eddsa'] as const) {
-    const taken0 = (await pool())['TAKEN'] ?? 0;
+    const taken0 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
     const seq = await sequential(algorithm);
-    const taken1 = (await pool())['TAKEN'] ?? 0;
+    const taken1 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
     const conc = await concurrent(algorithm);
-    const taken2 = (await pool())['TAKEN'] ?? 0;
+    const taken2 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
     results[algorithm] = {
       targetP50Ms: TARGET_P50_MS[algorithm],
       meetsTarget: seq.p50 <= TARGET_P50_MS[algorithm],
       sequential: {
         ...seq,
         signaturesPerSecond: round(1000 / seq.mean),
-        ...(algorithm === 'ecdsa' ? { pooled: taken1 - taken0 } : {}),
+        pooled: taken1 - taken0,
       },
       [`inFlight${IN_FLIGHT}`]: {
         ...conc,
-        ...(algorithm === 'ecdsa' ? { pooled: taken2 - taken1 } : {}),
+        pooled: taken2 - taken1,
       },
       baselineInProcess: baseline[algorithm],
       overheadP50Ms: round(seq.p50 - baseline[algorithm].p50),
@@ -407,8 +411,8 @@ try {
       `every ${POLL_MS} ms); every party a process on loopback, platform on PGlite; baseline = ` +
       'the same protocol with the three parties in this process, no relay (ECDSA: presign + ' +
       'online round + combine; EdDSA: FROST sign); sequential signings start with the ' +
-      'presignature pool settled; pooled = signings (incl. the warm-up) that spent a pooled ' +
-      'presignature; cpuMsPerSigning = CPU time of each process (client = this one, signing ' +
+      'pool settled; pooled = signings (incl. the warm-up) that spent a pooled entry (ECDSA: a ' +
+      'presignature, EdDSA: a FROST nonce set); cpuMsPerSigning = CPU time of each process (client = this one, signing ' +
       'its requests with the RSA-4096 key of `countersign dev`) from the POST to COMPLETED, ' +
       'mean over the sequential signings; platformRequestsPerSigning = the requests the ' +
       'platform answered in that time, by route (its /metrics request-duration histogram): ' +

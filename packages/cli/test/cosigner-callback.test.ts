@@ -166,11 +166,11 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
     setHandler(handlerUrl);
     // The pool settled, so the first session names a nonce set (counted TAKEN when named).
     const deadline = Date.now() + 120_000;
-    while (((await presignaturePool(stack))['MAKING'] ?? 0) > 0) {
-      if (Date.now() > deadline) throw new Error('the presignature pool never settled');
+    while (((await presignaturePool(stack, 'EDDSA_ED25519'))['MAKING'] ?? 0) > 0) {
+      if (Date.now() > deadline) throw new Error('the nonce set pool never settled');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const takenBefore = (await presignaturePool(stack))['TAKEN'] ?? 0;
+    const takenBefore = (await presignaturePool(stack, 'EDDSA_ED25519'))['TAKEN'] ?? 0;
     // RETRY once: its re-ask, minutes away, would come after the session's deadline, so the
     // co-signer gives the session up (CALLBACK_SESSION_DEADLINE) without saying it will sign.
     let answers = 0;
@@ -195,7 +195,7 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
     expect(tx.signedMessages).toHaveLength(1);
     expect(asked.length).toBe(2);
     expect(asked.every((r) => r.txId === id)).toBe(true);
-    expect(((await presignaturePool(stack))['TAKEN'] ?? 0) - takenBefore).toBe(1);
+    expect(((await presignaturePool(stack, 'EDDSA_ED25519'))['TAKEN'] ?? 0) - takenBefore).toBe(1);
     // The first session ended at the API co-signer, the clouds never leased it: each leased one
     // SIGN job, the fresh session's (session review L4).
     expect(count('api-cosigner', gaveUp) - before.gaveUp).toBe(1);

@@ -81,18 +81,25 @@ export interface SigningStack {
   remove(): void;
 }
 
-/** Our SDK, as the development API user (ADMIN) that `countersign dev` created. */
-/** The platform's ECDSA presignature pool by state, read from its Prometheus metrics. */
-export async function presignaturePool(stack: SigningStack): Promise<Record<string, number>> {
+/**
+ * The platform's pooled entries by state, read from its Prometheus metrics: those of `algorithm`
+ * (ECDSA presignatures or EdDSA nonce sets), or of both added up.
+ */
+export async function presignaturePool(
+  stack: SigningStack,
+  algorithm?: 'ECDSA_SECP256K1' | 'EDDSA_ED25519',
+): Promise<Record<string, number>> {
   const text = await (await fetch(`${stack.platformUrl}/metrics`)).text();
   const counts: Record<string, number> = {};
-  for (const [, status, n] of text.matchAll(
-    /^countersign_presignatures\{status="(\w+)"\} (\d+)$/gm,
+  for (const [, of, status, n] of text.matchAll(
+    /^countersign_presignatures\{algorithm="(\w+)",status="(\w+)"\} (\d+)$/gm,
   ))
-    counts[status!] = Number(n);
+    if (algorithm === undefined || of === algorithm)
+      counts[status!] = (counts[status!] ?? 0) + Number(n);
   return counts;
 }
 
+/** Our SDK, as the development API user (ADMIN) that `countersign dev` created. */
 export function devClient(stack: SigningStack): CountersignClient {
   return new CountersignClient({
     baseUrl: stack.platformUrl,

@@ -404,6 +404,28 @@ describe('the presignature pool', () => {
     // Never named again: the TAKEN one stays TAKEN whatever follows.
     await settle(work);
     expect((await pool()).find((r) => r.session_id === ready[0]!.session_id)?.status).toBe('TAKEN');
+
+    // /metrics shows each algorithm's entries apart, by state, as the table holds them; here
+    // the two algorithms' counts differ, so a sum or a swap would show.
+    const metrics = (await p.app.inject({ url: '/metrics' })).body;
+    const counts = new Map<string, number[]>();
+    for (const algorithm of ['ECDSA_SECP256K1', 'EDDSA_ED25519']) {
+      const rows = await p.app.services.database.db
+        .selectFrom('presignatures as x')
+        .innerJoin('share_sets as s', 's.id', 'x.share_set_id')
+        .select('x.status')
+        .where('s.algorithm', '=', algorithm)
+        .execute();
+      const byStatus = ['MAKING', 'READY', 'TAKEN', 'DISCARDED'].map(
+        (status) => rows.filter((r) => r.status === status).length,
+      );
+      counts.set(algorithm, byStatus);
+      for (const [i, status] of ['MAKING', 'READY', 'TAKEN', 'DISCARDED'].entries())
+        expect(metrics).toContain(
+          `countersign_presignatures{algorithm="${algorithm}",status="${status}"} ${byStatus[i]}\n`,
+        );
+    }
+    expect(counts.get('ECDSA_SECP256K1')).not.toEqual(counts.get('EDDSA_ED25519'));
   });
 
   it('a fresh session after a failure presigns inline; only a party missing it drops the pool', async () => {

@@ -359,13 +359,16 @@ export class PresignaturePool {
   }
 
   /** Presignatures of every workspace by state, for the operator's metrics. */
-  async counts(db: Kysely<Database>): Promise<Map<PresignatureStatus, number>> {
+  async counts(
+    db: Kysely<Database>,
+  ): Promise<{ algorithm: string; status: PresignatureStatus; n: number }[]> {
     const rows = await db
-      .selectFrom('presignatures')
-      .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
-      .groupBy('status')
+      .selectFrom('presignatures as x')
+      .innerJoin('share_sets as s', 's.id', 'x.share_set_id')
+      .select(['s.algorithm', 'x.status', (eb) => eb.fn.countAll<string>().as('n')])
+      .groupBy(['s.algorithm', 'x.status'])
       .execute();
-    return new Map(rows.map((r) => [r.status, Number(r.n)]));
+    return rows.map((r) => ({ algorithm: r.algorithm, status: r.status, n: Number(r.n) }));
   }
 
   /**

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PresignatureStatus } from '../db/schema.js';
+import { POOLED_ALGORITHMS } from '../mpc/presignature-pool.js';
 
 const PRESIGNATURE_STATES: readonly PresignatureStatus[] = [
   'MAKING',
@@ -39,12 +40,16 @@ export const metrics = fp(
     });
     new Gauge({
       name: 'countersign_presignatures',
-      help: 'ECDSA presignatures of the pools by state (READY: waiting to be named by a signing)',
-      labelNames: ['status'] as const,
+      help: 'Pooled entries (ECDSA presignatures, EdDSA nonce sets) by algorithm and state (READY: waiting to be named by a signing)',
+      labelNames: ['algorithm', 'status'] as const,
       registers: [registry],
       async collect() {
         const counts = await app.services.presignatures.counts(app.services.database.db);
-        for (const status of PRESIGNATURE_STATES) this.set({ status }, counts.get(status) ?? 0);
+        for (const algorithm of POOLED_ALGORITHMS)
+          for (const status of PRESIGNATURE_STATES) {
+            const row = counts.find((c) => c.algorithm === algorithm && c.status === status);
+            this.set({ algorithm, status }, row?.n ?? 0);
+          }
       },
     });
     app.decorate('metrics', registry);
