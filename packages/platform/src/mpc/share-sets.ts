@@ -32,6 +32,8 @@ export interface LiveShareSet {
   readonly publicShareSet: string | null;
   /** cloud-1, cloud-2 and the signer's co-signer, by index. */
   readonly parties: SessionParty[];
+  /** The parties' co-signers that are Cloud Co-signers (mode CLOUD), by index. */
+  readonly cloudCosignerIds: string[];
   readonly available: boolean;
 }
 
@@ -122,6 +124,7 @@ export async function liveShareSets(
       signerIndex: row.signer_index,
       publicShareSet: row.public_share_set,
       parties: parties.map((p) => ({ index: p.party_index, cosignerId: p.cosigner_id })),
+      cloudCosignerIds: parties.filter((p) => p.mode === 'CLOUD').map((p) => p.cosigner_id),
       // A co-signer that said it stopped is not available until it polls for work again.
       available:
         (!honourStops || row.offline_at === null) &&

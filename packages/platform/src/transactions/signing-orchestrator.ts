@@ -71,14 +71,26 @@ export interface SubmittedTransaction {
   readonly id: string;
   readonly workspaceId: string;
   readonly algorithm: KeyAlgorithm;
-  /** How many messages it has: indices 0 to messages − 1. */
-  readonly messages: number;
+  /** Its messages as written, by index. */
+  readonly messages: readonly MessageToSign[];
+}
+
+/** A message as stored: what a session that signs it is authorized for. */
+interface MessageToSign {
+  /** Hex. */
+  readonly content: string;
+  /** The derivation path as stored (a JSON list of integers, or the list itself). */
+  readonly derivationPath: unknown;
+  /** Sessions started for it so far. */
+  readonly attempts: number;
 }
 
 interface SignerShareSet {
   shareSetId: string;
   apiUserId: string;
   parties: SessionParty[];
+  /** Those of the parties that are Cloud Co-signers. */
+  cloudCosignerIds: string[];
 }
 
 interface StoredResult {
@@ -122,8 +134,8 @@ export class SigningOrchestrator {
       .execute();
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
     const wake: string[] = [];
-    for (let index = 0; index < tx.messages; index++)
-      wake.push(...(await this.startMessage(trx, transactionId, index, signer)));
+    for (const [index, message] of tx.messages.entries())
+      wake.push(...(await this.startMessage(trx, tx, index, message, signer)));
     const { algorithm } = tx;
     if (POOLED_ALGORITHMS.includes(algorithm))
       await this.pool.topUp(trx, { workspaceId: tx.workspaceId, algorithm, ...signer });
@@ -217,7 +229,14 @@ export class SigningOrchestrator {
       }
       const signer = await this.signerShareSet(trx, message.workspace_id, algorithm);
       if (!signer) await this.failMessage(trx, transactionId, index, 'SIGNER_NOT_FOUND');
-      else await this.startMessage(trx, transactionId, index, signer);
+      else
+        await this.startMessage(
+          trx,
+          { id: transactionId, workspaceId: message.workspace_id, algorithm },
+          index,
+          { content: message.content, derivationPath: path, attempts: message.attempts },
+          signer,
+        );
       return;
     }
     const unanimous =
@@ -252,18 +271,24 @@ export class SigningOrchestrator {
       .where('transaction_id', '=', transactionId)
       .where('message_index', '=', index)
       .execute();
-    const unsigned = await trx
-      .selectFrom('transaction_messages')
-      .select('message_index')
-      .where('transaction_id', '=', transactionId)
-      .where('status', '<>', 'SIGNED')
-      .executeTakeFirst();
-    if (unsigned) return;
-    await trx
+    // COMPLETED once its last message is signed.
+    const completed = await trx
       .updateTable('transactions')
       .set({ status: 'COMPLETED', sub_status: 'COMPLETED', updated_at: this.clock() })
       .where('id', '=', transactionId)
-      .execute();
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('transaction_messages')
+              .select('message_index')
+              .where('transaction_id', '=', transactionId)
+              .where('status', '<>', 'SIGNED'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    if (completed.numUpdatedRows === 0n) return;
     await this.audit.appendIn(trx, {
       workspaceId: message.workspace_id,
       actorKind: 'system',
@@ -351,29 +376,20 @@ export class SigningOrchestrator {
    */
   private async startMessage(
     trx: Transaction<Database>,
-    transactionId: string,
+    tx: Pick<SubmittedTransaction, 'id' | 'workspaceId' | 'algorithm'>,
     messageIndex: number,
+    message: MessageToSign,
     signer: SignerShareSet,
   ): Promise<string[]> {
-    const row = await trx
-      .selectFrom('transaction_messages as m')
-      .innerJoin('transactions as t', 't.id', 'm.transaction_id')
-      .select(['m.content', 'm.derivation_path', 'm.attempts', 't.algorithm', 't.workspace_id'])
-      .where('m.transaction_id', '=', transactionId)
-      .where('m.message_index', '=', messageIndex)
-      .executeTakeFirstOrThrow();
-    const algorithm = row.algorithm as KeyAlgorithm;
-    const derivationPath = parsePath(row.derivation_path);
+    const { id: transactionId, algorithm } = tx;
+    const derivationPath = parsePath(message.derivationPath);
     const pooled =
-      POOLED_ALGORITHMS.includes(algorithm) && row.attempts === 0
+      POOLED_ALGORITHMS.includes(algorithm) && message.attempts === 0
         ? await this.pool.reserve(trx, signer.shareSetId)
         : undefined;
-    const held =
-      pooled !== undefined && algorithm === 'EDDSA_ED25519'
-        ? await this.cloudParties(trx, signer)
-        : [];
+    const held = pooled !== undefined && algorithm === 'EDDSA_ED25519' ? heldBack(signer) : [];
     const sessionId = await this.sessions.create(trx, {
-      workspaceId: row.workspace_id,
+      workspaceId: tx.workspaceId,
       apiUserId: signer.apiUserId,
       purpose: 'SIGN',
       algorithm,
@@ -389,7 +405,7 @@ export class SigningOrchestrator {
           transactionId,
           messageIndex,
           derivationPath,
-          content: Buffer.from(row.content, 'hex'),
+          content: Buffer.from(message.content, 'hex'),
           expiresAt,
           ...(pooled === undefined ? {} : { presignSessionId: Buffer.from(pooled, 'hex') }),
         }),
@@ -405,25 +421,6 @@ export class SigningOrchestrator {
     return signer.parties.map((p) => p.cosignerId).filter((id) => !held.includes(id));
   }
 
-  /** The signer's parties that are Cloud Co-signers: they release their shares last. */
-  private async cloudParties(
-    trx: Transaction<Database>,
-    signer: SignerShareSet,
-  ): Promise<string[]> {
-    const rows = await trx
-      .selectFrom('cosigners')
-      .select('id')
-      .where(
-        'id',
-        'in',
-        signer.parties.map((p) => p.cosignerId),
-      )
-      .where('mode', '=', 'CLOUD')
-      .execute();
-    // Someone must go first: a share set of clouds only (none today) holds nobody back.
-    return rows.length === signer.parties.length ? [] : rows.map((r) => r.id);
-  }
-
   /**
    * The share set that signs: the first available signer's (share-sets.ts — the first signer's
    * by KEYGEN or a later one's by RESHARE, each the same root key), else the first live one.
@@ -437,7 +434,12 @@ export class SigningOrchestrator {
       honourStops: true,
     });
     return (
-      first && { shareSetId: first.shareSetId, apiUserId: first.apiUserId, parties: first.parties }
+      first && {
+        shareSetId: first.shareSetId,
+        apiUserId: first.apiUserId,
+        parties: first.parties,
+        cloudCosignerIds: first.cloudCosignerIds,
+      }
     );
   }
 
@@ -527,6 +529,14 @@ export class SigningOrchestrator {
       details: { subStatus, detail },
     });
   }
+}
+
+/** The signer's parties that are Cloud Co-signers: they release their shares last. */
+function heldBack(signer: SignerShareSet): string[] {
+  // Someone must go first: a share set of clouds only (none today) holds nobody back.
+  return signer.cloudCosignerIds.length === signer.parties.length
+    ? []
+    : [...signer.cloudCosignerIds];
 }
 
 function parsePath(value: unknown): number[] {

@@ -98,20 +98,16 @@ export class TransactionService {
           updated_at: now,
         })
         .execute();
-      await trx
-        .insertInto('transaction_messages')
-        .values(
-          request.messages.map((m, i) => ({
-            transaction_id: id,
-            message_index: i,
-            content: m.contentHex,
-            derivation_path: JSON.stringify(m.derivationPath),
-            status: 'PENDING' as const,
-            session_id: null,
-            result: null,
-          })),
-        )
-        .execute();
+      const messages = request.messages.map((m, i) => ({
+        transaction_id: id,
+        message_index: i,
+        content: m.contentHex,
+        derivation_path: JSON.stringify(m.derivationPath),
+        status: 'PENDING' as const,
+        session_id: null,
+        result: null,
+      }));
+      await trx.insertInto('transaction_messages').values(messages).execute();
       await this.audit.appendIn(trx, {
         workspaceId,
         actorKind: principal.kind,
@@ -128,7 +124,11 @@ export class TransactionService {
         id,
         workspaceId,
         algorithm: request.algorithm,
-        messages: request.messages.length,
+        messages: messages.map((m) => ({
+          content: m.content,
+          derivationPath: m.derivation_path,
+          attempts: 0,
+        })),
       });
       return { answer: { id, status }, wake };
     });
