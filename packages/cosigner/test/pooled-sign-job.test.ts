@@ -4,12 +4,15 @@
 // the named nonce set in its store and the message claimed for the session. A handler that does
 // not approve, or a set that is not here, ends the job with nothing said and nothing claimed;
 // a cloud never says it; a ready call whose outcome is unknown still signs; a refused one spends
-// nothing, and the re-offered session resumes its claim without asking the handler again.
+// nothing, and the re-offered session resumes its claim without asking the handler again. A
+// PRESIGN job whose nonce set is pooled already reports it again from the store, spending nothing.
 // Real store, real FROST key share and nonce set; the platform is a stub recording its calls.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   beginFrostPreprocess,
   exportFrostNonceSet,
+  frostCommitmentList,
   exportKeyShare,
   type KeyShare,
 } from '@countersign/mpc';
@@ -24,6 +27,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PartyIdentity } from '../src/channel/identity.js';
 import { CosignerError } from '../src/errors.js';
 import type { JobContext } from '../src/daemon/job-context.js';
+import { runPresignJob } from '../src/daemon/presign-job.js';
 import { runSignJob } from '../src/daemon/sign-job.js';
 import { KeyedSlots } from '../src/daemon/slots.js';
 import type { PlatformClient } from '../src/platform/platform-client.js';
@@ -37,6 +41,9 @@ const platformSecret = ed25519.utils.randomSecretKey();
 const platformKey = ed25519.getPublicKey(platformSecret);
 const API_KEY = '00000000-0000-4000-8000-000000000004';
 const SHARE_SET = 'ss-eddsa';
+/** Another share set of the store, of another API key. */
+const OTHER_SHARE_SET = 'ss-eddsa-other';
+const OTHER_API_KEY = '00000000-0000-4000-8000-000000000007';
 const ME = 3;
 const holders = [1, 2, 3].map(() => PartyIdentity.generate());
 const seats: RosterParty[] = holders.map((id, k) => ({
@@ -63,6 +70,8 @@ function pooledJob(
   job: LeasedJob;
   presignatureId: string;
   claim: SigningClaim;
+  /** The pooled nonce set's commitment list, as its PRESIGN job reported it. */
+  commitments: Uint8Array;
 } {
   counter += 1;
   const transactionId = `5f0c6f9e-4b8a-4f55-9a43-1d2f3e4a5b${counter.toString(16).padStart(2, '0')}`;
@@ -83,19 +92,13 @@ function pooledJob(
       ),
     );
   const presignatureId = Buffer.from(presignSid).toString('hex');
+  const commitments = frostCommitmentList(mine);
   store.presignatures.addPresignatures(SHARE_SET, [
     { id: presignatureId, presignature: exportFrostNonceSet(mine) },
   ]);
   const sessionId = new Uint8Array(32).fill(0x80 + counter);
   const sessionHex = Buffer.from(sessionId).toString('hex');
   const expiresAt = Date.now() + 10 * 60_000;
-  const roster = encodeRoster({
-    sessionId,
-    shareSetId: SHARE_SET,
-    purpose: 'SIGN',
-    expiresAt,
-    parties: seats,
-  });
   const authorization = encodeSigningAuthorization({
     sessionId,
     shareSetId: SHARE_SET,
@@ -107,9 +110,38 @@ function pooledJob(
     expiresAt,
     presignSessionId: presignSid,
   });
-  const job: LeasedJob = {
+  const job = leasedJob('SIGN', sessionId, { expiresAt, leaseMs, authorization });
+  const claim = { transactionId, messageIndex: 0, shareSetId: SHARE_SET, sessionId: sessionHex };
+  return { job, presignatureId, claim, commitments };
+}
+
+/** The PRESIGN job of the session whose sid `presignatureId` is (the id its entry is pooled under). */
+function presignJob(presignatureId: string): LeasedJob {
+  const expiresAt = Date.now() + 10 * 60_000;
+  return leasedJob('PRESIGN', Buffer.from(presignatureId, 'hex'), { expiresAt, leaseMs: 60_000 });
+}
+
+/** A leased job of SHARE_SET's session `sessionId`, its roster (and authorization) signed. */
+function leasedJob(
+  type: 'SIGN' | 'PRESIGN',
+  sessionId: Uint8Array,
+  {
+    expiresAt,
+    leaseMs,
+    authorization,
+  }: { expiresAt: number; leaseMs: number; authorization?: Uint8Array },
+): LeasedJob {
+  const sessionHex = Buffer.from(sessionId).toString('hex');
+  const roster = encodeRoster({
+    sessionId,
+    shareSetId: SHARE_SET,
+    purpose: type,
+    expiresAt,
+    parties: seats,
+  });
+  return {
     jobId: '00000000-0000-4000-8000-000000000001',
-    type: 'SIGN',
+    type,
     leaseId: '00000000-0000-4000-8000-000000000002',
     leaseExpiresAt: Date.now() + leaseMs,
     attempt: 1,
@@ -123,12 +155,12 @@ function pooledJob(
       sessionId: sessionHex,
       status: 'OPEN',
       signedRoster: signedBy(roster, platformSecret),
-      signedAuthorization: signedBy(authorization, platformSecret),
+      ...(authorization === undefined
+        ? {}
+        : { signedAuthorization: signedBy(authorization, platformSecret) }),
       expiresAt,
     },
   };
-  const claim = { transactionId, messageIndex: 0, shareSetId: SHARE_SET, sessionId: sessionHex };
-  return { job, presignatureId, claim };
 }
 
 const calls: string[] = [];
@@ -168,6 +200,13 @@ beforeAll(async () => {
     share,
     parties: seats,
   });
+  store.shareSets.putShareSet({
+    id: OTHER_SHARE_SET,
+    apiKeyId: OTHER_API_KEY,
+    algorithm: 'EDDSA_ED25519',
+    share,
+    parties: seats,
+  });
   share.fill(0);
   store.pairedApiKeys.addPairedApiKey({
     apiKeyId: API_KEY,
@@ -199,6 +238,42 @@ describe('a pooled EdDSA SIGN job signs only with the nonce set made for it (poo
       expect(store.signingRecords.state(claim.transactionId, 0)).toBe('STARTED');
     },
   );
+});
+
+describe('a PRESIGN job whose nonce set is pooled here already (a crash kept its report from leaving)', () => {
+  it('reports it again from the store: the same list, no MPC message, the set still here to sign (pooled EdDSA review L4)', async () => {
+    const { job, presignatureId, commitments } = pooledJob();
+    const report = await runPresignJob(context('cloud'), presignJob(presignatureId));
+    expect(calls).toEqual([]);
+    expect(report).toEqual({
+      presignatureId: createHash('sha256').update(commitments).digest('hex'),
+      commitments: Buffer.from(commitments).toString('hex'),
+    });
+    expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(true);
+    expect(await runSignJob(context('cloud'), job)).toHaveProperty('signatureShare');
+  });
+
+  it('reads the list without decoding the nonces: a set whose nonces are no scalars reports it all the same', async () => {
+    const { presignatureId, commitments } = pooledJob();
+    const taken = store.presignatures.takePresignature(SHARE_SET, presignatureId).presignature;
+    const garbled = Uint8Array.from(taken).fill(0xff, taken.length - 64);
+    const id = `${presignatureId.slice(0, -2)}ee`;
+    store.presignatures.addPresignatures(SHARE_SET, [{ id, presignature: garbled }]);
+    const report = await runPresignJob(context('cloud'), presignJob(id));
+    expect(calls).toEqual([]);
+    expect(report.commitments).toBe(Buffer.from(commitments).toString('hex'));
+  });
+
+  it("an entry of that id under another share set is not this job's: it presigns (its first MPC message goes out)", async () => {
+    const { presignatureId } = pooledJob();
+    const taken = store.presignatures.takePresignature(SHARE_SET, presignatureId).presignature;
+    const id = `${presignatureId.slice(0, -2)}ef`;
+    store.presignatures.addPresignatures(OTHER_SHARE_SET, [{ id, presignature: taken }]);
+    await expect(runPresignJob(context('cloud'), presignJob(id))).rejects.toThrow(
+      /no platform call postMessages expected/,
+    );
+    expect(calls).toEqual(['postMessages']);
+  });
 });
 
 describe('a pooled EdDSA SIGN job says it will sign only when nothing can stop it', () => {

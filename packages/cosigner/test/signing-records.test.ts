@@ -135,8 +135,11 @@ describe('signing records', () => {
     const untouched = (s: typeof store, what: { transactionId: string }) =>
       expect(s.signingRecords.state(what.transactionId, 0)).toBeUndefined();
 
-    // Reading a set's public part opens it without spending it.
-    expect(store.presignatures.peekPresignature('share-set-1', 'set-a', (b) => b.length)).toBe(11);
+    // Reading a set's public part opens it without spending it, and zeroes the opened bytes.
+    let opened: Uint8Array | undefined;
+    const read = (b: Uint8Array) => ((opened = b), b.length);
+    expect(store.presignatures.peekPublicPart('share-set-1', 'set-a', read)).toBe(11);
+    expect(opened?.every((byte) => byte === 0)).toBe(true);
     expect(store.presignatures.holdsPresignature('share-set-1', 'set-a')).toBe(true);
 
     // The computation throws (a set made for other signers, say): the claim, the spend and the
@@ -181,7 +184,7 @@ describe('signing records', () => {
     expect(() => reopened.signFromPool(third, 'set-a', compute)).toThrow(
       expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
     );
-    expect(() => reopened.presignatures.peekPresignature('share-set-1', 'set-a', () => 0)).toThrow(
+    expect(() => reopened.presignatures.peekPublicPart('share-set-1', 'set-a', () => 0)).toThrow(
       expect.objectContaining({ code: 'ERR_COSIGNER_NO_PRESIGNATURE' }),
     );
     expect(compute).not.toHaveBeenCalled();

@@ -475,6 +475,29 @@ export function importFrostNonceSet(bytes: Uint8Array): FrostNonceSet {
   }
 }
 
+/**
+ * The commitment list of {@link exportFrostNonceSet}'s bytes, as {@link frostCommitmentList} of
+ * the imported set would give it, without reading the nonces: the public part a party reports
+ * again for a set it pooled before a crash. Checks what {@link importFrostNonceSet} checks but
+ * the nonces, whose length alone is checked: so neither is my own entry of the list checked
+ * against them (import's check, which only bytes from another writer than
+ * {@link exportFrostNonceSet} could fail). A set whose list does not name my index is refused.
+ * Spends nothing. Throws what import throws for such bytes: `ERR_MPC_MALFORMED`, or
+ * `ERR_MPC_INVALID_POINT` / `ERR_MPC_INVALID_PARAMS` for a list that does not decode.
+ */
+export function frostNonceSetCommitmentList(bytes: Uint8Array): Uint8Array {
+  const r = new ByteReader(bytes, 'nonce set');
+  if (!constantTimeEqual(r.take(4), NONCE_SET_MAGIC)) r.fail('magic');
+  assertSid(r.bytes(64));
+  const index = r.u16();
+  r.take(32); // the share set's digest
+  const { cs, list } = decodeCommitments(r.bytes(4096), 'nonce set commitments');
+  if (!list.some((c) => c.index === index)) r.fail('my commitments are not listed');
+  // The two nonces end the bytes: counted, never copied or decoded.
+  if (r.remaining !== 64) r.fail('nonces');
+  return encodeCommitments(cs, list);
+}
+
 /** Best-effort erasure of a nonce set's nonces (it can no longer sign). */
 export function wipeFrostNonceSet(set: FrostNonceSet): void {
   const n = takeNonces(set);

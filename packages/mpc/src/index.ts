@@ -36,6 +36,7 @@ export {
   frostAggregate,
   frostCommitmentList,
   frostCommitmentPoints,
+  frostNonceSetCommitmentList,
   frostPooledSignatureShare,
   importFrostNonceSet,
   wipeFrostNonceSet,

@@ -13,6 +13,7 @@ import {
   frostAggregate,
   frostCommitmentList,
   frostCommitmentPoints,
+  frostNonceSetCommitmentList,
   frostPooledSignatureShare,
   importFrostNonceSet,
   publicShareSet,
@@ -178,6 +179,45 @@ describe('FROST nonce sets, Ed25519', () => {
     swapped.set(bytes.subarray(n - 64, n - 32), n - 32);
     expect(() => importFrostNonceSet(swapped)).toThrow(
       expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+    );
+  });
+
+  it("reads an exported set's commitment list without its nonces, and spends nothing (pooled EdDSA review L4)", () => {
+    const set = preprocess(shares, [1, 2, 3], 'public part').get(1)!;
+    const list = frostCommitmentList(set);
+    const bytes = exportFrostNonceSet(set);
+    expect(frostNonceSetCommitmentList(bytes)).toEqual(list);
+    // Nonces that are no scalars: import, which decodes them, refuses them; the list is read all
+    // the same, for the nonces are never decoded.
+    const garbled = bytes.slice();
+    garbled.fill(0xff, garbled.length - 64);
+    expect(() => importFrostNonceSet(garbled)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_INVALID_SCALAR' }),
+    );
+    expect(frostNonceSetCommitmentList(garbled)).toEqual(list);
+    // Reading it spent nothing: the bytes still import.
+    expect(() => importFrostNonceSet(bytes)).not.toThrow();
+    // Bytes that are not a nonce set of mine are refused: a nonce short, a byte too many, another
+    // magic, an index the list does not name (at byte 40: after the magic, the sid's 4-byte
+    // length and its 32 bytes).
+    const notMine = bytes.slice();
+    notMine.set([0, 4], 40);
+    for (const bad of [
+      bytes.subarray(0, bytes.length - 1),
+      Uint8Array.from([...bytes, 0]),
+      Uint8Array.from(bytes).fill(0, 0, 4),
+      notMine,
+    ])
+      expect(() => frostNonceSetCommitmentList(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_MPC_MALFORMED' }),
+      );
+    // A sid of another length than a session's.
+    const shortSid = bytes.slice();
+    shortSid[7] = 15;
+    expect(() => frostNonceSetCommitmentList(shortSid)).toThrow(
+      expect.objectContaining({
+        code: expect.stringMatching(/^ERR_MPC_(MALFORMED|INVALID_PARAMS)$/),
+      }),
     );
   });
 

@@ -22,8 +22,8 @@ import {
   exportFrostNonceSet,
   exportPresignature,
   frostCommitmentList,
+  frostNonceSetCommitmentList,
   importDkls23KeyShare,
-  importFrostNonceSet,
   importKeyShare,
   presignatureId,
   shareSetId,
@@ -58,7 +58,11 @@ function pooledAs(mpcShareSetId: Uint8Array, sid: Uint8Array): PresignResult {
 
 /** EdDSA: every party reports the same commitment list, and its SHA-256 as the id. */
 function committedAs(nonceSet: FrostNonceSet): PresignResult {
-  const list = frostCommitmentList(nonceSet);
+  return reportOf(frostCommitmentList(nonceSet));
+}
+
+/** The report of a nonce set whose commitment list is `list`: the list and its SHA-256, hex. */
+function reportOf(list: Uint8Array): PresignResult {
   return {
     presignatureId: createHash('sha256').update(list).digest('hex'),
     commitments: Buffer.from(list).toString('hex'),
@@ -80,8 +84,8 @@ export async function runPresignJob(ctx: JobContext, job: LeasedJob): Promise<Pr
       bytes.fill(0);
       try {
         // Pooled before a crash kept the report from leaving: report it again, not a second run
-        // (which the sid claim would refuse, orphaning every party's copy). Review L4.
-        if (ctx.store.presignatures.getPresignatureState(poolId) === 'AVAILABLE')
+        // (which the sid claim would refuse, orphaning every party's copy). Presignature pool review L4.
+        if (ctx.store.presignatures.holdsPresignature(job.shareSetId, poolId))
           return pooledAs(shareSetId(keyShare), sid);
         const { result: presignature } = await presignOverRelay(ctx, job, roster, sid, keyShare);
         const encoded = exportPresignature(presignature);
@@ -111,17 +115,14 @@ async function preprocessJob(
   sid: Uint8Array,
   poolId: string,
 ): Promise<PresignResult> {
-  // Pooled before a crash kept the report from leaving: report it again (review L4). The blob
-  // is opened for its public commitment list only; the nonces stay in the pool.
-  if (ctx.store.presignatures.getPresignatureState(poolId) === 'AVAILABLE')
-    return ctx.store.presignatures.peekPresignature(job.shareSetId, poolId, (bytes) => {
-      const pooled = importFrostNonceSet(bytes);
-      try {
-        return committedAs(pooled);
-      } finally {
-        wipeFrostNonceSet(pooled);
-      }
-    });
+  // Pooled before a crash kept the report from leaving: report it again (presignature pool
+  // review L4). The opened set is read for its public commitment list only: its nonces are
+  // neither decoded nor copied, and the set stays in the pool (pooled EdDSA review L4).
+  if (ctx.store.presignatures.holdsPresignature(job.shareSetId, poolId))
+    return reportOf(
+      ctx.store.presignatures.peekPublicPart(job.shareSetId, poolId, frostNonceSetCommitmentList),
+    );
+
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importKeyShare(bytes);
   bytes.fill(0);

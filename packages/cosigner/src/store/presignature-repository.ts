@@ -127,11 +127,17 @@ export class PresignatureRepository {
   }
 
   /**
-   * Opens the available entry `id` of `shareSetId` for `read` without spending it, and zeroes
-   * the bytes after: for its public part only (a PRESIGN job reporting again what it pooled
-   * before a crash). Throws `ERR_COSIGNER_NO_PRESIGNATURE` if it is not available.
+   * The public part of the available entry `id` of `shareSetId`, as `readPublic` reads it from
+   * the opened bytes, without spending it; the bytes are zeroed after. `readPublic` must read
+   * only what is public (a PRESIGN job reporting again what it pooled before a crash: an EdDSA
+   * nonce set's commitment list, never its nonces). Throws `ERR_COSIGNER_NO_PRESIGNATURE` if it
+   * is not available.
    */
-  peekPresignature<T>(shareSetId: string, id: string, read: (presignature: Uint8Array) => T): T {
+  peekPublicPart<T>(
+    shareSetId: string,
+    id: string,
+    readPublic: (presignature: Uint8Array) => T,
+  ): T {
     assertId(shareSetId, 'shareSetId');
     assertId(id, 'presignature id');
     const found = guarded(this.#c, () => {
@@ -154,7 +160,7 @@ export class PresignatureRepository {
       found.sealed,
     );
     try {
-      return read(bytes);
+      return readPublic(bytes);
     } finally {
       bytes.fill(0);
     }
