@@ -264,15 +264,20 @@ describe('a PRESIGN job whose nonce set is pooled here already (a crash kept its
     expect(report.commitments).toBe(Buffer.from(commitments).toString('hex'));
   });
 
-  it("an entry of that id under another share set is not this job's: it presigns (its first MPC message goes out)", async () => {
+  it("an entry of that id under another share set is not this job's: refused before any MPC message (review I3)", async () => {
     const { presignatureId } = pooledJob();
     const taken = store.presignatures.takePresignature(SHARE_SET, presignatureId).presignature;
     const id = `${presignatureId.slice(0, -2)}ef`;
     store.presignatures.addPresignatures(OTHER_SHARE_SET, [{ id, presignature: taken }]);
-    await expect(runPresignJob(context('cloud'), presignJob(id))).rejects.toThrow(
-      /no platform call postMessages expected/,
+    await expect(runPresignJob(context('cloud'), presignJob(id))).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_CONFLICT',
+    });
+    // Nor one spent here (trimmed, say): a set made again under its id could not be kept.
+    await expect(runPresignJob(context('cloud'), presignJob(presignatureId))).rejects.toMatchObject(
+      { code: 'ERR_COSIGNER_CONFLICT' },
     );
-    expect(calls).toEqual(['postMessages']);
+    expect(calls).toEqual([]);
+    expect(store.presignatures.holdsPresignature(OTHER_SHARE_SET, id)).toBe(true);
   });
 });
 

@@ -35,6 +35,7 @@ import {
 } from '@countersign/mpc';
 import type { LeasedJob, PresignResult } from '@countersign/protocol';
 import type { VerifiedRoster } from '../channel/roster.js';
+import { CosignerError } from '../errors.js';
 import { assertPresignAllowed } from './dkls23-ban.js';
 import { presignOverRelay } from './dkls23-presign.js';
 import { crashPoint } from './crash-points.js';
@@ -122,6 +123,12 @@ async function preprocessJob(
     return reportOf(
       ctx.store.presignatures.peekPublicPart(job.shareSetId, poolId, frostNonceSetCommitmentList),
     );
+  // An id the store knows otherwise (spent here, or another share set's) could never be pooled:
+  // refused before a round whose nonce set could not be kept (nonce set public part review I3).
+  if (ctx.store.presignatures.getPresignatureState(poolId) !== undefined)
+    throw new CosignerError('ERR_COSIGNER_CONFLICT', {
+      detail: `presignature ${poolId} is known to this store already`,
+    });
 
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importKeyShare(bytes);
