@@ -85,7 +85,8 @@ export async function runPresignJob(ctx: JobContext, job: LeasedJob): Promise<Pr
       bytes.fill(0);
       try {
         // Pooled before a crash kept the report from leaving: report it again, not a second run
-        // (which the sid claim would refuse, orphaning every party's copy). Presignature pool review L4.
+        // (which the sid claim would refuse, orphaning every party's copy). Presignature pool
+        // review L4.
         if (ctx.store.presignatures.holdsPresignature(job.shareSetId, poolId))
           return pooledAs(shareSetId(keyShare), sid);
         const { result: presignature } = await presignOverRelay(ctx, job, roster, sid, keyShare);
@@ -129,7 +130,6 @@ async function preprocessJob(
     throw new CosignerError('ERR_COSIGNER_CONFLICT', {
       detail: `presignature ${poolId} is known to this store already`,
     });
-
   const { share: bytes } = ctx.store.shareSets.readShare(job.shareSetId);
   const keyShare = importKeyShare(bytes);
   bytes.fill(0);
