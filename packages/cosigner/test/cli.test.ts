@@ -13,7 +13,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/exit-codes.js';
 import { main } from '../src/cli/main.js';
 import { persistDkls23Ban } from '../src/daemon/dkls23-ban.js';
-import { DEFAULT_SCRYPT_LOG_N, openLocalKms } from '../src/kms/local-kms.js';
+import {
+  createLocalKmsKey,
+  DEFAULT_SCRYPT_LOG_N,
+  MIN_SCRYPT_LOG_N,
+  openLocalKms,
+} from '../src/kms/local-kms.js';
 import { openStore } from '../src/store/cosigner-store.js';
 import { dkls23KeyShares, kosFailureAtParty1, setupsDestroyed } from './dkls23-fixtures.js';
 import { softHsmToken } from './softhsm.js';
@@ -47,6 +52,17 @@ async function secretFile(dir: string, name: string, content: string, mode = 0o6
   return file;
 }
 
+/** A key file in `home` at the lowest cost a file may name, as development homes have. */
+async function developmentKeyFile(home: string): Promise<void> {
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const kms = await createLocalKmsKey({
+    keyFile: join(home, 'local-kms.key'),
+    passphrase: TEST_PASSPHRASE,
+    unsafeScryptLogN: MIN_SCRYPT_LOG_N,
+  });
+  await kms.close?.();
+}
+
 describe('cosigner setup / status / print-public-key (local KMS)', () => {
   it('sets up a home whose files are private and hold no secret, and reports the same identity everywhere', async () => {
     const dir = await tempDir('cosigner-cli-');
@@ -67,7 +83,14 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
     expect(setup.stderr).toBe('');
     expect(setup.code).toBe(ExitCode.OK);
     const created = JSON.parse(setup.stdout) as Record<string, string>;
-    expect(created).toMatchObject({ home, name: 'treasury-1', mode: 'api' });
+    expect(created).toMatchObject({
+      home,
+      name: 'treasury-1',
+      mode: 'api',
+      kms: expect.stringContaining(`scrypt N = 2^${DEFAULT_SCRYPT_LOG_N}`),
+      keyFileAdopted: false,
+      warnings: [],
+    });
     expect(created['identityKey']).toMatch(/^[0-9a-f]{64}$/);
 
     for (const file of ['cosigner.json', 'local-kms.key']) {
@@ -93,7 +116,9 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
 
     const status = await cosigner(['status', '--home', home, '--json'], PASS);
     expect(status.code).toBe(ExitCode.OK);
+    expect(status.stderr).toBe('');
     expect(JSON.parse(status.stdout)).toMatchObject({
+      warnings: [],
       name: 'treasury-1',
       mode: 'api',
       storeId: created['storeId'],
@@ -120,6 +145,39 @@ describe('cosigner setup / status / print-public-key (local KMS)', () => {
     });
     const apiKeys = await cosigner(['api-keys', 'list', '--home', home, '--json'], PASS);
     expect(JSON.parse(apiKeys.stdout)).toEqual([]);
+  });
+
+  it('adopts a key file already at its path, says so, and warns while its scrypt cost is below the default (dev-KDF review L2)', async () => {
+    const dir = await tempDir('cosigner-cli-');
+    const home = join(dir, 'home');
+    await developmentKeyFile(home);
+    const warning = `scrypt N = 2^${MIN_SCRYPT_LOG_N}, below the default 2^${DEFAULT_SCRYPT_LOG_N}`;
+    const setup = await cosigner(['setup', '--home', home, '--kms', 'local', '--json'], PASS);
+    expect(setup.code).toBe(ExitCode.OK);
+    expect(setup.stderr).toContain(`cosigner: warning: the local key file derives`);
+    expect(setup.stderr).toContain(warning);
+    expect(JSON.parse(setup.stdout)).toMatchObject({
+      kms: expect.stringContaining(`scrypt N = 2^${MIN_SCRYPT_LOG_N}`),
+      keyFileAdopted: true,
+      warnings: [expect.stringContaining(warning)],
+    });
+    // Every status says it again, on stderr (stdout stays what scripts parse).
+    const status = await cosigner(['status', '--home', home, '--json'], PASS);
+    expect(status.code).toBe(ExitCode.OK);
+    expect(status.stderr).toContain(warning);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      warnings: [expect.stringContaining(warning)],
+    });
+    const human = await cosigner(['status', '--home', home], PASS);
+    expect(human.stdout).toContain(`scrypt N = 2^${MIN_SCRYPT_LOG_N}`);
+    expect(human.stderr).toContain(warning);
+    // The human setup output names the adoption.
+    const second = join(dir, 'second');
+    await developmentKeyFile(second);
+    const shown = await cosigner(['setup', '--home', second, '--kms', 'local'], PASS);
+    expect(shown.code).toBe(ExitCode.OK);
+    expect(shown.stdout).toContain('kept (it was there before setup)');
+    expect(shown.stderr).toContain(warning);
   });
 
   it('a wrong passphrase, a second setup and bad flags fail with their exit codes and change no file', async () => {

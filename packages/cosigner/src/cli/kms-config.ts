@@ -9,7 +9,12 @@ import { resolve } from 'node:path';
 
 import { CosignerError } from '../errors.js';
 import type { KmsProvider } from '../kms/kms-provider.js';
-import { createLocalKmsKey, openLocalKms } from '../kms/local-kms.js';
+import {
+  createLocalKmsKey,
+  DEFAULT_SCRYPT_LOG_N,
+  LocalKmsProvider,
+  openLocalKms,
+} from '../kms/local-kms.js';
 import { createPkcs11Key, openPkcs11Kms } from '../kms/pkcs11-kms.js';
 import type { KmsConfig } from './config.js';
 import { UsageError } from './exit-codes.js';
@@ -173,4 +178,18 @@ export async function openKms(
       });
     }
   }
+}
+
+/**
+ * What an operator should know about the KMS a command opened: a local key file whose
+ * passphrase KDF costs less than the default (a development key file, or one copied from a
+ * development home) makes a passphrase cheaper to guess offline (dev-KDF review L2).
+ */
+export function kmsWarnings(kms: KmsProvider): string[] {
+  if (!(kms instanceof LocalKmsProvider) || kms.scryptLogN >= DEFAULT_SCRYPT_LOG_N) return [];
+  return [
+    `the local key file derives its key from the passphrase with scrypt N = 2^${kms.scryptLogN}, ` +
+      `below the default 2^${DEFAULT_SCRYPT_LOG_N}: a guess at the passphrase costs that much less. ` +
+      'Fine for development; for real keys set up a new home with a new key file and restore a backup into it.',
+  ];
 }

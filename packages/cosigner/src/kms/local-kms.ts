@@ -164,8 +164,13 @@ export class LocalKmsProvider implements KmsProvider {
     return this.#file.keyId;
   }
 
+  /** log2 of the scrypt cost N the key file names for its passphrase. */
+  get scryptLogN(): number {
+    return this.#file.logN;
+  }
+
   describe(): string {
-    return `local key file ${this.#path} (key ${this.#file.keyId})`;
+    return `local key file ${this.#path} (key ${this.#file.keyId}, scrypt N = 2^${this.#file.logN})`;
   }
 
   async wrapKey(dataKey: Uint8Array): Promise<WrappedKey> {

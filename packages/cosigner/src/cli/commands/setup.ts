@@ -22,7 +22,14 @@ import { ExitCode, UsageError } from '../exit-codes.js';
 import { hex, json, table } from '../format.js';
 import { cosignerHome } from '../home.js';
 import type { CommandIo } from '../io.js';
-import { KMS_FLAGS, KMS_HELP, SECRET_FLAGS, kmsConfigFromFlags, openKms } from '../kms-config.js';
+import {
+  KMS_FLAGS,
+  KMS_HELP,
+  SECRET_FLAGS,
+  kmsConfigFromFlags,
+  kmsWarnings,
+  openKms,
+} from '../kms-config.js';
 import { withCosigner } from '../open-cosigner.js';
 import {
   PAIRING_FLAGS,
@@ -102,6 +109,8 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
   }
   await removeStaleStaging(home.dir);
 
+  // A local key file already at its path is kept and used, at the cost it names (docs/kms.md).
+  const keyFileAdopted = kmsConfig.provider === 'local' && (await pathExists(kmsConfig.keyFile));
   const kms = await openKms(kmsConfig, values, io.env, {
     create: true,
     createHsmKey: values['pkcs11-create-key'] === true,
@@ -114,7 +123,12 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
     const store = await initStore({ dir: staging, kms });
     try {
       const keys = await provisionStore(store, name, mode);
-      result = { storeId: store.storeId, ...keys, kms: kms.describe() };
+      result = {
+        storeId: store.storeId,
+        ...keys,
+        kms: kms.describe(),
+        warnings: kmsWarnings(kms),
+      };
     } finally {
       store.close();
     }
@@ -141,6 +155,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
           );
         });
 
+  for (const warning of result.warnings) io.stderr(`cosigner: warning: ${warning}\n`);
   if (values.json === true) {
     io.stdout(
       json({
@@ -148,6 +163,8 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
         name,
         mode,
         kms: result.kms,
+        ...(kmsConfig.provider === 'local' ? { keyFileAdopted } : {}),
+        warnings: result.warnings,
         storeId: result.storeId,
         identityKey: hex(result.identityKey),
         agreementKey: hex(result.agreementKey),
@@ -160,7 +177,7 @@ export async function setupCommand(args: string[], io: CommandIo): Promise<numbe
         table([
           ['name', name],
           ['mode', mode === 'api' ? 'API co-signer' : 'Cloud Co-signer'],
-          ['KMS', result.kms],
+          ['KMS', `${result.kms}${keyFileAdopted ? ', kept (it was there before setup)' : ''}`],
           ['store', result.storeId],
           ['identity key', hex(result.identityKey)],
         ]) +

@@ -8,6 +8,7 @@ import { shareSetPublicMetaKey } from '../../daemon/keygen-job.js';
 import { hex, json, table } from '../format.js';
 import { cosignerHome } from '../home.js';
 import type { CommandIo } from '../io.js';
+import { kmsWarnings } from '../kms-config.js';
 import { withCosigner } from '../open-cosigner.js';
 import { OPEN_FLAGS, OPEN_HELP, printedHelp } from './common-flags.js';
 
@@ -53,6 +54,7 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       name: config.name,
       mode: config.mode,
       kms: kms.describe(),
+      warnings: kmsWarnings(kms),
       storeId: store.storeId,
       identityKey: hex(identityKey),
       restoredAt: store.getMeta('restored_at') ?? null,
@@ -62,6 +64,7 @@ export async function statusCommand(args: string[], io: CommandIo): Promise<numb
       shareSets,
     };
   });
+  for (const warning of status.warnings) io.stderr(`cosigner: warning: ${warning}\n`);
   if (values.json === true) {
     io.stdout(json(status));
     return ExitCode.OK;
