@@ -10,8 +10,9 @@
 // as well.
 // The report counts how many signings were pooled (the platform's /metrics), and for the
 // sequential runs the CPU time each process spent per signing, from the POST to COMPLETED (Linux
-// /proc; the client is this process) and the platform's requests by route (how many, and the
-// mean time to answer one, from the platform's /metrics): on the 2-core machines every process
+// /proc; the client is this process), the platform's requests by route (how many, and the
+// mean time to answer one, from the platform's /metrics) and its database statements (how many,
+// and the mean time of one, from the same /metrics): on the 2-core machines every process
 // shares the same two cores, so a party's latency includes waiting for the others' work.
 // Baseline, measured in the same run: the same protocols with the three parties in this one
 // process and no relay, so the difference is the relay, the processes and the REST API.
@@ -154,8 +155,18 @@ async function platformRequests(platformUrl: string): Promise<RequestTotals> {
     else entry.count += Number(value);
     totals.set(key, entry);
   }
+  // The database statements it ran (not BEGIN/COMMIT), as one more kind.
+  const counter = (name: string) =>
+    Number(new RegExp(`^countersign_db_${name}_total (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  totals.set(STATEMENTS, {
+    ms: counter('statement_seconds') * 1000,
+    count: counter('statements'),
+  });
   return totals;
 }
+
+/** The key of the platform's database statements among the request kinds. */
+const STATEMENTS = 'database statements';
 
 /**
  * The platform's requests over measured intervals: how many of each kind a signing makes, and
@@ -178,10 +189,20 @@ class RequestAccount {
         if (after.count === was.count || key === 'GET /metrics') continue;
         const entry = this.totals.get(key) ?? { ms: 0, count: 0 };
         entry.ms += after.ms - was.ms;
-        entry.count += after.count - was.count;
+        // Of the statements, one is a read of /metrics' own (its pool gauge's), not a signing's.
+        entry.count += after.count - was.count - (key === STATEMENTS ? 1 : 0);
         this.totals.set(key, entry);
       }
       this.intervals += 1;
+    };
+  }
+
+  /** The database statements per interval, and the mean ms of one. */
+  statementsPerInterval(): { perSigning: number; meanMs: number } {
+    const { ms, count } = this.totals.get(STATEMENTS) ?? { ms: 0, count: 0 };
+    return {
+      perSigning: round(count / Math.max(1, this.intervals)),
+      meanMs: Number((ms / Math.max(1, count)).toFixed(3)),
     };
   }
 
@@ -190,6 +211,7 @@ class RequestAccount {
     const weight = ([key, { ms }]: [string, { ms: number }]) => (LONG_POLLS.has(key) ? -1 : ms);
     return Object.fromEntries(
       [...this.totals]
+        .filter(([key]) => key !== STATEMENTS)
         .sort((a, b) => weight(b) - weight(a))
         .map(([key, { ms, count }]) => [
           key,
@@ -363,6 +385,7 @@ try {
       recordedCompleted: summary(recorded),
       cpuMsPerSigning: cpu.perInterval(),
       platformRequestsPerSigning: requests.perInterval(),
+      platformStatementsPerSigning: requests.statementsPerInterval(),
     };
   };
   const concurrent = async (algorithm: Algorithm) => {
@@ -417,6 +440,9 @@ try {
       'mean over the sequential signings; platformRequestsPerSigning = the requests the ' +
       'platform answered in that time, by route (its /metrics request-duration histogram): ' +
       'how many per signing and the mean ms from arrival to answer (long polls: count only); ' +
+      'platformStatementsPerSigning = the database statements it ran in that time (its ' +
+      '/metrics countersign_db_statements_total, less the one each read of /metrics runs) and ' +
+      'the mean ms of one; ' +
       'recordedCompleted = POST to the time the platform recorded the transaction COMPLETED ' +
       '(its lastUpdated, ms clock), which no status poll delays',
     parameters: {

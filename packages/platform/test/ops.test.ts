@@ -34,6 +34,22 @@ describe('operations endpoints', () => {
     expect(res.body).toMatch(/countersign_http_auth_rejections_total\{status="401"\} 1/);
   });
 
+  it('metrics count the database statements the platform ran', async () => {
+    const statements = async () => {
+      const body = (await p.app.inject({ url: '/metrics' })).body;
+      const count = /^countersign_db_statements_total (\d+)$/m.exec(body)?.[1];
+      const seconds = /^countersign_db_statement_seconds_total (\S+)$/m.exec(body)?.[1];
+      return { count: Number(count), seconds: Number(seconds) };
+    };
+    const before = await statements();
+    // A signed GET runs statements of its own: the API user's row, its nonce, the answer's.
+    await signedRequest(p, admin, 'GET', '/v1/management/api_users');
+    await signedRequest(p, admin, 'GET', '/v1/management/api_users');
+    const after = await statements();
+    expect(after.count - before.count).toBeGreaterThanOrEqual(2 * 3);
+    expect(after.seconds).toBeGreaterThan(before.seconds);
+  });
+
   it('serves an OpenAPI document generated from the route schemas', async () => {
     const doc = (await p.app.inject({ url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);

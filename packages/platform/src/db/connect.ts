@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -29,8 +29,17 @@ export interface DatabaseOptions {
   pgliteTemplate?: Blob | undefined;
 }
 
+/** The statements the platform ran through its query builder since it opened the database. */
+export interface StatementTotals {
+  statements: number;
+  /** Their time from sending to the answer, summed. */
+  seconds: number;
+}
+
 export interface PlatformDatabase {
   readonly db: Kysely<Database>;
+  /** For the operator's metrics (`countersign_db_statements_total`). */
+  readonly statementTotals: StatementTotals;
   readonly engine: 'postgres' | 'pglite';
   /** Human-readable location without credentials, for logs and `countersign dev`. */
   readonly location: string;
@@ -80,9 +89,14 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Plat
       client.release();
     }
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const statementTotals = { statements: 0, seconds: 0 };
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: countInto(statementTotals),
+  });
   return {
     db,
+    statementTotals,
     engine: 'postgres',
     location: redactUrl(url) + (schema ? ` (schema ${schema})` : ''),
     close: () => db.destroy(),
@@ -107,10 +121,15 @@ async function openPGlite(dataDir: string, template: Blob | undefined): Promise<
     lock?.release();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const statementTotals = { statements: 0, seconds: 0 };
+  const db = new Kysely<Database>({
+    dialect: new PGliteDialect(pglite),
+    log: countInto(statementTotals),
+  });
   await sql`select 1`.execute(db);
   return {
     db,
+    statementTotals,
     engine: 'pglite',
     location: dataDir,
     close: async () => {
@@ -121,6 +140,17 @@ async function openPGlite(dataDir: string, template: Blob | undefined): Promise<
       }
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),
+  };
+}
+
+/**
+ * Kysely's log hook, counting every statement (answered or failed) and its time: nothing about
+ * it is logged, so no value or error text leaves here.
+ */
+function countInto(totals: StatementTotals): (event: LogEvent) => void {
+  return (event) => {
+    totals.statements += 1;
+    totals.seconds += event.queryDurationMillis / 1000;
   };
 }
 

@@ -52,6 +52,25 @@ export const metrics = fp(
           }
       },
     });
+    const { statementTotals } = app.services.database;
+    new Counter({
+      name: 'countersign_db_statements_total',
+      help: 'Statements the platform ran on its database through its query builder (not BEGIN/COMMIT)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(statementTotals.statements);
+      },
+    });
+    new Counter({
+      name: 'countersign_db_statement_seconds_total',
+      help: 'Time those statements took to answer, summed',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(statementTotals.seconds);
+      },
+    });
     app.decorate('metrics', registry);
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
