@@ -112,7 +112,10 @@ function cosigner(
   extraEnv: Record<string, string> = {},
 ): {
   child: ChildProcess;
+  /** Stdout and stderr as they came. */
   output: () => string;
+  /** Stdout alone (what `--json` writes; warnings go to stderr). */
+  stdout: () => string;
   done: Promise<{ code: number | null; signal: string | null }>;
 } {
   const child = spawn(process.execPath, [COSIGNER_BIN, ...args], {
@@ -120,12 +123,16 @@ function cosigner(
     env: { ...process.env, COSIGNER_PASSPHRASE: PASSPHRASE, ...extraEnv },
   });
   let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    stdout += c.toString();
+  });
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, output: () => out, done };
+  return { child, output: () => out, stdout: () => stdout, done };
 }
 
 async function succeeded(run: ReturnType<typeof cosigner>, what: string): Promise<string> {
@@ -220,28 +227,27 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     const { pairingToken } = await services.pairing.issuePairingToken(ws.owner, signer.user.id);
     // The API co-signer as its operator sets it up: `cosigner setup`, the Owner approves, `pair`.
     await lowCostKeyFile(apiHome, PASSPHRASE);
-    const setup = await succeeded(
-      cosigner(
-        [
-          'setup',
-          '--home',
-          apiHome,
-          '--kms',
-          'local',
-          '--name',
-          'api',
-          '--pairing-token',
-          pairingToken,
-          '--platform-url',
-          url,
-          '--no-wait',
-          '--json',
-        ],
-        dir,
-      ),
-      'cosigner setup',
+    const setup = cosigner(
+      [
+        'setup',
+        '--home',
+        apiHome,
+        '--kms',
+        'local',
+        '--name',
+        'api',
+        '--pairing-token',
+        pairingToken,
+        '--platform-url',
+        url,
+        '--no-wait',
+        '--json',
+      ],
+      dir,
     );
-    const { requestId } = (JSON.parse(setup) as { pairing: { requestId: string } }).pairing;
+    await succeeded(setup, 'cosigner setup');
+    const { requestId } = (JSON.parse(setup.stdout()) as { pairing: { requestId: string } })
+      .pairing;
     await services.approvals.decide(ws.owner, requestId, 'APPROVE');
     await succeeded(cosigner(['pair', '--home', apiHome, '--timeout', '60'], dir), 'cosigner pair');
     startApi();
