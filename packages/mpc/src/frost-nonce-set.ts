@@ -442,15 +442,30 @@ export function exportFrostNonceSet(set: FrostNonceSet): Uint8Array {
   }
 }
 
-/** Parses {@link exportFrostNonceSet}'s bytes (points as `decodeCommitments` says; the nonces must match my commitments). */
-export function importFrostNonceSet(bytes: Uint8Array): FrostNonceSet {
-  const r = new ByteReader(bytes, 'nonce set');
+/**
+ * The public part of {@link exportFrostNonceSet}'s bytes, read up to the nonces: the sid, my
+ * index, the share set's digest and the commitment list.
+ */
+function readNonceSetHead(r: ByteReader): {
+  sid: Uint8Array;
+  index: number;
+  digest: Uint8Array;
+  cs: SigningCiphersuite;
+  list: SigningCommitment[];
+} {
   if (!constantTimeEqual(r.take(4), NONCE_SET_MAGIC)) r.fail('magic');
   const sid = r.bytes(64);
   assertSid(sid);
   const index = r.u16();
   const digest = r.take(32);
   const { cs, list } = decodeCommitments(r.bytes(4096), 'nonce set commitments');
+  return { sid, index, digest, cs, list };
+}
+
+/** Parses {@link exportFrostNonceSet}'s bytes (points as `decodeCommitments` says; the nonces must match my commitments). */
+export function importFrostNonceSet(bytes: Uint8Array): FrostNonceSet {
+  const r = new ByteReader(bytes, 'nonce set');
+  const { sid, index, digest, cs, list } = readNonceSetHead(r);
   const { curve } = frostSuite(cs);
   const hiding = new Uint8Array(32);
   const binding = new Uint8Array(32);
@@ -487,11 +502,7 @@ export function importFrostNonceSet(bytes: Uint8Array): FrostNonceSet {
  */
 export function frostNonceSetCommitmentList(bytes: Uint8Array): Uint8Array {
   const r = new ByteReader(bytes, 'nonce set');
-  if (!constantTimeEqual(r.take(4), NONCE_SET_MAGIC)) r.fail('magic');
-  assertSid(r.bytes(64));
-  const index = r.u16();
-  r.take(32); // the share set's digest
-  const { cs, list } = decodeCommitments(r.bytes(4096), 'nonce set commitments');
+  const { index, cs, list } = readNonceSetHead(r);
   if (!list.some((c) => c.index === index)) r.fail('my commitments are not listed');
   // The two nonces end the bytes: counted, never copied or decoded.
   if (r.remaining !== 64) r.fail('nonces');
