@@ -147,6 +147,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       .catch((err: unknown) => app.log.warn({ err }, 'session expiry sweep failed'));
   }, RELAY_SWEEP_MS);
   relaySweep.unref();
+  app.services.presignatures.onTopUpFailure((err: unknown) =>
+    app.log.warn({ err }, 'presignature pool top-up failed'),
+  );
   // Long polls answer at once rather than hold the close for up to 30 s.
   app.addHook('preClose', (done) => {
     app.services.relayNotifier.close();
@@ -155,6 +158,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     clearInterval(sweep);
     clearInterval(relaySweep);
+    await app.services.presignatures.stopTopUps();
     if (options.ownsDatabase ?? true) await database.close();
   });
 

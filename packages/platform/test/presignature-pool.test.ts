@@ -9,7 +9,7 @@
  * are played by hand (the daemons run PRESIGN for real in packages/cli/test/cosigner-sign.test.ts
  * and cosigner-crash.test.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   decodeSignedSigningAuthorization,
   decodeSignedRoster,
@@ -183,7 +183,10 @@ describe('the presignature pool', () => {
     return decodeSignedSigningAuthorization(Buffer.from(published.signedAuthorization, 'base64'))
       .authorization;
   };
-  /** A RAW transaction of one message on the ECDSA root key (or the EdDSA one); its id. */
+  /**
+   * A RAW transaction of one message on the ECDSA root key (or the EdDSA one); its id, once the
+   * pool top-up its signing starts after its commit has ended.
+   */
   const createRaw = async (algorithm = 'ECDSA_SECP256K1') => {
     const eddsa = algorithm === 'EDDSA_ED25519';
     const res = await signedRequest(p, admin, 'POST', '/v1/transactions', {
@@ -200,6 +203,7 @@ describe('the presignature pool', () => {
       },
     });
     expect(res.statusCode, res.body).toBe(200);
+    await p.app.services.presignatures.topUpsSettled();
     return res.json<{ id: string }>().id;
   };
 
@@ -678,5 +682,46 @@ describe('the presignature pool', () => {
         ),
       );
     expect(await live()).toBe(0);
+  });
+
+  it("a signing's top-up, run after its commit, that fails is reported and writes nothing; none starts once stopping", async () => {
+    const presignatures = p.app.services.presignatures;
+    const { db } = p.app.services.database;
+    const failures: unknown[] = [];
+    presignatures.onTopUpFailure((error) => failures.push(error));
+    const rows = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('mpc_sessions')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const sessionsBefore = await rows();
+    // A workspace that does not exist (as if removed meanwhile): its PRESIGN session cannot be
+    // written, and the transaction that tried rolls back whole.
+    const gone = {
+      workspaceId: randomUUID(),
+      algorithm: 'EDDSA_ED25519' as const,
+      apiUserId: randomUUID(),
+      shareSetId: randomUUID(),
+      parties: parties.map((party, i) => ({ index: i + 1, cosignerId: party.cosignerId })),
+    };
+    presignatures.topUpSoon(gone);
+    expect(failures).toEqual([]); // not before the caller's turn ends
+    await presignatures.topUpsSettled();
+    expect(failures).toHaveLength(1);
+    expect(await rows()).toBe(sessionsBefore);
+    // Stopping (the app closing) waits for a top-up that began (its turn came first)...
+    presignatures.topUpSoon(gone);
+    await new Promise((resolve) => setImmediate(resolve));
+    presignatures.topUpSoon(gone); // still waiting its turn when the stop comes
+    await presignatures.stopTopUps();
+    expect(failures).toHaveLength(2);
+    // ...and none begins after it: neither the one that was waiting nor one asked for later.
+    presignatures.topUpSoon(gone);
+    await presignatures.topUpsSettled();
+    expect(failures).toHaveLength(2);
   });
 });

@@ -13,7 +13,8 @@
  * twice would be refused there, not used.
  *
  * The pool is topped up, never beyond `size` made or in the making and at most
- * MAKING_AT_ONCE sessions at a time, when a signing starts, when a PRESIGN session finishes,
+ * MAKING_AT_ONCE sessions at a time, when a signing starts (in a transaction of its own, once the
+ * signing's has committed: {@link PresignaturePool.topUpSoon}), when a PRESIGN session finishes,
  * and when the share set's key is made (KEYGEN, RESHARE). A PRESIGN session that fails does not
  * start another: with a party down every attempt would fail; the next signing tops the pool up
  * again. PRESIGN sessions are ordinary jobs in the one order every party leases in (a priority
@@ -81,6 +82,12 @@ export async function discardPresignatures(
 }
 
 export class PresignaturePool {
+  /** Top-ups started by {@link topUpSoon} and not yet ended. */
+  private readonly running = new Set<Promise<void>>();
+  /** Set by {@link stopTopUps}: the database is about to close. */
+  private stopped = false;
+  private topUpFailed: (error: unknown) => void = () => undefined;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sessions: MpcSessionService,
@@ -180,6 +187,45 @@ export class PresignaturePool {
         .execute();
     }
     return Math.max(wanted, 0);
+  }
+
+  /**
+   * {@link topUp} in a transaction of its own, begun once the caller's work so far has run: for a
+   * signing, after its transaction committed and its co-signers were woken. Its PRESIGN sessions
+   * (a roster signed, rows written for each) then no longer lengthen the signing's transaction,
+   * and the leases that signing's co-signers take are not queued behind them (PGlite runs one
+   * transaction at a time). Best effort, as a top-up always is: one that fails or is lost to a
+   * crash leaves the pool to the next signing or PRESIGN end; a failure is reported to the
+   * handler of {@link onTopUpFailure}.
+   */
+  topUpSoon(set: PooledShareSet): void {
+    if (this.size === 0 || this.stopped) return;
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        if (this.stopped) return;
+        return this.db.transaction().execute(async (trx) => {
+          await this.topUp(trx, set);
+        });
+      })
+      .catch((error: unknown) => this.topUpFailed(error))
+      .finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  /** Where a failed {@link topUpSoon} is reported (the app logs it). */
+  onTopUpFailure(report: (error: unknown) => void): void {
+    this.topUpFailed = report;
+  }
+
+  /** Waits for every top-up {@link topUpSoon} started so far. */
+  async topUpsSettled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  /** No top-up starts any more, and those running have ended: the database may close. */
+  async stopTopUps(): Promise<void> {
+    this.stopped = true;
+    await this.topUpsSettled();
   }
 
   /**

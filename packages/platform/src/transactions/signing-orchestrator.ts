@@ -110,18 +110,23 @@ export class SigningOrchestrator {
 
   /**
    * Starts signing a SUBMITTED transaction, just written in `trx`: one SIGN session per message,
-   * status PENDING_SIGNATURE — or FAILED, with no signer. Returns that status and the co-signers
-   * to wake once `trx` commits (none if it failed).
+   * status PENDING_SIGNATURE — or FAILED, with no signer. Returns that status, the co-signers to
+   * wake once `trx` commits (none if it failed), and what to run then: topping up the pool the
+   * signing took from ({@link PresignaturePool.topUpSoon}).
    */
   async start(
     trx: Transaction<Database>,
     tx: SubmittedTransaction,
-  ): Promise<{ status: 'PENDING_SIGNATURE' | 'FAILED'; wake: string[] }> {
+  ): Promise<{
+    status: 'PENDING_SIGNATURE' | 'FAILED';
+    wake: string[];
+    afterCommit: () => void;
+  }> {
     const transactionId = tx.id;
     const signer = await this.signerShareSet(trx, tx.workspaceId, tx.algorithm);
     if (!signer) {
       await this.fail(trx, transactionId, 'SIGNER_NOT_FOUND', 'no paired signer holds a key');
-      return { status: 'FAILED', wake: [] };
+      return { status: 'FAILED', wake: [], afterCommit: () => undefined };
     }
     await trx
       .updateTable('transactions')
@@ -137,9 +142,14 @@ export class SigningOrchestrator {
     for (const [index, message] of tx.messages.entries())
       wake.push(...(await this.startMessage(trx, tx, index, message, signer)));
     const { algorithm } = tx;
-    if (POOLED_ALGORITHMS.includes(algorithm))
-      await this.pool.topUp(trx, { workspaceId: tx.workspaceId, algorithm, ...signer });
-    return { status: 'PENDING_SIGNATURE', wake };
+    const pooled = { workspaceId: tx.workspaceId, algorithm, ...signer };
+    return {
+      status: 'PENDING_SIGNATURE',
+      wake,
+      afterCommit: () => {
+        if (POOLED_ALGORITHMS.includes(algorithm)) this.pool.topUpSoon(pooled);
+      },
+    };
   }
 
   /**

@@ -45,7 +45,7 @@ export class TransactionService {
   ): Promise<CreateTransactionResponse> {
     const request = parseRawRequest(body, this.assets);
     const workspaceId = principal.workspaceId;
-    const { answer, wake } = await this.db.transaction().execute(async (trx) => {
+    const { answer, wake, afterCommit } = await this.db.transaction().execute(async (trx) => {
       if (idempotencyKey !== undefined) {
         await sql`select pg_advisory_xact_lock(hashtext(${`tx-idem:${workspaceId}:${idempotencyKey}`}))`.execute(
           trx,
@@ -58,7 +58,11 @@ export class TransactionService {
           .executeTakeFirst();
         if (earlier) {
           if (earlier.request_hash !== request.requestHash) throw idempotencyKeyReused();
-          return { answer: { id: earlier.id, status: earlier.status }, wake: [] };
+          return {
+            answer: { id: earlier.id, status: earlier.status },
+            wake: [],
+            afterCommit: (): void => undefined,
+          };
         }
       }
       if (body.externalTxId !== undefined) {
@@ -120,7 +124,7 @@ export class TransactionService {
           messages: request.messages.length,
         },
       });
-      const { status, wake } = await this.signing.start(trx, {
+      const { status, wake, afterCommit } = await this.signing.start(trx, {
         id,
         workspaceId,
         algorithm: request.algorithm,
@@ -130,9 +134,10 @@ export class TransactionService {
           attempts: 0,
         })),
       });
-      return { answer: { id, status }, wake };
+      return { answer: { id, status }, wake, afterCommit };
     });
     this.sessions.announce(wake);
+    afterCommit();
     return answer;
   }
 
