@@ -1,6 +1,7 @@
 // The co-signer's platform client against a misbehaving server on loopback: oversized answers
-// are refused without buffering them, redirects are not followed, and answers that do not match
-// the protocol schema are refused.
+// are refused without buffering them, redirects are not followed, answers that do not match
+// the protocol schema are refused, a server that does not answer in time or a poll that is
+// abandoned ends with the platform unavailable, and sequential calls share one connection.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,10 +12,18 @@ import { MAX_RESPONSE_BYTES, PlatformClient } from '../src/platform/platform-cli
 let server: Server;
 let baseUrl: string;
 let streamed = 0;
+/** Remote ports of the connections the server saw, in order. */
+const connections: number[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url === '/big-declared/cosigner/v1/api_keys') {
+    connections.push(req.socket.remotePort ?? 0);
+    if (req.url?.startsWith('/silent/')) {
+      return; // never answers: the client's deadline or its caller's abort ends the call
+    } else if (req.url === '/ok/cosigner/v1/api_keys') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ cosignerId: 'c', apiKeys: [] }));
+    } else if (req.url === '/big-declared/cosigner/v1/api_keys') {
       res.writeHead(200, { 'content-length': String(MAX_RESPONSE_BYTES + 1) });
       res.end();
     } else if (req.url === '/big-streamed/cosigner/v1/api_keys') {
@@ -61,6 +70,40 @@ describe('PlatformClient', () => {
     await expect(new PlatformClient(baseUrl).apiKeys('t')).rejects.toMatchObject({
       code: 'ERR_COSIGNER_PLATFORM_RESPONSE',
     });
+  });
+
+  it('gives up on a silent server at its deadline, or at once when abandoned', async () => {
+    const started = Date.now();
+    await expect(
+      new PlatformClient(`${baseUrl}/silent`, { timeoutMs: 200 }).apiKeys('t'),
+    ).rejects.toMatchObject({ code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE', message: /timeout/ });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // A long poll the daemon abandons (stopping) ends with it, not at its 25 s wait.
+    const stop = new AbortController();
+    const poll = new PlatformClient(`${baseUrl}/silent`).work('t', 25, stop.signal);
+    setTimeout(() => stop.abort(), 50);
+    await expect(poll).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
+      message: /aborted/,
+    });
+    // Nobody listening: the connection's error code, nothing else.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(new PlatformClient(`http://127.0.0.1:${port}`).apiKeys('t')).rejects.toMatchObject(
+      { code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE', message: /ECONNREFUSED/ },
+    );
+  });
+
+  it('makes sequential calls over one kept-alive connection', async () => {
+    const client = new PlatformClient(`${baseUrl}/ok`);
+    const before = connections.length;
+    for (let i = 0; i < 3; i++)
+      expect(await client.apiKeys('t')).toEqual({ cosignerId: 'c', apiKeys: [] });
+    const ports = connections.slice(before);
+    expect(ports).toHaveLength(3);
+    expect(new Set(ports).size).toBe(1);
   });
 
   it('refuses plain http except to a loopback address, and URLs with credentials', () => {

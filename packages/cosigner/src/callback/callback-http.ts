@@ -1,15 +1,14 @@
 /**
- * One bounded POST to a Callback Handler: a single deadline covers connecting, the TLS handshake,
- * the answer and its body; the body is read up to a limit and no further; redirects are not
- * followed; every transport failure becomes a sub-status. Reading the body is the caller's
- * business (callback-client.ts) — this module never looks inside it.
+ * One bounded POST to a Callback Handler (http/bounded-request.ts: a single deadline, a body read
+ * up to a limit, no redirect followed), every failure classified as a sub-status. Reading the
+ * body is the caller's business (callback-client.ts) — this module never looks inside it.
  * @module
  */
-import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { Agent } from 'node:http';
 
 import { CallbackError } from '@countersign/protocol/callback-auth';
 
+import { boundedRequest } from '../http/bounded-request.js';
 import { failed, type CallbackOutcome } from './callback-outcome.js';
 
 export interface CallbackPost {
@@ -29,79 +28,47 @@ export type CallbackPostResult =
   | { readonly kind: 'failure'; readonly outcome: CallbackOutcome; readonly status?: number };
 
 /** POSTs and resolves (never rejects) with the answer or a classified failure. */
-export function postToCallbackHandler(post: CallbackPost): Promise<CallbackPostResult> {
-  return new Promise((resolve) => {
-    const send = post.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(post.url, {
-      method: 'POST',
-      ...(post.agent === undefined ? {} : { agent: post.agent }),
-      headers: {
-        'content-type': post.contentType,
-        'content-length': Buffer.byteLength(post.body),
-        accept: post.contentType,
-      },
-    });
-    let settled = false;
-    const settle = (result: CallbackPostResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      post.signal?.removeEventListener('abort', onAbort);
-      // Whatever is still in flight (a hung body, a slow server) is of no further use.
-      request.destroy();
-      resolve(result);
-    };
-    const fail = (outcome: CallbackOutcome, status?: number) =>
-      settle(
-        status === undefined ? { kind: 'failure', outcome } : { kind: 'failure', outcome, status },
-      );
-    const timer = setTimeout(
-      () => fail(failed('CALLBACK_TIMEOUT', `no complete answer within ${post.timeoutMs} ms`)),
-      post.timeoutMs,
-    );
-    const onAbort = () => fail(failed('CALLBACK_ABORTED', 'the request was abandoned'));
-    if (post.signal?.aborted === true) {
-      onAbort();
-      return;
-    }
-    post.signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => fail(transportFailure(error)));
-    request.on('response', (response) => readAnswer(response, post.maxResponseBytes, settle));
-    request.end(post.body);
-  });
-}
-
-function readAnswer(
-  response: IncomingMessage,
-  maxBytes: number,
-  settle: (result: CallbackPostResult) => void,
-): void {
-  const status = response.statusCode ?? 0;
-  const tooLarge = () =>
-    settle({
-      kind: 'failure',
-      outcome: failed('CALLBACK_RESPONSE_TOO_LARGE', `answer over ${maxBytes} bytes`),
-      status,
-    });
-  if (status !== 200) {
+export async function postToCallbackHandler(post: CallbackPost): Promise<CallbackPostResult> {
+  const response = await boundedRequest({
+    url: post.url,
+    method: 'POST',
+    headers: { 'content-type': post.contentType, accept: post.contentType },
+    body: post.body,
+    ...(post.agent === undefined ? {} : { agent: post.agent }),
+    timeoutMs: post.timeoutMs,
+    maxResponseBytes: post.maxResponseBytes,
+    signal: post.signal,
     // The body of a refusal is not read: it may be large, and it is no answer anyway.
-    settle({ kind: 'failure', outcome: failed('CALLBACK_HTTP_ERROR', `HTTP ${status}`), status });
-    return;
-  }
-  const declared = Number(response.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    tooLarge();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  response.on('data', (chunk: Buffer) => {
-    length += chunk.length;
-    if (length > maxBytes) tooLarge();
-    else chunks.push(chunk);
+    readBody: (status) => status === 200,
   });
-  response.on('end', () => settle({ kind: 'answer', status, body: Buffer.concat(chunks) }));
-  response.on('error', (error) => settle({ kind: 'failure', outcome: transportFailure(error) }));
+  switch (response.kind) {
+    case 'answer':
+      return response.status === 200
+        ? { kind: 'answer', status: 200, body: response.body }
+        : {
+            kind: 'failure',
+            outcome: failed('CALLBACK_HTTP_ERROR', `HTTP ${response.status}`),
+            status: response.status,
+          };
+    case 'timeout':
+      return {
+        kind: 'failure',
+        outcome: failed('CALLBACK_TIMEOUT', `no complete answer within ${post.timeoutMs} ms`),
+      };
+    case 'aborted':
+      return { kind: 'failure', outcome: failed('CALLBACK_ABORTED', 'the request was abandoned') };
+    case 'too-large':
+      return {
+        kind: 'failure',
+        outcome: failed(
+          'CALLBACK_RESPONSE_TOO_LARGE',
+          `answer over ${post.maxResponseBytes} bytes`,
+        ),
+        status: response.status,
+      };
+    case 'failed':
+      return { kind: 'failure', outcome: transportFailure(response.error) };
+  }
 }
 
 /** Node's TLS verification codes (`tls.TLSSocket.authorizationError`) that are not ERR_TLS_*. */

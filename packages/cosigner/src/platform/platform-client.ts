@@ -44,6 +44,7 @@ import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 
 import { CosignerError } from '../errors.js';
+import { boundedRequest, type BoundedResponse } from '../http/bounded-request.js';
 
 /** Options of {@link PlatformClient}. */
 export interface PlatformClientOptions {
@@ -296,34 +297,38 @@ export class PlatformClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (accessToken !== undefined) headers['authorization'] = `Bearer ${accessToken}`;
-    let response: Response;
-    try {
-      response = await fetch(this.baseUrl + path, {
-        method,
-        headers,
-        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
-        redirect: 'error',
-        signal:
-          cancel === undefined
-            ? AbortSignal.timeout(this.#timeoutMs + waitSeconds * 1000)
-            : AbortSignal.any([AbortSignal.timeout(this.#timeoutMs + waitSeconds * 1000), cancel]),
-      });
-    } catch (e) {
+    const response = await boundedRequest({
+      url: new URL(this.baseUrl + path),
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+      timeoutMs: this.#timeoutMs + waitSeconds * 1000,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      signal: cancel,
+    });
+    const call = `${method} ${path}`;
+    if (response.kind === 'too-large')
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
+    if (response.kind !== 'answer')
       throw new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', {
-        detail: `${method} ${path}: ${(e as Error).name}`,
+        detail: `${call}: ${unanswered(response)}`,
       });
-    }
-    const text = await readBounded(response, `${method} ${path}`);
+    // Never followed: the platform's URL is the one configured, and tokens go nowhere else.
+    if (response.status >= 300 && response.status < 400)
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', {
+        detail: `${call}: HTTP ${response.status} (redirects are not followed)`,
+      });
+    const text = response.body.toString('utf8');
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
       body = undefined;
     }
-    if (response.ok) return { status: response.status, body };
+    if (response.status >= 200 && response.status < 300) return { status: response.status, body };
     const error = body as { message?: unknown; code?: unknown } | undefined;
     const detail =
-      `${method} ${path}: HTTP ${response.status}` +
+      `${call}: HTTP ${response.status}` +
       (typeof error?.code === 'number' ? ` code ${error.code}` : '') +
       (typeof error?.message === 'string' ? `: ${error.message.slice(0, 200)}` : '');
     throw new CosignerError(
@@ -342,25 +347,11 @@ export class PlatformClient {
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** The response body as text, refusing (and cancelling) one longer than the bound. */
-async function readBounded(response: Response, call: string): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > MAX_RESPONSE_BYTES || response.body === null) {
-    await response.body?.cancel();
-    if (response.body === null) return '';
-    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
-  }
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  // Leaving the loop early (the throw) cancels the stream: the rest is never read.
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    length += chunk.length;
-    if (length > MAX_RESPONSE_BYTES) {
-      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Why a request got no answer, for the error's detail (no URL query, no token). */
+function unanswered(response: Exclude<BoundedResponse, { kind: 'answer' | 'too-large' }>): string {
+  if (response.kind !== 'failed') return response.kind;
+  const code = (response.error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code.slice(0, 64) : 'network error';
 }
 
 /** Session ids come from the platform: checked before they go into a URL. */
