@@ -86,6 +86,18 @@ describe('PlatformClient', () => {
       code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
       message: /aborted/,
     });
+    // Abandoned before it started (a daemon stopping during a token refresh): no connection.
+    const before = connections.length;
+    await expect(
+      new PlatformClient(`${baseUrl}/ok`).offline('t', AbortSignal.abort()),
+    ).rejects.toMatchObject({ code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE', message: /aborted/ });
+    // A token Node will not put in a header is refused as unsendable, and sent nowhere.
+    await expect(new PlatformClient(`${baseUrl}/ok`).apiKeys('t\r\nx: y')).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
+      message: /ERR_INVALID_CHAR/,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(connections.length).toBe(before);
     // Nobody listening: the connection's error code, nothing else.
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

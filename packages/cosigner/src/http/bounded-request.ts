@@ -11,7 +11,12 @@
  * connections alive through Node's default agents, with the same TLS defaults.
  * @module
  */
-import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 export interface BoundedRequest {
@@ -46,15 +51,26 @@ export type BoundedResponse =
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse> {
+  // Abandoned already: no connection is opened at all.
+  if (options.signal?.aborted === true) return Promise.resolve({ kind: 'aborted' });
   return new Promise((resolve) => {
     const send = options.url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
-    const request = send(options.url, {
-      method: options.method,
-      headers,
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-    });
+    let request: ClientRequest;
+    try {
+      request = send(options.url, {
+        method: options.method,
+        headers,
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+      });
+    } catch (error) {
+      // A header Node refuses (a CR or LF in a token), an unsupported URL: nothing was sent.
+      resolve({ kind: 'failed', error });
+      return;
+    }
+    // First, before anything can destroy it: an error without a listener ends the process.
+    request.on('error', (error) => settle({ kind: 'failed', error }));
     let settled = false;
     const settle = (result: BoundedResponse): void => {
       if (settled) return;
@@ -68,12 +84,7 @@ export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse
     };
     const timer = setTimeout(() => settle({ kind: 'timeout' }), options.timeoutMs);
     const onAbort = (): void => settle({ kind: 'aborted' });
-    if (options.signal?.aborted === true) {
-      onAbort();
-      return;
-    }
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => settle({ kind: 'failed', error }));
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
       const answer = (body: Buffer) =>

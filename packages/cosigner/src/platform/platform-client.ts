@@ -347,7 +347,7 @@ export class PlatformClient {
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** Why a request got no answer, for the error's detail (no URL query, no token). */
+/** Why a request got no answer, for the error's detail (Node's error code only: never a token). */
 function unanswered(response: Exclude<BoundedResponse, { kind: 'answer' | 'too-large' }>): string {
   if (response.kind !== 'failed') return response.kind;
   const code = (response.error as { code?: unknown } | null)?.code;
