@@ -166,6 +166,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
         expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
     }
   };
+  /** A RAW EdDSA transaction; its id, once the pool top-up its signing starts has ended. */
   const createEddsa = async (content: string) => {
     const res = await signedRequest(p, admin, 'POST', '/v1/transactions', {
       body: {
@@ -180,6 +181,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       },
     });
     expect(res.statusCode, res.body).toBe(200);
+    await p.app.services.presignatures.topUpsSettled();
     return res.json<{ id: string }>().id;
   };
   const messageTransaction = async (sessionId: string): Promise<string> =>

@@ -207,7 +207,13 @@ export class PresignaturePool {
           await this.topUp(trx, set);
         });
       })
-      .catch((error: unknown) => this.topUpFailed(error))
+      .catch((error: unknown) => {
+        try {
+          this.topUpFailed(error);
+        } catch {
+          // A reporter that fails must not make the top-up, or the app's close, fail.
+        }
+      })
       .finally(() => this.running.delete(run));
     this.running.add(run);
   }
