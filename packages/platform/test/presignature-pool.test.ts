@@ -9,7 +9,7 @@
  * are played by hand (the daemons run PRESIGN for real in packages/cli/test/cosigner-sign.test.ts
  * and cosigner-crash.test.ts).
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   decodeSignedSigningAuthorization,
   decodeSignedRoster,
@@ -682,6 +682,11 @@ describe('the presignature pool', () => {
         ),
       );
     expect(await live()).toBe(0);
+    // A signing's top-up that comes after (it started before the pairing ended) makes none.
+    const presignatures = p.app.services.presignatures;
+    presignatures.topUpSoon(p.workspaceId, 'ECDSA_SECP256K1');
+    await presignatures.topUpsSettled();
+    expect(await live()).toBe(0);
   });
 
   it("a signing's top-up, run after its commit, that fails is reported and writes nothing; none starts once stopping", async () => {
@@ -699,28 +704,21 @@ describe('the presignature pool', () => {
         ).n,
       );
     const sessionsBefore = await rows();
-    // A workspace that does not exist (as if removed meanwhile): its PRESIGN session cannot be
-    // written, and the transaction that tried rolls back whole.
-    const gone = {
-      workspaceId: randomUUID(),
-      algorithm: 'EDDSA_ED25519' as const,
-      apiUserId: randomUUID(),
-      shareSetId: randomUUID(),
-      parties: parties.map((party, i) => ({ index: i + 1, cosignerId: party.cosignerId })),
-    };
-    presignatures.topUpSoon(gone);
+    // A workspace id the database cannot even compare: the transaction fails and rolls back.
+    const gone = ['not a workspace id', 'EDDSA_ED25519'] as const;
+    presignatures.topUpSoon(...gone);
     expect(failures).toEqual([]); // not before the caller's turn ends
     await presignatures.topUpsSettled();
     expect(failures).toHaveLength(1);
     expect(await rows()).toBe(sessionsBefore);
     // Stopping (the app closing) waits for a top-up that began (its turn came first)...
-    presignatures.topUpSoon(gone);
+    presignatures.topUpSoon(...gone);
     await new Promise((resolve) => setImmediate(resolve));
-    presignatures.topUpSoon(gone); // still waiting its turn when the stop comes
+    presignatures.topUpSoon(...gone); // still waiting its turn when the stop comes
     await presignatures.stopTopUps();
     expect(failures).toHaveLength(2);
     // ...and none begins after it: neither the one that was waiting nor one asked for later.
-    presignatures.topUpSoon(gone);
+    presignatures.topUpSoon(...gone);
     await presignatures.topUpsSettled();
     expect(failures).toHaveLength(2);
   });

@@ -190,21 +190,23 @@ export class PresignaturePool {
   }
 
   /**
-   * {@link topUp} in a transaction of its own, begun once the caller's work so far has run: for a
-   * signing, after its transaction committed and its co-signers were woken. Its PRESIGN sessions
+   * {@link topUpWorkspace} in a transaction of its own, begun once the caller's work so far has
+   * run: for a signing, after its transaction committed and its co-signers were woken. The share
+   * set is chosen then, as the one that signs at that moment: one whose destruction was asked in
+   * between gets nothing (review 2026-11-29-topup-transport-bench L1). Its PRESIGN sessions
    * (a roster signed, rows written for each) then no longer lengthen the signing's transaction,
    * and the leases that signing's co-signers take are not queued behind them (PGlite runs one
    * transaction at a time). Best effort, as a top-up always is: one that fails or is lost to a
    * crash leaves the pool to the next signing or PRESIGN end; a failure is reported to the
    * handler of {@link onTopUpFailure}.
    */
-  topUpSoon(set: PooledShareSet): void {
+  topUpSoon(workspaceId: string, algorithm: KeyAlgorithm): void {
     if (this.size === 0 || this.stopped) return;
     const run = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => {
         if (this.stopped) return;
         return this.db.transaction().execute(async (trx) => {
-          await this.topUp(trx, set);
+          await this.topUpWorkspace(trx, workspaceId, algorithm);
         });
       })
       .catch((error: unknown) => {

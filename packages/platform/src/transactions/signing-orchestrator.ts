@@ -141,13 +141,12 @@ export class SigningOrchestrator {
     const wake: string[] = [];
     for (const [index, message] of tx.messages.entries())
       wake.push(...(await this.startMessage(trx, tx, index, message, signer)));
-    const { algorithm } = tx;
-    const pooled = { workspaceId: tx.workspaceId, algorithm, ...signer };
+    const { algorithm, workspaceId } = tx;
     return {
       status: 'PENDING_SIGNATURE',
       wake,
       afterCommit: () => {
-        if (POOLED_ALGORITHMS.includes(algorithm)) this.pool.topUpSoon(pooled);
+        if (POOLED_ALGORITHMS.includes(algorithm)) this.pool.topUpSoon(workspaceId, algorithm);
       },
     };
   }
