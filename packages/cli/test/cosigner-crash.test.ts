@@ -402,20 +402,25 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     apiDaemon!.child.kill('SIGTERM');
     expect((await apiDaemon!.done).code).toBe(0);
     const dying = startApi('presign:pooled');
-    // Start PRESIGN sessions once the daemon polls again (its clean stop made it unavailable).
-    await waitFor(
-      async () =>
-        (await db
-          .transaction()
-          .execute((trx) =>
-            app.services.presignatures.topUpWorkspace(
-              trx,
-              principal.workspaceId,
-              'ECDSA_SECP256K1',
-            ),
-          )) > 0,
-      60_000,
-    );
+    // PRESIGN sessions for it once the daemon polls again (its clean stop made it unavailable):
+    // started by this top-up, or by one a PRESIGN session's end or an earlier signing started
+    // meanwhile (with two in the making, this one starts none).
+    await waitFor(async () => {
+      await db
+        .transaction()
+        .execute((trx) =>
+          app.services.presignatures.topUpWorkspace(trx, principal.workspaceId, 'ECDSA_SECP256K1'),
+        );
+      const making = await db
+        .selectFrom('presignatures as p')
+        .innerJoin('share_sets as s', 's.id', 'p.share_set_id')
+        .select('p.session_id')
+        .where('p.workspace_id', '=', principal.workspaceId)
+        .where('s.algorithm', '=', 'ECDSA_SECP256K1')
+        .where('p.status', '=', 'MAKING')
+        .execute();
+      return making.length > 0;
+    }, 60_000);
     expect(await dying.done).toEqual({ code: null, signal: 'SIGKILL' });
     startApi();
     // The re-offered job answers from the store (attempt 2) instead of failing on its claimed
