@@ -2,12 +2,16 @@
 // are refused without buffering them, redirects are not followed, answers that do not match
 // the protocol schema are refused, a server that does not answer in time or a poll that is
 // abandoned ends with the platform unavailable, and sequential calls share one connection.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MAX_RESPONSE_BYTES, PlatformClient } from '../src/platform/platform-client.js';
+import { fixedAnswer, serve, tlsIdentity } from './callback-fixtures.js';
 
 let server: Server;
 let baseUrl: string;
@@ -106,6 +110,24 @@ describe('PlatformClient', () => {
     await expect(new PlatformClient(`http://127.0.0.1:${port}`).apiKeys('t')).rejects.toMatchObject(
       { code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE', message: /ECONNREFUSED/ },
     );
+  });
+
+  it('checks the platform certificate: a server it does not trust gets no request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'platform-client-tls-'));
+    const server = await serve(
+      fixedAnswer(200, 'application/json', JSON.stringify({ cosignerId: 'c', apiKeys: [] })),
+      tlsIdentity(dir, 'untrusted-platform'),
+    );
+    try {
+      await expect(new PlatformClient(server.url).apiKeys('t')).rejects.toMatchObject({
+        code: 'ERR_COSIGNER_PLATFORM_UNAVAILABLE',
+        message: /SELF_SIGNED/,
+      });
+      expect(server.requests()).toBe(0);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('makes sequential calls over one kept-alive connection', async () => {
