@@ -67,19 +67,17 @@ export async function postToCallbackHandler(post: CallbackPost): Promise<Callbac
         status: response.status,
       };
     case 'failed':
-      return { kind: 'failure', outcome: transportFailure(response.error) };
+      return { kind: 'failure', outcome: transportFailure(response.error, response.code) };
   }
 }
 
 /** Node's TLS verification codes (`tls.TLSSocket.authorizationError`) that are not ERR_TLS_*. */
 const TLS_VERIFY_CODES = /^(ERR_TLS_|ERR_SSL_|.*CERT|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO)/;
 
-function transportFailure(error: unknown): CallbackOutcome {
+function transportFailure(error: unknown, code: string): CallbackOutcome {
   if (error instanceof CallbackError && error.code === 'ERR_CALLBACK_TLS_PIN_MISMATCH') {
     return failed('CALLBACK_TLS_PIN_MISMATCH', 'the server key is not the pinned one');
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  const name = typeof code === 'string' ? code.slice(0, 64) : 'network error';
-  if (TLS_VERIFY_CODES.test(name)) return failed('CALLBACK_TLS_ERROR', name);
-  return failed('CALLBACK_UNREACHABLE', name);
+  if (TLS_VERIFY_CODES.test(code)) return failed('CALLBACK_TLS_ERROR', code);
+  return failed('CALLBACK_UNREACHABLE', code);
 }

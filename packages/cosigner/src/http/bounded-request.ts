@@ -11,12 +11,7 @@
  * connections alive through Node's default agents, with the same TLS defaults.
  * @module
  */
-import {
-  request as httpRequest,
-  type Agent,
-  type ClientRequest,
-  type IncomingHttpHeaders,
-} from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 export interface BoundedRequest {
@@ -40,15 +35,26 @@ export type BoundedResponse =
   | {
       readonly kind: 'answer';
       readonly status: number;
-      readonly headers: IncomingHttpHeaders;
       /** Empty when {@link BoundedRequest.readBody} declined it. */
       readonly body: Buffer;
     }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'aborted' }
   | { readonly kind: 'too-large'; readonly status: number }
-  /** The connection, the TLS handshake or the stream failed: Node's error. */
-  | { readonly kind: 'failed'; readonly error: unknown };
+  /**
+   * The connection, the TLS handshake or the stream failed: Node's error, and its code (at most
+   * 64 characters; `network error` without one), the only part fit for a message or a log.
+   */
+  | { readonly kind: 'failed'; readonly error: unknown; readonly code: string };
+
+function failure(error: unknown): BoundedResponse {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    kind: 'failed',
+    error,
+    code: typeof code === 'string' ? code.slice(0, 64) : 'network error',
+  };
+}
 
 export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse> {
   // Abandoned already: no connection is opened at all.
@@ -66,11 +72,11 @@ export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse
       });
     } catch (error) {
       // A header Node refuses (a CR or LF in a token), an unsupported URL: nothing was sent.
-      resolve({ kind: 'failed', error });
+      resolve(failure(error));
       return;
     }
     // First, before anything can destroy it: an error without a listener ends the process.
-    request.on('error', (error) => settle({ kind: 'failed', error }));
+    request.on('error', (error) => settle(failure(error)));
     let settled = false;
     const settle = (result: BoundedResponse): void => {
       if (settled) return;
@@ -87,8 +93,7 @@ export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse
     options.signal?.addEventListener('abort', onAbort, { once: true });
     request.on('response', (response) => {
       const status = response.statusCode ?? 0;
-      const answer = (body: Buffer) =>
-        settle({ kind: 'answer', status, headers: response.headers, body });
+      const answer = (body: Buffer) => settle({ kind: 'answer', status, body });
       if (options.readBody !== undefined && !options.readBody(status)) {
         // Not wanted (it may be large, and it is no answer anyway): the connection goes.
         request.destroy();
@@ -107,7 +112,7 @@ export function boundedRequest(options: BoundedRequest): Promise<BoundedResponse
         else chunks.push(chunk);
       });
       response.on('end', () => answer(Buffer.concat(chunks)));
-      response.on('error', (error) => settle({ kind: 'failed', error }));
+      response.on('error', (error) => settle(failure(error)));
     });
     request.end(options.body);
   });

@@ -44,7 +44,7 @@ import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 
 import { CosignerError } from '../errors.js';
-import { boundedRequest, type BoundedResponse } from '../http/bounded-request.js';
+import { boundedRequest } from '../http/bounded-request.js';
 
 /** Options of {@link PlatformClient}. */
 export interface PlatformClientOptions {
@@ -311,7 +311,8 @@ export class PlatformClient {
       throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: `${call}: too large` });
     if (response.kind !== 'answer')
       throw new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', {
-        detail: `${call}: ${unanswered(response)}`,
+        // Node's error code only: never a token.
+        detail: `${call}: ${response.kind === 'failed' ? response.code : response.kind}`,
       });
     // Never followed: the platform's URL is the one configured, and tokens go nowhere else.
     if (response.status >= 300 && response.status < 400)
@@ -346,13 +347,6 @@ export class PlatformClient {
  * co-signer buffer without bound.
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
-/** Why a request got no answer, for the error's detail (Node's error code only: never a token). */
-function unanswered(response: Exclude<BoundedResponse, { kind: 'answer' | 'too-large' }>): string {
-  if (response.kind !== 'failed') return response.kind;
-  const code = (response.error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code.slice(0, 64) : 'network error';
-}
 
 /** Session ids come from the platform: checked before they go into a URL. */
 function sessionPath(sessionId: string): string {
