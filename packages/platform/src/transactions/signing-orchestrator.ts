@@ -111,8 +111,8 @@ export class SigningOrchestrator {
   /**
    * Starts signing a SUBMITTED transaction, just written in `trx`: one SIGN session per message,
    * status PENDING_SIGNATURE — or FAILED, with no signer. Returns that status, the co-signers to
-   * wake once `trx` commits (none if it failed), and what to run then: topping up the pool the
-   * signing took from ({@link PresignaturePool.topUpSoon}).
+   * wake once `trx` commits (none if it failed), and for a pooled algorithm what to run then:
+   * topping up the pool the signing took from ({@link PresignaturePool.topUpSoon}).
    */
   async start(
     trx: Transaction<Database>,
@@ -120,13 +120,13 @@ export class SigningOrchestrator {
   ): Promise<{
     status: 'PENDING_SIGNATURE' | 'FAILED';
     wake: string[];
-    afterCommit: () => void;
+    afterCommit?: () => void;
   }> {
     const transactionId = tx.id;
     const signer = await this.signerShareSet(trx, tx.workspaceId, tx.algorithm);
     if (!signer) {
       await this.fail(trx, transactionId, 'SIGNER_NOT_FOUND', 'no paired signer holds a key');
-      return { status: 'FAILED', wake: [], afterCommit: () => undefined };
+      return { status: 'FAILED', wake: [] };
     }
     await trx
       .updateTable('transactions')
@@ -142,12 +142,11 @@ export class SigningOrchestrator {
     for (const [index, message] of tx.messages.entries())
       wake.push(...(await this.startMessage(trx, tx, index, message, signer)));
     const { algorithm, workspaceId } = tx;
+    if (!POOLED_ALGORITHMS.includes(algorithm)) return { status: 'PENDING_SIGNATURE', wake };
     return {
       status: 'PENDING_SIGNATURE',
       wake,
-      afterCommit: () => {
-        if (POOLED_ALGORITHMS.includes(algorithm)) this.pool.topUpSoon(workspaceId, algorithm);
-      },
+      afterCommit: () => this.pool.topUpSoon(workspaceId, algorithm),
     };
   }
 

@@ -58,11 +58,7 @@ export class TransactionService {
           .executeTakeFirst();
         if (earlier) {
           if (earlier.request_hash !== request.requestHash) throw idempotencyKeyReused();
-          return {
-            answer: { id: earlier.id, status: earlier.status },
-            wake: [],
-            afterCommit: (): void => undefined,
-          };
+          return { answer: { id: earlier.id, status: earlier.status }, wake: [] };
         }
       }
       if (body.externalTxId !== undefined) {
@@ -137,7 +133,7 @@ export class TransactionService {
       return { answer: { id, status }, wake, afterCommit };
     });
     this.sessions.announce(wake);
-    afterCommit();
+    afterCommit?.();
     return answer;
   }
 
