@@ -18,7 +18,7 @@
 // process and no relay, so the difference is the relay, the processes and the REST API.
 // The client is not a party: in a deployment it runs on its own machine, but here it shares the
 // two cores with the four processes measured, and each of its requests costs an RSA-4096
-// signature (about 4 ms of CPU), taken from the parties at every status poll. Once the stack
+// signature (about 4.5 ms of CPU), taken from the parties at every status poll. Once the stack
 // runs, this process therefore lowers its own CPU priority (nice E2E_RAW_CLIENT_NICE, 19 by
 // default; 0 measures with the client competing as an equal): the parties get the cores first,
 // while the client's own steps (signing the POST and each GET) still count in the latency.
@@ -48,31 +48,32 @@ import {
 } from '../packages/cli/testing/signing-stack.js';
 import { presignAll, run, sid } from './mpc-harness.js';
 
-const SEQUENTIAL = positive('E2E_RAW_SEQUENTIAL', 8);
-const CONCURRENT = positive('E2E_RAW_CONCURRENT', 16);
-const IN_FLIGHT = positive('E2E_RAW_IN_FLIGHT', 16);
-const POLL_MS = positive('E2E_RAW_POLL_MS', 5);
-const CLIENT_NICE = niceness('E2E_RAW_CLIENT_NICE', 19);
+const SEQUENTIAL = integerEnv('E2E_RAW_SEQUENTIAL', 8);
+const CONCURRENT = integerEnv('E2E_RAW_CONCURRENT', 16);
+const IN_FLIGHT = integerEnv('E2E_RAW_IN_FLIGHT', 16);
+const POLL_MS = integerEnv('E2E_RAW_POLL_MS', 5);
+/** A nice value for this process (0 = as the parties, 19 = lowest CPU priority). */
+const CLIENT_NICE = integerEnv('E2E_RAW_CLIENT_NICE', 19, 0, 19);
 /** Issue #5 targets for the p50 of a sequential RAW transaction, milliseconds. */
 const TARGET_P50_MS = { ecdsa: 150, eddsa: 50 } as const;
 
 type Algorithm = keyof typeof TARGET_P50_MS;
 const KEY_ALGORITHM = { ecdsa: 'ECDSA_SECP256K1', eddsa: 'EDDSA_ED25519' } as const;
 
-function positive(name: string, fallback: number): number {
+/** An integer from the environment, `fallback` when unset, refused outside min..max. */
+function integerEnv(
+  name: string,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
-
-/** A nice value for this process (0 = as the parties, 19 = lowest CPU priority). */
-function niceness(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0 || n > 19) throw new Error(`${name} must be 0 to 19`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${name} must be an integer ${range}`);
+  }
   return n;
 }
 
