@@ -275,27 +275,32 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
    * co-signer must be running to make it) or make its own in the session (drops every pool: the
    * entries ready or in the making are never named).
    */
+  /** A top-up of the workspace's `algorithm` pool, as the next signing would start one. */
+  const topUp = (algorithm: Algorithm) =>
+    app.services.database.db
+      .transaction()
+      .execute((trx) =>
+        app.services.presignatures.topUpWorkspace(trx, principal.workspaceId, algorithm),
+      );
+  /** The workspace's `algorithm` pool entries in one of `statuses`, by status. */
+  const poolEntries = (algorithm: Algorithm, statuses: ('MAKING' | 'READY')[]) =>
+    app.services.database.db
+      .selectFrom('presignatures as p')
+      .innerJoin('share_sets as s', 's.id', 'p.share_set_id')
+      .select('p.status')
+      .where('p.workspace_id', '=', principal.workspaceId)
+      .where('s.algorithm', '=', algorithm)
+      .where('p.status', 'in', statuses)
+      .execute();
+
   const poolFor = async (presign: Presign, algorithm: Algorithm): Promise<void> => {
     const { db } = app.services.database;
-    // A top-up as the next signing would start one (a failed pooled session drops the pool).
-    const topUp = () =>
-      db
-        .transaction()
-        .execute((trx) =>
-          app.services.presignatures.topUpWorkspace(trx, principal.workspaceId, algorithm),
-        );
+    // A failed pooled session drops the pool: a top-up makes it again.
     if (presign === 'pooled')
       await waitFor(async () => {
-        const live = await db
-          .selectFrom('presignatures as p')
-          .innerJoin('share_sets as s', 's.id', 'p.share_set_id')
-          .select('p.status')
-          .where('p.workspace_id', '=', principal.workspaceId)
-          .where('s.algorithm', '=', algorithm)
-          .where('p.status', 'in', ['MAKING', 'READY'])
-          .execute();
+        const live = await poolEntries(algorithm, ['MAKING', 'READY']);
         if (live.some((p) => p.status === 'READY')) return true;
-        if (live.length === 0) await topUp();
+        if (live.length === 0) await topUp(algorithm);
         return false;
       }, 120_000);
     else
@@ -406,20 +411,8 @@ describe.sequential('kill -9 of the API co-signer during a signing', () => {
     // started by this top-up, or by one a PRESIGN session's end or an earlier signing started
     // meanwhile (with two in the making, this one starts none).
     await waitFor(async () => {
-      await db
-        .transaction()
-        .execute((trx) =>
-          app.services.presignatures.topUpWorkspace(trx, principal.workspaceId, 'ECDSA_SECP256K1'),
-        );
-      const making = await db
-        .selectFrom('presignatures as p')
-        .innerJoin('share_sets as s', 's.id', 'p.share_set_id')
-        .select('p.session_id')
-        .where('p.workspace_id', '=', principal.workspaceId)
-        .where('s.algorithm', '=', 'ECDSA_SECP256K1')
-        .where('p.status', '=', 'MAKING')
-        .execute();
-      return making.length > 0;
+      await topUp('ECDSA_SECP256K1');
+      return (await poolEntries('ECDSA_SECP256K1', ['MAKING'])).length > 0;
     }, 60_000);
     expect(await dying.done).toEqual({ code: null, signal: 'SIGKILL' });
     startApi();
