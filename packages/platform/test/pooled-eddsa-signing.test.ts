@@ -106,6 +106,32 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
         .where('cosigner_id', '=', cosignerId)
         .executeTakeFirstOrThrow()
     ).party_index;
+  /** The transaction completed, its signature verifying (OpenSSL) under its public key. */
+  const expectSignedAndVerifying = async (id: string, content: string) => {
+    const tx = await transaction(id);
+    expect(tx.status).toBe('COMPLETED');
+    const signed = tx.signedMessages![0]!;
+    expect(
+      opensslVerifies(
+        Buffer.from(signed.publicKey, 'hex'),
+        Buffer.from(content, 'hex'),
+        Buffer.from(signed.signature.fullSig, 'hex'),
+      ),
+    ).toBe(true);
+  };
+  /** A party's signature share for SIGN session `sessionId`, from the nonce set it names. */
+  const pooledShareOf = async (sessionId: string, party: RelayParty) => {
+    const authorization = await authorizationOf(party, sessionId);
+    const sets = pooled.get(Buffer.from(authorization.presignSessionId!).toString('hex'))!;
+    const index = await seatOf(sessionId, party.cosignerId);
+    const z = frostPooledSignatureShare({
+      nonceSet: sets.get(index)!,
+      keyShare: shares.get(index)!,
+      message: authorization.content,
+      path: [...authorization.derivationPath],
+    });
+    return { index, z };
+  };
   /** The signing authorization a SIGN session published, as a party reads it. */
   const authorizationOf = async (party: RelayParty, sessionId: string) => {
     const published = (await call(party, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
@@ -214,17 +240,9 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const sessionId = apiJob!.sessionId;
     // Leased is not enough: its Callback Handler may still refuse, or tell it to retry.
     expect(await jobsOf(cloud1)).toEqual([]);
-    const authorization = await authorizationOf(api, sessionId);
-    expect(authorization.presignSessionId).toBeDefined();
-    const sets = pooled.get(Buffer.from(authorization.presignSessionId!).toString('hex'))!;
+    expect((await authorizationOf(api, sessionId)).presignSessionId).toBeDefined();
     const shareOf = async (party: RelayParty) => {
-      const index = await seatOf(sessionId, party.cosignerId);
-      const z = frostPooledSignatureShare({
-        nonceSet: sets.get(index)!,
-        keyShare: shares.get(index)!,
-        message: authorization.content,
-        path: [...authorization.derivationPath],
-      });
+      const { index, z } = await pooledShareOf(sessionId, party);
       if (index === spoil) z[0]! ^= 1;
       return { index, signatureShare: Buffer.from(z).toString('hex') };
     };
@@ -415,16 +433,95 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const content = Buffer.from('pooled, ready first').toString('hex');
     const id = await createEddsa(content);
     await signPooled(undefined, true);
-    const tx = await transaction(id);
-    expect(tx.status).toBe('COMPLETED');
-    const signed = tx.signedMessages![0]!;
+    await expectSignedAndVerifying(id, content);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it('a Cloud Co-signer asking for held jobs leases one once the signer leased its own, and computes it only once released', async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    const content = Buffer.from('pooled, leased while held').toString('hex');
+    const id = await createEddsa(content);
+    const heldPoll = async (who: RelayParty) =>
+      (await call(who, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
+        jobs: RelayJob[];
+      }>().jobs;
+    // Not before the signer holds its job: a signer that is down ties up no cloud slot.
+    expect(await heldPoll(cloud1)).toEqual([]);
+    const [apiJob] = await jobsOf(api);
+    const sessionId = apiJob!.sessionId;
+    const [early] = await heldPoll(cloud1);
+    expect([early?.sessionId, early?.held]).toEqual([sessionId, true]);
+    // Only for the co-signer that asks: cloud-2's plain poll gets nothing yet.
+    expect(await jobsOf(cloud2)).toEqual([]);
+    const releasePath = (job: RelayJob, leaseId = job.leaseId, wait = 0) =>
+      `/cosigner/v1/jobs/${job.jobId}/release?leaseId=${leaseId}&wait=${wait}`;
+    const waited = await call(cloud1, 'GET', releasePath(early!));
+    expect([waited.statusCode, waited.json()]).toEqual([
+      200,
+      { jobId: early!.jobId, released: false },
+    ]);
+    expect((await call(cloud1, 'GET', releasePath(early!, randomUUID()))).statusCode).toBe(409);
+    expect((await call(cloud2, 'GET', releasePath(early!))).statusCode).toBe(404);
+    const shareOf = async (party: RelayParty) => ({
+      signatureShare: Buffer.from((await pooledShareOf(sessionId, party)).z).toString('hex'),
+    });
+    const cloud1Share = await shareOf(cloud1);
+    // A share from a job still held is refused: it would be out before the signer is bound.
+    const tooEarly = await report(cloud1, early!, { status: 'DONE', result: cloud1Share });
+    expect([tooEarly.statusCode, tooEarly.json<{ message: string }>().message]).toEqual([
+      400,
+      'this job is held: it reports a result only once released',
+    ]);
+    // The release answers a waiting poll; cloud-2 is offered its job as before.
+    const release = call(cloud1, 'GET', releasePath(early!, early!.leaseId, 10));
+    const said = await call(api, 'POST', `/cosigner/v1/jobs/${apiJob!.jobId}/ready`, {
+      leaseId: apiJob!.leaseId,
+    });
+    expect(said.json()).toEqual({ jobId: apiJob!.jobId, released: 2 });
+    expect((await release).json()).toEqual({ jobId: early!.jobId, released: true });
+    const [late] = await jobsOf(cloud2);
+    expect([late?.sessionId, late?.held]).toEqual([sessionId, undefined]);
+    expect((await report(cloud1, early!, { status: 'DONE', result: cloud1Share })).statusCode).toBe(
+      200,
+    );
     expect(
-      opensslVerifies(
-        Buffer.from(signed.publicKey, 'hex'),
-        Buffer.from(content, 'hex'),
-        Buffer.from(signed.signature.fullSig, 'hex'),
-      ),
-    ).toBe(true);
+      (await report(cloud2, late!, { status: 'DONE', result: await shareOf(cloud2) })).statusCode,
+    ).toBe(200);
+    expect(
+      (await report(api, apiJob!, { status: 'DONE', result: await shareOf(api) })).statusCode,
+    ).toBe(200);
+    await expectSignedAndVerifying(id, content);
+    // A finished job's holder is told so.
+    const over = await call(cloud1, 'GET', releasePath(early!));
+    expect([over.statusCode, over.json<{ code: number }>().code]).toEqual([409, 1602]);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it('a held job leased early is told when its session fails, and was never released', async () => {
+    const [cloud1, , api] = parties as [RelayParty, RelayParty, RelayParty];
+    await createEddsa(Buffer.from('pooled, its signer fails').toString('hex'));
+    const [apiJob] = await jobsOf(api);
+    const early = (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
+      jobs: RelayJob[];
+    }>().jobs[0]!;
+    expect(early.sessionId).toBe(apiJob!.sessionId);
+    const waiting = call(
+      cloud1,
+      'GET',
+      `/cosigner/v1/jobs/${early.jobId}/release?leaseId=${early.leaseId}&wait=10`,
+    );
+    expect(
+      (await report(api, apiJob!, { status: 'FAILED', reason: 'its handler broke' })).statusCode,
+    ).toBe(200);
+    const answer = await waiting;
+    expect([answer.statusCode, answer.json<{ code: number }>().code]).toEqual([409, 1602]);
+    expect(await heldIn(apiJob!.sessionId)).toContain(cloud1.cosignerId);
+    // The fresh session presigns inline and holds nobody; fail it to end the message.
+    for (let round = 1; round < MAX_SIGN_ATTEMPTS; round++)
+      for (const job of await jobsOf(api))
+        expect(
+          (await report(api, job, { status: 'FAILED', reason: 'still broken' })).statusCode,
+        ).toBe(200);
     await presign(await leaseAll()); // the pool's top-up
   });
 
@@ -523,6 +620,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const held = await p.app.services.database.db
       .selectFrom('cosigner_jobs')
       .select('session_id')
+      .where('session_id', 'in', [sessionA, sessionB])
       .where('available_at', '>=', HELD_UNTIL)
       .execute();
     expect(held.map((j) => j.session_id)).toEqual([sessionB, sessionB]);

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
-import { HELD_UNTIL, publishedSession } from './mpc-session-service.js';
+import { effectiveStatus, HELD_UNTIL, publishedSession } from './mpc-session-service.js';
 import { leaseNotHeld, resultRefused, sessionClosed } from './relay-errors.js';
 import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
@@ -169,17 +169,21 @@ export class CosignerJobService {
     cosignerId: string,
     waitMs: number,
     signal?: AbortSignal,
+    /** Also lease held jobs whose signer leased its own (a Cloud Co-signer's poll). */
+    acceptHeld = false,
   ): Promise<LeasedJob | undefined> {
-    const job = await this.notifier.poll(
+    const leased = await this.notifier.poll(
       workKey(cosignerId),
       waitMs,
-      () => this.leaseNext(cosignerId, signal),
+      () => this.leaseNext(cosignerId, acceptHeld, signal),
       signal,
     );
     // A poll whose asker hung up leases nothing; if a new job's wake-up reached it, the
     // co-signer's next waiting poll gets it instead of waiting for its re-check.
-    if (job === undefined && signal?.aborted === true) this.notifier.notifyOne(workKey(cosignerId));
-    return job;
+    if (leased === undefined && signal?.aborted === true)
+      this.notifier.notifyOne(workKey(cosignerId));
+    for (const cosigner of leased?.wake ?? []) this.notifier.notifyOne(workKey(cosigner));
+    return leased?.job;
   }
 
   /**
@@ -201,10 +205,15 @@ export class CosignerJobService {
     return count;
   }
 
+  /**
+   * The caller's oldest available job, leased, and the co-signers to wake once that commits: a
+   * signer's lease makes its session's held jobs leasable by those that accept them.
+   */
   private async leaseNext(
     cosignerId: string,
+    acceptHeld: boolean,
     signal?: AbortSignal,
-  ): Promise<LeasedJob | undefined> {
+  ): Promise<{ job: LeasedJob; wake: string[] } | undefined> {
     // The periodic sweep (app.ts) records expired sessions; a poll does too, at most once a
     // POLL_SWEEP_MS, so a party sees its session's end promptly without every poll of a busy
     // platform paying for the query.
@@ -238,6 +247,7 @@ export class CosignerJobService {
             's.signed_roster',
             's.signed_authorization',
             's.expires_at',
+            'j.available_at',
           ])
           .where('j.cosigner_id', '=', cosignerId)
           .where((eb) =>
@@ -246,7 +256,29 @@ export class CosignerJobService {
               eb.and([eb('j.status', '=', 'LEASED'), eb('j.lease_expires_at', '<=', now)]),
             ]),
           )
-          .where('j.available_at', '<=', now)
+          .where((eb) => {
+            const available = eb('j.available_at', '<=', now);
+            if (!acceptHeld) return available;
+            // A held job is leased early, to be prepared (docs/mpc-relay.md "PRESIGN", EdDSA),
+            // but only once its session's signer holds its own job: a signer that is down then
+            // ties up none of this co-signer's slots. It is computed after its release.
+            return eb.or([
+              available,
+              eb.and([
+                eb('j.type', '=', 'SIGN'),
+                eb('j.available_at', '>=', HELD_UNTIL),
+                eb.exists(
+                  eb
+                    .selectFrom('cosigner_jobs as signer')
+                    .select('signer.id')
+                    .whereRef('signer.session_id', '=', 'j.session_id')
+                    .where('signer.available_at', '<', HELD_UNTIL)
+                    .where('signer.status', '=', 'LEASED')
+                    .where('signer.lease_expires_at', '>', now),
+                ),
+              ]),
+            ]);
+          })
           .where('s.status', '=', 'OPEN')
           .where('s.expires_at', '>', now)
           // The communal test co-signer is offered sandbox workspaces' work only, whatever a
@@ -321,7 +353,9 @@ export class CosignerJobService {
           .where('id', '=', job.id)
           .returning('attempts')
           .executeTakeFirstOrThrow();
-        return {
+        const held = job.available_at.getTime() >= HELD_UNTIL.getTime();
+        const wake = job.type === 'SIGN' && !held ? await this.heldFor(trx, job.session_id) : [];
+        const leasedJob: LeasedJob = {
           jobId: job.id,
           type: job.type,
           leaseId,
@@ -343,9 +377,23 @@ export class CosignerJobService {
             },
             now,
           ),
+          ...(held ? { held: true as const } : {}),
         };
+        return { job: leasedJob, wake };
       }
     });
+  }
+
+  /** The co-signers whose jobs of the session are held and not leased yet. */
+  private async heldFor(trx: Transaction<Database>, sessionId: string): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('cosigner_jobs')
+      .select('cosigner_id')
+      .where('session_id', '=', sessionId)
+      .where('status', '=', 'PENDING')
+      .where('available_at', '>=', HELD_UNTIL)
+      .execute();
+    return rows.map((r) => r.cosigner_id);
   }
 
   /**
@@ -393,7 +441,7 @@ export class CosignerJobService {
       .executeTakeFirst();
     const job = await trx
       .selectFrom('cosigner_jobs')
-      .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id'])
+      .select(['id', 'type', 'session_id', 'status', 'lease_id', 'cosigner_id', 'available_at'])
       .where('id', '=', jobId)
       .forUpdate()
       .executeTakeFirst();
@@ -410,6 +458,10 @@ export class CosignerJobService {
       const job = await this.leasedJob(trx, cosignerId, jobId, body.leaseId);
       if (body.status === 'DONE' && !resultFits(job.type, body.result))
         throw resultRefused(`this is not the result of a ${job.type} job`);
+      // A share from a job leased early but never released is not taken: it would be out before
+      // the signer could no longer fail (pooled EdDSA review H1). Failing is always allowed.
+      if (body.status === 'DONE' && job.available_at.getTime() >= HELD_UNTIL.getTime())
+        throw resultRefused('this job is held: it reports a result only once released');
       if (body.status === 'DONE' && job.type === 'DESTROY')
         await this.assertConfirmsItsShareSet(trx, job.session_id, body.result);
       if (body.status === 'FAILED') {
@@ -443,7 +495,7 @@ export class CosignerJobService {
       const jobs = await this.jobsOf(trx, job.session_id);
       // Only SIGN sessions hold parties back (signing-orchestrator.ts).
       const released =
-        job.type === 'SIGN' ? await this.releaseHeldJobs(trx, job.session_id, jobs) : [];
+        job.type === 'SIGN' ? (await this.releaseHeldJobs(trx, job.session_id, jobs)).wake : [];
       await this.settleSession(trx, job.session_id, jobs);
       return { sessionId: job.session_id, status: 'DONE' as const, released };
     });
@@ -473,17 +525,93 @@ export class CosignerJobService {
       const released = await this.releaseHeldJobs(trx, job.session_id, jobs, job.id);
       // On record only for the call that released someone (ready-call review I2): a later call,
       // or one from a job whose session holds no one back, says nothing about the release.
-      if (released.length > 0)
+      if (released.count > 0)
         await trx
           .updateTable('cosigner_jobs')
           .set({ ready_at: now })
           .where('id', '=', job.id)
           .where('ready_at', 'is', null)
           .execute();
-      return released;
+      return { ...released, sessionId: job.session_id };
     });
-    for (const cosigner of released) this.notifier.notifyOne(workKey(cosigner));
-    return released.length;
+    // Held jobs leased early wait on their session's key (awaitRelease), the others on work.
+    if (released.count > 0) this.notifier.notify(sessionKey(released.sessionId));
+    for (const cosigner of released.wake) this.notifier.notifyOne(workKey(cosigner));
+    return released.count;
+  }
+
+  /**
+   * Long poll by the holder of a held job leased early (`next` with `acceptHeld`): true once the
+   * job was released (its signer said it will sign, or reported its share), false after
+   * `waitMs`. 404 for another co-signer's job; 409 once the lease moved on or the session is
+   * not open, so the holder stops. The holder makes no relay call while it waits, so this keeps
+   * its lease alive: renewed when it would not outlast the wait by a sixth of a lease (so not on
+   * the first call of a fresh lease, the one on a signing's path), and never waiting longer.
+   */
+  async awaitRelease(
+    cosignerId: string,
+    jobId: string,
+    leaseId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const check = async () => {
+      const row = await this.db
+        .selectFrom('cosigner_jobs as j')
+        .innerJoin('mpc_sessions as s', 's.id', 'j.session_id')
+        .select([
+          'j.cosigner_id',
+          'j.status',
+          'j.lease_id',
+          'j.lease_expires_at',
+          'j.available_at',
+          'j.session_id',
+          's.status as session_status',
+          's.expires_at',
+        ])
+        .where('j.id', '=', jobId)
+        .executeTakeFirst();
+      if (!row || row.cosigner_id !== cosignerId) throw new NotFoundError('Job');
+      const now = this.clock();
+      // The session's end first: it ends every job of it, and says more.
+      const sessionStatus = effectiveStatus(row.session_status, row.expires_at, now);
+      if (sessionStatus !== 'OPEN') throw sessionClosed(sessionStatus);
+      if (
+        row.status !== 'LEASED' ||
+        row.lease_id !== leaseId ||
+        row.lease_expires_at === null ||
+        row.lease_expires_at.getTime() <= now.getTime()
+      )
+        throw leaseNotHeld();
+      return {
+        released: row.available_at.getTime() < HELD_UNTIL.getTime(),
+        sessionId: row.session_id,
+        leaseLeftMs: row.lease_expires_at.getTime() - now.getTime(),
+      };
+    };
+    const first = await check();
+    if (first.released) return true;
+    const margin = this.leaseMs / 6;
+    let leaseLeftMs = first.leaseLeftMs;
+    if (leaseLeftMs < waitMs + margin) {
+      const now = this.clock();
+      await this.db
+        .updateTable('cosigner_jobs')
+        .set({ lease_expires_at: new Date(now.getTime() + this.leaseMs) })
+        .where('id', '=', jobId)
+        .where('lease_id', '=', leaseId)
+        .where('status', '=', 'LEASED')
+        .where('lease_expires_at', '>', now)
+        .execute();
+      leaseLeftMs = this.leaseMs;
+    }
+    const released = await this.notifier.poll(
+      sessionKey(first.sessionId),
+      Math.min(waitMs, Math.max(0, leaseLeftMs - margin)),
+      async () => ((await check()).released ? true : undefined),
+      signal,
+    );
+    return released ?? false;
   }
 
   /**
@@ -491,28 +619,34 @@ export class CosignerJobService {
    * other job of it is DONE, or said it is ready (`readyJobId`) — not merely leased: the signer's
    * co-signer may still be refused by its Callback Handler, answered RETRY, or find its nonce set
    * missing, and a fresh session must then find no cloud share released (pooled EdDSA review
-   * H1). Returns the co-signers to wake after the commit.
+   * H1). Returns how many it released and the co-signers to wake after the commit.
    */
   private async releaseHeldJobs(
     trx: Transaction<Database>,
     sessionId: string,
     jobs: readonly SessionJob[],
     readyJobId?: string,
-  ): Promise<string[]> {
+  ): Promise<{ count: number; wake: string[] }> {
     const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
     const goneAhead = (j: { id: string; status: string }) =>
       j.status === 'DONE' || j.id === readyJobId;
-    if (!jobs.some(held) || jobs.some((j) => !held(j) && !goneAhead(j))) return [];
+    if (!jobs.some(held) || jobs.some((j) => !held(j) && !goneAhead(j)))
+      return { count: 0, wake: [] };
     const now = this.clock();
+    // A held job leased early (a Cloud Co-signer preparing) is released as well: its holder
+    // waits on the session's key (awaitRelease), the others on their work polls.
     const rows = await trx
       .updateTable('cosigner_jobs')
       .set({ available_at: now, updated_at: now })
       .where('session_id', '=', sessionId)
-      .where('status', '=', 'PENDING')
+      .where('status', 'in', ['PENDING', 'LEASED'])
       .where('available_at', '>=', HELD_UNTIL)
-      .returning('cosigner_id')
+      .returning(['cosigner_id', 'status'])
       .execute();
-    return rows.map((r) => r.cosigner_id);
+    return {
+      count: rows.length,
+      wake: rows.filter((r) => r.status === 'PENDING').map((r) => r.cosigner_id),
+    };
   }
 
   /**

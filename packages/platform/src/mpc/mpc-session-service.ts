@@ -407,7 +407,11 @@ export class MpcSessionService {
 }
 
 /** A session still OPEN past its deadline is over, whether or not the sweeper recorded it yet. */
-function effectiveStatus(status: MpcSessionStatus, expiresAt: Date, now: Date): MpcSessionStatus {
+export function effectiveStatus(
+  status: MpcSessionStatus,
+  expiresAt: Date,
+  now: Date,
+): MpcSessionStatus {
   return status === 'OPEN' && now.getTime() >= expiresAt.getTime() ? 'EXPIRED' : status;
 }
 

@@ -8,6 +8,8 @@ import {
   JobParamsSchema,
   JobReadyRequestSchema,
   JobReadyResponseSchema,
+  JobReleaseQuerySchema,
+  JobReleaseResponseSchema,
   JobResultRequestSchema,
   JobResultResponseSchema,
   MessagesQuerySchema,
@@ -19,7 +21,7 @@ import {
   DiscardPoolResponseSchema,
   SessionParamsSchema,
   SessionResponseSchema,
-  WaitQuerySchema,
+  WorkQuerySchema,
   WorkResponseSchema,
 } from '@countersign/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -75,7 +77,7 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         tags,
         security,
         summary: 'Long poll for work: answers at once with a leased job when one is available',
-        querystring: WaitQuerySchema,
+        querystring: WorkQuerySchema,
         response: { 200: WorkResponseSchema, ...errors },
       },
     },
@@ -89,6 +91,7 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
         callerOf(request),
         (request.query.wait ?? 0) * 1000,
         hungUp.signal,
+        request.query.held === true,
       );
       return { jobs: job ? [job] : [] };
     },
@@ -220,6 +223,35 @@ export function mpcRelayRoutes(app: FastifyInstance): void {
     async (request) => {
       const jobId = request.params.jobId.toLowerCase();
       const released = await cosignerJobs.ready(callerOf(request), jobId, request.body.leaseId);
+      return { jobId, released };
+    },
+  );
+
+  r.get(
+    '/cosigner/v1/jobs/:jobId/release',
+    {
+      config: { permission: 'cosigner' },
+      schema: {
+        tags,
+        security,
+        summary:
+          'Long poll by the holder of a job leased while held: answers once the job was released and may be computed',
+        params: JobParamsSchema,
+        querystring: JobReleaseQuerySchema,
+        response: { 200: JobReleaseResponseSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const hungUp = new AbortController();
+      reply.raw.once('close', () => hungUp.abort());
+      const jobId = request.params.jobId.toLowerCase();
+      const released = await cosignerJobs.awaitRelease(
+        callerOf(request),
+        jobId,
+        request.query.leaseId,
+        (request.query.wait ?? 0) * 1000,
+        hungUp.signal,
+      );
       return { jobId, released };
     },
   );

@@ -25,6 +25,8 @@ export interface RelayJob {
   shareSetId: string;
   threshold: number;
   apiKeyId: string;
+  /** Leased while still held (a poll with `held=true`). */
+  held?: true;
 }
 
 export interface RelayCalls {

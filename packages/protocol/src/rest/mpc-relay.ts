@@ -26,8 +26,17 @@ const Base64Schema = (maxBytes: number) =>
   });
 const HexKeySchema = Type.String({ pattern: '^[0-9a-f]{64,130}$' });
 
-export const WaitQuerySchema = Type.Object(
-  { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })) },
+/**
+ * `GET /cosigner/v1/work`: `held=true` (a Cloud Co-signer) also takes a pooled EdDSA SIGN job
+ * held back for the signer's co-signer, once that co-signer leased its own: the job comes with
+ * `held: true`, and its share may be computed only once `GET /cosigner/v1/jobs/{jobId}/release`
+ * says it was released (docs/decisions/0006).
+ */
+export const WorkQuerySchema = Type.Object(
+  {
+    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+    held: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 
@@ -99,6 +108,11 @@ export const LeasedJobSchema = Type.Object(
      * this job). Absent: ask.
      */
     session: Type.Optional(SessionResponseSchema),
+    /**
+     * Leased before it was released (a work poll with `held=true`): prepare, but compute and
+     * report nothing until `GET /cosigner/v1/jobs/{jobId}/release` answers `released: true`.
+     */
+    held: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );
@@ -306,6 +320,26 @@ export const JobReadyResponseSchema = Type.Object(
   { additionalProperties: false },
 );
 export type JobReadyResponse = Static<typeof JobReadyResponseSchema>;
+
+/**
+ * `GET /cosigner/v1/jobs/{jobId}/release?leaseId=&wait=`, by the lease holder of a held job: a
+ * long poll that answers `released: true` once the signer's co-signer said it will sign (or
+ * reported its share), `false` after `wait` seconds. Each call keeps the lease alive.
+ */
+export const JobReleaseQuerySchema = Type.Object(
+  {
+    leaseId: Type.String({ format: 'uuid' }),
+    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+  },
+  { additionalProperties: false },
+);
+export type JobReleaseQuery = Static<typeof JobReleaseQuerySchema>;
+
+export const JobReleaseResponseSchema = Type.Object(
+  { jobId: Type.String(), released: Type.Boolean() },
+  { additionalProperties: false },
+);
+export type JobReleaseResponse = Static<typeof JobReleaseResponseSchema>;
 
 /** `POST /cosigner/v1/leases/release`: how many leases of the caller's were handed back. */
 export const ReleaseLeasesResponseSchema = Type.Object(
