@@ -181,11 +181,12 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
       stack.events(home).filter(what).length;
     const gaveUp = (e: Record<string, unknown>) =>
       e['message'] === 'job failed' && e['subStatus'] === 'CALLBACK_SESSION_DEADLINE';
-    const signLeased = (e: Record<string, unknown>) =>
-      e['message'] === 'job leased' && e['type'] === 'SIGN';
+    const signDone = (e: Record<string, unknown>) =>
+      e['message'] === 'job done' && e['type'] === 'SIGN';
     const before = {
       gaveUp: count('api-cosigner', gaveUp),
-      clouds: ['cloud-1', 'cloud-2'].map((home) => count(home, signLeased)),
+      clouds: ['cloud-1', 'cloud-2'].map((home) => count(home, signDone)),
+      events: ['cloud-1', 'cloud-2'].map((home) => stack.events(home).length),
     };
     const { id } = await createRaw('callback retries');
     const tx = await settled(id);
@@ -196,12 +197,23 @@ describe('the API co-signer asks its Callback Handler before signing', () => {
     expect(asked.length).toBe(2);
     expect(asked.every((r) => r.txId === id)).toBe(true);
     expect(((await presignaturePool(stack, 'EDDSA_ED25519'))['TAKEN'] ?? 0) - takenBefore).toBe(1);
-    // The first session ended at the API co-signer, the clouds never leased it: each leased one
-    // SIGN job, the fresh session's (session review L4).
+    // The first session ended at the API co-signer, with no cloud share computed: each cloud
+    // signed one SIGN job, the fresh session's (session review L4). A cloud that leased the first
+    // session's job while it was held (its signer had leased its own) saw that session end while
+    // it waited, and failed it with nothing spent.
     expect(count('api-cosigner', gaveUp) - before.gaveUp).toBe(1);
     expect(
-      ['cloud-1', 'cloud-2'].map((home, i) => count(home, signLeased) - before.clouds[i]!),
+      ['cloud-1', 'cloud-2'].map((home, i) => count(home, signDone) - before.clouds[i]!),
     ).toEqual([1, 1]);
+    for (const [i, home] of ['cloud-1', 'cloud-2'].entries()) {
+      const events = stack.events(home).slice(before.events[i]);
+      for (const leased of events.filter((e) => e['message'] === 'job leased' && e['held'])) {
+        const ends = events.filter(
+          (e) => e['jobId'] === leased['jobId'] && e['message'] !== 'job leased',
+        );
+        expect(ends.map((e) => e['message'])).toEqual(['job failed']);
+      }
+    }
   });
 
   it('REJECT: the transaction ends REJECTED with the reason, and nothing is signed', async () => {

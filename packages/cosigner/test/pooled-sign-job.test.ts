@@ -6,6 +6,7 @@
 // a cloud never says it; a ready call whose outcome is unknown still signs; a refused one spends
 // nothing, and the re-offered session resumes its claim without asking the handler again. A
 // PRESIGN job whose nonce set is pooled already reports it again from the store, spending nothing.
+// A cloud's job leased while still held waits for its release with nothing spent or claimed.
 // Real store, real FROST key share and nonce set; the platform is a stub recording its calls.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -166,12 +167,20 @@ function leasedJob(
 const calls: string[] = [];
 /** What the stub's `ready` does: answer, or fail as given. */
 let readyAnswer: () => Promise<number>;
+/** What the stub's `awaitRelease` answers, call after call (then: released). */
+let releaseAnswers: (() => Promise<boolean>)[];
+/** Runs at each `awaitRelease`, before it answers: what the store holds while the job waits. */
+let whileWaiting: () => void;
 const platform = new Proxy(
   {},
   {
     get: (_t, name) => () => {
       calls.push(String(name));
       if (name === 'ready') return readyAnswer();
+      if (name === 'awaitRelease') {
+        whileWaiting();
+        return (releaseAnswers.shift() ?? (() => Promise.resolve(true)))();
+      }
       throw new Error(`no platform call ${String(name)} expected`);
     },
   },
@@ -222,6 +231,8 @@ afterAll(async () => {
 beforeEach(() => {
   calls.length = 0;
   readyAnswer = () => Promise.resolve(2);
+  releaseAnswers = [];
+  whileWaiting = () => undefined;
   store.pairedApiKeys.setCallbackHandler(API_KEY, null);
 });
 
@@ -350,5 +361,51 @@ describe('a pooled EdDSA SIGN job says it will sign only when nothing can stop i
     expect(calls).toEqual(['ready']);
     expect(result).toHaveProperty('signatureShare');
     expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(false);
+  });
+});
+
+describe('a Cloud Co-signer job leased while held (docs/mpc-relay.md "PRESIGN", EdDSA)', () => {
+  it('waits for its release with the nonce set unspent and nothing claimed, then signs', async () => {
+    const { job, presignatureId, claim } = pooledJob();
+    const seen: { held: boolean; started: boolean }[] = [];
+    whileWaiting = () =>
+      seen.push({
+        held: store.presignatures.holdsPresignature(SHARE_SET, presignatureId),
+        started: store.signingRecords.startedIn(claim),
+      });
+    releaseAnswers = [() => Promise.resolve(false), () => Promise.resolve(true)];
+    const result = await runSignJob(context('cloud'), { ...job, held: true });
+    expect(calls).toEqual(['awaitRelease', 'awaitRelease']);
+    expect(seen).toEqual([
+      { held: true, started: false },
+      { held: true, started: false },
+    ]);
+    expect(result).toEqual({ signatureShare: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(false);
+  });
+
+  it('its session ending first (409): the job fails, nothing spent, nothing claimed', async () => {
+    const { job, presignatureId, claim } = pooledJob();
+    releaseAnswers = [
+      () =>
+        Promise.reject(
+          new CosignerError('ERR_COSIGNER_PLATFORM_REFUSED', { detail: 'HTTP 409 session failed' }),
+        ),
+    ];
+    await expect(runSignJob(context('cloud'), { ...job, held: true })).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_PLATFORM_REFUSED',
+    });
+    expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(true);
+    expect(store.signingRecords.startedIn(claim)).toBe(false);
+  });
+
+  it('an API co-signer given a held job refuses it before its handler or the store is touched', async () => {
+    const { job, presignatureId, claim } = pooledJob();
+    await expect(runSignJob(context('api'), { ...job, held: true })).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_PLATFORM_RESPONSE',
+    });
+    expect(calls).toEqual([]);
+    expect(store.presignatures.holdsPresignature(SHARE_SET, presignatureId)).toBe(true);
+    expect(store.signingRecords.startedIn(claim)).toBe(false);
   });
 });

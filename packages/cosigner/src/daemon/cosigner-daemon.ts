@@ -161,7 +161,7 @@ async function runLocked(
       pollsInFlight: POLLS_IN_FLIGHT,
       stop,
       poll: async (pollSignal) =>
-        ctx.client.work(await ctx.accessToken(), WORK_WAIT_SECONDS, pollSignal),
+        ctx.client.work(await ctx.accessToken(), WORK_WAIT_SECONDS, pollSignal, mode === 'cloud'),
       run: (job) => runJob(ctx, job, log),
       pollFailed: async (error) => {
         // Credentials the platform refuses (unknown, expired, reused, revoked) never come back:
@@ -254,6 +254,8 @@ async function runJob(ctx: JobContext, job: LeasedJob, log: DaemonLog): Promise<
     type: job.type,
     algorithm: job.algorithm,
     attempt: job.attempt,
+    // Leased early, computed only once released (docs/mpc-relay.md "PRESIGN", EdDSA).
+    ...(job.held === true && { held: true }),
   };
   log.info('job leased', fields);
   try {

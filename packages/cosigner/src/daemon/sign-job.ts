@@ -69,6 +69,8 @@ const DKLS23_ONLINE_PROTOCOL = 'dkls23-secp256k1/sign/v1';
  */
 const DKLS23_POOLED_PROTOCOL = 'dkls23-secp256k1/sign-pooled/v1';
 const POOLED_SHARE_ROUND = 2;
+/** How long one wait for a held job's release lasts (a long poll, asked again until released). */
+const RELEASE_WAIT_SECONDS = 20;
 
 /** What both algorithms work from. */
 interface SignInput {
@@ -96,6 +98,11 @@ export async function runSignJob(ctx: JobContext, job: LeasedJob): Promise<SignR
     sessionId: job.sessionId,
   };
   const pooled = job.algorithm === 'EDDSA_ED25519' ? authorization.presignSessionId : undefined;
+  // Only a Cloud Co-signer asks for held jobs, and only a pooled EdDSA signing holds any back.
+  if (job.held === true && (ctx.mode !== 'cloud' || pooled === undefined))
+    throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', {
+      detail: 'a held job, but not a pooled EdDSA signing of a Cloud Co-signer',
+    });
   // Before any claim or MPC message (review C1, L4) — but once per session: this session's own
   // claim from before a crash means its handler approved and the clouds may be computing
   // (sayReady); asking again could turn them away with their shares out (ready-call review M2).
@@ -191,6 +198,28 @@ async function sayReady(
 }
 
 /**
+ * A Cloud Co-signer's job leased while still held (docs/mpc-relay.md "PRESIGN", EdDSA): it has
+ * verified the session and read its share meanwhile, and now waits for the platform to say the
+ * signer's co-signer will sign. Nothing of the message is computed, nor the nonce set spent,
+ * before; a session that ends first (409) fails the job with nothing spent.
+ */
+async function awaitRelease(ctx: JobContext, job: LeasedJob): Promise<void> {
+  if (job.held !== true) return;
+  for (;;) {
+    if (ctx.signal.aborted)
+      throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'shutting down' });
+    const released = await ctx.client.awaitRelease(
+      await ctx.accessToken(),
+      job.jobId,
+      job.leaseId,
+      RELEASE_WAIT_SECONDS,
+      ctx.signal,
+    );
+    if (released) return;
+  }
+}
+
+/**
  * EdDSA from the pooled FROST nonce set of PRESIGN session `presignSid` (docs/decisions/0006):
  * no MPC message at all. The signer's co-signer first claims the message and says it will sign
  * ({@link sayReady}); then, in one store transaction, the message is claimed, the nonce set taken
@@ -216,6 +245,7 @@ async function signWithNonceSet(
   bytes.fill(0);
   try {
     await sayReady(ctx, job, claim, presignSid);
+    await awaitRelease(ctx, job);
     const outcome = ctx.store.signFromPool(
       claim,
       Buffer.from(presignSid).toString('hex'),

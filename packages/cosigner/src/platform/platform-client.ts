@@ -11,6 +11,7 @@ import {
   CosignerRenameResponseSchema,
   CosignerUnpairResponseSchema,
   JobReadyResponseSchema,
+  JobReleaseResponseSchema,
   JobResultResponseSchema,
   MessagesResponseSchema,
   PairPendingResponseSchema,
@@ -193,15 +194,20 @@ export class PlatformClient {
     checked(OfflineResponseSchema, body, 'offline');
   }
 
-  /** Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. */
+  /**
+   * Long poll for work (`wait` seconds at most); the job comes leased to this co-signer. With
+   * `held` (a Cloud Co-signer), a job held back for its signer may come too, marked `held`: it is
+   * computed only once {@link awaitRelease} says so.
+   */
   async work(
     accessToken: string,
     wait: number,
     signal?: AbortSignal,
+    held = false,
   ): Promise<LeasedJob | undefined> {
     const { body } = await this.#call(
       'GET',
-      `/cosigner/v1/work?wait=${wait}`,
+      `/cosigner/v1/work?wait=${wait}${held ? '&held=true' : ''}`,
       undefined,
       accessToken,
       wait,
@@ -269,6 +275,30 @@ export class PlatformClient {
       accessToken,
     );
     return checked(JobReadyResponseSchema, body, 'ready').released;
+  }
+
+  /**
+   * Long poll by the holder of a job leased while held: true once it was released (it may be
+   * computed now), false after `wait` seconds.
+   */
+  async awaitRelease(
+    accessToken: string,
+    jobId: string,
+    leaseId: string,
+    wait: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (!UUID.test(jobId) || !UUID.test(leaseId))
+      throw new CosignerError('ERR_COSIGNER_PLATFORM_RESPONSE', { detail: 'jobId' });
+    const { body } = await this.#call(
+      'GET',
+      `/cosigner/v1/jobs/${jobId}/release?leaseId=${leaseId}&wait=${wait}`,
+      undefined,
+      accessToken,
+      wait,
+      signal,
+    );
+    return checked(JobReleaseResponseSchema, body, 'release').released;
   }
 
   /** Reports a leased job's outcome. */
