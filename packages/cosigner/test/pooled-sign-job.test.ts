@@ -399,6 +399,28 @@ describe('a Cloud Co-signer job leased while held (docs/mpc-relay.md "PRESIGN", 
     expect(store.signingRecords.startedIn(claim)).toBe(false);
   });
 
+  it('the platform out of reach for a moment: asked again, and the job signs once released', async () => {
+    const { job } = pooledJob();
+    releaseAnswers = [
+      () =>
+        Promise.reject(new CosignerError('ERR_COSIGNER_PLATFORM_UNAVAILABLE', { detail: 'reset' })),
+      () => Promise.resolve(true),
+    ];
+    const result = await runSignJob(context('cloud'), { ...job, held: true });
+    expect(calls).toEqual(['awaitRelease', 'awaitRelease']);
+    expect(result).toHaveProperty('signatureShare');
+  });
+
+  it('its nonce set not here: fails at once, still held, as PRESIGNATURE_MISSING would', async () => {
+    const { job, claim } = pooledJob();
+    store.presignatures.discardAvailablePresignatures(SHARE_SET);
+    await expect(runSignJob(context('cloud'), { ...job, held: true })).rejects.toMatchObject({
+      code: 'ERR_COSIGNER_NO_PRESIGNATURE',
+    });
+    expect(calls).toEqual([]);
+    expect(store.signingRecords.startedIn(claim)).toBe(false);
+  });
+
   it('an API co-signer given a held job refuses it before its handler or the store is touched', async () => {
     const { job, presignatureId, claim } = pooledJob();
     await expect(runSignJob(context('api'), { ...job, held: true })).rejects.toMatchObject({

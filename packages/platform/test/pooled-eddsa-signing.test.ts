@@ -3,7 +3,9 @@
  * are played here with the mpc package (DKG, preprocessing, signature shares), the platform is
  * the real one. A PRESIGN session's entry is READY with the commitment list every party reported;
  * a SIGN session names it; the Cloud Co-signers' jobs are offered only once the signer's
- * co-signer has reported its share; each party reports its signature share, and the platform
+ * co-signer has reported its share or said it will sign (a cloud that asks for held jobs may
+ * lease its own earlier, once the signer leased, but reports nothing before that release); each
+ * party reports its signature share, and the platform
  * aggregates them into a signature that verifies under the derived key (OpenSSL) — or, for a
  * wrong share, fails the message INVALID_SIGNATURE and audits the party at fault.
  */
@@ -335,7 +337,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     ).map((j) => j.result);
 
   beforeAll(async () => {
-    p = await startTestPlatform({}, undefined, undefined, clock.now, { presignaturePoolSize: 2 });
+    // A re-check far away: a long poll that is not woken (a release) would not answer in time.
+    p = await startTestPlatform({}, undefined, undefined, clock.now, {
+      presignaturePoolSize: 2,
+      recheckMs: 600_000,
+    });
     admin = await createApiUser(p, 'frost-admin', 'ADMIN');
     const signer = await createApiUser(p, 'frost-signer', 'SIGNER');
     const paired = await pairNewCosigner(p, admin, signer.id);
@@ -473,12 +479,17 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       'this job is held: it reports a result only once released',
     ]);
     // The release answers a waiting poll; cloud-2 is offered its job as before.
-    const release = call(cloud1, 'GET', releasePath(early!, early!.leaseId, 10));
+    const release = call(cloud1, 'GET', releasePath(early!, early!.leaseId, 30));
     const said = await call(api, 'POST', `/cosigner/v1/jobs/${apiJob!.jobId}/ready`, {
       leaseId: apiJob!.leaseId,
     });
     expect(said.json()).toEqual({ jobId: apiJob!.jobId, released: 2 });
-    expect((await release).json()).toEqual({ jobId: early!.jobId, released: true });
+    // Woken by the release, not answered at its 30 s deadline (the re-check is 10 minutes away).
+    const answered = await Promise.race([
+      release.then((r) => r.json<unknown>()),
+      new Promise((resolve) => setTimeout(() => resolve('not woken'), 5_000)),
+    ]);
+    expect(answered).toEqual({ jobId: early!.jobId, released: true });
     const [late] = await jobsOf(cloud2);
     expect([late?.sessionId, late?.held]).toEqual([sessionId, undefined]);
     expect((await report(cloud1, early!, { status: 'DONE', result: cloud1Share })).statusCode).toBe(

@@ -42,6 +42,7 @@ import {
   type Dkls23SigningContext,
   type ProtocolMessage,
 } from '@countersign/mpc';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LeasedJob, SignResult, SigningAuthorization } from '@countersign/protocol';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { verifyEd25519Strict } from '../channel/ed25519-strict.js';
@@ -71,6 +72,8 @@ const DKLS23_POOLED_PROTOCOL = 'dkls23-secp256k1/sign-pooled/v1';
 const POOLED_SHARE_ROUND = 2;
 /** How long one wait for a held job's release lasts (a long poll, asked again until released). */
 const RELEASE_WAIT_SECONDS = 20;
+/** The pause before asking again when the platform could not be reached. */
+const RELEASE_RETRY_MS = 250;
 
 /** What both algorithms work from. */
 interface SignInput {
@@ -201,21 +204,43 @@ async function sayReady(
  * A Cloud Co-signer's job leased while still held (docs/mpc-relay.md "PRESIGN", EdDSA): it has
  * verified the session and read its share meanwhile, and now waits for the platform to say the
  * signer's co-signer will sign. Nothing of the message is computed, nor the nonce set spent,
- * before; a session that ends first (409) fails the job with nothing spent.
+ * before. A set that is not here fails the job now, while the clouds are still held, so no share
+ * of the others leaves for a signing that cannot end (decision 0006). The platform being out of
+ * reach for a moment does not fail the job: it is asked again until the session's deadline;
+ * refused (the session ended, the lease moved on), the job fails with nothing spent.
  */
-async function awaitRelease(ctx: JobContext, job: LeasedJob): Promise<void> {
+async function awaitRelease(
+  ctx: JobContext,
+  job: LeasedJob,
+  authorization: SigningAuthorization,
+  presignSid: Uint8Array,
+): Promise<void> {
   if (job.held !== true) return;
+  const id = Buffer.from(presignSid).toString('hex');
+  if (!ctx.store.presignatures.holdsPresignature(job.shareSetId, id))
+    throw new CosignerError('ERR_COSIGNER_NO_PRESIGNATURE', {
+      detail: `share set ${job.shareSetId}, presignature ${id}`,
+    });
   for (;;) {
     if (ctx.signal.aborted)
       throw new CosignerError('ERR_COSIGNER_INVALID_ARGUMENT', { detail: 'shutting down' });
-    const released = await ctx.client.awaitRelease(
-      await ctx.accessToken(),
-      job.jobId,
-      job.leaseId,
-      RELEASE_WAIT_SECONDS,
-      ctx.signal,
-    );
-    if (released) return;
+    if (Date.now() >= authorization.expiresAt)
+      throw new CosignerError('ERR_COSIGNER_CONFLICT', {
+        detail: 'the signing authorization expired while the job was held',
+      });
+    try {
+      const released = await ctx.client.awaitRelease(
+        await ctx.accessToken(),
+        job.jobId,
+        job.leaseId,
+        RELEASE_WAIT_SECONDS,
+        ctx.signal,
+      );
+      if (released) return;
+    } catch (error) {
+      if (!isCosignerError(error, 'ERR_COSIGNER_PLATFORM_UNAVAILABLE')) throw error;
+      await delay(RELEASE_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => undefined);
+    }
   }
 }
 
@@ -245,7 +270,7 @@ async function signWithNonceSet(
   bytes.fill(0);
   try {
     await sayReady(ctx, job, claim, presignSid);
-    await awaitRelease(ctx, job);
+    await awaitRelease(ctx, job, authorization, presignSid);
     const outcome = ctx.store.signFromPool(
       claim,
       Buffer.from(presignSid).toString('hex'),

@@ -16,7 +16,7 @@ import { NotFoundError } from '../errors.js';
 import { SANDBOX_COSIGNER_TYPE } from '../cosigners/sandbox-pairing.js';
 import { effectiveStatus, HELD_UNTIL, publishedSession } from './mpc-session-service.js';
 import { leaseNotHeld, resultRefused, sessionClosed } from './relay-errors.js';
-import { sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
+import { releaseKey, sessionKey, workKey, type RelayNotifier } from './relay-notifier.js';
 
 export const MAX_ATTEMPTS = 3;
 
@@ -172,11 +172,17 @@ export class CosignerJobService {
     /** Also lease held jobs whose signer leased its own (a Cloud Co-signer's poll). */
     acceptHeld = false,
   ): Promise<LeasedJob | undefined> {
+    // A co-signer keeps several polls open. One that comes while another of its polls is asleep
+    // here (a daemon replacing the poll that just leased a job) sleeps too: nothing is new to it
+    // that a wake-up or the re-check would not bring that one, and its lease query would come
+    // just when the signing that job belongs to needs the database.
+    const key = workKey(cosignerId);
     const leased = await this.notifier.poll(
-      workKey(cosignerId),
+      key,
       waitMs,
       () => this.leaseNext(cosignerId, acceptHeld, signal),
       signal,
+      this.notifier.isWaiting(key),
     );
     // A poll whose asker hung up leases nothing; if a new job's wake-up reached it, the
     // co-signer's next waiting poll gets it instead of waiting for its re-check.
@@ -229,6 +235,10 @@ export class CosignerJobService {
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
       const { sharedByWorkspaces, sandboxOnly } = await this.servingOf(trx, cosignerId);
+      // Only Cloud Co-signers' jobs are ever held; nobody else is offered one early, and a
+      // cloud's own lease wakes no one for a held job.
+      const cloud = sharedByWorkspaces && !sandboxOnly;
+      const takesHeld = acceptHeld && cloud;
       for (;;) {
         const job = await trx
           .selectFrom('cosigner_jobs as j')
@@ -258,7 +268,7 @@ export class CosignerJobService {
           )
           .where((eb) => {
             const available = eb('j.available_at', '<=', now);
-            if (!acceptHeld) return available;
+            if (!takesHeld) return available;
             // A held job is leased early, to be prepared (docs/mpc-relay.md "PRESIGN", EdDSA),
             // but only once its session's signer holds its own job: a signer that is down then
             // ties up none of this co-signer's slots. It is computed after its release.
@@ -354,7 +364,8 @@ export class CosignerJobService {
           .returning('attempts')
           .executeTakeFirstOrThrow();
         const held = job.available_at.getTime() >= HELD_UNTIL.getTime();
-        const wake = job.type === 'SIGN' && !held ? await this.heldFor(trx, job.session_id) : [];
+        const wake =
+          job.type === 'SIGN' && !cloud ? await this.heldFor(trx, job.session_id, now) : [];
         const leasedJob: LeasedJob = {
           jobId: job.id,
           type: job.type,
@@ -384,13 +395,25 @@ export class CosignerJobService {
     });
   }
 
-  /** The co-signers whose jobs of the session are held and not leased yet. */
-  private async heldFor(trx: Transaction<Database>, sessionId: string): Promise<string[]> {
+  /**
+   * The co-signers whose jobs of the session are held and that no one holds: not leased yet, or
+   * leased by someone gone (a lease that ran out, or was handed back by a restarting daemon).
+   */
+  private async heldFor(
+    trx: Transaction<Database>,
+    sessionId: string,
+    now: Date,
+  ): Promise<string[]> {
     const rows = await trx
       .selectFrom('cosigner_jobs')
       .select('cosigner_id')
       .where('session_id', '=', sessionId)
-      .where('status', '=', 'PENDING')
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'PENDING'),
+          eb.and([eb('status', '=', 'LEASED'), eb('lease_expires_at', '<=', now)]),
+        ]),
+      )
       .where('available_at', '>=', HELD_UNTIL)
       .execute();
     return rows.map((r) => r.cosigner_id);
@@ -475,7 +498,11 @@ export class CosignerJobService {
             ? { subStatus: body.subStatus, detail: body.reason, cosignerId }
             : undefined;
         await this.failJob(trx, job.id, job.session_id, body.reason, refusal, body.subStatus);
-        return { sessionId: job.session_id, status: 'FAILED' as const, released: [] as string[] };
+        return {
+          sessionId: job.session_id,
+          status: 'FAILED' as const,
+          released: { wake: [] as string[], waiting: [] as string[] },
+        };
       }
       await trx
         .updateTable('cosigner_jobs')
@@ -495,12 +522,15 @@ export class CosignerJobService {
       const jobs = await this.jobsOf(trx, job.session_id);
       // Only SIGN sessions hold parties back (signing-orchestrator.ts).
       const released =
-        job.type === 'SIGN' ? (await this.releaseHeldJobs(trx, job.session_id, jobs)).wake : [];
+        job.type === 'SIGN'
+          ? await this.releaseHeldJobs(trx, job.session_id, jobs)
+          : { wake: [], waiting: [] };
       await this.settleSession(trx, job.session_id, jobs);
       return { sessionId: job.session_id, status: 'DONE' as const, released };
     });
     this.notifier.notify(sessionKey(completion.sessionId));
-    for (const cosigner of completion.released) this.notifier.notifyOne(workKey(cosigner));
+    for (const jobId of completion.released.waiting) this.notifier.notify(releaseKey(jobId));
+    for (const cosigner of completion.released.wake) this.notifier.notifyOne(workKey(cosigner));
     return { sessionId: completion.sessionId, status: completion.status };
   }
 
@@ -532,10 +562,9 @@ export class CosignerJobService {
           .where('id', '=', job.id)
           .where('ready_at', 'is', null)
           .execute();
-      return { ...released, sessionId: job.session_id };
+      return released;
     });
-    // Held jobs leased early wait on their session's key (awaitRelease), the others on work.
-    if (released.count > 0) this.notifier.notify(sessionKey(released.sessionId));
+    for (const jobId of released.waiting) this.notifier.notify(releaseKey(jobId));
     for (const cosigner of released.wake) this.notifier.notifyOne(workKey(cosigner));
     return released.count;
   }
@@ -543,10 +572,12 @@ export class CosignerJobService {
   /**
    * Long poll by the holder of a held job leased early (`next` with `acceptHeld`): true once the
    * job was released (its signer said it will sign, or reported its share), false after
-   * `waitMs`. 404 for another co-signer's job; 409 once the lease moved on or the session is
-   * not open, so the holder stops. The holder makes no relay call while it waits, so this keeps
-   * its lease alive: renewed when it would not outlast the wait by a sixth of a lease (so not on
-   * the first call of a fresh lease, the one on a signing's path), and never waiting longer.
+   * `waitMs`. 404 for another co-signer's job; 409 once the session is not open or the job is
+   * no longer leased under `leaseId`, so the holder stops. A lease that ran out but that no one
+   * took over still counts, as it does for a report. The holder makes no relay call while it
+   * waits, so this keeps its lease alive: renewed when it would not outlast the wait by a sixth
+   * of a lease (so not on the first call of a fresh lease at the daemon's wait, the call on a
+   * signing's path); the wait is cut to fit in a fresh lease.
    */
   async awaitRelease(
     cosignerId: string,
@@ -555,7 +586,10 @@ export class CosignerJobService {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    const check = async () => {
+    const margin = this.leaseMs / 6;
+    const wait = Math.min(waitMs, this.leaseMs - margin);
+    let renewed = false;
+    const check = async (): Promise<true | undefined> => {
       const row = await this.db
         .selectFrom('cosigner_jobs as j')
         .innerJoin('mpc_sessions as s', 's.id', 'j.session_id')
@@ -565,7 +599,6 @@ export class CosignerJobService {
           'j.lease_id',
           'j.lease_expires_at',
           'j.available_at',
-          'j.session_id',
           's.status as session_status',
           's.expires_at',
         ])
@@ -576,42 +609,22 @@ export class CosignerJobService {
       // The session's end first: it ends every job of it, and says more.
       const sessionStatus = effectiveStatus(row.session_status, row.expires_at, now);
       if (sessionStatus !== 'OPEN') throw sessionClosed(sessionStatus);
-      if (
-        row.status !== 'LEASED' ||
-        row.lease_id !== leaseId ||
-        row.lease_expires_at === null ||
-        row.lease_expires_at.getTime() <= now.getTime()
-      )
-        throw leaseNotHeld();
-      return {
-        released: row.available_at.getTime() < HELD_UNTIL.getTime(),
-        sessionId: row.session_id,
-        leaseLeftMs: row.lease_expires_at.getTime() - now.getTime(),
-      };
+      if (row.status !== 'LEASED' || row.lease_id !== leaseId) throw leaseNotHeld();
+      if (row.available_at.getTime() < HELD_UNTIL.getTime()) return true;
+      const leaseLeftMs = (row.lease_expires_at?.getTime() ?? 0) - now.getTime();
+      if (!renewed && leaseLeftMs < wait + margin) {
+        renewed = true;
+        await this.db
+          .updateTable('cosigner_jobs')
+          .set({ lease_expires_at: new Date(now.getTime() + this.leaseMs) })
+          .where('id', '=', jobId)
+          .where('lease_id', '=', leaseId)
+          .where('status', '=', 'LEASED')
+          .execute();
+      }
+      return undefined;
     };
-    const first = await check();
-    if (first.released) return true;
-    const margin = this.leaseMs / 6;
-    let leaseLeftMs = first.leaseLeftMs;
-    if (leaseLeftMs < waitMs + margin) {
-      const now = this.clock();
-      await this.db
-        .updateTable('cosigner_jobs')
-        .set({ lease_expires_at: new Date(now.getTime() + this.leaseMs) })
-        .where('id', '=', jobId)
-        .where('lease_id', '=', leaseId)
-        .where('status', '=', 'LEASED')
-        .where('lease_expires_at', '>', now)
-        .execute();
-      leaseLeftMs = this.leaseMs;
-    }
-    const released = await this.notifier.poll(
-      sessionKey(first.sessionId),
-      Math.min(waitMs, Math.max(0, leaseLeftMs - margin)),
-      async () => ((await check()).released ? true : undefined),
-      signal,
-    );
-    return released ?? false;
+    return (await this.notifier.poll(releaseKey(jobId), wait, check, signal)) ?? false;
   }
 
   /**
@@ -619,19 +632,20 @@ export class CosignerJobService {
    * other job of it is DONE, or said it is ready (`readyJobId`) — not merely leased: the signer's
    * co-signer may still be refused by its Callback Handler, answered RETRY, or find its nonce set
    * missing, and a fresh session must then find no cloud share released (pooled EdDSA review
-   * H1). Returns how many it released and the co-signers to wake after the commit.
+   * H1). Returns how many it released, the co-signers to wake after the commit, and the held
+   * jobs leased early, whose holders wait for their release (awaitRelease).
    */
   private async releaseHeldJobs(
     trx: Transaction<Database>,
     sessionId: string,
     jobs: readonly SessionJob[],
     readyJobId?: string,
-  ): Promise<{ count: number; wake: string[] }> {
+  ): Promise<{ count: number; wake: string[]; waiting: string[] }> {
     const held = (j: { available_at: Date }) => j.available_at.getTime() >= HELD_UNTIL.getTime();
     const goneAhead = (j: { id: string; status: string }) =>
       j.status === 'DONE' || j.id === readyJobId;
     if (!jobs.some(held) || jobs.some((j) => !held(j) && !goneAhead(j)))
-      return { count: 0, wake: [] };
+      return { count: 0, wake: [], waiting: [] };
     const now = this.clock();
     // A held job leased early (a Cloud Co-signer preparing) is released as well: its holder
     // waits on the session's key (awaitRelease), the others on their work polls.
@@ -641,11 +655,16 @@ export class CosignerJobService {
       .where('session_id', '=', sessionId)
       .where('status', 'in', ['PENDING', 'LEASED'])
       .where('available_at', '>=', HELD_UNTIL)
-      .returning(['cosigner_id', 'status'])
+      .returning(['id', 'cosigner_id', 'status', 'lease_expires_at'])
       .execute();
+    // A lease that ran out (or was handed back) has no one waiting on it: its job is leased
+    // again by a work poll.
+    const waiting = (r: (typeof rows)[number]) =>
+      r.status === 'LEASED' && (r.lease_expires_at?.getTime() ?? 0) > now.getTime();
     return {
       count: rows.length,
-      wake: rows.filter((r) => r.status === 'PENDING').map((r) => r.cosigner_id),
+      wake: rows.filter((r) => !waiting(r)).map((r) => r.cosigner_id),
+      waiting: rows.filter(waiting).map((r) => r.id),
     };
   }
 

@@ -31,6 +31,11 @@ export class RelayNotifier {
     first.value();
   }
 
+  /** Whether a waiter of `key` is asleep in this process now. */
+  isWaiting(key: string): boolean {
+    return (this.waiters.get(key)?.size ?? 0) > 0;
+  }
+
   /** Ends every wait (app closing): long polls answer with what they have. */
   close(): void {
     this.closed = true;
@@ -42,17 +47,20 @@ export class RelayNotifier {
    * `key` is notified or `recheckMs` passes. Returns the last `check` result (undefined on timeout).
    * Once `signal` aborts (the asker hung up), `check` runs no more: a check with side effects,
    * such as leasing a job, must not act for someone who can no longer receive its answer.
+   * `sleepFirst`: the first check waits for a wake-up or the re-check, as if one had just found
+   * nothing (a poll beside another that is asleep on the same key, which a change wakes).
    */
   async poll<T>(
     key: string,
     waitMs: number,
     check: () => Promise<T | undefined>,
     signal?: AbortSignal,
+    sleepFirst = false,
   ): Promise<T | undefined> {
     const deadline = Date.now() + waitMs;
-    for (;;) {
+    for (let first = true; ; first = false) {
       if (signal?.aborted) return undefined;
-      const found = await check();
+      const found = first && sleepFirst && waitMs > 0 ? undefined : await check();
       const left = deadline - Date.now();
       if (found !== undefined || left <= 0 || this.closed) return found;
       await this.sleep(key, Math.min(left, this.recheckMs), signal);
@@ -81,3 +89,5 @@ export class RelayNotifier {
 
 export const workKey = (cosignerId: string): string => `work:${cosignerId}`;
 export const sessionKey = (sessionId: string): string => `session:${sessionId}`;
+/** A held job leased early: its holder waits here for the release (or its session's end). */
+export const releaseKey = (jobId: string): string => `release:${jobId}`;
