@@ -206,7 +206,7 @@ async function sayReady(
  * signer's co-signer will sign. Nothing of the message is computed, nor the nonce set spent,
  * before. A set that is not here fails the job now, while the clouds are still held, so no share
  * of the others leaves for a signing that cannot end (decision 0006). The platform being out of
- * reach for a moment does not fail the job: it is asked again until the session's deadline;
+ * reach for a moment does not fail the job: it is asked again until the authorization expires;
  * refused (the session ended, the lease moved on), the job fails with nothing spent.
  */
 async function awaitRelease(

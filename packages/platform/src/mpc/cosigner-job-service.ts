@@ -648,7 +648,7 @@ export class CosignerJobService {
       return { count: 0, wake: [], waiting: [] };
     const now = this.clock();
     // A held job leased early (a Cloud Co-signer preparing) is released as well: its holder
-    // waits on the session's key (awaitRelease), the others on their work polls.
+    // waits on `release:<job>` (awaitRelease), the others on their work polls.
     const rows = await trx
       .updateTable('cosigner_jobs')
       .set({ available_at: now, updated_at: now })
