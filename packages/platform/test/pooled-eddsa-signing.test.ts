@@ -536,6 +536,60 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     await presign(await leaseAll()); // the pool's top-up
   });
 
+  it("a restarting cloud's hand-back leaves its held job held: leased again while held, released only by the ready call", async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    const content = Buffer.from('pooled, held lease handed back').toString('hex');
+    const id = await createEddsa(content);
+    const heldPoll = async () =>
+      (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
+        jobs: (RelayJob & { attempt: number })[];
+      }>().jobs;
+    const [apiJob] = await jobsOf(api);
+    const [before] = await heldPoll();
+    expect([before?.held, before?.attempt]).toEqual([true, 1]);
+    // The daemon restarts: it hands back its predecessor's leases.
+    const handedBack = await call(cloud1, 'POST', '/cosigner/v1/leases/release');
+    expect(handedBack.json<{ released: number }>().released).toBeGreaterThanOrEqual(1);
+    expect(await heldIn(apiJob!.sessionId)).toContain(cloud1.cosignerId);
+    expect(await jobsOf(cloud1), 'a plain poll still gets nothing').toEqual([]);
+    const [again] = await heldPoll();
+    expect([again?.jobId, again?.held, again?.attempt]).toEqual([before!.jobId, true, 2]);
+    const releasePath = (leaseId: string) =>
+      `/cosigner/v1/jobs/${before!.jobId}/release?leaseId=${leaseId}&wait=0`;
+    expect((await call(cloud1, 'GET', releasePath(before!.leaseId))).statusCode).toBe(409);
+    expect((await call(cloud1, 'GET', releasePath(again!.leaseId))).json()).toEqual({
+      jobId: before!.jobId,
+      released: false,
+    });
+    expect(
+      (
+        await call(api, 'POST', `/cosigner/v1/jobs/${apiJob!.jobId}/ready`, {
+          leaseId: apiJob!.leaseId,
+        })
+      ).json(),
+    ).toEqual({ jobId: apiJob!.jobId, released: 2 });
+    expect((await call(cloud1, 'GET', releasePath(again!.leaseId))).json()).toEqual({
+      jobId: before!.jobId,
+      released: true,
+    });
+    const shareOf = async (party: RelayParty) => ({
+      signatureShare: Buffer.from((await pooledShareOf(apiJob!.sessionId, party)).z).toString(
+        'hex',
+      ),
+    });
+    const [late] = await jobsOf(cloud2);
+    for (const [party, job] of [
+      [cloud1, again!],
+      [cloud2, late!],
+      [api, apiJob!],
+    ] as const)
+      expect(
+        (await report(party, job, { status: 'DONE', result: await shareOf(party) })).statusCode,
+      ).toBe(200);
+    await expectSignedAndVerifying(id, content);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
   it('a PRESIGN job cannot release anything by saying it is ready', async () => {
     const [, , api] = parties as [RelayParty, RelayParty, RelayParty];
     // A pooled signing's start tops the pool up; its PRESIGN job is the one to try.
