@@ -590,6 +590,45 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     await presign(await leaseAll()); // the pool's top-up
   });
 
+  it("a held job leased early is released by the signer's report as well, which wakes its waiting holder", async () => {
+    const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
+    const content = Buffer.from('pooled, released by the report').toString('hex');
+    const id = await createEddsa(content);
+    const [apiJob] = await jobsOf(api);
+    const sessionId = apiJob!.sessionId;
+    const [early] = (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
+      jobs: RelayJob[];
+    }>().jobs;
+    expect(early?.held).toBe(true);
+    const shareOf = async (party: RelayParty) => ({
+      signatureShare: Buffer.from((await pooledShareOf(sessionId, party)).z).toString('hex'),
+    });
+    const release = call(
+      cloud1,
+      'GET',
+      `/cosigner/v1/jobs/${early!.jobId}/release?leaseId=${early!.leaseId}&wait=30`,
+    );
+    // No ready call: the signer reports its share (as a re-offered job answering from its record).
+    expect(
+      (await report(api, apiJob!, { status: 'DONE', result: await shareOf(api) })).statusCode,
+    ).toBe(200);
+    const answered = await Promise.race([
+      release.then((r) => r.json<unknown>()),
+      new Promise((resolve) => setTimeout(() => resolve('not woken'), 5_000)),
+    ]);
+    expect(answered).toEqual({ jobId: early!.jobId, released: true });
+    const [late] = await jobsOf(cloud2);
+    for (const [party, job] of [
+      [cloud1, early!],
+      [cloud2, late!],
+    ] as const)
+      expect(
+        (await report(party, job, { status: 'DONE', result: await shareOf(party) })).statusCode,
+      ).toBe(200);
+    await expectSignedAndVerifying(id, content);
+    await presign(await leaseAll()); // the pool's top-up
+  });
+
   it('a PRESIGN job cannot release anything by saying it is ready', async () => {
     const [, , api] = parties as [RelayParty, RelayParty, RelayParty];
     // A pooled signing's start tops the pool up; its PRESIGN job is the one to try.
