@@ -134,6 +134,24 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     });
     return { index, z };
   };
+  /**
+   * Each party reports its share of SIGN session `sessionId` under its job; then the transaction
+   * `id` is COMPLETED with a verifying signature of `content`, and the pool is topped up again.
+   */
+  const reportSharesAndVerify = async (
+    sessionId: string,
+    reports: readonly (readonly [RelayParty, RelayJob])[],
+    id: string,
+    content: string,
+  ) => {
+    for (const [party, job] of reports) {
+      const { z } = await pooledShareOf(sessionId, party);
+      const result = { signatureShare: Buffer.from(z).toString('hex') };
+      expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
+    }
+    await expectSignedAndVerifying(id, content);
+    await presign(await leaseAll()); // the pool's top-up
+  };
   /** The signing authorization a SIGN session published, as a party reads it. */
   const authorizationOf = async (party: RelayParty, sessionId: string) => {
     const published = (await call(party, 'GET', `/cosigner/v1/sessions/${sessionId}`)).json<{
@@ -572,22 +590,17 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       jobId: before!.jobId,
       released: true,
     });
-    const shareOf = async (party: RelayParty) => ({
-      signatureShare: Buffer.from((await pooledShareOf(apiJob!.sessionId, party)).z).toString(
-        'hex',
-      ),
-    });
     const [late] = await jobsOf(cloud2);
-    for (const [party, job] of [
-      [cloud1, again!],
-      [cloud2, late!],
-      [api, apiJob!],
-    ] as const)
-      expect(
-        (await report(party, job, { status: 'DONE', result: await shareOf(party) })).statusCode,
-      ).toBe(200);
-    await expectSignedAndVerifying(id, content);
-    await presign(await leaseAll()); // the pool's top-up
+    await reportSharesAndVerify(
+      apiJob!.sessionId,
+      [
+        [cloud1, again!],
+        [cloud2, late!],
+        [api, apiJob!],
+      ],
+      id,
+      content,
+    );
   });
 
   it("a held job leased early is released by the signer's report as well, which wakes its waiting holder", async () => {
@@ -618,15 +631,15 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     ]);
     expect(answered).toEqual({ jobId: early!.jobId, released: true });
     const [late] = await jobsOf(cloud2);
-    for (const [party, job] of [
-      [cloud1, early!],
-      [cloud2, late!],
-    ] as const)
-      expect(
-        (await report(party, job, { status: 'DONE', result: await shareOf(party) })).statusCode,
-      ).toBe(200);
-    await expectSignedAndVerifying(id, content);
-    await presign(await leaseAll()); // the pool's top-up
+    await reportSharesAndVerify(
+      sessionId,
+      [
+        [cloud1, early!],
+        [cloud2, late!],
+      ],
+      id,
+      content,
+    );
   });
 
   it('a PRESIGN job cannot release anything by saying it is ready', async () => {
