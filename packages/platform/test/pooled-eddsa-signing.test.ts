@@ -121,6 +121,11 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       ),
     ).toBe(true);
   };
+  /** One work poll as a Cloud Co-signer's daemon makes it (`held=true`): what it leased. */
+  const heldPoll = async (who: RelayParty) =>
+    (await call(who, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
+      jobs: (RelayJob & { attempt: number })[];
+    }>().jobs;
   /** A party's signature share for SIGN session `sessionId`, from the nonce set it names. */
   const pooledShareOf = async (sessionId: string, party: RelayParty) => {
     const authorization = await authorizationOf(party, sessionId);
@@ -134,6 +139,10 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     });
     return { index, z };
   };
+  /** The DONE result a party reports for SIGN session `sessionId`: its share, hex. */
+  const shareResultOf = async (sessionId: string, party: RelayParty) => ({
+    signatureShare: Buffer.from((await pooledShareOf(sessionId, party)).z).toString('hex'),
+  });
   /**
    * Each party reports its share of SIGN session `sessionId` under its job; then the transaction
    * `id` is COMPLETED with a verifying signature of `content`, and the pool is topped up again.
@@ -145,8 +154,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     content: string,
   ) => {
     for (const [party, job] of reports) {
-      const { z } = await pooledShareOf(sessionId, party);
-      const result = { signatureShare: Buffer.from(z).toString('hex') };
+      const result = await shareResultOf(sessionId, party);
       expect((await report(party, job, { status: 'DONE', result })).statusCode).toBe(200);
     }
     await expectSignedAndVerifying(id, content);
@@ -465,10 +473,6 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
     const content = Buffer.from('pooled, leased while held').toString('hex');
     const id = await createEddsa(content);
-    const heldPoll = async (who: RelayParty) =>
-      (await call(who, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
-        jobs: RelayJob[];
-      }>().jobs;
     // Not before the signer holds its job: a signer that is down ties up no cloud slot.
     expect(await heldPoll(cloud1)).toEqual([]);
     const [apiJob] = await jobsOf(api);
@@ -486,10 +490,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     ]);
     expect((await call(cloud1, 'GET', releasePath(early!, randomUUID()))).statusCode).toBe(409);
     expect((await call(cloud2, 'GET', releasePath(early!))).statusCode).toBe(404);
-    const shareOf = async (party: RelayParty) => ({
-      signatureShare: Buffer.from((await pooledShareOf(sessionId, party)).z).toString('hex'),
-    });
-    const cloud1Share = await shareOf(cloud1);
+    const cloud1Share = await shareResultOf(sessionId, cloud1);
     // A share from a job still held is refused: it would be out before the signer is bound.
     const tooEarly = await report(cloud1, early!, { status: 'DONE', result: cloud1Share });
     expect([tooEarly.statusCode, tooEarly.json<{ message: string }>().message]).toEqual([
@@ -514,10 +515,16 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       200,
     );
     expect(
-      (await report(cloud2, late!, { status: 'DONE', result: await shareOf(cloud2) })).statusCode,
+      (
+        await report(cloud2, late!, {
+          status: 'DONE',
+          result: await shareResultOf(sessionId, cloud2),
+        })
+      ).statusCode,
     ).toBe(200);
     expect(
-      (await report(api, apiJob!, { status: 'DONE', result: await shareOf(api) })).statusCode,
+      (await report(api, apiJob!, { status: 'DONE', result: await shareResultOf(sessionId, api) }))
+        .statusCode,
     ).toBe(200);
     await expectSignedAndVerifying(id, content);
     // A finished job's holder is told so.
@@ -530,9 +537,7 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const [cloud1, , api] = parties as [RelayParty, RelayParty, RelayParty];
     await createEddsa(Buffer.from('pooled, its signer fails').toString('hex'));
     const [apiJob] = await jobsOf(api);
-    const early = (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
-      jobs: RelayJob[];
-    }>().jobs[0]!;
+    const early = (await heldPoll(cloud1))[0]!;
     expect(early.sessionId).toBe(apiJob!.sessionId);
     const waiting = call(
       cloud1,
@@ -558,19 +563,15 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const [cloud1, cloud2, api] = parties as [RelayParty, RelayParty, RelayParty];
     const content = Buffer.from('pooled, held lease handed back').toString('hex');
     const id = await createEddsa(content);
-    const heldPoll = async () =>
-      (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
-        jobs: (RelayJob & { attempt: number })[];
-      }>().jobs;
     const [apiJob] = await jobsOf(api);
-    const [before] = await heldPoll();
+    const [before] = await heldPoll(cloud1);
     expect([before?.held, before?.attempt]).toEqual([true, 1]);
     // The daemon restarts: it hands back its predecessor's leases.
     const handedBack = await call(cloud1, 'POST', '/cosigner/v1/leases/release');
     expect(handedBack.json<{ released: number }>().released).toBeGreaterThanOrEqual(1);
     expect(await heldIn(apiJob!.sessionId)).toContain(cloud1.cosignerId);
     expect(await jobsOf(cloud1), 'a plain poll still gets nothing').toEqual([]);
-    const [again] = await heldPoll();
+    const [again] = await heldPoll(cloud1);
     expect([again?.jobId, again?.held, again?.attempt]).toEqual([before!.jobId, true, 2]);
     const releasePath = (leaseId: string) =>
       `/cosigner/v1/jobs/${before!.jobId}/release?leaseId=${leaseId}&wait=0`;
@@ -609,13 +610,8 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     const id = await createEddsa(content);
     const [apiJob] = await jobsOf(api);
     const sessionId = apiJob!.sessionId;
-    const [early] = (await call(cloud1, 'GET', '/cosigner/v1/work?wait=0&held=true')).json<{
-      jobs: RelayJob[];
-    }>().jobs;
+    const [early] = await heldPoll(cloud1);
     expect(early?.held).toBe(true);
-    const shareOf = async (party: RelayParty) => ({
-      signatureShare: Buffer.from((await pooledShareOf(sessionId, party)).z).toString('hex'),
-    });
     const release = call(
       cloud1,
       'GET',
@@ -623,7 +619,8 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
     );
     // No ready call: the signer reports its share (as a re-offered job answering from its record).
     expect(
-      (await report(api, apiJob!, { status: 'DONE', result: await shareOf(api) })).statusCode,
+      (await report(api, apiJob!, { status: 'DONE', result: await shareResultOf(sessionId, api) }))
+        .statusCode,
     ).toBe(200);
     const answered = await Promise.race([
       release.then((r) => r.json<unknown>()),

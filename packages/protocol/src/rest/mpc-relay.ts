@@ -25,6 +25,8 @@ const Base64Schema = (maxBytes: number) =>
     description: 'standard base64',
   });
 const HexKeySchema = Type.String({ pattern: '^[0-9a-f]{64,130}$' });
+/** A long poll's `wait`: seconds at most, 0 answers at once (the default). */
+const WaitSecondsSchema = Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS }));
 
 /**
  * `GET /cosigner/v1/work`: `held=true` (a Cloud Co-signer) also takes a pooled EdDSA SIGN job
@@ -34,7 +36,7 @@ const HexKeySchema = Type.String({ pattern: '^[0-9a-f]{64,130}$' });
  */
 export const WorkQuerySchema = Type.Object(
   {
-    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+    wait: WaitSecondsSchema,
     held: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -159,7 +161,7 @@ export const PostMessagesResponseSchema = Type.Object(
 export const MessagesQuerySchema = Type.Object(
   {
     after: Type.Optional(Type.Integer({ minimum: 0 })),
-    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+    wait: WaitSecondsSchema,
   },
   { additionalProperties: false },
 );
@@ -329,7 +331,7 @@ export type JobReadyResponse = Static<typeof JobReadyResponseSchema>;
 export const JobReleaseQuerySchema = Type.Object(
   {
     leaseId: Type.String({ format: 'uuid' }),
-    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS })),
+    wait: WaitSecondsSchema,
   },
   { additionalProperties: false },
 );
