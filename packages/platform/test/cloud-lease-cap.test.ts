@@ -8,6 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, defaultConfig } from '../src/index.js';
 import { newIdentity, pair, pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { keygenSession } from './helpers/relay-party.js';
 import { createApiUser, startTestPlatform, type TestPlatform } from './helpers/test-platform.js';
 
 interface Job {
@@ -37,21 +38,7 @@ describe('leases of one workspace on a Cloud Co-signer are capped', () => {
   };
 
   const newSession = (workspaceId: string, shareSetId: string): Promise<string> =>
-    p.app.services.database.db.transaction().execute((trx) =>
-      p.app.services.mpcSessions.create(trx, {
-        workspaceId,
-        apiUserId,
-        purpose: 'KEYGEN',
-        algorithm: 'EDDSA_ED25519',
-        shareSetId,
-        threshold: 2,
-        parties: [
-          { index: 1, cosignerId: cloudId },
-          { index: 2, cosignerId: apiCosignerId },
-        ],
-        ttlMs: 10 * 60_000,
-      }),
-    );
+    keygenSession(p, { workspaceId, apiUserId, shareSetId, cosignerIds: [cloudId, apiCosignerId] });
 
   beforeAll(async () => {
     p = await startTestPlatform();

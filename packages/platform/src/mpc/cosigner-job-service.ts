@@ -182,12 +182,14 @@ export class CosignerJobService {
       waitMs,
       () => this.leaseNext(cosignerId, acceptHeld, signal),
       signal,
-      this.notifier.isWaiting(key),
+      this.notifier.waiting(key) > 0,
     );
     // A poll whose asker hung up leases nothing; if a new job's wake-up reached it, the
-    // co-signer's next waiting poll gets it instead of waiting for its re-check.
-    if (leased === undefined && signal?.aborted === true)
-      this.notifier.notifyOne(workKey(cosignerId));
+    // co-signer's next waiting poll gets it instead of waiting for its re-check. One that leased
+    // a job while another was due passes the wake-up on: the one it was woken for may be that
+    // other job, which comes later in the global order (a signing behind the pool's top-up).
+    if ((leased === undefined && signal?.aborted === true) || leased?.more === true)
+      this.notifier.notifyOne(key);
     for (const cosigner of leased?.wake ?? []) this.notifier.notifyOne(workKey(cosigner));
     return leased?.job;
   }
@@ -219,7 +221,7 @@ export class CosignerJobService {
     cosignerId: string,
     acceptHeld: boolean,
     signal?: AbortSignal,
-  ): Promise<{ job: LeasedJob; wake: string[] } | undefined> {
+  ): Promise<{ job: LeasedJob; wake: string[]; more: boolean } | undefined> {
     // The periodic sweep (app.ts) records expired sessions; a poll does too, at most once a
     // POLL_SWEEP_MS, so a party sees its session's end promptly without every poll of a busy
     // platform paying for the query.
@@ -240,7 +242,7 @@ export class CosignerJobService {
       const cloud = sharedByWorkspaces && !sandboxOnly;
       const takesHeld = acceptHeld && cloud;
       for (;;) {
-        const job = await trx
+        const due = await trx
           .selectFrom('cosigner_jobs as j')
           .innerJoin('mpc_sessions as s', 's.id', 'j.session_id')
           .select([
@@ -328,10 +330,12 @@ export class CosignerJobService {
           // not be taken in different orders by different parties, each waiting for the others.
           .orderBy('j.created_at')
           .orderBy('j.session_id')
-          .limit(1)
+          // The second, if any, is only looked at: whether another poll should come for it.
+          .limit(2)
           .forUpdate('j')
           .skipLocked()
-          .executeTakeFirst();
+          .execute();
+        const [job, next] = due;
         // Checked last, with the job in hand: a hang-up during this check still leases nothing.
         if (!job || signal?.aborted) return undefined;
         if (job.attempts >= MAX_ATTEMPTS) {
@@ -390,7 +394,7 @@ export class CosignerJobService {
           ),
           ...(held ? { held: true as const } : {}),
         };
-        return { job: leasedJob, wake };
+        return { job: leasedJob, wake, more: next !== undefined };
       }
     });
   }

@@ -6,6 +6,14 @@
  */
 export class RelayNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /**
+   * Keys a {@link notifyOne} found no waiter for: its poll was between a check and its sleep
+   * (a check that ran before the job committed, or one that leased another job). The next poll
+   * of the key to sleep checks once more instead, so a wake-up is never lost to that gap and the
+   * job never waits for a re-check. One flag per key: a check leases one job, and a poll that
+   * leases one while more are due passes the wake-up on (CosignerJobService.next).
+   */
+  private readonly unheard = new Set<string>();
   private closed = false;
 
   constructor(private readonly recheckMs: number) {}
@@ -27,13 +35,13 @@ export class RelayNotifier {
   notifyOne(key: string): void {
     const set = this.waiters.get(key);
     const first = set?.values().next();
-    if (first === undefined || first.done === true) return;
-    first.value();
+    if (first === undefined || first.done === true) this.unheard.add(key);
+    else first.value();
   }
 
-  /** Whether a waiter of `key` is asleep in this process now. */
-  isWaiting(key: string): boolean {
-    return (this.waiters.get(key)?.size ?? 0) > 0;
+  /** How many waiters of `key` are asleep in this process now. */
+  waiting(key: string): number {
+    return this.waiters.get(key)?.size ?? 0;
   }
 
   /** Ends every wait (app closing): long polls answer with what they have. */
@@ -49,6 +57,7 @@ export class RelayNotifier {
    * such as leasing a job, must not act for someone who can no longer receive its answer.
    * `sleepFirst`: the first check waits for a wake-up or the re-check, as if one had just found
    * nothing (a poll beside another that is asleep on the same key, which a change wakes).
+   * A poll about to sleep while its key holds an unheard {@link notifyOne} checks again instead.
    */
   async poll<T>(
     key: string,
@@ -63,6 +72,9 @@ export class RelayNotifier {
       const found = first && sleepFirst && waitMs > 0 ? undefined : await check();
       const left = deadline - Date.now();
       if (found !== undefined || left <= 0 || this.closed) return found;
+      // Its asker hung up during the check: it neither sleeps nor takes an unheard wake-up.
+      if (signal?.aborted) return undefined;
+      if (this.unheard.delete(key)) continue;
       await this.sleep(key, Math.min(left, this.recheckMs), signal);
     }
   }

@@ -105,3 +105,32 @@ export function messageSession(
     .where('transaction_id', '=', transactionId)
     .executeTakeFirstOrThrow();
 }
+
+/**
+ * A KEYGEN session of EdDSA among `cosignerIds` (parties 1..n, all needed), created as an
+ * orchestrator would, in its own database transaction, and announced to no one: a test that
+ * wants the parties' polls woken calls `mpcSessions.announce` itself. Its id.
+ */
+export function keygenSession(
+  p: TestPlatform,
+  spec: {
+    apiUserId: string;
+    shareSetId: string;
+    cosignerIds: readonly string[];
+    workspaceId?: string;
+    ttlMs?: number;
+  },
+): Promise<string> {
+  return p.app.services.database.db.transaction().execute((trx) =>
+    p.app.services.mpcSessions.create(trx, {
+      workspaceId: spec.workspaceId ?? p.workspaceId,
+      apiUserId: spec.apiUserId,
+      purpose: 'KEYGEN',
+      algorithm: 'EDDSA_ED25519',
+      shareSetId: spec.shareSetId,
+      threshold: spec.cosignerIds.length,
+      parties: spec.cosignerIds.map((cosignerId, i) => ({ index: i + 1, cosignerId })),
+      ttlMs: spec.ttlMs ?? 10 * 60_000,
+    }),
+  );
+}
