@@ -7,6 +7,7 @@ import { buildApp, defaultConfig } from '../src/index.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pairNewCosigner, refresh } from './helpers/cosigner.js';
+import { keygenSession } from './helpers/relay-party.js';
 import { createApiUser, startTestPlatform, type TestPlatform } from './helpers/test-platform.js';
 
 describe('MPC relay across platform instances', () => {
@@ -43,18 +44,12 @@ describe('MPC relay across platform instances', () => {
   it('a poll on instance A answers with work and messages written through instance B', async () => {
     const headers = { authorization: `Bearer ${parties[0]!.accessToken}` };
     const polled = a.inject({ method: 'GET', url: '/cosigner/v1/work?wait=20', headers });
-    const sessionId = await b.app.services.database.db.transaction().execute((trx) =>
-      b.app.services.mpcSessions.create(trx, {
-        workspaceId: b.workspaceId,
-        apiUserId: parties[2]!.apiUserId,
-        purpose: 'KEYGEN',
-        algorithm: 'EDDSA_ED25519',
-        shareSetId: 'instances-test',
-        threshold: 3,
-        parties: parties.map((p, i) => ({ index: i + 1, cosignerId: p.cosignerId })),
-        ttlMs: 60_000,
-      }),
-    );
+    const sessionId = await keygenSession(b, {
+      apiUserId: parties[2]!.apiUserId,
+      shareSetId: 'instances-test',
+      cosignerIds: parties.map((p) => p.cosignerId),
+      ttlMs: 60_000,
+    });
     b.app.services.mpcSessions.announce(parties.map((p) => p.cosignerId));
     const work = (await polled).json<{ jobs: { sessionId: string }[] }>();
     expect(work.jobs.map((j) => j.sessionId)).toEqual([sessionId]);

@@ -8,6 +8,7 @@ import { decodeSignedRoster } from '@countersign/protocol';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeClock, pairNewCosigner, refresh, type PairedCosigner } from './helpers/cosigner.js';
+import { keygenSession } from './helpers/relay-party.js';
 import {
   createApiUser,
   startTestPlatform,
@@ -51,22 +52,12 @@ describe('MPC relay', () => {
     });
 
   /** A fresh 3-party KEYGEN session among `parties`, as the orchestrator would create it. */
-  const newSession = async (): Promise<string> => {
-    const { mpcSessions } = p.app.services;
-    const sessionId = await p.app.services.database.db.transaction().execute((trx) =>
-      mpcSessions.create(trx, {
-        workspaceId: p.workspaceId,
-        apiUserId: parties[2]!.apiUserId,
-        purpose: 'KEYGEN',
-        algorithm: 'EDDSA_ED25519',
-        shareSetId: `test-${Math.random().toString(36).slice(2)}`,
-        threshold: 3,
-        parties: parties.map((party, i) => ({ index: i + 1, cosignerId: party.cosignerId })),
-        ttlMs: 10 * 60_000,
-      }),
-    );
-    return sessionId;
-  };
+  const newSession = (): Promise<string> =>
+    keygenSession(p, {
+      apiUserId: parties[2]!.apiUserId,
+      shareSetId: `test-${Math.random().toString(36).slice(2)}`,
+      cosignerIds: parties.map((party) => party.cosignerId),
+    });
 
   const work = async (who: Party): Promise<Job | undefined> => {
     const res = await call(who, 'GET', '/cosigner/v1/work?wait=0');

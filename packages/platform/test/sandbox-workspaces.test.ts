@@ -15,6 +15,7 @@ import {
   pairNewCosigner,
   refresh,
 } from './helpers/cosigner.js';
+import { keygenSession } from './helpers/relay-party.js';
 import {
   createApiUser,
   signedRequest,
@@ -214,24 +215,12 @@ describe('sandbox workspaces and the communal test co-signer', () => {
       .where('mode', '=', 'CLOUD')
       .orderBy('cloud_slot')
       .execute();
-    await db()
-      .transaction()
-      .execute((trx) =>
-        p.app.services.mpcSessions.create(trx, {
-          workspaceId: p.workspaceId,
-          apiUserId: signer.id,
-          purpose: 'KEYGEN',
-          algorithm: 'EDDSA_ED25519',
-          shareSetId: 'misrouted',
-          threshold: 3,
-          parties: [
-            { index: 1, cosignerId: cloud1!.id },
-            { index: 2, cosignerId: cloud2!.id },
-            { index: 3, cosignerId: communal.cosignerId },
-          ],
-          ttlMs: 60_000,
-        }),
-      );
+    await keygenSession(p, {
+      apiUserId: signer.id,
+      shareSetId: 'misrouted',
+      cosignerIds: [cloud1!.id, cloud2!.id, communal.cosignerId],
+      ttlMs: 60_000,
+    });
     const offered = [];
     for (;;) {
       const res = await p.app.inject({
