@@ -24,10 +24,14 @@
 // while the client's own steps (signing the POST and each GET) still count in the latency.
 // Prints one JSON document.
 //
+// A paced run signs one at a time too, each PACE_MS after the previous one completed, without
+// waiting for the pool: as a client signing now and then sees it, with the pool's top-up after
+// each signing (an ECDSA presignature takes longer than the pace) running beside the next.
+//
 // Run: npm run build && npm run bench -- e2e-raw
-// Longer runs: E2E_RAW_SEQUENTIAL (per algorithm, default 8), E2E_RAW_CONCURRENT (per
-// algorithm, default 16), E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll
-// interval, default 5).
+// Longer runs: E2E_RAW_SEQUENTIAL (per algorithm, default 8), E2E_RAW_PACED (per algorithm,
+// default 8), E2E_RAW_PACE_MS (default 300), E2E_RAW_CONCURRENT (per algorithm, default 16),
+// E2E_RAW_IN_FLIGHT (default 16), E2E_RAW_POLL_MS (REST status poll interval, default 5).
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, loadavg, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -49,6 +53,8 @@ import {
 import { presignAll, run, sid } from './mpc-harness.js';
 
 const SEQUENTIAL = integerEnv('E2E_RAW_SEQUENTIAL', 8);
+const PACED = integerEnv('E2E_RAW_PACED', 8);
+const PACE_MS = integerEnv('E2E_RAW_PACE_MS', 300, 0);
 const CONCURRENT = integerEnv('E2E_RAW_CONCURRENT', 16);
 const IN_FLIGHT = integerEnv('E2E_RAW_IN_FLIGHT', 16);
 const POLL_MS = integerEnv('E2E_RAW_POLL_MS', 5);
@@ -151,6 +157,7 @@ type RequestTotals = Map<string, { ms: number; count: number }>;
  */
 const LONG_POLLS = new Set([
   'GET /cosigner/v1/work',
+  'GET /cosigner/v1/jobs/:jobId/release',
   'GET /cosigner/v1/sessions/:sessionId/messages',
 ]);
 
@@ -405,6 +412,15 @@ try {
       platformStatementsPerSigning: requests.statementsPerInterval(),
     };
   };
+  /** One at a time, PACE_MS apart, the pool's top-up left running (see the header). */
+  const paced = async (algorithm: Algorithm) => {
+    const times: number[] = [];
+    for (let i = 0; i < PACED; i++) {
+      await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+      times.push((await signOnce(algorithm)).ms);
+    }
+    return summary(times);
+  };
   const concurrent = async (algorithm: Algorithm) => {
     const times: number[] = [];
     let next = 0;
@@ -434,8 +450,11 @@ try {
     const taken0 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
     const seq = await sequential(algorithm);
     const taken1 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
-    const conc = await concurrent(algorithm);
+    const pacedRun = await paced(algorithm);
+    await poolSettled();
     const taken2 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
+    const conc = await concurrent(algorithm);
+    const taken3 = (await pool(KEY_ALGORITHM[algorithm]))['TAKEN'] ?? 0;
     results[algorithm] = {
       targetP50Ms: TARGET_P50_MS[algorithm],
       meetsTarget: seq.p50 <= TARGET_P50_MS[algorithm],
@@ -455,9 +474,10 @@ try {
         signaturesPerSecond: round(1000 / seq.mean),
         pooled: taken1 - taken0,
       },
+      [`paced${PACE_MS}ms`]: { ...pacedRun, pooled: taken2 - taken1 },
       [`inFlight${IN_FLIGHT}`]: {
         ...conc,
-        pooled: taken2 - taken1,
+        pooled: taken3 - taken2,
       },
       baselineInProcess: baseline[algorithm],
       overheadP50Ms: round(seq.p50 - baseline[algorithm].p50),
@@ -477,7 +497,9 @@ try {
       'this setting); every party a process on loopback, platform on PGlite; baseline = ' +
       'the same protocol with the three parties in this process, no relay (ECDSA: presign + ' +
       'online round + combine; EdDSA: FROST sign); sequential signings start with the ' +
-      'pool settled; pooled = signings (incl. the warm-up) that spent a pooled entry (ECDSA: a ' +
+      'pool settled; paced = one at a time, each the given ms after the previous completed, ' +
+      "the pool's top-up left running; pooled = signings (incl. the warm-up) that spent a " +
+      'pooled entry (ECDSA: a ' +
       'presignature, EdDSA: a FROST nonce set); cpuMsPerSigning = CPU time of each process (client = this one, signing ' +
       'its requests with the RSA-4096 key of `countersign dev`, at the CPU priority of ' +
       '`clientNice`, so that its polling does not take the cores from the parties) from the ' +
@@ -493,6 +515,8 @@ try {
     parameters: {
       sequentialPerAlgorithm: SEQUENTIAL,
       concurrentPerAlgorithm: CONCURRENT,
+      pacedPerAlgorithm: PACED,
+      paceMs: PACE_MS,
       inFlight: IN_FLIGHT,
       cosignerConcurrency: IN_FLIGHT,
       pollMs: POLL_MS,
