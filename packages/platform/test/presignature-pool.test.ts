@@ -18,7 +18,7 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAKING_AT_ONCE, PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
@@ -224,6 +224,7 @@ describe('the presignature pool', () => {
 
   it('fills once the key exists: two PRESIGN sessions at a time, among the signing parties', async () => {
     expect(await pool()).toEqual([]);
+    const announced = vi.spyOn(p.app.services.mpcSessions, 'announceAfter');
     // KEYGEN: every party reports the same root key of each algorithm.
     for (const jobs of (await leaseAll()).values())
       for (const { party, job } of jobs) {
@@ -233,6 +234,12 @@ describe('the presignature pool', () => {
       }
     expect(await statuses()).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
     expect(await statuses('EDDSA_ED25519')).toEqual(Array(MAKING_AT_ONCE).fill('MAKING'));
+    // Each party is woken once per job when the jobs are offered, not left to its re-check.
+    const partyIds = parties.map((x) => x.cosignerId);
+    expect(announced.mock.calls).toEqual(
+      Array(2).fill([Array(MAKING_AT_ONCE).fill(partyIds).flat(), PRESIGN_DEFER_MS]),
+    );
+    announced.mockRestore();
     // Not offered yet: the pool waits its turn behind the work that asked for it.
     for (const party of parties) expect(await jobsOf(party)).toEqual([]);
     const sessions = await leaseAll();

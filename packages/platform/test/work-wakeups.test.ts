@@ -3,8 +3,8 @@
  * two polls open, and a new job wakes one of them. The one woken leases the co-signer's oldest
  * due job, which need not be the one it was woken for (a signing announced while the pool's
  * top-up jobs wait); when another job is still due, it wakes the co-signer's other poll rather
- * than leave that job to the re-check. The re-check here is ten minutes away: only a wake-up can
- * answer in time.
+ * than leave that job to the re-check. Jobs offered later (the pool's PRESIGN jobs) wake a poll
+ * when they are offered. The re-check here is ten minutes away: only a wake-up can answer in time.
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,5 +84,18 @@ describe('work wake-ups', () => {
     const leased = [...(await first), ...(await second)];
     expect(leased.map((j) => j.sessionId).sort()).toEqual([...sessions].sort());
     expect(asleep()).toBe(0);
+  });
+
+  it('jobs offered later wake a poll of their co-signer once they are offered', async () => {
+    const polled = poll(30);
+    await until(() => asleep() === 1);
+    const sessionId = await keygenSession(p, {
+      apiUserId,
+      shareSetId: 'wake-later',
+      cosignerIds: [cosignerId, otherCosignerId],
+      offerAfterMs: 200,
+    });
+    p.app.services.mpcSessions.announceAfter([cosignerId], 200);
+    expect((await polled).map((j) => j.sessionId)).toEqual([sessionId]);
   });
 });

@@ -203,6 +203,17 @@ export class MpcSessionService {
     for (const id of cosignerIds) this.notifier.notifyOne(workKey(id));
   }
 
+  /**
+   * {@link announce} once `ms` have passed: for jobs offered that much later
+   * ({@link NewSession.offerAfterMs}), which a poll would otherwise find only at its re-check,
+   * or when a new signing's wake-up comes (and leases them first, ahead of that signing's own
+   * job). Called as they are created, before their transaction commits: by then it has, or the
+   * poll woken finds nothing and the re-check still finds them.
+   */
+  announceAfter(cosignerIds: readonly string[], ms: number): void {
+    setTimeout(() => this.announce(cosignerIds), ms).unref();
+  }
+
   /** The caller's seat in the session: 404 for an unknown session, 403 for a non-member. */
   async seatOf(sessionId: string, cosignerId: string): Promise<number> {
     const seat = (await this.rosterOf(sessionId)).get(cosignerId);

@@ -137,8 +137,8 @@ export class PresignaturePool {
 
   /**
    * Starts PRESIGN sessions for the share set until `size` are made or in the making (at most
-   * MAKING_AT_ONCE in the making). Returns how many it started. Nobody is woken: the jobs are
-   * offered PRESIGN_DEFER_MS later, and a waiting long poll looks again every second.
+   * MAKING_AT_ONCE in the making). Returns how many it started. Their jobs are offered, and the
+   * parties woken, PRESIGN_DEFER_MS later.
    */
   async topUp(trx: Transaction<Database>, set: PooledShareSet): Promise<number> {
     if (this.size === 0) return 0;
@@ -185,6 +185,13 @@ export class PresignaturePool {
           taken_by_session_id: null,
         })
         .execute();
+    }
+    if (wanted > 0) {
+      const cosignerIds = set.parties.map((p) => p.cosignerId);
+      this.sessions.announceAfter(
+        Array.from({ length: wanted }, () => cosignerIds).flat(),
+        PRESIGN_DEFER_MS,
+      );
     }
     return Math.max(wanted, 0);
   }

@@ -119,6 +119,7 @@ export function keygenSession(
     cosignerIds: readonly string[];
     workspaceId?: string;
     ttlMs?: number;
+    offerAfterMs?: number;
   },
 ): Promise<string> {
   return p.app.services.database.db.transaction().execute((trx) =>
@@ -131,6 +132,7 @@ export function keygenSession(
       threshold: spec.cosignerIds.length,
       parties: spec.cosignerIds.map((cosignerId, i) => ({ index: i + 1, cosignerId })),
       ttlMs: spec.ttlMs ?? 10 * 60_000,
+      ...(spec.offerAfterMs === undefined ? {} : { offerAfterMs: spec.offerAfterMs }),
     }),
   );
 }
