@@ -571,24 +571,36 @@ export function frostPooledSignatureShare(params: FrostPooledShareParams): Uint8
   }
 }
 
-/** Parameters of {@link frostAggregate} (all public). */
-export interface FrostAggregateParams {
+/** What {@link frostAggregator} prepares from (all public): everything but the shares. */
+export interface FrostAggregatorParams {
   readonly shareSet: PublicShareSet;
   /** The nonce set's {@link frostCommitmentList}. */
   readonly commitments: Uint8Array;
   readonly message: Uint8Array;
   readonly path?: DerivationPath;
+}
+
+/** Parameters of {@link frostAggregate} (all public). */
+export interface FrostAggregateParams extends FrostAggregatorParams {
   /** Every signer's `z_j`, by index. */
   readonly shares: ReadonlyMap<number, Uint8Array>;
 }
 
+/** A signing's aggregation, prepared before its shares exist: {@link frostAggregator}. */
+export interface FrostAggregator {
+  /** {@link frostAggregate} of these parameters with `shares`; may be called more than once. */
+  aggregate(shares: ReadonlyMap<number, Uint8Array>): SignatureResult;
+}
+
 /**
- * RFC 9591 §5.3: the signature from every signer's share, verified under the derived key with
- * the verifier a chain uses (Ed25519: RFC 8032 by OpenSSL; BIP340). If it does not verify, §5.4
- * checks each share: `ERR_MPC_INVALID_SIGNATURE_SHARE` names the first bad signer.
+ * The part of {@link frostAggregate} that needs no share, done now: the parameters checked, the
+ * key derived along the path, the signing package (binding factors, group commitment, challenge)
+ * computed. A Coordinator that knows a signing's message and nonce set before its shares come
+ * prepares it ahead, and only sums and verifies once they are in. Throws as frostAggregate does
+ * for bad parameters.
  */
-export function frostAggregate(params: FrostAggregateParams): SignatureResult {
-  const { message, shares } = params;
+export function frostAggregator(params: FrostAggregatorParams): FrostAggregator {
+  const { message } = params;
   checkShareSet(params.shareSet, 'ERR_MPC_INVALID_PARAMS');
   const shareSet = publicShareSet(params.shareSet);
   const suite = suiteOfCurve(shareSet.curve);
@@ -601,24 +613,40 @@ export function frostAggregate(params: FrostAggregateParams): SignatureResult {
   );
   if (!(message instanceof Uint8Array) || message.length > MAX_MESSAGE_LENGTH)
     throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'message' });
-  if (shares.size !== signers.length || signers.some((j) => !shares.has(j)))
-    throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'one share per signer' });
-  const z = new Map<number, bigint>();
-  for (const j of signers) z.set(j, suite.curve.decodeScalar(shares.get(j) as Uint8Array, j, true));
+  // Copied: the caller's buffer may change before the shares come.
+  const signed = Uint8Array.from(message);
   const path = params.path === undefined ? [] : parsePath(params.path);
   const key = derivedSigningKey(suite, shareSet, signers, path);
-  let pkg;
+  let pkg: ReturnType<typeof signingPackage>;
   try {
-    pkg = signingPackage(suite, key.groupKey, list, message);
+    pkg = signingPackage(suite, key.groupKey, list, signed);
   } catch (e) {
     throw new MpcError('ERR_MPC_SESSION_STATE', { detail: 'signing package', cause: e });
   }
-  const signature = aggregateSignature(pkg, [...z.values()]);
-  if (verifySignature(suite.ciphersuite, suite.frost, signature, message, key.verifyKey))
-    return { signature, publicKey: key.verifyKey.slice() };
-  const culprit = signers.find(
-    (j) => !verifySignatureShare(pkg, j, key.verifyingShares.get(j)!, z.get(j) as bigint),
-  );
-  if (culprit !== undefined) throw new MpcError('ERR_MPC_INVALID_SIGNATURE_SHARE', { culprit });
-  throw new MpcError('ERR_MPC_SIGNATURE_INVALID');
+  return {
+    aggregate(shares) {
+      if (shares.size !== signers.length || signers.some((j) => !shares.has(j)))
+        throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'one share per signer' });
+      const z = new Map<number, bigint>();
+      for (const j of signers)
+        z.set(j, suite.curve.decodeScalar(shares.get(j) as Uint8Array, j, true));
+      const signature = aggregateSignature(pkg, [...z.values()]);
+      if (verifySignature(suite.ciphersuite, suite.frost, signature, signed, key.verifyKey))
+        return { signature, publicKey: key.verifyKey.slice() };
+      const culprit = signers.find(
+        (j) => !verifySignatureShare(pkg, j, key.verifyingShares.get(j)!, z.get(j) as bigint),
+      );
+      if (culprit !== undefined) throw new MpcError('ERR_MPC_INVALID_SIGNATURE_SHARE', { culprit });
+      throw new MpcError('ERR_MPC_SIGNATURE_INVALID');
+    },
+  };
+}
+
+/**
+ * RFC 9591 §5.3: the signature from every signer's share, verified under the derived key with
+ * the verifier a chain uses (Ed25519: RFC 8032 by OpenSSL; BIP340). If it does not verify, §5.4
+ * checks each share: `ERR_MPC_INVALID_SIGNATURE_SHARE` names the first bad signer.
+ */
+export function frostAggregate(params: FrostAggregateParams): SignatureResult {
+  return frostAggregator(params).aggregate(params.shares);
 }

@@ -11,6 +11,7 @@ import {
   derivePublicKey,
   exportFrostNonceSet,
   frostAggregate,
+  frostAggregator,
   frostCommitmentList,
   frostCommitmentPoints,
   frostNonceSetCommitmentList,
@@ -353,6 +354,45 @@ describe('FROST nonce sets, Ed25519', () => {
     expect(() =>
       frostPooledSignatureShare({ nonceSet: foreign, keyShare: shares.get(1)!, message }),
     ).toThrow(expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }));
+  });
+
+  it('aggregates prepared ahead of the shares as it does at once; the message is copied when prepared', () => {
+    const sets = preprocess(shares, [1, 2, 3], 'prepared entry');
+    const msg = new TextEncoder().encode('prepared before the shares');
+    const { commitments, z, result } = pooledSign(shares, sets, msg);
+    const held = msg.slice();
+    const aggregator = frostAggregator({
+      shareSet: publicShareSet(shares.get(1)!),
+      commitments,
+      message: held,
+      path: PATH,
+    });
+    held.fill(0); // the caller's buffer changes after preparing: the signing does not
+    const prepared = aggregator.aggregate(z);
+    expect(prepared).toEqual(result());
+    expect(opensslVerifies(prepared.publicKey, msg, prepared.signature)).toBe(true);
+    // The same checks as at once: a wrong share is named, a missing one refused.
+    const wrong = new Map(z);
+    const tampered = z.get(3)!.slice();
+    tampered[0] = (tampered[0]! + 1) % 256;
+    wrong.set(3, tampered);
+    expect(() => aggregator.aggregate(wrong)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_INVALID_SIGNATURE_SHARE', culprit: 3 }),
+    );
+    const missing = new Map(z);
+    missing.delete(2);
+    expect(() => aggregator.aggregate(missing)).toThrow(
+      expect.objectContaining({ code: 'ERR_MPC_INVALID_PARAMS' }),
+    );
+    // Bad parameters are refused when preparing, before any share.
+    expect(() =>
+      frostAggregator({
+        shareSet: publicShareSet(shares.get(1)!),
+        commitments: commitments.subarray(0, 10),
+        message: msg,
+        path: PATH,
+      }),
+    ).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_MPC_/) }));
   });
 
   it('works for a 2-of-3 signing set, deterministic under injected randomness', () => {

@@ -34,6 +34,7 @@ import { ShareSetDestruction } from './mpc/share-set-destruction.js';
 import { CloudCosignerService } from './cosigners/cloud-cosigner-service.js';
 import { MpcSessionService } from './mpc/mpc-session-service.js';
 import { RelayNotifier } from './mpc/relay-notifier.js';
+import { PreparedAggregations } from './transactions/prepared-aggregations.js';
 import { WorkspaceService } from './workspaces/workspace-service.js';
 import { VaultRepository } from './vaults/vault-repository.js';
 import { VaultService } from './vaults/vault-service.js';
@@ -67,6 +68,8 @@ export interface PlatformServices {
   destruction: ShareSetDestruction;
   /** The ECDSA presignature pool's bookkeeping (no presignature material). */
   presignatures: PresignaturePool;
+  /** Pooled EdDSA aggregations prepared while their shares are being made. */
+  preparedAggregations: PreparedAggregations;
   cloudCosigners: CloudCosignerService;
   transactions: TransactionService;
   /** The configured assets and networks (read once, at start). */
@@ -165,12 +168,14 @@ export function createServices(
     relay.sessionTtlMs,
     relay.presignaturePoolSize,
   );
+  const preparedAggregations = new PreparedAggregations(db);
   const signing = new SigningOrchestrator(
     mpcSessions,
     audit,
     clock,
     relay.sessionTtlMs,
     presignatures,
+    preparedAggregations,
   );
   // Each handler is asked only about the purposes it lists beside its sessionEnded (and checks
   // the session itself): a signing's SIGN and PRESIGN ends read no session row for the others.
@@ -246,6 +251,7 @@ export function createServices(
       clock,
     ),
     presignatures,
+    preparedAggregations,
     transactions: new TransactionService(db, signing, mpcSessions, assets, audit, clock),
     assets,
     vaults: new VaultService(db, new VaultRepository(db), assets, audit, clock),

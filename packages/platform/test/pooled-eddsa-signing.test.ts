@@ -33,7 +33,7 @@ import {
 } from '@countersign/mpc';
 import { decodeSignedSigningAuthorization } from '@countersign/protocol';
 import { HDKey } from '@scure/bip32';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ERASED_SHARE, READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
 import { HELD_UNTIL } from '../src/mpc/mpc-session-service.js';
 import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
@@ -459,6 +459,51 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       ),
     ).toBe(true);
     await presign(await leaseAll()); // the pool's top-up
+  });
+
+  it('prepares the aggregation while the shares are made, and uses it for the same inputs only', async () => {
+    const prepared = p.app.services.preparedAggregations;
+    const take = vi.spyOn(prepared, 'take');
+    const usedPrepared = () =>
+      take.mock.results.map((r) => (r.value as { prepared: boolean }).prepared);
+    try {
+      const content = Buffer.from('aggregation made ahead').toString('hex');
+      const id = await createEddsa(content);
+      await vi.waitFor(() => expect(prepared.size).toBe(1));
+      await signPooled();
+      await expectSignedAndVerifying(id, content);
+      expect(usedPrepared()).toEqual([true]);
+      expect(prepared.size).toBe(0);
+      await presign(await leaseAll()); // the pool's top-up
+
+      // Inputs other than those it was prepared from (here, another message) get a fresh one.
+      const next = Buffer.from('aggregation of another message').toString('hex');
+      const nextId = await createEddsa(next);
+      await vi.waitFor(() => expect(prepared.size).toBe(1));
+      const { session_id: sessionId } = await messageSession(p, nextId);
+      const stored = await p.app.services.database.db
+        .selectFrom('mpc_sessions as s')
+        .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
+        .innerJoin('presignatures as ps', 'ps.taken_by_session_id', 's.id')
+        .innerJoin('transaction_messages as m', 'm.session_id', 's.id')
+        .select(['ss.public_share_set', 'ps.commitments', 'm.derivation_path'])
+        .where('s.id', '=', sessionId!)
+        .executeTakeFirstOrThrow();
+      const inputs = {
+        publicShareSet: stored.public_share_set!,
+        commitments: stored.commitments!,
+        path: stored.derivation_path,
+      };
+      expect(prepared.take(sessionId!, { ...inputs, content }).prepared).toBe(false);
+      // Taken, it is gone: the signing's own aggregation is made afresh, and signs all the same.
+      await signPooled();
+      await expectSignedAndVerifying(nextId, next);
+      expect(usedPrepared()).toEqual([true, false, false]);
+      expect(prepared.size).toBe(0);
+      await presign(await leaseAll()); // the pool's top-up
+    } finally {
+      take.mockRestore();
+    }
   });
 
   it("the signer's co-signer saying it will sign lets the clouds compute beside it", async () => {

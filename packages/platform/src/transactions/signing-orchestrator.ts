@@ -27,12 +27,7 @@
  * the pooled entry may be what failed (a party that no longer holds it).
  */
 import { derivePublicKey } from '@countersign/mpc/derivation';
-import {
-  decodePublicShareSet,
-  frostAggregate,
-  isMpcError,
-  MpcError,
-} from '@countersign/mpc/frost-aggregate';
+import { isMpcError, MpcError } from '@countersign/mpc/frost-aggregate';
 import { encodeSigningAuthorization, type KeyAlgorithm } from '@countersign/protocol';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -42,7 +37,9 @@ import { jobResults, SIGNATURE_MAY_EXIST, type PartyRefusal } from '../mpc/cosig
 import type { MpcSessionService, SessionParty } from '../mpc/mpc-session-service.js';
 import { POOLED_ALGORITHMS, type PresignaturePool } from '../mpc/presignature-pool.js';
 import { liveShareSets } from '../mpc/share-sets.js';
+import type { PreparedAggregations } from './prepared-aggregations.js';
 import { signatureVerifies } from './signature-check.js';
+import { parseStoredPath } from './stored-path.js';
 
 export const MAX_SIGN_ATTEMPTS = 3;
 
@@ -106,13 +103,15 @@ export class SigningOrchestrator {
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
     private readonly pool: PresignaturePool,
+    private readonly aggregations: PreparedAggregations,
   ) {}
 
   /**
    * Starts signing a SUBMITTED transaction, just written in `trx`: one SIGN session per message,
    * status PENDING_SIGNATURE — or FAILED, with no signer. Returns that status, the co-signers to
    * wake once `trx` commits (none if it failed), and for a pooled algorithm what to run then:
-   * topping up the pool the signing took from ({@link PresignaturePool.topUpSoon}).
+   * topping up the pool the signing took from ({@link PresignaturePool.topUpSoon}) and, for each
+   * session that spends a FROST nonce set, preparing its aggregation (prepared-aggregations.ts).
    */
   async start(
     trx: Transaction<Database>,
@@ -139,14 +138,21 @@ export class SigningOrchestrator {
       .execute();
     // One name per job: each wakes one of the co-signer's polls (MpcSessionService.announce).
     const wake: string[] = [];
-    for (const [index, message] of tx.messages.entries())
-      wake.push(...(await this.startMessage(trx, tx, index, message, signer)));
+    const aggregated: string[] = [];
+    for (const [index, message] of tx.messages.entries()) {
+      const started = await this.startMessage(trx, tx, index, message, signer);
+      wake.push(...started.wake);
+      if (started.aggregated) aggregated.push(started.sessionId);
+    }
     const { algorithm, workspaceId } = tx;
     if (!POOLED_ALGORITHMS.includes(algorithm)) return { status: 'PENDING_SIGNATURE', wake };
     return {
       status: 'PENDING_SIGNATURE',
       wake,
-      afterCommit: () => this.pool.topUpSoon(workspaceId, algorithm),
+      afterCommit: () => {
+        this.pool.topUpSoon(workspaceId, algorithm);
+        for (const sessionId of aggregated) this.aggregations.prepareSoon(sessionId);
+      },
     };
   }
 
@@ -158,6 +164,21 @@ export class SigningOrchestrator {
 
   /** The job service's session-end handler: ignores sessions that sign no message. */
   async sessionEnded(
+    trx: Transaction<Database>,
+    sessionId: string,
+    status: 'DONE' | 'FAILED' | 'EXPIRED',
+    refusal?: PartyRefusal,
+  ): Promise<void> {
+    try {
+      await this.settle(trx, sessionId, status, refusal);
+    } finally {
+      // However it ended, the session's prepared aggregation is of no further use.
+      this.aggregations.forget(sessionId);
+    }
+  }
+
+  /** {@link sessionEnded}'s work: the message signed, retried or failed. */
+  private async settle(
     trx: Transaction<Database>,
     sessionId: string,
     status: 'DONE' | 'FAILED' | 'EXPIRED',
@@ -349,13 +370,14 @@ export class SigningOrchestrator {
     try {
       if (session.public_share_set === null)
         throw new MpcError('ERR_MPC_INVALID_PARAMS', { detail: 'no public share set recorded' });
-      const { signature, publicKey } = frostAggregate({
-        shareSet: decodePublicShareSet(Buffer.from(session.public_share_set, 'hex')),
-        commitments: Buffer.from(signing.commitments, 'hex'),
-        message: signing.content,
-        path: parsePath(signing.path),
-        shares,
-      });
+      const { signature, publicKey } = this.aggregations
+        .take(sessionId, {
+          publicShareSet: session.public_share_set,
+          commitments: signing.commitments,
+          content: Buffer.from(signing.content).toString('hex'),
+          path: signing.path,
+        })
+        .aggregator.aggregate(shares);
       return {
         signature: Buffer.from(signature).toString('hex'),
         publicKey: Buffer.from(publicKey).toString('hex'),
@@ -380,7 +402,8 @@ export class SigningOrchestrator {
 
   /**
    * A fresh SIGN session (new sid) for one message, with its signed authorization. Returns the
-   * co-signers to wake once the transaction commits (not those whose jobs are held).
+   * session, the co-signers to wake once the transaction commits (not those whose jobs are held),
+   * and whether the platform aggregates its shares (it spends a pooled FROST nonce set).
    */
   private async startMessage(
     trx: Transaction<Database>,
@@ -388,9 +411,9 @@ export class SigningOrchestrator {
     messageIndex: number,
     message: MessageToSign,
     signer: SignerShareSet,
-  ): Promise<string[]> {
+  ): Promise<{ sessionId: string; wake: string[]; aggregated: boolean }> {
     const { id: transactionId, algorithm } = tx;
-    const derivationPath = parsePath(message.derivationPath);
+    const derivationPath = parseStoredPath(message.derivationPath);
     const pooled =
       POOLED_ALGORITHMS.includes(algorithm) && message.attempts === 0
         ? await this.pool.reserve(trx, signer.shareSetId)
@@ -426,7 +449,11 @@ export class SigningOrchestrator {
       .where('transaction_id', '=', transactionId)
       .where('message_index', '=', messageIndex)
       .execute();
-    return signer.parties.map((p) => p.cosignerId).filter((id) => !held.includes(id));
+    return {
+      sessionId,
+      wake: signer.parties.map((p) => p.cosignerId).filter((id) => !held.includes(id)),
+      aggregated: pooled !== undefined && algorithm === 'EDDSA_ED25519',
+    };
   }
 
   /**
@@ -476,7 +503,7 @@ export class SigningOrchestrator {
           publicKey: Buffer.from(root.public_key, 'hex'),
           chainCode: Buffer.from(root.chain_code, 'hex'),
         },
-        parsePath(path),
+        parseStoredPath(path),
       );
       return Buffer.from(publicKey).toString('hex');
     } catch {
@@ -545,13 +572,6 @@ function heldBack(signer: SignerShareSet): string[] {
   return signer.cloudCosignerIds.length === signer.parties.length
     ? []
     : [...signer.cloudCosignerIds];
-}
-
-function parsePath(value: unknown): number[] {
-  const v = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  if (!Array.isArray(v) || !v.every((i) => Number.isInteger(i)))
-    throw new Error('stored derivation path is not a list of integers');
-  return v as number[];
 }
 
 function parseResult(value: unknown): StoredResult | undefined {
