@@ -37,6 +37,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ERASED_SHARE, READY_MARGIN_MS } from '../src/mpc/cosigner-job-service.js';
 import { HELD_UNTIL } from '../src/mpc/mpc-session-service.js';
 import { PRESIGN_DEFER_MS } from '../src/mpc/presignature-pool.js';
+import {
+  PreparedAggregations,
+  type AggregationInputs,
+} from '../src/transactions/prepared-aggregations.js';
 import { MAX_SIGN_ATTEMPTS } from '../src/transactions/signing-orchestrator.js';
 import { fakeClock, pairNewCosigner, refresh } from './helpers/cosigner.js';
 import {
@@ -463,6 +467,8 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
 
   it('prepares the aggregation while the shares are made, and uses it for the same inputs only', async () => {
     const prepared = p.app.services.preparedAggregations;
+    // The test's own takes, below, go past the spy: it counts the orchestrator's.
+    const takeDirectly = PreparedAggregations.prototype.take.bind(prepared);
     const take = vi.spyOn(prepared, 'take');
     const usedPrepared = () =>
       take.mock.results.map((r) => (r.value as { prepared: boolean }).prepared);
@@ -476,31 +482,46 @@ describe('EdDSA signing from pooled FROST nonce sets', () => {
       expect(prepared.size).toBe(0);
       await presign(await leaseAll()); // the pool's top-up
 
-      // Inputs other than those it was prepared from (here, another message) get a fresh one.
-      const next = Buffer.from('aggregation of another message').toString('hex');
-      const nextId = await createEddsa(next);
-      await vi.waitFor(() => expect(prepared.size).toBe(1));
-      const { session_id: sessionId } = await messageSession(p, nextId);
-      const stored = await p.app.services.database.db
-        .selectFrom('mpc_sessions as s')
-        .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
-        .innerJoin('presignatures as ps', 'ps.taken_by_session_id', 's.id')
-        .innerJoin('transaction_messages as m', 'm.session_id', 's.id')
-        .select(['ss.public_share_set', 'ps.commitments', 'm.derivation_path'])
-        .where('s.id', '=', sessionId!)
-        .executeTakeFirstOrThrow();
-      const inputs = {
-        publicShareSet: stored.public_share_set!,
-        commitments: stored.commitments!,
-        path: stored.derivation_path,
-      };
-      expect(prepared.take(sessionId!, { ...inputs, content }).prepared).toBe(false);
-      // Taken, it is gone: the signing's own aggregation is made afresh, and signs all the same.
-      await signPooled();
-      await expectSignedAndVerifying(nextId, next);
-      expect(usedPrepared()).toEqual([true, false, false]);
-      expect(prepared.size).toBe(0);
-      await presign(await leaseAll()); // the pool's top-up
+      // Inputs other than those it was prepared from, in any one of them, get a fresh one.
+      const changes = [
+        (i: AggregationInputs) => ({ ...i, content }),
+        (i: AggregationInputs) => ({ ...i, commitments: `${i.commitments.slice(0, -2)}00` }),
+        (i: AggregationInputs) => ({ ...i, path: [44, 501, 0, 0, 99] }),
+        (i: AggregationInputs) => ({ ...i, publicShareSet: `${i.publicShareSet}00` }),
+      ];
+      for (const [n, change] of changes.entries()) {
+        const next = Buffer.from(`aggregation of another message ${n}`).toString('hex');
+        const nextId = await createEddsa(next);
+        await vi.waitFor(() => expect(prepared.size).toBe(1));
+        const { session_id: sessionId } = await messageSession(p, nextId);
+        const stored = await p.app.services.database.db
+          .selectFrom('mpc_sessions as s')
+          .innerJoin('share_sets as ss', 'ss.id', 's.share_set_id')
+          .innerJoin('presignatures as ps', 'ps.taken_by_session_id', 's.id')
+          .innerJoin('transaction_messages as m', 'm.session_id', 's.id')
+          .select(['ss.public_share_set', 'ps.commitments', 'm.content', 'm.derivation_path'])
+          .where('s.id', '=', sessionId!)
+          .executeTakeFirstOrThrow();
+        const inputs: AggregationInputs = {
+          publicShareSet: stored.public_share_set!,
+          commitments: stored.commitments!,
+          content: stored.content,
+          path: stored.derivation_path,
+        };
+        let taken: boolean | undefined;
+        try {
+          taken = takeDirectly(sessionId!, change(inputs)).prepared;
+        } catch {
+          taken = false; // inputs that make no aggregator were not the prepared one's either
+        }
+        expect(taken).toBe(false);
+        // Taken, it is gone: the signing's own aggregation is made afresh, and signs all the same.
+        await signPooled();
+        await expectSignedAndVerifying(nextId, next);
+        expect(prepared.size).toBe(0);
+        await presign(await leaseAll()); // the pool's top-up
+      }
+      expect(usedPrepared()).toEqual([true, false, false, false, false]);
     } finally {
       take.mockRestore();
     }

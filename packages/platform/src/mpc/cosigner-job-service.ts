@@ -242,7 +242,7 @@ export class CosignerJobService {
       const cloud = sharedByWorkspaces && !sandboxOnly;
       const takesHeld = acceptHeld && cloud;
       for (;;) {
-        const due = await trx
+        const job = await trx
           .selectFrom('cosigner_jobs as j')
           .innerJoin('mpc_sessions as s', 's.id', 'j.session_id')
           .select([
@@ -260,6 +260,28 @@ export class CosignerJobService {
             's.signed_authorization',
             's.expires_at',
             'j.available_at',
+            // Another job of this co-signer due now (not locked, only looked at): whether another
+            // poll should come for it. Held jobs are not counted: the signer's lease wakes for them.
+            (eb) =>
+              eb
+                .exists(
+                  eb
+                    .selectFrom('cosigner_jobs as other')
+                    .select('other.id')
+                    .where('other.cosigner_id', '=', cosignerId)
+                    .whereRef('other.id', '<>', 'j.id')
+                    .where((o) =>
+                      o.or([
+                        o('other.status', '=', 'PENDING'),
+                        o.and([
+                          o('other.status', '=', 'LEASED'),
+                          o('other.lease_expires_at', '<=', now),
+                        ]),
+                      ]),
+                    )
+                    .where('other.available_at', '<=', now),
+                )
+                .as('more'),
           ])
           .where('j.cosigner_id', '=', cosignerId)
           .where((eb) =>
@@ -330,12 +352,10 @@ export class CosignerJobService {
           // not be taken in different orders by different parties, each waiting for the others.
           .orderBy('j.created_at')
           .orderBy('j.session_id')
-          // The second, if any, is only looked at: whether another poll should come for it.
-          .limit(2)
+          .limit(1)
           .forUpdate('j')
           .skipLocked()
-          .execute();
-        const [job, next] = due;
+          .executeTakeFirst();
         // Checked last, with the job in hand: a hang-up during this check still leases nothing.
         if (!job || signal?.aborted) return undefined;
         if (job.attempts >= MAX_ATTEMPTS) {
@@ -394,7 +414,7 @@ export class CosignerJobService {
           ),
           ...(held ? { held: true as const } : {}),
         };
-        return { job: leasedJob, wake, more: next !== undefined };
+        return { job: leasedJob, wake, more: Boolean(job.more) };
       }
     });
   }

@@ -7,11 +7,13 @@
 export class RelayNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
   /**
-   * Keys a {@link notifyOne} found no waiter for: its poll was between a check and its sleep
-   * (a check that ran before the job committed, or one that leased another job). The next poll
-   * of the key to sleep checks once more instead, so a wake-up is never lost to that gap and the
-   * job never waits for a re-check. One flag per key: a check leases one job, and a poll that
-   * leases one while more are due passes the wake-up on (CosignerJobService.next).
+   * Keys a {@link notifyOne} found no waiter for: its polls were all between a check and a sleep
+   * (a check that ran before the job committed, or one that leased another job), busy elsewhere,
+   * or none was open on this instance. The next poll of the key about to sleep checks once more
+   * instead, so a wake-up is never lost to that gap and the job never waits for a re-check. A
+   * check that starts answers it (it sees what was committed before). One flag per key: a check
+   * leases one job, and a poll that leases one while more are due passes the wake-up on
+   * (CosignerJobService.next).
    */
   private readonly unheard = new Set<string>();
   private closed = false;
@@ -69,7 +71,10 @@ export class RelayNotifier {
     const deadline = Date.now() + waitMs;
     for (let first = true; ; first = false) {
       if (signal?.aborted) return undefined;
-      const found = first && sleepFirst && waitMs > 0 ? undefined : await check();
+      const checks = !(first && sleepFirst && waitMs > 0);
+      // A check sees every job committed before it starts: wake-ups kept until now are answered.
+      if (checks) this.unheard.delete(key);
+      const found = checks ? await check() : undefined;
       const left = deadline - Date.now();
       if (found !== undefined || left <= 0 || this.closed) return found;
       // Its asker hung up during the check: it neither sleeps nor takes an unheard wake-up.

@@ -1,5 +1,5 @@
 /**
- * Pooled EdDSA aggregations prepared ahead (docs/decisions/0006, "Aggregation"). Once a signing
+ * Pooled EdDSA aggregations prepared ahead (docs/decisions/0006, Decision 4). Once a signing
  * that spends a FROST nonce set has committed, everything its aggregation needs but the shares is
  * known: the public share set, the nonce set's commitment list, the message and its path. The
  * key derivation and the signing package (binding factors, group commitment, challenge) are most
@@ -9,7 +9,11 @@
  * Only public values go in, and a prepared aggregation is used only for the same values the
  * aggregation reads itself when the shares are in: anything else (a platform restarted in
  * between, another instance, a preparation that failed or was dropped) aggregates from scratch,
- * as before. Kept in this process's memory, at most `limit` at once (the oldest dropped first).
+ * as before. Kept in this process's memory, at most `limit` at once (the oldest dropped first),
+ * each with a digest of its inputs rather than the inputs. One prepared here for a session that
+ * another instance settles stays until the limit drops it. Preparing is best effort: whatever
+ * fails (a database closing, inputs that make no aggregator) leaves the aggregation to be made
+ * when the shares are in, where its errors are handled.
  * @module
  */
 import {
@@ -18,6 +22,7 @@ import {
   isMpcError,
   type FrostAggregator,
 } from '@countersign/mpc/frost-aggregate';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { parseStoredPath } from './stored-path.js';
@@ -124,7 +129,11 @@ function aggregatorOf(inputs: AggregationInputs): FrostAggregator {
   });
 }
 
-/** One string for the inputs: equal exactly when every input is. */
+/** A digest of the inputs: equal exactly when every input is (SHA-256 of one encoding). */
 function canonical(inputs: AggregationInputs): string {
-  return JSON.stringify([inputs.publicShareSet, inputs.commitments, inputs.content, inputs.path]);
+  return createHash('sha256')
+    .update(
+      JSON.stringify([inputs.publicShareSet, inputs.commitments, inputs.content, inputs.path]),
+    )
+    .digest('hex');
 }
