@@ -7,7 +7,7 @@
  * when they are offered. The re-check here is ten minutes away: only a wake-up can answer in time.
  */
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { workKey } from '../src/mpc/relay-notifier.js';
 import { pairNewCosigner, refresh } from './helpers/cosigner.js';
 import { keygenSession } from './helpers/relay-party.js';
@@ -39,13 +39,8 @@ describe('work wake-ups', () => {
   /** Polls asleep for the co-signer's work now. */
   const asleep = (): number => p.app.services.relayNotifier.waiting(workKey(cosignerId));
 
-  const until = async (done: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
+  /** Until `n` polls of the co-signer are asleep (vitest's own wait). */
+  const untilAsleep = (n: number) => vi.waitFor(() => expect(asleep()).toBe(n));
 
   beforeAll(async () => {
     p = await startTestPlatform({}, undefined, undefined, undefined, {
@@ -65,9 +60,9 @@ describe('work wake-ups', () => {
 
   it('a poll that leases one job while another is due wakes the co-signer’s other poll', async () => {
     const first = poll(30); // finds nothing, sleeps: the longest waiter
-    await until(() => asleep() === 1);
+    await untilAsleep(1);
     const second = poll(30); // sleeps at once, beside the first
-    await until(() => asleep() === 2);
+    await untilAsleep(2);
 
     const sessions: string[] = [];
     for (const shareSetId of ['wake-a', 'wake-b'])
@@ -88,7 +83,7 @@ describe('work wake-ups', () => {
 
   it('jobs offered later wake a poll of their co-signer once they are offered', async () => {
     const polled = poll(30);
-    await until(() => asleep() === 1);
+    await untilAsleep(1);
     const sessionId = await keygenSession(p, {
       apiUserId,
       shareSetId: 'wake-later',

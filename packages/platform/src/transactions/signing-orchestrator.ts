@@ -217,7 +217,7 @@ export class SigningOrchestrator {
     else {
       const aggregated = await this.aggregated(trx, sessionId, transactionId, {
         workspaceId: message.workspace_id,
-        content,
+        content: message.content,
         path,
         commitments,
       });
@@ -339,7 +339,8 @@ export class SigningOrchestrator {
     transactionId: string,
     signing: {
       workspaceId: string;
-      content: Uint8Array;
+      /** The message, hex, as stored. */
+      content: string;
       /** The message's derivation path, as stored. */
       path: unknown;
       /** The spent nonce set's commitment list, hex. */
@@ -374,7 +375,7 @@ export class SigningOrchestrator {
         .take(sessionId, {
           publicShareSet: session.public_share_set,
           commitments: signing.commitments,
-          content: Buffer.from(signing.content).toString('hex'),
+          content: signing.content,
           path: signing.path,
         })
         .aggregator.aggregate(shares);
