@@ -452,8 +452,19 @@ describe('decoders under random and mutated input', () => {
       fc.property(fc.constantFrom(...states), mutation, (s, m) => {
         const bytes = mutate(s, m);
         const restored = rejectedOr(() => resumeSession(bytes));
-        // Accepted state re-serializes to exactly the bytes read: nothing read leniently.
-        if (restored !== REJECTED) expect(restored.toBytes()).toEqual(bytes);
+        // Accepted state re-serializes to exactly the bytes read: nothing read leniently. A
+        // mutation that turns the magic into v2's ("CSS2", still read) is written back as v3:
+        // these states are not failed, so v2 and v3 differ in the magic alone.
+        if (restored === REJECTED) return;
+        const written = bytes.slice();
+        if (
+          written[0] === 0x43 &&
+          written[1] === 0x53 &&
+          written[2] === 0x53 &&
+          written[3] === 0x32
+        )
+          written[3] = 0x33;
+        expect(restored.toBytes()).toEqual(written);
       }),
       { numRuns: RUNS * 3 },
     );
